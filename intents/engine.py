@@ -1,0 +1,269 @@
+"""Scoring: one message in, ranked intents with confidence and evidence out.
+
+Cheap passes first: exact phrase hits and learned features, then homophones on pinyin; the costlier
+rapidfuzz pass runs only when nothing convincing was found, so the common case stays well under a
+millisecond.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from intents import text as tx
+from intents.model import Model
+
+HOMOPHONE_FACTOR = 0.8  # same toneless syllables: 躁音 for 噪音
+NEAR_HOMOPHONE_FACTOR = 0.6  # same after fuzzy pinyin (z/zh, n/l, in/ing): weaker evidence
+FUZZY_FACTOR = 0.7
+FUZZY_CUTOFF = 75.0
+SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
+
+# Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
+_FUZZY_PY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
+_NEGATORS = ("没有", "没", "不是", "并非", "并不", "不再", "无")
+_DONE_AFTER = re.compile(
+    r"^(?:已经|也|都|终于|现在)?(?:没有?了|停了|解决了|好了|修好了|消失了|不见了|处理好了)"
+)
+_CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
+_THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
+
+
+@lru_cache(maxsize=8192)
+def _fuzzy_syllable(s: str) -> str:
+    for a, b in _FUZZY_PY:
+        if s.startswith(a) and a in ("zh", "ch", "sh"):
+            s = b + s[2:]
+        elif s.endswith(a) and a in ("ing", "eng", "ang"):
+            s = s[: -len(a)] + b
+    return "n" + s[1:] if s.startswith("l") else s
+
+
+@dataclass
+class Match:
+    id: str
+    name: str
+    score: float
+    evidence: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "name": self.name, "score": round(self.score, 4), "evidence": self.evidence}
+
+
+@dataclass
+class Result:
+    intents: list[Match]
+    ambiguous: bool
+    negated: list[str] = field(default_factory=list)  # complaints the resident said are *not* happening
+
+    @property
+    def top(self) -> Match | None:
+        return self.intents[0] if self.intents else None
+
+    @property
+    def confident(self) -> bool:
+        return bool(self.intents) and not self.ambiguous
+
+    def to_json(self) -> dict:
+        return {"intents": [m.to_json() for m in self.intents], "ambiguous": self.ambiguous}
+
+
+class Engine:
+    """Holds one model and its indexes; `classify` is pure and safe to call from any thread."""
+
+    def __init__(self, model: Model, *, floor: float | None = None, margin: float | None = None) -> None:
+        self.model = model
+        self.floor = model.floor if floor is None else floor
+        self.margin = model.margin if margin is None else margin
+        self._singles: set[str] = set()
+        self._by_prefix: dict[str, list[str]] = defaultdict(list)
+        self._by_syllable: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+        for phrase in sorted(model.phrases, key=len, reverse=True):
+            if len(phrase) == 1:
+                self._singles.add(phrase)
+            else:
+                self._by_prefix[phrase[:2]].append(phrase)
+            if len(phrase) >= 2 and tx.is_chinese(phrase):
+                syl = tuple(tx.pinyin(phrase))
+                fuzzy = tuple(_fuzzy_syllable(s) for s in syl)
+                self._by_syllable[fuzzy[0]].append((phrase, syl, fuzzy))
+        self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4]
+        n = len(model.labels)
+        self._dense: dict[str, tuple[float, tuple[float, ...]]] = {}
+        for g, (idf, ws) in model.features.items():
+            row = [0.0] * n
+            for li, w in ws:
+                row[li] = w
+            self._dense[g] = (idf, tuple(row))
+
+    @classmethod
+    def from_file(cls, path: str | Path | None = None, **kw) -> Engine:
+        """A taxonomy (.toml, default the shipped one) or a trained model (.json)."""
+        if path is not None and str(path).endswith(".json"):
+            return cls(Model.load(path), **kw)
+        from intents.taxonomy import load_taxonomy
+
+        return cls(load_taxonomy(path), **kw)
+
+    # -- evidence -------------------------------------------------------------------------------
+
+    def _phrase_hits(self, text: str) -> dict[str, tuple[float, int, int]]:
+        """phrase -> (strength, start, end): exact first, then homophones at uncovered places."""
+        hits: dict[str, tuple[float, int, int]] = {}
+        singles, by_prefix = self._singles, self._by_prefix
+        for i, ch in enumerate(text):
+            if ch in singles and ch not in hits:
+                hits[ch] = (1.0, i, i + 1)
+            for phrase in by_prefix.get(text[i : i + 2], ()):
+                if phrase not in hits and text.startswith(phrase, i):
+                    hits[phrase] = (1.0, i, i + len(phrase))
+        if self._by_syllable:
+            syl = tx.pinyin(text)
+            fuzzy = [_fuzzy_syllable(s) for s in syl]
+            phrases = self.model.phrases
+            for i, f in enumerate(fuzzy):
+                for phrase, psyl, pfuzzy in self._by_syllable.get(f, ()):
+                    n = len(psyl)
+                    # a span that is itself a keyword already counted exactly: no echo of it
+                    if phrase in hits or text[i : i + n] in phrases:
+                        continue
+                    if tuple(syl[i : i + n]) == psyl:
+                        hits[phrase] = (HOMOPHONE_FACTOR, i, i + n)
+                    elif n >= 3 and tuple(fuzzy[i : i + n]) == pfuzzy:
+                        hits[phrase] = (NEAR_HOMOPHONE_FACTOR, i, i + n)
+        return hits
+
+    @staticmethod
+    def _negated(text: str, start: int, end: int, phrase: str) -> bool:
+        if phrase.startswith(_NEGATORS):
+            return False
+        clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+        before = text[max(clause_start, start - 4) : start]
+        if _DONE_AFTER.match(text[end : end + 8]):
+            return True
+        return any(n in before for n in _NEGATORS) and (
+            "了" in text[end : end + 6] or any(t in text for t in _THANKS)
+        )
+
+    def _fuzzy_hits(self, text: str, toks: list[str]) -> dict[str, float]:
+        found: dict[str, float] = {}
+        if self._fuzzy_choices:
+            for phrase, score, _ in process.extract(
+                text, self._fuzzy_choices, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+            ):
+                found[phrase] = score / 100.0
+            joined = " ".join(toks)
+            for phrase, score, _ in process.extract(
+                joined, self._fuzzy_choices, scorer=fuzz.token_set_ratio, score_cutoff=90, limit=4
+            ):
+                found[phrase] = max(found.get(phrase, 0.0), score / 100.0)
+        return found
+
+    # -- scoring --------------------------------------------------------------------------------
+
+    def classify(self, raw: str) -> Result:
+        text = tx.normalize(raw)
+        m = self.model
+        if not any(c.isalnum() for c in text):
+            return Result(intents=[], ambiguous=True)
+        scores = list(m.bias)
+        evidence: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        negated: list[str] = []
+        toks: list[str] | None = None
+
+        if m.features:
+            toks = tx.tokens(text)
+            self._add_features(text, toks, scores, evidence)
+
+        if m.phrases:
+            hits = self._phrase_hits(text)
+            for phrase, (strength, start, end) in hits.items():
+                if self._negated(text, start, end, phrase):
+                    negated.append(phrase)
+                    continue
+                for li, w in m.phrases[phrase]:
+                    scores[li] += w * strength
+                    evidence[li].append((w * strength, phrase if strength == 1.0 else f"≈{phrase}"))
+            if not self._passes(scores):
+                toks = toks if toks is not None else tx.tokens(text)
+                for phrase, strength in self._fuzzy_hits(text, toks).items():
+                    if phrase in hits:
+                        continue
+                    for li, w in m.phrases[phrase]:
+                        scores[li] += w * strength * FUZZY_FACTOR
+                        evidence[li].append((w * strength * FUZZY_FACTOR, f"~{phrase}"))
+        return self._rank(scores, evidence, negated)
+
+    def _add_features(self, text: str, toks: list[str], scores: list[float],
+                      evidence: dict[int, list[tuple[float, str]]]) -> None:
+        dense = self._dense
+        items: list[tuple[str, float, tuple[float, ...]]] = []
+        for counts in tx.feature_counts(text, toks):
+            vals = [
+                (g, (1.0 + math.log(c)) * dense[g][0], dense[g][1]) for g, c in counts.items() if g in dense
+            ]
+            norm = math.sqrt(sum(v * v for _, v, _ in vals)) or 1.0
+            items.extend((g, v / norm, ws) for g, v, ws in vals)
+        for li in range(len(scores)):
+            contrib = [(x * ws[li], g) for g, x, ws in items]
+            scores[li] += sum(c for c, _ in contrib)
+            evidence[li] = [(c, g[2:]) for c, g in heapq.nlargest(6, contrib) if c > 0.02]
+
+    def _passes(self, scores: list[float]) -> bool:
+        best = max(scores, default=0.0)
+        return best > 0 and self._confidence(best) >= self.floor
+
+    def _confidence(self, s: float) -> float:
+        return 1.0 - math.exp(-max(s, 0.0) / SATURATION)
+
+    def _rank(self, scores: list[float], evidence: dict[int, list[tuple[float, str]]],
+              negated: list[str]) -> Result:
+        m = self.model
+        if m.kind == "learned":
+            t = m.temperature
+            top = max(scores)
+            exps = [math.exp((s - top) * t) for s in scores]
+            z = sum(exps)
+            confs = [e / z for e in exps]
+            order = sorted(range(len(scores)), key=lambda i: -scores[i])[:5]
+        else:
+            order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if scores[i] > 0]
+            if any(not m.info[m.labels[i]].weak for i in order):
+                order = [i for i in order if not m.info[m.labels[i]].weak]
+            confs = [self._confidence(s) for s in scores]
+            order = order[:5]
+        matches = [
+            Match(
+                id=m.labels[i], name=m.name(m.labels[i]), score=confs[i],
+                evidence=list(dict.fromkeys(e for _, e in sorted(evidence.get(i, []), key=lambda x: -x[0])))[:6],
+            )
+            for i in order
+        ]
+        ambiguous = (
+            not matches
+            or matches[0].score < self.floor
+            or (len(matches) > 1 and matches[0].score - matches[1].score < self.margin)
+        )
+        return Result(intents=matches, ambiguous=ambiguous, negated=negated)
+
+
+_default: Engine | None = None
+
+
+def get_engine() -> Engine:
+    """The process-wide engine on the shipped taxonomy (loaded on first use)."""
+    global _default
+    if _default is None:
+        _default = Engine.from_file()
+    return _default
+
+
+def classify(text: str) -> Result:
+    return get_engine().classify(text)

@@ -1,0 +1,101 @@
+"""The one model format both the hand-written taxonomy and training produce.
+
+A model is linear: per label, a bias plus weighted evidence. Evidence is of two sorts that the same
+scorer sums: *phrases* (taxonomy keywords, matched in the raw text exactly, by homophone or fuzzily)
+and *features* (jieba words and character n-grams with tf-idf values, what training learns).
+Saved as JSON so a person can read which words carry which label.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT = "linli-intents/1"
+
+
+@dataclass
+class IntentInfo:
+    """What the rest of the system needs to know about one label besides its weights."""
+
+    id: str
+    name: str
+    kind: str = "complaint"  # complaint | service | action
+    unit: str | None = None
+    limit_hours: int | None = None
+    weak: bool = False  # small talk: dropped when any real intent also matched
+
+
+@dataclass
+class Model:
+    labels: list[str]
+    info: dict[str, IntentInfo]
+    bias: list[float]
+    # phrase -> [(label index, weight)]
+    phrases: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
+    # namespaced feature ("w:装修", "c:装") -> (idf, [(label index, weight)])
+    features: dict[str, tuple[float, list[tuple[int, float]]]] = field(default_factory=dict)
+    kind: str = "taxonomy"  # taxonomy | learned
+    floor: float = 0.45
+    margin: float = 0.12
+    temperature: float = 1.0  # learned models: softmax scale turning margins into confidences
+    source: str = ""
+
+    def name(self, label: str) -> str:
+        info = self.info.get(label)
+        return info.name if info else label
+
+    def top_features(self, label: str, k: int = 15) -> list[tuple[str, float]]:
+        """The evidence that pulls hardest towards a label: what `train` prints for people."""
+        li = self.labels.index(label)
+        pairs = [(p, w) for p, ws in self.phrases.items() for i, w in ws if i == li]
+        pairs += [(f, w * idf) for f, (idf, ws) in self.features.items() for i, w in ws if i == li]
+        pairs.sort(key=lambda x: -x[1])
+        return pairs[:k]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "kind": self.kind,
+            "labels": self.labels,
+            "info": {k: vars(v) for k, v in self.info.items()},
+            "bias": [round(b, 6) for b in self.bias],
+            "floor": self.floor,
+            "margin": self.margin,
+            "temperature": self.temperature,
+            "phrases": {p: [[i, round(w, 5)] for i, w in ws] for p, ws in self.phrases.items()},
+            "features": {
+                f: [round(idf, 5), [[i, round(w, 5)] for i, w in ws]]
+                for f, (idf, ws) in self.features.items()
+            },
+        }
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Model:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path}: cannot read model: {exc}") from exc
+        if data.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a {FORMAT} model file")
+        return cls(
+            labels=data["labels"],
+            info={k: IntentInfo(**v) for k, v in data["info"].items()},
+            bias=data["bias"],
+            phrases={p: [(int(i), float(w)) for i, w in ws] for p, ws in data["phrases"].items()},
+            features={
+                f: (float(idf), [(int(i), float(w)) for i, w in ws])
+                for f, (idf, ws) in data["features"].items()
+            },
+            kind=data["kind"],
+            floor=data["floor"],
+            margin=data["margin"],
+            temperature=data["temperature"],
+            source=str(path),
+        )

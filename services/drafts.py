@@ -1,0 +1,176 @@
+"""The complaint a resident is still composing, kept in the database so a bot restart loses nothing.
+
+Residents often type one complaint as several quick messages; text arriving within ``JOIN_WINDOW`` of
+the previous message (while the draft is still collecting) is appended to the same draft, anything
+later starts a new one. A draft untouched for ``STALE_AFTER`` is treated as abandoned.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import col, delete
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from storage.models import Draft
+
+JOIN_WINDOW = timedelta(seconds=60)
+STALE_AFTER = timedelta(minutes=30)
+
+
+class DraftStage(StrEnum):
+    """Suggested stage names; the column is a plain string so handlers may add their own."""
+
+    COLLECTING = "collecting"
+    CHOOSING_CATEGORY = "choosing_category"
+    ASKING_LOCATION = "asking_location"
+    CONFIRMING = "confirming"
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    draft: Draft
+    joined: bool  # True: appended to the running draft; False: this text started a new draft
+
+
+class _Unset:
+    pass
+
+
+UNSET: Any = _Unset()
+
+
+def is_stale(draft: Draft, now: datetime, stale_after: timedelta = STALE_AFTER) -> bool:
+    return require_aware(now) - draft.updated_at > stale_after
+
+
+async def get_draft(
+    session: AsyncSession, resident_id: int, *, now: datetime, stale_after: timedelta = STALE_AFTER
+) -> Draft | None:
+    """The resident's live draft; None if there is none or it has gone stale."""
+    draft = await session.get(Draft, resident_id, populate_existing=True)
+    if draft is None or is_stale(draft, now, stale_after):
+        return None
+    return draft
+
+
+def _reset(draft: Draft, now: datetime) -> None:
+    draft.text = ""
+    draft.category = None
+    draft.candidates = []
+    draft.location = None
+    draft.photos = []
+    draft.stage = DraftStage.COLLECTING
+    draft.created_at = now
+
+
+async def _fresh_or_joinable(
+    session: AsyncSession, resident_id: int, now: datetime, join_window: timedelta
+) -> tuple[Draft, bool]:
+    draft = await session.get(Draft, resident_id, populate_existing=True)
+    if draft is None:
+        draft = Draft(resident_id=resident_id, created_at=now, updated_at=now)
+        session.add(draft)
+        return draft, False
+    joinable = draft.stage == DraftStage.COLLECTING and now - draft.updated_at <= join_window
+    if not joinable:
+        _reset(draft, now)
+    return draft, joinable
+
+
+async def append_text(
+    session: AsyncSession,
+    resident_id: int,
+    text: str,
+    now: datetime,
+    join_window: timedelta = JOIN_WINDOW,
+) -> AppendResult:
+    """Add a message to the draft: joined (newline) if within ``join_window``, else a new draft."""
+    require_aware(now)
+    draft, joined = await _fresh_or_joinable(session, resident_id, now, join_window)
+    draft.text = "\n".join(part for part in (draft.text, text.strip()) if part)
+    draft.updated_at = now
+    session.add(draft)
+    await session.flush()
+    return AppendResult(draft, joined)
+
+
+async def add_photo(
+    session: AsyncSession,
+    resident_id: int,
+    file_id: str,
+    now: datetime,
+    join_window: timedelta = JOIN_WINDOW,
+) -> AppendResult:
+    """Attach a Telegram photo file id, with the same joining rule as text."""
+    require_aware(now)
+    draft, joined = await _fresh_or_joinable(session, resident_id, now, join_window)
+    draft.photos = [*draft.photos, file_id]  # reassign: in-place JSON mutation is not tracked
+    draft.updated_at = now
+    session.add(draft)
+    await session.flush()
+    return AppendResult(draft, joined)
+
+
+async def update_draft(
+    session: AsyncSession,
+    resident_id: int,
+    *,
+    now: datetime,
+    stage: str = UNSET,
+    category: str | None = UNSET,
+    candidates: Sequence[Any] = UNSET,
+    location: str | None = UNSET,
+    photos: Sequence[str] = UNSET,
+) -> Draft | None:
+    """Change the given fields of an existing draft; None if the resident has no draft."""
+    require_aware(now)
+    draft = await session.get(Draft, resident_id, populate_existing=True)
+    if draft is None:
+        return None
+    if stage is not UNSET:
+        draft.stage = str(stage)
+    if category is not UNSET:
+        draft.category = category
+    if candidates is not UNSET:
+        draft.candidates = list(candidates)
+    if location is not UNSET:
+        draft.location = location
+    if photos is not UNSET:
+        draft.photos = list(photos)
+    draft.updated_at = now
+    session.add(draft)
+    await session.flush()
+    return draft
+
+
+async def clear_draft(session: AsyncSession, resident_id: int) -> bool:
+    """Drop the draft (submitted or cancelled). True if there was one."""
+    result = await session.exec(delete(Draft).where(col(Draft.resident_id) == resident_id))
+    return bool(result.rowcount)
+
+
+async def purge_stale(session: AsyncSession, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
+    """Delete abandoned drafts; returns how many (for a periodic job)."""
+    cutoff = require_aware(now) - stale_after
+    result = await session.exec(delete(Draft).where(col(Draft.updated_at) < cutoff))
+    return int(result.rowcount or 0)
+
+
+__all__ = [
+    "JOIN_WINDOW",
+    "STALE_AFTER",
+    "UNSET",
+    "AppendResult",
+    "DraftStage",
+    "add_photo",
+    "append_text",
+    "clear_draft",
+    "get_draft",
+    "is_stale",
+    "purge_stale",
+    "update_draft",
+]

@@ -1,0 +1,138 @@
+"""Residents: who is talking to the bot, which grid and building they belong to."""
+
+import re
+import unicodedata
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from services.community import Community, GridInfo
+from storage.db import dialect_insert, dialect_name
+from storage.models import AgeBand, Grid, Resident
+
+
+class BindResult(StrEnum):
+    OK = "ok"
+    UNKNOWN_GRID = "unknown_grid"
+
+
+async def get_resident(session: AsyncSession, tg_user_id: int) -> Resident | None:
+    return (await session.exec(select(Resident).where(Resident.tg_user_id == tg_user_id))).first()
+
+
+async def get_or_create_resident(
+    session: AsyncSession, *, tg_user_id: int, name: str, now: datetime
+) -> Resident:
+    """The resident for a Telegram user, created on first contact; the display name is kept current.
+
+    Uses INSERT ... ON CONFLICT DO NOTHING so two first messages arriving at once cannot both insert.
+    """
+    require_aware(now)
+    name = name.strip()
+    resident = await get_resident(session, tg_user_id)
+    if resident is None:
+        insert = dialect_insert(await dialect_name(session))
+        stmt = insert(Resident.__table__).values(
+            tg_user_id=tg_user_id, name=name, created_at=now, updated_at=now
+        )
+        await session.exec(stmt.on_conflict_do_nothing(index_elements=["tg_user_id"]))
+        resident = await get_resident(session, tg_user_id)
+        assert resident is not None
+    elif name and resident.name != name:
+        resident.name = name
+        resident.updated_at = now
+        session.add(resident)
+        await session.flush()
+    return resident
+
+
+async def sync_grids(session: AsyncSession, community: Community) -> None:
+    """Mirror the community file's grids into the grids table (run at startup)."""
+    for info in community.grids:
+        await _ensure_grid(session, info)
+    await session.flush()
+
+
+async def _ensure_grid(session: AsyncSession, info: GridInfo) -> Grid:
+    grid = await session.get(Grid, info.code)
+    if grid is None:
+        grid = Grid(code=info.code, name=info.name)
+    grid.name = info.name
+    grid.worker_name = info.worker_name
+    grid.worker_tg_id = info.worker_tg_id
+    grid.buildings = list(info.buildings)
+    session.add(grid)
+    return grid
+
+
+async def bind_grid(
+    session: AsyncSession, resident: Resident, grid_code: str, *, community: Community, now: datetime
+) -> BindResult:
+    """Attach the resident to a grid named in the community file."""
+    info = community.grid(grid_code)
+    if info is None:
+        return BindResult.UNKNOWN_GRID
+    await _ensure_grid(session, info)
+    resident.grid_code = info.code
+    resident.updated_at = require_aware(now)
+    session.add(resident)
+    await session.flush()
+    return BindResult.OK
+
+
+_BUILDING = re.compile(r"^(\d{1,3})\s*(?:号楼|号|栋|幢|座|楼|#)?$")
+
+
+def normalize_building(text: str) -> str:
+    """``"3栋"``, ``"3幢"``, ``"３号"``, ``"3"`` → ``"3号楼"``; anything else is kept (trimmed)."""
+    cleaned = unicodedata.normalize("NFKC", text).strip()
+    match = _BUILDING.match(cleaned)
+    return f"{int(match[1])}号楼" if match else cleaned
+
+
+async def set_building(
+    session: AsyncSession,
+    resident: Resident,
+    *,
+    building: str,
+    unit: str | None = None,
+    community: Community | None = None,
+    now: datetime,
+) -> Resident:
+    """Record building (and 单元); if the building belongs to a grid, bind that grid too."""
+    resident.building = normalize_building(building)
+    resident.unit = unit.strip() if unit and unit.strip() else None
+    resident.updated_at = require_aware(now)
+    if community is not None:
+        info = community.grid_for_building(resident.building)
+        if info is not None:
+            await _ensure_grid(session, info)
+            resident.grid_code = info.code
+    session.add(resident)
+    await session.flush()
+    return resident
+
+
+async def set_age_band(
+    session: AsyncSession, resident: Resident, band: AgeBand, *, now: datetime
+) -> Resident:
+    resident.age_band = AgeBand(band)
+    resident.updated_at = require_aware(now)
+    session.add(resident)
+    await session.flush()
+    return resident
+
+
+__all__ = [
+    "BindResult",
+    "bind_grid",
+    "get_or_create_resident",
+    "get_resident",
+    "normalize_building",
+    "set_age_band",
+    "set_building",
+    "sync_grids",
+]

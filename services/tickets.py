@@ -1,0 +1,298 @@
+"""Tickets (工单): opening, numbering, listing for their owner, history and withdrawal.
+
+Every function works inside the caller's transaction (``async with db.transaction() as s``), so a
+ticket, its number and its first event are committed together or not at all.
+"""
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import func
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import local, require_aware
+from services.community import Category, Community
+from storage.db import dialect_insert, dialect_name
+from storage.models import (
+    OPEN_STATUSES,
+    DailyCounter,
+    Resident,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+)
+
+SIGN_LIMIT = timedelta(hours=2)  # the handling unit must sign for (签收) a ticket within two hours
+NUMBER_PREFIX = "LL"
+
+
+class WithdrawStatus(StrEnum):
+    OK = "ok"
+    NOT_FOUND = "not_found"  # no such number, or not this resident's (never tell which)
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    NOT_OPEN = "not_open"  # resolved, closed, merged ...: too late to withdraw
+
+
+@dataclass(frozen=True)
+class WithdrawResult:
+    status: WithdrawStatus
+    ticket: Ticket | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is WithdrawStatus.OK
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    ticket: Ticket
+    latest_event: TicketEvent | None
+
+
+def resident_actor(resident_id: int | None) -> str:
+    return f"resident:{resident_id}"
+
+
+# --- numbers ----------------------------------------------------------------------------------------
+
+_DASHES = dict.fromkeys(map(ord, "‐‑‒–—―−－ー_"), "-")
+_NUMBER = r"LL[\s-]*(\d{8})[\s-]*(\d{4,6})"
+_FULL = re.compile(rf"^{_NUMBER}$", re.ASCII)
+_IN_TEXT = re.compile(rf"(?<![A-Z0-9]){_NUMBER}(?!\d)", re.ASCII)
+
+
+def format_ticket_number(day: str, seq: int) -> str:
+    return f"{NUMBER_PREFIX}-{day}-{seq:04d}"
+
+
+def _canonical(match: re.Match[str]) -> str | None:
+    day, seq = match[1], int(match[2])
+    try:
+        datetime.strptime(day, "%Y%m%d")
+    except ValueError:
+        return None
+    return format_ticket_number(day, seq) if seq > 0 else None
+
+
+def _prepare(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).translate(_DASHES).upper()
+
+
+def parse_ticket_number(text: str) -> str | None:
+    """``"ll-20261122-0007"``, ``"ＬＬ－２０２６１１２２－０００７"``, ``"LL202611220007"`` →
+    ``"LL-20261122-0007"``; None if the text is not exactly one valid number."""
+    match = _FULL.match(_prepare(text).strip())
+    return _canonical(match) if match else None
+
+
+def find_ticket_number(text: str) -> str | None:
+    """The first valid ticket number inside free text ("查询LL-20261122-0007进度")."""
+    for match in _IN_TEXT.finditer(_prepare(text)):
+        number = _canonical(match)
+        if number:
+            return number
+    return None
+
+
+async def allocate_number(session: AsyncSession, now: datetime) -> str:
+    """Next number of the Asia/Shanghai day of ``now``, with one atomic upsert ... RETURNING.
+
+    The counter row is bumped inside the caller's transaction, so a rolled-back ticket gives its
+    number back and concurrent openers never share one (the row lock / SQLite write lock orders them).
+    """
+    day = local(now).strftime("%Y%m%d")
+    table = DailyCounter.__table__
+    insert = dialect_insert(await dialect_name(session))
+    stmt = (
+        insert(table)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
+        .returning(table.c.last)
+    )
+    seq = (await session.exec(stmt)).scalar_one()
+    return format_ticket_number(day, seq)
+
+
+# --- opening ----------------------------------------------------------------------------------------
+
+
+async def open_ticket(
+    session: AsyncSession,
+    *,
+    resident: Resident,
+    category: str,
+    text: str,
+    location: str | None,
+    photos: Sequence[str],
+    community: Community,
+    now: datetime,
+) -> Ticket:
+    """Create a received ticket routed by the community file, with its number and "created" event."""
+    require_aware(now)
+    cat = Category(category)
+    unit = community.unit_for(cat)
+    number = await allocate_number(session, now)
+    ticket = Ticket(
+        number=number,
+        resident_id=resident.id,
+        category=cat.value,
+        text=text.strip(),
+        location=location.strip() if location and location.strip() else None,
+        photos=list(photos),
+        status=TicketStatus.RECEIVED,
+        unit=unit.code,
+        grid_code=resident.grid_code,
+        created_at=now,
+        updated_at=now,
+        sign_due_at=now + SIGN_LIMIT,
+        due_at=now + timedelta(hours=community.limit_hours(cat)),
+    )
+    session.add(ticket)
+    await session.flush()
+    await record_event(
+        session,
+        ticket,
+        kind=TicketEventKind.CREATED,
+        actor=resident_actor(resident.id),
+        now=now,
+        to_status=TicketStatus.RECEIVED,
+    )
+    return ticket
+
+
+async def record_event(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    kind: TicketEventKind,
+    actor: str,
+    now: datetime,
+    to_status: TicketStatus | None = None,
+    note: str | None = None,
+) -> TicketEvent:
+    """Append to the ticket's history; with ``to_status`` also move the ticket to that status."""
+    require_aware(now)
+    from_status = None if kind is TicketEventKind.CREATED else ticket.status
+    if to_status is not None and kind is not TicketEventKind.CREATED:
+        ticket.status = to_status
+        ticket.updated_at = now
+        if to_status not in OPEN_STATUSES and ticket.closed_at is None:
+            ticket.closed_at = now
+        elif to_status in OPEN_STATUSES:
+            ticket.closed_at = None
+        session.add(ticket)
+    assert ticket.id is not None, "flush the ticket before recording events"
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=now,
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+    )
+    session.add(event)
+    await session.flush()
+    return event
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+async def get_for_resident(session: AsyncSession, resident_id: int, number: str) -> Ticket | None:
+    """The resident's own ticket by number; None for unknown numbers and for other people's alike."""
+    canonical = parse_ticket_number(number)
+    if canonical is None:
+        return None
+    stmt = select(Ticket).where(Ticket.number == canonical, Ticket.resident_id == resident_id)
+    return (await session.exec(stmt)).first()
+
+
+async def list_for_resident(session: AsyncSession, resident_id: int, limit: int = 10) -> list[TicketSummary]:
+    """The resident's newest tickets, each with its latest history event."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.resident_id == resident_id)
+        .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
+        .limit(limit)
+    )
+    tickets = list((await session.exec(stmt)).all())
+    if not tickets:
+        return []
+    ids = [t.id for t in tickets]
+    latest_ids = (
+        select(func.max(TicketEvent.id))
+        .where(col(TicketEvent.ticket_id).in_(ids))
+        .group_by(TicketEvent.ticket_id)
+    )
+    events = (await session.exec(select(TicketEvent).where(col(TicketEvent.id).in_(latest_ids)))).all()
+    by_ticket = {e.ticket_id: e for e in events}
+    return [TicketSummary(t, by_ticket.get(t.id)) for t in tickets]
+
+
+async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
+    stmt = (
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .order_by(col(TicketEvent.at), col(TicketEvent.id))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+# --- resident actions -------------------------------------------------------------------------------
+
+
+async def withdraw(
+    session: AsyncSession, *, resident_id: int, number: str, now: datetime, note: str | None = None
+) -> WithdrawResult:
+    """Withdraw (撤回) one's own open ticket; refusals come back as a status, nothing is raised."""
+    require_aware(now)
+    canonical = parse_ticket_number(number)
+    if canonical is None:
+        return WithdrawResult(WithdrawStatus.NOT_FOUND)
+    stmt = (
+        select(Ticket)
+        .where(Ticket.number == canonical, Ticket.resident_id == resident_id)
+        .with_for_update()  # PostgreSQL: row lock against a concurrent staff update; SQLite ignores it
+    )
+    ticket = (await session.exec(stmt)).first()
+    if ticket is None:
+        return WithdrawResult(WithdrawStatus.NOT_FOUND)
+    if ticket.status == TicketStatus.WITHDRAWN:
+        return WithdrawResult(WithdrawStatus.ALREADY_WITHDRAWN, ticket)
+    if ticket.status not in OPEN_STATUSES:
+        return WithdrawResult(WithdrawStatus.NOT_OPEN, ticket)
+    await record_event(
+        session,
+        ticket,
+        kind=TicketEventKind.WITHDRAWN,
+        actor=resident_actor(resident_id),
+        now=now,
+        to_status=TicketStatus.WITHDRAWN,
+        note=note,
+    )
+    return WithdrawResult(WithdrawStatus.OK, ticket)
+
+
+__all__ = [
+    "SIGN_LIMIT",
+    "TicketSummary",
+    "WithdrawResult",
+    "WithdrawStatus",
+    "allocate_number",
+    "find_ticket_number",
+    "format_ticket_number",
+    "get_for_resident",
+    "history",
+    "list_for_resident",
+    "open_ticket",
+    "parse_ticket_number",
+    "record_event",
+    "resident_actor",
+]

@@ -1,0 +1,152 @@
+"""Engine, sessions, transactions and migrations behind one small ``Database`` object.
+
+SQLite notes (the default backend): every connection runs in WAL mode with foreign keys on and a busy
+timeout. Python's sqlite3 driver has its own broken notion of when to BEGIN, so SQLAlchemy emits BEGIN
+itself (the recipe from SQLAlchemy's SQLite docs). Sessions from :meth:`Database.transaction` begin with
+``BEGIN IMMEDIATE``: they take the write lock up front, so two writers queue on the busy timeout instead
+of one failing with "database is locked" when it upgrades a read snapshot to a write. Anything that
+must read-then-write consistently (points, counters) therefore belongs in ``transaction()``.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import StaticPool
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Connection execution option read by the SQLite "begin" hook: DEFERRED (default) or IMMEDIATE.
+_SQLITE_BEGIN = "linli_sqlite_begin"
+
+# Async driver -> sync driver for Alembic, which runs synchronously.
+_SYNC_DRIVERS = {
+    "sqlite+aiosqlite": "sqlite+pysqlite",
+    "postgresql+asyncpg": "postgresql+psycopg",
+    "postgresql+psycopg_async": "postgresql+psycopg",
+}
+
+
+def sync_url(url: str | URL) -> URL:
+    """The synchronous twin of an async database URL (used for migrations)."""
+    parsed = make_url(url)
+    driver = _SYNC_DRIVERS.get(parsed.drivername, parsed.drivername)
+    return parsed.set(drivername=driver)
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
+    """Pragmas on every new connection, and SQLAlchemy-controlled BEGIN (see module docstring)."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # stop the driver emitting its own BEGIN
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def dialect_insert(dialect_name: str) -> Callable[..., Any]:
+    """``insert()`` with ``on_conflict_do_*`` for the given dialect (dialect branch, on purpose)."""
+    if dialect_name == "sqlite":
+        return sqlite.insert
+    if dialect_name == "postgresql":
+        return postgresql.insert
+    raise NotImplementedError(f"upserts are not implemented for {dialect_name!r}")
+
+
+async def dialect_name(session: AsyncSession) -> str:
+    """Name of the dialect behind a session ("sqlite", "postgresql")."""
+    return (await session.connection()).dialect.name
+
+
+class Database:
+    """One database: an async engine plus session factories and the migration entry point."""
+
+    def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False, busy_timeout_ms: int = 5000):
+        self.url = make_url(url)
+        self.busy_timeout_ms = busy_timeout_ms
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            if _is_memory(self.url):
+                kwargs["poolclass"] = StaticPool  # one shared in-memory database, not one per connection
+            else:
+                Path(self.url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        else:
+            kwargs["pool_pre_ping"] = True
+        self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _install_sqlite_hooks(self.engine.sync_engine, busy_timeout_ms)
+        self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        writer_opts = {_SQLITE_BEGIN: "IMMEDIATE"} if self.is_sqlite else {}
+        self._writers = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False, execution_options=writer_opts
+        )
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A plain session for reads (or hand-managed commits)."""
+        async with self._sessions() as session:
+            yield session
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        async with self._writers() as session, session.begin():
+            yield session
+
+    def migrate(self, revision: str = "head") -> None:
+        """Run Alembic ``upgrade`` synchronously; from async code use ``await db.migrate_async()``."""
+        from alembic import command
+        from alembic.config import Config
+
+        url = sync_url(self.url)
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        config.set_main_option("sqlalchemy.url", url.render_as_string(hide_password=False).replace("%", "%%"))
+        if self.is_sqlite and _is_memory(url):
+            raise ValueError("an in-memory SQLite database cannot be migrated by a second engine")
+        engine = create_engine(url)
+        if self.is_sqlite:
+            _install_sqlite_hooks(engine, self.busy_timeout_ms)
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+        finally:
+            engine.dispose()
+
+    async def migrate_async(self, revision: str = "head") -> None:
+        await asyncio.to_thread(self.migrate, revision)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+__all__ = ["DEFAULT_URL", "Database", "dialect_insert", "dialect_name", "sync_url"]

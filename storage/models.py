@@ -1,0 +1,235 @@
+"""All tables in one place (SQLModel, table=True).
+
+Timestamps: every datetime column uses :class:`UTCDateTime`, which stores naive UTC (SQLite has no
+time zone type) and hands back aware UTC datetimes, so arithmetic with an aware ``now`` never mixes
+naive and aware values. Enum columns are plain strings (:class:`StrEnumType`) so adding a status
+later needs no database migration, only a new enum member.
+"""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Index, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Named constraints keep Alembic's batch mode (SQLite table rebuilds) able to find them later.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetime in Python, naive UTC in the database (same on SQLite and PostgreSQL)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; pass a timezone-aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class StrEnumType(TypeDecorator[StrEnum]):
+    """A StrEnum stored as VARCHAR: no native ENUM type, so new members need no migration."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum_cls: type[StrEnum], length: int = 32) -> None:
+        super().__init__(length)
+        self.enum_cls = enum_cls
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        return self.enum_cls(value).value  # rejects unknown strings before they reach the table
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> StrEnum | None:
+        return None if value is None else self.enum_cls(value)
+
+
+class TicketStatus(StrEnum):
+    """The whole 接诉即办 lifecycle; later work adds transitions, not members."""
+
+    RECEIVED = "received"  # 已受理
+    DISPATCHED = "dispatched"  # 已派单
+    SIGNED = "signed"  # 已签收
+    IN_PROGRESS = "in_progress"  # 办理中
+    PENDING_INFO = "pending_info"  # 待补充
+    RESOLVED = "resolved"  # 已办结
+    FOLLOWED_UP = "followed_up"  # 已回访
+    CLOSED = "closed"  # 已关闭
+    WITHDRAWN = "withdrawn"  # 已撤回
+    MERGED = "merged"  # 已合并
+    REOPENED = "reopened"  # 重新办理
+
+
+OPEN_STATUSES: frozenset[TicketStatus] = frozenset(
+    {
+        TicketStatus.RECEIVED,
+        TicketStatus.DISPATCHED,
+        TicketStatus.SIGNED,
+        TicketStatus.IN_PROGRESS,
+        TicketStatus.PENDING_INFO,
+        TicketStatus.REOPENED,
+    }
+)
+
+
+class TicketEventKind(StrEnum):
+    CREATED = "created"
+    WITHDRAWN = "withdrawn"
+    STATUS_CHANGED = "status_changed"
+    DISPATCHED = "dispatched"
+    NOTE = "note"
+    REPLY = "reply"
+    ESCALATED = "escalated"
+    MERGED = "merged"
+    RATED = "rated"
+
+
+class AgeBand(StrEnum):
+    SENIOR = "65+"
+    UNDER_65 = "under65"
+
+
+def _utc(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Grid(SQLModel, table=True):
+    """A 网格: a few buildings looked after by one grid worker (mirrors the community file)."""
+
+    __tablename__ = "grids"
+
+    code: str = Field(primary_key=True, max_length=16)
+    name: str = Field(max_length=64)
+    worker_name: str = Field(default="", max_length=64)
+    worker_tg_id: int | None = Field(default=None, sa_type=BigInteger)
+    buildings: list[str] = Field(default_factory=list, sa_type=JSON)
+
+
+class Resident(SQLModel, table=True):
+    __tablename__ = "residents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    tg_user_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    name: str = Field(default="", max_length=128)
+    phone: str | None = Field(default=None, max_length=32)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", index=True, max_length=16)
+    building: str | None = Field(default=None, max_length=32)
+    unit: str | None = Field(default=None, max_length=32)
+    age_band: AgeBand | None = Field(default=None, sa_type=StrEnumType(AgeBand, 16))
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class Ticket(SQLModel, table=True):
+    """A complaint (诉求) with its number, handling unit and deadlines."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_due_at", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True, index=True, max_length=32)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    category: str = Field(max_length=32)
+    text: str = Field(sa_type=Text)
+    location: str | None = Field(default=None, max_length=255)
+    photos: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: TicketStatus = Field(default=TicketStatus.RECEIVED, sa_type=StrEnumType(TicketStatus))
+    unit: str = Field(max_length=32)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+    sign_due_at: datetime = _utc()
+    due_at: datetime = _utc(index=True)
+    closed_at: datetime | None = _utc(default=None)
+    merged_into_id: int | None = Field(default=None, foreign_key="tickets.id")
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only history of a ticket; never updated or deleted."""
+
+    __tablename__ = "ticket_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    at: datetime = _utc()
+    actor: str = Field(max_length=64)
+    kind: TicketEventKind = Field(sa_type=StrEnumType(TicketEventKind))
+    from_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
+    to_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class DailyCounter(SQLModel, table=True):
+    """Last ticket sequence used on one Asia/Shanghai day; bumped with an atomic upsert."""
+
+    __tablename__ = "daily_counters"
+
+    day: str = Field(primary_key=True, max_length=8)
+    last: int = 0
+
+
+class PointsEntry(SQLModel, table=True):
+    """Points ledger line: + earned, − spent. Balances and stock are sums over this table."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (Index("ix_points_entries_reason_ref", "reason", "ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    at: datetime = _utc()
+    delta: int
+    reason: str = Field(max_length=32)
+    ref: str | None = Field(default=None, max_length=64)
+
+
+class Draft(SQLModel, table=True):
+    """The complaint a resident is still composing; kept in the database to survive restarts."""
+
+    __tablename__ = "drafts"
+
+    resident_id: int = Field(primary_key=True, foreign_key="residents.id")
+    text: str = Field(default="", sa_type=Text)
+    category: str | None = Field(default=None, max_length=32)
+    candidates: list[Any] = Field(default_factory=list, sa_type=JSON)
+    location: str | None = Field(default=None, max_length=255)
+    photos: list[str] = Field(default_factory=list, sa_type=JSON)
+    stage: str = Field(default="collecting", max_length=32)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+__all__ = [
+    "OPEN_STATUSES",
+    "AgeBand",
+    "DailyCounter",
+    "Draft",
+    "Grid",
+    "PointsEntry",
+    "Resident",
+    "StrEnumType",
+    "Ticket",
+    "TicketEvent",
+    "TicketEventKind",
+    "TicketStatus",
+    "UTCDateTime",
+]
