@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter, mul
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
@@ -44,6 +45,9 @@ def _fuzzy_syllable(s: str) -> str:
         elif s.endswith(a) and a in ("ing", "eng", "ang"):
             s = s[: -len(a)] + b
     return "n" + s[1:] if s.startswith("l") else s
+
+
+_Votes = tuple[list[str], list[float]]  # learned features present and their tf-idf values
 
 
 @dataclass
@@ -95,13 +99,14 @@ class Engine:
                 fuzzy = tuple(_fuzzy_syllable(s) for s in syl)
                 self._by_syllable[fuzzy[0]].append((phrase, syl, fuzzy))
         self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4]
-        n = len(model.labels)
-        self._dense: dict[str, tuple[float, tuple[float, ...]]] = {}
-        for g, (idf, ws) in model.features.items():
-            row = [0.0] * n
+        self._idf = {g: idf for g, (idf, _) in model.features.items()}
+        self._weights: dict[str, tuple[float, ...]] = {}
+        for g, (_, ws) in model.features.items():
+            row = [0.0] * len(model.labels)
             for li, w in ws:
                 row[li] = w
-            self._dense[g] = (idf, tuple(row))
+            self._weights[g] = tuple(row)
+        self._columns = [itemgetter(li) for li in range(len(model.labels))]
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, **kw) -> Engine:
@@ -180,7 +185,10 @@ class Engine:
 
         if m.features:
             toks = tx.tokens(text)
-            self._add_features(text, toks, scores, evidence)
+            gs, xs = self._add_features(text, toks, scores)
+            for li in heapq.nlargest(3, range(len(scores)), key=scores.__getitem__):
+                votes = ((x * self._weights[g][li], g[2:]) for g, x in zip(gs, xs, strict=True))
+                evidence[li] = [v for v in votes if v[0] > 0.02]
 
         if m.phrases:
             hits = self._phrase_hits(text)
@@ -201,20 +209,24 @@ class Engine:
                         evidence[li].append((w * strength * FUZZY_FACTOR, f"~{phrase}"))
         return self._rank(scores, evidence, negated)
 
-    def _add_features(self, text: str, toks: list[str], scores: list[float],
-                      evidence: dict[int, list[tuple[float, str]]]) -> None:
-        dense = self._dense
-        items: list[tuple[str, float, tuple[float, ...]]] = []
+    def _add_features(self, text: str, toks: list[str], scores: list[float]) -> _Votes:
+        """Add the learned features' votes to `scores`; return (features, values) for the evidence.
+
+        One dict lookup per feature, then per-label sums that run in C (`map`).
+        """
+        idf = self._idf
+        gs: list[str] = []
+        xs: list[float] = []
         for counts in tx.feature_counts(text, toks):
-            vals = [
-                (g, (1.0 + math.log(c)) * dense[g][0], dense[g][1]) for g, c in counts.items() if g in dense
-            ]
-            norm = math.sqrt(sum(v * v for _, v, _ in vals)) or 1.0
-            items.extend((g, v / norm, ws) for g, v, ws in vals)
-        for li in range(len(scores)):
-            contrib = [(x * ws[li], g) for g, x, ws in items]
-            scores[li] += sum(c for c, _ in contrib)
-            evidence[li] = [(c, g[2:]) for c, g in heapq.nlargest(6, contrib) if c > 0.02]
+            bg = [g for g in counts if g in idf]
+            vs = [(1.0 + math.log(counts[g])) * idf[g] if counts[g] > 1 else idf[g] for g in bg]
+            norm = math.sqrt(sum(map(mul, vs, vs))) or 1.0
+            gs.extend(bg)
+            xs.extend(v / norm for v in vs)
+        rows = [self._weights[g] for g in gs]
+        for li, col in enumerate(self._columns):
+            scores[li] += sum(map(mul, xs, map(col, rows)))
+        return gs, xs
 
     def _passes(self, scores: list[float]) -> bool:
         best = max(scores, default=0.0)
@@ -242,7 +254,7 @@ class Engine:
         matches = [
             Match(
                 id=m.labels[i], name=m.name(m.labels[i]), score=confs[i],
-                evidence=list(dict.fromkeys(e for _, e in sorted(evidence.get(i, []), key=lambda x: -x[0])))[:6],
+                evidence=_top_evidence(evidence.get(i, [])),
             )
             for i in order
         ]
@@ -267,3 +279,8 @@ def get_engine() -> Engine:
 
 def classify(text: str) -> Result:
     return get_engine().classify(text)
+
+
+def _top_evidence(items: list[tuple[float, str]], k: int = 6) -> list[str]:
+    """The strongest distinct pieces of evidence, strongest first."""
+    return list(dict.fromkeys(e for _, e in sorted(items, key=lambda x: -x[0])))[:k]

@@ -11,7 +11,7 @@ from datetime import timedelta
 import aiohttp
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, Conflict, Forbidden, RetryAfter
 from telegram.ext import (
     Application,
@@ -179,6 +179,46 @@ async def test_photo_upload_and_file_download(emulator: BotApiEmulator) -> None:
             await bot.send_photo(RESIDENT, "no-such-file-id")
 
 
+async def test_documents_edits_forward_copy_delete_and_commands(emulator: BotApiEmulator) -> None:
+    emulator.user(RESIDENT)
+    emulator.group(GROUP, "网格A03工作群")
+    user_message = await emulator.send_text(RESIDENT, "原话")
+    async with make_bot(emulator) as bot:
+        await bot.set_my_commands([("start", "开始"), ("help", "帮助")])
+        assert [c.command for c in await bot.get_my_commands()] == ["start", "help"]
+        await bot.delete_my_commands()
+        assert await bot.get_my_commands() == ()
+
+        doc = await bot.send_document(GROUP, b"a,b\n1,2\n", filename="工单.csv", caption="导出")
+        file = await bot.get_file(doc.document.file_id)
+        assert bytes(await file.download_as_bytearray()) == b"a,b\n1,2\n"
+        await bot.edit_message_caption(GROUP, doc.message_id, caption="导出（已更新）")
+        marked = await bot.edit_message_reply_markup(GROUP, doc.message_id, reply_markup=MENU)
+
+        forwarded = await bot.forward_message(GROUP, RESIDENT, user_message["message_id"])
+        copied = await bot.copy_message(RESIDENT, GROUP, doc.message_id)
+        assert await bot.send_chat_action(RESIDENT, ChatAction.TYPING)
+        chat = await bot.get_chat(GROUP)
+        assert await bot.delete_message(GROUP, forwarded.message_id)
+        with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+            await bot.delete_message(GROUP, forwarded.message_id)
+
+    assert doc.document.file_name == "工单.csv" and doc.caption == "导出"
+    assert marked.reply_markup == MENU and marked.caption == "导出（已更新）"
+    assert forwarded.text == "原话" and forwarded.forward_origin.sender_user.id == RESIDENT
+    assert (chat.title, chat.type) == ("网格A03工作群", "supergroup")
+    record = emulator.message(GROUP, doc.message_id)
+    assert [v.method for v in record.history] == [
+        "sendDocument",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    ]
+    copy_record = emulator.message(RESIDENT, copied.message_id)
+    assert (copy_record.method, copy_record.document) == ("copyMessage", doc.document.file_id)
+    assert emulator.message(GROUP, forwarded.message_id).deleted
+    assert emulator.deliveries == {GROUP: 2, RESIDENT: 1}
+
+
 # --------------------------------------------------------------------------- errors and limits
 
 
@@ -287,6 +327,13 @@ async def test_unknown_method_and_wrong_token_over_raw_http(emulator: BotApiEmul
                 assert body["ok"] and body["result"]["username"] == "linli_bot"
             async with http.get(f"{guarded.base_url}654321:WRONG/getMe") as response:
                 assert response.status == 401
+            emulator.user(RESIDENT)
+            keyboard = {"inline_keyboard": [[{"text": "好", "callback_data": "y"}]]}
+            payload = {"chat_id": RESIDENT, "text": "JSON 正文", "reply_markup": keyboard}
+            async with http.post(f"{emulator.base_url}{TOKEN}/sendmessage", json=payload) as response:
+                body = await response.json()
+                assert body["result"]["reply_markup"] == keyboard
+                assert body["result"]["from"]["is_bot"] and body["result"]["chat"]["type"] == "private"
     finally:
         await guarded.stop()
 
