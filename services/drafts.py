@@ -1,8 +1,11 @@
 """The complaint a resident is still composing, kept in the database so a bot restart loses nothing.
 
 Residents often type one complaint as several quick messages; text arriving within ``JOIN_WINDOW`` of
-the previous message (while the draft is still collecting) is appended to the same draft, anything
-later starts a new one. A draft untouched for ``STALE_AFTER`` is treated as abandoned.
+the previous message is appended to the same draft (also while the bot is asking to confirm or to pick
+a category: the resident is still explaining), anything later starts a new one. A draft begun with a
+photo alone waits for its words however long they take. While the bot asks for the place, the next
+text is the place, not more of the complaint, so it never joins. A draft untouched for
+``STALE_AFTER`` is treated as abandoned.
 """
 
 from collections.abc import Sequence
@@ -75,7 +78,9 @@ async def _fresh_or_joinable(
         draft = Draft(resident_id=resident_id, created_at=now, updated_at=now)
         session.add(draft)
         return draft, False
-    joinable = draft.stage == DraftStage.COLLECTING and now - draft.updated_at <= join_window
+    joinable = draft.stage != DraftStage.ASKING_LOCATION and (
+        now - draft.updated_at <= join_window or not draft.text
+    )
     if not joinable:
         _reset(draft, now)
     return draft, joinable

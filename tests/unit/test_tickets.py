@@ -315,8 +315,11 @@ async def test_draft_survives_a_restart(db_url: str, db: Database) -> None:
         assert draft is not None
         assert (draft.text, draft.photos, draft.stage) == ("电梯停了", ["photo-1"], "choosing_category")
         assert draft.candidates == [{"id": "repair", "score": 0.8}]
-        async with restarted.transaction() as s:  # past the collecting stage text no longer joins
-            result = await append_text(s, resident.id, "新的事情", NOW + timedelta(seconds=20))
+        async with restarted.transaction() as s:  # within the minute: still the same complaint
+            result = await append_text(s, resident.id, "卡在三楼", NOW + timedelta(seconds=20))
+        assert result.joined and result.draft.text == "电梯停了\n卡在三楼"
+        async with restarted.transaction() as s:  # after the minute: a new matter, a fresh draft
+            result = await append_text(s, resident.id, "新的事情", NOW + timedelta(minutes=3))
         assert not result.joined and result.draft.photos == [] and result.draft.stage == "collecting"
     finally:
         await restarted.dispose()
@@ -334,3 +337,22 @@ async def test_stale_drafts(db: Database) -> None:
         assert await purge_stale(s, NOW + timedelta(minutes=31)) == 1
         assert await clear_draft(s, resident.id) is False
         assert await update_draft(s, resident.id, now=NOW, stage="confirming") is None
+
+
+async def test_photo_first_draft_waits_for_its_words(db: Database) -> None:
+    resident = await make_resident(db)
+    async with db.transaction() as s:
+        await add_photo(s, resident.id, "photo-1", NOW)
+    async with db.transaction() as s:
+        result = await append_text(s, resident.id, "楼道堆满杂物", NOW + timedelta(minutes=5))
+    assert result.joined and result.draft.photos == ["photo-1"] and result.draft.text == "楼道堆满杂物"
+
+
+async def test_text_never_joins_while_asking_for_the_place(db: Database) -> None:
+    resident = await make_resident(db)
+    async with db.transaction() as s:
+        await append_text(s, resident.id, "路灯坏了", NOW)
+        await update_draft(s, resident.id, now=NOW, stage=DraftStage.ASKING_LOCATION)
+    async with db.transaction() as s:
+        result = await append_text(s, resident.id, "又坏了一盏", NOW + timedelta(seconds=10))
+    assert not result.joined and result.draft.text == "又坏了一盏"

@@ -1,0 +1,86 @@
+"""linli command line: `linli run` (the bot), `linli console` (bot + local emulator in a terminal),
+`linli migrate`, `linli check`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from bot.settings import Settings, SettingsError, load_settings
+
+
+def _logging(level: str, quiet: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.WARNING if quiet else getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def cmd_run(settings: Settings) -> int:
+    """Long polling against BOT_API_URL; with no BOT_TOKEN, the local emulator and a terminal chat."""
+    if not settings.bot_token:
+        print("未设置 BOT_TOKEN：启动本地 Bot API 模拟器和终端对话（Ctrl-D 退出）。", file=sys.stderr)
+        return cmd_console(settings)
+    from telegram import Update
+
+    from bot.app import build_application
+
+    _logging(settings.log_level)
+    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def cmd_console(settings: Settings) -> int:
+    from bot.console import run
+
+    _logging(settings.log_level, quiet=True)
+    return asyncio.run(run(settings))
+
+
+def cmd_migrate(settings: Settings) -> int:
+    from storage.db import Database
+
+    Database(settings.database_url).migrate()
+    print(f"数据库已迁移到最新版本：{settings.database_url}")
+    return 0
+
+
+def cmd_check(settings: Settings) -> int:
+    """Load the community file and taxonomy as the bot would, and say what is wrong."""
+    from intents import Engine
+    from services.community import load_community
+
+    c = load_community(settings.community_file)
+    e = Engine.from_file(settings.taxonomy_file)
+    print(f"社区：{c.name}，{len(c.grids)} 个网格，{len(c.units)} 个承办单位；诉求分类 {len(e.model.labels)} 个。")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="linli", description="邻里 — 社区接诉即办机器人")
+    sub = ap.add_subparsers(dest="cmd")
+    sub.add_parser("run", help="run the bot (no BOT_TOKEN: local emulator + terminal chat)")
+    sub.add_parser("console", help="local emulator + the bot + a terminal chat")
+    sub.add_parser("migrate", help="migrate the database to the latest schema")
+    sub.add_parser("check", help="validate the community file and the taxonomy")
+    args = ap.parse_args(argv)
+    try:
+        settings = load_settings()
+        handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
+                   "check": cmd_check}.get(args.cmd or "run")
+        return handler(settings)
+    except SettingsError as exc:
+        print(exc.message, file=sys.stderr)
+        return 2
+    except ValueError as exc:  # community file or taxonomy errors name file, key/line and problem
+        print(f"配置错误: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

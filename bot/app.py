@@ -1,0 +1,90 @@
+"""Build the python-telegram-bot Application: settings in, a wired bot out. No logic lives here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import BotCommand, Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.settings import Settings
+from handlers.callbacks import secret_from
+from handlers.deps import KEY, Deps, utc_now
+from handlers.router import register
+from intents import Engine
+from services.community import load_community
+from services.residents import sync_grids
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+COMMANDS = [
+    BotCommand("start", "开始 / 绑定楼栋"),
+    BotCommand("tickets", "我的工单"),
+    BotCommand("points", "我的积分"),
+    BotCommand("services", "便民服务"),
+    BotCommand("help", "帮助"),
+]
+LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
+
+
+def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
+                      token: str | None = None) -> Application:
+    """The bot, wired: its Bot API URL, database, community file and intents engine from settings."""
+    community = load_community(settings.community_file)
+    engine = Engine.from_file(settings.taxonomy_file, floor=settings.intents_floor,
+                              margin=settings.intents_margin)
+    db = Database(settings.database_url)
+    token = token or settings.bot_token or LOCAL_TOKEN
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.bot_api_url)
+        .base_file_url(settings.file_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        .build()
+    )
+    app.bot_data[KEY] = Deps(
+        db=db, community=community, engine=engine,
+        callback_secret=secret_from(settings.callback_secret, token),
+        staff_chat_id=settings.staff_chat_id, clock=clock,
+    )
+    register(app)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    d: Deps = app.bot_data[KEY]
+    await d.db.migrate_async()
+    async with d.db.transaction() as s:
+        await sync_grids(s, d.community)
+    await app.bot.set_my_commands(COMMANDS)
+    log.info("linli ready as @%s", app.bot.username)
+
+
+async def _post_shutdown(app: Application) -> None:
+    await app.bot_data[KEY].db.dispose()
+
+
+async def start_polling(app: Application) -> None:
+    """Start an initialised application polling (for the console, tests and benchmarks)."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES,
+                                    drop_pending_updates=False)
+
+
+async def stop_polling(app: Application) -> None:
+    if app.updater and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+    await app.shutdown()

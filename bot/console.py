@@ -1,0 +1,31 @@
+"""`linli console`: the emulator and the bot in one process, and a terminal chat with them.
+
+What a newcomer gets from `make run` with no token: talk to the bot within a minute of cloning.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from bot.app import build_application, start_polling, stop_polling
+from bot.emulator import BotApiEmulator, run_console
+from bot.settings import Settings
+
+
+async def run(settings: Settings) -> int:
+    emu = BotApiEmulator(bot_username="linli_bot")
+    await emu.start()
+    staff = settings.staff_chat_id or -1000000000001
+    emu.group(staff, title="社区工作人员群", bot_is_admin=True)
+    local = settings.model_copy(update={"bot_api_url": emu.base_url, "bot_file_url": emu.base_file_url,
+                                        "staff_chat_id": staff})
+    app = build_application(local)
+    await start_polling(app)
+    print(f"邻里 已在本地模拟器上运行（{emu.url}）。输入文字和机器人对话；/as <用户ID> 切换身份；"
+          "#数字 点按钮；/quit 退出。", file=sys.stderr)
+    try:
+        await run_console(emu)
+    finally:
+        await stop_polling(app)
+        await emu.stop()
+    return 0

@@ -1,0 +1,89 @@
+"""Settings from the environment or `.env`, validated once at start-up.
+
+A bad value stops the bot with one line naming the setting, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+
+
+class SettingsError(SystemExit):
+    """Raised with a one-line message; exits the process with status 2 when uncaught."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = 2
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: str | None = Field(default=None, description="Telegram bot token; none: local emulator")
+    bot_api_url: str = Field(default=DEFAULT_API_URL, description="Bot API base URL, token appended")
+    bot_file_url: str | None = Field(default=None, description="file download base; derived if unset")
+    database_url: str = Field(default="sqlite+aiosqlite:///var/linli.db")
+    staff_chat_id: int | None = None
+    community_file: Path | None = None
+    taxonomy_file: Path | None = None
+    intents_floor: float | None = Field(default=None, ge=0, le=1)
+    intents_margin: float | None = Field(default=None, ge=0, le=1)
+    callback_secret: str | None = None
+    log_level: str = "INFO"
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        head, sep, tail = v.partition(":")
+        if not sep or not head.isdigit() or len(tail) < 4:
+            raise ValueError("must look like 123456:ABC… (from @BotFather)")
+        return v
+
+    @field_validator("bot_api_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return v
+
+    @field_validator("community_file", "taxonomy_file")
+    @classmethod
+    def _exists(cls, v: Path | None) -> Path | None:
+        if v is not None and not v.is_file():
+            raise ValueError(f"file not found: {v}")
+        return v
+
+    @property
+    def file_url(self) -> str:
+        if self.bot_file_url:
+            return self.bot_file_url
+        return self.bot_api_url.replace("/bot", "/file/bot", 1) if "/bot" in self.bot_api_url else (
+            self.bot_api_url.rstrip("/") + "/file/bot"
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env plus overrides; invalid ones raise SettingsError naming the setting."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err.get("loc") else "?"
+        msg = err.get("msg", "invalid").removeprefix("Value error, ")
+        raise SettingsError(f"配置错误 {name}: {msg}") from None

@@ -1,0 +1,81 @@
+"""Action intents: the resident asked for something to be done, not for a ticket or an answer."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import keyboards, resident, services_menu, texts
+from handlers.deps import deps
+from services import tickets
+from services.community import Category
+
+
+async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:
+    if intent.startswith("svc."):
+        await services_menu.answer(update, context, intent)
+    elif intent == "act.my_tickets":
+        await resident.my_tickets(update, context)
+    elif intent == "act.human":
+        await to_human(update, context, update.effective_message.message_id)
+    elif intent == "act.sos":
+        await sos(update, context, text)
+    elif intent == "act.help":
+        await help_(update, context)
+    else:
+        await greet(update, context, text)
+
+
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    d = deps(context)
+    thanks = any(w in text for w in ("谢", "辛苦", "好的", "收到"))
+    reply = texts.THANKS_REPLY if thanks else texts.GREETING.format(community=d.community.name)
+    await update.effective_message.reply_text(reply, reply_markup=keyboards.main_menu())
+
+
+async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.HELP, reply_markup=keyboards.main_menu())
+
+
+async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_id: int) -> None:
+    """Forward the resident's message to the staff chat and say so; no staff chat: say that too."""
+    d = deps(context)
+    chat_id = update.effective_chat.id
+    if not d.staff_chat_id:
+        await context.bot.send_message(chat_id, texts.HUMAN_UNAVAILABLE)
+        return
+    async with d.db.session() as s:
+        r = await resident.resident_of(s, update, d)
+        name, grid = r.name, r.grid_code
+        await s.commit()
+    user = update.effective_user
+    ok = await resident.safe_send(context, d.staff_chat_id, texts.staff_forward_header(name, user.id, grid))
+    if ok:
+        from telegram.error import TelegramError
+
+        try:
+            await context.bot.forward_message(d.staff_chat_id, chat_id, message_id)
+        except TelegramError:
+            ok = False
+    await context.bot.send_message(chat_id, texts.HUMAN_FORWARDED if ok else texts.HUMAN_UNAVAILABLE)
+
+
+async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Emergency: a safety ticket at once, no confirmation; staff and grid worker alerted."""
+    d = deps(context)
+    msg = update.effective_message
+    async with d.db.transaction() as s:
+        r = await resident.resident_of(s, update, d)
+        ticket = await tickets.open_ticket(
+            s, resident=r, category=Category.SAFETY.value, text=text, location=resident.infer_place(text, r),
+            photos=[], community=d.community, now=d.now(),
+        )
+        number, name, grid = ticket.number, r.name, r.grid_code
+    await msg.reply_text(texts.sos_opened(number))
+    alert = texts.staff_sos(number, name, grid, text)
+    targets = {d.staff_chat_id}
+    info = d.community.grid(grid) if grid else None
+    if info and info.worker_tg_id:
+        targets.add(info.worker_tg_id)
+    for target in targets - {None}:
+        await resident.safe_send(context, target, alert)

@@ -1,0 +1,40 @@
+"""What every handler needs, built once by `bot.app` and kept in `application.bot_data`.
+
+Handlers read it through `deps(context)`; time comes from `clock`, so tests can run the real bot on a
+fixed date without patching anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from telegram.ext import ContextTypes
+
+from intents import Engine
+from services.community import Community
+from storage.db import Database
+
+KEY = "linli"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    db: Database
+    community: Community
+    engine: Engine
+    callback_secret: bytes
+    staff_chat_id: int | None = None
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+def deps(context: ContextTypes.DEFAULT_TYPE) -> Deps:
+    return context.application.bot_data[KEY]

@@ -1,0 +1,31 @@
+"""The last line: log with the update id, apologise to the resident, tell the staff chat."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from handlers import texts
+from handlers.deps import deps
+
+log = logging.getLogger(__name__)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("update %s failed", update_id, exc_info=context.error)
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(texts.ERROR, show_alert=True)
+        elif update.effective_chat and update.effective_chat.type == "private":
+            await context.bot.send_message(update.effective_chat.id, texts.ERROR)
+        staff = deps(context).staff_chat_id
+        if staff:
+            await context.bot.send_message(staff, texts.staff_error(update_id, repr(context.error)[:500]))
+    except TelegramError as exc:  # the apology itself failed: nothing more to do than log it
+        log.warning("could not report error for update %s: %s", update_id, exc)

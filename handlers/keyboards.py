@@ -1,0 +1,52 @@
+"""Keyboards: the resident's main menu and the inline buttons, with signed callback data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+
+from handlers import texts
+from handlers.callbacks import pack
+
+
+def main_menu() -> ReplyKeyboardMarkup:
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(t) for t in row] for row in texts.MENU_ROWS],
+        resize_keyboard=True,
+        input_field_placeholder=texts.MENU_PLACEHOLDER,
+    )
+
+
+def button(secret: bytes, label: str, action: str, arg: str = "") -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=pack(secret, action, arg))
+
+
+def rows(buttons: Sequence[InlineKeyboardButton], per_row: int) -> list[list[InlineKeyboardButton]]:
+    return [list(buttons[i : i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def inline(*button_rows: Iterable[InlineKeyboardButton]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([list(r) for r in button_rows if r])
+
+
+def confirm_draft(secret: bytes) -> InlineKeyboardMarkup:
+    return inline(
+        [button(secret, texts.BTN_CONFIRM, "ok")],
+        [button(secret, texts.BTN_RECATEGORIZE, "rc"), button(secret, texts.BTN_CANCEL, "x")],
+    )
+
+
+def categories(secret: bytes, choices: Sequence[tuple[str, str]], *, more: bool) -> InlineKeyboardMarkup:
+    buttons = [button(secret, name, "cat", cid) for cid, name in choices]
+    extra = [button(secret, texts.BTN_OTHER_CATEGORY, "rc")] if more else []
+    return inline(*rows(buttons, 3), extra, [button(secret, texts.BTN_CANCEL, "x")])
+
+
+def human(secret: bytes, message_id: int) -> InlineKeyboardMarkup:
+    return inline([button(secret, texts.BTN_HUMAN, "fw", str(message_id))])
+
+
+def services(secret: bytes) -> InlineKeyboardMarkup:
+    buttons = [button(secret, label, "svc", sid) for sid, label in texts.SERVICE_BUTTONS.items()]
+    return inline(*rows(buttons, 2))

@@ -1,0 +1,136 @@
+"""Which update goes where. `register(app)` is the only thing `bot.app` needs from handlers."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from handlers import actions, resident, services_menu, texts
+from handlers.callbacks import unpack
+from handlers.deps import deps
+from handlers.errors import on_error
+from services.tickets import find_ticket_number
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+MEDIA = {
+    "sticker": filters.Sticker.ALL,
+    "voice": filters.VOICE | filters.VIDEO_NOTE,
+    "audio": filters.AUDIO,
+    "video": filters.VIDEO | filters.ANIMATION,
+    "document": filters.Document.ALL,
+    "contact": filters.CONTACT,
+}
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    text = (update.effective_message.text or "").strip()
+    if not text:
+        await update.effective_message.reply_text(texts.EMPTY_TEXT)
+        return
+    menu = {
+        texts.MENU_REPORT: _report_prompt,
+        texts.MENU_TICKETS: resident.my_tickets,
+        texts.MENU_SERVICES: services_menu.menu,
+        texts.MENU_POINTS: services_menu.my_points,
+        texts.MENU_GRID: _grid_worker,
+    }.get(text)
+    if menu:
+        await menu(update, context)
+        return
+    if not any(c.isalnum() for c in text):  # emoji or punctuation only: nothing to act on
+        await update.effective_message.reply_text(texts.MEDIA_UNSUPPORTED["sticker"])
+        return
+    number = find_ticket_number(text)
+    if number and len(text) <= 30:
+        await resident.show_ticket(update, context, number)
+        return
+    await resident.understand(update, context, text)
+
+
+async def _report_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.REPORT_PROMPT)
+
+
+async def _grid_worker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    async with d.db.session() as s:
+        r = await resident.resident_of(s, update, d)
+        grid = d.community.grid(r.grid_code) if r.grid_code else None
+        await s.commit()
+    msg = update.effective_message
+    if grid is None:
+        await resident.ask_building(msg, d)
+        return
+    from handlers import keyboards
+
+    await msg.reply_text(texts.grid_worker(grid.name, grid.worker_name),
+                         reply_markup=keyboards.human(d.callback_secret, msg.message_id))
+
+
+async def on_media(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    m = update.effective_message
+    kind = next((k for k, f in MEDIA.items() if f.check_update(update)), "other") if m else "other"
+    await m.reply_text(texts.MEDIA_UNSUPPORTED.get(kind, texts.MEDIA_UNSUPPORTED["other"]))
+
+
+async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.effective_message.reply_text(texts.GROUP_ONLY_PRIVATE)
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every inline button: verify the signature, then route; forged or stale data gets an alert."""
+    q = update.callback_query
+    d = deps(context)
+    cb = unpack(d.callback_secret, q.data)
+    if cb is None or q.message is None or q.message.chat.type != "private":
+        log.info("refused callback data %r from user %s", q.data, q.from_user.id)
+        await q.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    a, arg = cb.action, cb.arg
+    if a in ("ok", "rc", "cat", "x"):
+        await resident.on_draft_button(update, context, a, arg)
+    elif a in ("tk", "wd", "wdy"):
+        await resident.on_ticket_button(update, context, a, arg)
+    elif a in ("svc", "buy", "buyy"):
+        await services_menu.on_button(update, context, a, arg)
+    elif a == "bld":
+        await resident.on_building(update, context, arg)
+    elif a == "age":
+        await resident.on_age(update, context, arg)
+    elif a == "fw" and arg.isdigit():
+        await q.answer()
+        await actions.to_human(update, context, int(arg))
+    else:
+        await q.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+def register(app: Application) -> None:
+    private_cmd = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("start", resident.start, filters=private_cmd))
+    app.add_handler(CommandHandler(["tickets", "mytickets"], resident.my_tickets, filters=private_cmd))
+    app.add_handler(CommandHandler("points", services_menu.my_points, filters=private_cmd))
+    app.add_handler(CommandHandler("services", services_menu.menu, filters=private_cmd))
+    app.add_handler(CommandHandler("help", actions.help_, filters=private_cmd))
+    app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, resident.on_photo))
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, resident.on_location))
+    app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
+    app.add_handler(MessageHandler(PRIVATE, on_media))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, on_group_command))
+    app.add_handler(CallbackQueryHandler(on_callback))
+    app.add_error_handler(on_error)

@@ -1,0 +1,154 @@
+"""便民服务: questions answered straight from the community file and the ledger, no ticket.
+
+Dates are computed from today (`deps.now()`), so the answer is right on the 18th at 11:31 too.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import keyboards, texts
+from handlers.deps import Deps, deps
+from handlers.resident import resident_of
+from services import local, points, schedule
+from storage.models import AgeBand
+
+
+async def menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    await update.effective_message.reply_text(texts.SERVICES_MENU, reply_markup=keyboards.services(d.callback_secret))
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, service: str) -> None:
+    """Reply to one service question by its intent id (svc.haircut, svc.points …)."""
+    d = deps(context)
+    msg = update.effective_message
+    if service == "svc.shop":
+        await shop(update, context)
+        return
+    if service == "svc.points":
+        await my_points(update, context)
+        return
+    builders = {
+        "svc.haircut": _haircut,
+        "svc.hours": _hours,
+        "svc.meal": _meal,
+        "svc.class": _class,
+        "svc.clinic": _clinic,
+    }
+    build = builders.get(service)
+    if build is None:
+        await msg.reply_text(texts.SERVICES_MENU, reply_markup=keyboards.services(d.callback_secret))
+        return
+    await msg.reply_text(await build(update, d))
+
+
+async def _haircut(update: Update, d: Deps) -> str:
+    now = d.now()
+    cut = d.community.haircut
+    window = schedule.next_haircut(now, cut)
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        band = r.age_band
+        await s.commit()
+    senior = None if band is None else band == AgeBand.SENIOR
+    return texts.haircut(cut.name, window.start, f"{cut.start:%H:%M}", f"{cut.end:%H:%M}", cut.place,
+                         cut.free_age, cut.fee_yuan, senior, window.start.date() == local(now).date())
+
+
+async def _hours(update: Update, d: Deps) -> str:
+    c = d.community.centre
+
+    def span(h: tuple | None) -> str:
+        return f"{h[0]:%H:%M}–{h[1]:%H:%M}" if h else "休息"
+
+    lines = [f"周一至周五：{span(c.weekday)}", f"周六、周日：{span(c.weekend)}"]
+    return texts.hours(lines, list(c.windows), schedule.is_open(d.now(), c), c.address, c.phone)
+
+
+async def _meal(update: Update, d: Deps) -> str:
+    return texts.canteens([(c.name, c.address, c.hours, c.price_note) for c in d.community.canteens])
+
+
+async def _class(update: Update, d: Deps) -> str:
+    cls = d.community.classes
+    if cls is None or not cls.sessions:
+        return texts.NO_CLASSES
+    sessions = [f"· 每周{texts.WEEKDAYS[x.weekday]} {x.start:%H:%M}–{x.end:%H:%M} {x.subject}" for x in cls.sessions]
+    nxt = schedule.next_class(d.now(), cls)
+    when = None
+    if nxt:
+        st = nxt.window.start
+        when = f"{st.month}月{st.day}日（周{texts.WEEKDAYS[st.weekday()]}）{st:%H:%M} {nxt.subject}"
+    return texts.classes(cls.name, cls.place, sessions, when)
+
+
+async def _clinic(update: Update, d: Deps) -> str:
+    c = d.community.clinic
+    if c is None:
+        return texts.clinic("义诊", None, "", "")
+    w = schedule.next_clinic(d.now(), c)
+    when = None
+    if w:
+        st = w.start
+        when = f"{st.month}月{st.day}日（周{texts.WEEKDAYS[st.weekday()]}）{st:%H:%M}–{w.end:%H:%M}"
+    return texts.clinic(c.name, when, c.place, c.note)
+
+
+async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        bal = await points.balance(s, r.id)
+        entries = [(e.at, e.delta, e.reason) for e in await points.recent_entries(s, r.id, limit=5)]
+        await s.commit()
+    body = texts.points(bal, entries) + texts.earn_rules([(e.name, e.points) for e in d.community.earning])
+    await update.effective_message.reply_text(body)
+
+
+async def shop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        bal = await points.balance(s, r.id)
+        items = [(i, await points.stock_left(s, i)) for i in d.community.shop]
+        await s.commit()
+    body = texts.shop([(i.name, i.cost, left) for i, left in items], bal)
+    buttons = [
+        keyboards.button(d.callback_secret, f"{texts.BTN_REDEEM} {i.name}", "buy", i.code)
+        for i, left in items if left is None or left > 0
+    ]
+    await update.effective_message.reply_text(body, reply_markup=keyboards.inline(*keyboards.rows(buttons, 2)))
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    d = deps(context)
+    q = update.callback_query
+    if action == "svc":
+        await q.answer()
+        await answer(update, context, arg)
+        return
+    item = d.community.shop_item(arg)
+    if item is None:
+        await q.answer(texts.REDEEM_REFUSED["unknown_item"], show_alert=True)
+        return
+    if action == "buy":
+        async with d.db.session() as s:
+            r = await resident_of(s, update, d)
+            bal = await points.balance(s, r.id)
+            await s.commit()
+        await q.answer()
+        await q.message.reply_text(texts.redeem_ask(item.name, item.cost, bal), reply_markup=keyboards.inline(
+            [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", item.code)]))
+        return
+    async with d.db.session() as s:  # "buyy": the redemption itself, in a transaction of its own
+        r = await resident_of(s, update, d)
+        await s.commit()
+    result = await points.redeem(d.db, resident_id=r.id, item_code=item.code, community=d.community, now=d.now())
+    await q.answer()
+    if result.ok:
+        await q.message.reply_text(texts.redeemed(item.name, result.balance_after))
+    else:
+        await q.message.reply_text(texts.REDEEM_REFUSED[result.status.value].format(
+            name=item.name, cost=item.cost, balance=result.balance_after))
