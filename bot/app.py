@@ -9,6 +9,7 @@ from datetime import datetime
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot.jobs import schedule
 from bot.settings import Settings
 from handlers.callbacks import secret_from
 from handlers.deps import KEY, Deps, utc_now
@@ -54,6 +55,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         staff_chat_id=settings.staff_chat_id, clock=clock,
     )
     register(app)
+    schedule(app)
     return app
 
 

@@ -10,6 +10,7 @@ the ``postgres`` user (created by Debian's package) or ``nobody``.
 Environment:
   ``LINLI_TEST_PG_URL``  use this existing server instead (any ``postgresql://`` URL of a role that may
                          ``CREATE DATABASE``); each test gets a database of its own there, dropped after.
+  ``LINLI_TEST_PG_BINDIR`` look for ``initdb``/``pg_ctl``/``postgres`` only there (pick a version).
   ``LINLI_TEST_PG=skip`` do not look for PostgreSQL at all (the PostgreSQL tests skip).
 
 Whatever goes wrong is raised as :class:`PgUnavailable` with a reason fit for ``pytest.skip``.
@@ -34,6 +35,7 @@ from sqlalchemy.engine import URL, make_url
 
 ENV_URL = "LINLI_TEST_PG_URL"
 ENV_SWITCH = "LINLI_TEST_PG"
+ENV_BINDIR = "LINLI_TEST_PG_BINDIR"
 SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 DEFAULT_DIRS = ("/usr/lib/postgresql/*/bin", "/usr/pgsql-*/bin", "/usr/local/pgsql/bin")
 ASYNC_DRIVER = "postgresql+asyncpg"
@@ -65,15 +67,18 @@ def _version_key(directory: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", directory)) or (0,)
 
 
-def find_server_bindir(path: str | None = None, patterns: Sequence[str] = DEFAULT_DIRS) -> Path | None:
+def find_server_bindir(path: str | None = None, patterns: Sequence[str] | None = None) -> Path | None:
     """The first directory holding ``initdb``, ``pg_ctl`` and ``postgres`` together, or None.
 
-    ``PATH`` wins, so a developer can pick a version; then the distributions' layouts, newest first
-    (Debian keeps the server tools off ``PATH`` in ``/usr/lib/postgresql/<major>/bin``).
+    ``LINLI_TEST_PG_BINDIR`` alone if set; else ``PATH`` first, so a developer can pick a version, then
+    the distributions' layouts, newest first (Debian keeps them off ``PATH``, in
+    ``/usr/lib/postgresql/<major>/bin``).
     """
+    if path is None and patterns is None and os.environ.get(ENV_BINDIR):
+        path, patterns = os.environ[ENV_BINDIR], ()
     search = os.environ.get("PATH", "") if path is None else path
     candidates = [d for d in search.split(os.pathsep) if d]
-    for pattern in patterns:
+    for pattern in DEFAULT_DIRS if patterns is None else patterns:
         candidates += sorted(glob.glob(pattern), key=_version_key, reverse=True)
     for directory in map(Path, candidates):
         if all(os.access(directory / name, os.X_OK) for name in SERVER_BINARIES):
@@ -144,7 +149,10 @@ def throwaway_cluster(bindir: Path | None = None, attempts: int = 3) -> Iterator
     """initdb + start on 127.0.0.1:<free port>; stopped and deleted on exit, whatever happened."""
     bindir = bindir or find_server_bindir()
     if bindir is None:
-        raise PgUnavailable(f"no PostgreSQL server binaries ({', '.join(SERVER_BINARIES)}); {INSTALL_HINT}")
+        where = os.environ.get(ENV_BINDIR) or f"PATH or {', '.join(DEFAULT_DIRS)}"
+        raise PgUnavailable(
+            f"no PostgreSQL server binaries ({', '.join(SERVER_BINARIES)}) in {where}; {INSTALL_HINT}"
+        )
     account = _server_account()
     # Not pytest's tmp_path: that lives under a 0700 root directory the server's user cannot enter.
     base = Path(tempfile.mkdtemp(prefix="linli-pg-"))
@@ -244,6 +252,7 @@ def _dsn(url: URL) -> str:
 
 
 __all__ = [
+    "ENV_BINDIR",
     "ENV_SWITCH",
     "ENV_URL",
     "PgServer",
