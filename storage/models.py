@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, String, Text
-from sqlalchemy.engine import Dialect
+from sqlalchemy import JSON, BigInteger, DateTime, Index, String, Text, UniqueConstraint, false
+from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -102,6 +102,30 @@ class TicketEventKind(StrEnum):
     ESCALATED = "escalated"
     MERGED = "merged"
     RATED = "rated"
+    REASSIGNED = "reassigned"  # 转派: another unit takes the case (event.unit, reason in note)
+    REMINDED = "reminded"  # 催办: a clock reached yellow or the sign-for limit
+    LINKED = "linked"  # a duplicate complaint joined the case as a follower
+    MEDIATION = "mediation"  # a dispute mediation stage (event.mediation_stage, meeting_at)
+
+
+class Rating(StrEnum):
+    """The resident's verdict at follow-up (回访); UNRATED is set when nobody answers, never by a resident."""
+
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    UNSATISFIED = "unsatisfied"  # 不满意
+    UNRATED = "unrated"  # 未评价 (no answer in time)
+
+
+class MediationStage(StrEnum):
+    """人民调解 stages of a dispute ticket, in order."""
+
+    APPLIED = "applied"  # 申请
+    REGISTERED = "registered"  # 登记
+    MEETING = "meeting"  # 会议
+    NEGOTIATION = "negotiation"  # 协商
+    AGREEMENT = "agreement"  # 协议
+    FOLLOW_UP = "follow_up"  # 回访
 
 
 class AgeBand(StrEnum):
@@ -111,6 +135,12 @@ class AgeBand(StrEnum):
 
 def _utc(**kwargs: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kwargs)
+
+
+def _created_at(context: ExecutionContext) -> Any:
+    """Insert default of ``next_check_at``: a new ticket is due for its first check at once, so the
+    sweep arms its clocks even when it was opened by code that knows nothing about them."""
+    return context.get_current_parameters().get("created_at")
 
 
 class Grid(SQLModel, table=True):
@@ -144,7 +174,11 @@ class Ticket(SQLModel, table=True):
     """A complaint (诉求) with its number, handling unit and deadlines."""
 
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_status_due_at", "status", "due_at"),)
+    __table_args__ = (
+        Index("ix_tickets_status_due_at", "status", "due_at"),
+        Index("ix_tickets_status_resolved_at", "status", "resolved_at"),
+        Index("ix_tickets_category_created_at", "category", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True, index=True, max_length=32)
@@ -162,6 +196,25 @@ class Ticket(SQLModel, table=True):
     due_at: datetime = _utc(index=True)
     closed_at: datetime | None = _utc(default=None)
     merged_into_id: int | None = Field(default=None, foreign_key="tickets.id")
+    # --- lifecycle (services.lifecycle, services.clocks, services.sweep, services.followup) ---------
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # optimistic guard
+    result: str | None = Field(default=None, sa_type=Text)  # 办理结果, required to resolve
+    resume_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
+    emergency: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    escalation_level: str | None = Field(default=None, max_length=16)  # grid / community / street
+    clock_started_at: datetime | None = _utc(default=None)  # None: the resolution clock runs from created_at
+    paused_at: datetime | None = _utc(default=None)  # set while 待补充 stops the resolution clock
+    paused_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    signed_at: datetime | None = _utc(default=None)
+    resolved_at: datetime | None = _utc(default=None)
+    sign_reminded_at: datetime | None = _utc(default=None)
+    reminded_at: datetime | None = _utc(default=None)  # yellow reminder sent for the current clock
+    breached_at: datetime | None = _utc(default=None)  # red escalation done for the current clock
+    next_check_at: datetime | None = _utc(default=None, index=True, sa_column_kwargs={"default": _created_at})
+    followup_sent_at: datetime | None = _utc(default=None)
+    rating: Rating | None = Field(default=None, sa_type=StrEnumType(Rating))
+    rated_at: datetime | None = _utc(default=None)
+    rating_comment: str | None = Field(default=None, sa_type=Text)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -177,6 +230,38 @@ class TicketEvent(SQLModel, table=True):
     from_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
     to_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
     note: str | None = Field(default=None, sa_type=Text)
+    level: str | None = Field(default=None, max_length=16)  # escalation level of an "escalated" event
+    unit: str | None = Field(default=None, max_length=32)  # the unit a "reassigned" event hands over to
+    rating: Rating | None = Field(default=None, sa_type=StrEnumType(Rating))
+    mediation_stage: MediationStage | None = Field(default=None, sa_type=StrEnumType(MediationStage))
+    meeting_at: datetime | None = _utc(default=None, index=True)
+
+
+class TicketFollower(SQLModel, table=True):
+    """A resident whose duplicate complaint was linked to an open case: gets its updates, opens nothing."""
+
+    __tablename__ = "ticket_followers"
+    __table_args__ = (UniqueConstraint("ticket_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    linked_at: datetime = _utc()
+    text: str = Field(default="", sa_type=Text)
+
+
+class HotspotWarning(SQLModel, table=True):
+    """An early warning raised once for repeated complaints of one category in one building or grid."""
+
+    __tablename__ = "hotspot_warnings"
+    __table_args__ = (Index("ix_hotspot_warnings_scope", "category", "scope_kind", "scope", "raised_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(max_length=32)
+    scope_kind: str = Field(max_length=16)  # "building" or "grid"
+    scope: str = Field(max_length=64)
+    raised_at: datetime = _utc()
+    count: int
 
 
 class DailyCounter(SQLModel, table=True):
@@ -224,12 +309,16 @@ __all__ = [
     "DailyCounter",
     "Draft",
     "Grid",
+    "HotspotWarning",
+    "MediationStage",
     "PointsEntry",
+    "Rating",
     "Resident",
     "StrEnumType",
     "Ticket",
     "TicketEvent",
     "TicketEventKind",
+    "TicketFollower",
     "TicketStatus",
     "UTCDateTime",
 ]

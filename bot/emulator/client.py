@@ -107,10 +107,11 @@ class EmulatorClient:
         return await self._act("send_document", user_id=user_id, name=name, chat_id=chat_id)
 
     async def press(
-        self, user_id: int, message_id: int, callback_data: str, chat_id: int | None = None
+        self, user_id: int, message_id: int, callback_data: str, chat_id: int | None = None, *, forge: bool = False
     ) -> str:
         return await self._act(
-            "press", user_id=user_id, message_id=message_id, callback_data=callback_data, chat_id=chat_id
+            "press", user_id=user_id, message_id=message_id, callback_data=callback_data, chat_id=chat_id,
+            forge=forge or None,
         )
 
     # ----------------------------------------------------------------- observing

@@ -655,6 +655,7 @@ class BotApiEmulator:
         self._seq = 0
         self._poll_generation = 0
         self.parked_polls = 0  # getUpdates requests currently held open
+        self._parked_generations: set[int] = set()
         self._closing = False
         self._updates_signal = _Signal()
         self._activity = _Signal()
@@ -864,17 +865,25 @@ class BotApiEmulator:
         return message
 
     async def press(
-        self, user_id: int, message_id: int, callback_data: str, chat_id: int | None = None
+        self,
+        user_id: int,
+        message_id: int,
+        callback_data: str,
+        chat_id: int | None = None,
+        *,
+        forge: bool = False,
     ) -> str:
         """Press an inline button on a bot message; returns the callback query id.
 
-        Like a real client, only a button that is currently on the message can be pressed.
+        Like a real client, only a button that is currently on the message can be pressed. With
+        `forge=True` any data is sent (a modified client: unsigned, re-signed, over 64 bytes, or a
+        button the bot already removed); the message must still be a bot message in the chat.
         """
         chat_id = user_id if chat_id is None else chat_id
         sent = self._sent_index.get((chat_id, message_id))
         if sent is None or sent.deleted:
             raise ValueError(f"no bot message {message_id} in chat {chat_id}")
-        if callback_data not in {b.callback_data for b in sent.buttons}:
+        if not forge and callback_data not in {b.callback_data for b in sent.buttons}:
             raise ValueError(f"message {message_id} has no button with callback_data {callback_data!r}")
         query_id = str(4_000_000_000_000_000 + next(self._ids))
         query = {
@@ -1049,14 +1058,26 @@ class BotApiEmulator:
             lambda: f"callback query {callback_query_id} not answered in {timeout}s",
         )
 
+    @property
+    def polls(self) -> int:
+        """getUpdates requests received so far; pass it as `since` to wait_for_poll for a newer one."""
+        return self._poll_generation
+
     async def wait_for_poll(
         self,
         *,
+        since: int | None = None,
         timeout: float = 5.0,  # noqa: ASYNC109 (test API takes a timeout)
     ) -> None:
-        """Until some getUpdates request is parked waiting (the bot is long-polling right now)."""
+        """Until some getUpdates request is parked waiting (the bot is long-polling right now).
+
+        With `since` (an earlier `polls`), only a request made after that counts: a killed bot
+        process can leave its last request parked, so a restarted one must be told apart from it.
+        """
 
         def find() -> bool | None:
+            if since is not None:
+                return True if self._parked_generations and max(self._parked_generations) > since else None
             return True if self.parked_polls else None
 
         await _wait_until(self._updates_signal, find, timeout, lambda: "no getUpdates request is waiting")
@@ -1383,6 +1404,7 @@ class BotApiEmulator:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
         self.parked_polls += 1
+        self._parked_generations.add(generation)
         self._updates_signal.fire()
         try:
             while not self._updates and not self._closing and (remaining := deadline - loop.time()) > 0:
@@ -1397,6 +1419,7 @@ class BotApiEmulator:
                     )
         finally:
             self.parked_polls -= 1
+            self._parked_generations.discard(generation)
 
     @api("deleteWebhook")
     async def _delete_webhook(self, params: Params) -> bool:

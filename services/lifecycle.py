@@ -1,0 +1,445 @@
+"""The case lifecycle (办理流程): one table of legal moves, applied under an optimistic guard.
+
+受理 received → 派单 dispatched → 签收 signed → 办理 in_progress → 办结 resolved → 回访 followed_up
+→ closed, with side roads: withdrawn (撤回) and merged (合并) from any open state, 待补充 pending_info
+from signed/in_progress and back to where it came from, reopened (重新办理) from resolved/followed_up.
+
+Every write to a ticket's state goes through :func:`write`: ``UPDATE tickets ... WHERE id = ? AND
+version = ? AND status = ?`` and a rowcount check. A second staff member pressing 签收 on the same
+ticket therefore loses cleanly (``CONFLICT``) on SQLite and PostgreSQL alike, instead of overwriting
+the first. Refusals are reason enums; nothing is ever half applied.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import clocks, require_aware
+from services.community import Category, Community
+from services.duplicates import add_follower
+from services.tickets import SIGN_LIMIT
+from storage.models import (
+    OPEN_STATUSES,
+    MediationStage,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketStatus,
+)
+
+S = TicketStatus
+_ANY_OPEN_EXIT = frozenset({S.WITHDRAWN, S.MERGED})
+
+TRANSITIONS: Mapping[TicketStatus, frozenset[TicketStatus]] = {
+    S.RECEIVED: frozenset({S.DISPATCHED}) | _ANY_OPEN_EXIT,
+    S.DISPATCHED: frozenset({S.SIGNED}) | _ANY_OPEN_EXIT,
+    S.SIGNED: frozenset({S.IN_PROGRESS, S.PENDING_INFO}) | _ANY_OPEN_EXIT,
+    S.IN_PROGRESS: frozenset({S.RESOLVED, S.PENDING_INFO}) | _ANY_OPEN_EXIT,
+    S.PENDING_INFO: frozenset({S.SIGNED, S.IN_PROGRESS}) | _ANY_OPEN_EXIT,  # only back where it came from
+    S.REOPENED: frozenset({S.DISPATCHED, S.SIGNED}) | _ANY_OPEN_EXIT,  # goes on like received/dispatched
+    S.RESOLVED: frozenset({S.FOLLOWED_UP, S.REOPENED, S.CLOSED}),
+    S.FOLLOWED_UP: frozenset({S.CLOSED, S.REOPENED}),
+    S.CLOSED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+    S.MERGED: frozenset(),
+}
+"""Legal moves. Everything not listed is refused; see :func:`check` for the extra conditions."""
+
+FINAL: frozenset[TicketStatus] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+REASSIGNABLE: frozenset[TicketStatus] = frozenset({S.RECEIVED, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.REOPENED})
+SYSTEM_ACTOR = "system"
+
+_EVENT_KIND = {S.WITHDRAWN: TicketEventKind.WITHDRAWN, S.MERGED: TicketEventKind.MERGED}
+
+
+class Outcome(StrEnum):
+    OK = "ok"
+    ILLEGAL = "illegal"  # refused by the rules; ``reason`` says which
+    CONFLICT = "conflict"  # someone changed the ticket first; it was reloaded, nothing was applied
+
+
+class Refusal(StrEnum):
+    NOT_ALLOWED = "not_allowed"  # not in the table of transitions
+    FINAL = "final"  # closed, withdrawn or merged: nothing more happens
+    SAME_STATUS = "same_status"
+    RESULT_REQUIRED = "result_required"  # 办结 needs a result text
+    NOT_PREVIOUS_STATUS = "not_previous_status"  # 待补充 returns only to the status it came from
+    MERGE_TARGET_REQUIRED = "merge_target_required"
+    MERGE_TARGET_INVALID = "merge_target_invalid"  # itself, or a ticket that is not open
+    REASON_REQUIRED = "reason_required"  # 转派 needs a reason
+    UNKNOWN_UNIT = "unknown_unit"
+    SAME_UNIT = "same_unit"
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    outcome: Outcome
+    reason: Refusal | None = None
+    event: TicketEvent | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.OK
+
+    @classmethod
+    def done(cls, event: TicketEvent) -> "TransitionResult":
+        return cls(Outcome.OK, event=event)
+
+    @classmethod
+    def illegal(cls, reason: Refusal) -> "TransitionResult":
+        return cls(Outcome.ILLEGAL, reason=reason)
+
+    @classmethod
+    def conflict(cls) -> "TransitionResult":
+        return cls(Outcome.CONFLICT)
+
+
+def staff_actor(staff_id: int | str) -> str:
+    return f"staff:{staff_id}"
+
+
+# --- the rules --------------------------------------------------------------------------------------
+
+
+def check(
+    ticket: Ticket,
+    to: TicketStatus,
+    *,
+    result: str | None = None,
+    merged_into: Ticket | None = None,
+) -> Refusal | None:
+    """Why ``ticket`` may not move to ``to`` (None: it may). Pure; reads only the ticket in hand."""
+    frm = ticket.status
+    if frm in FINAL:
+        return Refusal.FINAL
+    if to == frm:
+        return Refusal.SAME_STATUS
+    if to not in TRANSITIONS[frm]:
+        return Refusal.NOT_ALLOWED
+    if frm is S.PENDING_INFO and to in OPEN_STATUSES and to != ticket.resume_status:
+        return Refusal.NOT_PREVIOUS_STATUS
+    if to is S.RESOLVED and not (result and result.strip()):
+        return Refusal.RESULT_REQUIRED
+    if to is S.MERGED:
+        if merged_into is None:
+            return Refusal.MERGE_TARGET_REQUIRED
+        if merged_into.id == ticket.id or merged_into.status not in OPEN_STATUSES:
+            return Refusal.MERGE_TARGET_INVALID
+    return None
+
+
+def _changes(
+    ticket: Ticket, to: TicketStatus, now: datetime, result: str | None, merged_into: Ticket | None
+) -> dict[str, Any]:
+    """Column values a legal move writes, clocks included."""
+    frm = ticket.status
+    changes: dict[str, Any] = {"status": to, "updated_at": now}
+    if to in OPEN_STATUSES:
+        changes["closed_at"] = None
+    elif ticket.closed_at is None:
+        changes["closed_at"] = now
+    if to is S.PENDING_INFO:
+        changes |= {"resume_status": frm, **clocks.pause(ticket, now)}
+    elif frm is S.PENDING_INFO:
+        changes |= {"resume_status": None, **clocks.resume(ticket, now)}
+    elif to is S.SIGNED:
+        changes["signed_at"] = now
+    if to is S.RESOLVED:
+        changes |= {"result": (result or "").strip(), "resolved_at": now, "followup_sent_at": None}
+    elif to is S.REOPENED:
+        changes |= {"followup_sent_at": None, **clocks.restart(ticket, now, SIGN_LIMIT)}
+    elif to is S.MERGED:
+        assert merged_into is not None
+        changes["merged_into_id"] = merged_into.id
+    changes["next_check_at"] = clocks.next_check(clocks.Preview(ticket, changes))
+    return changes
+
+
+# --- writing ----------------------------------------------------------------------------------------
+
+
+async def write(session: AsyncSession, ticket: Ticket, changes: Mapping[str, Any], *, bump: bool = True) -> bool:
+    """Apply ``changes`` only if the row still has the version and status of the ticket in hand.
+
+    Returns False (and writes nothing) when another transaction got there first. ``bump=False`` is for
+    bookkeeping that must not invalidate buttons staff already hold (the sweep's alert marks).
+    """
+    assert ticket.id is not None, "flush the ticket first"
+    await session.flush()  # pending ORM changes first, so they cannot overwrite ours later
+    table = Ticket.__table__
+    values = dict(changes)
+    if bump:
+        values["version"] = ticket.version + 1
+    stmt = (
+        update(table)
+        .where(table.c.id == ticket.id, table.c.version == ticket.version, table.c.status == ticket.status)
+        .values(values)
+    )
+    if (await session.exec(stmt)).rowcount != 1:
+        return False
+    for key, value in values.items():
+        set_committed_value(ticket, key, value)  # in step with the row, and not dirty for the ORM
+    return True
+
+
+def new_event(
+    ticket: Ticket,
+    *,
+    kind: TicketEventKind,
+    actor: str,
+    now: datetime,
+    from_status: TicketStatus | None = None,
+    to_status: TicketStatus | None = None,
+    note: str | None = None,
+    **extra: Any,
+) -> TicketEvent:
+    """A history line (not yet added to the session); ``extra`` fills level, unit, rating, mediation."""
+    assert ticket.id is not None
+    return TicketEvent(
+        ticket_id=ticket.id,
+        at=require_aware(now),
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        **extra,
+    )
+
+
+async def _conflict(session: AsyncSession, ticket: Ticket) -> TransitionResult:
+    await session.refresh(ticket)  # show the caller what the other side did
+    return TransitionResult.conflict()
+
+
+async def transition(
+    session: AsyncSession,
+    ticket: Ticket,
+    to: TicketStatus,
+    *,
+    actor: str,
+    now: datetime,
+    note: str | None = None,
+    result: str | None = None,
+    merged_into: Ticket | None = None,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    """Move ``ticket`` to ``to`` if the table allows it, with its event; refusals change nothing.
+
+    ``expected_version`` is the version the actor saw (e.g. carried in a button's callback data): if
+    the ticket moved on since, the press is a CONFLICT even when the move would still be legal.
+    """
+    require_aware(now)
+    if expected_version is not None and expected_version != ticket.version:
+        return TransitionResult.conflict()
+    refusal = check(ticket, to, result=result, merged_into=merged_into)
+    if refusal is not None:
+        return TransitionResult.illegal(refusal)
+    frm = ticket.status
+    if not await write(session, ticket, _changes(ticket, to, now, result, merged_into)):
+        return await _conflict(session, ticket)
+    kind = _EVENT_KIND.get(to) or (TicketEventKind.DISPATCHED if to is S.DISPATCHED else TicketEventKind.STATUS_CHANGED)
+    event = new_event(
+        ticket,
+        kind=kind,
+        actor=actor,
+        now=now,
+        from_status=frm,
+        to_status=to,
+        note=note if note is not None or to is not S.RESOLVED else ticket.result,
+    )
+    session.add(event)
+    if to is S.MERGED and merged_into is not None and merged_into.id is not None:
+        # the duplicate's author follows the surviving case from now on
+        await add_follower(session, merged_into.id, ticket.resident_id, now, text=ticket.text)
+    await session.flush()
+    return TransitionResult.done(event)
+
+
+async def answer_info(
+    session: AsyncSession, ticket: Ticket, *, actor: str, now: datetime, note: str | None = None
+) -> TransitionResult:
+    """The resident supplied what 待补充 asked for: back to the previous status, clock running again."""
+    if ticket.status is not S.PENDING_INFO or ticket.resume_status is None:
+        return TransitionResult.illegal(Refusal.NOT_ALLOWED if ticket.status not in FINAL else Refusal.FINAL)
+    return await transition(session, ticket, ticket.resume_status, actor=actor, now=now, note=note)
+
+
+async def reassign(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    unit: str,
+    reason: str,
+    actor: str,
+    now: datetime,
+    community: Community,
+    expected_version: int | None = None,
+) -> TransitionResult:
+    """转派: another unit takes the case and must sign for it anew; the resident's deadline stands."""
+    require_aware(now)
+    if expected_version is not None and expected_version != ticket.version:
+        return TransitionResult.conflict()
+    if ticket.status in FINAL:
+        return TransitionResult.illegal(Refusal.FINAL)
+    if ticket.status not in REASSIGNABLE:
+        return TransitionResult.illegal(Refusal.NOT_ALLOWED)
+    if not reason.strip():
+        return TransitionResult.illegal(Refusal.REASON_REQUIRED)
+    target = community.unit(unit)
+    if target is None:
+        return TransitionResult.illegal(Refusal.UNKNOWN_UNIT)
+    if target.code == ticket.unit:
+        return TransitionResult.illegal(Refusal.SAME_UNIT)
+    frm = ticket.status
+    changes: dict[str, Any] = {
+        "unit": target.code,
+        "status": S.DISPATCHED,
+        "updated_at": now,
+        "sign_due_at": now + SIGN_LIMIT,
+        "sign_reminded_at": None,
+    }
+    changes["next_check_at"] = clocks.next_check(clocks.Preview(ticket, changes))
+    if not await write(session, ticket, changes):
+        return await _conflict(session, ticket)
+    event = new_event(
+        ticket,
+        kind=TicketEventKind.REASSIGNED,
+        actor=actor,
+        now=now,
+        from_status=frm,
+        to_status=S.DISPATCHED,
+        note=reason.strip(),
+        unit=target.code,
+    )
+    session.add(event)
+    await session.flush()
+    return TransitionResult.done(event)
+
+
+# --- mediation (人民调解) of dispute tickets ----------------------------------------------------------
+
+MEDIATION_ORDER: tuple[MediationStage, ...] = tuple(MediationStage)
+
+
+class MediationRefusal(StrEnum):
+    NOT_DISPUTE = "not_dispute"
+    NOT_ACTIVE = "not_active"  # withdrawn or merged
+    OUT_OF_ORDER = "out_of_order"
+    MEETING_TIME_REQUIRED = "meeting_time_required"
+    MEETING_TIME_UNEXPECTED = "meeting_time_unexpected"  # only the 会议 stage has a time
+
+
+@dataclass(frozen=True)
+class MediationResult:
+    event: TicketEvent | None = None
+    reason: MediationRefusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+async def mediation_stage(session: AsyncSession, ticket_id: int) -> MediationStage | None:
+    """The latest recorded stage of a dispute's mediation, None before 申请."""
+    stmt = (
+        select(TicketEvent.mediation_stage)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == TicketEventKind.MEDIATION)
+        .order_by(col(TicketEvent.id).desc())
+        .limit(1)
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def record_mediation(
+    session: AsyncSession,
+    ticket: Ticket,
+    stage: MediationStage,
+    *,
+    actor: str,
+    now: datetime,
+    meeting_at: datetime | None = None,
+    note: str | None = None,
+) -> MediationResult:
+    """Record the next mediation stage, in order; 会议 again while at 会议 reschedules the meeting."""
+    require_aware(now)
+    if ticket.category != Category.DISPUTE:
+        return MediationResult(reason=MediationRefusal.NOT_DISPUTE)
+    if ticket.status in {S.WITHDRAWN, S.MERGED}:
+        return MediationResult(reason=MediationRefusal.NOT_ACTIVE)
+    assert ticket.id is not None
+    current = await mediation_stage(session, ticket.id)
+    expected = MEDIATION_ORDER[0] if current is None else _after(current)
+    if stage != expected and not (stage is current is MediationStage.MEETING):
+        return MediationResult(reason=MediationRefusal.OUT_OF_ORDER)
+    if stage is MediationStage.MEETING and meeting_at is None:
+        return MediationResult(reason=MediationRefusal.MEETING_TIME_REQUIRED)
+    if stage is not MediationStage.MEETING and meeting_at is not None:
+        return MediationResult(reason=MediationRefusal.MEETING_TIME_UNEXPECTED)
+    event = new_event(
+        ticket,
+        kind=TicketEventKind.MEDIATION,
+        actor=actor,
+        now=now,
+        note=note,
+        mediation_stage=stage,
+        meeting_at=require_aware(meeting_at) if meeting_at is not None else None,
+    )
+    session.add(event)
+    await session.flush()
+    return MediationResult(event=event)
+
+
+def _after(stage: MediationStage) -> MediationStage | None:
+    i = MEDIATION_ORDER.index(stage)
+    return MEDIATION_ORDER[i + 1] if i + 1 < len(MEDIATION_ORDER) else None
+
+
+async def meetings_between(session: AsyncSession, start: datetime, end: datetime) -> list[TicketEvent]:
+    """Mediation meetings in [start, end), the latest schedule of each ticket only (for reminders)."""
+    latest = (
+        select(func.max(TicketEvent.id))
+        .where(TicketEvent.kind == TicketEventKind.MEDIATION, TicketEvent.mediation_stage == MediationStage.MEETING)
+        .group_by(TicketEvent.ticket_id)
+    )
+    stmt = (
+        select(TicketEvent)
+        .where(
+            col(TicketEvent.id).in_(latest),
+            col(TicketEvent.meeting_at) >= require_aware(start),
+            col(TicketEvent.meeting_at) < require_aware(end),
+        )
+        .order_by(col(TicketEvent.meeting_at))
+    )
+    return list((await session.exec(stmt)).all())
+
+
+__all__ = [
+    "FINAL",
+    "MEDIATION_ORDER",
+    "REASSIGNABLE",
+    "SYSTEM_ACTOR",
+    "TRANSITIONS",
+    "MediationRefusal",
+    "MediationResult",
+    "Outcome",
+    "Refusal",
+    "TransitionResult",
+    "answer_info",
+    "check",
+    "mediation_stage",
+    "meetings_between",
+    "new_event",
+    "reassign",
+    "record_mediation",
+    "staff_actor",
+    "transition",
+    "write",
+]

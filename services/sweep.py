@@ -1,0 +1,281 @@
+"""The periodic sweep: reminders (催办) and escalation (逐级上报) when clocks run out, plus SOS tickets.
+
+Each open ticket stores ``next_check_at``, the next moment one of its clocks turns (yellow, red, sign-for
+limit). The sweep reads ``WHERE next_check_at <= now`` through the index on that column, so its cost
+follows the number of tickets that need action, not the number stored. For each it gives the alerts
+not yet given, records them as events, and stores the following moment; a second sweep at the same
+``now`` therefore finds nothing. The report lists who must be told, for the bot to post.
+
+Escalation climbs the community file's levels one at a time: none → grid (网格员) → community (居委会)
+→ street (街道), staying at street once there.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import clocks, require_aware
+from services.community import Category, Community, EscalationLevelName
+from services.lifecycle import SYSTEM_ACTOR, new_event, transition, write
+from services.tickets import open_ticket
+from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind, TicketStatus
+
+LEVELS: tuple[EscalationLevelName, ...] = tuple(EscalationLevelName)
+BATCH = 500
+
+
+class ReminderKind(StrEnum):
+    YELLOW = "yellow"  # 75 % of the resolution limit used
+    SIGN_OVERDUE = "sign_overdue"  # nobody signed for it within the sign-for limit
+
+
+class EscalationReason(StrEnum):
+    BREACHED = "breached"  # resolution limit passed (red)
+    SIGN_OVERDUE = "sign_overdue"
+    SOS = "sos"
+    UNSATISFIED = "unsatisfied"  # the resident rated 不满意
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """Tell the handling unit (its chat) that ``number`` needs attention by ``due_at``."""
+
+    ticket_id: int
+    number: str
+    unit: str
+    chat_id: int | None
+    kind: ReminderKind
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """Tell the escalation level's chat (from the community file) about ``number``."""
+
+    ticket_id: int
+    number: str
+    level: EscalationLevelName
+    chat_id: int | None
+    reason: EscalationReason
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    reminders: Sequence[Reminder] = ()
+    escalations: Sequence[Escalation] = ()
+    checked: int = 0  # tickets read because their next check had come
+    conflicts: int = 0  # changed by someone else meanwhile; the next sweep looks again
+    more: bool = False  # the batch was full: sweep again now
+
+    @property
+    def empty(self) -> bool:
+        return not self.reminders and not self.escalations
+
+
+@dataclass
+class _Plan:
+    changes: dict[str, Any] = field(default_factory=dict)
+    reminders: list[Reminder] = field(default_factory=list)
+    escalations: list[Escalation] = field(default_factory=list)
+
+
+def next_level(current: str | None) -> EscalationLevelName:
+    """One level up from ``current`` (None: not escalated yet); the top level stays the top level."""
+    if current is None:
+        return LEVELS[0]
+    i = LEVELS.index(EscalationLevelName(current))
+    return LEVELS[min(i + 1, len(LEVELS) - 1)]
+
+
+def _escalation(
+    ticket: Ticket, level: EscalationLevelName, reason: EscalationReason, community: Community
+) -> Escalation:
+    assert ticket.id is not None
+    target = community.escalation_level(level)
+    return Escalation(ticket.id, ticket.number, level, target.chat_id if target else None, reason)
+
+
+def _reminder(ticket: Ticket, kind: ReminderKind, due_at: datetime, community: Community) -> Reminder:
+    assert ticket.id is not None
+    unit = community.unit(ticket.unit)
+    return Reminder(ticket.id, ticket.number, ticket.unit, unit.chat_id if unit else None, kind, due_at)
+
+
+def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
+    """What the sweep owes this ticket at ``now``: alerts not given yet, and the next check time."""
+    plan = _Plan()
+    if ticket.status not in OPEN_STATUSES:
+        plan.changes["next_check_at"] = None
+        return plan
+    level = ticket.escalation_level
+    if clocks.sign_overdue(ticket, now) and ticket.sign_reminded_at is None:
+        plan.changes["sign_reminded_at"] = now
+        plan.reminders.append(_reminder(ticket, ReminderKind.SIGN_OVERDUE, ticket.sign_due_at, community))
+        level = next_level(level)
+        plan.escalations.append(_escalation(ticket, level, EscalationReason.SIGN_OVERDUE, community))
+    if ticket.paused_at is None:
+        colour = clocks.resolution_colour(ticket, now)
+        if colour is clocks.Colour.RED and ticket.breached_at is None:
+            plan.changes["breached_at"] = now
+            if ticket.reminded_at is None:
+                plan.changes["reminded_at"] = now  # red supersedes the yellow reminder it skipped
+            level = next_level(level)
+            plan.escalations.append(_escalation(ticket, level, EscalationReason.BREACHED, community))
+        elif colour is clocks.Colour.YELLOW and ticket.reminded_at is None:
+            plan.changes["reminded_at"] = now
+            plan.reminders.append(_reminder(ticket, ReminderKind.YELLOW, ticket.due_at, community))
+    if level != ticket.escalation_level:
+        plan.changes["escalation_level"] = level
+    upcoming = clocks.next_check(clocks.Preview(ticket, plan.changes))
+    assert upcoming is None or upcoming > now, "an alert due at or before now was not given"
+    plan.changes["next_check_at"] = upcoming
+    return plan
+
+
+def _reminded(ticket: Ticket, reminder: Reminder, now: datetime) -> TicketEvent:
+    return new_event(ticket, kind=TicketEventKind.REMINDED, actor=SYSTEM_ACTOR, now=now, note=reminder.kind.value)
+
+
+def _escalated(ticket: Ticket, escalation: Escalation, actor: str, now: datetime) -> TicketEvent:
+    return new_event(
+        ticket,
+        kind=TicketEventKind.ESCALATED,
+        actor=actor,
+        now=now,
+        note=escalation.reason.value,
+        level=escalation.level,
+    )
+
+
+async def due_for_check(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[Ticket]:
+    """Tickets whose next check has come, earliest first (an index range scan on next_check_at)."""
+    stmt = (
+        select(Ticket)
+        .where(col(Ticket.next_check_at) <= require_aware(now))
+        .order_by(col(Ticket.next_check_at))
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())
+
+
+async def sweep(session: AsyncSession, now: datetime, community: Community, *, batch: int = BATCH) -> SweepReport:
+    """Give every alert that has come due, record it, and report whom to tell. Idempotent per ``now``."""
+    require_aware(now)
+    tickets = await due_for_check(session, now, batch)
+    reminders: list[Reminder] = []
+    escalations: list[Escalation] = []
+    events: list[TicketEvent] = []  # added at the end: one batched insert instead of a flush per ticket
+    conflicts = 0
+    for ticket in tickets:
+        plan = _plan(ticket, now, community)
+        # bump=False: alert marks must not invalidate the buttons staff hold for this ticket
+        if not await write(session, ticket, plan.changes, bump=False):
+            conflicts += 1
+            continue
+        events += (_reminded(ticket, r, now) for r in plan.reminders)
+        events += (_escalated(ticket, e, SYSTEM_ACTOR, now) for e in plan.escalations)
+        reminders += plan.reminders
+        escalations += plan.escalations
+    session.add_all(events)
+    await session.flush()
+    return SweepReport(
+        reminders=tuple(reminders),
+        escalations=tuple(escalations),
+        checked=len(tickets),
+        conflicts=conflicts,
+        more=len(tickets) == batch,
+    )
+
+
+async def escalate(
+    session: AsyncSession,
+    ticket: Ticket,
+    *,
+    reason: EscalationReason,
+    actor: str,
+    now: datetime,
+    community: Community,
+    level: EscalationLevelName | None = None,
+) -> Escalation | None:
+    """Raise the ticket to ``level`` (default: one up) with an "escalated" event; None on a conflict."""
+    require_aware(now)
+    target = level or next_level(ticket.escalation_level)
+    if not await write(session, ticket, {"escalation_level": target, "updated_at": now}):
+        return None
+    escalation = _escalation(ticket, target, reason, community)
+    session.add(_escalated(ticket, escalation, actor, now))
+    await session.flush()
+    return escalation
+
+
+# --- emergencies ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SosResult:
+    ticket: Ticket
+    escalation: Escalation
+
+
+async def open_sos(
+    session: AsyncSession,
+    *,
+    resident: Resident,
+    text: str,
+    location: str | None,
+    photos: Sequence[str],
+    community: Community,
+    now: datetime,
+) -> SosResult:
+    """A safety emergency: opened, dispatched and red at once, escalated straight to the community.
+
+    Its resolution clock still runs (safety's limit); breaching it escalates on to the street.
+    """
+    ticket = await open_ticket(
+        session,
+        resident=resident,
+        category=Category.SAFETY,
+        text=text,
+        location=location,
+        photos=photos,
+        community=community,
+        now=now,
+    )
+    marked = {"emergency": True, "reminded_at": now}  # red from the start: no yellow reminder to give
+    marked["next_check_at"] = clocks.next_check(clocks.Preview(ticket, marked))
+    written = await write(session, ticket, marked)
+    assert written, "a ticket opened in this transaction cannot have changed"
+    await transition(session, ticket, TicketStatus.DISPATCHED, actor=SYSTEM_ACTOR, now=now, note=EscalationReason.SOS)
+    escalation = await escalate(
+        session,
+        ticket,
+        reason=EscalationReason.SOS,
+        actor=SYSTEM_ACTOR,
+        now=now,
+        community=community,
+        level=EscalationLevelName.COMMUNITY,
+    )
+    assert escalation is not None
+    return SosResult(ticket, escalation)
+
+
+__all__ = [
+    "BATCH",
+    "LEVELS",
+    "Escalation",
+    "EscalationReason",
+    "Reminder",
+    "ReminderKind",
+    "SosResult",
+    "SweepReport",
+    "due_for_check",
+    "escalate",
+    "next_level",
+    "open_sos",
+    "sweep",
+]
