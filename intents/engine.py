@@ -29,10 +29,12 @@ SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
 _FUZZY_PY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
-_NEGATORS = ("没有", "没", "不是", "并非", "并不", "不再", "无")
+_NEGATORS = ("没有", "没", "不是", "并非", "并不", "不再", "无", "不")
+# "it's gone / fixed" right after the keyword; not 停了, which is a complaint (暖气停了)
 _DONE_AFTER = re.compile(
-    r"^(?:已经|也|都|终于|现在)?(?:没有?了|停了|解决了|好了|修好了|消失了|不见了|处理好了)"
+    r"^(?:已经|也|都|终于|现在)?(?:没有?了|解决了|好了|修好了|消失了|不见了|处理好了|清理了|清走了|处理了)"
 )
+_QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
 
@@ -48,6 +50,16 @@ def _fuzzy_syllable(s: str) -> str:
 
 
 _Votes = tuple[list[str], list[float]]  # learned features present and their tf-idf values
+
+
+def _whole_word(text: str, phrase: str, i: int) -> bool:
+    """Latin keywords match whole words only ("hi" is not in "this"); Chinese has no spaces to check."""
+    if not phrase.isascii():
+        return True
+    j = i + len(phrase)
+    before = text[i - 1] if i else " "
+    after = text[j] if j < len(text) else " "
+    return not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
 
 
 @dataclass
@@ -99,14 +111,7 @@ class Engine:
                 fuzzy = tuple(_fuzzy_syllable(s) for s in syl)
                 self._by_syllable[fuzzy[0]].append((phrase, syl, fuzzy))
         self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4]
-        self._idf = {g: idf for g, (idf, _) in model.features.items()}
-        self._weights: dict[str, tuple[float, ...]] = {}
-        for g, (_, ws) in model.features.items():
-            row = [0.0] * len(model.labels)
-            for li, w in ws:
-                row[li] = w
-            self._weights[g] = tuple(row)
-        self._columns = [itemgetter(li) for li in range(len(model.labels))]
+        self._columns = [itemgetter(li + 1) for li in range(len(model.labels))]  # row[0] is the idf
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, **kw) -> Engine:
@@ -127,34 +132,62 @@ class Engine:
             if ch in singles and ch not in hits:
                 hits[ch] = (1.0, i, i + 1)
             for phrase in by_prefix.get(text[i : i + 2], ()):
-                if phrase not in hits and text.startswith(phrase, i):
+                if phrase not in hits and text.startswith(phrase, i) and _whole_word(text, phrase, i):
                     hits[phrase] = (1.0, i, i + len(phrase))
         if self._by_syllable:
-            syl = tx.pinyin(text)
-            fuzzy = [_fuzzy_syllable(s) for s in syl]
-            phrases = self.model.phrases
-            for i, f in enumerate(fuzzy):
-                for phrase, psyl, pfuzzy in self._by_syllable.get(f, ()):
-                    n = len(psyl)
-                    # a span that is itself a keyword already counted exactly: no echo of it
-                    if phrase in hits or text[i : i + n] in phrases:
-                        continue
-                    if tuple(syl[i : i + n]) == psyl:
-                        hits[phrase] = (HOMOPHONE_FACTOR, i, i + n)
-                    elif n >= 3 and tuple(fuzzy[i : i + n]) == pfuzzy:
-                        hits[phrase] = (NEAR_HOMOPHONE_FACTOR, i, i + n)
+            self._homophone_hits(text, hits)
         return hits
+
+    def _homophone_hits(self, text: str, hits: dict[str, tuple[float, int, int]]) -> None:
+        """Keywords typed with the wrong characters of the same sound (躁音 for 噪音, 报袖 for 报修).
+
+        A candidate span must share at least half its characters with the keyword, be a word of its own
+        in the message (jieba token boundaries) and not a real word itself: 可以 is not a typo of 可疑,
+        and 岗亭睡觉 holds no 停水.
+        """
+        syl = tx.pinyin(text)
+        fuzzy = [_fuzzy_syllable(s) for s in syl]
+        phrases = self.model.phrases
+        found: list[tuple[str, float, int, int]] = []
+        for i, f in enumerate(fuzzy):
+            for phrase, psyl, pfuzzy in self._by_syllable.get(f, ()):
+                n = len(psyl)
+                span = text[i : i + n]
+                if phrase in hits or span in phrases:  # the exact keyword already counted: no echo
+                    continue
+                # a typo keeps some of the word (躁音/噪音, 报袖/报修): all-new characters are chance
+                if sum(a == b for a, b in zip(span, phrase, strict=False)) < max(1, n // 2):
+                    continue
+                if tuple(syl[i : i + n]) == psyl:
+                    found.append((phrase, HOMOPHONE_FACTOR, i, i + n))
+                elif n >= 3 and tuple(fuzzy[i : i + n]) == pfuzzy:
+                    found.append((phrase, NEAR_HOMOPHONE_FACTOR, i, i + n))
+        if not found:
+            return
+        known = tx.tokenizer().FREQ
+        bounds = tx.token_bounds(text)
+        for phrase, strength, a, b in found:
+            if a in bounds and b in bounds and not known.get(text[a:b]) and phrase not in hits:
+                hits[phrase] = (strength, a, b)
 
     @staticmethod
     def _negated(text: str, start: int, end: int, phrase: str) -> bool:
+        """Said not to be happening: "没有噪音了", "楼上不吵了，谢谢", "垃圾已经清理了".
+
+        Only within the keyword's own clause; a question ("是不是漏气了") is not a negation.
+        """
         if phrase.startswith(_NEGATORS):
             return False
         clause_start = max((m.end() for m in _CLAUSE_END.finditer(text, 0, start)), default=0)
+        clause_end = next((m.start() for m in _CLAUSE_END.finditer(text, end)), len(text))
         before = text[max(clause_start, start - 4) : start]
-        if _DONE_AFTER.match(text[end : end + 8]):
+        after = text[end:clause_end]
+        if any(q in text[clause_start:start] for q in _QUESTION_BEFORE):
+            return False
+        if _DONE_AFTER.match(after[:8]):
             return True
         return any(n in before for n in _NEGATORS) and (
-            "了" in text[end : end + 6] or any(t in text for t in _THANKS)
+            "了" in after[:6] or any(t in text for t in _THANKS)
         )
 
     def _fuzzy_hits(self, text: str, toks: list[str]) -> dict[str, float]:
@@ -187,13 +220,14 @@ class Engine:
             toks = tx.tokens(text)
             gs, xs = self._add_features(text, toks, scores)
             for li in heapq.nlargest(3, range(len(scores)), key=scores.__getitem__):
-                votes = ((x * self._weights[g][li], g[2:]) for g, x in zip(gs, xs, strict=True))
+                votes = ((x * m.features[g][li + 1], g[2:]) for g, x in zip(gs, xs, strict=True))
                 evidence[li] = [v for v in votes if v[0] > 0.02]
 
         if m.phrases:
             hits = self._phrase_hits(text)
+            spans = [(a, b) for p, (_, a, b) in hits.items() if self._negated(text, a, b, p)]
             for phrase, (strength, start, end) in hits.items():
-                if self._negated(text, start, end, phrase):
+                if any(a <= start and end <= b for a, b in spans):  # inside a negated keyword: 噪 in 噪音
                     negated.append(phrase)
                     continue
                 for li, w in m.phrases[phrase]:
@@ -214,16 +248,17 @@ class Engine:
 
         One dict lookup per feature, then per-label sums that run in C (`map`).
         """
-        idf = self._idf
+        feats = self.model.features
         gs: list[str] = []
         xs: list[float] = []
+        rows: list = []
         for counts in tx.feature_counts(text, toks):
-            bg = [g for g in counts if g in idf]
-            vs = [(1.0 + math.log(counts[g])) * idf[g] if counts[g] > 1 else idf[g] for g in bg]
+            found = [(g, feats[g]) for g in counts if g in feats]
+            vs = [(1.0 + math.log(counts[g])) * row[0] if counts[g] > 1 else row[0] for g, row in found]
             norm = math.sqrt(sum(map(mul, vs, vs))) or 1.0
-            gs.extend(bg)
+            gs.extend(g for g, _ in found)
+            rows.extend(row for _, row in found)
             xs.extend(v / norm for v in vs)
-        rows = [self._weights[g] for g in gs]
         for li, col in enumerate(self._columns):
             scores[li] += sum(map(mul, xs, map(col, rows)))
         return gs, xs

@@ -9,6 +9,7 @@ Saved as JSON so a person can read which words carry which label.
 from __future__ import annotations
 
 import json
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,8 +36,9 @@ class Model:
     bias: list[float]
     # phrase -> [(label index, weight)]
     phrases: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    # namespaced feature ("w:装修", "c:装") -> (idf, [(label index, weight)])
-    features: dict[str, tuple[float, list[tuple[int, float]]]] = field(default_factory=dict)
+    # namespaced feature ("w:装修", "c:装") -> array [idf, weight of label 0, weight of label 1, ...]:
+    # one compact row of doubles each, because a learned model has ~100k of them
+    features: dict[str, array] = field(default_factory=dict)
     kind: str = "taxonomy"  # taxonomy | learned
     floor: float = 0.45
     margin: float = 0.12
@@ -51,7 +53,7 @@ class Model:
         """The evidence that pulls hardest towards a label: what `train` prints for people."""
         li = self.labels.index(label)
         pairs = [(p, w) for p, ws in self.phrases.items() for i, w in ws if i == li]
-        pairs += [(f, w * idf) for f, (idf, ws) in self.features.items() for i, w in ws if i == li]
+        pairs += [(f, row[li + 1] * row[0]) for f, row in self.features.items()]
         pairs.sort(key=lambda x: -x[1])
         return pairs[:k]
 
@@ -66,10 +68,7 @@ class Model:
             "margin": self.margin,
             "temperature": self.temperature,
             "phrases": {p: [[i, round(w, 5)] for i, w in ws] for p, ws in self.phrases.items()},
-            "features": {
-                f: [round(idf, 5), [[i, round(w, 5)] for i, w in ws]]
-                for f, (idf, ws) in self.features.items()
-            },
+            "features": {f: [round(v, 5) for v in row] for f, row in self.features.items()},
         }
 
     def save(self, path: str | Path) -> None:
@@ -89,10 +88,7 @@ class Model:
             info={k: IntentInfo(**v) for k, v in data["info"].items()},
             bias=data["bias"],
             phrases={p: [(int(i), float(w)) for i, w in ws] for p, ws in data["phrases"].items()},
-            features={
-                f: (float(idf), [(int(i), float(w)) for i, w in ws])
-                for f, (idf, ws) in data["features"].items()
-            },
+            features={f: array("d", row) for f, row in data["features"].items()},
             kind=data["kind"],
             floor=data["floor"],
             margin=data["margin"],

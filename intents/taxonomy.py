@@ -45,9 +45,10 @@ def default_path() -> Path:
     return Path(str(resources.files("intents") / "data" / "taxonomy.toml"))
 
 
-def _line_of(lines: list[str], needle: str, start: int = 0) -> int | None:
-    for i in range(start, len(lines)):
-        if needle in lines[i]:
+def _line_of(lines: list[str], needle: str, start: int = 0, end: int | None = None) -> int | None:
+    """1-based line of the first `needle` in lines[start:end], comments ignored."""
+    for i in range(start, len(lines) if end is None else end):
+        if needle in lines[i].split("#", 1)[0]:
             return i + 1
     return None
 
@@ -87,10 +88,12 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
     phrases: dict[str, list[tuple[int, float]]] = {}
     for n, item in enumerate(intents):
         at = starts[n] if n < len(starts) else 0
+        stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
         here = at + 1
 
-        def fail(problem: str, needle: str | None = None, _at: int = at, _here: int = here) -> None:
-            line = _line_of(lines, needle, _at) if needle else _here
+        def fail(problem: str, needle: str | None = None, _at: int = at, _stop: int = stop,
+                 _here: int = here) -> None:
+            line = _line_of(lines, needle, _at, _stop) if needle else _here
             raise TaxonomyError(name, line or _here, problem)
 
         iid = item.get("id")
@@ -143,5 +146,6 @@ def _number(name: str, lines: list[str], table: dict[str, Any], key: str, defaul
             lo: float, hi: float) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise TaxonomyError(name, _line_of(lines, key), f"settings.{key} must be a number in [{lo}, {hi}]")
+        line = next((i + 1 for i, t in enumerate(lines) if re.match(rf"\s*{key}\s*=", t)), None)
+        raise TaxonomyError(name, line, f"settings.{key} must be a number in [{lo}, {hi}]")
     return float(value)

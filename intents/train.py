@@ -13,6 +13,7 @@ import csv
 import math
 import random
 import sys
+from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -36,28 +37,31 @@ def subject(text: str) -> str:
     return (text or "").strip().split("\n", 1)[0]
 
 
-def _vectorize(docs: list[str]) -> tuple[list[str], list[float], list[list[tuple[int, float]]]]:
+def _vectorize(docs: list[str], min_df: int) -> tuple[list[str], list[float], list[list[tuple[int, float]]]]:
+    """Sublinear tf-idf rows over the features seen in at least `min_df` documents.
+
+    Rarer features are dropped from the vocabulary altogether: they barely move the scores, and the
+    scorer must see exactly the vocabulary the trainer saw (unknown features do not count in a norm).
+    """
     counts = [tx.feature_counts(d, tx.tokens(d)) for d in (tx.normalize(x) for x in docs)]
-    index: dict[str, int] = {}
-    df: list[int] = []
+    df: dict[str, int] = {}
     for blocks in counts:
         for block in blocks:
             for g in block:
-                j = index.setdefault(g, len(index))
-                if j == len(df):
-                    df.append(0)
-                df[j] += 1
+                df[g] = df.get(g, 0) + 1
+    names = [g for g, k in df.items() if k >= min_df]
+    index = {g: j for j, g in enumerate(names)}
     n = len(docs)
-    idf = [math.log((1 + n) / (1 + d)) + 1.0 for d in df]
+    idf = [math.log((1 + n) / (1 + df[g])) + 1.0 for g in names]
     rows: list[list[tuple[int, float]]] = []
     for blocks in counts:
         row: list[tuple[int, float]] = []
         for block in blocks:
-            vals = [(index[g], (1.0 + math.log(c)) * idf[index[g]]) for g, c in block.items()]
+            vals = [(index[g], (1.0 + math.log(c)) * idf[index[g]]) for g, c in block.items() if g in index]
             norm = math.sqrt(sum(v * v for _, v in vals)) or 1.0
             row.extend((j, v / norm) for j, v in vals)
         rows.append(row)
-    return list(index), idf, rows
+    return names, idf, rows
 
 
 def _svm(rows: list[list[tuple[int, float]]], y: list[int], nfeat: int, c: float, epochs: int,
@@ -90,7 +94,7 @@ def _svm(rows: list[list[tuple[int, float]]], y: list[int], nfeat: int, c: float
 
 
 def train(rows: Iterable[Row], *, c: float = 1.0, epochs: int = 60, with_subjects: bool = True,
-          seed: int = 0) -> Model:
+          min_df: int = 2, seed: int = 0) -> Model:
     """Learn a Model from (text, label) rows.
 
     With `with_subjects`, a multi-line text also teaches through its first line alone, so the model
@@ -106,7 +110,7 @@ def train(rows: Iterable[Row], *, c: float = 1.0, epochs: int = 60, with_subject
             labels.append(label)
     if len(set(labels)) < 2:
         raise ValueError("training needs at least two labels")
-    names, idf, x = _vectorize(docs)
+    names, idf, x = _vectorize(docs, min_df)
     classes = sorted(set(labels))
     rng = random.Random(seed)
     weights: list[list[float]] = []
@@ -115,10 +119,7 @@ def train(rows: Iterable[Row], *, c: float = 1.0, epochs: int = 60, with_subject
         w, b = _svm(x, [1 if lab == cls else -1 for lab in labels], len(names), c, epochs, rng)
         weights.append(w)
         bias.append(b)
-    features = {
-        g: (idf[j], [(li, weights[li][j]) for li in range(len(classes)) if abs(weights[li][j]) >= 1e-4])
-        for j, g in enumerate(names)
-    }
+    features = {g: array("d", [idf[j], *(w[j] for w in weights)]) for j, g in enumerate(names)}
     return Model(
         labels=classes,
         info={cls: IntentInfo(id=cls, name=cls, kind="learned") for cls in classes},

@@ -134,8 +134,6 @@ def test_evaluate_bad_paths(tmp_path: Path, csv_file: Path) -> None:
                    "broken.toml:2")
 
 
-@pytest.mark.xfail(strict=True, reason="engine: intents/__main__.py has no run() wrapper like train/evaluate, "
-                   "so a bad --model prints a traceback instead of one line")
 def test_classify_bad_model_path(tmp_path: Path) -> None:
     one_clear_line(run("intents", "classify", "楼上太吵", "--model", str(tmp_path / "absent.toml")),
                    "absent.toml")

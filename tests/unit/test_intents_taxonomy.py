@@ -90,8 +90,6 @@ def test_error_names_file_line_and_problem(tmp_path: Path, old: str, new: str, l
     assert problem in str(err)
 
 
-@pytest.mark.xfail(strict=True, reason="engine: a missing id is searched for from the intent's header on, "
-                   "so the error points at the *next* intent's `id =` line instead of line 5")
 def test_missing_id_points_at_its_own_intent(tmp_path: Path) -> None:
     err = error_for(tmp_path, VALID.replace('id = "noise"\n', ""))
     assert "id must be" in str(err)
