@@ -111,6 +111,10 @@ class Engine:
                 fuzzy = tuple(_fuzzy_syllable(s) for s in syl)
                 self._by_syllable[fuzzy[0]].append((phrase, syl, fuzzy))
         self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4]
+        self._fuzzy_index: dict[str, list[int]] = defaultdict(list)
+        for i, p in enumerate(self._fuzzy_choices):
+            for ch in set(p):
+                self._fuzzy_index[ch].append(i)
         self._columns = [itemgetter(li + 1) for li in range(len(model.labels))]  # row[0] is the idf
 
     @classmethod
@@ -141,9 +145,9 @@ class Engine:
     def _homophone_hits(self, text: str, hits: dict[str, tuple[float, int, int]]) -> None:
         """Keywords typed with the wrong characters of the same sound (躁音 for 噪音, 报袖 for 报修).
 
-        A candidate span must share at least half its characters with the keyword, be a word of its own
-        in the message (jieba token boundaries) and not a real word itself: 可以 is not a typo of 可疑,
-        and 岗亭睡觉 holds no 停水.
+        A candidate span must share at least half its characters with the keyword, not be cut out of a
+        dictionary word that straddles its edges, and not be a real word itself: 可以 is not a typo of
+        可疑, and 岗亭睡觉 holds no 停水.
         """
         syl = tx.pinyin(text)
         fuzzy = [_fuzzy_syllable(s) for s in syl]
@@ -152,22 +156,25 @@ class Engine:
         for i, f in enumerate(fuzzy):
             for phrase, psyl, pfuzzy in self._by_syllable.get(f, ()):
                 n = len(psyl)
+                if tuple(fuzzy[i : i + n]) != pfuzzy or phrase in hits:
+                    continue
                 span = text[i : i + n]
-                if phrase in hits or span in phrases:  # the exact keyword already counted: no echo
+                if span in phrases:  # the exact keyword already counted: no echo of it
                     continue
                 # a typo keeps some of the word (躁音/噪音, 报袖/报修): all-new characters are chance
-                if sum(a == b for a, b in zip(span, phrase, strict=False)) < max(1, n // 2):
+                if sum(a == b for a, b in zip(span, phrase, strict=True)) < max(1, n // 2):
                     continue
                 if tuple(syl[i : i + n]) == psyl:
                     found.append((phrase, HOMOPHONE_FACTOR, i, i + n))
-                elif n >= 3 and tuple(fuzzy[i : i + n]) == pfuzzy:
+                elif n >= 3:
                     found.append((phrase, NEAR_HOMOPHONE_FACTOR, i, i + n))
         if not found:
             return
         known = tx.tokenizer().FREQ
-        bounds = tx.token_bounds(text)
         for phrase, strength, a, b in found:
-            if a in bounds and b in bounds and not known.get(text[a:b]) and phrase not in hits:
+            straddled = known.get(text[a - 1 : a + 1]) if a else 0
+            straddled = straddled or (known.get(text[b - 1 : b + 1]) if b < len(text) else 0)
+            if not straddled and not known.get(text[a:b]) and phrase not in hits:
                 hits[phrase] = (strength, a, b)
 
     @staticmethod
@@ -190,18 +197,29 @@ class Engine:
             "了" in after[:6] or any(t in text for t in _THANKS)
         )
 
-    def _fuzzy_hits(self, text: str, toks: list[str]) -> dict[str, float]:
+    def _fuzzy_hits(self, text: str, toks: list[str] | None) -> dict[str, float]:
+        """rapidfuzz over the long keywords that share enough characters with the text to reach the cutoff.
+
+        The character pre-filter keeps this pass cheap: most messages leave no candidate, and then
+        neither rapidfuzz nor jieba runs.
+        """
+        counts: dict[int, int] = defaultdict(int)
+        for ch in set(text):
+            for idx in self._fuzzy_index.get(ch, ()):
+                counts[idx] += 1
+        choices = [self._fuzzy_choices[i] for i, c in counts.items() if c >= len(self._fuzzy_choices[i]) - 1]
         found: dict[str, float] = {}
-        if self._fuzzy_choices:
-            for phrase, score, _ in process.extract(
-                text, self._fuzzy_choices, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
-            ):
-                found[phrase] = score / 100.0
-            joined = " ".join(toks)
-            for phrase, score, _ in process.extract(
-                joined, self._fuzzy_choices, scorer=fuzz.token_set_ratio, score_cutoff=90, limit=4
-            ):
-                found[phrase] = max(found.get(phrase, 0.0), score / 100.0)
+        if not choices:
+            return found
+        for phrase, score, _ in process.extract(
+            text, choices, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+        ):
+            found[phrase] = score / 100.0
+        joined = " ".join(toks if toks is not None else tx.tokens(text))
+        for phrase, score, _ in process.extract(
+            joined, choices, scorer=fuzz.token_set_ratio, score_cutoff=90, limit=4
+        ):
+            found[phrase] = max(found.get(phrase, 0.0), score / 100.0)
         return found
 
     # -- scoring --------------------------------------------------------------------------------
@@ -234,7 +252,6 @@ class Engine:
                     scores[li] += w * strength
                     evidence[li].append((w * strength, phrase if strength == 1.0 else f"≈{phrase}"))
             if not self._passes(scores):
-                toks = toks if toks is not None else tx.tokens(text)
                 for phrase, strength in self._fuzzy_hits(text, toks).items():
                     if phrase in hits:
                         continue

@@ -61,16 +61,6 @@ def tokens(text: str) -> list[str]:
     return [t for t in tokenizer().lcut(text, HMM=False) if _WORDISH.search(t)]
 
 
-def token_bounds(text: str) -> set[int]:
-    """Offsets where jieba puts a word boundary (start and end of every token)."""
-    bounds = {0}
-    pos = 0
-    for tok in tokenizer().cut(text, HMM=False):
-        pos += len(tok)
-        bounds.add(pos)
-    return bounds
-
-
 def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2)) -> list[str]:
     """Character n-grams inside CJK runs (n-grams across punctuation carry no meaning)."""
     out: list[str] = []
