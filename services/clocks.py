@@ -171,6 +171,7 @@ def restart(t: ClockFields, now: datetime, sign_limit: timedelta) -> dict[str, A
         "clock_started_at": now,
         "due_at": now + limit(t),
         "sign_due_at": now + sign_limit,
+        "signed_at": None,
         "paused_at": None,
         "paused_seconds": 0,
         "sign_reminded_at": None,

@@ -161,11 +161,15 @@ class Rates:
     unrated: int  # closed as 未评价
 
 
-async def rates(session: AsyncSession, since: datetime, until: datetime) -> Rates:
-    """三率 over the tickets opened in [since, until), as things stand now. Merged duplicates are not
-    cases of their own; a ticket withdrawn before a deadline is not judged against it."""
+async def rates(session: AsyncSession, since: datetime, until: datetime, *, now: datetime | None = None) -> Rates:
+    """三率 over the tickets opened in [since, until), as things stand at ``now`` (default ``until``).
+
+    A deadline counts once it has passed (met or missed); an open ticket within its limits is not judged
+    yet. Merged duplicates are not cases of their own; a ticket withdrawn before a deadline is not judged
+    against it. A reopened case is judged on its current round.
+    """
     require_aware(since)
-    require_aware(until)
+    as_of = require_aware(now or until)
     t = Ticket
     stmt = select(
         t.created_at, t.clock_started_at, t.sign_due_at, t.signed_at, t.due_at, t.paused_at, t.resolved_at,
@@ -173,7 +177,7 @@ async def rates(session: AsyncSession, since: datetime, until: datetime) -> Rate
     ).where(col(t.created_at) >= since, col(t.created_at) < until, t.status != TicketStatus.MERGED)
     signed_ok = signed_total = resolved_ok = resolved_total = happy = rated = unrated = 0
     for created, started, sign_due, signed, due, paused, resolved, closed, rating in (await session.exec(stmt)).all():
-        open_until = until if closed is None else min(until, closed)
+        open_until = as_of if closed is None else min(as_of, closed)
         if paused is not None:  # 待补充: the deadline slides while the resident is being waited for
             due += max(open_until - paused, timedelta(0))
         if signed is not None:

@@ -56,7 +56,11 @@ FINAL: frozenset[TicketStatus] = frozenset(s for s, targets in TRANSITIONS.items
 REASSIGNABLE: frozenset[TicketStatus] = frozenset({S.RECEIVED, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.REOPENED})
 SYSTEM_ACTOR = "system"
 
-_EVENT_KIND = {S.WITHDRAWN: TicketEventKind.WITHDRAWN, S.MERGED: TicketEventKind.MERGED}
+_EVENT_KIND = {
+    S.WITHDRAWN: TicketEventKind.WITHDRAWN,
+    S.MERGED: TicketEventKind.MERGED,
+    S.DISPATCHED: TicketEventKind.DISPATCHED,
+}
 
 
 class Outcome(StrEnum):
@@ -245,10 +249,9 @@ async def transition(
     frm = ticket.status
     if not await write(session, ticket, _changes(ticket, to, now, result, merged_into)):
         return await _conflict(session, ticket)
-    kind = _EVENT_KIND.get(to) or (TicketEventKind.DISPATCHED if to is S.DISPATCHED else TicketEventKind.STATUS_CHANGED)
     event = new_event(
         ticket,
-        kind=kind,
+        kind=_EVENT_KIND.get(to, TicketEventKind.STATUS_CHANGED),
         actor=actor,
         now=now,
         from_status=frm,
@@ -304,6 +307,7 @@ async def reassign(
         "status": S.DISPATCHED,
         "updated_at": now,
         "sign_due_at": now + SIGN_LIMIT,
+        "signed_at": None,
         "sign_reminded_at": None,
     }
     changes["next_check_at"] = clocks.next_check(clocks.Preview(ticket, changes))

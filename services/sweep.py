@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services import clocks, require_aware
 from services.community import Category, Community, EscalationLevelName
@@ -152,15 +153,18 @@ def _escalated(ticket: Ticket, escalation: Escalation, actor: str, now: datetime
     )
 
 
-async def due_for_check(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[Ticket]:
-    """Tickets whose next check has come, earliest first (an index range scan on next_check_at)."""
-    stmt = (
+def due_query(now: datetime, limit: int = BATCH) -> SelectOfScalar[Ticket]:
+    """Tickets whose next check has come, earliest first: a range scan of ix_tickets_next_check_at."""
+    return (
         select(Ticket)
         .where(col(Ticket.next_check_at) <= require_aware(now))
         .order_by(col(Ticket.next_check_at))
         .limit(limit)
     )
-    return list((await session.exec(stmt)).all())
+
+
+async def due_for_check(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[Ticket]:
+    return list((await session.exec(due_query(now, limit))).all())
 
 
 async def sweep(session: AsyncSession, now: datetime, community: Community, *, batch: int = BATCH) -> SweepReport:
@@ -274,6 +278,7 @@ __all__ = [
     "SosResult",
     "SweepReport",
     "due_for_check",
+    "due_query",
     "escalate",
     "next_level",
     "open_sos",

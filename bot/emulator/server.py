@@ -337,6 +337,7 @@ class SentMessage:
     deleted: bool = False
     history: list[Version] = field(default_factory=list)
     raw: JSON = field(default_factory=dict, repr=False)
+    recorded: float = 0.0  # time.monotonic() when the emulator accepted it (latency measurements)
 
     @property
     def edited(self) -> bool:
@@ -1246,6 +1247,7 @@ class BotApiEmulator:
             document=(message.get("document") or {}).get("file_id"),
             parse_mode=parse_mode,
             raw=message,
+            recorded=time.monotonic(),
         )
         sent.history.append(Version(sent.seq, method, sent.text, sent.caption, markup))
         self.sent.append(sent)

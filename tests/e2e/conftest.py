@@ -9,6 +9,7 @@ the injection, so a fast reply can never be missed.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +37,10 @@ TICKET_NUMBER = re.compile(r"LL-(\d{8})-(\d{4})")
 WAIT = 10.0  # seconds; generous for a loaded CI box, only ever reached when a test is failing
 
 Predicate = Callable[[SentMessage], bool] | str | None
+
+# Test modules import these helpers as `from linli_e2e import ...`: a conftest has no import name that
+# works under every way of running pytest (`pytest`, `python -m pytest`, --import-mode=importlib).
+sys.modules.setdefault("linli_e2e", sys.modules[__name__])
 
 
 @pytest.fixture

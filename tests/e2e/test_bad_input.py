@@ -8,11 +8,11 @@ before and after.
 from __future__ import annotations
 
 import pytest
+from linli_e2e import STAFF_CHAT_ID, Bot, Person, ticket_number
 
 from handlers import texts
 from handlers.callbacks import _sig, pack, secret_from
 from storage.models import TicketEvent, TicketStatus
-from tests.e2e.conftest import STAFF_CHAT_ID, Bot, Person, ticket_number
 
 NOISE = "楼上天天装修，吵死了，9号楼"
 SOS = "我爸摔倒了起不来"
@@ -249,6 +249,18 @@ async def test_old_confirmations_of_a_submitted_draft_are_expired(bot: Bot) -> N
     assert await bot.counts() == before and len(await bot.tickets()) == 1
 
 
+async def test_confirm_after_the_draft_went_stale_is_expired(bot: Bot) -> None:
+    person = await registered(bot, 2022)
+    confirmation = await person.say(NOISE)
+    bot.clock.advance(minutes=31)  # drafts untouched for 30 minutes are abandoned
+    answer = await (await person.press(confirmation, texts.BTN_CONFIRM)).answer()
+    assert (answer.text, answer.show_alert) == (texts.DRAFT_EXPIRED, True)
+    await bot.barrier()
+    assert await bot.tickets() == []
+    fresh = await person.say("小区门口乱停车")  # the abandoned words do not leak into the next complaint
+    assert NOISE not in fresh.text
+
+
 @pytest.mark.xfail(strict=True, reason="BUG: draft buttons carry no draft identity; 确认 on a confirmation "
                    "whose draft was replaced submits the NEWER draft's text")
 async def test_old_confirm_does_not_submit_a_newer_draft(bot: Bot) -> None:
@@ -338,4 +350,18 @@ async def test_sos_alerts_staff_even_if_the_resident_cannot_be_answered(bot: Bot
     bot.emulator.block(2021)
     await bot.barrier()
     [ticket] = await bot.tickets(2021)
+    assert any(ticket.number in m.body for m in bot.staff_messages(cursor))
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: on 确认 the staff post comes after editing the resident's keyboard "
+                   "(_drop_buttons suppresses only BadRequest) and after the resident's reply; a 403 there "
+                   "leaves an opened ticket that the staff chat never hears of")
+async def test_a_confirmed_ticket_reaches_staff_even_if_the_resident_cannot_be_answered(bot: Bot) -> None:
+    person = await registered(bot, 2023)
+    confirmation = await person.say(NOISE)
+    cursor = bot.emulator.cursor()
+    bot.emulator.block(2023)
+    await (await person.press(confirmation, texts.BTN_CONFIRM)).answer()
+    await bot.barrier()
+    [ticket] = await bot.tickets(2023)
     assert any(ticket.number in m.body for m in bot.staff_messages(cursor))

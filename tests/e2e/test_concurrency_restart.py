@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from linli_e2e import STAFF_CHAT_ID, TOKEN, WAIT, Bot, Clock, Person, running_bot, ticket_number
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -23,7 +24,6 @@ from handlers import texts
 from services import points
 from storage.db import Database
 from storage.models import Draft, PointsEntry, Ticket
-from tests.e2e.conftest import STAFF_CHAT_ID, TOKEN, WAIT, Bot, Clock, Person, running_bot, ticket_number
 
 NOISE = "楼上天天装修，吵死了，9号楼"
 PARKING = "小区门口乱停车"
@@ -63,9 +63,13 @@ async def test_two_redemptions_at_once_only_one_succeeds(
         assert ask.text == texts.redeem_ask(item.name, item.cost, 25)
         first = await person.press(ask, texts.BTN_REDEEM_YES)
         second = await person.press(ask, texts.BTN_REDEEM_YES)  # injected back to back, before any answer
+        # with concurrent updates a /help barrier proves nothing: wait for both presses to be answered
         await asyncio.gather(first.answer(), second.answer())
+        one = await first.reply()
+        other = await person.reply(after=one)
         await bot.barrier()
-        outcomes = sorted(m.text for m in person.replies(first.cursor))
+        assert len(person.replies(first.cursor)) == 2
+        outcomes = sorted([one.text, other.text])
 
         assert outcomes == sorted([
             texts.redeemed(item.name, 25 - item.cost),
@@ -83,16 +87,16 @@ async def test_many_residents_racing_for_the_last_items(emulator: BotApiEmulator
         people = [bot.person(3100 + i, f"居民{i}") for i in range(item.stock + 4)]
         asks = [(await shop_confirmation(bot, p, item.cost, "rice"))[1] for p in people]
         presses = [await p.press(ask, texts.BTN_REDEEM_YES) for p, ask in zip(people, asks, strict=True)]
-        await asyncio.gather(*(p.answer() for p in presses))
-        await bot.barrier()
+        replies = [m.text for m in await asyncio.gather(*(p.reply() for p in presses))]
         async with bot.db.session() as s:
             taken = (await s.exec(select(func.count()).where(PointsEntry.reason == points.REDEEM,
                                                               PointsEntry.ref == "rice"))).one()
         assert taken == item.stock
-        assert [await bot.balance(p.id) for p in people] == [0] * item.stock + [item.cost] * 4
+        balances = [await bot.balance(p.id) for p in people]  # who wins the race is up to the scheduler
+        assert sorted(balances) == [0] * item.stock + [item.cost] * (len(people) - item.stock)
         sold_out = texts.REDEEM_REFUSED["out_of_stock"].format(name=item.name)
-        replies = [m.text for p in presses for m in p.person.replies(p.cursor)]
         assert replies.count(sold_out) == len(people) - item.stock
+        assert replies.count(texts.redeemed(item.name, 0)) == item.stock
 
 
 @pytest.mark.xfail(strict=True, reason="BUG: the 确认兑换 button is not single-use (unlike 确认提交/确认撤回); "
@@ -213,3 +217,23 @@ async def test_a_killed_bot_process_loses_no_draft_and_no_ticket(
             assert (await s.exec(select(func.count()).select_from(Draft))).one() == 0
     finally:
         await db.dispose()
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: new-ticket posts to the staff group are awaited inside the "
+                   "resident's handler; past 20 posts/min (PTB AIORateLimiter, Telegram's group limit) every "
+                   "update waits ~3 s per ticket, so all residents' replies stall")
+async def test_a_busy_staff_chat_does_not_hold_up_other_residents(bot: Bot) -> None:
+    waiting = [bot.person(3005 + i, f"居民{i}") for i in range(2)]
+    pending = [await p.say(PARKING) for p in waiting]  # two drafts awaiting 确认 (the clock stands still)
+    busy = bot.person(3004, "王阿姨")
+    for _ in range(20):  # Telegram allows a group 20 messages a minute: this fills the staff chat's budget
+        confirmation = await busy.say(NOISE)
+        await busy.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    presses = [await p.press(c, texts.BTN_CONFIRM) for p, c in zip(waiting, pending, strict=True)]
+    other = bot.person(3007, "李大爷")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await other.say("/help")  # a resident who only wants help, queued behind two more tickets
+    waited = loop.time() - started
+    await asyncio.gather(*(p.answer() for p in presses))
+    assert waited < 1.0, f"/help took {waited:.1f}s"

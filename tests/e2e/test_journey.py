@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from linli_e2e import TICKET_NUMBER, Bot, Person, ticket_number
 from sqlmodel import select
 
 from handlers import texts
@@ -18,7 +19,6 @@ from handlers.resident import complaint_name
 from services import SHANGHAI, points
 from services.community import Category
 from storage.models import AgeBand, TicketEvent, TicketStatus
-from tests.e2e.conftest import TICKET_NUMBER, Bot, Person, ticket_number
 
 NOISE = "楼上天天装修，吵死了，9号楼"
 AMBIGUOUS = "楼下有人吵架还占了车位"  # the engine hesitates between dispute, parking and noise
@@ -515,3 +515,40 @@ async def test_sos_opens_a_safety_ticket_at_once_and_alerts_staff(bot: Bot) -> N
     assert (ticket.category, ticket.status, ticket.text) == ("safety", TicketStatus.RECEIVED, SOS)
     assert ticket.due_at - ticket.created_at == timedelta(hours=bot.deps.community.limit_hours(Category.SAFETY))
     assert await bot.draft(1028) is None
+
+
+async def test_asking_for_a_human_in_words(bot: Bot) -> None:
+    person = await registered(bot, 1029)
+    staff_cursor = bot.emulator.cursor()
+    cursor = await person.send("我要转人工")
+    assert (await person.reply(after=cursor)).text == texts.HUMAN_FORWARDED
+    forwarded = await bot.staff_message(lambda m: m.method == "forwardMessage", after=staff_cursor)
+    assert forwarded.text == "我要转人工"
+
+
+async def test_greetings_help_and_menu_words(bot: Bot) -> None:
+    person = await registered(bot, 1030)
+    hello = await person.say("你好")
+    assert hello.text == texts.GREETING.format(community=bot.deps.community.name)
+    assert hello.keyboard == [t for row in texts.MENU_ROWS for t in row]
+    assert (await person.say("谢谢你们")).text == texts.THANKS_REPLY
+    assert (await person.say("/help")).text == texts.HELP
+    assert (await person.say(texts.MENU_REPORT)).text == texts.REPORT_PROMPT
+    grid = bot.deps.community.grid("A03")
+    worker = await person.say(texts.MENU_GRID)
+    assert worker.text == texts.grid_worker(grid.name, grid.worker_name)
+    assert [b.text for b in worker.buttons] == [texts.BTN_HUMAN]
+    assert (await person.say("我的工单呢")).text == texts.NO_TICKETS
+    assert await bot.counts() == {"tickets": 0, "ticket_events": 0, "drafts": 0, "points_entries": 0,
+                                  "daily_counters": 0}
+
+
+async def test_ticket_numbers_follow_the_shanghai_day(bot: Bot) -> None:
+    person = await registered(bot, 1031)
+    bot.clock.set(2026, 3, 17, 23, 58)  # 15:58 UTC
+    first = await confirm(person, await person.say(NOISE))
+    bot.clock.set(2026, 3, 17, 23, 59)
+    second = await confirm(person, await person.say("小区门口乱停车"))
+    bot.clock.set(2026, 3, 18, 0, 1)  # 16:01 UTC on the 17th, but the 18th for residents
+    third = await confirm(person, await person.say("9号楼电梯坏了"))
+    assert [first, second, third] == ["LL-20260317-0001", "LL-20260317-0002", "LL-20260318-0001"]
