@@ -7,8 +7,7 @@ from telegram.ext import ContextTypes
 
 from handlers import keyboards, resident, services_menu, texts
 from handlers.deps import deps
-from services import tickets
-from services.community import Category
+from services.sweep import open_sos
 
 
 async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:
@@ -66,14 +65,13 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
     msg = update.effective_message
     async with d.db.transaction() as s:
         r = await resident.resident_of(s, update, d)
-        ticket = await tickets.open_ticket(
-            s, resident=r, category=Category.SAFETY.value, text=text, location=resident.infer_place(text, r),
-            photos=[], community=d.community, now=d.now(),
-        )
-        number, name, grid = ticket.number, r.name, r.grid_code
+        sos_ = await open_sos(s, resident=r, text=text, location=resident.infer_place(text, r), photos=[],
+                              community=d.community, now=d.now())
+        number, name, grid = sos_.ticket.number, r.name, r.grid_code
+    level = d.community.escalation_level(sos_.escalation.level)
     await msg.reply_text(texts.sos_opened(number))
     alert = texts.staff_sos(number, name, grid, text)
-    targets = {d.staff_chat_id}
+    targets = {d.staff_chat_id, level.chat_id if level else None}
     info = d.community.grid(grid) if grid else None
     if info and info.worker_tg_id:
         targets.add(info.worker_tg_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import texts
@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden):  # the user blocked the bot mid-conversation: nobody to tell
+        log.info("update %s: %s", update_id, context.error)
+        return
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return

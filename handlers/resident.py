@@ -16,19 +16,23 @@ import contextlib
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from telegram import Message, Update
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from intents import Result
-from services import drafts, tickets
+from services import drafts, duplicates, tickets
 from services.community import Category
 from services.drafts import DraftStage
+from services.duplicates import Hotspot
 from services.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
-from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident
+from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +60,7 @@ class DraftView:
         return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands)
 
 
-async def resident_of(session, update: Update, d: Deps) -> Resident:
+async def resident_of(session: AsyncSession, update: Update, d: Deps) -> Resident:
     user = update.effective_user
     return await get_or_create_resident(session, tg_user_id=user.id, name=user.full_name, now=d.now())
 
@@ -198,7 +202,8 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         await show_draft(msg, d, view)
 
 
-async def _complaint_step(s, d: Deps, r: Resident, text: str, result: Result, now) -> DraftView | None:
+async def _complaint_step(s: AsyncSession, d: Deps, r: Resident, text: str, result: Result,
+                         now: datetime) -> DraftView | None:
     live = await drafts.get_draft(s, r.id, now=now)
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
     complaints = [m for m in result.intents if d.engine.model.info[m.id].kind == "complaint"]
@@ -224,7 +229,8 @@ async def _complaint_step(s, d: Deps, r: Resident, text: str, result: Result, no
     return DraftView.of(draft)  # joined words that say nothing new: show the draft as it stands
 
 
-async def _with_category(s, d: Deps, r: Resident, draft: Draft, category: str, now) -> Draft:
+async def _with_category(s: AsyncSession, d: Deps, r: Resident, draft: Draft, category: str,
+                         now: datetime) -> Draft:
     place = named_place(draft.text) or draft.location or infer_place(draft.text, r)
     stage = DraftStage.CONFIRMING if place else DraftStage.ASKING_LOCATION
     return await drafts.update_draft(s, r.id, now=now, category=category, location=place, stage=stage)
@@ -273,12 +279,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         elif action == "cat":
             view = DraftView.of(await _with_category(s, d, r, draft, arg, now))
         elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
-            ticket = await tickets.open_ticket(
-                s, resident=r, category=draft.category, text=draft.text, location=draft.location,
-                photos=draft.photos, community=d.community, now=now,
-            )
+            opened = await _open_or_link(s, d, r, draft, now)
             await drafts.clear_draft(s, r.id)
-            opened = (ticket, r.name, r.grid_code)
             view = None
         else:
             view = DraftView.of(draft)
@@ -293,8 +295,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     await q.answer()
     if opened:
         await _drop_buttons(q)
-        ticket, name, grid = opened
-        await announce_ticket(context, d, q.message.chat_id, ticket, name, grid)
+        await _announce(context, d, q.message.chat_id, opened)
         return
     if action == "rc":
         await q.edit_message_text(texts.CHOOSE_ANY_CATEGORY,
@@ -305,13 +306,64 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     await show_draft(q.message, d, view)
 
 
-async def _drop_buttons(q) -> None:
+@dataclass(frozen=True)
+class Opened:
+    """What confirming a draft did: a new ticket, or a link to an open one (duplicates.link)."""
+
+    ticket: Ticket
+    linked: bool
+    own: bool
+    resident_name: str
+    grid: str | None
+    hotspot: Hotspot | None
+
+
+async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now: datetime) -> Opened:
+    """One complaint, one case: a similar open ticket nearby is joined instead of duplicated."""
+    dup = await duplicates.find_duplicate(s, category=draft.category, text=draft.text, grid_code=r.grid_code,
+                                          location=draft.location, now=now)
+    linked = dup is not None and (
+        dup.resident_id == r.id
+        or (await duplicates.link(s, dup, r, now, text=draft.text)).status != duplicates.LinkStatus.NOT_OPEN
+    )
+    if linked:
+        ticket = dup
+    else:
+        ticket = await tickets.open_ticket(s, resident=r, category=draft.category, text=draft.text,
+                                           location=draft.location, photos=draft.photos, community=d.community,
+                                           now=now)
+    hotspot = await duplicates.check_hotspot(s, category=draft.category, grid_code=r.grid_code,
+                                             location=draft.location, now=now)
+    return Opened(ticket, linked, linked and dup.resident_id == r.id, r.name, r.grid_code, hotspot)
+
+
+async def _announce(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, opened: Opened) -> None:
+    t = opened.ticket
+    if opened.linked:
+        await context.bot.send_message(chat_id, texts.linked_existing(t.number, texts.STATUS.get(t.status, t.status),
+                                                                      opened.own))
+    else:
+        await announce_ticket(context, d, chat_id, t, opened.resident_name, opened.grid)
+    if opened.hotspot:
+        await alert_hotspot(context, d, opened.hotspot)
+
+
+async def alert_hotspot(context: ContextTypes.DEFAULT_TYPE, d: Deps, h: Hotspot) -> None:
+    """Once per cluster (the service remembers): the grid worker and the staff chat hear of it."""
+    hours = int((d.now() - h.since).total_seconds() // 3600)
+    alert = texts.hotspot_alert(complaint_name(d, h.category), h.scope, h.count, hours)
+    grid = d.community.grid(h.grid_code) if h.grid_code else None
+    for target in {d.staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
+        await safe_send(context, target, alert)
+
+
+async def _drop_buttons(q: CallbackQuery) -> None:
     """Remove a pressed keyboard so it cannot be pressed twice; already gone is fine."""
     with contextlib.suppress(BadRequest):
         await q.edit_message_reply_markup(reply_markup=None)
 
 
-async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, ticket,
+async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, ticket: Ticket,
                           name: str, grid: str | None) -> None:
     """Tell the resident the number, unit and limit; post the case to the unit's chat or staff."""
     unit = d.community.unit(ticket.unit)
@@ -326,7 +378,7 @@ async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: 
             ticket.number, category, unit_name, ticket.location, ticket.text, ticket.due_at, name, grid))
 
 
-async def safe_send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, **kw) -> bool:
+async def safe_send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, **kw: Any) -> bool:
     """Send to a staff chat; a missing or blocked chat is logged, never fails the resident's action."""
     from telegram.error import TelegramError
 
@@ -412,7 +464,7 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await msg.reply_text(body, reply_markup=keyboards.inline(*keyboards.rows(buttons, 2)))
 
 
-def _event_text(ev) -> str:
+def _event_text(ev: TicketEvent) -> str:
     what = texts.EVENT.get(ev.kind, ev.kind)
     if ev.to_status and ev.kind != "created":
         what += f"：{texts.STATUS.get(ev.to_status, ev.to_status)}"

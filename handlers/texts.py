@@ -143,6 +143,19 @@ def ticket_opened(number: str, category: str, unit: str, due: datetime) -> str:
     )
 
 
+def linked_existing(number: str, status: str, own: bool) -> str:
+    if own:
+        return f"这个问题您已经反映过了，工单 {number}【{status}】正在办理中，进展会通知您。"
+    return (
+        f"附近居民已经反映过同样的问题，工单 {number}【{status}】正在办理。\n"
+        "已把您关联到这个工单，办理进展会同步通知您，不用重复提交。"
+    )
+
+
+def hotspot_alert(category: str, scope: str, count: int, hours: int) -> str:
+    return f"⚠️ 预警：{scope} 近{hours}小时内已有 {count} 起「{category}」诉求，请网格员关注。"
+
+
 def limit_text(hours: int) -> str:
     if hours < 24:
         return f"{hours}小时"

@@ -268,15 +268,16 @@ async def withdraw(
         return WithdrawResult(WithdrawStatus.ALREADY_WITHDRAWN, ticket)
     if ticket.status not in OPEN_STATUSES:
         return WithdrawResult(WithdrawStatus.NOT_OPEN, ticket)
-    await record_event(
-        session,
-        ticket,
-        kind=TicketEventKind.WITHDRAWN,
-        actor=resident_actor(resident_id),
-        now=now,
-        to_status=TicketStatus.WITHDRAWN,
-        note=note,
-    )
+    # through the state machine, so the version guard, clocks and sweep bookkeeping stay right
+    from services.lifecycle import transition  # lifecycle builds on this module
+
+    done = await transition(session, ticket, TicketStatus.WITHDRAWN, actor=resident_actor(resident_id), now=now,
+                            note=note)
+    if not done.ok:  # a staff action moved it at the same moment: report what it is now
+        return WithdrawResult(
+            WithdrawStatus.ALREADY_WITHDRAWN if ticket.status == TicketStatus.WITHDRAWN else WithdrawStatus.NOT_OPEN,
+            ticket,
+        )
     return WithdrawResult(WithdrawStatus.OK, ticket)
 
 
