@@ -322,3 +322,33 @@ __all__ = [
     "TicketStatus",
     "UTCDateTime",
 ]
+
+
+# --- staff desk (handlers.staff): where the bot posted each case ---------------------------------------
+
+
+class PostKind(StrEnum):
+    """What a bot message in a staff chat is, so a staff reply to it can be routed without parsing text."""
+
+    TICKET = "ticket"  # the case card with its buttons, in the handling unit's chat (or the staff chat)
+    ESCALATION = "escalation"  # the case card posted to an escalation level's chat
+    RELAY = "relay"  # the resident's words, a reminder or a notice under a card: a reply goes to the resident
+    ASK_RESULT = "ask_result"  # ForceReply prompt after 办结: the reply is the result
+    ASK_INFO = "ask_info"  # ForceReply prompt after 需补充: the reply is the question for the resident
+
+
+class TicketPost(SQLModel, table=True):
+    """One bot message about a ticket in a staff chat; looked up by (chat_id, message_id) on replies."""
+
+    __tablename__ = "ticket_posts"
+    __table_args__ = (Index("ix_ticket_posts_chat_id_message_id", "chat_id", "message_id", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    kind: PostKind = Field(sa_type=StrEnumType(PostKind, 16))
+    created_at: datetime = _utc()
+
+
+__all__ += ["PostKind", "TicketPost"]

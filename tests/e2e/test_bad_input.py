@@ -21,7 +21,7 @@ ERROR_REPORT = texts.staff_error(0, "").split("0")[0]  # how the bot's error han
 
 async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
     person = bot.person(user_id, name)
-    await person.say("/start g-A03", "第三网格")
+    await person.send("/start g-A03")
     await bot.barrier()
     return person
 
@@ -337,7 +337,7 @@ async def test_a_blocked_user_does_not_stop_the_bot_for_others(bot: Bot) -> None
     # the press was handled in full: the ticket exists and its draft is gone, nothing half-written
     [ticket] = await bot.tickets(2019)
     assert await bot.draft(2019) is None and ticket.status == TicketStatus.RECEIVED
-    other_ticket = await opened_ticket(bot, other)
+    other_ticket = await opened_ticket(bot, other, "小区门口乱停车")
     assert other_ticket != ticket.number
 
 

@@ -41,7 +41,7 @@ def button_actions(bot: Bot, message) -> list[str]:
 async def registered(bot: Bot, user_id: int, name: str = "王阿姨", link: str = "g-A03") -> Person:
     """A resident who opened the bot with a grid QR code (grid known, building not)."""
     person = bot.person(user_id, name)
-    await person.say(f"/start {link}", texts.bound_grid("", "")[:3])
+    await person.send(f"/start {link}")
     await bot.barrier()
     return person
 
@@ -512,7 +512,7 @@ async def test_sos_opens_a_safety_ticket_at_once_and_alerts_staff(bot: Bot) -> N
     alert = await bot.staff_message(number, after=staff_cursor)
     assert alert.text == texts.staff_sos(number, "王阿姨", "A03", SOS)
     [ticket] = await bot.tickets(1028)
-    assert (ticket.category, ticket.status, ticket.text) == ("safety", TicketStatus.RECEIVED, SOS)
+    assert (ticket.category, ticket.status, ticket.text) == ("safety", TicketStatus.DISPATCHED, SOS)  # at once
     assert ticket.due_at - ticket.created_at == timedelta(hours=bot.deps.community.limit_hours(Category.SAFETY))
     assert await bot.draft(1028) is None
 
@@ -552,3 +552,58 @@ async def test_ticket_numbers_follow_the_shanghai_day(bot: Bot) -> None:
     bot.clock.set(2026, 3, 18, 0, 1)  # 16:01 UTC on the 17th, but the 18th for residents
     third = await confirm(person, await person.say("9号楼电梯坏了"))
     assert [first, second, third] == ["LL-20260317-0001", "LL-20260317-0002", "LL-20260318-0001"]
+
+
+async def test_the_same_problem_reported_again_joins_the_open_case(bot: Bot) -> None:
+    first = await registered(bot, 1032, "王阿姨")
+    number = await confirm(first, await first.say("9号楼电梯坏了"))
+    neighbour = await registered(bot, 1033, "李大爷")
+    linked = await neighbour.click(await neighbour.say("9号楼的电梯又坏了，好几天了"), texts.BTN_CONFIRM, "LL-")
+    assert linked.text == texts.linked_existing(number, texts.STATUS["received"], own=False)
+    again = await first.click(await first.say("9号楼电梯坏了，困在半路"), texts.BTN_CONFIRM, "LL-")
+    assert again.text == texts.linked_existing(number, texts.STATUS["received"], own=True)
+    assert [t.number for t in await bot.tickets()] == [number]  # one problem, one case
+    elsewhere = await confirm(neighbour, await neighbour.say("3号楼电梯坏了"))  # another building: a new case
+    assert elsewhere != number and len(await bot.tickets()) == 2
+
+
+async def test_a_cluster_of_complaints_warns_the_staff_once(bot: Bot) -> None:
+    staff_cursor = bot.emulator.cursor()
+    texts_ = [NOISE, "9号楼楼下广场舞音响太响", "9号楼空调外机噪音", "9号楼半夜有人装修电钻"]
+    for i, text in enumerate(texts_):
+        person = await registered(bot, 1034 + i, f"居民{i}")
+        await confirm(person, await person.say(text))
+    await bot.barrier()
+    noise = category_name(bot, Category.NOISE)
+    warnings = [m for m in bot.staff_messages(staff_cursor) if noise in m.text and "9号楼" in m.text
+                and not TICKET_NUMBER.search(m.text)]
+    assert len(await bot.tickets()) == len(texts_)
+    assert len(warnings) == 1, [m.text for m in bot.staff_messages(staff_cursor)]
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: a resident linked to another's case is told its number, but "
+                   "我的工单 says they have none and typing the number answers TICKET_NOT_FOUND")
+async def test_a_linked_resident_can_follow_the_case(bot: Bot) -> None:
+    first = await registered(bot, 1040, "王阿姨")
+    number = await confirm(first, await first.say("9号楼电梯坏了"))
+    neighbour = await registered(bot, 1041, "李大爷")
+    assert await confirm(neighbour, await neighbour.say("9号楼的电梯又坏了，好几天了")) == number
+    assert number in (await neighbour.say(texts.MENU_TICKETS)).text
+    assert (await neighbour.say(number)).text != texts.TICKET_NOT_FOUND
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: confirming a draft that duplicates an open case drops the draft's "
+                   "photos (and, for one's own case, its new words): nothing is added to the case")
+async def test_what_a_duplicate_report_adds_is_kept_on_the_case(bot: Bot) -> None:
+    first = await registered(bot, 1042, "王阿姨")
+    number = await confirm(first, await first.say("9号楼电梯坏了"))
+    neighbour = await registered(bot, 1043, "李大爷")
+    await neighbour.say("9号楼的电梯又坏了，好几天了")
+    cursor = bot.emulator.cursor()
+    photo = await bot.emulator.send_photo(1043)
+    await neighbour.reply(after=cursor)
+    confirmation = await neighbour.say("里面困着一位老人")
+    assert "照片：1张" in confirmation.text
+    assert await confirm(neighbour, confirmation) == number
+    [ticket] = await bot.tickets()
+    assert photo["photo"][-1]["file_id"] in ticket.photos

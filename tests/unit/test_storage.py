@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "residents",
     "ticket_events",
     "ticket_followers",
+    "ticket_posts",
     "tickets",
 }
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
@@ -47,7 +48,7 @@ async def test_migrate_creates_parent_dir_and_every_table(tmp_path: Path) -> Non
         await db.migrate_async()
         assert path.exists()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0002"
+        assert await _revision(db) == "0003"
     finally:
         await db.dispose()
 
@@ -57,7 +58,7 @@ async def test_migrate_twice_is_a_noop(db: Database) -> None:
         s.add(DailyCounter(day="20261122", last=7))
     await db.migrate_async()
     assert await _tables(db) == EXPECTED_TABLES
-    assert await _revision(db) == "0002"
+    assert await _revision(db) == "0003"
     async with db.session() as s:
         assert (await s.get(DailyCounter, "20261122")).last == 7
 

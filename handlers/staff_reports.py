@@ -1,0 +1,163 @@
+"""The staff desk's data side: where each case was posted, the open queue, the board and 三率.
+
+No Telegram imports on purpose (only SQL and plain values), so this can move to ``services/`` as it is;
+``handlers.staff`` does the talking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import clocks, followup
+from services.community import Community
+from storage.models import OPEN_STATUSES, PostKind, Resident, Ticket, TicketPost, TicketStatus
+
+CARD_KINDS: frozenset[PostKind] = frozenset({PostKind.TICKET, PostKind.ESCALATION})
+COLOURS: tuple[clocks.Colour, ...] = (clocks.Colour.RED, clocks.Colour.YELLOW, clocks.Colour.GREEN)
+RATES_DAYS = 30
+
+
+# --- posts ------------------------------------------------------------------------------------------
+
+
+async def record_post(s: AsyncSession, ticket_id: int, chat_id: int, message_id: int, kind: PostKind,
+                      now: datetime) -> None:
+    s.add(TicketPost(ticket_id=ticket_id, chat_id=chat_id, message_id=message_id, kind=kind, created_at=now))
+    await s.flush()
+
+
+async def find_post(s: AsyncSession, chat_id: int, message_id: int) -> TicketPost | None:
+    """The post a staff member replied to (index on chat_id, message_id)."""
+    stmt = select(TicketPost).where(TicketPost.chat_id == chat_id, TicketPost.message_id == message_id)
+    return (await s.exec(stmt)).first()
+
+
+async def posts_of(s: AsyncSession, ticket_id: int, kinds: Iterable[PostKind] = CARD_KINDS) -> list[TicketPost]:
+    stmt = (
+        select(TicketPost)
+        .where(TicketPost.ticket_id == ticket_id, col(TicketPost.kind).in_(list(kinds)))
+        .order_by(col(TicketPost.id))
+    )
+    return list((await s.exec(stmt)).all())
+
+
+async def latest_card(s: AsyncSession, ticket_id: int, chat_id: int | None = None) -> TicketPost | None:
+    """The newest case card (in ``chat_id`` if given): where the resident's words and reminders go."""
+    stmt = select(TicketPost).where(TicketPost.ticket_id == ticket_id, col(TicketPost.kind).in_(list(CARD_KINDS)))
+    if chat_id is not None:
+        stmt = stmt.where(TicketPost.chat_id == chat_id)
+    # the handling unit's own card first: an escalation card is for supervision, not the conversation
+    stmt = stmt.order_by(col(TicketPost.kind) == PostKind.ESCALATION, col(TicketPost.id).desc()).limit(1)
+    return (await s.exec(stmt)).first()
+
+
+# --- tickets and residents --------------------------------------------------------------------------
+
+
+async def ticket_by_number(s: AsyncSession, number: str) -> Ticket | None:
+    return (await s.exec(select(Ticket).where(Ticket.number == number))).first()
+
+
+async def resident_by_tg(s: AsyncSession, tg_user_id: int) -> Resident | None:
+    return (await s.exec(select(Resident).where(Resident.tg_user_id == tg_user_id))).first()
+
+
+async def tg_ids(s: AsyncSession, resident_ids: Sequence[int]) -> list[int]:
+    """Telegram ids of residents, in the order given (duplicates and unknown ids dropped)."""
+    if not resident_ids:
+        return []
+    rows = (await s.exec(select(Resident.id, Resident.tg_user_id).where(col(Resident.id).in_(resident_ids)))).all()
+    by_id = dict(rows)
+    return list(dict.fromkeys(by_id[r] for r in resident_ids if r in by_id))
+
+
+async def pending_info_number(s: AsyncSession, tg_user_id: int) -> str | None:
+    """The resident's ticket waiting for their answer (待补充), newest first; None if there is none."""
+    stmt = (
+        select(Ticket.number)
+        .join(Resident, col(Resident.id) == col(Ticket.resident_id))
+        .where(Resident.tg_user_id == tg_user_id, Ticket.status == TicketStatus.PENDING_INFO)
+        .order_by(col(Ticket.updated_at).desc())
+        .limit(1)
+    )
+    return (await s.exec(stmt)).first()
+
+
+# --- queue and board --------------------------------------------------------------------------------
+
+
+def desk_units(community: Community, chat_id: int, staff_chat_id: int | None) -> set[str] | None | bool:
+    """What a chat's /queue shows: its units' codes, None for everything (staff or escalation chat),
+    False when the chat is no desk at all."""
+    if staff_chat_id is not None and chat_id == staff_chat_id:
+        return None
+    units = {u.code for u in community.units if u.chat_id == chat_id}
+    if units:
+        return units
+    if any(e.chat_id == chat_id for e in community.escalation):
+        return None
+    return False
+
+
+async def open_tickets(s: AsyncSession, units: set[str] | None) -> list[Ticket]:
+    """Open tickets (of ``units``, or all), earliest deadline first."""
+    stmt = select(Ticket).where(col(Ticket.status).in_(list(OPEN_STATUSES)))
+    if units is not None:
+        stmt = stmt.where(col(Ticket.unit).in_(sorted(units)))
+    return list((await s.exec(stmt.order_by(col(Ticket.due_at), col(Ticket.id)))).all())
+
+
+def by_colour(tickets: Iterable[Ticket], now: datetime) -> dict[clocks.Colour, list[Ticket]]:
+    groups: dict[clocks.Colour, list[Ticket]] = {c: [] for c in COLOURS}
+    for t in tickets:
+        groups[clocks.colour(t, now)].append(t)
+    return groups
+
+
+def board_rows(tickets: Iterable[Ticket], now: datetime, community: Community) -> list[tuple[str, int, int, int]]:
+    """(unit name, red, yellow, green) per unit with open tickets, in the community file's order."""
+    counts: dict[str, list[int]] = {}
+    for t in tickets:
+        counts.setdefault(t.unit, [0, 0, 0])[COLOURS.index(clocks.colour(t, now))] += 1
+    order = [u.code for u in community.units] + sorted(set(counts) - {u.code for u in community.units})
+    rows = []
+    for code in order:
+        if code in counts:
+            unit = community.unit(code)
+            rows.append((unit.name if unit else code, *counts[code]))
+    return rows
+
+
+@dataclass(frozen=True)
+class RatesView:
+    days: int
+    rates: followup.Rates
+
+
+async def recent_rates(s: AsyncSession, now: datetime, days: int = RATES_DAYS) -> RatesView:
+    return RatesView(days, await followup.rates(s, now - timedelta(days=days), now, now=now))
+
+
+__all__ = [
+    "CARD_KINDS",
+    "COLOURS",
+    "RatesView",
+    "board_rows",
+    "by_colour",
+    "desk_units",
+    "find_post",
+    "latest_card",
+    "open_tickets",
+    "pending_info_number",
+    "posts_of",
+    "recent_rates",
+    "record_post",
+    "resident_by_tg",
+    "tg_ids",
+    "ticket_by_number",
+]
