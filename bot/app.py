@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -10,11 +11,13 @@ from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.jobs import schedule
+from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
 from handlers.callbacks import secret_from
 from handlers.deps import KEY, Deps, utc_now
 from handlers.router import register
 from intents import Engine
+from intents.text import tokenizer
 from services.community import load_community
 from services.residents import sync_grids
 from storage.db import Database
@@ -45,6 +48,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         .base_url(settings.bot_api_url)
         .base_file_url(settings.file_url)
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -61,10 +65,12 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
 
 async def _post_init(app: Application) -> None:
     d: Deps = app.bot_data[KEY]
+    warm = asyncio.create_task(asyncio.to_thread(tokenizer))  # jieba's dictionary: ~1 s, off the first reply
     await d.db.migrate_async()
     async with d.db.transaction() as s:
         await sync_grids(s, d.community)
     await app.bot.set_my_commands(COMMANDS)
+    await warm
     log.info("linli ready as @%s", app.bot.username)
 
 

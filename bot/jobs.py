@@ -1,18 +1,128 @@
-"""Periodic work, run by PTB's JobQueue: housekeeping that no single message triggers."""
+"""Periodic work, run by PTB's JobQueue: what no single message triggers.
+
+Every minute (``DESK_EVERY``) one desk tick runs, in order: the sweep (催办 reminders and escalations
+when clocks run out, posted to the unit's or the level's chat), follow-up rating requests (回访),
+closing unanswered follow-ups as 未评价, and mediation meeting reminders. Each part is a coroutine
+taking the Application, so a test runs exactly one tick at a clock time it chose
+(``await jobs.sweep_tick(app)``). Time always comes from ``Deps.now()``. One failed post is logged and
+the rest go on; one failed part never stops the others.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
+from sqlmodel import col, select
+from telegram.ext import Application, CallbackContext, ContextTypes
 
+from handlers import staff
 from handlers.deps import KEY, Deps
-from services import drafts
+from services import drafts, followup, lifecycle, sweep
+from storage.models import Resident
 
 log = logging.getLogger(__name__)
 
 PURGE_EVERY = timedelta(minutes=10)
+DESK_EVERY = timedelta(seconds=60)
+DESK_JOB = "desk"
+MEETING_LEAD = timedelta(hours=2)  # remind a mediation meeting this long before it starts
+MAX_SWEEP_ROUNDS = 100  # a full batch means "sweep again now"; bounded so one tick always ends
+_MEETINGS_UNTIL = "linli.meetings_reminded_until"
+
+
+def _deps(app: Application) -> Deps:
+    return app.bot_data[KEY]
+
+
+def _context(app: Application) -> ContextTypes.DEFAULT_TYPE:
+    """A callback context outside any update, for the staff helpers that send through ``context.bot``."""
+    return CallbackContext(app)
+
+
+async def _guarded(what: str, step: Awaitable[None]) -> None:
+    try:
+        await step
+    except Exception:  # one failed post or part must not stop the rest of the tick
+        log.exception("desk tick: %s failed", what)
+
+
+async def sweep_tick(app: Application) -> sweep.SweepReport:
+    """Sweep until no batch is left, posting each round's reminders and escalations; returns the totals."""
+    d, context = _deps(app), _context(app)
+    now = d.now()
+    reminders: list[sweep.Reminder] = []
+    escalations: list[sweep.Escalation] = []
+    checked = conflicts = 0
+    for _ in range(MAX_SWEEP_ROUNDS):
+        async with d.db.transaction() as s:
+            report = await sweep.sweep(s, now, d.community)
+        for r in report.reminders:
+            await _guarded(f"reminder {r.number}", staff.post_reminder(context, d, r))
+        for e in report.escalations:
+            await _guarded(f"escalation {e.number}", staff.post_escalation(context, d, e))
+        reminders += report.reminders
+        escalations += report.escalations
+        checked, conflicts = checked + report.checked, conflicts + report.conflicts
+        if not report.more:
+            break
+    if reminders or escalations:
+        log.info("sweep: %d reminders, %d escalations", len(reminders), len(escalations))
+    return sweep.SweepReport(tuple(reminders), tuple(escalations), checked, conflicts, more=False)
+
+
+async def followup_tick(app: Application) -> tuple[int, int]:
+    """Ask for ratings that are due, close the ones nobody answered; returns (asked, expired)."""
+    d, context = _deps(app), _context(app)
+    now = d.now()
+    async with d.db.transaction() as s:
+        due = [t for t in await followup.due_followups(s, now) if await followup.mark_requested(s, t, now)]
+        chats = dict((await s.exec(
+            select(Resident.id, Resident.tg_user_id).where(col(Resident.id).in_([t.resident_id for t in due]))
+        )).all()) if due else {}
+        expired = await followup.expire_unrated(s, now)
+    for t in due:
+        if t.resident_id in chats:
+            await _guarded(f"rating request {t.number}",
+                           staff.request_rating(context, d, chats[t.resident_id], t.number, t.result))
+    for t in expired:
+        await _guarded(f"refresh {t.number}", staff.refresh_posts(context, d, t.id))
+    return len(due), len(expired)
+
+
+async def meeting_tick(app: Application) -> int:
+    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once.
+
+    The covered window is kept in memory: after a restart a meeting may be reminded a second time,
+    and one scheduled inside an already covered window is not reminded (cheap, not exact).
+    """
+    d, context = _deps(app), _context(app)
+    now = d.now()
+    start = max(app.bot_data.get(_MEETINGS_UNTIL, now), now)
+    end = now + MEETING_LEAD
+    if end <= start:
+        return 0
+    async with d.db.session() as s:
+        meetings = await lifecycle.meetings_between(s, start, end)
+    app.bot_data[_MEETINGS_UNTIL] = end
+    for m in meetings:
+        assert m.meeting_at is not None
+        await _guarded(f"meeting of ticket {m.ticket_id}", staff.post_meeting(context, d, m.ticket_id, m.meeting_at))
+    return len(meetings)
+
+
+async def desk_tick(app: Application) -> None:
+    """One tick of everything the desk does on its own."""
+    parts: list[tuple[str, Callable[[Application], Awaitable[object]]]] = [
+        ("sweep", sweep_tick), ("follow-up", followup_tick), ("meetings", meeting_tick),
+    ]
+    for name, part in parts:
+        await _guarded(name, part(app))
+
+
+async def desk_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await desk_tick(context.application)
 
 
 async def purge_stale_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -26,6 +136,7 @@ async def purge_stale_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def schedule(app: Application) -> None:
     if app.job_queue is None:  # installed without the job-queue extra: nothing periodic runs
-        log.warning("no job queue: stale drafts are not purged")
+        log.warning("no job queue: stale drafts are not purged, clocks are not swept")
         return
     app.job_queue.run_repeating(purge_stale_drafts, interval=PURGE_EVERY, first=PURGE_EVERY, name="purge-drafts")
+    app.job_queue.run_repeating(desk_job, interval=DESK_EVERY, first=DESK_EVERY, name=DESK_JOB)

@@ -69,11 +69,11 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
                               community=d.community, now=d.now())
         number, name, grid = sos_.ticket.number, r.name, r.grid_code
     level = d.community.escalation_level(sos_.escalation.level)
-    await msg.reply_text(texts.sos_opened(number))
     alert = texts.staff_sos(number, name, grid, text)
     targets = {d.staff_chat_id, level.chat_id if level else None}
     info = d.community.grid(grid) if grid else None
     if info and info.worker_tg_id:
         targets.add(info.worker_tg_id)
-    for target in targets - {None}:
+    for target in targets - {None}:  # helpers first: the resident may not be reachable any more
         await resident.safe_send(context, target, alert)
+    await msg.reply_text(texts.sos_opened(number))

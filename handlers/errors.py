@@ -22,13 +22,16 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update):
         return
+    staff = deps(context).staff_chat_id
+    if staff:  # first: the apology below may fail (an answered query, a blocked user)
+        try:
+            await context.bot.send_message(staff, texts.staff_error(update_id, repr(context.error)[:500]))
+        except TelegramError as exc:
+            log.warning("could not report error for update %s to staff: %s", update_id, exc)
     try:
         if update.callback_query:
             await update.callback_query.answer(texts.ERROR, show_alert=True)
         elif update.effective_chat and update.effective_chat.type == "private":
             await context.bot.send_message(update.effective_chat.id, texts.ERROR)
-        staff = deps(context).staff_chat_id
-        if staff:
-            await context.bot.send_message(staff, texts.staff_error(update_id, repr(context.error)[:500]))
     except TelegramError as exc:  # the apology itself failed: nothing more to do than log it
-        log.warning("could not report error for update %s: %s", update_id, exc)
+        log.warning("could not apologise for update %s: %s", update_id, exc)

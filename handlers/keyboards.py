@@ -30,17 +30,18 @@ def inline(*button_rows: Iterable[InlineKeyboardButton]) -> InlineKeyboardMarkup
     return InlineKeyboardMarkup([list(r) for r in button_rows if r])
 
 
-def confirm_draft(secret: bytes) -> InlineKeyboardMarkup:
+def confirm_draft(secret: bytes, draft: str) -> InlineKeyboardMarkup:
+    """Buttons of one draft: `draft` (its stamp) makes an old message's buttons stale, not redirected."""
     return inline(
-        [button(secret, texts.BTN_CONFIRM, "ok")],
-        [button(secret, texts.BTN_RECATEGORIZE, "rc"), button(secret, texts.BTN_CANCEL, "x")],
+        [button(secret, texts.BTN_CONFIRM, "ok", draft)],
+        [button(secret, texts.BTN_RECATEGORIZE, "rc", draft), button(secret, texts.BTN_CANCEL, "x", draft)],
     )
 
 
-def categories(secret: bytes, choices: Sequence[tuple[str, str]], *, more: bool) -> InlineKeyboardMarkup:
-    buttons = [button(secret, name, "cat", cid) for cid, name in choices]
-    extra = [button(secret, texts.BTN_OTHER_CATEGORY, "rc")] if more else []
-    return inline(*rows(buttons, 3), extra, [button(secret, texts.BTN_CANCEL, "x")])
+def categories(secret: bytes, choices: Sequence[tuple[str, str]], draft: str, *, more: bool) -> InlineKeyboardMarkup:
+    buttons = [button(secret, name, "cat", f"{cid}.{draft}") for cid, name in choices]
+    extra = [button(secret, texts.BTN_OTHER_CATEGORY, "rc", draft)] if more else []
+    return inline(*rows(buttons, 3), extra, [button(secret, texts.BTN_CANCEL, "x", draft)])
 
 
 def human(secret: bytes, message_id: int) -> InlineKeyboardMarkup:

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
@@ -32,7 +32,7 @@ from services.community import Category
 from services.drafts import DraftStage
 from services.duplicates import Hotspot
 from services.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
-from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent
+from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +53,17 @@ class DraftView:
     photos: int
     stage: str
     candidates: list[str]
+    stamp: str
 
     @classmethod
     def of(cls, d: Draft) -> DraftView:
         cands = [c["id"] if isinstance(c, dict) else str(c) for c in d.candidates]
-        return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands)
+        return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands, draft_stamp(d))
+
+
+def draft_stamp(d: Draft) -> str:
+    """Which draft a button belongs to: its start time, short (drafts are one per resident)."""
+    return format(int(d.created_at.timestamp()), "x")
 
 
 async def resident_of(session: AsyncSession, update: Update, d: Deps) -> Resident:
@@ -71,7 +77,8 @@ def named_place(text: str) -> str | None:
     if not found:
         return None
     m = found[-1]
-    return text[max(0, m.start() - 6) : m.end()].split("\n")[-1].strip(" ，,。")
+    lead = re.split(r"[，,。.！!？?；;\s]", text[max(0, m.start() - 6) : m.start()])[-1]
+    return (lead + m.group()).strip()
 
 
 def infer_place(text: str, resident: Resident) -> str | None:
@@ -243,14 +250,14 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
     elif view.stage == DraftStage.CHOOSING_CATEGORY or not view.category:
         choices = [(c, complaint_name(d, c)) for c in view.candidates] or complaint_choices(d)
         await msg.reply_text(texts.choose_category(view.text),
-                             reply_markup=keyboards.categories(sec, choices, more=bool(view.candidates)))
+                             reply_markup=keyboards.categories(sec, choices, view.stamp, more=bool(view.candidates)))
     else:
         unit = d.community.unit_for(Category(view.category))
         hours = d.community.limit_hours(Category(view.category))
         await msg.reply_text(
             texts.confirm_draft(complaint_name(d, view.category), view.text, view.location, unit.name,
                                 texts.limit_text(hours), view.photos),
-            reply_markup=keyboards.confirm_draft(sec),
+            reply_markup=keyboards.confirm_draft(sec, view.stamp),
         )
 
 
@@ -261,13 +268,16 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     d = deps(context)
     q = update.callback_query
     now = d.now()
-    if action == "cat" and arg not in {c.value for c in Category}:
+    category, _, stamp = arg.rpartition(".") if action == "cat" else ("", "", arg)
+    if action == "cat" and category not in {c.value for c in Category}:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     opened = None
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
+        if draft is not None and draft_stamp(draft) != stamp:
+            draft = None  # a button of an earlier draft: never acts on the one in progress
         if draft is None or not draft.text:
             view = None
         elif action == "x":
@@ -277,7 +287,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                                                           candidates=[]))
         elif action == "cat":
-            view = DraftView.of(await _with_category(s, d, r, draft, arg, now))
+            view = DraftView.of(await _with_category(s, d, r, draft, category, now))
         elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
             opened = await _open_or_link(s, d, r, draft, now)
             await drafts.clear_draft(s, r.id)
@@ -290,19 +300,19 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         return
     if draft is None or not draft.text:
         await q.answer(texts.DRAFT_EXPIRED, show_alert=True)
-        await _drop_buttons(q)
+        await drop_buttons(q)
         return
     await q.answer()
     if opened:
-        await _drop_buttons(q)
+        await drop_buttons(q)
         await _announce(context, d, q.message.chat_id, opened)
         return
     if action == "rc":
         await q.edit_message_text(texts.CHOOSE_ANY_CATEGORY,
                                   reply_markup=keyboards.categories(d.callback_secret, complaint_choices(d),
-                                                                    more=False))
+                                                                    view.stamp, more=False))
         return
-    await _drop_buttons(q)
+    await drop_buttons(q)
     await show_draft(q.message, d, view)
 
 
@@ -328,6 +338,12 @@ async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now
     )
     if linked:
         ticket = dup
+        if dup.resident_id == r.id:  # said again by its own author: keep what the repeat adds
+            await tickets.record_event(s, dup, kind=TicketEventKind.LINKED, actor=tickets.resident_actor(r.id),
+                                       now=now, note=draft.text)
+        if draft.photos:
+            dup.photos = [*dup.photos, *draft.photos]
+            s.add(dup)
     else:
         ticket = await tickets.open_ticket(s, resident=r, category=draft.category, text=draft.text,
                                            location=draft.location, photos=draft.photos, community=d.community,
@@ -357,31 +373,29 @@ async def alert_hotspot(context: ContextTypes.DEFAULT_TYPE, d: Deps, h: Hotspot)
         await safe_send(context, target, alert)
 
 
-async def _drop_buttons(q: CallbackQuery) -> None:
+async def drop_buttons(q: CallbackQuery) -> None:
     """Remove a pressed keyboard so it cannot be pressed twice; already gone is fine."""
-    with contextlib.suppress(BadRequest):
+    with contextlib.suppress(TelegramError):  # already gone, or the resident blocked the bot
         await q.edit_message_reply_markup(reply_markup=None)
 
 
 async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, ticket: Ticket,
                           name: str, grid: str | None) -> None:
-    """Tell the resident the number, unit and limit; post the case to the unit's chat or staff."""
+    """Post the case to its unit's chat (in the background: a busy staff group must never hold up
+    residents), then tell the resident the number, unit and time limit."""
     unit = d.community.unit(ticket.unit)
     unit_name = unit.name if unit else ticket.unit
     category = complaint_name(d, ticket.category)
-    await context.bot.send_message(
-        chat_id, texts.ticket_opened(ticket.number, category, unit_name, ticket.due_at)
-    )
     target = (unit.chat_id if unit and unit.chat_id else None) or d.staff_chat_id
     if target:
-        await safe_send(context, target, texts.staff_new_ticket(
-            ticket.number, category, unit_name, ticket.location, ticket.text, ticket.due_at, name, grid))
+        post = texts.staff_new_ticket(ticket.number, category, unit_name, ticket.location, ticket.text,
+                                      ticket.due_at, name, grid)
+        context.application.create_task(safe_send(context, target, post), name=f"post {ticket.number}")
+    await context.bot.send_message(chat_id, texts.ticket_opened(ticket.number, category, unit_name, ticket.due_at))
 
 
 async def safe_send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, **kw: Any) -> bool:
     """Send to a staff chat; a missing or blocked chat is logged, never fails the resident's action."""
-    from telegram.error import TelegramError
-
     try:
         await context.bot.send_message(chat_id, text, **kw)
         return True
@@ -520,6 +534,6 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         r = await resident_of(s, update, d)
         result = await tickets.withdraw(s, resident_id=r.id, number=number, now=d.now())
     await q.answer()
-    await _drop_buttons(q)
+    await drop_buttons(q)
     reply = texts.WITHDRAWN.format(number=number) if result.ok else texts.WITHDRAW_REFUSED[result.status.value]
     await q.message.reply_text(reply)

@@ -5,12 +5,14 @@ Dates are computed from today (`deps.now()`), so the answer is right on the 18th
 
 from __future__ import annotations
 
+import secrets
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
-from handlers.resident import resident_of
+from handlers.resident import drop_buttons, resident_of
 from services import local, points, schedule
 from storage.models import AgeBand
 
@@ -101,10 +103,23 @@ async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with d.db.session() as s:
         r = await resident_of(s, update, d)
         bal = await points.balance(s, r.id)
-        entries = [(e.at, e.delta, e.reason) for e in await points.recent_entries(s, r.id, limit=5)]
+        recent = await points.recent_entries(s, r.id, limit=5)
+        entries = [(e.at, e.delta, _entry_name(d, e.reason, e.ref)) for e in recent]
         await s.commit()
     body = texts.points(bal, entries) + texts.earn_rules([(e.name, e.points) for e in d.community.earning])
     await update.effective_message.reply_text(body)
+
+
+def _entry_name(d: Deps, reason: str, ref: str | None) -> str:
+    """A ledger line as a resident reads it: the activity or the item, not the internal code."""
+    code = (ref or "").partition("#")[0]
+    if reason == points.REDEEM:
+        item = d.community.shop_item(code)
+        return texts.POINTS_REDEEMED.format(name=item.name if item else code)
+    rule = d.community.earn_rule(code)
+    if rule is not None:
+        return rule.name
+    return texts.POINTS_REASONS.get(reason, reason)
 
 
 async def shop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,8 +144,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
         await q.answer()
         await answer(update, context, arg)
         return
-    item = d.community.shop_item(arg)
-    if item is None:
+    code, _, request = arg.partition(".")
+    item = d.community.shop_item(code)
+    if item is None or (action == "buyy" and not request):
         await q.answer(texts.REDEEM_REFUSED["unknown_item"], show_alert=True)
         return
     if action == "buy":
@@ -139,14 +155,19 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
             bal = await points.balance(s, r.id)
             await s.commit()
         await q.answer()
+        request = secrets.token_hex(4)  # one confirm button = one purchase, however often it is pressed
         await q.message.reply_text(texts.redeem_ask(item.name, item.cost, bal), reply_markup=keyboards.inline(
-            [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", item.code)]))
+            [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", f"{item.code}.{request}")]))
         return
     async with d.db.session() as s:  # "buyy": the redemption itself, in a transaction of its own
         r = await resident_of(s, update, d)
         await s.commit()
-    result = await points.redeem(d.db, resident_id=r.id, item_code=item.code, community=d.community, now=d.now())
+    result = await points.redeem(d.db, resident_id=r.id, item_code=item.code, community=d.community, now=d.now(),
+                                 request=request)
     await q.answer()
+    await drop_buttons(q)
+    if result.status is points.RedeemStatus.ALREADY_DONE:
+        return  # the other press of this button already answered
     if result.ok:
         await q.message.reply_text(texts.redeemed(item.name, result.balance_after))
     else:

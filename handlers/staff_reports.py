@@ -91,7 +91,7 @@ async def pending_info_number(s: AsyncSession, tg_user_id: int) -> str | None:
 # --- queue and board --------------------------------------------------------------------------------
 
 
-def desk_units(community: Community, chat_id: int, staff_chat_id: int | None) -> set[str] | None | bool:
+def desk_units(community: Community, chat_id: int, staff_chat_id: int | None) -> set[str] | bool | None:
     """What a chat's /queue shows: its units' codes, None for everything (staff or escalation chat),
     False when the chat is no desk at all."""
     if staff_chat_id is not None and chat_id == staff_chat_id:

@@ -68,6 +68,10 @@ EVENT = {
     "escalated": "升级处理",
     "merged": "合并",
     "rated": "评价",
+    "linked": "居民补充反映",
+    "reassigned": "转派",
+    "reminded": "催办提醒",
+    "mediation": "调解进展",
 }
 
 WEEKDAYS = "一二三四五六日"
@@ -269,6 +273,9 @@ def redeemed(name: str, left: int) -> str:
     return f"🎉 兑换成功：「{name}」！剩余 {left} 分。请凭此消息到社区党群服务中心领取。"
 
 
+POINTS_REDEEMED = "兑换「{name}」"
+POINTS_REASONS = {"activity": "参加活动", "volunteer": "志愿服务", "adjust": "积分调整"}
+
 REDEEM_REFUSED = {
     "insufficient": "积分不足：「{name}」需要 {cost} 分，您现在有 {balance} 分。",
     "out_of_stock": "「{name}」已经兑完了，看看别的吧。",
@@ -439,6 +446,10 @@ STAFF_REFUSED = {
     "unknown_unit": "没有这个单位。",
     "same_unit": "已经由这个单位承办。",
 }
+
+
+def staff_refused(reason: str, status: str) -> str:
+    return f"{STAFF_REFUSED.get(reason, STAFF_REFUSED['not_allowed'])}（当前状态：{status}）"
 
 
 def staff_conflict(status: str) -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +20,7 @@ from services.community import Community, ShopItem
 from storage.db import Database, dialect_name
 from storage.models import PointsEntry, Resident
 
-REDEEM = "redeem"  # PointsEntry.reason of a shop redemption; ref = item code
+REDEEM = "redeem"  # PointsEntry.reason of a shop redemption; ref = item code, or "code#request" (see redeem)
 
 
 class RedeemStatus(StrEnum):
@@ -28,6 +28,7 @@ class RedeemStatus(StrEnum):
     INSUFFICIENT = "insufficient"
     UNKNOWN_ITEM = "unknown_item"
     OUT_OF_STOCK = "out_of_stock"
+    ALREADY_DONE = "already_done"  # the same request (a double tap on one button) was redeemed before
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ async def stock_left(session: AsyncSession, item: ShopItem) -> int | None:
     """Remaining stock derived from the ledger; None when the item is unlimited."""
     if item.stock is None:
         return None
-    stmt = select(func.count()).where(PointsEntry.reason == REDEEM, PointsEntry.ref == item.code)
+    of_item = or_(PointsEntry.ref == item.code, col(PointsEntry.ref).startswith(f"{item.code}#"))
+    stmt = select(func.count()).where(PointsEntry.reason == REDEEM, of_item)
     return item.stock - int((await session.exec(stmt)).one())
 
 
@@ -110,34 +112,49 @@ async def lock_resident(session: AsyncSession, resident_id: int, item: ShopItem 
 
 
 async def redeem(
-    target: Database | AsyncSession, *, resident_id: int, item_code: str, community: Community, now: datetime
+    target: Database | AsyncSession,
+    *,
+    resident_id: int,
+    item_code: str,
+    community: Community,
+    now: datetime,
+    request: str | None = None,
 ) -> RedeemResult:
     """Spend points on a shop item; never takes a balance below zero, however many run at once.
 
-    Pass the Database to get a transaction of its own, or a session from ``db.transaction()`` to
-    make the redemption part of a larger action.
+    ``request`` names one redemption (the confirm button's nonce): the same request twice redeems
+    once, so a double tap never buys two. Pass the Database to get a transaction of its own, or a
+    session from ``db.transaction()`` to make the redemption part of a larger action.
     """
     require_aware(now)
     if isinstance(target, Database):
         async with target.transaction() as session:
-            return await _redeem(session, resident_id, item_code, community, now)
-    return await _redeem(target, resident_id, item_code, community, now)
+            return await _redeem(session, resident_id, item_code, community, now, request)
+    return await _redeem(target, resident_id, item_code, community, now, request)
 
 
 async def _redeem(
-    session: AsyncSession, resident_id: int, item_code: str, community: Community, now: datetime
+    session: AsyncSession, resident_id: int, item_code: str, community: Community, now: datetime,
+    request: str | None,
 ) -> RedeemResult:
     item = community.shop_item(item_code)
     await lock_resident(session, resident_id, item)
     current = await balance(session, resident_id)
     if item is None:
         return RedeemResult(RedeemStatus.UNKNOWN_ITEM, current)
+    ref = f"{item.code}#{request}" if request else item.code
+    if request:
+        seen = select(PointsEntry.id).where(
+            PointsEntry.resident_id == resident_id, PointsEntry.reason == REDEEM, PointsEntry.ref == ref
+        )
+        if (await session.exec(seen)).first() is not None:
+            return RedeemResult(RedeemStatus.ALREADY_DONE, current, item)
     left = await stock_left(session, item)
     if left is not None and left <= 0:
         return RedeemResult(RedeemStatus.OUT_OF_STOCK, current, item)
     if current < item.cost:
         return RedeemResult(RedeemStatus.INSUFFICIENT, current, item)
-    session.add(PointsEntry(resident_id=resident_id, at=now, delta=-item.cost, reason=REDEEM, ref=item.code))
+    session.add(PointsEntry(resident_id=resident_id, at=now, delta=-item.cost, reason=REDEEM, ref=ref))
     await session.flush()
     return RedeemResult(RedeemStatus.OK, current - item.cost, item)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,6 +25,7 @@ from storage.models import (
     Ticket,
     TicketEvent,
     TicketEventKind,
+    TicketFollower,
     TicketStatus,
 )
 
@@ -205,20 +206,30 @@ async def record_event(
 # --- reading ----------------------------------------------------------------------------------------
 
 
+def _visible_to(resident_id: int) -> ColumnElement[bool]:
+    """Own tickets, and the open cases the resident was linked to as a duplicate (read-only for them)."""
+    followed = select(TicketFollower.ticket_id).where(TicketFollower.resident_id == resident_id)
+    return or_(Ticket.resident_id == resident_id, col(Ticket.id).in_(followed))
+
+
 async def get_for_resident(session: AsyncSession, resident_id: int, number: str) -> Ticket | None:
-    """The resident's own ticket by number; None for unknown numbers and for other people's alike."""
+    """A ticket the resident may see by number; None for unknown numbers and for other people's alike.
+
+    "May see" is their own tickets plus the cases their duplicate complaints were linked to; only the
+    owner can withdraw (see ``withdraw``).
+    """
     canonical = parse_ticket_number(number)
     if canonical is None:
         return None
-    stmt = select(Ticket).where(Ticket.number == canonical, Ticket.resident_id == resident_id)
+    stmt = select(Ticket).where(Ticket.number == canonical, _visible_to(resident_id))
     return (await session.exec(stmt)).first()
 
 
 async def list_for_resident(session: AsyncSession, resident_id: int, limit: int = 10) -> list[TicketSummary]:
-    """The resident's newest tickets, each with its latest history event."""
+    """The resident's newest tickets (own and followed), each with its latest history event."""
     stmt = (
         select(Ticket)
-        .where(Ticket.resident_id == resident_id)
+        .where(_visible_to(resident_id))
         .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc())
         .limit(limit)
     )

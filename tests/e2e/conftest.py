@@ -8,6 +8,7 @@ the injection, so a fast reply can never be missed.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -24,6 +25,7 @@ from telegram.ext import Application, SimpleUpdateProcessor
 
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, CallbackAnswer, Limits, SentMessage
+from bot.processor import PerChatUpdateProcessor
 from bot.settings import load_settings
 from handlers.deps import KEY, Deps
 from services import SHANGHAI
@@ -124,9 +126,18 @@ class Bot:
         return self._people[user_id]
 
     async def barrier(self) -> None:
-        """Return once every update injected so far has been handled (PTB handles them in order)."""
+        """Return once every update injected so far has been handled.
+
+        The bot handles chats concurrently (one chat in order), so a bystander's round trip alone
+        proves nothing: after it, wait until no handler is running.
+        """
         probe = self.person(PROBE_USER, "探针")
         await probe.say("/help")
+        await self.emulator.wait_for_updates_consumed()
+        processor = self.app.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            async with asyncio.timeout(WAIT):
+                await processor.wait_idle()
 
     async def staff_message(self, predicate: Predicate = None, *, after: int) -> SentMessage:
         return await self.emulator.wait_for(self.staff_chat_id, predicate, after=after, timeout=WAIT)

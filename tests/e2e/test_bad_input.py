@@ -261,8 +261,6 @@ async def test_confirm_after_the_draft_went_stale_is_expired(bot: Bot) -> None:
     assert NOISE not in fresh.text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: draft buttons carry no draft identity; 确认 on a confirmation "
-                   "whose draft was replaced submits the NEWER draft's text")
 async def test_old_confirm_does_not_submit_a_newer_draft(bot: Bot) -> None:
     person = await registered(bot, 2015)
     old = await person.say(NOISE)
@@ -341,8 +339,6 @@ async def test_a_blocked_user_does_not_stop_the_bot_for_others(bot: Bot) -> None
     assert other_ticket != ticket.number
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: staff alerts are sent after the resident's reply; when that "
-                   "reply fails (403 blocked) the SOS alert and new-ticket post never reach the staff chat")
 async def test_sos_alerts_staff_even_if_the_resident_cannot_be_answered(bot: Bot) -> None:
     await registered(bot, 2021)
     cursor = bot.emulator.cursor()
@@ -353,9 +349,6 @@ async def test_sos_alerts_staff_even_if_the_resident_cannot_be_answered(bot: Bot
     assert any(ticket.number in m.body for m in bot.staff_messages(cursor))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: on 确认 the staff post comes after editing the resident's keyboard "
-                   "(_drop_buttons suppresses only BadRequest) and after the resident's reply; a 403 there "
-                   "leaves an opened ticket that the staff chat never hears of")
 async def test_a_confirmed_ticket_reaches_staff_even_if_the_resident_cannot_be_answered(bot: Bot) -> None:
     person = await registered(bot, 2023)
     confirmation = await person.say(NOISE)

@@ -139,8 +139,6 @@ async def test_complaint_is_confirmed_into_a_ticket_and_posted_to_staff(bot: Bot
     assert await bot.draft(1003) is None
 
 
-@pytest.mark.xfail(strict=True, reason="BUG named_place(): the place keeps 6 chars of the previous clause "
-                   "('修，吵死了，9号楼' instead of '9号楼'), shown to the resident and the staff")
 async def test_place_named_in_the_text_is_just_the_place(bot: Bot) -> None:
     person = await registered(bot, 1004)
     await confirm(person, await person.say(NOISE))
@@ -412,8 +410,6 @@ async def test_points_balance_and_last_entries(bot: Bot) -> None:
     assert (await person.say("我还有多少积分")).text == reply.text
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the points history shows ledger reason codes ('activity', "
-                   "'redeem') to residents instead of the activity or item name")
 async def test_points_history_speaks_chinese(bot: Bot) -> None:
     person = await registered(bot, 1024)
     resident = await bot.resident(1024)
@@ -581,8 +577,6 @@ async def test_a_cluster_of_complaints_warns_the_staff_once(bot: Bot) -> None:
     assert len(warnings) == 1, [m.text for m in bot.staff_messages(staff_cursor)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a resident linked to another's case is told its number, but "
-                   "我的工单 says they have none and typing the number answers TICKET_NOT_FOUND")
 async def test_a_linked_resident_can_follow_the_case(bot: Bot) -> None:
     first = await registered(bot, 1040, "王阿姨")
     number = await confirm(first, await first.say("9号楼电梯坏了"))
@@ -592,8 +586,6 @@ async def test_a_linked_resident_can_follow_the_case(bot: Bot) -> None:
     assert (await neighbour.say(number)).text != texts.TICKET_NOT_FOUND
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: confirming a draft that duplicates an open case drops the draft's "
-                   "photos (and, for one's own case, its new words): nothing is added to the case")
 async def test_what_a_duplicate_report_adds_is_kept_on_the_case(bot: Bot) -> None:
     first = await registered(bot, 1042, "王阿姨")
     number = await confirm(first, await first.say("9号楼电梯坏了"))

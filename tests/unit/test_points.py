@@ -160,3 +160,21 @@ async def test_plain_deferred_sessions_are_serialised_by_the_lock(db: Database) 
     results = await asyncio.gather(*(attempt() for _ in range(10)))
     assert sum(r.ok for r in results) == 2
     assert await balance_of(db, rid) == 10
+
+
+async def test_one_request_redeems_once_even_pressed_twice_at_once(db: Database) -> None:
+    """A double tap on one confirm button carries one request id: one purchase, not two."""
+    community = load_community()
+    item = community.shop[0]
+    async with db.transaction() as s:
+        resident = await get_or_create_resident(s, tg_user_id=77001, name="双击", now=NOW)
+        await award(s, resident_id=resident.id, delta=item.cost * 3, reason="activity", now=NOW)
+    results = await asyncio.gather(*(
+        redeem(db, resident_id=resident.id, item_code=item.code, community=community, now=NOW, request="n1")
+        for _ in range(2)
+    ))
+    assert sorted(r.status for r in results) == [RedeemStatus.ALREADY_DONE, RedeemStatus.OK]
+    again = await redeem(db, resident_id=resident.id, item_code=item.code, community=community, now=NOW, request="n2")
+    assert again.ok
+    async with db.session() as s:
+        assert await balance(s, resident.id) == item.cost
