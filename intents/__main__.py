@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from intents.cli import run
 from intents.engine import Engine
 
 
@@ -22,14 +23,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run() -> int:
-    """Entry point: a bad model path or file is one clear line on stderr, not a traceback."""
-    try:
-        return main()
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(main))

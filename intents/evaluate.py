@@ -15,6 +15,7 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from intents.cli import run
 from intents.engine import Engine
 from intents.train import Row, read_csv, subject, train
 
@@ -109,14 +110,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run() -> int:
-    """Entry point: a bad file or option is one clear line on stderr, not a traceback."""
-    try:
-        return main()
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(main))

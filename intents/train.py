@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from intents import text as tx
+from intents.cli import run
 from intents.model import IntentInfo, Model
 
 Row = tuple[str, str]  # (text, label)
@@ -147,14 +148,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run() -> int:
-    """Entry point: a bad file or option is one clear line on stderr, not a traceback."""
-    try:
-        return main()
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-
 if __name__ == "__main__":
-    sys.exit(run())
+    sys.exit(run(main))
