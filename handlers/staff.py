@@ -49,6 +49,7 @@ ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sx", "sp", "sd", "se", 
 RATINGS: dict[str, Rating] = {"s": Rating.SATISFIED, "b": Rating.BASICALLY_SATISFIED, "u": Rating.UNSATISFIED}
 WORKING: frozenset[TicketStatus] = frozenset({S.SIGNED, S.IN_PROGRESS})  # signed for: 需补充 and 办结 possible
 GROUPS = filters.ChatType.GROUPS
+UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
 
 
@@ -257,8 +258,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
         await q.answer(texts.STAFF_NOT_HERE, show_alert=True)
         return
     if action == "sx":
-        await refresh_posts(context, d, t.id)
         await q.answer()
+        await refresh_posts(context, d, t.id)
         return
     if version != t.version:  # someone acted since this card was drawn: say what happened instead
         await _answer(update, context, d, t, TransitionResult.conflict())
@@ -270,9 +271,10 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, result: TransitionResult,
                   ok_text: str | None = None) -> None:
-    """Redraw the cards (a conflict shows the new state), then answer the press with what happened."""
+    """Answer the press with what happened, then redraw the cards (a conflict shows the new state).
+
+    Answer first: edits in a busy group can wait on Telegram's flood limits, the answer must not."""
     q = update.callback_query
-    await refresh_posts(context, d, t.id)
     async with d.db.session() as s:
         fresh = await s.get(Ticket, t.id)
     status = texts.STATUS.get(fresh.status, fresh.status)
@@ -282,6 +284,7 @@ async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t
         await q.answer(texts.staff_conflict(status), show_alert=True)
     else:
         await q.answer(texts.staff_refused(result.reason or "not_allowed", status), show_alert=True)
+    await refresh_posts(context, d, t.id)
 
 
 async def _sign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
@@ -289,7 +292,9 @@ async def _sign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: 
     user = update.callback_query.from_user
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
-        if row.status not in clocks.UNSIGNED:  # 待补充 → 签收 is legal, but only the resident's answer resumes
+        if row.version != t.version:  # another press got there first, maybe while this one waited
+            result = TransitionResult.conflict()
+        elif row.status not in clocks.UNSIGNED:  # 待补充 → 签收 is legal, but only the resident's answer resumes
             result = TransitionResult.illegal(lifecycle.Refusal.NOT_ALLOWED)
         else:
             result = await lifecycle.transition(s, row, S.SIGNED, actor=staff_actor(user.id), now=d.now(),
@@ -304,19 +309,31 @@ async def _choose_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, d: De
         await _answer(update, context, d, t, TransitionResult.illegal(lifecycle.Refusal.NOT_ALLOWED))
         return
     arg = f"{t.number}.{t.version}"
-    units = [keyboards.button(d.callback_secret, u.name, "sru", f"{arg}.{u.code}")
-             for u in d.community.units if u.code != t.unit]
+    units = [keyboards.button(d.callback_secret, u.name, "sru", f"{arg}.{_unit_key(i, u.code)}")
+             for i, u in enumerate(d.community.units) if u.code != t.unit]
     if not units:
         await q.answer(texts.STAFF_NO_OTHER_UNIT, show_alert=True)
         return
     back = keyboards.button(d.callback_secret, texts.BTN_UNIT_BACK, "sx", arg)
-    await q.edit_message_reply_markup(reply_markup=keyboards.inline(*keyboards.rows(units, 2), [back]))
     await q.answer(texts.STAFF_CHOOSE_UNIT)
+    await q.edit_message_reply_markup(reply_markup=keyboards.inline(*keyboards.rows(units, 2), [back]))
+
+
+def _unit_key(index: int, code: str) -> str:
+    """A unit in callback data: its code, or ``#index`` when a long code would pass the 64-byte limit."""
+    return code if len(code) <= UNIT_KEY_MAX else f"#{index}"
+
+
+def _unit_code(d: Deps, key: str) -> str:
+    if key.startswith("#") and key[1:].isdigit() and int(key[1:]) < len(d.community.units):
+        return d.community.units[int(key[1:])].code
+    return key
 
 
 async def _reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
-                    code: str) -> None:
+                    key: str) -> None:
     user = update.callback_query.from_user
+    code = _unit_code(d, key)
     old_unit = t.unit
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
@@ -356,10 +373,10 @@ async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
     esc = None
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
-        if row.status not in OPEN_STATUSES:
-            result = TransitionResult.illegal(lifecycle.Refusal.FINAL)
-        elif row.version != t.version:
+        if row.version != t.version:
             result = TransitionResult.conflict()
+        elif row.status not in OPEN_STATUSES:
+            result = TransitionResult.illegal(lifecycle.Refusal.FINAL)
         else:
             esc = await sweep.escalate(s, row, reason=StaffReason.MANUAL,  # type: ignore[arg-type]
                                        actor=staff_actor(user.id), now=d.now(), community=d.community)
@@ -446,8 +463,8 @@ async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t:
 
 def _note_args(text: str) -> tuple[str | None, str]:
     """``/note LL-… words`` → (number, words); ``/note words`` → (None, words)."""
-    rest = (text.split(None, 1) + [""])[1].strip()
-    head, tail = ([*rest.split(None, 1), "", ""])[:2]
+    rest = [*text.split(None, 1), "", ""][1].strip()
+    head, tail = [*rest.split(None, 1), "", ""][:2]
     number = tickets.parse_ticket_number(head) if head else None
     return (number, tail.strip()) if number else (None, rest)
 

@@ -17,7 +17,14 @@ import pytest
 from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, Person, bot_settings, ticket_number
 from sqlmodel import col, select
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    SimpleUpdateProcessor,
+    filters,
+)
 
 from bot import jobs
 from bot.app import build_application, start_polling, stop_polling
@@ -104,9 +111,12 @@ def wire_desk(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock,
-               monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Bot]:
-    """The real bot with unit and escalation chats configured; the bot is admin in every group."""
+async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+               request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """The real bot with unit and escalation chats configured; the bot is admin in every group.
+
+    Parametrised indirectly with a number, it handles that many updates at once (as the concurrency
+    tests do); by default one at a time, like the shipped bot."""
     emulator.set_limits(Limits.off())
     emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群", bot_is_admin=True)
     for chat in (*UNIT_CHATS.values(), *LEVEL_CHATS.values(), OTHER_GROUP):
@@ -116,6 +126,8 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock,
     settings = bot_settings(emulator, tmp_path / "linli.db", community_file=community_with_chats(tmp_path))
     app = build_application(settings, clock=clock)
     wire_desk(app, monkeypatch)
+    if getattr(request, "param", None):
+        app._update_processor = SimpleUpdateProcessor(request.param)
     since = emulator.polls
     await start_polling(app)
     for job in app.job_queue.get_jobs_by_name(jobs.DESK_JOB):
@@ -132,14 +144,14 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock,
 
 async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
     person = bot.person(user_id, name)
-    await person.send("/start g-A03")
-    await bot.barrier()
+    grid = bot.deps.community.grid("A03")
+    await person.say("/start g-A03", texts.bound_grid(grid.name, grid.worker_name))
     return person
 
 
 async def open_case(bot: Bot, person: Person, text: str = NOISE) -> tuple[str, SentMessage, SentMessage]:
     """Complaint → 确认提交 → (number, the resident's receipt, the card in the unit's chat)."""
-    confirmation = await person.say(text)
+    confirmation = await person.say(text, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     cursor = bot.emulator.cursor()
     receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
     number = ticket_number(receipt.body)
@@ -162,7 +174,9 @@ def first_data(message: SentMessage, label: str) -> str:
 async def press(bot: Bot, user_id: int, chat_id: int, message: SentMessage, label: str) -> CallbackAnswer:
     current = bot.emulator.message(chat_id, message.message_id) or message
     query = await bot.emulator.press(user_id, message.message_id, data_of(current, label), chat_id=chat_id)
-    return await bot.emulator.wait_for_answer(query, timeout=WAIT)
+    answer = await bot.emulator.wait_for_answer(query, timeout=WAIT)
+    await bot.barrier()  # the cards are redrawn after the answer
+    return answer
 
 
 async def say_in(bot: Bot, user_id: int, chat_id: int, text: str, *, reply_to: SentMessage | None = None,
@@ -316,6 +330,19 @@ async def test_case_from_complaint_to_unsatisfied_rating(desk: Bot) -> None:
     assert button_labels(desk, JUWEIHUI, card) == CARD_BUTTONS  # the unit's card is live again
 
 
+@pytest.mark.parametrize("desk", [8], indirect=True)
+async def test_two_signs_handled_concurrently_one_wins(desk: Bot) -> None:
+    emu = desk.emulator
+    person = await registered(desk, 2001)
+    number, _, card = await open_case(desk, person)
+    sign = data_of(card, texts.BTN_SIGN)
+    queries = [await emu.press(user, card.message_id, sign, chat_id=JUWEIHUI) for user in (ZHANG, LI)]
+    answers = [await emu.wait_for_answer(q, timeout=WAIT) for q in queries]
+    assert sorted(a.text for a in answers) == sorted([texts.STAFF_SIGNED, texts.staff_conflict(texts.STATUS["signed"])])
+    signed = [e for e in await events(desk, number) if e.to_status == TicketStatus.SIGNED]
+    assert len(signed) == 1 and (await ticket(desk, number)).status == TicketStatus.SIGNED
+
+
 # -- notes, queue, board, rates ------
 
 
@@ -411,7 +438,8 @@ async def test_unsigned_ticket_is_reminded_and_escalated_at_the_sign_limit(desk:
     report = await jobs.sweep_tick(desk.app)
     assert [r.kind.value for r in report.reminders] == ["sign_overdue"]
     await desk.emulator.wait_for(LEVEL_CHATS["grid"], number, after=cursor, timeout=WAIT)
-    reminder = await desk.emulator.wait_for(JUWEIHUI, texts.staff_reminder(number, "sign_overdue", card.date),
+    sign_due = (await ticket(desk, number)).sign_due_at
+    reminder = await desk.emulator.wait_for(JUWEIHUI, texts.staff_reminder(number, "sign_overdue", sign_due),
                                             after=cursor, timeout=WAIT)
     assert reminder.reply_to_message_id == card.message_id
 
