@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, resident, services_menu, texts
+from handlers import keyboards, resident, services_menu, staff, texts
 from handlers.deps import deps
 from services.sweep import open_sos
 
@@ -76,4 +76,7 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
         targets.add(info.worker_tg_id)
     for target in targets - {None}:  # helpers first: the resident may not be reachable any more
         await resident.safe_send(context, target, alert)
+    header = texts.card_header_escalated(level.name if level else "", texts.ESCALATION_REASON["sos"])
+    context.application.create_task(staff.post_ticket(context, d, sos_.ticket, name, grid, header=header),
+                                    name=f"post {number}")  # the card staff can 签收 from
     await msg.reply_text(texts.sos_opened(number))

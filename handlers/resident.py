@@ -27,12 +27,12 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from intents import Result
-from services import drafts, duplicates, tickets
+from services import drafts, duplicates, lifecycle, tickets
 from services.community import Category
 from services.drafts import DraftStage
 from services.duplicates import Hotspot
 from services.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
-from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind
+from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind, TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -348,6 +348,8 @@ async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now
         ticket = await tickets.open_ticket(s, resident=r, category=draft.category, text=draft.text,
                                            location=draft.location, photos=draft.photos, community=d.community,
                                            now=now)
+        # routed to its unit by the community file the moment it is opened: 受理 and 派单 in one step
+        await lifecycle.transition(s, ticket, TicketStatus.DISPATCHED, actor=lifecycle.SYSTEM_ACTOR, now=now)
     hotspot = await duplicates.check_hotspot(s, category=draft.category, grid_code=r.grid_code,
                                              location=draft.location, now=now)
     return Opened(ticket, linked, linked and dup.resident_id == r.id, r.name, r.grid_code, hotspot)
@@ -381,16 +383,14 @@ async def drop_buttons(q: CallbackQuery) -> None:
 
 async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, ticket: Ticket,
                           name: str, grid: str | None) -> None:
-    """Post the case to its unit's chat (in the background: a busy staff group must never hold up
+    """Post the case card to its unit's chat (in the background: a busy staff group must never hold up
     residents), then tell the resident the number, unit and time limit."""
+    from handlers import staff  # staff builds on this module
+
     unit = d.community.unit(ticket.unit)
     unit_name = unit.name if unit else ticket.unit
     category = complaint_name(d, ticket.category)
-    target = (unit.chat_id if unit and unit.chat_id else None) or d.staff_chat_id
-    if target:
-        post = texts.staff_new_ticket(ticket.number, category, unit_name, ticket.location, ticket.text,
-                                      ticket.due_at, name, grid)
-        context.application.create_task(safe_send(context, target, post), name=f"post {ticket.number}")
+    context.application.create_task(staff.post_ticket(context, d, ticket, name, grid), name=f"post {ticket.number}")
     await context.bot.send_message(chat_id, texts.ticket_opened(ticket.number, category, unit_name, ticket.due_at))
 
 
@@ -482,7 +482,9 @@ def _event_text(ev: TicketEvent) -> str:
     what = texts.EVENT.get(ev.kind, ev.kind)
     if ev.to_status and ev.kind != "created":
         what += f"：{texts.STATUS.get(ev.to_status, ev.to_status)}"
-    if ev.note and ev.kind in ("reply", "status_changed", "escalated"):
+    if ev.note and ev.kind == "escalated":
+        what += f"（{texts.ESCALATION_REASON.get(ev.note, texts.preview(ev.note, 60))}）"
+    elif ev.note and ev.kind in ("reply", "status_changed"):
         what += f"（{texts.preview(ev.note, 60)}）"
     return f"{texts.fmt_time(ev.at)} {what}"
 
@@ -495,7 +497,8 @@ async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number
         r = await resident_of(s, update, d)
         t = await tickets.get_for_resident(s, r.id, number) if number else None
         if t is not None:
-            events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in await tickets.history(s, t.id)]
+            events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in await tickets.history(s, t.id)
+                      if e.kind != TicketEventKind.NOTE]  # internal notes are for staff only
             unit = d.community.unit(t.unit)
             body = texts.ticket_detail(t.number, texts.STATUS.get(t.status, t.status),
                                        complaint_name(d, t.category), t.text, t.location,

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import actions, resident, services_menu, texts
+from handlers import actions, resident, services_menu, staff, texts
 from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.errors import on_error
@@ -47,6 +47,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     }.get(text)
     if menu:
         await menu(update, context)
+        return
+    if await staff.resident_text(update, context, text):  # an answer to the unit, or to 需补充
         return
     if not any(c.isalnum() for c in text):  # emoji or punctuation only: nothing to act on
         await update.effective_message.reply_text(texts.MEDIA_UNSUPPORTED["sticker"])
@@ -97,6 +99,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     q = update.callback_query
     d = deps(context)
     cb = unpack(d.callback_secret, q.data)
+    if cb is not None and cb.action in staff.ACTIONS:  # staff cards (groups) and rating buttons: own checks
+        await staff.on_button(update, context, cb.action, cb.arg)
+        return
     if cb is None or q.message is None or q.message.chat.type != "private":
         log.info("refused callback data %r from user %s", q.data, q.from_user.id)
         await q.answer(texts.STALE_BUTTON, show_alert=True)
@@ -131,6 +136,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, resident.on_location))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, on_media))
+    staff.register(app)
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, on_group_command))
     app.add_handler(CallbackQueryHandler(on_callback))
     app.add_error_handler(on_error)

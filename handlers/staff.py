@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from enum import StrEnum
 
 from telegram import (
     CallbackQuery,
@@ -51,12 +50,6 @@ WORKING: frozenset[TicketStatus] = frozenset({S.SIGNED, S.IN_PROGRESS})  # signe
 GROUPS = filters.ChatType.GROUPS
 UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
-
-
-class StaffReason(StrEnum):
-    """Escalation reasons the sweep does not know; only ``.value`` is read (the event's note)."""
-
-    MANUAL = "manual"  # TODO(lead): move into services.sweep.EscalationReason
 
 
 # --- who may act ------------------------------------------------------------------------------------
@@ -378,7 +371,7 @@ async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
         elif row.status not in OPEN_STATUSES:
             result = TransitionResult.illegal(lifecycle.Refusal.FINAL)
         else:
-            esc = await sweep.escalate(s, row, reason=StaffReason.MANUAL,  # type: ignore[arg-type]
+            esc = await sweep.escalate(s, row, reason=sweep.EscalationReason.MANUAL,
                                        actor=staff_actor(user.id), now=d.now(), community=d.community)
             result = TransitionResult(Outcome.OK) if esc else TransitionResult.conflict()
     level = _level_name(d, esc.level) if esc else None

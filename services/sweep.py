@@ -40,6 +40,7 @@ class EscalationReason(StrEnum):
     SIGN_OVERDUE = "sign_overdue"
     SOS = "sos"
     UNSATISFIED = "unsatisfied"  # the resident rated 不满意
+    MANUAL = "manual"  # a staff member pressed 升级
 
 
 @dataclass(frozen=True)

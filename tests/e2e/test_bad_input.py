@@ -215,7 +215,7 @@ async def test_validly_signed_buttons_for_someone_elses_ticket_reveal_nothing(bo
 
     await bot.barrier()
     assert await bot.counts() == before
-    assert (await bot.tickets(2011))[0].status == TicketStatus.RECEIVED
+    assert (await bot.tickets(2011))[0].status == TicketStatus.DISPATCHED
     assert all(number not in m.body for m in bot.emulator.messages_to(2012))
 
 
@@ -229,7 +229,7 @@ async def test_confirm_pressed_twice_opens_one_ticket(bot: Bot) -> None:
     await bot.barrier()
     assert (late.text, late.show_alert) == (texts.DRAFT_EXPIRED, True)
     assert [t.number for t in await bot.tickets()] == [ticket_number(opened.text)]
-    assert await bot.count(TicketEvent) == 1
+    assert await bot.count(TicketEvent) == 2  # created + dispatched, once
     assert len([m for m in person.replies(first.cursor) if "LL-" in m.body]) == 1
 
 
@@ -282,7 +282,7 @@ async def test_withdraw_confirmed_twice_withdraws_once(bot: Bot) -> None:
     refused = await second.reply(lambda m: m.message_id != done.message_id)
     assert done.text == texts.WITHDRAWN.format(number=number)
     assert refused.text == texts.WITHDRAW_REFUSED["already_withdrawn"]
-    assert await bot.count(TicketEvent) == 2  # created + one withdrawal
+    assert await bot.count(TicketEvent) == 3  # created + dispatched + one withdrawal
 
 
 # -- groups ------
@@ -334,7 +334,7 @@ async def test_a_blocked_user_does_not_stop_the_bot_for_others(bot: Bot) -> None
     assert bot.app.running and bot.app.updater.running
     # the press was handled in full: the ticket exists and its draft is gone, nothing half-written
     [ticket] = await bot.tickets(2019)
-    assert await bot.draft(2019) is None and ticket.status == TicketStatus.RECEIVED
+    assert await bot.draft(2019) is None and ticket.status == TicketStatus.DISPATCHED
     other_ticket = await opened_ticket(bot, other, "小区门口乱停车")
     assert other_ticket != ticket.number
 

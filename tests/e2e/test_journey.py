@@ -134,7 +134,7 @@ async def test_complaint_is_confirmed_into_a_ticket_and_posted_to_staff(bot: Bot
     assert bot.emulator.message(1003, confirmation.message_id).buttons == []  # cannot be pressed twice
     [ticket] = await bot.tickets(1003)
     assert (ticket.number, ticket.category, ticket.status, ticket.unit, ticket.grid_code) == (
-        number, "noise", TicketStatus.RECEIVED, unit.code, "A03")
+        number, "noise", TicketStatus.DISPATCHED, unit.code, "A03")
     assert ticket.text == NOISE and "9号楼" in ticket.location
     assert await bot.draft(1003) is None
 
@@ -228,7 +228,7 @@ async def test_messages_within_a_minute_join_one_draft(bot: Bot) -> None:
     await confirm(person, third)
     [ticket] = await bot.tickets(1010)
     assert ticket.text == "\n".join([NOISE, "晚上十一点还在砸墙", "已经一个多月了"])
-    assert await bot.count(TicketEvent) == 1
+    assert await bot.count(TicketEvent) == 2  # one ticket: created + dispatched
 
 
 async def test_a_message_after_the_join_window_starts_a_new_draft(bot: Bot) -> None:
@@ -298,7 +298,7 @@ async def test_my_tickets_list_and_history(bot: Bot) -> None:
         assert [b.text for b in listing.buttons] == [second, first]
 
     detail = await person.say(first)
-    assert detail.text.startswith(f"📄 工单 {first}【{texts.STATUS['received']}】")
+    assert detail.text.startswith(f"📄 工单 {first}【{texts.STATUS['dispatched']}】")
     assert texts.EVENT["created"] in detail.text and NOISE in detail.text
     assert [b.text for b in detail.buttons] == [texts.BTN_WITHDRAW]
     by_button = await person.click(listing, second, "📄")
@@ -330,7 +330,7 @@ async def test_withdraw_is_two_step_and_a_second_withdraw_is_refused(bot: Bot) -
     detail = await person.say(number)
     ask = await person.click(detail, texts.BTN_WITHDRAW)
     assert ask.text == texts.WITHDRAW_ASK.format(number=number)
-    assert (await bot.tickets(1019))[0].status == TicketStatus.RECEIVED  # nothing happens before step two
+    assert (await bot.tickets(1019))[0].status == TicketStatus.DISPATCHED  # nothing happens before step two
 
     done = await person.click(ask, texts.BTN_WITHDRAW_YES)
     assert done.text == texts.WITHDRAWN.format(number=number)
@@ -345,7 +345,7 @@ async def test_withdraw_is_two_step_and_a_second_withdraw_is_refused(bot: Bot) -
     assert now.buttons == []
     async with bot.db.session() as s:
         kinds = [e.kind for e in (await s.exec(select(TicketEvent).order_by(TicketEvent.id))).all()]
-    assert kinds == ["created", "withdrawn"]
+    assert kinds == ["created", "dispatched", "withdrawn"]
 
 
 # -- services, answered from data at the bot's clock ------
@@ -555,9 +555,9 @@ async def test_the_same_problem_reported_again_joins_the_open_case(bot: Bot) -> 
     number = await confirm(first, await first.say("9号楼电梯坏了"))
     neighbour = await registered(bot, 1033, "李大爷")
     linked = await neighbour.click(await neighbour.say("9号楼的电梯又坏了，好几天了"), texts.BTN_CONFIRM, "LL-")
-    assert linked.text == texts.linked_existing(number, texts.STATUS["received"], own=False)
+    assert linked.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=False)
     again = await first.click(await first.say("9号楼电梯坏了，困在半路"), texts.BTN_CONFIRM, "LL-")
-    assert again.text == texts.linked_existing(number, texts.STATUS["received"], own=True)
+    assert again.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=True)
     assert [t.number for t in await bot.tickets()] == [number]  # one problem, one case
     elsewhere = await confirm(neighbour, await neighbour.say("3号楼电梯坏了"))  # another building: a new case
     assert elsewhere != number and len(await bot.tickets()) == 2

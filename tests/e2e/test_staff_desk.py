@@ -7,7 +7,6 @@ each post can be checked in the chat it belongs to. Jobs are run one tick at a t
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -16,20 +15,14 @@ from pathlib import Path
 import pytest
 from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, Person, bot_settings, ticket_number
 from sqlmodel import col, select
-from telegram import Update
 from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    ContextTypes,
-    MessageHandler,
     SimpleUpdateProcessor,
-    filters,
 )
 
 from bot import jobs
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, CallbackAnswer, Limits, SentMessage
-from handlers import resident, router, staff, texts
+from handlers import resident, texts
 from handlers.callbacks import unpack
 from services.community import SAMPLE_COMMUNITY_FILE, Category
 from services.lifecycle import record_mediation
@@ -69,45 +62,6 @@ def community_with_chats(tmp_path: Path) -> Path:
     return path
 
 
-# -- wiring the lead adds to handlers.router / handlers.resident; each shim switches itself off once there --
-
-
-async def _announce_with_card(context: ContextTypes.DEFAULT_TYPE, d, chat_id: int, ticket: Ticket, name: str,
-                              grid: str | None) -> None:
-    unit = d.community.unit(ticket.unit)
-    await context.bot.send_message(chat_id, texts.ticket_opened(
-        ticket.number, resident.complaint_name(d, ticket.category), unit.name, ticket.due_at))
-    await staff.post_ticket(context, d, ticket, name, grid)
-
-
-async def _text_or_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    text = (update.effective_message.text or "").strip()
-    if not (text and await staff.resident_text(update, context, text)):
-        await router.on_text(update, context)
-
-
-async def _staff_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    cb = unpack(context.bot_data["linli"].callback_secret, update.callback_query.data)
-    await staff.on_button(update, context, cb.action, cb.arg)
-
-
-def wire_desk(app: Application, monkeypatch: pytest.MonkeyPatch) -> None:
-    if "post_ticket" not in inspect.getsource(resident.announce_ticket):
-        monkeypatch.setattr(resident, "announce_ticket", _announce_with_card)
-    if "staff" in inspect.getsource(router):
-        return
-    secret = app.bot_data["linli"].callback_secret
-
-    def is_staff(data: object) -> bool:
-        cb = unpack(secret, data if isinstance(data, str) else None)
-        return cb is not None and cb.action in staff.ACTIONS
-
-    existing = list(app.handlers[0])
-    staff.register(app)
-    added = app.handlers[0][len(existing):]
-    private_text = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
-    app.handlers[0][:] = [CallbackQueryHandler(_staff_button, pattern=is_staff),
-                          MessageHandler(private_text, _text_or_case), *added, *existing]
 
 
 @pytest.fixture
@@ -125,7 +79,6 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypat
     emulator.user(LI, "李干事")
     settings = bot_settings(emulator, tmp_path / "linli.db", community_file=community_with_chats(tmp_path))
     app = build_application(settings, clock=clock)
-    wire_desk(app, monkeypatch)
     if getattr(request, "param", None):
         app._update_processor = SimpleUpdateProcessor(request.param)
     since = emulator.polls
