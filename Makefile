@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	-command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1
 	touch $(STAMP)
 
 run: $(STAMP)
