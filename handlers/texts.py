@@ -581,3 +581,31 @@ def rates(days: int, response: float | None, resolution: float | None, satisfact
         f"满意率：{pct(satisfaction)}（{counts[2]}）",
         f"未评价：{unrated} 件",
     ])
+
+
+# -- mediation (调解) ------
+MEDIATION_STAGE = {
+    "applied": "申请", "registered": "登记", "meeting": "会议", "negotiation": "协商", "agreement": "协议",
+    "follow_up": "回访",
+}
+MEDIATE_USAGE = (
+    "用法：/mediate 工单号 阶段 [时间] [备注]，阶段依次为 登记、会议、协商、协议、回访；"
+    "会议需写时间，如 2026-11-25 14:00。"
+)
+TICKET_NOT_FOUND_STAFF = "没有找到这个工单，或本群不能处理它。"
+MEDIATE_REFUSED = {
+    "not_dispute": "只有矛盾纠纷类工单走调解流程。",
+    "not_active": "这个工单已撤回或合并，不能再调解。",
+    "out_of_order": "调解要按 申请→登记→会议→协商→协议→回访 的顺序记录。",
+    "meeting_time_required": "会议阶段请写上时间，如 2026-11-25 14:00。",
+    "meeting_time_unexpected": "只有会议阶段需要时间。",
+}
+
+
+def mediation_recorded(number: str, stage: str, when: datetime | None) -> str:
+    return f"已记录 {number} 调解进展：{stage}" + (f"，会议时间 {fmt_time(when)}" if when else "") + "。"
+
+
+def mediation_meeting(number: str, when: datetime | None, note: str) -> str:
+    at = fmt_time(when) if when else "另行通知"
+    return f"📅 您的调解事项（工单 {number}）定于 {at} 召开调解会议" + (f"，{note}" if note else "") + "。请准时参加。"

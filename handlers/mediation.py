@@ -1,0 +1,82 @@
+"""人民调解 in the staff chat: `/mediate LL-… 登记|会议 2026-11-25 14:00|协商|协议|回访 [备注]`.
+
+Dispute tickets go through 申请 → 登记 → 会议 → 协商 → 协议 → 回访 (services.lifecycle keeps the
+order); the meeting time is sent at once to the parties who use the bot: the ticket's resident and the
+neighbours whose complaints joined the case.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
+
+from handlers import texts
+from handlers.deps import deps
+from handlers.resident import safe_send
+from handlers.staff import desk_chats, may_act
+from handlers.staff_reports import ticket_by_number
+from services import SHANGHAI, duplicates, lifecycle, tickets
+from storage.models import MediationStage, Resident
+
+STAGES = {
+    "申请": MediationStage.APPLIED, "登记": MediationStage.REGISTERED, "会议": MediationStage.MEETING,
+    "协商": MediationStage.NEGOTIATION, "协议": MediationStage.AGREEMENT, "回访": MediationStage.FOLLOW_UP,
+}
+_WHEN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})\s*")
+
+
+def parse(text: str) -> tuple[str | None, MediationStage | None, datetime | None, str]:
+    """`/mediate LL-… 会议 2026-11-25 14:00 地点…` → (number, stage, meeting time in Shanghai, note)."""
+    parts = [*text.split(None, 3), "", "", ""][1:4]
+    number = tickets.parse_ticket_number(parts[0]) if parts[0] else None
+    stage = STAGES.get(parts[1])
+    rest = parts[2].strip()
+    when = None
+    m = _WHEN.match(rest)
+    if m:
+        try:
+            when = datetime(*(int(g) for g in m.groups()), tzinfo=SHANGHAI)
+        except ValueError:
+            return number, stage, None, rest
+        rest = rest[m.end():]
+    return number, stage, when, rest.strip()
+
+
+async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    msg = update.effective_message
+    d = deps(context)
+    if msg.chat_id not in desk_chats(d):
+        await msg.reply_text(texts.STAFF_NOT_DESK)
+        return
+    number, stage, when, note = parse(msg.text or "")
+    if number is None or stage is None:
+        await msg.reply_text(texts.MEDIATE_USAGE)
+        return
+    parties: list[int] = []
+    async with d.db.transaction() as s:
+        t = await ticket_by_number(s, number)
+        if t is None or not may_act(d, msg.chat_id, update.effective_user.id, t):
+            await msg.reply_text(texts.TICKET_NOT_FOUND_STAFF)
+            return
+        result = await lifecycle.record_mediation(
+            s, t, stage, actor=lifecycle.staff_actor(update.effective_user.id), now=d.now(), meeting_at=when,
+            note=note or None,
+        )
+        if result.ok and stage is MediationStage.MEETING:
+            for rid in [t.resident_id, *await duplicates.followers(s, t.id)]:
+                r = await s.get(Resident, rid)
+                if r is not None:
+                    parties.append(r.tg_user_id)
+    if not result.ok:
+        await msg.reply_text(texts.MEDIATE_REFUSED[result.reason.value])
+        return
+    await msg.reply_text(texts.mediation_recorded(number, texts.MEDIATION_STAGE[stage.value], when))
+    for chat_id in parties:
+        await safe_send(context, chat_id, texts.mediation_meeting(number, when, note))
+
+
+def register(app: Application) -> None:
+    app.add_handler(CommandHandler("mediate", on_mediate, filters=filters.ChatType.GROUPS))
