@@ -626,16 +626,24 @@ async def post_meeting(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: i
 # --- /queue /board /rates -----------------------------------------------------------------------------
 
 
+async def _desk_open_tickets(d: Deps, chat_id: int) -> tuple[set[str] | None, list[Ticket]] | None:
+    """The open tickets a desk chat sees (its units' or, for staff/escalation chats, all); None: no desk."""
+    units = reports.desk_units(d.community, chat_id, d.staff_chat_id)
+    if units is False:
+        return None
+    async with d.db.session() as s:
+        return units or None, await reports.open_tickets(s, units or None)
+
+
 async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """This chat's open tickets (its units', or all in the staff or an escalation chat) by colour."""
     d = deps(context)
     msg = update.effective_message
-    units = reports.desk_units(d.community, msg.chat_id, d.staff_chat_id)
-    if units is False:
+    found = await _desk_open_tickets(d, msg.chat_id)
+    if found is None:
         await msg.reply_text(texts.STAFF_NOT_DESK)
         return
-    async with d.db.session() as s:
-        open_ = await reports.open_tickets(s, units or None)
+    units, open_ = found
     if not open_:
         await msg.reply_text(texts.QUEUE_EMPTY)
         return
@@ -657,12 +665,11 @@ async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Open tickets counted by unit and colour."""
     d = deps(context)
     msg = update.effective_message
-    units = reports.desk_units(d.community, msg.chat_id, d.staff_chat_id)
-    if units is False:
+    found = await _desk_open_tickets(d, msg.chat_id)
+    if found is None:
         await msg.reply_text(texts.STAFF_NOT_DESK)
         return
-    async with d.db.session() as s:
-        open_ = await reports.open_tickets(s, units or None)
+    _, open_ = found
     await msg.reply_text(texts.board(reports.board_rows(open_, d.now(), d.community)))
 
 
