@@ -10,6 +10,7 @@ from datetime import datetime
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
+from bot import notice_sender
 from bot.jobs import schedule
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
@@ -30,6 +31,8 @@ COMMANDS = [
     BotCommand("points", "我的积分"),
     BotCommand("services", "便民服务"),
     BotCommand("help", "帮助"),
+    BotCommand("mute", "不接收一般通知（紧急通知照收）"),
+    BotCommand("unmute", "恢复接收通知"),
 ]
 LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
 
@@ -75,6 +78,7 @@ async def _post_init(app: Application) -> None:
 
 
 async def _post_shutdown(app: Application) -> None:
+    await notice_sender.close(app)
     await app.bot_data[KEY].db.dispose()
 
 

@@ -140,3 +140,6 @@ def schedule(app: Application) -> None:
         return
     app.job_queue.run_repeating(purge_stale_drafts, interval=PURGE_EVERY, first=PURGE_EVERY, name="purge-drafts")
     app.job_queue.run_repeating(desk_job, interval=DESK_EVERY, first=DESK_EVERY, name=DESK_JOB)
+    from bot import notice_sender  # the sender builds on bot wiring; imported here to keep jobs light
+
+    notice_sender.schedule(app)

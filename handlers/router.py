@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import actions, mediation, resident, services_menu, staff, texts
+from handlers import actions, mediation, notices, resident, services_menu, staff, texts
 from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.errors import on_error
@@ -138,6 +138,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE, on_media))
     staff.register(app)
     mediation.register(app)
+    notices.register(app)
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, on_group_command))
     app.add_handler(CallbackQueryHandler(on_callback))
     app.add_error_handler(on_error)

@@ -609,3 +609,95 @@ def mediation_recorded(number: str, stage: str, when: datetime | None) -> str:
 def mediation_meeting(number: str, when: datetime | None, note: str) -> str:
     at = fmt_time(when) if when else "另行通知"
     return f"📅 您的调解事项（工单 {number}）定于 {at} 召开调解会议" + (f"，{note}" if note else "") + "。请准时参加。"
+
+
+# -- roles and notices ------
+ROLE_NAMES = {"resident": "居民", "gridworker": "网格员", "staff": "工作人员", "admin": "管理员"}
+GRANT_USAGE = (
+    "用法：/grant 用户ID 角色 [范围]，角色为 gridworker（范围写网格编号，如 A03）、"
+    "staff（范围写单位代码）或 admin。"
+)
+REVOKE_USAGE = "用法：/revoke 用户ID 角色 [范围]，与 /grant 的写法相同。"
+GRANT_REFUSED = "只有管理员可以设置角色。"
+GRANT_ERRORS = {
+    "bad_role": "角色只能是 gridworker、staff 或 admin。",
+    "scope_required": "网格员要写网格编号，工作人员要写单位代码。",
+    "scope_unexpected": "管理员不需要写范围。",
+    "unknown_grid": "没有这个网格编号。",
+    "unknown_unit": "没有这个单位代码。",
+}
+
+
+def role_label(role: str, scope: str) -> str:
+    return ROLE_NAMES.get(role, role) + (f"（{scope}）" if scope else "")
+
+
+def role_granted(user_id: int, role: str, scope: str, new: bool) -> str:
+    return f"已设置 {user_id} 为{role_label(role, scope)}。" if new else f"{user_id} 已经是{role_label(role, scope)}。"
+
+
+def role_revoked(user_id: int, role: str, scope: str, found: bool) -> str:
+    label = role_label(role, scope)
+    return f"已取消 {user_id} 的{label}角色。" if found else f"{user_id} 没有{label}角色。"
+
+
+NOTICE_KINDS = {"outage": "停水停电", "fraud": "反诈提醒", "council": "议事会通知", "signup": "活动报名",
+                "general": "一般通知"}
+NOTICE_TEMPLATES = {
+    "outage": "⚠️【停水停电通知】",
+    "fraud": "🚨【反诈提醒】",
+    "council": "📋【议事会通知】",
+    "signup": "🙋【活动报名】",
+    "general": "📢【社区通知】",
+}
+NOTICE_HINTS = {
+    "outage": "请写明范围、时间和恢复时间，如：9号楼 11月25日 9:00-12:00 停水，请提前储水。",
+    "fraud": "请写明骗局手法和提醒要点。",
+    "council": "请写明议事会时间、地点和议题。",
+    "signup": "请写明活动内容、时间、地点和报名方式。",
+    "general": "请写下通知内容。",
+}
+NOTICE_REFUSED = "只有网格员和管理员可以发通知。"
+NOTICE_CHOOSE_KIND = "请选择通知类型："
+NOTICE_CHOOSE_AUDIENCE = "发给谁？"
+NOTICE_EMPTY = "通知内容不能为空，请重新输入。"
+NOTICE_TOO_LONG = "通知太长了，请控制在 3000 字以内。"
+NOTICE_ALL_GRIDS = "我负责的全部网格"
+NOTICE_COMMUNITY = "全社区"
+BTN_NOTICE_SEND = "确认发送"
+BTN_NOTICE_CANCEL = "取消"
+NOTICE_CANCELLED = "已取消，这条通知没有发出。"
+NOTICE_GONE = "这条通知已经发出或取消了。"
+NOTICE_NOBODY = "这个范围里还没有登记的居民，通知没有发出。"
+NOTICE_MUTED = "好的，以后一般通知不再打扰您；停水停电和反诈等紧急通知仍会发送。发 /unmute 恢复接收。"
+NOTICE_ALREADY_MUTED = "您已经关闭了一般通知。发 /unmute 恢复接收。"
+NOTICE_UNMUTED = "已恢复接收社区通知。"
+NOTICE_NOT_MUTED = "您一直在接收社区通知。"
+
+
+def notice_grid(code: str, name: str) -> str:
+    return f"网格 {code} {name}"
+
+
+def notice_message(kind: str, text: str) -> str:
+    """What residents receive."""
+    return f"{NOTICE_TEMPLATES.get(kind, NOTICE_TEMPLATES['general'])}\n{text}"
+
+
+def notice_ask_text(kind: str) -> str:
+    return f"类型：{NOTICE_KINDS.get(kind, kind)}。{NOTICE_HINTS.get(kind, NOTICE_HINTS['general'])}"
+
+
+def notice_preview(kind: str, text: str, audience: str, count: int, urgent: bool) -> str:
+    note = "（紧急通知，关闭通知的居民也会收到）" if urgent else ""
+    return (f"通知预览\n——————\n{notice_message(kind, text)}\n——————\n"
+            f"发送范围：{audience}\n收件居民：{count} 人{note}\n确认无误请点「{BTN_NOTICE_SEND}」。")
+
+
+def notice_progress(done: int, total: int) -> str:
+    return f"正在发送：{done}/{total}"
+
+
+def notice_report(total: int, sent: int, unreachable: int, failed: int) -> str:
+    return (f"通知发送完毕：共 {total} 人，已送达 {sent} 人，"
+            f"无法送达（已屏蔽机器人）{unreachable} 人，发送失败 {failed} 人。")

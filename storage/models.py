@@ -352,3 +352,122 @@ class TicketPost(SQLModel, table=True):
 
 
 __all__ += ["PostKind", "TicketPost"]
+
+
+# --- roles and notices (services.roles, services.notices, bot.notice_sender) ------------------------------
+
+
+class RoleName(StrEnum):
+    """Who may do what beyond being a resident (residents hold no Role row: the role is implicit)."""
+
+    RESIDENT = "resident"
+    GRIDWORKER = "gridworker"  # scope: a grid code
+    STAFF = "staff"  # scope: a handling unit code
+    ADMIN = "admin"  # scope: ""
+
+
+class Role(SQLModel, table=True):
+    """One granted role; granted_by is the granting Telegram user, None from the command line."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("tg_user_id", "role", "scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tg_user_id: int = Field(sa_type=BigInteger, index=True)
+    role: RoleName = Field(sa_type=StrEnumType(RoleName, 16))
+    scope: str = Field(default="", max_length=32)
+    granted_by: int | None = Field(default=None, sa_type=BigInteger)
+    granted_at: datetime = _utc()
+
+
+class NoticeKind(StrEnum):
+    OUTAGE = "outage"  # 停水停电
+    FRAUD = "fraud"  # 反诈提醒
+    COUNCIL = "council"  # 议事会通知
+    SIGNUP = "signup"  # 活动报名
+    GENERAL = "general"  # 一般通知
+
+
+class AudienceKind(StrEnum):
+    GRID = "grid"  # value: one or more grid codes, comma-separated
+    BUILDING = "building"  # value: a building ("9号楼")
+    COMMUNITY = "community"  # value: ""
+
+
+class NoticeStatus(StrEnum):
+    DRAFT = "draft"
+    CONFIRMED = "confirmed"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # 403: the resident blocked the bot
+    FAILED = "failed"
+
+
+class Notice(SQLModel, table=True):
+    """A notice to residents (通知); nothing is sent before it is confirmed."""
+
+    __tablename__ = "notices"
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_tg_id: int = Field(sa_type=BigInteger, index=True)
+    kind: NoticeKind = Field(sa_type=StrEnumType(NoticeKind, 16))
+    urgent: bool = False  # reaches muted residents too
+    text: str = Field(sa_type=Text)
+    photo_file_id: str | None = Field(default=None, max_length=255)
+    audience_kind: AudienceKind = Field(sa_type=StrEnumType(AudienceKind, 16))
+    audience_value: str = Field(default="", max_length=255)
+    send_at: datetime | None = _utc(default=None)
+    status: NoticeStatus = Field(default=NoticeStatus.DRAFT, sa_type=StrEnumType(NoticeStatus, 16))
+    total: int = 0
+    report_chat_id: int | None = Field(default=None, sa_type=BigInteger)  # where progress is shown
+    report_message_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _utc()
+    confirmed_at: datetime | None = _utc(default=None)
+    finished_at: datetime | None = _utc(default=None)
+
+
+class NoticeDelivery(SQLModel, table=True):
+    """One notice to one resident; only marked sent after Telegram accepted it."""
+
+    __tablename__ = "notice_deliveries"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "tg_user_id"),
+        Index("ix_notice_deliveries_status_next_try_at", "status", "next_try_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    notice_id: int = Field(foreign_key="notices.id", index=True)
+    tg_user_id: int = Field(sa_type=BigInteger)
+    status: DeliveryStatus = Field(default=DeliveryStatus.PENDING, sa_type=StrEnumType(DeliveryStatus, 16))
+    attempts: int = 0
+    next_try_at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None)
+    error: str | None = Field(default=None, max_length=255)
+
+
+class Mute(SQLModel, table=True):
+    """A resident who asked (/mute) not to get notices; urgent ones still reach them."""
+
+    __tablename__ = "notice_mutes"
+
+    tg_user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    muted_at: datetime = _utc()
+
+
+__all__ += [
+    "AudienceKind",
+    "DeliveryStatus",
+    "Mute",
+    "Notice",
+    "NoticeDelivery",
+    "NoticeKind",
+    "NoticeStatus",
+    "Role",
+    "RoleName",
+]

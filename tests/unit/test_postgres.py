@@ -67,8 +67,12 @@ EXPECTED_TABLES = {
     "drafts",
     "grids",
     "hotspot_warnings",
+    "notice_deliveries",
+    "notice_mutes",
+    "notices",
     "points_entries",
     "residents",
+    "roles",
     "ticket_events",
     "ticket_followers",
     "ticket_posts",
@@ -167,12 +171,12 @@ async def test_migrate_creates_the_schema_and_a_second_run_is_a_noop(pg_url: URL
         assert db.dialect_name == "postgresql"
         await db.migrate_async()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0003"
+        assert await _revision(db) == "0004"
         async with db.transaction() as s:
             s.add(DailyCounter(day="20261122", last=7))
         await db.migrate_async()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0003"
+        assert await _revision(db) == "0004"
         async with db.session() as s:
             counter = await s.get(DailyCounter, "20261122")
         assert counter is not None and counter.last == 7

@@ -21,8 +21,12 @@ EXPECTED_TABLES = {
     "drafts",
     "grids",
     "hotspot_warnings",
+    "notice_deliveries",
+    "notice_mutes",
+    "notices",
     "points_entries",
     "residents",
+    "roles",
     "ticket_events",
     "ticket_followers",
     "ticket_posts",
@@ -48,7 +52,7 @@ async def test_migrate_creates_parent_dir_and_every_table(tmp_path: Path) -> Non
         await db.migrate_async()
         assert path.exists()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0003"
+        assert await _revision(db) == "0004"
     finally:
         await db.dispose()
 
@@ -58,7 +62,7 @@ async def test_migrate_twice_is_a_noop(db: Database) -> None:
         s.add(DailyCounter(day="20261122", last=7))
     await db.migrate_async()
     assert await _tables(db) == EXPECTED_TABLES
-    assert await _revision(db) == "0003"
+    assert await _revision(db) == "0004"
     async with db.session() as s:
         assert (await s.get(DailyCounter, "20261122")).last == 7
 

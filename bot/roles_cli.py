@@ -1,0 +1,75 @@
+"""`linli roles list | grant USER_ID ROLE [SCOPE] | revoke USER_ID ROLE [SCOPE]`: roles from the shell.
+
+The way to name the first admin besides ``LINLI_ADMINS``. Grid and unit codes are checked against the
+community file; every mistake is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from datetime import UTC, datetime
+
+from bot.settings import Settings
+
+
+def add_roles_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """The `roles` subcommand's arguments, for bot/__main__.py's subparsers."""
+    p = sub.add_parser("roles", help="list, grant or revoke roles (gridworker, staff, admin)")
+    actions = p.add_subparsers(dest="roles_cmd")
+    actions.add_parser("list", help="every granted role")
+    for name in ("grant", "revoke"):
+        a = actions.add_parser(name, help=f"{name} a role")
+        a.add_argument("user_id", type=int, help="Telegram user id")
+        a.add_argument("role", help="gridworker, staff or admin")
+        a.add_argument("scope", nargs="?", default="", help="grid code (gridworker) or unit code (staff)")
+    return p
+
+
+async def _run(args: argparse.Namespace, settings: Settings) -> int:
+    from services import roles
+    from services.community import load_community
+    from storage.db import Database
+
+    command = getattr(args, "roles_cmd", None) or "list"
+    db = Database(settings.database_url)
+    try:
+        await db.migrate_async()
+        if command == "list":
+            async with db.session() as s:
+                rows = await roles.all_roles(s)
+            for r in rows:
+                by = r.granted_by if r.granted_by is not None else "cli"
+                print(f"{r.tg_user_id}\t{r.role.value}\t{r.scope or '-'}\t{r.granted_at:%Y-%m-%d %H:%M}Z\t{by}")
+            env = sorted(roles.admins_from(os.environ.get(roles.ADMINS_ENV)))
+            if env:
+                print(f"{roles.ADMINS_ENV}: {', '.join(map(str, env))}")
+            if not rows and not env:
+                print("（还没有设置任何角色）")
+            return 0
+        revoking = command == "revoke"
+        try:
+            g = roles.check_grant(args.role, args.scope, None if revoking else load_community(settings.community_file))
+        except roles.GrantError as exc:
+            print(f"无法{'取消' if revoking else '设置'}角色：{exc.reason}", file=sys.stderr)
+            return 2
+        async with db.transaction() as s:
+            if revoking:
+                changed = await roles.revoke(s, tg_user_id=args.user_id, role=g.role, scope=g.scope)
+            else:
+                changed = await roles.grant(s, tg_user_id=args.user_id, role=g.role, scope=g.scope,
+                                            granted_by=None, now=datetime.now(UTC))
+        word = "revoked" if revoking else "granted"
+        print(f"{word}: {args.user_id} {g.role.value} {g.scope or '-'}" + ("" if changed else " (no change)"))
+        return 0
+    finally:
+        await db.dispose()
+
+
+def cmd_roles(args: argparse.Namespace, settings: Settings) -> int:
+    return asyncio.run(_run(args, settings))
+
+
+__all__ = ["add_roles_parser", "cmd_roles"]

@@ -1,0 +1,290 @@
+"""Notices (通知) to residents of a grid, a building or the whole community. No Telegram here.
+
+::
+
+    create_draft ──▶ draft ──confirm──▶ confirmed (one NoticeDelivery row per recipient, one transaction)
+                       └──cancel──▶ cancelled          │
+    claim_batch (pending rows due now, leased) ◀───────┘ ──▶ sending
+    mark_sent / mark_unreachable (403) / mark_retry (429 retry_after) / mark_failed
+    finish ──▶ done when no row is pending
+
+Resumable: a claimed row is leased (``next_try_at`` moved ``LEASE`` ahead) and only marked sent after
+Telegram accepted it, so after a crash the unsent rows are claimed again once the lease runs out; only
+the one in flight at the crash can go twice. Muted residents get only urgent notices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from storage.db import dialect_insert, dialect_name
+from storage.models import (
+    AudienceKind,
+    DeliveryStatus,
+    Mute,
+    Notice,
+    NoticeDelivery,
+    NoticeKind,
+    NoticeStatus,
+    Resident,
+)
+
+URGENT_KINDS: frozenset[NoticeKind] = frozenset({NoticeKind.OUTAGE, NoticeKind.FRAUD})
+LEASE = timedelta(minutes=2)  # a claimed row not marked within this is claimed again (crash resume)
+MAX_ATTEMPTS = 5  # tries (429s and transient errors) before a row is failed
+ACTIVE: tuple[NoticeStatus, ...] = (NoticeStatus.CONFIRMED, NoticeStatus.SENDING)
+D = DeliveryStatus
+
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    notice_id: int
+    tg_user_id: int
+    attempts: int
+    lease_until: datetime
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    sent: int
+    unreachable: int
+    failed: int
+    pending: int
+    status: NoticeStatus
+
+    @property
+    def finished(self) -> int:
+        return self.sent + self.unreachable + self.failed
+
+
+def grid_codes(notice: Notice) -> list[str]:
+    return [c for c in notice.audience_value.split(",") if c]
+
+
+async def create_draft(session: AsyncSession, *, author_tg_id: int, kind: NoticeKind, text: str,
+                       audience_kind: AudienceKind, audience_value: str = "", now: datetime,
+                       photo_file_id: str | None = None, send_at: datetime | None = None) -> Notice:
+    """A draft notice; urgent (reaches muted residents) for 停水停电 and 反诈提醒."""
+    require_aware(now)
+    kind = NoticeKind(kind)
+    text = text.strip()
+    if not text:
+        raise ValueError("a notice needs text")
+    notice = Notice(author_tg_id=author_tg_id, kind=kind, urgent=kind in URGENT_KINDS, text=text,
+                    photo_file_id=photo_file_id, audience_kind=AudienceKind(audience_kind),
+                    audience_value=audience_value, send_at=send_at, created_at=now)
+    session.add(notice)
+    await session.flush()
+    return notice
+
+
+async def recipients(session: AsyncSession, notice: Notice) -> list[int]:
+    """Telegram ids of the residents in the audience, muted ones left out unless the notice is urgent."""
+    stmt = select(Resident.tg_user_id)
+    if notice.audience_kind is AudienceKind.GRID:
+        stmt = stmt.where(col(Resident.grid_code).in_(grid_codes(notice)))
+    elif notice.audience_kind is AudienceKind.BUILDING:
+        stmt = stmt.where(Resident.building == notice.audience_value)
+    if not notice.urgent:
+        stmt = stmt.where(col(Resident.tg_user_id).not_in(select(Mute.tg_user_id)))
+    return list((await session.exec(stmt.order_by(Resident.tg_user_id))).all())
+
+
+async def confirm(session: AsyncSession, notice_id: int, now: datetime) -> int | None:
+    """Draft → confirmed with one pending delivery per recipient; None if it was no longer a draft.
+
+    The status change is a compare-and-set, so two presses of 确认发送 materialise the rows once.
+    """
+    require_aware(now)
+    changed = await session.exec(update(Notice).where(  # type: ignore[call-overload]
+        col(Notice.id) == notice_id, col(Notice.status) == NoticeStatus.DRAFT,
+    ).values(status=NoticeStatus.CONFIRMED, confirmed_at=now))
+    if not changed.rowcount:
+        return None
+    notice = await session.get(Notice, notice_id)
+    assert notice is not None
+    await session.refresh(notice)
+    people = await recipients(session, notice)
+    due = max(notice.send_at, now) if notice.send_at else now
+    if people:
+        insert = dialect_insert(await dialect_name(session))
+        rows = [{"notice_id": notice_id, "tg_user_id": p, "status": D.PENDING, "attempts": 0, "next_try_at": due}
+                for p in people]
+        await session.exec(insert(NoticeDelivery.__table__).values(rows).on_conflict_do_nothing())
+    notice.total = len(people)
+    session.add(notice)
+    await session.flush()
+    return len(people)
+
+
+async def cancel(session: AsyncSession, notice_id: int, now: datetime) -> bool:
+    """Cancel a draft; False if it was confirmed (or cancelled) already."""
+    require_aware(now)
+    changed = await session.exec(update(Notice).where(  # type: ignore[call-overload]
+        col(Notice.id) == notice_id, col(Notice.status) == NoticeStatus.DRAFT,
+    ).values(status=NoticeStatus.CANCELLED, finished_at=now))
+    return bool(changed.rowcount)
+
+
+async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
+    """Up to ``limit`` pending rows due at ``now``, leased to the caller (attempts counted)."""
+    require_aware(now)
+    stmt = (
+        select(NoticeDelivery)
+        .join(Notice, col(Notice.id) == col(NoticeDelivery.notice_id))
+        .where(NoticeDelivery.status == D.PENDING, col(NoticeDelivery.next_try_at) <= now,
+               col(Notice.status).in_(ACTIVE))
+        .order_by(col(NoticeDelivery.next_try_at), col(NoticeDelivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=NoticeDelivery)
+    )
+    rows = list((await session.exec(stmt)).all())
+    lease = now + LEASE
+    claims = []
+    for row in rows:
+        row.attempts += 1
+        row.next_try_at = lease
+        session.add(row)
+        assert row.id is not None
+        claims.append(Claim(row.id, row.notice_id, row.tg_user_id, row.attempts, lease))
+    if rows:
+        await session.exec(update(Notice).where(  # type: ignore[call-overload]
+            col(Notice.id).in_({r.notice_id for r in rows}), col(Notice.status) == NoticeStatus.CONFIRMED,
+        ).values(status=NoticeStatus.SENDING))
+    await session.flush()
+    return claims
+
+
+async def reclaim(session: AsyncSession, claim: Claim, due: datetime, now: datetime) -> Claim | None:
+    """Lease again a row this caller rescheduled to ``due`` (a 429 retry), unless someone else took it."""
+    lease = require_aware(now) + LEASE
+    changed = await session.exec(update(NoticeDelivery).where(  # type: ignore[call-overload]
+        col(NoticeDelivery.id) == claim.delivery_id, col(NoticeDelivery.status) == D.PENDING,
+        col(NoticeDelivery.next_try_at) == due,
+    ).values(next_try_at=lease, attempts=NoticeDelivery.attempts + 1))
+    if not changed.rowcount:
+        return None
+    return Claim(claim.delivery_id, claim.notice_id, claim.tg_user_id, claim.attempts + 1, lease)
+
+
+async def _mark(session: AsyncSession, delivery_id: int, **values: object) -> bool:
+    changed = await session.exec(update(NoticeDelivery).where(  # type: ignore[call-overload]
+        col(NoticeDelivery.id) == delivery_id, col(NoticeDelivery.status) == D.PENDING,
+    ).values(**values))
+    return bool(changed.rowcount)
+
+
+async def mark_sent(session: AsyncSession, delivery_id: int, now: datetime) -> bool:
+    return await _mark(session, delivery_id, status=D.SENT, sent_at=require_aware(now), error=None)
+
+
+async def mark_unreachable(session: AsyncSession, delivery_id: int, now: datetime, error: str = "") -> bool:
+    """403: the resident blocked the bot (or deleted the account); never retried."""
+    require_aware(now)
+    return await _mark(session, delivery_id, status=D.UNREACHABLE, error=error[:255] or None)
+
+
+async def mark_failed(session: AsyncSession, delivery_id: int, now: datetime, error: str = "") -> bool:
+    require_aware(now)
+    return await _mark(session, delivery_id, status=D.FAILED, error=error[:255] or None)
+
+
+async def mark_retry(session: AsyncSession, delivery_id: int, now: datetime, retry_after: float,
+                     error: str = "") -> datetime | None:
+    """Try again ``retry_after`` seconds from now; after MAX_ATTEMPTS tries the row fails instead.
+
+    Returns the new due time, or None when the row failed (or was not pending)."""
+    require_aware(now)
+    row = await session.get(NoticeDelivery, delivery_id)
+    if row is None or row.status is not D.PENDING:
+        return None
+    if row.attempts >= MAX_ATTEMPTS:
+        await mark_failed(session, delivery_id, now, error or "too many attempts")
+        return None
+    due = now + timedelta(seconds=max(0.0, retry_after))
+    await _mark(session, delivery_id, next_try_at=due, error=error[:255] or None)
+    return due
+
+
+async def progress(session: AsyncSession, notice_id: int) -> Progress | None:
+    notice = await session.get(Notice, notice_id)
+    if notice is None:
+        return None
+    counts = dict((await session.exec(
+        select(NoticeDelivery.status, func.count()).where(NoticeDelivery.notice_id == notice_id)
+        .group_by(NoticeDelivery.status)
+    )).all())
+    return Progress(total=notice.total, sent=counts.get(D.SENT, 0), unreachable=counts.get(D.UNREACHABLE, 0),
+                    failed=counts.get(D.FAILED, 0), pending=counts.get(D.PENDING, 0), status=notice.status)
+
+
+async def finish(session: AsyncSession, now: datetime) -> list[int]:
+    """Mark done every confirmed/sending notice with no pending row left; returns their ids."""
+    require_aware(now)
+    pending = select(NoticeDelivery.notice_id).where(NoticeDelivery.status == D.PENDING)
+    ids = list((await session.exec(select(Notice.id).where(
+        col(Notice.status).in_(ACTIVE), col(Notice.id).not_in(pending)))).all())
+    if ids:
+        await session.exec(update(Notice).where(col(Notice.id).in_(ids)).values(  # type: ignore[call-overload]
+            status=NoticeStatus.DONE, finished_at=now))
+    return [i for i in ids if i is not None]
+
+
+async def set_report(session: AsyncSession, notice_id: int, chat_id: int, message_id: int) -> None:
+    """Where the author watches progress (the preview message, edited)."""
+    notice = await session.get(Notice, notice_id)
+    if notice is not None:
+        notice.report_chat_id, notice.report_message_id = chat_id, message_id
+        session.add(notice)
+        await session.flush()
+
+
+async def mute(session: AsyncSession, tg_user_id: int, now: datetime) -> bool:
+    """Stop non-urgent notices; False if already muted."""
+    if await session.get(Mute, tg_user_id) is not None:
+        return False
+    session.add(Mute(tg_user_id=tg_user_id, muted_at=require_aware(now)))
+    await session.flush()
+    return True
+
+
+async def unmute(session: AsyncSession, tg_user_id: int) -> bool:
+    found = await session.get(Mute, tg_user_id)
+    if found is None:
+        return False
+    await session.delete(found)
+    await session.flush()
+    return True
+
+
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "URGENT_KINDS",
+    "Claim",
+    "Progress",
+    "cancel",
+    "claim_batch",
+    "confirm",
+    "create_draft",
+    "finish",
+    "grid_codes",
+    "mark_failed",
+    "mark_retry",
+    "mark_sent",
+    "mark_unreachable",
+    "mute",
+    "progress",
+    "recipients",
+    "reclaim",
+    "set_report",
+    "unmute",
+]
