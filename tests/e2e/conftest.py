@@ -9,9 +9,10 @@ the injection, so a fast reply can never be missed.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,7 +27,7 @@ from telegram.ext import Application, SimpleUpdateProcessor
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, CallbackAnswer, Limits, SentMessage
 from bot.processor import PerChatUpdateProcessor
-from bot.settings import load_settings
+from bot.settings import Settings, load_settings
 from handlers.deps import KEY, Deps
 from services import SHANGHAI
 from storage.db import Database
@@ -283,3 +284,58 @@ def ticket_number(text: str) -> str:
     match = TICKET_NUMBER.search(text)
     assert match, f"no ticket number in {text!r}"
     return match.group(0)
+
+
+# -- the bot as a separate process (restart and crash tests) ------
+
+START_TIMEOUT = 30.0  # a cold child imports jieba and migrates before its first poll
+
+Spawn = Callable[[str], Awaitable[asyncio.subprocess.Process]]
+
+
+def child_env(emulator: BotApiEmulator, db_file: Path, **extra: str) -> dict[str, str]:
+    """The parent's environment minus every linli setting, plus the ones this bot must use."""
+    settings = {name.upper() for name in Settings.model_fields}
+    env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
+    env.update(
+        BOT_TOKEN=TOKEN,
+        BOT_API_URL=emulator.base_url,
+        BOT_FILE_URL=emulator.base_file_url,
+        DATABASE_URL=f"sqlite+aiosqlite:///{db_file}",
+        STAFF_CHAT_ID=str(STAFF_CHAT_ID),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+        **extra,
+    )
+    return env
+
+
+@asynccontextmanager
+async def bot_processes(emulator: BotApiEmulator, workdir: Path, argv: list[str],
+                        **extra_env: str) -> AsyncIterator[Spawn]:
+    """Start bot children (`python <argv>` in `workdir`, database `workdir/linli.db`), each returned once
+    it long-polls the emulator; every one is killed on exit, whatever the test did."""
+    children: list[asyncio.subprocess.Process] = []
+
+    async def start(name: str) -> asyncio.subprocess.Process:
+        log = workdir / f"{name}.log"
+        since = emulator.polls
+        with log.open("wb") as out:
+            child = await asyncio.create_subprocess_exec(
+                sys.executable, *argv, cwd=workdir, env=child_env(emulator, workdir / "linli.db", **extra_env),
+                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            )
+        children.append(child)
+        try:
+            await emulator.wait_for_poll(since=since, timeout=START_TIMEOUT)
+        except TimeoutError:
+            raise AssertionError(f"{name} never polled; its log:\n{log.read_text(errors='replace')}") from None
+        return child
+
+    try:
+        yield start
+    finally:
+        for child in children:
+            if child.returncode is None:
+                child.kill()
+            await child.wait()

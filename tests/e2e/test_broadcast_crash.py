@@ -23,21 +23,18 @@ it never reached the emulator. One kill, one sender task: at most one recipient 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from linli_e2e import STAFF_CHAT_ID, TOKEN
+from linli_e2e import STAFF_CHAT_ID, Spawn, bot_processes
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.emulator import BotApiEmulator, Limits
-from bot.settings import Settings
 from services import notices
 from storage.db import Database
 from storage.models import AudienceKind, DeliveryStatus, Notice, NoticeDelivery, NoticeKind, NoticeStatus, Resident
@@ -45,7 +42,6 @@ from storage.models import AudienceKind, DeliveryStatus, Notice, NoticeDelivery,
 ADMIN = 9001
 RESIDENTS = list(range(600_001, 602_001))  # 2,000
 IN_FLIGHT_BOUND = 1  # one sender task, one kill (module doc)
-START_TIMEOUT = 30.0
 DELIVERY_TIMEOUT = 40.0
 
 BOOT = """
@@ -61,52 +57,10 @@ runpy.run_module("bot", run_name="__main__", alter_sys=True)
 """
 
 
-def child_env(emulator: BotApiEmulator, db_file: Path) -> dict[str, str]:
-    settings = {name.upper() for name in Settings.model_fields}
-    env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
-    env.update(
-        BOT_TOKEN=TOKEN,
-        BOT_API_URL=emulator.base_url,
-        BOT_FILE_URL=emulator.base_file_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{db_file}",
-        STAFF_CHAT_ID=str(STAFF_CHAT_ID),
-        LINLI_ADMINS=str(ADMIN),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-Spawn = Callable[[str], Awaitable[asyncio.subprocess.Process]]
-
-
 @pytest.fixture
 async def spawn(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Spawn]:
-    """Start bot children, each returned once it long-polls; every one killed at teardown."""
-    children: list[asyncio.subprocess.Process] = []
-
-    async def start(name: str) -> asyncio.subprocess.Process:
-        log = tmp_path / f"{name}.log"
-        since = emulator.polls
-        with log.open("wb") as out:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", BOOT, cwd=tmp_path, env=child_env(emulator, tmp_path / "linli.db"),
-                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
-            )
-        children.append(child)
-        try:
-            await emulator.wait_for_poll(since=since, timeout=START_TIMEOUT)
-        except TimeoutError:
-            raise AssertionError(f"{name} never polled; its log:\n{log.read_text(errors='replace')}") from None
-        return child
-
-    try:
+    async with bot_processes(emulator, tmp_path, ["-c", BOOT], LINLI_ADMINS=str(ADMIN)) as start:
         yield start
-    finally:
-        for child in children:
-            if child.returncode is None:
-                child.kill()
-            await child.wait()
 
 
 async def until(check: Callable[[], bool], limit: float, what: str) -> None:

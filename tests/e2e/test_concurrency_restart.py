@@ -7,19 +7,16 @@ environment) as a child process against the in-process emulator, and kills it wi
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from linli_e2e import STAFF_CHAT_ID, TOKEN, WAIT, Bot, Clock, Person, running_bot, ticket_number
+from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, Person, Spawn, bot_processes, running_bot, ticket_number
 from sqlalchemy import func
 from sqlmodel import col, select
 
 from bot.emulator import BotApiEmulator, Limits
-from bot.settings import Settings
 from handlers import texts
 from services import points
 from storage.db import Database
@@ -27,7 +24,6 @@ from storage.models import Draft, PointsEntry, Ticket
 
 NOISE = "楼上天天装修，吵死了，9号楼"
 PARKING = "小区门口乱停车"
-START_TIMEOUT = 30.0  # a cold child process imports PTB, SQLAlchemy and the intents engine
 
 
 # -- two redemptions at once ------
@@ -116,54 +112,10 @@ async def test_double_tap_on_confirm_redeems_once(bot: Bot) -> None:
 # -- a restart of the bot process in the middle of a draft ------
 
 
-def child_env(emulator: BotApiEmulator, db_file: Path) -> dict[str, str]:
-    """The parent's environment minus every linli setting, plus the ones this bot must use."""
-    settings = {name.upper() for name in Settings.model_fields}
-    env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
-    env.update(
-        BOT_TOKEN=TOKEN,
-        BOT_API_URL=emulator.base_url,
-        BOT_FILE_URL=emulator.base_file_url,
-        DATABASE_URL=f"sqlite+aiosqlite:///{db_file}",
-        STAFF_CHAT_ID=str(STAFF_CHAT_ID),
-        LOG_LEVEL="WARNING",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
-
-
-Spawn = Callable[[str], Awaitable[asyncio.subprocess.Process]]
-
-
 @pytest.fixture
 async def spawn(emulator: BotApiEmulator, tmp_path: Path) -> AsyncIterator[Spawn]:
-    """Start `python -m bot run` children, each ready once it long-polls; all killed at teardown."""
-    children: list[asyncio.subprocess.Process] = []
-    logs: list[Path] = []
-
-    async def start(name: str) -> asyncio.subprocess.Process:
-        log = tmp_path / f"{name}.log"
-        logs.append(log)
-        since = emulator.polls
-        with log.open("wb") as out:
-            child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=tmp_path, env=child_env(emulator, tmp_path / "linli.db"),
-                stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
-            )
-        children.append(child)
-        try:
-            await emulator.wait_for_poll(since=since, timeout=START_TIMEOUT)
-        except TimeoutError:
-            raise AssertionError(f"{name} never polled; its log:\n{log.read_text(errors='replace')}") from None
-        return child
-
-    try:
+    async with bot_processes(emulator, tmp_path, ["-m", "bot", "run"]) as start:
         yield start
-    finally:
-        for child in children:
-            if child.returncode is None:
-                child.kill()
-            await child.wait()
 
 
 async def tickets_in(db_file: Path) -> list[Ticket]:
