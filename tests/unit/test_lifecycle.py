@@ -3,13 +3,11 @@ PostgreSQL), 待补充 pause/resume, reopening, 转派 and mediation stages."""
 
 import asyncio
 import contextlib
-import importlib.util
+import importlib
 import shutil
-import sys
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -484,19 +482,7 @@ async def test_mediation_only_for_live_disputes(db: Database) -> None:
 # --- PostgreSQL: a real race, both transactions holding the same version ------------------------------
 
 
-def _load_pg_helper() -> ModuleType:
-    name = "linli_tests_pg"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "pg.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-pg = _load_pg_helper()
+pg = importlib.import_module("linli_tests_pg")  # loaded by tests/conftest.py
 
 
 @pytest.fixture(scope="module")

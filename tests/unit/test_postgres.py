@@ -9,14 +9,12 @@ cluster per session (see ``tests/pg.py``); without PostgreSQL the tests skip and
 import asyncio
 import contextlib
 import dataclasses
-import importlib.util
+import importlib
 import shutil
-import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -41,21 +39,7 @@ from services.tickets import (
 from storage.db import Database
 from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
 
-
-def _load_helper() -> ModuleType:
-    """Import tests/pg.py by path: tests/ is not a package and pytest's sys.path depends on its mode."""
-    name = "linli_tests_pg"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent.parent / "pg.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-pg = _load_helper()
+pg = importlib.import_module("linli_tests_pg")  # loaded by tests/conftest.py
 PgServer = pg.PgServer
 
 COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
