@@ -32,7 +32,7 @@ from services.community import Category
 from services.drafts import DraftStage
 from services.duplicates import Hotspot
 from services.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
-from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind, TicketStatus
+from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind
 
 log = logging.getLogger(__name__)
 
@@ -345,11 +345,9 @@ async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now
             dup.photos = [*dup.photos, *draft.photos]
             s.add(dup)
     else:
-        ticket = await tickets.open_ticket(s, resident=r, category=draft.category, text=draft.text,
-                                           location=draft.location, photos=draft.photos, community=d.community,
-                                           now=now)
-        # routed to its unit by the community file the moment it is opened: 受理 and 派单 in one step
-        await lifecycle.transition(s, ticket, TicketStatus.DISPATCHED, actor=lifecycle.SYSTEM_ACTOR, now=now)
+        ticket = await lifecycle.open_dispatched(s, resident=r, category=draft.category, text=draft.text,
+                                                 location=draft.location, photos=draft.photos,
+                                                 community=d.community, now=now)
     hotspot = await duplicates.check_hotspot(s, category=draft.category, grid_code=r.grid_code,
                                              location=draft.location, now=now)
     return Opened(ticket, linked, linked and dup.resident_id == r.id, r.name, r.grid_code, hotspot)

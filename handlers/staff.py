@@ -35,7 +35,7 @@ from handlers import keyboards, resident, texts
 from handlers import staff_reports as reports
 from handlers.deps import Deps, deps
 from services import clocks, duplicates, followup, lifecycle, sweep, tickets
-from services.lifecycle import REASSIGNABLE, SYSTEM_ACTOR, Outcome, TransitionResult, staff_actor
+from services.lifecycle import REASSIGNABLE, Outcome, TransitionResult, staff_actor
 from services.sweep import Escalation, Reminder
 from services.tickets import find_ticket_number, resident_actor
 from storage.models import OPEN_STATUSES, PostKind, Rating, Resident, Ticket, TicketEventKind, TicketStatus
@@ -151,15 +151,12 @@ async def post_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket: Ticke
                       kind: PostKind = PostKind.TICKET) -> None:
     """Post the case card to the handling unit's chat (else the staff chat, or ``chat_id``) and record it.
 
-    A ticket still 已受理 is 派单 (dispatched) here: being posted to the unit is what dispatch means,
-    and only a dispatched ticket can be signed for.
+    Tickets arrive here already 派单 (``lifecycle.open_dispatched``); the card shows them as stored now.
     """
     assert ticket.id is not None
-    async with d.db.transaction() as s:
+    async with d.db.session() as s:
         t = await s.get(Ticket, ticket.id)
         assert t is not None
-        if t.status is S.RECEIVED:
-            await lifecycle.transition(s, t, S.DISPATCHED, actor=SYSTEM_ACTOR, now=d.now())
     target = chat_id or _target(d, t.unit)
     text = card_text(d, t, resident_name, grid, header or texts.CARD_HEADER_NEW)
     markup = card_buttons(d, t) if target is not None and may_act(d, target, None, t) else None

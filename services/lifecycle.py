@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import clocks, require_aware
 from services.community import Category, Community
 from services.duplicates import add_follower
-from services.tickets import SIGN_LIMIT
+from services.tickets import SIGN_LIMIT, open_ticket
 from storage.models import (
     OPEN_STATUSES,
     MediationStage,
@@ -266,6 +266,15 @@ async def transition(
     return TransitionResult.done(event)
 
 
+async def open_dispatched(session: AsyncSession, *, note: str | None = None, **open_args: Any) -> Ticket:
+    """Open a ticket (``tickets.open_ticket`` arguments) routed to its unit at once: 受理 and 派单 in one step,
+    since the community file already names the unit. Every way a ticket is opened goes through here."""
+    ticket = await open_ticket(session, **open_args)
+    done = await transition(session, ticket, S.DISPATCHED, actor=SYSTEM_ACTOR, now=open_args["now"], note=note)
+    assert done.ok, "a ticket opened in this transaction cannot have moved"
+    return ticket
+
+
 async def answer_info(
     session: AsyncSession, ticket: Ticket, *, actor: str, now: datetime, note: str | None = None
 ) -> TransitionResult:
@@ -441,6 +450,7 @@ __all__ = [
     "mediation_stage",
     "meetings_between",
     "new_event",
+    "open_dispatched",
     "reassign",
     "record_mediation",
     "staff_actor",

@@ -22,9 +22,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from services import clocks, require_aware
 from services.community import Category, Community, EscalationLevelName
-from services.lifecycle import SYSTEM_ACTOR, new_event, transition, write
-from services.tickets import open_ticket
-from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind, TicketStatus
+from services.lifecycle import SYSTEM_ACTOR, new_event, open_dispatched, write
+from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
 
 LEVELS: tuple[EscalationLevelName, ...] = tuple(EscalationLevelName)
 BATCH = 500
@@ -241,8 +240,9 @@ async def open_sos(
 
     Its resolution clock still runs (safety's limit); breaching it escalates on to the street.
     """
-    ticket = await open_ticket(
+    ticket = await open_dispatched(
         session,
+        note=EscalationReason.SOS,
         resident=resident,
         category=Category.SAFETY,
         text=text,
@@ -255,7 +255,6 @@ async def open_sos(
     marked["next_check_at"] = clocks.next_check(clocks.Preview(ticket, marked))
     written = await write(session, ticket, marked)
     assert written, "a ticket opened in this transaction cannot have changed"
-    await transition(session, ticket, TicketStatus.DISPATCHED, actor=SYSTEM_ACTOR, now=now, note=EscalationReason.SOS)
     escalation = await escalate(
         session,
         ticket,
