@@ -392,14 +392,17 @@ async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: 
     await context.bot.send_message(chat_id, texts.ticket_opened(ticket.number, category, unit_name, ticket.due_at))
 
 
-async def safe_send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, **kw: Any) -> bool:
-    """Send to a staff chat; a missing or blocked chat is logged, never fails the resident's action."""
+async def safe_send(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, text: str, **kw: Any) -> Message | None:
+    """Send, logging instead of failing: a missing group or a blocked resident never breaks the action.
+
+    Returns the sent message, or None when there was no chat or the send failed."""
+    if chat_id is None:
+        return None
     try:
-        await context.bot.send_message(chat_id, text, **kw)
-        return True
+        return await context.bot.send_message(chat_id, text, **kw)
     except TelegramError as exc:
-        log.warning("could not post to chat %s: %s", chat_id, exc)
-        return False
+        log.warning("could not send to chat %s: %s", chat_id, exc)
+        return None
 
 
 # -- photos and locations ------

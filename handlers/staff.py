@@ -20,7 +20,6 @@ import logging
 from datetime import datetime
 
 from telegram import (
-    CallbackQuery,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -118,24 +117,6 @@ def card_buttons(d: Deps, t: Ticket) -> InlineKeyboardMarkup | None:
     return None
 
 
-async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, text: str, **kw: object) -> Message | None:
-    """Send, logging instead of failing: a blocked resident or a missing group never breaks the action."""
-    if chat_id is None:
-        return None
-    try:
-        return await context.bot.send_message(chat_id, text, **kw)
-    except TelegramError as exc:
-        log.warning("could not send to chat %s: %s", chat_id, exc)
-        return None
-
-
-async def _drop_buttons(q: CallbackQuery) -> None:
-    try:
-        await q.edit_message_reply_markup(reply_markup=None)
-    except BadRequest as exc:  # already gone: fine
-        log.debug("buttons already removed: %s", exc)
-
-
 def _under(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id, allow_sending_without_reply=True) if message_id else None
 
@@ -160,7 +141,7 @@ async def post_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket: Ticke
     target = chat_id or _target(d, t.unit)
     text = card_text(d, t, resident_name, grid, header or texts.CARD_HEADER_NEW)
     markup = card_buttons(d, t) if target is not None and may_act(d, target, None, t) else None
-    await _record(d, t.id, await _send(context, target, text, reply_markup=markup), kind)
+    await _record(d, t.id, await resident.safe_send(context, target, text, reply_markup=markup), kind)
 
 
 async def refresh_posts(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: int) -> None:
@@ -209,9 +190,9 @@ async def _tell_residents(context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket
     if not chats:
         return False
     owner, *others = chats
-    ok = await _send(context, owner, text) is not None
+    ok = await resident.safe_send(context, owner, text) is not None
     for chat in others:
-        await _send(context, chat, text)
+        await resident.safe_send(context, chat, text)
     return ok
 
 
@@ -351,7 +332,7 @@ async def _prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t
         (PostKind.ASK_RESULT, texts.staff_ask_result(t.number), texts.ASK_RESULT_PLACEHOLDER) if action == "sd"
         else (PostKind.ASK_INFO, texts.staff_ask_info(t.number), texts.ASK_INFO_PLACEHOLDER)
     )
-    sent = await _send(context, q.message.chat.id, prompt, reply_parameters=_under(q.message.message_id),
+    sent = await resident.safe_send(context, q.message.chat.id, prompt, reply_parameters=_under(q.message.message_id),
                        reply_markup=ForceReply(input_field_placeholder=hint))
     await _record(d, t.id, sent, kind)
     await q.answer(texts.STAFF_PROMPTED)
@@ -513,7 +494,7 @@ async def resident_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, num
         await msg.reply_text(texts.RESIDENT_TICKET_CLOSED)
         return True
     target = card.chat_id if card else _target(d, t.unit)
-    sent = await _send(context, target, texts.staff_resident_said(t.number, name, text, resumed),
+    sent = await resident.safe_send(context, target, texts.staff_resident_said(t.number, name, text, resumed),
                        reply_parameters=_under(card.message_id if card else None))
     await _record(d, t.id, sent, PostKind.RELAY)
     if resumed:
@@ -551,7 +532,8 @@ def rating_buttons(d: Deps, number: str) -> InlineKeyboardMarkup:
 async def request_rating(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, number: str,
                          result: str | None) -> bool:
     """回访: ask the resident to rate (sent by bot.jobs once the follow-up delay has passed)."""
-    sent = await _send(context, chat_id, texts.rating_request(number, result), reply_markup=rating_buttons(d, number))
+    sent = await resident.safe_send(context, chat_id, texts.rating_request(number, result),
+                                    reply_markup=rating_buttons(d, number))
     return sent is not None
 
 
@@ -577,7 +559,7 @@ async def _on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: st
         return
     if not outcome.ok:
         await q.answer(texts.RATING_CLOSED, show_alert=True)
-        await _drop_buttons(q)
+        await resident.drop_buttons(q)
         return
     await q.answer()
     await q.edit_message_text(texts.rating_thanks(number, code))
@@ -597,7 +579,7 @@ async def post_reminder(context: ContextTypes.DEFAULT_TYPE, d: Deps, reminder: R
     async with d.db.session() as s:
         card = await reports.latest_card(s, reminder.ticket_id, chat_id=target)
     text = texts.staff_reminder(reminder.number, reminder.kind.value, reminder.due_at)
-    sent = await _send(context, target, text, reply_parameters=_under(card.message_id if card else None))
+    sent = await resident.safe_send(context, target, text, reply_parameters=_under(card.message_id if card else None))
     await _record(d, reminder.ticket_id, sent, PostKind.RELAY)
 
 
@@ -615,7 +597,7 @@ async def post_meeting(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: i
     if t is None:
         return
     target = card.chat_id if card else _target(d, t.unit)
-    sent = await _send(context, target, texts.staff_meeting(t.number, at),
+    sent = await resident.safe_send(context, target, texts.staff_meeting(t.number, at),
                        reply_parameters=_under(card.message_id if card else None))
     await _record(d, ticket_id, sent, PostKind.RELAY)
 
