@@ -19,8 +19,8 @@ Measured:
 
 Flood control: the emulator's limits are OFF (`Limits.off()`), so Telegram's simulated 429s never throttle
 anything. linli is measured twice: as deployed, with its own PTB `AIORateLimiter` (30 requests/s carrying a
-chat id, 20/min per group), which caps its throughput, and with that limiter removed from the bot object
-(`app.bot._rate_limiter = None` before start; nothing else changes) to measure the handlers themselves.
+chat id, 20/min per group), which caps its throughput, and with that limiter left out of the bot
+(`build_application(..., rate_limited=False)`; nothing else changes) to measure the handlers themselves.
 By default the bot has no staff chat, so new tickets are not posted anywhere; `--staff-chat` configures
 one, and then the 20-posts-a-minute group limit shows up in every resident's latency (the handler awaits
 the staff post while updates are handled one at a time).
@@ -184,10 +184,7 @@ def linli_application(emu: BotApiEmulator, db_file: Path, staff_chat: bool, limi
         database_url=f"sqlite+aiosqlite:///{db_file}", staff_chat_id=STAFF_CHAT_ID if staff_chat else None,
         community_file=None, taxonomy_file=None, callback_secret=None,
     )
-    app = build_application(settings)
-    if not limiter:
-        app.bot._rate_limiter = None  # the benchmark's one intervention: measure handlers, not the limiter
-    return app
+    return build_application(settings, rate_limited=limiter)  # off: measure the handlers, not the limiter
 
 
 RUNS = {

@@ -38,19 +38,21 @@ LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
-                      token: str | None = None) -> Application:
-    """The bot, wired: its Bot API URL, database, community file and intents engine from settings."""
+                      token: str | None = None, rate_limited: bool = True) -> Application:
+    """The bot, wired: its Bot API URL, database, community file and intents engine from settings.
+
+    ``rate_limited=False`` drops the bot's own pacing (30/s, 20/min per group): only for tests of behaviour
+    against an emulator with its limits off, and the handlers-only benchmark run."""
     community = load_community(settings.community_file)
     engine = Engine.from_file(settings.taxonomy_file, floor=settings.intents_floor,
                               margin=settings.intents_margin)
     db = Database(settings.database_url)
     token = token or settings.bot_token or LOCAL_TOKEN
+    builder = ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
+    if rate_limited:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(settings.bot_api_url)
-        .base_file_url(settings.file_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        builder
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -59,7 +61,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     app.bot_data[KEY] = Deps(
         db=db, community=community, engine=engine,
         callback_secret=secret_from(settings.callback_secret, token),
-        staff_chat_id=settings.staff_chat_id, clock=clock,
+        staff_chat_id=settings.staff_chat_id, admins=settings.admins, clock=clock,
     )
     register(app)
     schedule(app)

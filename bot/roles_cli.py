@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import UTC, datetime
 
@@ -24,7 +23,8 @@ def add_roles_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
         a = actions.add_parser(name, help=f"{name} a role")
         a.add_argument("user_id", type=int, help="Telegram user id")
         a.add_argument("role", help="gridworker, staff or admin")
-        a.add_argument("scope", nargs="?", default="", help="grid code (gridworker) or unit code (staff)")
+        a.add_argument("scope", nargs="?", default="",
+                       help="grid code (gridworker), unit code or escalation level (staff)")
     return p
 
 
@@ -43,7 +43,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
             for r in rows:
                 by = r.granted_by if r.granted_by is not None else "cli"
                 print(f"{r.tg_user_id}\t{r.role.value}\t{r.scope or '-'}\t{r.granted_at:%Y-%m-%d %H:%M}Z\t{by}")
-            env = sorted(roles.admins_from(os.environ.get(roles.ADMINS_ENV)))
+            env = sorted(settings.admins)
             if env:
                 print(f"{roles.ADMINS_ENV}: {', '.join(map(str, env))}")
             if not rows and not env:

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     intents_floor: float | None = Field(default=None, ge=0, le=1)
     intents_margin: float | None = Field(default=None, ge=0, le=1)
     callback_secret: str | None = None
+    linli_admins: str = Field(default="", description="Telegram user ids of the first admins, comma-separated")
     log_level: str = "INFO"
 
     @field_validator("bot_token")
@@ -68,6 +69,12 @@ class Settings(BaseSettings):
         if v is not None and not v.is_file():
             raise ValueError(f"file not found: {v}")
         return v
+
+    @property
+    def admins(self) -> frozenset[int]:
+        from services.roles import admins_from
+
+        return admins_from(self.linli_admins)
 
     @property
     def file_url(self) -> str:

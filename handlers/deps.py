@@ -30,6 +30,7 @@ class Deps:
     engine: Engine
     callback_secret: bytes
     staff_chat_id: int | None = None
+    admins: frozenset[int] = frozenset()  # LINLI_ADMINS: admins before anyone is granted the role
     clock: Callable[[], datetime] = field(default=utc_now)
 
     def now(self) -> datetime:

@@ -16,10 +16,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from handlers import texts
 from handlers.deps import deps
 from handlers.resident import safe_send
-from handlers.staff import desk_chats, may_act
+from handlers.staff import at_desk, may_act
 from handlers.staff_reports import ticket_by_number
 from services import SHANGHAI, duplicates, lifecycle, tickets
-from storage.models import MediationStage, Resident
+from services.roles import Action
+from storage.models import MediationStage, Resident, Ticket
 
 STAGES = {
     "申请": MediationStage.APPLIED, "登记": MediationStage.REGISTERED, "会议": MediationStage.MEETING,
@@ -48,19 +49,24 @@ def parse(text: str) -> tuple[str | None, MediationStage | None, datetime | None
 async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     msg = update.effective_message
     d = deps(context)
-    if msg.chat_id not in desk_chats(d):
-        await msg.reply_text(texts.STAFF_NOT_DESK)
+    if not await at_desk(d, update, Action.TICKET_ACT, "/mediate"):
         return
     number, stage, when, note = parse(msg.text or "")
     if number is None or stage is None:
         await msg.reply_text(texts.MEDIATE_USAGE)
         return
+    async with d.db.session() as s:
+        found = await ticket_by_number(s, number)
+    if found is None:
+        await msg.reply_text(texts.TICKET_NOT_FOUND_STAFF)
+        return
+    refusal = await may_act(d, msg.chat_id, update.effective_user.id, found, via="/mediate")
+    if refusal is not None:
+        await msg.reply_text(refusal)
+        return
     parties: list[int] = []
     async with d.db.transaction() as s:
-        t = await ticket_by_number(s, number)
-        if t is None or not may_act(d, msg.chat_id, update.effective_user.id, t):
-            await msg.reply_text(texts.TICKET_NOT_FOUND_STAFF)
-            return
+        t = await s.get(Ticket, found.id)
         result = await lifecycle.record_mediation(
             s, t, stage, actor=lifecycle.staff_actor(update.effective_user.id), now=d.now(), meeting_at=when,
             note=note or None,

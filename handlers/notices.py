@@ -16,7 +16,6 @@ took the update. Admins come from the roles table and ``LINLI_ADMINS``.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 
 from telegram import Update
@@ -32,10 +31,11 @@ from telegram.ext import (
 
 from bot import notice_sender
 from handlers import keyboards, texts
+from handlers.access import grants_of
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
 from services import notices, roles
-from services.roles import Action, Grant
+from services.roles import Action, Grant, Scope
 from storage.models import AudienceKind, Notice, NoticeKind, RoleName
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,6 @@ ACTIONS = frozenset({"nk", "na", "nc", "nx"})
 MAX_TEXT = 3000
 _STATE = "linli.notice"
 PRIVATE = filters.ChatType.PRIVATE
-
-
-def admins() -> frozenset[int]:
-    return roles.admins_from(os.environ.get(roles.ADMINS_ENV))
-
-
-async def roles_of(d: Deps, user_id: int) -> frozenset[Grant]:
-    async with d.db.session() as s:
-        return await roles.roles_of(s, user_id, admins=admins(), community=d.community)
 
 
 def options(d: Deps, grants: frozenset[Grant]) -> list[tuple[AudienceKind, str, str]]:
@@ -81,9 +72,9 @@ def allowed(d: Deps, grants: frozenset[Grant], kind: AudienceKind, value: str) -
         return roles.can(grants, Action.NOTICE_COMMUNITY)
     if kind is AudienceKind.BUILDING:
         grid = d.community.grid_for_building(value)
-        return grid is not None and roles.can(grants, Action.NOTICE_BUILDING, grid.code)
+        return grid is not None and roles.can(grants, Action.NOTICE_BUILDING, Scope.grid(grid.code))
     codes = [c for c in value.split(",") if c]
-    return bool(codes) and all(roles.can(grants, Action.NOTICE_GRID, c) for c in codes)
+    return bool(codes) and all(roles.can(grants, Action.NOTICE_GRID, Scope.grid(c)) for c in codes)
 
 
 def _audience_label(d: Deps, notice: Notice) -> str:
@@ -100,9 +91,9 @@ def _audience_label(d: Deps, notice: Notice) -> str:
 
 async def start_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d, user, msg = deps(context), update.effective_user, update.effective_message
-    grants = await roles_of(d, user.id)
+    grants = await grants_of(d, user.id)
     if not options(d, grants):
-        log.info("refused /notice from user %s (roles %s)", user.id, sorted(g.role.value for g in grants))
+        roles.refused(user.id, Action.NOTICE_GRID, via="/notice")
         await msg.reply_text(texts.NOTICE_REFUSED)
         raise ApplicationHandlerStop
     stamp = secrets.token_hex(3)
@@ -123,7 +114,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not text or len(text) > MAX_TEXT:
         await msg.reply_text(texts.NOTICE_EMPTY if not text else texts.NOTICE_TOO_LONG)
         raise ApplicationHandlerStop
-    choices = options(d, await roles_of(d, update.effective_user.id))
+    choices = options(d, await grants_of(d, update.effective_user.id))
     if not choices:  # the role was revoked meanwhile
         context.user_data.pop(_STATE, None)
         await msg.reply_text(texts.NOTICE_REFUSED)
@@ -144,7 +135,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     q, d = update.callback_query, deps(context)
     cb = unpack(d.callback_secret, q.data)
     if cb is None or q.message is None or q.message.chat.type != "private":
-        log.info("refused notice callback data %r from user %s", q.data, q.from_user.id)
+        roles.refused(q.from_user.id, "notice", via=f"data:{q.data!r}")
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         raise ApplicationHandlerStop
     if cb.action in ("nk", "na"):
@@ -173,9 +164,9 @@ async def _compose_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         await q.edit_message_text(texts.notice_ask_text(kind.value))
         return
     chosen = state["options"][int(value)] if value.isdigit() and int(value) < len(state["options"]) else None
-    grants = await roles_of(d, q.from_user.id)
+    grants = await grants_of(d, q.from_user.id)
     if chosen is None or not allowed(d, grants, AudienceKind(chosen[0]), chosen[1]):
-        log.info("refused notice audience %r from user %s", chosen, q.from_user.id)
+        roles.refused(q.from_user.id, Action.NOTICE_GRID, f"audience:{chosen}", "button:na")
         await q.answer(texts.NOTICE_REFUSED, show_alert=True)
         return
     context.user_data.pop(_STATE, None)
@@ -200,7 +191,7 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
     async with d.db.session() as s:
         notice = await s.get(Notice, int(arg)) if arg.isdigit() else None
     if notice is None or notice.author_tg_id != user_id:
-        log.info("refused notice %s action %s from user %s (not the author)", arg, action, user_id)
+        roles.refused(user_id, "notice.decide", f"notice:{arg}", f"button:{action} (not the author)")
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     assert notice.id is not None
@@ -210,8 +201,8 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
         await q.answer()
         await q.edit_message_text(texts.NOTICE_CANCELLED if done else texts.NOTICE_GONE)
         return
-    if not allowed(d, await roles_of(d, user_id), notice.audience_kind, notice.audience_value):
-        log.info("refused sending notice %s by user %s (no permission now)", notice.id, user_id)
+    if not allowed(d, await grants_of(d, user_id), notice.audience_kind, notice.audience_value):
+        roles.refused(user_id, Action.NOTICE_GRID, f"notice:{notice.id}", "button:nc")
         await q.answer(texts.NOTICE_REFUSED, show_alert=True)
         return
     async with d.db.transaction() as s:
@@ -256,8 +247,8 @@ async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def grant_or_revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d, user, msg = deps(context), update.effective_user, update.effective_message
     revoking = (msg.text or "").lstrip("/").lower().startswith("revoke")
-    if not roles.can(await roles_of(d, user.id), Action.ROLES_MANAGE):
-        log.info("refused /%s from user %s: not an admin", "revoke" if revoking else "grant", user.id)
+    if not roles.can(await grants_of(d, user.id), Action.ROLES_MANAGE):
+        roles.refused(user.id, Action.ROLES_MANAGE, via="/revoke" if revoking else "/grant")
         await msg.reply_text(texts.GRANT_REFUSED)
         raise ApplicationHandlerStop
     args = list(context.args or [])

@@ -18,6 +18,7 @@ from handlers import actions, mediation, notices, resident, services_menu, staff
 from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.errors import on_error
+from services import roles
 from services.tickets import find_ticket_number
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await staff.on_button(update, context, cb.action, cb.arg)
         return
     if cb is None or q.message is None or q.message.chat.type != "private":
-        log.info("refused callback data %r from user %s", q.data, q.from_user.id)
+        roles.refused(q.from_user.id, "callback", f"chat:{q.message.chat.id if q.message else '-'}",
+                      f"data:{q.data!r}")
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     a, arg = cb.action, cb.arg
@@ -134,6 +136,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, resident.on_photo))
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, resident.on_location))
+    app.add_handler(CommandHandler(staff.COMMANDS, staff.in_private, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, on_media))
     staff.register(app)

@@ -30,11 +30,12 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandler, filters
 
-from handlers import keyboards, resident, texts
+from handlers import access, keyboards, resident, texts
 from handlers import staff_reports as reports
 from handlers.deps import Deps, deps
-from services import clocks, duplicates, followup, lifecycle, sweep, tickets
+from services import clocks, duplicates, followup, lifecycle, roles, sweep, tickets
 from services.lifecycle import REASSIGNABLE, Outcome, TransitionResult, staff_actor
+from services.roles import Action
 from services.sweep import Escalation, Reminder
 from services.tickets import find_ticket_number, resident_actor
 from storage.models import OPEN_STATUSES, PostKind, Rating, Resident, Ticket, TicketEventKind, TicketStatus
@@ -49,6 +50,7 @@ WORKING: frozenset[TicketStatus] = frozenset({S.SIGNED, S.IN_PROGRESS})  # signe
 GROUPS = filters.ChatType.GROUPS
 UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
+COMMANDS = ("queue", "board", "rates", "note", "mediate")  # the desk's commands (groups only)
 
 
 # --- who may act ------------------------------------------------------------------------------------
@@ -60,12 +62,54 @@ def desk_chats(d: Deps) -> set[int]:
     return {c for c in chats if c is not None}
 
 
-def may_act(d: Deps, chat_id: int, user_id: int | None, ticket: Ticket) -> bool:
-    """Whether a press or reply in ``chat_id`` may work ``ticket``: for now anyone in its unit's chat,
-    the staff chat or an escalation chat. The one place a roles check (``user_id``) will tighten."""
+def desk_for(d: Deps, chat_id: int, ticket: Ticket) -> bool:
+    """Whether ``chat_id`` is a desk for ``ticket``: its unit's chat, the staff chat or an escalation chat.
+    Cards there carry buttons; elsewhere they are for reading."""
     unit = d.community.unit(ticket.unit)
     allowed = {d.staff_chat_id, unit.chat_id if unit else None, *(e.chat_id for e in d.community.escalation)}
     return chat_id in allowed - {None}
+
+
+async def may_act(d: Deps, chat_id: int, user_id: int | None, ticket: Ticket, *, via: str) -> str | None:
+    """None when the user may work ``ticket`` from ``chat_id``, else the refusal to show (and it is logged).
+
+    Both must hold: the chat is a desk for the case, and the user's role covers it (staff of its unit or of
+    an escalation level it reached, the grid worker of its grid, an admin): checked on every press."""
+    if not desk_for(d, chat_id, ticket):
+        roles.refused(user_id, Action.TICKET_ACT, f"chat:{chat_id}", via)
+        return texts.STAFF_NOT_HERE
+    if not await access.check(d, user_id, Action.TICKET_ACT, roles.ticket_scope(ticket, d.community), via=via):
+        return texts.STAFF_NO_ROLE
+    return None
+
+
+async def at_desk(d: Deps, update: Update, action: Action, via: str) -> bool:
+    """Whether a desk command was typed in a desk chat; elsewhere it is refused, logged and answered."""
+    msg = update.effective_message
+    if msg.chat_id in desk_chats(d):
+        return True
+    roles.refused(update.effective_user.id, action, f"chat:{msg.chat_id}", via)
+    await msg.reply_text(texts.STAFF_NOT_DESK)
+    return False
+
+
+async def may_view(d: Deps, update: Update, via: str) -> bool:
+    """/queue /board /rates: a desk chat and a staff role (any unit, grid worker or admin); else say why."""
+    msg = update.effective_message
+    if not await at_desk(d, update, Action.DESK_VIEW, via):
+        return False
+    if not await access.check(d, update.effective_user.id, Action.DESK_VIEW, via=via):
+        await msg.reply_text(texts.STAFF_NO_ROLE_VIEW)
+        return False
+    return True
+
+
+async def in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A staff command typed in a private chat (a resident trying, or staff in the wrong place)."""
+    msg = update.effective_message
+    command = (msg.text or "").split(None, 1)[0].split("@", 1)[0]
+    roles.refused(update.effective_user.id, Action.DESK_VIEW, f"chat:{msg.chat_id}", command)
+    await msg.reply_text(texts.STAFF_COMMAND_PRIVATE)
 
 
 # --- cards ------------------------------------------------------------------------------------------
@@ -140,7 +184,7 @@ async def post_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket: Ticke
         assert t is not None
     target = chat_id or _target(d, t.unit)
     text = card_text(d, t, resident_name, grid, header or texts.CARD_HEADER_NEW)
-    markup = card_buttons(d, t) if target is not None and may_act(d, target, None, t) else None
+    markup = card_buttons(d, t) if target is not None and desk_for(d, target, t) else None
     await _record(d, t.id, await resident.safe_send(context, target, text, reply_markup=markup), kind)
 
 
@@ -155,7 +199,7 @@ async def refresh_posts(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: 
     name = owner.name if owner else ""
     for p in posts:
         header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
-        markup = card_buttons(d, t) if may_act(d, p.chat_id, None, t) else None
+        markup = card_buttons(d, t) if desk_for(d, p.chat_id, t) else None
         try:
             await context.bot.edit_message_text(card_text(d, t, name, t.grid_code, header), chat_id=p.chat_id,
                                                 message_id=p.message_id, reply_markup=markup)
@@ -225,8 +269,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
     if t is None:
         await q.answer(texts.STAFF_NO_TICKET, show_alert=True)
         return
-    if not may_act(d, q.message.chat.id, q.from_user.id, t):
-        await q.answer(texts.STAFF_NOT_HERE, show_alert=True)
+    refusal = await may_act(d, q.message.chat.id, q.from_user.id, t, via=f"button:{action}")
+    if refusal is not None:
+        await q.answer(refusal, show_alert=True)
         return
     if action == "sx":
         await q.answer()
@@ -373,8 +418,9 @@ async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         t = await s.get(Ticket, post.ticket_id) if post else None
     if post is None or t is None:
         return
-    if not may_act(d, msg.chat_id, update.effective_user.id, t):
-        await msg.reply_text(texts.STAFF_NOT_HERE)
+    refusal = await may_act(d, msg.chat_id, update.effective_user.id, t, via=f"reply:{post.kind.value}")
+    if refusal is not None:
+        await msg.reply_text(refusal)
         return
     text = (msg.text or "").strip()
     if not text:
@@ -444,22 +490,28 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/note LL-… text, or /note text as a reply to a case message: an internal note, never sent out."""
     msg = update.effective_message
     d = deps(context)
-    if msg.chat_id not in desk_chats(d):
-        await msg.reply_text(texts.STAFF_NOT_DESK)
+    if not await at_desk(d, update, Action.TICKET_ACT, "/note"):
         return
     number, body = _note_args(msg.text or "")
-    async with d.db.transaction() as s:
+    async with d.db.session() as s:
         if number:
             t = await reports.ticket_by_number(s, number)
         else:
             to = msg.reply_to_message
             post = await reports.find_post(s, msg.chat_id, to.message_id) if to else None
             t = await s.get(Ticket, post.ticket_id) if post else None
-        ok = bool(body) and t is not None and may_act(d, msg.chat_id, update.effective_user.id, t)
-        if ok:
-            await tickets.record_event(s, t, kind=TicketEventKind.NOTE, actor=staff_actor(update.effective_user.id),
-                                       now=d.now(), note=body)
-    await msg.reply_text(texts.STAFF_NOTE_SAVED if ok else texts.STAFF_NOTE_USAGE)
+    if not body or t is None:
+        await msg.reply_text(texts.STAFF_NOTE_USAGE)
+        return
+    refusal = await may_act(d, msg.chat_id, update.effective_user.id, t, via="/note")
+    if refusal is not None:
+        await msg.reply_text(refusal)
+        return
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        await tickets.record_event(s, row, kind=TicketEventKind.NOTE, actor=staff_actor(update.effective_user.id),
+                                   now=d.now(), note=body)
+    await msg.reply_text(texts.STAFF_NOTE_SAVED)
 
 
 # --- the resident's side of the conversation ----------------------------------------------------------
@@ -618,9 +670,8 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """This chat's open tickets (its units', or all in the staff or an escalation chat) by colour."""
     d = deps(context)
     msg = update.effective_message
-    found = await _desk_open_tickets(d, msg.chat_id)
+    found = await _desk_open_tickets(d, msg.chat_id) if await may_view(d, update, "/queue") else None
     if found is None:
-        await msg.reply_text(texts.STAFF_NOT_DESK)
         return
     units, open_ = found
     if not open_:
@@ -644,9 +695,8 @@ async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Open tickets counted by unit and colour."""
     d = deps(context)
     msg = update.effective_message
-    found = await _desk_open_tickets(d, msg.chat_id)
+    found = await _desk_open_tickets(d, msg.chat_id) if await may_view(d, update, "/board") else None
     if found is None:
-        await msg.reply_text(texts.STAFF_NOT_DESK)
         return
     _, open_ = found
     await msg.reply_text(texts.board(reports.board_rows(open_, d.now(), d.community)))
@@ -656,8 +706,7 @@ async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """三率 (response, resolution, satisfaction) over the tickets opened in the last 30 days."""
     d = deps(context)
     msg = update.effective_message
-    if msg.chat_id not in desk_chats(d):
-        await msg.reply_text(texts.STAFF_NOT_DESK)
+    if not await may_view(d, update, "/rates"):
         return
     async with d.db.session() as s:
         view = await reports.recent_rates(s, d.now())
@@ -678,7 +727,11 @@ def register(app: Application) -> None:
 
 __all__ = [
     "ACTIONS",
+    "COMMANDS",
+    "at_desk",
     "card_buttons",
+    "desk_for",
+    "in_private",
     "may_act",
     "on_button",
     "post_escalation",

@@ -425,6 +425,13 @@ def staff_card(header: str, number: str, category: str, unit: str, location: str
 
 STAFF_SIGNED = "已签收，请尽快办理。"
 STAFF_NOT_HERE = "本群不能办理这个工单。"
+STAFF_NO_ROLE = (
+    "您没有办理这个工单的权限：需要承办单位或上级的工作人员、所在网格的网格员或管理员。请联系管理员设置角色。"
+)
+STAFF_NO_ROLE_VIEW = "只有工作人员、网格员和管理员可以查看工单统计。请联系管理员设置角色。"
+STAFF_COMMAND_PRIVATE = (
+    "这是工作人员在工作群里用的命令，私聊里不能使用。有诉求请直接告诉我，发送 /help 查看能做什么。"
+)
 STAFF_NO_TICKET = "找不到这个工单。"
 STAFF_SIGN_FIRST = "请先签收。"
 STAFF_CHOOSE_UNIT = "请选择转派给哪个单位。"
@@ -615,7 +622,7 @@ def mediation_meeting(number: str, when: datetime | None, note: str) -> str:
 ROLE_NAMES = {"resident": "居民", "gridworker": "网格员", "staff": "工作人员", "admin": "管理员"}
 GRANT_USAGE = (
     "用法：/grant 用户ID 角色 [范围]，角色为 gridworker（范围写网格编号，如 A03）、"
-    "staff（范围写单位代码）或 admin。"
+    "staff（范围写单位代码，或上级层级 community、street）或 admin。"
 )
 REVOKE_USAGE = "用法：/revoke 用户ID 角色 [范围]，与 /grant 的写法相同。"
 GRANT_REFUSED = "只有管理员可以设置角色。"

@@ -5,14 +5,22 @@ a handling unit code, an admin's "". Admins can also be bootstrapped from ``LINL
 user ids, comma-separated), read by the wiring and passed in as ``admins``; the community file's
 ``worker_tg_id`` makes that user the grid worker of the grid.
 
-``can(roles, action, scope)``: the scope of a grid or building notice is the grid code (the caller maps a
-building to its grid), of ``ticket.act`` the unit code, of community notices and role management "".
+A staff member's scope may also be an escalation level ("community", "street"): the staff who take the
+cases escalated that far.
+
+``can(roles, action, scope)``: a grid worker's grant must name one of ``scope.grids``, a staff grant one of
+``scope.units``, an admin's matches everywhere. A grid or building notice lands on a grid (the caller maps a
+building to its grid); a ticket on its grid, its handling unit and every escalation level it has reached
+(:func:`ticket_scope`); community notices, role management and the desk views on no scope at all.
+
+Every refusal goes through :func:`refused`: one line on the ``linli.audit`` logger naming who tried what.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -21,16 +29,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from services.community import Community
-from storage.models import Role, RoleName
+from storage.models import Role, RoleName, Ticket
 
 ADMINS_ENV = "LINLI_ADMINS"
+audit = logging.getLogger("linli.audit")
 
 
 class Action(StrEnum):
     NOTICE_GRID = "notice.grid"
     NOTICE_BUILDING = "notice.building"
     NOTICE_COMMUNITY = "notice.community"
-    TICKET_ACT = "ticket.act"
+    TICKET_ACT = "ticket.act"  # 签收 转派 需补充 办结 升级, replies to the resident, /note, /mediate
+    DESK_VIEW = "desk.view"  # /queue /board /rates in a desk chat
     ROLES_MANAGE = "roles.manage"
 
 
@@ -42,9 +52,32 @@ PERMISSIONS: Mapping[Action, Mapping[RoleName, str]] = {
     Action.NOTICE_GRID: {RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
     Action.NOTICE_BUILDING: {RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
     Action.NOTICE_COMMUNITY: {RoleName.ADMIN: ANY},
-    Action.TICKET_ACT: {RoleName.STAFF: SCOPED, RoleName.ADMIN: ANY},
+    Action.TICKET_ACT: {RoleName.STAFF: SCOPED, RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
+    Action.DESK_VIEW: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.ADMIN: ANY},
     Action.ROLES_MANAGE: {RoleName.ADMIN: ANY},
 }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where an action lands: grids (matched by grid workers' grants), units or escalation levels (by staff)."""
+
+    grids: frozenset[str] = field(default_factory=frozenset)
+    units: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def grid(cls, code: str) -> Scope:
+        return cls(grids=frozenset({code}))
+
+    @classmethod
+    def unit(cls, code: str) -> Scope:
+        return cls(units=frozenset({code}))
+
+    def __str__(self) -> str:
+        return ",".join([*(f"grid:{g}" for g in sorted(self.grids)), *(f"unit:{u}" for u in sorted(self.units))]) or "-"
+
+
+NOWHERE = Scope()  # actions on the whole community: only roles allowed ANY scope
 
 
 @dataclass(frozen=True)
@@ -56,14 +89,35 @@ class Grant:
 RESIDENT = Grant(RoleName.RESIDENT)
 
 
-def can(user_roles: Iterable[Grant], action: Action | str, scope: str = "") -> bool:
+def can(user_roles: Iterable[Grant], action: Action | str, scope: Scope = NOWHERE) -> bool:
     """Whether any of the roles allows ``action`` in ``scope``."""
     rules = PERMISSIONS[Action(action)]
-    for grant in user_roles:
-        how = rules.get(grant.role)
-        if how == ANY or (how == SCOPED and grant.scope and grant.scope == scope):
+    for g in user_roles:
+        how = rules.get(g.role)
+        if how == ANY:
             return True
+        if how == SCOPED and g.scope:
+            within = scope.grids if g.role is RoleName.GRIDWORKER else scope.units
+            if g.scope in within:
+                return True
     return False
+
+
+def ticket_scope(ticket: Ticket, community: Community) -> Scope:
+    """A case's scope: its grid, its handling unit, and each escalation level up to the one it reached
+    (the community's staff keep a case the street has taken; the street's do not see one never sent up)."""
+    units = {ticket.unit}
+    if ticket.escalation_level:
+        for level in community.escalation:
+            units.add(level.level.value)
+            if level.level.value == ticket.escalation_level:
+                break
+    return Scope(grids=frozenset({ticket.grid_code} if ticket.grid_code else ()), units=frozenset(units))
+
+
+def refused(user_id: int | None, action: Action | str, scope: Scope | str = NOWHERE, via: str = "") -> None:
+    """Log a refused attempt (who, what, where, through which command or button) on ``linli.audit``."""
+    audit.warning("refused user=%s action=%s scope=%s via=%s", user_id, action, scope, via or "-")
 
 
 class GrantError(ValueError):
@@ -97,7 +151,7 @@ def check_grant(role: str, scope: str, community: Community | None = None) -> Gr
     if community is not None:
         if name is RoleName.GRIDWORKER and community.grid(scope) is None:
             raise GrantError(UNKNOWN_GRID)
-        if name is RoleName.STAFF and community.unit(scope) is None:
+        if name is RoleName.STAFF and community.unit(scope) is None and community.escalation_level(scope) is None:
             raise GrantError(UNKNOWN_UNIT)
     return Grant(name, scope)
 
@@ -160,6 +214,7 @@ __all__ = [
     "Action",
     "Grant",
     "GrantError",
+    "Scope",
     "admins_from",
     "all_roles",
     "can",
@@ -167,6 +222,8 @@ __all__ = [
     "grant",
     "grids_of",
     "is_admin",
+    "refused",
     "revoke",
     "roles_of",
+    "ticket_scope",
 ]

@@ -37,6 +37,7 @@ async def staff_says(bot: Bot, text: str) -> str:
 
 async def test_mediation_stages_and_the_meeting_reaches_the_resident(bot: Bot) -> None:
     bot.emulator.user(STAFF_USER, "调解员")
+    await bot.grant(STAFF_USER, "staff", "juweihui")
     number = await dispute_ticket(bot, 5101)
     assert await staff_says(bot, f"/mediate {number} 会议 2026-03-20 14:00") == texts.MEDIATE_REFUSED["out_of_order"]
     assert await staff_says(bot, f"/mediate {number} 申请") == texts.mediation_recorded(number, "申请", None)
@@ -55,6 +56,7 @@ async def test_mediation_stages_and_the_meeting_reaches_the_resident(bot: Bot) -
 
 async def test_mediation_refuses_bad_input(bot: Bot) -> None:
     bot.emulator.user(STAFF_USER, "调解员")
+    await bot.grant(STAFF_USER, "staff", "juweihui")
     assert await staff_says(bot, "/mediate") == texts.MEDIATE_USAGE
     assert await staff_says(bot, "/mediate LL-20990101-0001 登记") == texts.TICKET_NOT_FOUND_STAFF
     person = bot.person(5102, "李大爷")

@@ -7,160 +7,49 @@ each post can be checked in the chat it belongs to. Jobs are run one tick at a t
 
 from __future__ import annotations
 
-import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, Person, bot_settings, ticket_number
-from sqlmodel import col, select
-from telegram.ext import (
-    SimpleUpdateProcessor,
+from linli_e2e import (
+    CARD_BUTTONS,
+    JUWEIHUI,
+    LEVEL_CHATS,
+    LI,
+    OTHER_GROUP,
+    SIGNED_BUTTONS,
+    STAFF_CHAT_ID,
+    UNIT_CHATS,
+    WAIT,
+    WANG,
+    ZHANG,
+    Bot,
+    button_labels,
+    data_of,
+    desk_messages,
+    events,
+    first_data,
+    open_case,
+    press,
+    registered,
+    say_in,
+    ticket,
 )
+from sqlmodel import select
 
 from bot import jobs
-from bot.app import build_application, start_polling, stop_polling
-from bot.emulator import BotApiEmulator, CallbackAnswer, Limits, SentMessage
 from handlers import resident, texts
 from handlers.callbacks import unpack
-from services.community import SAMPLE_COMMUNITY_FILE, Category
+from services.community import Category
 from services.lifecycle import record_mediation
 from services.tickets import open_ticket
 from storage.models import (
     MediationStage,
     Rating,
     Resident,
-    Ticket,
-    TicketEvent,
     TicketEventKind,
     TicketPost,
     TicketStatus,
 )
-
-UNIT_CHATS = {"wuye": -100601, "juweihui": -100602}
-LEVEL_CHATS = {"grid": -100701, "community": -100702, "street": -100703}
-JUWEIHUI = UNIT_CHATS["juweihui"]  # takes noise complaints
-OTHER_GROUP = -100999  # a group the bot is in that is no desk
-NOISE = "楼上天天装修，吵死了，9号楼"
-CARD_BUTTONS = [texts.BTN_SIGN, texts.BTN_REASSIGN, texts.BTN_NEED_INFO, texts.BTN_RESOLVE, texts.BTN_ESCALATE]
-SIGNED_BUTTONS = CARD_BUTTONS[1:]
-ZHANG, LI = 3001, 3002  # staff of the residents' committee
-
-
-def community_with_chats(tmp_path: Path) -> Path:
-    """The sample community file with group chat ids for two units and every escalation level."""
-    text = SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8")
-    for code, chat in UNIT_CHATS.items():
-        text, n = re.subn(rf'(code = "{code}"\nname = "[^"\n]*"\n)', rf"\g<1>chat_id = {chat}\n", text)
-        assert n == 1, code
-    for level, chat in LEVEL_CHATS.items():
-        text, n = re.subn(rf'(\[escalation\.{level}\]\nname = "[^"\n]*"\n)', rf"\g<1>chat_id = {chat}\n", text)
-        assert n == 1, level
-    path = tmp_path / "community.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-
-
-@pytest.fixture
-async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-               request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
-    """The real bot with unit and escalation chats configured; the bot is admin in every group.
-
-    Parametrised indirectly with a number, it handles that many updates at once (as the concurrency
-    tests do); by default one at a time, like the shipped bot."""
-    emulator.set_limits(Limits.off())
-    emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群", bot_is_admin=True)
-    for chat in (*UNIT_CHATS.values(), *LEVEL_CHATS.values(), OTHER_GROUP):
-        emulator.group(chat, f"群{chat}", bot_is_admin=True)
-    emulator.user(ZHANG, "张主任")
-    emulator.user(LI, "李干事")
-    settings = bot_settings(emulator, tmp_path / "linli.db", community_file=community_with_chats(tmp_path))
-    app = build_application(settings, clock=clock)
-    if getattr(request, "param", None):
-        app._update_processor = SimpleUpdateProcessor(request.param)
-    since = emulator.polls
-    await start_polling(app)
-    for job in app.job_queue.get_jobs_by_name(jobs.DESK_JOB):
-        job.schedule_removal()  # ticks are run by the tests, at the clock they set
-    try:
-        await emulator.wait_for_poll(since=since, timeout=WAIT)
-        yield Bot(app, emulator, clock)
-    finally:
-        await stop_polling(app)
-
-
-# -- helpers ------
-
-
-async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
-    person = bot.person(user_id, name)
-    grid = bot.deps.community.grid("A03")
-    await person.say("/start g-A03", texts.bound_grid(grid.name, grid.worker_name))
-    return person
-
-
-async def open_case(bot: Bot, person: Person, text: str = NOISE) -> tuple[str, SentMessage, SentMessage]:
-    """Complaint → 确认提交 → (number, the resident's receipt, the card in the unit's chat)."""
-    confirmation = await person.say(text, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
-    cursor = bot.emulator.cursor()
-    receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
-    number = ticket_number(receipt.body)
-    card = await bot.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=WAIT)
-    await bot.barrier()  # the card's TicketPost row is written after the send
-    return number, receipt, card
-
-
-def data_of(message: SentMessage, label: str) -> str:
-    """Callback data of a button the message has now (the emulator keeps messages current through edits)."""
-    return next(b.callback_data for b in message.buttons if b.text == label)
-
-
-def first_data(message: SentMessage, label: str) -> str:
-    """Callback data of a button as the message was first sent (a card someone kept looking at)."""
-    rows = (message.history[0].reply_markup or {}).get("inline_keyboard") or []
-    return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
-
-
-async def press(bot: Bot, user_id: int, chat_id: int, message: SentMessage, label: str) -> CallbackAnswer:
-    current = bot.emulator.message(chat_id, message.message_id) or message
-    query = await bot.emulator.press(user_id, message.message_id, data_of(current, label), chat_id=chat_id)
-    answer = await bot.emulator.wait_for_answer(query, timeout=WAIT)
-    await bot.barrier()  # the cards are redrawn after the answer
-    return answer
-
-
-async def say_in(bot: Bot, user_id: int, chat_id: int, text: str, *, reply_to: SentMessage | None = None,
-                 expect: str | None = None) -> SentMessage:
-    """A staff member writes in a group (optionally as a reply); returns the bot's answer there."""
-    cursor = bot.emulator.cursor()
-    await bot.emulator.send_text(user_id, text, chat_id, reply_to=reply_to.message_id if reply_to else None)
-    return await bot.emulator.wait_for(chat_id, expect, after=cursor, timeout=WAIT)
-
-
-async def ticket(bot: Bot, number: str) -> Ticket:
-    async with bot.db.session() as s:
-        return (await s.exec(select(Ticket).where(Ticket.number == number))).one()
-
-
-async def events(bot: Bot, number: str, kind: TicketEventKind | None = None) -> list[TicketEvent]:
-    t = await ticket(bot, number)
-    async with bot.db.session() as s:
-        stmt = select(TicketEvent).where(TicketEvent.ticket_id == t.id).order_by(col(TicketEvent.id))
-        rows = list((await s.exec(stmt)).all())
-    return [e for e in rows if kind is None or e.kind == kind]
-
-
-def button_labels(bot: Bot, chat_id: int, message: SentMessage) -> list[str]:
-    return [b.text for b in (bot.emulator.message(chat_id, message.message_id) or message).buttons]
-
-
-def desk_messages(bot: Bot, after: int) -> list[SentMessage]:
-    chats = (STAFF_CHAT_ID, *UNIT_CHATS.values(), *LEVEL_CHATS.values())
-    return [m for c in chats for m in bot.emulator.messages_after(c, after)]
-
 
 # -- the whole case ------
 
@@ -421,7 +310,8 @@ async def test_reassign_posts_to_the_new_unit_and_retires_the_old_card(desk: Bot
     assert (event.unit, event.note, event.actor) == ("wuye", texts.REASSIGN_REASON, f"staff:{ZHANG}")
     await desk.barrier()
     assert button_labels(desk, JUWEIHUI, card) == []  # no longer this unit's case
-    assert (await press(desk, ZHANG, UNIT_CHATS["wuye"], moved, texts.BTN_SIGN)).text == texts.STAFF_SIGNED
+    assert (await press(desk, ZHANG, UNIT_CHATS["wuye"], moved, texts.BTN_SIGN)).text == texts.STAFF_NO_ROLE
+    assert (await press(desk, WANG, UNIT_CHATS["wuye"], moved, texts.BTN_SIGN)).text == texts.STAFF_SIGNED
 
     # the old card's stale data pressed anyway (a modified client): refused, nothing changes
     query = await emu.press(ZHANG, card.message_id, first_data(card, texts.BTN_SIGN), chat_id=JUWEIHUI, forge=True)

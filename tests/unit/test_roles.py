@@ -7,47 +7,56 @@ import pytest
 from services import SHANGHAI
 from services.community import SAMPLE_COMMUNITY_FILE, load_community
 from services.roles import (
+    NOWHERE,
     RESIDENT,
     Action,
     Grant,
     GrantError,
+    Scope,
     admins_from,
     can,
     check_grant,
     grant,
     grids_of,
+    refused,
     revoke,
     roles_of,
+    ticket_scope,
 )
 from storage.db import Database
-from storage.models import RoleName
+from storage.models import RoleName, Ticket, TicketStatus
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
 
 GRIDWORKER = Grant(RoleName.GRIDWORKER, "A03")
 STAFF = Grant(RoleName.STAFF, "wuye")
+COMMUNITY_STAFF = Grant(RoleName.STAFF, "community")  # takes cases escalated to the community
 ADMIN = Grant(RoleName.ADMIN)
+ROLES = [RESIDENT, GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN]
 
-# (action, own scope, foreign scope) -> which roles may act in their own scope
-MATRIX: dict[Action, tuple[str, str, set[Grant]]] = {
-    Action.NOTICE_GRID: ("A03", "A04", {GRIDWORKER, ADMIN}),
-    Action.NOTICE_BUILDING: ("A03", "A04", {GRIDWORKER, ADMIN}),
-    Action.NOTICE_COMMUNITY: ("", "", {ADMIN}),
-    Action.TICKET_ACT: ("wuye", "juweihui", {STAFF, ADMIN}),
-    Action.ROLES_MANAGE: ("", "", {ADMIN}),
+A03, A04 = Scope.grid("A03"), Scope.grid("A04")
+CASE = Scope(grids=frozenset({"A03"}), units=frozenset({"wuye"}))  # a case in grid A03 handled by 物业
+OTHER_CASE = Scope(grids=frozenset({"A04"}), units=frozenset({"juweihui"}))
+OTHER_ESCALATED = Scope(grids=frozenset({"A04"}), units=frozenset({"juweihui", "grid", "community"}))
+
+# action -> [(where it lands, the roles that may do it there)]: every action × every role × in and out of scope
+MATRIX: dict[Action, list[tuple[Scope, set[Grant]]]] = {
+    Action.NOTICE_GRID: [(A03, {GRIDWORKER, ADMIN}), (A04, {ADMIN}), (NOWHERE, {ADMIN})],
+    Action.NOTICE_BUILDING: [(A03, {GRIDWORKER, ADMIN}), (A04, {ADMIN}), (NOWHERE, {ADMIN})],
+    Action.NOTICE_COMMUNITY: [(NOWHERE, {ADMIN}), (A03, {ADMIN})],
+    Action.TICKET_ACT: [(CASE, {GRIDWORKER, STAFF, ADMIN}), (OTHER_CASE, {ADMIN}),
+                        (OTHER_ESCALATED, {COMMUNITY_STAFF, ADMIN}), (NOWHERE, {ADMIN})],
+    Action.DESK_VIEW: [(NOWHERE, {GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN})],
+    Action.ROLES_MANAGE: [(NOWHERE, {ADMIN}), (A03, {ADMIN})],
 }
 
 
 @pytest.mark.parametrize("action", list(Action))
-@pytest.mark.parametrize("role", [RESIDENT, GRIDWORKER, STAFF, ADMIN], ids=lambda g: g.role.value)
+@pytest.mark.parametrize("role", ROLES, ids=lambda g: f"{g.role.value}-{g.scope}")
 def test_permission_matrix(action: Action, role: Grant) -> None:
-    own, foreign, allowed = MATRIX[action]
-    assert can({role}, action, own) is (role in allowed)
-    # out of scope only the admin keeps the permission
-    if foreign:
-        assert can({role}, action, foreign) is (role == ADMIN)
-        assert can({role}, action, "") is (role == ADMIN)
+    for scope, allowed in MATRIX[action]:
+        assert can({role}, action, scope) is (role in allowed), (scope, allowed)
 
 
 def test_matrix_covers_every_action() -> None:
@@ -55,15 +64,39 @@ def test_matrix_covers_every_action() -> None:
 
 
 def test_any_of_several_roles_is_enough() -> None:
-    assert can({RESIDENT, Grant(RoleName.GRIDWORKER, "A01"), GRIDWORKER}, Action.NOTICE_GRID, "A03")
-    assert not can({Grant(RoleName.GRIDWORKER, "A01"), STAFF}, Action.NOTICE_GRID, "A03")
-    assert not can(set(), Action.NOTICE_GRID, "A03")
-    assert not can({Grant(RoleName.GRIDWORKER, "")}, Action.NOTICE_GRID, "")  # an empty scope matches nothing
+    assert can({RESIDENT, Grant(RoleName.GRIDWORKER, "A01"), GRIDWORKER}, Action.NOTICE_GRID, A03)
+    assert not can({Grant(RoleName.GRIDWORKER, "A01"), STAFF}, Action.NOTICE_GRID, A03)
+    assert not can(set(), Action.NOTICE_GRID, A03)
+    assert not can({Grant(RoleName.GRIDWORKER, "")}, Action.NOTICE_GRID, NOWHERE)  # an empty scope matches nothing
+
+
+def test_a_scope_matches_only_its_own_kind() -> None:
+    """A staff grant naming a grid code is not a grid worker's; a grid worker's grant is no unit."""
+    assert not can({Grant(RoleName.STAFF, "A03")}, Action.TICKET_ACT, Scope.grid("A03"))
+    assert not can({Grant(RoleName.GRIDWORKER, "wuye")}, Action.TICKET_ACT, Scope.unit("wuye"))
+
+
+def test_ticket_scope_climbs_the_escalation_levels() -> None:
+    t = Ticket(number="LL-20261123-0001", resident_id=1, category="noise", unit="juweihui", text="吵",
+               grid_code="A04", status=TicketStatus.DISPATCHED)
+    assert ticket_scope(t, COMMUNITY) == OTHER_CASE
+    t.escalation_level = "community"
+    assert ticket_scope(t, COMMUNITY) == OTHER_ESCALATED
+    t.escalation_level, t.grid_code = "street", None
+    assert ticket_scope(t, COMMUNITY).units == {"juweihui", "grid", "community", "street"}
+    assert ticket_scope(t, COMMUNITY).grids == frozenset()
+
+
+def test_refusals_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="linli.audit"):
+        refused(7, Action.TICKET_ACT, CASE, "button:ss")
+    assert caplog.records[-1].getMessage() == "refused user=7 action=ticket.act scope=grid:A03,unit:wuye via=button:ss"
 
 
 def test_check_grant() -> None:
     assert check_grant("gridworker", " A03 ", COMMUNITY) == GRIDWORKER
     assert check_grant("ADMIN", "") == ADMIN
+    assert check_grant("staff", "community", COMMUNITY) == COMMUNITY_STAFF
     for role, scope, reason in [("boss", "", "bad_role"), ("resident", "", "bad_role"),
                                 ("gridworker", "", "scope_required"), ("admin", "A03", "scope_unexpected"),
                                 ("gridworker", "Z99", "unknown_grid"), ("staff", "nobody", "unknown_unit")]:
