@@ -15,9 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from services.community import Community
-from services.lifecycle import SYSTEM_ACTOR, TransitionResult, new_event, transition, write
+from services.lifecycle import SYSTEM_ACTOR, TransitionResult, transition, write
 from services.sweep import Escalation, EscalationReason, escalate
-from services.tickets import resident_actor
+from services.tickets import new_event, resident_actor
 from storage.models import Rating, Ticket, TicketEventKind, TicketStatus
 
 FOLLOWUP_DELAY = timedelta(hours=1)

@@ -24,7 +24,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import clocks, require_aware
 from services.community import Category, Community
 from services.duplicates import add_follower
-from services.tickets import SIGN_LIMIT, open_ticket
+from services.tickets import SIGN_LIMIT, new_event, open_ticket
 from storage.models import (
     OPEN_STATUSES,
     MediationStage,
@@ -191,31 +191,6 @@ async def write(session: AsyncSession, ticket: Ticket, changes: Mapping[str, Any
     for key, value in values.items():
         set_committed_value(ticket, key, value)  # in step with the row, and not dirty for the ORM
     return True
-
-
-def new_event(
-    ticket: Ticket,
-    *,
-    kind: TicketEventKind,
-    actor: str,
-    now: datetime,
-    from_status: TicketStatus | None = None,
-    to_status: TicketStatus | None = None,
-    note: str | None = None,
-    **extra: Any,
-) -> TicketEvent:
-    """A history line (not yet added to the session); ``extra`` fills level, unit, rating, mediation."""
-    assert ticket.id is not None
-    return TicketEvent(
-        ticket_id=ticket.id,
-        at=require_aware(now),
-        actor=actor,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        **extra,
-    )
 
 
 async def _conflict(session: AsyncSession, ticket: Ticket) -> TransitionResult:
@@ -449,7 +424,6 @@ __all__ = [
     "check",
     "mediation_stage",
     "meetings_between",
-    "new_event",
     "open_dispatched",
     "reassign",
     "record_mediation",

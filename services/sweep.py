@@ -22,7 +22,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from services import clocks, require_aware
 from services.community import Category, Community, EscalationLevelName
-from services.lifecycle import SYSTEM_ACTOR, new_event, open_dispatched, write
+from services.lifecycle import SYSTEM_ACTOR, open_dispatched, write
+from services.tickets import new_event
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
 
 LEVELS: tuple[EscalationLevelName, ...] = tuple(EscalationLevelName)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
@@ -167,6 +168,31 @@ async def open_ticket(
     return ticket
 
 
+def new_event(
+    ticket: Ticket,
+    *,
+    kind: TicketEventKind,
+    actor: str,
+    now: datetime,
+    from_status: TicketStatus | None = None,
+    to_status: TicketStatus | None = None,
+    note: str | None = None,
+    **extra: Any,
+) -> TicketEvent:
+    """A history line (not yet added to the session); ``extra`` fills level, unit, rating, mediation."""
+    assert ticket.id is not None
+    return TicketEvent(
+        ticket_id=ticket.id,
+        at=require_aware(now),
+        actor=actor,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        **extra,
+    )
+
+
 async def record_event(
     session: AsyncSession,
     ticket: Ticket,
@@ -189,15 +215,7 @@ async def record_event(
             ticket.closed_at = None
         session.add(ticket)
     assert ticket.id is not None, "flush the ticket before recording events"
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=now,
-        actor=actor,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-    )
+    event = new_event(ticket, kind=kind, actor=actor, now=now, from_status=from_status, to_status=to_status, note=note)
     session.add(event)
     await session.flush()
     return event
@@ -303,6 +321,7 @@ __all__ = [
     "get_for_resident",
     "history",
     "list_for_resident",
+    "new_event",
     "open_ticket",
     "parse_ticket_number",
     "record_event",
