@@ -7,7 +7,6 @@ neighbours whose complaints joined the case.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from telegram import Update
@@ -18,7 +17,7 @@ from handlers.deps import deps
 from handlers.resident import safe_send
 from handlers.staff import at_desk, may_act
 from handlers.staff_reports import ticket_by_number
-from services import SHANGHAI, duplicates, lifecycle, tickets
+from services import duplicates, lifecycle, tickets, when
 from services.roles import Action
 from storage.models import MediationStage, Resident, Ticket
 
@@ -26,24 +25,15 @@ STAGES = {
     "申请": MediationStage.APPLIED, "登记": MediationStage.REGISTERED, "会议": MediationStage.MEETING,
     "协商": MediationStage.NEGOTIATION, "协议": MediationStage.AGREEMENT, "回访": MediationStage.FOLLOW_UP,
 }
-_WHEN = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})\s*")
 
 
-def parse(text: str) -> tuple[str | None, MediationStage | None, datetime | None, str]:
+def parse(text: str, now: datetime) -> tuple[str | None, MediationStage | None, datetime | None, str]:
     """`/mediate LL-… 会议 2026-11-25 14:00 地点…` → (number, stage, meeting time in Shanghai, note)."""
     parts = [*text.split(None, 3), "", "", ""][1:4]
     number = tickets.parse_ticket_number(parts[0]) if parts[0] else None
     stage = STAGES.get(parts[1])
-    rest = parts[2].strip()
-    when = None
-    m = _WHEN.match(rest)
-    if m:
-        try:
-            when = datetime(*(int(g) for g in m.groups()), tzinfo=SHANGHAI)
-        except ValueError:
-            return number, stage, None, rest
-        rest = rest[m.end():]
-    return number, stage, when, rest.strip()
+    meeting_at, note = when.parse_prefix(parts[2], now)
+    return number, stage, meeting_at, note
 
 
 async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -51,7 +41,7 @@ async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     d = deps(context)
     if not await at_desk(d, update, Action.TICKET_ACT, "/mediate"):
         return
-    number, stage, when, note = parse(msg.text or "")
+    number, stage, meeting_at, note = parse(msg.text or "", d.now())
     if number is None or stage is None:
         await msg.reply_text(texts.MEDIATE_USAGE)
         return
@@ -68,7 +58,7 @@ async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     async with d.db.transaction() as s:
         t = await s.get(Ticket, found.id)
         result = await lifecycle.record_mediation(
-            s, t, stage, actor=lifecycle.staff_actor(update.effective_user.id), now=d.now(), meeting_at=when,
+            s, t, stage, actor=lifecycle.staff_actor(update.effective_user.id), now=d.now(), meeting_at=meeting_at,
             note=note or None,
         )
         if result.ok and stage is MediationStage.MEETING:
@@ -79,9 +69,9 @@ async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if not result.ok:
         await msg.reply_text(texts.MEDIATE_REFUSED[result.reason.value])
         return
-    await msg.reply_text(texts.mediation_recorded(number, texts.MEDIATION_STAGE[stage.value], when))
+    await msg.reply_text(texts.mediation_recorded(number, texts.MEDIATION_STAGE[stage.value], meeting_at))
     for chat_id in parties:
-        await safe_send(context, chat_id, texts.mediation_meeting(number, when, note))
+        await safe_send(context, chat_id, texts.mediation_meeting(number, meeting_at, note))
 
 
 def register(app: Application) -> None:
