@@ -15,7 +15,7 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 from handlers import texts
 from handlers.deps import deps
 from handlers.resident import safe_send
-from handlers.staff import at_desk, may_act
+from handlers.staff import at_desk, typed_may_act
 from handlers.staff_reports import ticket_by_number
 from services import duplicates, lifecycle, tickets, when
 from services.roles import Action
@@ -50,9 +50,7 @@ async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if found is None:
         await msg.reply_text(texts.TICKET_NOT_FOUND_STAFF)
         return
-    refusal = await may_act(d, msg.chat_id, update.effective_user.id, found, via="/mediate")
-    if refusal is not None:
-        await msg.reply_text(refusal)
+    if not await typed_may_act(d, update, found, "/mediate"):
         return
     parties: list[int] = []
     async with d.db.transaction() as s:

@@ -83,6 +83,15 @@ async def may_act(d: Deps, chat_id: int, user_id: int | None, ticket: Ticket, *,
     return None
 
 
+async def typed_may_act(d: Deps, update: Update, ticket: Ticket, via: str) -> bool:
+    """:func:`may_act` for a command or a reply typed in a chat: a refusal is answered there."""
+    msg = update.effective_message
+    refusal = await may_act(d, msg.chat_id, update.effective_user.id, ticket, via=via)
+    if refusal is not None:
+        await msg.reply_text(refusal)
+    return refusal is None
+
+
 async def at_desk(d: Deps, update: Update, action: Action, via: str) -> bool:
     """Whether a desk command was typed in a desk chat; elsewhere it is refused, logged and answered."""
     msg = update.effective_message
@@ -418,9 +427,7 @@ async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         t = await s.get(Ticket, post.ticket_id) if post else None
     if post is None or t is None:
         return
-    refusal = await may_act(d, msg.chat_id, update.effective_user.id, t, via=f"reply:{post.kind.value}")
-    if refusal is not None:
-        await msg.reply_text(refusal)
+    if not await typed_may_act(d, update, t, f"reply:{post.kind.value}"):
         return
     text = (msg.text or "").strip()
     if not text:
@@ -503,9 +510,7 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not body or t is None:
         await msg.reply_text(texts.STAFF_NOTE_USAGE)
         return
-    refusal = await may_act(d, msg.chat_id, update.effective_user.id, t, via="/note")
-    if refusal is not None:
-        await msg.reply_text(refusal)
+    if not await typed_may_act(d, update, t, "/note"):
         return
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
@@ -743,4 +748,5 @@ __all__ = [
     "request_rating",
     "resident_reply",
     "resident_text",
+    "typed_may_act",
 ]
