@@ -29,7 +29,6 @@ DESK_EVERY = timedelta(seconds=60)
 DESK_JOB = "desk"
 MEETING_LEAD = timedelta(hours=2)  # remind a mediation meeting this long before it starts
 MAX_SWEEP_ROUNDS = 100  # a full batch means "sweep again now"; bounded so one tick always ends
-_MEETINGS_UNTIL = "linli.meetings_reminded_until"
 
 
 def _deps(app: Application) -> Deps:
@@ -92,23 +91,17 @@ async def followup_tick(app: Application) -> tuple[int, int]:
 
 
 async def meeting_tick(app: Application) -> int:
-    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once.
-
-    The covered window is kept in memory: after a restart a meeting may be reminded a second time,
-    and one scheduled inside an already covered window is not reminded (cheap, not exact).
-    """
+    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once (recorded in the
+    database after the post: a crash between the two may remind twice, never not at all)."""
     d, context = _deps(app), _context(app)
     now = d.now()
-    start = max(app.bot_data.get(_MEETINGS_UNTIL, now), now)
-    end = now + MEETING_LEAD
-    if end <= start:
-        return 0
     async with d.db.session() as s:
-        meetings = await lifecycle.meetings_between(s, start, end)
-    app.bot_data[_MEETINGS_UNTIL] = end
+        meetings = await lifecycle.meetings_to_remind(s, now, MEETING_LEAD)
     for m in meetings:
         assert m.meeting_at is not None
         await _guarded(f"meeting of ticket {m.ticket_id}", staff.post_meeting(context, d, m.ticket_id, m.meeting_at))
+        async with d.db.transaction() as s:
+            await lifecycle.meeting_reminded(s, m, now)
     return len(meetings)
 
 

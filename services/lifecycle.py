@@ -12,11 +12,12 @@ the first. Refusals are reason enums; nothing is ever half applied.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -390,23 +391,42 @@ def _after(stage: MediationStage) -> MediationStage | None:
     return MEDIATION_ORDER[i + 1] if i + 1 < len(MEDIATION_ORDER) else None
 
 
-async def meetings_between(session: AsyncSession, start: datetime, end: datetime) -> list[TicketEvent]:
-    """Mediation meetings in [start, end), the latest schedule of each ticket only (for reminders)."""
+MEETING_REMINDER = "meeting"  # the note of the REMINDED event that records a meeting's reminder
+
+
+async def meetings_to_remind(session: AsyncSession, now: datetime, lead: timedelta) -> list[TicketEvent]:
+    """Mediation meetings starting within ``lead`` of ``now`` that have not been reminded yet.
+
+    Only each ticket's latest schedule counts (a rescheduled meeting is reminded for its new time), and a
+    reminder is a REMINDED event carrying the meeting's time, so the answer survives restarts."""
+    now = require_aware(now)
     latest = (
         select(func.max(TicketEvent.id))
         .where(TicketEvent.kind == TicketEventKind.MEDIATION, TicketEvent.mediation_stage == MediationStage.MEETING)
         .group_by(TicketEvent.ticket_id)
     )
+    reminded = aliased(TicketEvent)
+    done = (
+        select(reminded.id)
+        .where(reminded.ticket_id == TicketEvent.ticket_id, reminded.kind == TicketEventKind.REMINDED,
+               reminded.note == MEETING_REMINDER, reminded.meeting_at == TicketEvent.meeting_at,
+               reminded.id > TicketEvent.id)
+        .exists()
+    )
     stmt = (
         select(TicketEvent)
-        .where(
-            col(TicketEvent.id).in_(latest),
-            col(TicketEvent.meeting_at) >= require_aware(start),
-            col(TicketEvent.meeting_at) < require_aware(end),
-        )
+        .where(col(TicketEvent.id).in_(latest), col(TicketEvent.meeting_at) >= now,
+               col(TicketEvent.meeting_at) < now + lead, ~done)
         .order_by(col(TicketEvent.meeting_at))
     )
     return list((await session.exec(stmt)).all())
+
+
+async def meeting_reminded(session: AsyncSession, meeting: TicketEvent, now: datetime) -> None:
+    """Record that ``meeting`` (an event from :func:`meetings_to_remind`) was reminded."""
+    session.add(TicketEvent(ticket_id=meeting.ticket_id, at=require_aware(now), actor=SYSTEM_ACTOR,
+                            kind=TicketEventKind.REMINDED, note=MEETING_REMINDER, meeting_at=meeting.meeting_at))
+    await session.flush()
 
 
 __all__ = [
@@ -423,7 +443,8 @@ __all__ = [
     "answer_info",
     "check",
     "mediation_stage",
-    "meetings_between",
+    "meeting_reminded",
+    "meetings_to_remind",
     "open_dispatched",
     "reassign",
     "record_mediation",

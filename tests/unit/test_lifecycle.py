@@ -26,7 +26,8 @@ from services.lifecycle import (
     answer_info,
     check,
     mediation_stage,
-    meetings_between,
+    meeting_reminded,
+    meetings_to_remind,
     reassign,
     record_mediation,
     staff_actor,
@@ -454,8 +455,8 @@ async def test_mediation_stages_in_order_with_a_meeting_time(db: Database) -> No
         assert await mediation_stage(s, ticket.id) is MediationStage.FOLLOW_UP
     async with db.session() as s:
         events = [e for e in await history(s, ticket.id) if e.kind is TicketEventKind.MEDIATION]
-        upcoming = await meetings_between(s, NOW, NOW + timedelta(days=7))
-        assert await meetings_between(s, NOW, meeting + timedelta(hours=1)) == []  # only the latest time counts
+        upcoming = await meetings_to_remind(s, NOW, timedelta(days=7))
+        assert await meetings_to_remind(s, NOW, meeting - NOW + timedelta(hours=1)) == []  # only the latest time
     assert [e.mediation_stage for e in events] == [
         MediationStage.APPLIED,
         MediationStage.REGISTERED,
@@ -466,6 +467,28 @@ async def test_mediation_stages_in_order_with_a_meeting_time(db: Database) -> No
         MediationStage.FOLLOW_UP,
     ]
     assert [(e.ticket_id, e.meeting_at) for e in upcoming] == [(ticket.id, rescheduled)]
+    async with db.transaction() as s:
+        await meeting_reminded(s, upcoming[0], NOW)
+    async with db.session() as s:  # a fresh session, as after a restart: the reminder is remembered
+        assert await meetings_to_remind(s, NOW, timedelta(days=7)) == []
+
+
+async def test_a_rescheduled_meeting_is_reminded_again(db: Database) -> None:
+    resident = await make_resident(db)
+    dispute = await open_one(db, resident, category="dispute")
+    first, second = NOW + timedelta(hours=1), NOW + timedelta(hours=1, minutes=30)
+    async with db.transaction() as s:
+        t = await s.get(Ticket, dispute.id)
+        for stage in (MediationStage.APPLIED, MediationStage.REGISTERED):
+            assert (await record_mediation(s, t, stage, actor=STAFF, now=NOW)).ok
+        assert (await record_mediation(s, t, MediationStage.MEETING, actor=STAFF, now=NOW, meeting_at=first)).ok
+        [due] = await meetings_to_remind(s, NOW, timedelta(hours=2))
+        await meeting_reminded(s, due, NOW)
+        assert (await record_mediation(s, t, MediationStage.MEETING, actor=STAFF, now=NOW, meeting_at=second)).ok
+        [again] = await meetings_to_remind(s, NOW, timedelta(hours=2))
+        assert again.meeting_at == second
+        await meeting_reminded(s, again, NOW)
+        assert await meetings_to_remind(s, NOW, timedelta(hours=2)) == []
 
 
 async def test_mediation_only_for_live_disputes(db: Database) -> None:
