@@ -10,8 +10,12 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from storage.db import Database
 
 
 def add_roles_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,7 +25,7 @@ def add_roles_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
     actions.add_parser("list", help="every granted role")
     for name in ("grant", "revoke"):
         a = actions.add_parser(name, help=f"{name} a role")
-        a.add_argument("user_id", type=int, help="Telegram user id")
+        a.add_argument("user", help="Telegram user id, or @username of someone the bot has met")
         a.add_argument("role", help="gridworker, staff or admin")
         a.add_argument("scope", nargs="?", default="",
                        help="grid code (gridworker), unit code or escalation level (staff)")
@@ -55,17 +59,31 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         except roles.GrantError as exc:
             print(f"无法{'取消' if revoking else '设置'}角色：{exc.reason}", file=sys.stderr)
             return 2
+        user_id = await _user_id(db, args.user)
+        if user_id is None:
+            print(f"不认识的用户：{args.user}（写数字ID，或先让对方给机器人发一条消息）", file=sys.stderr)
+            return 2
         async with db.transaction() as s:
             if revoking:
-                changed = await roles.revoke(s, tg_user_id=args.user_id, role=g.role, scope=g.scope)
+                changed = await roles.revoke(s, tg_user_id=user_id, role=g.role, scope=g.scope)
             else:
-                changed = await roles.grant(s, tg_user_id=args.user_id, role=g.role, scope=g.scope,
+                changed = await roles.grant(s, tg_user_id=user_id, role=g.role, scope=g.scope,
                                             granted_by=None, now=datetime.now(UTC))
         word = "revoked" if revoking else "granted"
-        print(f"{word}: {args.user_id} {g.role.value} {g.scope or '-'}" + ("" if changed else " (no change)"))
+        print(f"{word}: {user_id} {g.role.value} {g.scope or '-'}" + ("" if changed else " (no change)"))
         return 0
     finally:
         await db.dispose()
+
+
+async def _user_id(db: Database, user: str) -> int | None:
+    if user.lstrip("-").isdigit():
+        return int(user)
+    from services import directory
+
+    async with db.session() as s:
+        known = await directory.find(s, user)
+    return known.tg_user_id if known else None
 
 
 def cmd_roles(args: argparse.Namespace, settings: Settings) -> int:

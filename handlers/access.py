@@ -7,9 +7,17 @@ that tried. Handlers answer the refusal themselves, in words that fit the place.
 
 from __future__ import annotations
 
-from handlers.deps import Deps
-from services import roles
+import logging
+
+from telegram import Message, Update
+from telegram.ext import ContextTypes
+
+from handlers.deps import Deps, deps
+from services import directory, roles
 from services.roles import NOWHERE, Action, Grant, Scope
+
+log = logging.getLogger(__name__)
+SEEN = "linli.seen"  # bot_data: user id -> (username, name) already written to the directory
 
 
 async def grants_of(d: Deps, user_id: int) -> frozenset[Grant]:
@@ -25,4 +33,40 @@ async def check(d: Deps, user_id: int | None, action: Action, scope: Scope = NOW
     return False
 
 
-__all__ = ["check", "grants_of"]
+async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every update: keep the sender's @username in the directory (written once per process, and again
+    when it changes), so an admin can name them in /grant. Never stops or fails the update."""
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    seen: dict[int, tuple[str | None, str]] = context.application.bot_data.setdefault(SEEN, {})
+    key = (user.username, user.full_name)
+    if seen.get(user.id) == key:
+        return
+    d = deps(context)
+    try:
+        async with d.db.transaction() as s:
+            await directory.remember(s, tg_user_id=user.id, username=user.username, name=user.full_name, now=d.now())
+    except Exception as exc:  # the directory is a convenience: the update itself must go on
+        log.warning("could not remember user %s: %s", user.id, exc)
+        return
+    seen[user.id] = key
+
+
+async def target_user(d: Deps, msg: Message, args: list[str]) -> tuple[int | None, list[str], str | None]:
+    """Whom a command like /grant names, and the arguments left: a numeric id, an @username the bot has
+    seen, or (no such first argument) the author of the message replied to. The third value is the
+    @username that was not found, if that is why there is no user."""
+    if args and args[0].lstrip("-").isdigit():
+        return int(args[0]), args[1:], None
+    if args and args[0].startswith("@"):
+        async with d.db.session() as s:
+            known = await directory.find(s, args[0])
+        return (known.tg_user_id if known else None), args[1:], (None if known else args[0])
+    to = msg.reply_to_message
+    if to is not None and to.from_user is not None and not to.from_user.is_bot:
+        return to.from_user.id, args, None
+    return None, args, None
+
+
+__all__ = ["check", "grants_of", "remember_user", "target_user"]

@@ -31,7 +31,7 @@ from telegram.ext import (
 
 from bot import notice_sender
 from handlers import keyboards, texts
-from handlers.access import grants_of
+from handlers.access import grants_of, target_user
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
 from services import notices, roles
@@ -251,11 +251,14 @@ async def grant_or_revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         roles.refused(user.id, Action.ROLES_MANAGE, via="/revoke" if revoking else "/grant")
         await msg.reply_text(texts.GRANT_REFUSED)
         raise ApplicationHandlerStop
-    args = list(context.args or [])
-    if len(args) not in (2, 3) or not args[0].lstrip("-").isdigit():
+    target, args, unknown = await target_user(d, msg, list(context.args or []))
+    if unknown is not None:
+        await msg.reply_text(texts.grant_unknown_user(unknown))
+        raise ApplicationHandlerStop
+    if target is None or len(args) not in (1, 2):
         await msg.reply_text(texts.REVOKE_USAGE if revoking else texts.GRANT_USAGE)
         raise ApplicationHandlerStop
-    target, role, scope = int(args[0]), args[1], args[2] if len(args) == 3 else ""
+    role, scope = args[0], args[1] if len(args) == 2 else ""
     try:
         g = roles.check_grant(role, scope, None if revoking else d.community)
     except roles.GrantError as exc:

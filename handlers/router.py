@@ -11,10 +11,11 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from handlers import actions, mediation, notices, resident, services_menu, staff, texts
+from handlers import access, actions, mediation, notices, resident, services_menu, staff, texts
 from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.errors import on_error
@@ -24,6 +25,7 @@ from services.tickets import find_ticket_number
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+SEEN_GROUP = -2  # before everything: the sender goes into the directory, then the update goes on
 MEDIA = {
     "sticker": filters.Sticker.ALL,
     "voice": filters.VOICE | filters.VIDEO_NOTE,
@@ -128,6 +130,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def register(app: Application) -> None:
     private_cmd = filters.ChatType.PRIVATE
+    app.add_handler(TypeHandler(Update, access.remember_user), group=SEEN_GROUP)
     app.add_handler(CommandHandler("start", resident.start, filters=private_cmd))
     app.add_handler(CommandHandler(["tickets", "mytickets"], resident.my_tickets, filters=private_cmd))
     app.add_handler(CommandHandler("points", services_menu.my_points, filters=private_cmd))

@@ -621,10 +621,15 @@ def mediation_meeting(number: str, when: datetime | None, note: str) -> str:
 # -- roles and notices ------
 ROLE_NAMES = {"resident": "居民", "gridworker": "网格员", "staff": "工作人员", "admin": "管理员"}
 GRANT_USAGE = (
-    "用法：/grant 用户ID 角色 [范围]，角色为 gridworker（范围写网格编号，如 A03）、"
-    "staff（范围写单位代码，或上级层级 community、street）或 admin。"
+    "用法：/grant 用户 角色 [范围]。用户写 @用户名 或数字ID，也可以回复对方的消息发送 /grant 角色 [范围]。"
+    "角色为 gridworker（范围写网格编号，如 A03）、staff（范围写单位代码，或上级层级 community、street）或 admin。"
 )
-REVOKE_USAGE = "用法：/revoke 用户ID 角色 [范围]，与 /grant 的写法相同。"
+REVOKE_USAGE = "用法：/revoke 用户 角色 [范围]，与 /grant 的写法相同。"
+
+
+def grant_unknown_user(name: str) -> str:
+    return (f"我还不认识 {name}：请对方先给我发一条消息（或在有我的群里说句话），"
+            "或者回复对方的消息发送 /grant 角色 [范围]，也可以写对方的数字ID。")
 GRANT_REFUSED = "只有管理员可以设置角色。"
 GRANT_ERRORS = {
     "bad_role": "角色只能是 gridworker、staff 或 admin。",

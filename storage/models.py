@@ -471,3 +471,19 @@ __all__ += [
     "Role",
     "RoleName",
 ]
+
+
+class KnownUser(SQLModel, table=True):
+    """A Telegram user the bot has seen, so people can be named by @username (``/grant @li_xy staff wuye``).
+
+    The Bot API cannot look a user up by username; the bot can only remember the ones it has met."""
+
+    __tablename__ = "known_users"
+
+    tg_user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    username: str | None = Field(default=None, max_length=64, index=True)  # lower case, without the @
+    name: str = Field(default="", max_length=128)
+    seen_at: datetime = _utc()
+
+
+__all__ += ["KnownUser"]

@@ -222,3 +222,25 @@ async def test_bad_signatures_and_other_groups_are_refused_for_everyone(desk: Bo
     for user, _role in ROLES.values():
         mine = [line for line in audit if f"user={user} " in line]
         assert len(mine) == 4, mine  # the tampered press, two commands in another group, one in private
+
+
+async def test_grant_by_username_or_by_reply(desk: Bot) -> None:
+    """Admins name people as they know them: @username (once the bot has met the user) or by replying."""
+    await with_roles(desk)
+    desk.emulator.user(4301, "赵网格", username="Zhao_Grid")
+    desk.emulator.user(4302, "钱干事")  # no username at all
+    admin = desk.person(ADMIN)
+    await admin.say("/grant @zhao_grid gridworker A03", texts.grant_unknown_user("@zhao_grid"))
+    await desk.person(4301).send("你好")  # the bot meets 赵
+    await desk.barrier()
+    await admin.say("/grant @zhao_grid gridworker A03", texts.role_granted(4301, "gridworker", "A03", True))
+    cursor = desk.emulator.cursor()
+    said = await desk.emulator.send_text(4302, "我是居委会新来的钱干事", JUWEIHUI)
+    await desk.emulator.wait_for_updates_consumed()
+    await desk.emulator.send_text(ADMIN, "/grant staff juweihui", JUWEIHUI, reply_to=said["message_id"])
+    granted = await desk.emulator.wait_for(JUWEIHUI, None, after=cursor, timeout=WAIT)
+    assert granted.text == texts.role_granted(4302, "staff", "juweihui", True)
+    # a resident replying the same way is refused, and the reply form names nobody when not a reply
+    assert (await say_in(desk, RESIDENT, JUWEIHUI, "/grant staff juweihui")).text == texts.GRANT_REFUSED
+    assert (await say_in(desk, ADMIN, JUWEIHUI, "/grant staff juweihui")).text == texts.GRANT_USAGE
+    await admin.say("/revoke @Zhao_Grid gridworker A03", texts.role_revoked(4301, "gridworker", "A03", True))

@@ -51,6 +51,7 @@ EXPECTED_TABLES = {
     "drafts",
     "grids",
     "hotspot_warnings",
+    "known_users",
     "notice_deliveries",
     "notice_mutes",
     "notices",
@@ -155,12 +156,12 @@ async def test_migrate_creates_the_schema_and_a_second_run_is_a_noop(pg_url: URL
         assert db.dialect_name == "postgresql"
         await db.migrate_async()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0004"
+        assert await _revision(db) == "0005"
         async with db.transaction() as s:
             s.add(DailyCounter(day="20261122", last=7))
         await db.migrate_async()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0004"
+        assert await _revision(db) == "0005"
         async with db.session() as s:
             counter = await s.get(DailyCounter, "20261122")
         assert counter is not None and counter.last == 7

@@ -1,5 +1,6 @@
 """Roles: the permission matrix (every action × every role, in and out of scope), grants and bootstrap."""
 
+import asyncio
 from datetime import datetime
 
 import pytest
@@ -159,3 +160,17 @@ def test_roles_cli(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("revoke", "7", "gridworker", "A03") == 0
     assert run("revoke", "7", "gridworker", "A03") == 0
     assert "(no change)" in capsys.readouterr().out
+    assert run("grant", "@li_xy", "staff", "wuye") == 2  # nobody the bot has met
+    assert "@li_xy" in capsys.readouterr().err
+
+    async def meet() -> None:
+        from services.directory import remember
+
+        db = Database(settings.database_url)
+        async with db.transaction() as s:
+            await remember(s, tg_user_id=77, username="Li_XY", name="李秀英", now=NOW)
+        await db.dispose()
+
+    asyncio.run(meet())
+    assert run("grant", "@li_xy", "staff", "wuye") == 0
+    assert "granted: 77 staff wuye" in capsys.readouterr().out

@@ -21,6 +21,7 @@ EXPECTED_TABLES = {
     "drafts",
     "grids",
     "hotspot_warnings",
+    "known_users",
     "notice_deliveries",
     "notice_mutes",
     "notices",
@@ -52,7 +53,7 @@ async def test_migrate_creates_parent_dir_and_every_table(tmp_path: Path) -> Non
         await db.migrate_async()
         assert path.exists()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0004"
+        assert await _revision(db) == "0005"
     finally:
         await db.dispose()
 
@@ -62,7 +63,7 @@ async def test_migrate_twice_is_a_noop(db: Database) -> None:
         s.add(DailyCounter(day="20261122", last=7))
     await db.migrate_async()
     assert await _tables(db) == EXPECTED_TABLES
-    assert await _revision(db) == "0004"
+    assert await _revision(db) == "0005"
     async with db.session() as s:
         assert (await s.get(DailyCounter, "20261122")).last == 7
 

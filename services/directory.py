@@ -1,0 +1,46 @@
+"""Telegram users the bot has met, by @username: the Bot API cannot look a user up by name, so an admin's
+``/grant @li_xy staff wuye`` works for anyone who has written to the bot or in a group it is in."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from storage.db import dialect_insert, dialect_name
+from storage.models import KnownUser
+
+_USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")  # Telegram: 5–32 chars; 4 allowed for old names
+
+
+def username_of(text: str) -> str | None:
+    """``@Li_XY`` → ``li_xy`` (usernames are case-insensitive); None if it cannot be a username."""
+    m = _USERNAME.match(text.strip())
+    return m.group(1).lower() if m else None
+
+
+async def remember(session: AsyncSession, *, tg_user_id: int, username: str | None, name: str,
+                   now: datetime) -> None:
+    """Insert or refresh one user (a username moves to whoever holds it now)."""
+    require_aware(now)
+    handle = username_of(username) if username else None
+    values = {"tg_user_id": tg_user_id, "username": handle, "name": name[:128], "seen_at": now}
+    insert = dialect_insert(await dialect_name(session))
+    stmt = insert(KnownUser.__table__).values(values)
+    await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
+        index_elements=["tg_user_id"], set_={k: stmt.excluded[k] for k in ("username", "name", "seen_at")}))
+
+
+async def find(session: AsyncSession, username: str) -> KnownUser | None:
+    """The user last seen with ``username`` (with or without @), if any."""
+    handle = username_of(username)
+    if handle is None:
+        return None
+    stmt = select(KnownUser).where(KnownUser.username == handle).order_by(KnownUser.seen_at.desc())  # type: ignore[attr-defined]
+    return (await session.exec(stmt)).first()
+
+
+__all__ = ["find", "remember", "username_of"]
