@@ -15,6 +15,9 @@ Limits in force:
   pace raised tenfold too, through its own knob: ``app.bot_data[notice_sender.PACER_KEY] =
   Pacer(per_second=300, chat_interval=0.1)`` (the same knob the e2e tests use; no monkeypatching).
 
+The sender runs ``notice_sender.sender_tasks(pace)`` sender tasks (1 at 30/s, 4 at 300/s), which is also
+the most recipients a crash mid-broadcast could give a second copy; both are printed.
+
 Measured: messages/s achieved (sent / wall time of ``run_once``) against the limit in force (goal ≥ 95 %),
 429s and 403s the emulator answered, time to completion, the process's peak RSS (``ru_maxrss``; it is a
 high-water mark for the whole process, so a later size includes the earlier ones), and whether every
@@ -126,6 +129,7 @@ async def run_size(n: int) -> dict[str, Any]:
         "limits": "Limits().scaled(10)" if tenfold else "Limits()",
         "limit_per_s": limit,
         "sender_pace_per_s": pacer.per_second,
+        "sender_tasks": notice_sender.sender_tasks(pacer.per_second),
         "sent": sent,
         "msgs_per_s": round(rate, 2),
         "pct_of_limit": round(100 * rate / limit, 1),
@@ -144,7 +148,8 @@ async def run_size(n: int) -> dict[str, Any]:
 
 def show(r: dict[str, Any]) -> None:
     print(f"N={r['residents']:>6}  {r['limits']:<20} limit {r['limit_per_s']:.0f}/s, sender pace "
-          f"{r['sender_pace_per_s']:.0f}/s")
+          f"{r['sender_pace_per_s']:.0f}/s, {r['sender_tasks']} sender task(s) (crash duplicate bound "
+          f"{r['sender_tasks']})")
     print(f"  achieved {r['msgs_per_s']:.1f} msg/s = {r['pct_of_limit']:.1f} % of limit "
           f"(goal ≥ 95 %: {'met' if r['goal_95_met'] else 'NOT met'})")
     print(f"  429s {r['http_429']}, 403s {r['http_403']}, completed in {r['seconds']:.1f} s "

@@ -1,13 +1,21 @@
 """Deliver confirmed notices at Telegram's pace, resumably.
 
-``run_once(app)`` claims batches of due delivery rows (services.notices) and sends them one by one,
-paced by :class:`Pacer` (at most ``GLOBAL_PER_SECOND`` messages a second overall and one a second per
-chat). These sends bypass PTB's AIORateLimiter: it would retry a 429 in place and hold back every other
-request meanwhile. Here a 429 reschedules only that row by its ``retry_after`` (kept in memory to retry
-later in the same run, and in the database for a crash) and the run goes on; a 403 marks the row
-unreachable; other Bad Requests fail it; network errors leave it pending for a later run. A row is
-marked sent only after Telegram accepted it, each in its own transaction, so after a crash only the one
-in flight can go twice.
+``run_once(app)`` claims batches of due delivery rows (services.notices) and hands them to a few sender
+tasks (:func:`sender_tasks`: one per ``TASK_RATE`` msg/s of pace, so one at Telegram's real 30/s) that share
+one :class:`Pacer` (at most ``GLOBAL_PER_SECOND`` messages a second overall and one a second per chat).
+These sends bypass PTB's AIORateLimiter: it would retry a 429 in place and hold back every other request
+meanwhile. Here a 429 reschedules only that row by its ``retry_after`` (kept in memory to retry later in
+the same run, and in the database for a crash) and the run goes on; a 403 marks the row unreachable;
+other Bad Requests fail it; network errors leave it pending for a later run.
+
+A row is marked sent only after Telegram accepted it, and a sender task takes its next row only once that
+mark is committed. So after a crash at most one row per sender task (accepted, its mark not yet committed)
+can go twice: at most :func:`sender_tasks` of the pace in force, 1 at Telegram's real limit, 4 at ten times
+that. What lets a raised pace be kept: the tasks overlap one another's round trips (send, commit); marks
+handed in while a commit runs go out with the next one (:class:`_SentMarks`, a group commit, which pays off
+when commits are slow); the sends use aiohttp (:class:`AiohttpRequest`) and the marks one held connection,
+each about a third of the CPU of PTB's httpx and a session per commit; and the next batch is claimed while
+the last is being sent. Figures: benchmarks/README.md.
 
 The author's preview message shows "x/y", edited at most every ``PROGRESS_EVERY`` seconds, and gets
 the final report when the notice is done. ``schedule(app)`` runs ``run_once`` every ``SEND_EVERY`` so
@@ -17,15 +25,23 @@ notices left over by a crash or a network failure go out without anyone pressing
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import math
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application, ContextTypes
+from telegram.request import BaseRequest, RequestData
 
 from handlers import texts
 from handlers.deps import KEY, Deps
@@ -37,7 +53,10 @@ log = logging.getLogger(__name__)
 GLOBAL_PER_SECOND = 30.0  # Telegram: about 30 messages a second to different chats
 CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 BATCH = 50
+TASK_RATE = 75.0  # msg/s of pace per sender task: 1 task at 30/s, 4 at 300/s (benchmarks/README.md)
+MAX_TASKS = 4
 PROGRESS_EVERY = 3.0  # seconds between two edits of the author's "x/y"
+CHECK_EVERY = 1.0  # seconds between two looks (during a run) for notices that are done, and at their "x/y"
 NETWORK_RETRY = 30.0  # seconds before a row that hit a network error is tried again
 SEND_EVERY = timedelta(seconds=15)
 JOB = "notices"
@@ -47,7 +66,10 @@ _LOCK, PACER_KEY, _BOT, _SHOWN = ("linli.notices.lock", "linli.notices.pacer", "
 
 @dataclass
 class Pacer:
-    """Spaces sends: ``1/per_second`` apart overall and ``chat_interval`` apart in one chat."""
+    """Spaces sends: ``1/per_second`` apart overall and ``chat_interval`` apart in one chat.
+
+    A caller's slot is reserved before it sleeps, so sender tasks sharing one pacer queue up behind each
+    other instead of taking the same slot; slots follow the schedule, not the moment a sleeper woke up."""
 
     per_second: float = GLOBAL_PER_SECOND
     chat_interval: float = CHAT_INTERVAL
@@ -59,12 +81,98 @@ class Pacer:
     async def wait(self, chat_id: int) -> None:
         now = self.clock()
         at = max(now, self._next, self._chats.get(chat_id, 0.0))
-        if at > now:
-            await self.sleep(at - now)
         self._next = at + 1 / self.per_second
         self._chats[chat_id] = at + self.chat_interval
         if len(self._chats) > 10_000:  # forget chats whose interval is long over
-            self._chats = {c: t for c, t in self._chats.items() if t > at}
+            self._chats = {c: t for c, t in self._chats.items() if t > now}
+        if at > now:
+            await self.sleep(at - now)
+
+
+def sender_tasks(per_second: float) -> int:
+    """How many sender tasks a run uses at this pace: one per ``TASK_RATE`` msg/s, 1 to ``MAX_TASKS``.
+
+    Also the most recipients a crash can give a second copy (one row in flight per task)."""
+    return max(1, min(MAX_TASKS, math.ceil(per_second / TASK_RATE - 1e-9)))
+
+
+class AiohttpRequest(BaseRequest):
+    """PTB's network backend on aiohttp (already the emulator's dependency), for the sender's Bot only.
+
+    PTB's default backend (httpx on anyio) costs about 1.5 ms of CPU per sendMessage on the benchmark machine,
+    aiohttp about 0.5 ms (both with the emulator's side); at a raised pace that CPU is what limits the
+    sender. Only the transport changes: PTB's :meth:`BaseRequest.post` still turns status codes into
+    RetryAfter / Forbidden / BadRequest, and transport failures become TimedOut / NetworkError as with
+    httpx. Form-encoded bodies only: the sender sends text, and photos by ``file_id``, never an upload."""
+
+    TIMEOUT = 5.0  # seconds to connect, and to wait for the answer, as PTB's HTTPXRequest by default
+
+    def __init__(self, timeout: float = TIMEOUT) -> None:
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+        self._env_proxies: dict[str, str] = {}
+        self._proxy_for: dict[str, str | None] = {}  # per scheme://host:port
+
+    @property
+    def read_timeout(self) -> float:
+        return self._timeout
+
+    async def initialize(self) -> None:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(
+                total=None, sock_connect=self._timeout, sock_read=self._timeout))
+            # HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY are honoured, as httpx does, but read once here:
+            # aiohttp's trust_env reads them (and ~/.netrc) again on every request, 0.4 ms each.
+            self._env_proxies, self._proxy_for = urllib.request.getproxies(), {}
+
+    async def shutdown(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if self._session is None or self._session.closed:
+            raise RuntimeError("AiohttpRequest is not initialized")
+        if request_data is not None and request_data.contains_files:
+            raise NotImplementedError("the notice sender sends by file_id, never an upload")
+        options: dict[str, Any] = {}
+        if _given(read_timeout) or _given(connect_timeout):  # PTB's defaults are DefaultValue objects
+            options["timeout"] = aiohttp.ClientTimeout(
+                total=None, sock_read=read_timeout if _given(read_timeout) else self._timeout,  # type: ignore[arg-type]
+                sock_connect=connect_timeout if _given(connect_timeout) else self._timeout)  # type: ignore[arg-type]
+        try:
+            async with self._session.request(method, url, data=request_data.json_parameters if request_data else None,
+                                             headers={"User-Agent": self.USER_AGENT}, proxy=self._proxy(url),
+                                             **options) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut from exc
+        except aiohttp.ClientError as exc:
+            raise NetworkError(f"aiohttp.{exc.__class__.__name__}: {exc}") from exc
+
+
+    def _proxy(self, url: str) -> str | None:
+        parts = urllib.parse.urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._proxy_for:
+            env = self._env_proxies
+            bypass = bool(env.get("no")) and urllib.request.proxy_bypass_environment(parts.hostname or "", env)
+            self._proxy_for[origin] = None if bypass else env.get(parts.scheme) or env.get("all")
+        return self._proxy_for[origin]
+
+
+def _given(timeout: object) -> bool:
+    """A timeout a caller passed (seconds, or None for none), not one of PTB's DefaultValue placeholders."""
+    return timeout is None or isinstance(timeout, int | float)
 
 
 def _deps(app: Application) -> Deps:
@@ -76,7 +184,8 @@ async def _sender_bot(app: Application) -> Bot:
     bot = app.bot_data.get(_BOT)
     if bot is None:
         base, files = app.bot.base_url, app.bot.base_file_url
-        bot = Bot(app.bot.token, base_url=lambda _token: base, base_file_url=lambda _token: files)
+        bot = Bot(app.bot.token, base_url=lambda _token: base, base_file_url=lambda _token: files,
+                  request=AiohttpRequest())
         await bot.initialize()
         app.bot_data[_BOT] = bot
     return bot
@@ -85,6 +194,48 @@ async def _sender_bot(app: Application) -> Bot:
 def _retry_seconds(exc: RetryAfter) -> float:
     value = getattr(exc, "_retry_after", None)
     return value.total_seconds() if isinstance(value, timedelta) else 1.0
+
+
+class _SentMarks:
+    """Group commit of "sent" marks: :meth:`sent` returns once the row's mark is committed.
+
+    Whoever holds ``lock`` commits every row handed in so far in one UPDATE; the tasks that handed theirs
+    in meanwhile find them committed and return without a transaction of their own. A failed commit puts
+    the rows back, so each waiting task tries again itself (and raises if it fails too). The run's claims
+    and done-checks take the same lock: on SQLite a writer that finds the database locked sleeps in
+    growing steps (busy timeout), while a task waiting here goes on the moment the lock is free.
+
+    Commits go through one connection held for the run (:meth:`close` returns it), not a session each:
+    about a third less CPU per commit. Each is a single UPDATE, so SQLite's default deferred BEGIN is safe
+    (the statement takes the write lock, waiting on the busy timeout, before it reads anything)."""
+
+    def __init__(self, d: Deps, lock: asyncio.Lock | None = None) -> None:
+        self.d = d
+        self.waiting: list[int] = []
+        self.lock = lock or asyncio.Lock()
+        self.conn: AsyncConnection | None = None
+
+    async def sent(self, delivery_id: int) -> None:
+        self.waiting.append(delivery_id)
+        async with self.lock:
+            if delivery_id not in self.waiting:  # committed by the task that held the lock before
+                return
+            ids, self.waiting = self.waiting, []
+            try:
+                if self.conn is None:
+                    self.conn = await self.d.db.engine.connect()
+                async with self.conn.begin():
+                    await notices.mark_sent_many(self.conn, ids, self.d.now())
+            except BaseException:
+                self.waiting[:0] = ids
+                await self.close()  # a connection that failed is not used again
+                raise
+
+    async def close(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
 
 @dataclass
@@ -97,6 +248,12 @@ class _Run:
     notices: dict[int, Notice] = field(default_factory=dict)
     retries: list[tuple[float, notices.Claim, datetime]] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
+    checked: float = 0.0  # time.monotonic() of the last report(final=False)
+    writing: asyncio.Lock = field(default_factory=asyncio.Lock)  # the run's batch writes, one at a time
+    marks: _SentMarks = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.marks = _SentMarks(self.d, self.writing)
 
     async def notice(self, notice_id: int) -> Notice | None:
         if notice_id not in self.notices:
@@ -108,6 +265,7 @@ class _Run:
         return self.notices[notice_id]
 
     async def deliver(self, claim: notices.Claim) -> None:
+        """Send one row and record the outcome; returns only once it is committed (the crash bound)."""
         notice = await self.notice(claim.notice_id)
         if notice is None:
             return
@@ -141,13 +299,21 @@ class _Run:
             async with self.d.db.transaction() as s:
                 await notices.mark_failed(s, claim.delivery_id, self.d.now(), str(exc))
         else:
-            async with self.d.db.transaction() as s:
-                await notices.mark_sent(s, claim.delivery_id, self.d.now())
+            await self.marks.sent(claim.delivery_id)
             self.sent += 1
+
+    async def sender(self, queue: asyncio.Queue[notices.Claim | None]) -> None:
+        """One sender task: one row at a time, the next only once the last one's outcome is committed."""
+        while (claim := await queue.get()) is not None:
+            try:
+                await self.deliver(claim)
+            finally:
+                queue.task_done()
+        queue.task_done()
 
     async def next_batch(self) -> list[notices.Claim]:
         """Due rows from the database; else the earliest row this run must retry (waiting for it)."""
-        async with self.d.db.transaction() as s:
+        async with self.writing, self.d.db.transaction() as s:
             batch = await notices.claim_batch(s, self.d.now(), BATCH)
         if batch or not self.retries:
             return batch
@@ -158,14 +324,40 @@ class _Run:
             again = await notices.reclaim(s, claim, due, self.d.now())
         return [again] if again else []
 
-    async def drain(self) -> int:
+    async def feed(self, queue: asyncio.Queue[notices.Claim | None], tasks: int) -> None:
+        """Claim batches and queue them for the sender tasks until nothing is due and nothing is retried.
+
+        The next batch is claimed while the last one is still being sent (the queue holds one batch), so the
+        senders never wait for a claim; rows claimed but not yet sent are at most two batches. Done notices
+        and the authors' "x/y" are looked at every ``CHECK_EVERY`` seconds, and once more at the end."""
         while True:
             batch = await self.next_batch()
-            if not batch and not self.retries:
+            if batch:
+                for claim in batch:
+                    await queue.put(claim)
+                if time.monotonic() - self.checked >= CHECK_EVERY:
+                    self.checked = time.monotonic()
+                    await self.report(final=False)
+                continue
+            await queue.join()  # rows still in flight may add 429 retries
+            if not self.retries:
                 break
-            for claim in batch:
-                await self.deliver(claim)
-            await self.report(final=False)
+        for _ in range(tasks):
+            queue.put_nowait(None)
+
+    async def drain(self) -> int:
+        tasks = sender_tasks(self.pacer.per_second)
+        self.checked = time.monotonic()
+        queue: asyncio.Queue[notices.Claim | None] = asyncio.Queue(maxsize=BATCH)
+        try:
+            async with asyncio.TaskGroup() as group:
+                for i in range(tasks):
+                    group.create_task(self.sender(queue), name=f"notice-sender-{i}")
+                group.create_task(self.feed(queue, tasks), name="notice-feed")
+        except BaseExceptionGroup as eg:  # the first failure, as the one-task sender raised it
+            raise eg.exceptions[0] from None
+        finally:
+            await self.marks.close()
         await self.report(final=True)
         return self.sent
 
@@ -173,7 +365,7 @@ class _Run:
         shown: dict[int, float] = self.app.bot_data.setdefault(_SHOWN, {})
         done: list[int] = []
         if final or self.touched:
-            async with self.d.db.transaction() as s:
+            async with self.writing, self.d.db.transaction() as s:
                 done = await notices.finish(s, self.d.now())
         for notice_id in sorted(self.touched | set(done)):
             last = shown.get(notice_id, 0.0)

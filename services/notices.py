@@ -10,7 +10,11 @@
 
 Resumable: a claimed row is leased (``next_try_at`` moved ``LEASE`` ahead) and only marked sent after
 Telegram accepted it, so after a crash the unsent rows are claimed again once the lease runs out; only
-the one in flight at the crash can go twice. Muted residents get only urgent notices.
+a row in flight at the crash (accepted, its mark not yet committed) can go twice: at most one per sender
+task (``bot/notice_sender.py``). Marks are guarded by status only (``pending``), not by the lease: the
+first terminal mark wins and a later one returns False/0. On PostgreSQL ``claim_batch`` locks the rows it
+leases (``FOR UPDATE SKIP LOCKED``), so concurrent claimers never get the same row. Muted residents get
+only urgent notices.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -135,10 +140,14 @@ async def cancel(session: AsyncSession, notice_id: int, now: datetime) -> bool:
 
 
 async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
-    """Up to ``limit`` pending rows due at ``now``, leased to the caller (attempts counted)."""
+    """Up to ``limit`` pending rows due at ``now``, leased to the caller (attempts counted).
+
+    One SELECT (``FOR UPDATE … SKIP LOCKED`` on PostgreSQL, so concurrent claimers pass over each other's
+    rows) and one UPDATE for the whole batch: on SQLite the write lock is held that briefly, which matters
+    to the sender's marks waiting behind it."""
     require_aware(now)
     stmt = (
-        select(NoticeDelivery)
+        select(NoticeDelivery.id, NoticeDelivery.notice_id, NoticeDelivery.tg_user_id, NoticeDelivery.attempts)
         .join(Notice, col(Notice.id) == col(NoticeDelivery.notice_id))
         .where(NoticeDelivery.status == D.PENDING, col(NoticeDelivery.next_try_at) <= now,
                col(Notice.status).in_(ACTIVE))
@@ -147,20 +156,17 @@ async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[
         .with_for_update(skip_locked=True, of=NoticeDelivery)
     )
     rows = list((await session.exec(stmt)).all())
+    if not rows:
+        return []
     lease = now + LEASE
-    claims = []
-    for row in rows:
-        row.attempts += 1
-        row.next_try_at = lease
-        session.add(row)
-        assert row.id is not None
-        claims.append(Claim(row.id, row.notice_id, row.tg_user_id, row.attempts, lease))
-    if rows:
-        await session.exec(update(Notice).where(  # type: ignore[call-overload]
-            col(Notice.id).in_({r.notice_id for r in rows}), col(Notice.status) == NoticeStatus.CONFIRMED,
-        ).values(status=NoticeStatus.SENDING))
-    await session.flush()
-    return claims
+    await session.exec(update(NoticeDelivery).where(  # type: ignore[call-overload]
+        col(NoticeDelivery.id).in_([r[0] for r in rows]),
+    ).values(attempts=NoticeDelivery.attempts + 1, next_try_at=lease).execution_options(synchronize_session=False))
+    await session.exec(update(Notice).where(  # type: ignore[call-overload]
+        col(Notice.id).in_({r[1] for r in rows}), col(Notice.status) == NoticeStatus.CONFIRMED,
+    ).values(status=NoticeStatus.SENDING))
+    return [Claim(delivery_id, notice_id, tg_user_id, attempts + 1, lease)
+            for delivery_id, notice_id, tg_user_id, attempts in rows]
 
 
 async def reclaim(session: AsyncSession, claim: Claim, due: datetime, now: datetime) -> Claim | None:
@@ -184,6 +190,24 @@ async def _mark(session: AsyncSession, delivery_id: int, **values: object) -> bo
 
 async def mark_sent(session: AsyncSession, delivery_id: int, now: datetime) -> bool:
     return await _mark(session, delivery_id, status=D.SENT, sent_at=require_aware(now), error=None)
+
+
+async def mark_sent_many(db: AsyncSession | AsyncConnection, delivery_ids: list[int], now: datetime) -> int:
+    """``mark_sent`` for several rows in one UPDATE (the sender's group commit); returns how many changed.
+
+    ``db`` is a session, or a plain connection: the sender holds one for a run, which costs about a third
+    less CPU per commit than a session. Rows loaded in a session are not refreshed."""
+    require_aware(now)
+    if not delivery_ids:
+        return 0
+    stmt = update(NoticeDelivery).where(
+        col(NoticeDelivery.id).in_(delivery_ids), col(NoticeDelivery.status) == D.PENDING,
+    ).values(status=D.SENT, sent_at=now, error=None)
+    if isinstance(db, AsyncConnection):
+        changed = await db.execute(stmt)
+    else:
+        changed = await db.exec(stmt.execution_options(synchronize_session=False))  # type: ignore[call-overload]
+    return int(changed.rowcount)
 
 
 async def mark_unreachable(session: AsyncSession, delivery_id: int, now: datetime, error: str = "") -> bool:
@@ -280,6 +304,7 @@ __all__ = [
     "mark_failed",
     "mark_retry",
     "mark_sent",
+    "mark_sent_many",
     "mark_unreachable",
     "mute",
     "progress",

@@ -2,7 +2,9 @@
 
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 
 from services import SHANGHAI
@@ -171,3 +173,139 @@ async def test_resume_after_crash(db: Database) -> None:
     async with db.session() as s:
         total = (await s.exec(select(func.count()).select_from(NoticeDelivery))).one()
     assert total == 5
+
+
+# --- the sender's pieces (bot/notice_sender.py) that need no Bot API --------------------------------
+
+
+def test_sender_tasks_follow_the_pace() -> None:
+    from bot.notice_sender import MAX_TASKS, sender_tasks
+
+    assert [sender_tasks(p) for p in (1, 30, 75, 76, 100, 150, 300, 10_000)] == [1, 1, 1, 2, 2, 2, 4, MAX_TASKS]
+
+
+async def test_pacer_gives_concurrent_callers_their_own_slots() -> None:
+    """Three tasks waiting at once are spaced 1/rate apart (slots reserved before sleeping), and a second
+    message to a chat waits the chat interval."""
+    import asyncio
+
+    from bot.notice_sender import Pacer
+
+    clock = [100.0]
+    sent: list[tuple[float, int]] = []
+
+    async def sleep(seconds: float) -> None:
+        await asyncio.sleep(0)
+        clock[0] = max(clock[0], start + seconds)  # every sleeper began at `start`
+
+    start = clock[0]
+    pacer = Pacer(per_second=4, chat_interval=1.0, clock=lambda: clock[0], sleep=sleep)
+
+    async def send(chat: int) -> None:
+        await pacer.wait(chat)
+        sent.append((clock[0], chat))
+
+    await asyncio.gather(send(1), send(2), send(3), send(1))
+    assert sorted(sent) == [(100.0, 1), (100.25, 2), (100.5, 3), (101.0, 1)]
+
+
+async def test_sent_marks_are_committed_together(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Marks handed in while another task's commit runs go out in the next single UPDATE; each task returns
+    only once its own row is committed (the sender's one-row-in-flight-per-task bound)."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from bot.notice_sender import _SentMarks
+
+    await populate(db)
+    notice_id = await draft(db, audience=AudienceKind.COMMUNITY, value="")
+    async with db.transaction() as s:
+        await n.confirm(s, notice_id, NOW)
+        ids = [c.delivery_id for c in await n.claim_batch(s, NOW, 10)]
+    commits: list[list[int]] = []
+    real = n.mark_sent_many
+
+    async def recording(session: AsyncConnection, delivery_ids: list[int], now: datetime) -> int:
+        commits.append(list(delivery_ids))
+        return await real(session, delivery_ids, now)
+
+    monkeypatch.setattr(n, "mark_sent_many", recording)
+    marks = _SentMarks(SimpleNamespace(db=db, now=lambda: NOW))  # type: ignore[arg-type]
+
+    async def mark(delivery_id: int) -> DeliveryStatus:
+        await marks.sent(delivery_id)
+        async with db.session() as s:
+            row = await s.get(NoticeDelivery, delivery_id)
+        assert row is not None
+        return row.status
+
+    try:
+        assert await asyncio.gather(*(mark(i) for i in ids[:4])) == [DeliveryStatus.SENT] * 4
+    finally:
+        await marks.close()
+    assert commits == [ids[:1], ids[1:4]]
+    async with db.transaction() as s:
+        assert await real(s, ids[:2], NOW) == 0  # sent already: the status guard holds for many too
+        assert await real(s, ids[4:], NOW) == 1
+        assert await real(s, [], NOW) == 0
+
+
+async def test_sender_transport_maps_failures_as_ptb_does() -> None:
+    """The sender's aiohttp backend: a refused connection is a NetworkError, a silent server TimedOut,
+    an answer is (status, body) for PTB to judge (429 → RetryAfter etc. happen in PTB's BaseRequest)."""
+    import asyncio
+    import socket
+
+    from aiohttp import web
+    from telegram.error import NetworkError, TimedOut
+
+    from bot.notice_sender import AiohttpRequest
+
+    async def slow(_request: web.Request) -> web.Response:
+        await asyncio.sleep(1)  # five times the client's timeout
+        return web.json_response({"ok": True, "result": True})
+
+    async def fast(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": False, "error_code": 429, "parameters": {"retry_after": 3}}, status=429)
+
+    app = web.Application()
+    app.router.add_post("/slow", slow)
+    app.router.add_post("/fast", fast)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    request = AiohttpRequest(timeout=0.2)
+    await request.initialize()
+    try:
+        status, body = await request.do_request(f"http://127.0.0.1:{port}/fast", "POST")
+        assert status == 429 and b"retry_after" in body
+        with pytest.raises(TimedOut):
+            await request.do_request(f"http://127.0.0.1:{port}/slow", "POST")
+        with pytest.raises(NetworkError):
+            await request.do_request(f"http://127.0.0.1:{closed}/fast", "POST")
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+
+
+async def test_sender_transport_takes_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.notice_sender import AiohttpRequest
+
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                 "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost,bot-api.internal")
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        assert request._proxy("https://api.telegram.org/bot1:x/sendMessage") == "http://proxy.example:3128"
+        assert request._proxy("https://bot-api.internal:8081/bot1:x/sendMessage") is None
+        assert request._proxy("http://127.0.0.1:8081/bot1:x/sendMessage") is None  # no HTTP_PROXY
+    finally:
+        await request.shutdown()
