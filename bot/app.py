@@ -62,6 +62,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         db=db, community=community, engine=engine,
         callback_secret=secret_from(settings.callback_secret, token),
         staff_chat_id=settings.staff_chat_id, admins=settings.admins, clock=clock,
+        wake_sender=lambda: notice_sender.kick(app),
     )
     register(app)
     schedule(app)

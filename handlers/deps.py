@@ -32,6 +32,7 @@ class Deps:
     staff_chat_id: int | None = None
     admins: frozenset[int] = frozenset()  # LINLI_ADMINS: admins before anyone is granted the role
     clock: Callable[[], datetime] = field(default=utc_now)
+    wake_sender: Callable[[], None] = field(default=lambda: None)  # bot wiring: start sending confirmed notices
 
     def now(self) -> datetime:
         return self.clock()

@@ -3,11 +3,14 @@
 
 ::
 
-    /notice ──(may send?)──▶ kind buttons ──nk──▶ "write the text" ──text──▶ audience buttons ──na──▶
-    draft + preview (recipient count) with 确认发送 (nc) / 取消 (nx) ──nc──▶ confirm, "x/y", final report
+    /notice ──(may send?)──▶ kind buttons ──nk──▶ "write the text" ──text, or photo+caption──▶ audience
+    buttons ──na──▶ draft + preview (recipient count, send time) with 确认发送 (nc) · 定时发送 (nw) · 取消 (nx)
+    nw ──▶ preset times (nt) or a typed time ──▶ the preview again, now scheduled
+    nc ──▶ now: "x/y", final report;  scheduled: "已预约" with 撤回 (nx) until its time
 
-Nothing goes out before 确认发送. The composing state (kind, text, audience choices) lives in
-``user_data`` (lost on restart: the worker starts /notice again); the draft itself is in the database.
+Nothing goes out before 确认发送. The composing state (kind, text, photo, audience choices, the time menu) is
+kept in the database (``services.conversations``) with a copy in ``user_data``: after a restart the worker's
+next message still answers the step it was asked for. The draft itself is a Notice row from the audience on.
 Every press is checked again on the server: the signature, the presser is the author, the permission.
 Handlers sit in group ``GROUP`` (before the router's catch-alls) and stop further handling when they
 took the update. Admins come from the roles table and ``LINLI_ADMINS``.
@@ -17,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from datetime import UTC, datetime, timedelta
 
-from telegram import Update
+from telegram import CallbackQuery, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -29,21 +34,23 @@ from telegram.ext import (
     filters,
 )
 
-from bot import notice_sender
 from handlers import keyboards, texts
 from handlers.access import grants_of, target_user
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
-from services import notices, roles
+from services import conversations, local, notices, roles, when
 from services.roles import Action, Grant, Scope
-from storage.models import AudienceKind, Notice, NoticeKind, RoleName
+from storage.models import AudienceKind, Notice, NoticeKind, NoticeStatus, RoleName
 
 log = logging.getLogger(__name__)
 
 GROUP = -1
-ACTIONS = frozenset({"nk", "na", "nc", "nx"})
+ACTIONS = frozenset({"nk", "na", "nc", "nx", "nw", "nt"})
 MAX_TEXT = 3000
-_STATE = "linli.notice"
+MAX_CAPTION = 1024 - 1 - max(len(t) for t in texts.NOTICE_TEMPLATES.values())  # Telegram's caption limit
+MAX_AHEAD = timedelta(days=60)  # the furthest a notice may be scheduled
+_STATE = "linli.notice"  # user_data: the composition in memory (conversations: the durable copy)
+FLOW = "notice"
 PRIVATE = filters.ChatType.PRIVATE
 
 
@@ -97,33 +104,81 @@ async def start_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await msg.reply_text(texts.NOTICE_REFUSED)
         raise ApplicationHandlerStop
     stamp = secrets.token_hex(3)
-    context.user_data[_STATE] = {"stage": "kind", "stamp": stamp}
+    await _save_state(context, d, user.id, {"stage": "kind", "stamp": stamp})
     buttons = [keyboards.button(d.callback_secret, label, "nk", f"{k.value}.{stamp}")
                for k in NoticeKind for label in [texts.NOTICE_KINDS[k.value]]]
     await msg.reply_text(texts.NOTICE_CHOOSE_KIND, reply_markup=keyboards.inline(*keyboards.rows(buttons, 2)))
     raise ApplicationHandlerStop
 
 
+async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int, stage: str) -> dict | None:
+    """The user's notice in composition if it is at ``stage``: from memory, else from the database (after a
+    restart), remembered either way so a resident's every message costs one lookup per process at most."""
+    cache = context.user_data
+    if cache is None:
+        return None
+    if _STATE not in cache:
+        d = deps(context)
+        async with d.db.session() as s:
+            cache[_STATE] = await conversations.load(s, user_id, FLOW, d.now())
+    state = cache[_STATE]
+    return state if state and state.get("stage") == stage else None
+
+
+async def _save_state(context: ContextTypes.DEFAULT_TYPE, d: Deps, user_id: int, state: dict | None) -> None:
+    """Write the composition through to the database (None: it is over)."""
+    async with d.db.transaction() as s:
+        if state is None:
+            await conversations.end(s, user_id)
+        else:
+            await conversations.save(s, user_id, FLOW, state, d.now())
+    context.user_data[_STATE] = state
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The notice's text while one is being composed; otherwise not ours (the router goes on)."""
-    state = context.user_data.get(_STATE) if context.user_data is not None else None
-    if not state or state.get("stage") != "text":
+    """The notice's text, or a typed send time, while one is being composed; otherwise not ours."""
+    user_id = update.effective_user.id
+    if (state := await _state(context, user_id, "text")) is not None:
+        await _take_text(update, context, state, (update.effective_message.text or "").strip())
+    elif (state := await _state(context, user_id, "when")) is not None:
+        await _typed_time(update, context, state)
+    else:
         return
+    raise ApplicationHandlerStop
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo while the notice's text is awaited: it goes with the notice, its caption is the text."""
+    state = await _state(context, update.effective_user.id, "text")
+    if state is None:
+        return  # a resident's photo: the router's business
+    msg = update.effective_message
+    state["photo"] = msg.photo[-1].file_id
+    caption = (msg.caption or "").strip()
+    if caption:
+        await _take_text(update, context, state, caption)
+    else:
+        await _save_state(context, deps(context), update.effective_user.id, state)
+        await msg.reply_text(texts.notice_photo_taken(MAX_CAPTION))
+    raise ApplicationHandlerStop
+
+
+async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict, text: str) -> None:
     d, msg = deps(context), update.effective_message
-    text = (msg.text or "").strip()
-    if not text or len(text) > MAX_TEXT:
-        await msg.reply_text(texts.NOTICE_EMPTY if not text else texts.NOTICE_TOO_LONG)
-        raise ApplicationHandlerStop
+    limit = MAX_CAPTION if state.get("photo") else MAX_TEXT
+    if not text or len(text) > limit:
+        await msg.reply_text(texts.NOTICE_EMPTY if not text else texts.notice_too_long(limit, bool(state.get("photo"))))
+        return
     choices = options(d, await grants_of(d, update.effective_user.id))
     if not choices:  # the role was revoked meanwhile
-        context.user_data.pop(_STATE, None)
+        await _save_state(context, d, update.effective_user.id, None)
         await msg.reply_text(texts.NOTICE_REFUSED)
-        raise ApplicationHandlerStop
+        return
     state.update(stage="audience", text=text, options=[(k.value, v, label) for k, v, label in choices])
+    await _save_state(context, d, update.effective_user.id, state)
     buttons = [keyboards.button(d.callback_secret, label, "na", f"{i}.{state['stamp']}")
                for i, (_k, _v, label) in enumerate(choices)]
     await msg.reply_text(texts.NOTICE_CHOOSE_AUDIENCE, reply_markup=keyboards.inline(*keyboards.rows(buttons, 2)))
-    raise ApplicationHandlerStop
 
 
 def _is_ours(data: object) -> bool:
@@ -148,9 +203,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _compose_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
     q, d = update.callback_query, deps(context)
     value, _, stamp = arg.rpartition(".")
-    state = context.user_data.get(_STATE) if context.user_data is not None else None
-    want = "kind" if action == "nk" else "audience"
-    if not state or state.get("stamp") != stamp or state.get("stage") != want:
+    state = await _state(context, q.from_user.id, "kind" if action == "nk" else "audience")
+    if not state or state.get("stamp") != stamp:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     if action == "nk":
@@ -160,6 +214,7 @@ async def _compose_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
             await q.answer(texts.STALE_BUTTON, show_alert=True)
             return
         state.update(stage="text", kind=kind.value)
+        await _save_state(context, d, q.from_user.id, state)
         await q.answer()
         await q.edit_message_text(texts.notice_ask_text(kind.value))
         return
@@ -169,29 +224,68 @@ async def _compose_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         roles.refused(q.from_user.id, Action.NOTICE_GRID, f"audience:{chosen}", "button:na")
         await q.answer(texts.NOTICE_REFUSED, show_alert=True)
         return
-    context.user_data.pop(_STATE, None)
+    await _save_state(context, d, q.from_user.id, None)
     async with d.db.transaction() as s:
         notice = await notices.create_draft(s, author_tg_id=q.from_user.id, kind=NoticeKind(state["kind"]),
                                             text=state["text"], audience_kind=AudienceKind(chosen[0]),
-                                            audience_value=chosen[1], now=d.now())
-        count = len(await notices.recipients(s, notice))
+                                            audience_value=chosen[1], now=d.now(), photo_file_id=state.get("photo"))
     await q.answer()
-    arg_id = str(notice.id)
-    markup = keyboards.inline([keyboards.button(d.callback_secret, texts.BTN_NOTICE_SEND, "nc", arg_id),
-                               keyboards.button(d.callback_secret, texts.BTN_NOTICE_CANCEL, "nx", arg_id)])
-    await q.edit_message_text(
-        texts.notice_preview(notice.kind.value, notice.text, _audience_label(d, notice), count, notice.urgent),
-        reply_markup=markup)
+    await _show_preview(context, d, notice, edit=q)
 
 
-async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
-    """确认发送 or 取消 on a preview: only its author, only while it is a draft, only if still allowed."""
-    q, d = update.callback_query, deps(context)
-    user_id = q.from_user.id
+async def _show_preview(context: ContextTypes.DEFAULT_TYPE, d: Deps, notice: Notice, *,
+                        edit: CallbackQuery | None = None) -> None:
+    """The draft as residents will see it, who gets it and when, with 确认发送 · 定时发送 · 取消."""
+    async with d.db.session() as s:
+        count = len(await notices.recipients(s, notice))
+    arg = str(notice.id)
+    markup = keyboards.inline(
+        [keyboards.button(d.callback_secret, texts.BTN_NOTICE_SEND, "nc", arg),
+         keyboards.button(d.callback_secret, texts.BTN_NOTICE_SCHEDULE, "nw", arg)],
+        [keyboards.button(d.callback_secret, texts.BTN_NOTICE_CANCEL, "nx", arg)])
+    text = texts.notice_preview(notice.kind.value, notice.text, _audience_label(d, notice), count, notice.urgent,
+                                photo=notice.photo_file_id is not None, send_at=notice.send_at)
+    if edit is not None:
+        await edit.edit_message_text(text, reply_markup=markup)
+    else:
+        await context.bot.send_message(notice.author_tg_id, text, reply_markup=markup)
+
+
+def _time_choices(now: datetime) -> list[tuple[str, datetime]]:
+    """Preset send times: this evening (if still ahead), tomorrow morning, tomorrow evening."""
+    today = local(now).replace(second=0, microsecond=0)
+    tomorrow = today + timedelta(days=1)
+    found = [(texts.NOTICE_TONIGHT, today.replace(hour=20, minute=0))] if today.hour < 19 else []
+    return [*found, (texts.NOTICE_TOMORROW_MORNING, tomorrow.replace(hour=8, minute=0)),
+            (texts.NOTICE_TOMORROW_EVENING, tomorrow.replace(hour=20, minute=0))]
+
+
+def _send_time_refusal(at: datetime, now: datetime) -> str | None:
+    if at <= now + timedelta(minutes=1):
+        return texts.NOTICE_TIME_PAST
+    if at > now + MAX_AHEAD:
+        return texts.notice_time_too_far(MAX_AHEAD.days)
+    return None
+
+
+async def _draft_of(d: Deps, user_id: int, arg: str, via: str) -> Notice | None:
+    """The user's own draft named by a button; anything else is logged as a refusal."""
     async with d.db.session() as s:
         notice = await s.get(Notice, int(arg)) if arg.isdigit() else None
     if notice is None or notice.author_tg_id != user_id:
-        roles.refused(user_id, "notice.decide", f"notice:{arg}", f"button:{action} (not the author)")
+        roles.refused(user_id, "notice.decide", f"notice:{arg}", f"{via} (not the author)")
+        return None
+    return notice
+
+
+async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    """确认发送 · 定时发送 (and its times) · 取消 on a preview: only its author, only while it is a draft (or,
+    to withdraw it, while a scheduled notice has not started), only if the author may still send it."""
+    q, d = update.callback_query, deps(context)
+    user_id = q.from_user.id
+    notice_arg, _, minutes = arg.partition(".")
+    notice = await _draft_of(d, user_id, notice_arg, f"button:{action}")
+    if notice is None:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     assert notice.id is not None
@@ -202,11 +296,80 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
         await q.edit_message_text(texts.NOTICE_CANCELLED if done else texts.NOTICE_GONE)
         return
     if not allowed(d, await grants_of(d, user_id), notice.audience_kind, notice.audience_value):
-        roles.refused(user_id, Action.NOTICE_GRID, f"notice:{notice.id}", "button:nc")
+        roles.refused(user_id, Action.NOTICE_GRID, f"notice:{notice.id}", f"button:{action}")
         await q.answer(texts.NOTICE_REFUSED, show_alert=True)
         return
+    if action == "nw":
+        await _ask_time(update, context, d, notice)
+    elif action == "nt":
+        await _chosen_time(update, context, d, notice, minutes)
+    else:
+        await _confirm(update, context, d, notice)
+
+
+async def _ask_time(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, notice: Notice) -> None:
+    q = update.callback_query
+    if notice.status is not NoticeStatus.DRAFT:
+        await q.answer(texts.NOTICE_GONE, show_alert=True)
+        return
+    await _save_state(context, d, q.from_user.id,
+                      {"stage": "when", "notice": notice.id, "preview": q.message.message_id})
+    arg = str(notice.id)
+    presets = [keyboards.button(d.callback_secret, label, "nt", f"{arg}.{int(at.timestamp()) // 60}")
+               for label, at in _time_choices(d.now())]
+    now_button = keyboards.button(d.callback_secret, texts.BTN_NOTICE_NOW, "nt", f"{arg}.0")
+    await q.answer()
+    await q.edit_message_text(texts.NOTICE_ASK_TIME, reply_markup=keyboards.inline(presets, [now_button]))
+
+
+async def _chosen_time(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, notice: Notice,
+                       minutes: str) -> None:
+    q = update.callback_query
+    if not minutes.isdigit():
+        await q.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    at = datetime.fromtimestamp(int(minutes) * 60, UTC) if int(minutes) else None
+    refusal = _send_time_refusal(at, d.now()) if at else None
+    if refusal is not None:  # a preset that went by while the worker looked at it
+        await q.answer(refusal, show_alert=True)
+        return
     async with d.db.transaction() as s:
-        count = await notices.confirm(s, notice.id, d.now())
+        fresh = await notices.schedule(s, notice.id, at)
+    if fresh is None:
+        await q.answer(texts.NOTICE_GONE, show_alert=True)
+        return
+    await _save_state(context, d, q.from_user.id, None)
+    await q.answer()
+    await _show_preview(context, d, fresh, edit=q)
+
+
+async def _typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict) -> None:
+    d, msg = deps(context), update.effective_message
+    now = d.now()
+    at = when.parse((msg.text or "").strip(), now)
+    refusal = texts.NOTICE_TIME_UNREADABLE if at is None else _send_time_refusal(at, now)
+    if refusal is not None:
+        await msg.reply_text(refusal)
+        return
+    notice = await _draft_of(d, update.effective_user.id, str(state["notice"]), "typed time")
+    async with d.db.transaction() as s:
+        fresh = await notices.schedule(s, notice.id, at) if notice is not None else None
+    await _save_state(context, d, update.effective_user.id, None)
+    if fresh is None:
+        await msg.reply_text(texts.NOTICE_GONE)
+        return
+    try:  # the time menu is replaced by the new preview below
+        await context.bot.edit_message_text(texts.NOTICE_TIME_SET, chat_id=msg.chat_id, message_id=state["preview"])
+    except TelegramError as exc:
+        log.info("could not retire the time menu: %s", exc)
+    await _show_preview(context, d, fresh)
+
+
+async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, notice: Notice) -> None:
+    q = update.callback_query
+    now = d.now()
+    async with d.db.transaction() as s:
+        count = await notices.confirm(s, notice.id, now)
         if count is not None:
             await notices.set_report(s, notice.id, q.message.chat.id, q.message.message_id)
     await q.answer()
@@ -215,11 +378,16 @@ async def _decide(update: Update, context: ContextTypes.DEFAULT_TYPE, action: st
         return
     if count == 0:
         async with d.db.transaction() as s:
-            await notices.finish(s, d.now())
+            await notices.finish(s, now)
         await q.edit_message_text(texts.NOTICE_NOBODY)
         return
+    if notice.send_at is not None and notice.send_at > now:
+        withdraw = keyboards.button(d.callback_secret, texts.BTN_NOTICE_WITHDRAW, "nx", str(notice.id))
+        await q.edit_message_text(texts.notice_scheduled(notice.send_at, count),
+                                  reply_markup=keyboards.inline([withdraw]))
+        return
     await q.edit_message_text(texts.notice_progress(0, count))
-    notice_sender.kick(context.application)
+    d.wake_sender()
 
 
 # --- /mute /unmute ----------------------------------------------------------------------------------------
@@ -284,6 +452,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("unmute", unmute, filters=PRIVATE), group=GROUP)
     app.add_handler(CommandHandler(["grant", "revoke"], grant_or_revoke), group=GROUP)
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text), group=GROUP)
+    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, on_photo), group=GROUP)
     app.add_handler(CallbackQueryHandler(on_button, pattern=_is_ours), group=GROUP)
 
 

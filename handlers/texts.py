@@ -673,7 +673,16 @@ NOTICE_REFUSED = "只有网格员和管理员可以发通知。"
 NOTICE_CHOOSE_KIND = "请选择通知类型："
 NOTICE_CHOOSE_AUDIENCE = "发给谁？"
 NOTICE_EMPTY = "通知内容不能为空，请重新输入。"
-NOTICE_TOO_LONG = "通知太长了，请控制在 3000 字以内。"
+BTN_NOTICE_SCHEDULE = "定时发送"
+BTN_NOTICE_NOW = "立即发送"
+BTN_NOTICE_WITHDRAW = "撤回这条定时通知"
+NOTICE_TONIGHT = "今晚 20:00"
+NOTICE_TOMORROW_MORNING = "明早 8:00"
+NOTICE_TOMORROW_EVENING = "明晚 20:00"
+NOTICE_ASK_TIME = "什么时候发？点下面的时间，或直接输入，如“11-25 08:00”“2026-11-25 8:00”“20:00”（北京时间）。"
+NOTICE_TIME_UNREADABLE = "没看懂这个时间。请这样写：11-25 08:00、2026-11-25 8:00 或 20:00。"
+NOTICE_TIME_PAST = "这个时间已经过了，请选一个以后的时间。"
+NOTICE_TIME_SET = "已设定发送时间，请看下面的预览。"
 NOTICE_ALL_GRIDS = "我负责的全部网格"
 NOTICE_COMMUNITY = "全社区"
 BTN_NOTICE_SEND = "确认发送"
@@ -697,13 +706,37 @@ def notice_message(kind: str, text: str) -> str:
 
 
 def notice_ask_text(kind: str) -> str:
-    return f"类型：{NOTICE_KINDS.get(kind, kind)}。{NOTICE_HINTS.get(kind, NOTICE_HINTS['general'])}"
+    return (f"类型：{NOTICE_KINDS.get(kind, kind)}。{NOTICE_HINTS.get(kind, NOTICE_HINTS['general'])}\n"
+            "可以附一张图片：发图片时把通知文字写在图片说明里。")
 
 
-def notice_preview(kind: str, text: str, audience: str, count: int, urgent: bool) -> str:
+def notice_too_long(limit: int, photo: bool) -> str:
+    where = "带图片的通知（图片说明）" if photo else "通知"
+    return f"{where}太长了，请控制在 {limit} 字以内。"
+
+
+def notice_photo_taken(limit: int) -> str:
+    return f"已收到图片。请再发送通知文字（{limit} 字以内）。"
+
+
+def notice_time_too_far(days: int) -> str:
+    return f"最多只能提前 {days} 天预约发送。"
+
+
+def notice_preview(kind: str, text: str, audience: str, count: int, urgent: bool, *, photo: bool = False,
+                   send_at: datetime | None = None) -> str:
     note = "（紧急通知，关闭通知的居民也会收到）" if urgent else ""
-    return (f"通知预览\n——————\n{notice_message(kind, text)}\n——————\n"
-            f"发送范围：{audience}\n收件居民：{count} 人{note}\n确认无误请点「{BTN_NOTICE_SEND}」。")
+    lines = ["通知预览", "——————", notice_message(kind, text), "——————"]
+    if photo:
+        lines.append("附图：1 张（随通知一起发出）")
+    lines += [f"发送范围：{audience}", f"收件居民：{count} 人{note}",
+              f"发送时间：{fmt_time(send_at)}（定时）" if send_at else "发送时间：确认后立即发送",
+              f"确认无误请点「{BTN_NOTICE_SEND}」。"]
+    return "\n".join(lines)
+
+
+def notice_scheduled(at: datetime, count: int) -> str:
+    return f"⏰ 已预约：{fmt_time(at)} 发给 {count} 位居民。到时间前可以撤回。"
 
 
 def notice_progress(done: int, total: int) -> str:

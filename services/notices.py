@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, select
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
@@ -131,12 +131,34 @@ async def confirm(session: AsyncSession, notice_id: int, now: datetime) -> int |
 
 
 async def cancel(session: AsyncSession, notice_id: int, now: datetime) -> bool:
-    """Cancel a draft; False if it was confirmed (or cancelled) already."""
+    """Cancel a draft, or withdraw a confirmed notice whose send time is still ahead (its rows are not due,
+    so no sender holds one); False once it has started, finished or was cancelled already.
+
+    A withdrawal in the very second the send time arrives may race a sender's claim: the rows it already
+    leased may still go out, the rest do not."""
     require_aware(now)
+    waiting = (col(Notice.status) == NoticeStatus.CONFIRMED) & (col(Notice.send_at) > now)
+    changed = await session.exec(update(Notice).where(  # type: ignore[call-overload]
+        col(Notice.id) == notice_id, (col(Notice.status) == NoticeStatus.DRAFT) | waiting,
+    ).values(status=NoticeStatus.CANCELLED, finished_at=now))
+    if not changed.rowcount:
+        return False
+    await session.exec(delete(NoticeDelivery).where(  # type: ignore[call-overload]
+        col(NoticeDelivery.notice_id) == notice_id, col(NoticeDelivery.status) == D.PENDING))
+    return True
+
+
+async def schedule(session: AsyncSession, notice_id: int, send_at: datetime | None) -> Notice | None:
+    """Set (or, with None, clear) a draft's send time; None if it is no longer a draft."""
     changed = await session.exec(update(Notice).where(  # type: ignore[call-overload]
         col(Notice.id) == notice_id, col(Notice.status) == NoticeStatus.DRAFT,
-    ).values(status=NoticeStatus.CANCELLED, finished_at=now))
-    return bool(changed.rowcount)
+    ).values(send_at=require_aware(send_at) if send_at is not None else None))
+    if not changed.rowcount:
+        return None
+    notice = await session.get(Notice, notice_id)
+    assert notice is not None
+    await session.refresh(notice)
+    return notice
 
 
 async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
@@ -310,6 +332,7 @@ __all__ = [
     "progress",
     "recipients",
     "reclaim",
+    "schedule",
     "set_report",
     "unmute",
 ]

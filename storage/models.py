@@ -487,3 +487,18 @@ class KnownUser(SQLModel, table=True):
 
 
 __all__ += ["KnownUser"]
+
+
+class Conversation(SQLModel, table=True):
+    """A staff member's multi-step chat in progress (composing a notice): survives restarts, so their next
+    message is still read as the step it answers, never as a resident's complaint."""
+
+    __tablename__ = "conversations"
+
+    tg_user_id: int = Field(sa_type=BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    flow: str = Field(max_length=16)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    updated_at: datetime = _utc()
+
+
+__all__ += ["Conversation"]

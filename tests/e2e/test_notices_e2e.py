@@ -84,7 +84,8 @@ async def test_preview_confirm_and_cancel(desk: Bot) -> None:
         await mute(s, muted, desk.clock())
     preview = await compose(desk, li, "general", "周六上午9点在小区广场义诊", "9号楼")
     assert "收件居民：9 人" in preview.body  # ten in 9号楼, one muted
-    assert [b.text for b in preview.buttons] == [texts.BTN_NOTICE_SEND, texts.BTN_NOTICE_CANCEL]
+    assert [b.text for b in preview.buttons] == [texts.BTN_NOTICE_SEND, texts.BTN_NOTICE_SCHEDULE,
+                                                 texts.BTN_NOTICE_CANCEL]
     await desk.barrier()
     assert desk.emulator.messages_after(RESIDENTS[1], 0) == []  # nothing before 确认发送
     send_data = next(b.callback_data for b in preview.buttons if b.text == texts.BTN_NOTICE_SEND)

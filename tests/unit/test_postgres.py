@@ -47,6 +47,7 @@ NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
 DEADLINE = 60  # seconds: a lock bug must fail the test, not hang the run
 EXPECTED_TABLES = {
     "alembic_version",
+    "conversations",
     "daily_counters",
     "drafts",
     "grids",
@@ -156,12 +157,12 @@ async def test_migrate_creates_the_schema_and_a_second_run_is_a_noop(pg_url: URL
         assert db.dialect_name == "postgresql"
         await db.migrate_async()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0005"
+        assert await _revision(db) == "0006"
         async with db.transaction() as s:
             s.add(DailyCounter(day="20261122", last=7))
         await db.migrate_async()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0005"
+        assert await _revision(db) == "0006"
         async with db.session() as s:
             counter = await s.get(DailyCounter, "20261122")
         assert counter is not None and counter.last == 7

@@ -17,6 +17,7 @@ from storage.models import DailyCounter, Resident, Ticket, TicketStatus
 
 EXPECTED_TABLES = {
     "alembic_version",
+    "conversations",
     "daily_counters",
     "drafts",
     "grids",
@@ -53,7 +54,7 @@ async def test_migrate_creates_parent_dir_and_every_table(tmp_path: Path) -> Non
         await db.migrate_async()
         assert path.exists()
         assert await _tables(db) == EXPECTED_TABLES
-        assert await _revision(db) == "0005"
+        assert await _revision(db) == "0006"
     finally:
         await db.dispose()
 
@@ -63,7 +64,7 @@ async def test_migrate_twice_is_a_noop(db: Database) -> None:
         s.add(DailyCounter(day="20261122", last=7))
     await db.migrate_async()
     assert await _tables(db) == EXPECTED_TABLES
-    assert await _revision(db) == "0005"
+    assert await _revision(db) == "0006"
     async with db.session() as s:
         assert (await s.get(DailyCounter, "20261122")).last == 7
 
