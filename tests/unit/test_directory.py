@@ -16,17 +16,17 @@ def test_username_of() -> None:
         assert username_of(bad) is None, bad
 
 
-async def test_remember_and_find(db: Database) -> None:
-    async with db.transaction() as s:
+async def test_remember_and_find(any_db: Database) -> None:
+    async with any_db.transaction() as s:
         await remember(s, tg_user_id=7, username="Li_XY", name="李秀英", now=NOW)
         await remember(s, tg_user_id=8, username=None, name="王阿姨", now=NOW)
-    async with db.session() as s:
+    async with any_db.session() as s:
         assert (await find(s, "@li_xy")).tg_user_id == 7
         assert await find(s, "@wang") is None
         assert await find(s, "not a name!") is None
-    async with db.transaction() as s:  # 7 renames, 9 takes the old name later: the newest holder wins
+    async with any_db.transaction() as s:  # 7 renames, 9 takes the old name later: the newest holder wins
         await remember(s, tg_user_id=7, username="li_new", name="李秀英", now=NOW + timedelta(days=1))
         await remember(s, tg_user_id=9, username="li_xy", name="新用户", now=NOW + timedelta(days=2))
-    async with db.session() as s:
+    async with any_db.session() as s:
         assert (await find(s, "li_xy")).tg_user_id == 9
         assert (await find(s, "LI_NEW")).name == "李秀英"

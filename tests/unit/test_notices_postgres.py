@@ -6,15 +6,12 @@ that path (one writer at a time). Checked here against the real server: two tran
 same moment get disjoint rows, several claimers on two engines claim every row exactly once, an expired
 lease is claimable again, and what a late mark does once someone else took the lease over.
 
-Each test gets a fresh database on one throwaway cluster per session (``tests/pg.py``, loaded by
-``tests/conftest.py`` as ``linli_tests_pg``); without PostgreSQL the tests skip and say why.
+Each test gets a fresh database (``pg_db`` in ``tests/conftest.py``) on the run's one throwaway cluster;
+without PostgreSQL the tests skip and say why.
 """
 
 import asyncio
-import contextlib
-import importlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,44 +22,12 @@ from services import notices
 from storage.db import Database
 from storage.models import AudienceKind, DeliveryStatus, Notice, NoticeDelivery, NoticeKind, NoticeStatus, Resident
 
-pg = importlib.import_module("linli_tests_pg")  # loaded by tests/conftest.py
-PgServer = pg.PgServer
-
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RESIDENTS = list(range(700_001, 700_241))  # 240
 DEADLINE = 60  # seconds: a lock bug must fail the test, not hang the run
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """One server for this module's tests; skip if there is none."""
-    with contextlib.ExitStack() as stack:
-        try:
-            server = stack.enter_context(pg.postgres_server())
-        except pg.PgUnavailable as exc:
-            pytest.skip(f"PostgreSQL unavailable: {exc}")
-        yield server
-
-
-@pytest.fixture
-async def pg_url(pg_server: PgServer) -> AsyncIterator[URL]:
-    try:
-        url = await pg.create_database(pg_server)
-    except pg.PgUnavailable as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    yield url
-    await pg.drop_database(pg_server, url)
-
-
-@pytest.fixture
-async def pg_db(pg_url: URL) -> AsyncIterator[Database]:
-    database = Database(pg_url)
-    await database.migrate_async()
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

@@ -7,12 +7,10 @@ cluster per session (see ``tests/pg.py``); without PostgreSQL the tests skip and
 """
 
 import asyncio
-import contextlib
 import dataclasses
 import importlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -40,7 +38,6 @@ from storage.db import Database
 from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
 
 pg = importlib.import_module("linli_tests_pg")  # loaded by tests/conftest.py
-PgServer = pg.PgServer
 
 COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
@@ -67,37 +64,6 @@ EXPECTED_TABLES = {
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    """One server for the whole run (starting a cluster costs about a second); skip if there is none."""
-    with contextlib.ExitStack() as stack:
-        try:
-            server = stack.enter_context(pg.postgres_server())
-        except pg.PgUnavailable as exc:
-            pytest.skip(f"PostgreSQL unavailable: {exc}")
-        yield server
-
-
-@pytest.fixture
-async def pg_url(pg_server: PgServer) -> AsyncIterator[URL]:
-    """A fresh, empty database per test, dropped afterwards."""
-    try:
-        url = await pg.create_database(pg_server)
-    except pg.PgUnavailable as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    yield url
-    await pg.drop_database(pg_server, url)
-
-
-@pytest.fixture
-async def pg_db(pg_url: URL) -> AsyncIterator[Database]:
-    """A Database on the fresh PostgreSQL database, migrated to head with Alembic (as the bot does)."""
-    database = Database(pg_url)
-    await database.migrate_async()
-    yield database
-    await database.dispose()
 
 
 # --- helpers ----------------------------------------------------------------------------------------
