@@ -2,17 +2,14 @@
 PostgreSQL), 待补充 pause/resume, reopening, 转派 and mediation stages."""
 
 import asyncio
-import contextlib
-import importlib
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import update
-from sqlalchemy.engine import URL
 
 from services import SHANGHAI
 from services.community import SAMPLE_COMMUNITY_FILE, load_community
@@ -503,32 +500,7 @@ async def test_mediation_only_for_live_disputes(db: Database) -> None:
 
 
 # --- PostgreSQL: a real race, both transactions holding the same version ------------------------------
-
-
-pg = importlib.import_module("linli_tests_pg")  # loaded by tests/conftest.py
-
-
-@pytest.fixture(scope="module")
-def pg_server() -> Iterator[Any]:
-    with contextlib.ExitStack() as stack:
-        try:
-            server = stack.enter_context(pg.postgres_server())
-        except pg.PgUnavailable as exc:
-            pytest.skip(f"PostgreSQL unavailable: {exc}")
-        yield server
-
-
-@pytest.fixture
-async def pg_db(pg_server: Any) -> AsyncIterator[Database]:
-    try:
-        url: URL = await pg.create_database(pg_server)
-    except pg.PgUnavailable as exc:
-        pytest.skip(f"PostgreSQL unavailable: {exc}")
-    database = Database(url)
-    await database.migrate_async()
-    yield database
-    await database.dispose()
-    await pg.drop_database(pg_server, url)
+# (pg_db: tests/conftest.py, a fresh database on the run's one throwaway cluster)
 
 
 async def test_two_staff_sign_at_once_on_postgres(pg_db: Database) -> None:
