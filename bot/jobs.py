@@ -40,11 +40,13 @@ def _context(app: Application) -> ContextTypes.DEFAULT_TYPE:
     return CallbackContext(app)
 
 
-async def _guarded(what: str, step: Awaitable[None]) -> None:
+async def _guarded(what: str, step: Awaitable[object]) -> object:
+    """Run one post of a tick; a failure is logged and answered None, and the tick goes on."""
     try:
-        await step
+        return await step
     except Exception:  # one failed post or part must not stop the rest of the tick
         log.exception("desk tick: %s failed", what)
+        return None
 
 
 async def sweep_tick(app: Application) -> sweep.SweepReport:
@@ -91,18 +93,22 @@ async def followup_tick(app: Application) -> tuple[int, int]:
 
 
 async def meeting_tick(app: Application) -> int:
-    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once (recorded in the
-    database after the post: a crash between the two may remind twice, never not at all)."""
+    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once: recorded in the
+    database after the post went through (a failed post is tried again next tick; a crash between the post
+    and the record may remind twice, never not at all). Returns how many were posted."""
     d, context = _deps(app), _context(app)
     now = d.now()
     async with d.db.session() as s:
         meetings = await lifecycle.meetings_to_remind(s, now, MEETING_LEAD)
+    posted = 0
     for m in meetings:
         assert m.meeting_at is not None
-        await _guarded(f"meeting of ticket {m.ticket_id}", staff.post_meeting(context, d, m.ticket_id, m.meeting_at))
-        async with d.db.transaction() as s:
-            await lifecycle.meeting_reminded(s, m, now)
-    return len(meetings)
+        if await _guarded(f"meeting of ticket {m.ticket_id}",
+                          staff.post_meeting(context, d, m.ticket_id, m.meeting_at)):
+            async with d.db.transaction() as s:
+                await lifecycle.meeting_reminded(s, m, now)
+            posted += 1
+    return posted
 
 
 async def desk_tick(app: Application) -> None:

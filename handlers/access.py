@@ -8,6 +8,7 @@ that tried. Handlers answer the refusal themselves, in words that fit the place.
 from __future__ import annotations
 
 import logging
+import re
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes
@@ -17,6 +18,7 @@ from services import directory, roles
 from services.roles import NOWHERE, Action, Grant, Scope
 
 log = logging.getLogger(__name__)
+_USER_ID = re.compile(r"^-?[0-9]+$")  # ASCII digits only ("²".isdigit() is true, int("²") fails)
 SEEN = "linli.seen"  # bot_data: user id -> (username, name) already written to the directory
 
 
@@ -57,14 +59,16 @@ async def target_user(d: Deps, msg: Message, args: list[str]) -> tuple[int | Non
     """Whom a command like /grant names, and the arguments left: a numeric id, an @username the bot has
     seen, or (no such first argument) the author of the message replied to. The third value is the
     @username that was not found, if that is why there is no user."""
-    if args and args[0].lstrip("-").isdigit():
+    if args and _USER_ID.match(args[0]):
         return int(args[0]), args[1:], None
     if args and args[0].startswith("@"):
         async with d.db.session() as s:
             known = await directory.find(s, args[0])
         return (known.tg_user_id if known else None), args[1:], (None if known else args[0])
     to = msg.reply_to_message
-    if to is not None and to.from_user is not None and not to.from_user.is_bot:
+    # in a forum topic every message "replies" to the topic's opening service message: that is no choice
+    in_topic_only = to is not None and (to.forum_topic_created is not None or to.message_id == msg.message_thread_id)
+    if to is not None and not in_topic_only and to.from_user is not None and not to.from_user.is_bot:
         return to.from_user.id, args, None
     return None, args, None
 

@@ -32,6 +32,8 @@ def parse(text: str, now: datetime) -> tuple[str | None, MediationStage | None, 
     parts = [*text.split(None, 3), "", "", ""][1:4]
     number = tickets.parse_ticket_number(parts[0]) if parts[0] else None
     stage = STAGES.get(parts[1])
+    if stage is not MediationStage.MEETING:  # only 会议 has a time: "登记 10:30已电话联系" is all note
+        return number, stage, None, parts[2].strip()
     meeting_at, note = when.parse_prefix(parts[2], now)
     return number, stage, meeting_at, note
 

@@ -49,6 +49,7 @@ ACTIONS = frozenset({"nk", "na", "nc", "nx", "nw", "nt"})
 MAX_TEXT = 3000
 MAX_CAPTION = 1024 - 1 - max(len(t) for t in texts.NOTICE_TEMPLATES.values())  # Telegram's caption limit
 MAX_AHEAD = timedelta(days=60)  # the furthest a notice may be scheduled
+WHEN_TTL = timedelta(minutes=30)  # the time menu left this long: the worker's texts are theirs again
 _STATE = "linli.notice"  # user_data: the composition in memory (conversations: the durable copy)
 FLOW = "notice"
 PRIVATE = filters.ChatType.PRIVATE
@@ -111,18 +112,23 @@ async def start_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     raise ApplicationHandlerStop
 
 
-async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int, stage: str) -> dict | None:
-    """The user's notice in composition if it is at ``stage``: from memory, else from the database (after a
-    restart), remembered either way so a resident's every message costs one lookup per process at most."""
+async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int, stage: str | None) -> dict | None:
+    """The user's notice in composition if it is at ``stage`` (None: any) and not abandoned: from memory,
+    else from the database (after a restart), remembered either way so a resident's every message costs one
+    lookup per process at most. The time menu is forgotten after ``WHEN_TTL``, the rest after a day."""
     cache = context.user_data
     if cache is None:
         return None
+    d = deps(context)
     if _STATE not in cache:
-        d = deps(context)
         async with d.db.session() as s:
             cache[_STATE] = await conversations.load(s, user_id, FLOW, d.now())
     state = cache[_STATE]
-    return state if state and state.get("stage") == stage else None
+    if not state or (stage is not None and state.get("stage") != stage):
+        return None
+    ttl = WHEN_TTL if state.get("stage") == "when" else conversations.STALE_AFTER
+    saved = datetime.fromisoformat(state["saved_at"]) if "saved_at" in state else d.now()
+    return state if d.now() - saved <= ttl else None
 
 
 async def _save_state(context: ContextTypes.DEFAULT_TYPE, d: Deps, user_id: int, state: dict | None) -> None:
@@ -131,6 +137,7 @@ async def _save_state(context: ContextTypes.DEFAULT_TYPE, d: Deps, user_id: int,
         if state is None:
             await conversations.end(s, user_id)
         else:
+            state["saved_at"] = d.now().isoformat()
             await conversations.save(s, user_id, FLOW, state, d.now())
     context.user_data[_STATE] = state
 
@@ -140,35 +147,58 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = update.effective_user.id
     if (state := await _state(context, user_id, "text")) is not None:
         await _take_text(update, context, state, (update.effective_message.text or "").strip())
-    elif (state := await _state(context, user_id, "when")) is not None:
+    elif (state := await _state(context, user_id, "when")) is not None and _looks_like_time(update):
         await _typed_time(update, context, state)
     else:
         return
     raise ApplicationHandlerStop
 
 
+def _looks_like_time(update: Update) -> bool:
+    """At the time menu, only a text with a digit is taken as a try at a time; words go on to the router."""
+    return any(ch.isdigit() for ch in update.effective_message.text or "")
+
+
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo while the notice's text is awaited: it goes with the notice, its caption is the text."""
-    state = await _state(context, update.effective_user.id, "text")
+    """A photo while the notice's text is awaited: it goes with the notice, its caption is the text. The rest
+    of an album it came in is the notice's too (one photo is kept), never a resident's new complaint."""
+    msg = update.effective_message
+    state = await _state(context, update.effective_user.id, None)
     if state is None:
         return  # a resident's photo: the router's business
-    msg = update.effective_message
-    state["photo"] = msg.photo[-1].file_id
+    if msg.media_group_id and state.get("album") == msg.media_group_id:
+        raise ApplicationHandlerStop  # the album's other photos: already answered for its first
+    if state.get("stage") != "text":
+        return
+    if msg.media_group_id:
+        state["album"] = msg.media_group_id
+    photo = msg.photo[-1].file_id
     caption = (msg.caption or "").strip()
     if caption:
-        await _take_text(update, context, state, caption)
+        await _take_text(update, context, state, caption, photo=photo)
     else:
+        state["photo"] = photo
         await _save_state(context, deps(context), update.effective_user.id, state)
         await msg.reply_text(texts.notice_photo_taken(MAX_CAPTION))
     raise ApplicationHandlerStop
 
 
-async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict, text: str) -> None:
+def _utf16_len(text: str) -> int:
+    """Telegram counts message and caption lengths in UTF-16 code units (an emoji counts two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+async def _take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, state: dict, text: str, *,
+                     photo: str | None = None) -> None:
+    """The notice's words (with the photo they came on, if any); a refusal changes nothing in ``state``."""
     d, msg = deps(context), update.effective_message
-    limit = MAX_CAPTION if state.get("photo") else MAX_TEXT
-    if not text or len(text) > limit:
-        await msg.reply_text(texts.NOTICE_EMPTY if not text else texts.notice_too_long(limit, bool(state.get("photo"))))
+    with_photo = bool(photo or state.get("photo"))
+    limit = MAX_CAPTION if with_photo else MAX_TEXT
+    if not text or _utf16_len(text) > limit:
+        await msg.reply_text(texts.NOTICE_EMPTY if not text else texts.notice_too_long(limit, with_photo))
         return
+    if photo:
+        state["photo"] = photo
     choices = options(d, await grants_of(d, update.effective_user.id))
     if not choices:  # the role was revoked meanwhile
         await _save_state(context, d, update.effective_user.id, None)
@@ -368,6 +398,9 @@ async def _typed_time(update: Update, context: ContextTypes.DEFAULT_TYPE, state:
 async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, notice: Notice) -> None:
     q = update.callback_query
     now = d.now()
+    if notice.send_at is not None and notice.send_at <= now:  # the preview said 定时; that time went by
+        await q.answer(texts.NOTICE_TIME_WENT_BY, show_alert=True)
+        return
     async with d.db.transaction() as s:
         count = await notices.confirm(s, notice.id, now)
         if count is not None:

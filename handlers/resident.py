@@ -481,6 +481,8 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _event_text(ev: TicketEvent) -> str:
     what = texts.EVENT.get(ev.kind, ev.kind)
+    if ev.kind == "reminded" and ev.note == lifecycle.MEETING_REMINDER:
+        what = texts.EVENT_MEETING_REMINDED
     if ev.to_status and ev.kind != "created":
         what += f"：{texts.STATUS.get(ev.to_status, ev.to_status)}"
     if ev.note and ev.kind == "escalated":

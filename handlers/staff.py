@@ -646,17 +646,18 @@ async def post_escalation(context: ContextTypes.DEFAULT_TYPE, d: Deps, esc: Esca
     await _post_escalation_card(context, d, esc)
 
 
-async def post_meeting(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: int, at: datetime) -> None:
-    """调解会议 reminder in the unit's chat, under its card."""
+async def post_meeting(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: int, at: datetime) -> bool:
+    """调解会议 reminder in the unit's chat, under its card; True when Telegram took it."""
     async with d.db.session() as s:
         t = await s.get(Ticket, ticket_id)
         card = await reports.latest_card(s, ticket_id)
     if t is None:
-        return
+        return False
     target = card.chat_id if card else _target(d, t.unit)
     sent = await resident.safe_send(context, target, texts.staff_meeting(t.number, at),
-                       reply_parameters=_under(card.message_id if card else None))
+                                    reply_parameters=_under(card.message_id if card else None))
     await _record(d, ticket_id, sent, PostKind.RELAY)
+    return sent is not None
 
 
 # --- /queue /board /rates -----------------------------------------------------------------------------

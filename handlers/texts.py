@@ -73,6 +73,7 @@ EVENT = {
     "reminded": "催办提醒",
     "mediation": "调解进展",
 }
+EVENT_MEETING_REMINDED = "调解会议提醒"
 
 WEEKDAYS = "一二三四五六日"
 
@@ -674,15 +675,16 @@ NOTICE_CHOOSE_KIND = "请选择通知类型："
 NOTICE_CHOOSE_AUDIENCE = "发给谁？"
 NOTICE_EMPTY = "通知内容不能为空，请重新输入。"
 BTN_NOTICE_SCHEDULE = "定时发送"
-BTN_NOTICE_NOW = "立即发送"
+BTN_NOTICE_NOW = "不定时（返回预览）"
 BTN_NOTICE_WITHDRAW = "撤回这条定时通知"
 NOTICE_TONIGHT = "今晚 20:00"
 NOTICE_TOMORROW_MORNING = "明早 8:00"
 NOTICE_TOMORROW_EVENING = "明晚 20:00"
 NOTICE_ASK_TIME = "什么时候发？点下面的时间，或直接输入，如“11-25 08:00”“2026-11-25 8:00”“20:00”（北京时间）。"
-NOTICE_TIME_UNREADABLE = "没看懂这个时间。请这样写：11-25 08:00、2026-11-25 8:00 或 20:00。"
+NOTICE_TIME_UNREADABLE = "没看懂这个时间。请这样写：11-25 08:00、2026-11-25 8:00 或 20:00，或点菜单里的按钮。"
 NOTICE_TIME_PAST = "这个时间已经过了，请选一个以后的时间。"
 NOTICE_TIME_SET = "已设定发送时间，请看下面的预览。"
+NOTICE_TIME_WENT_BY = "预约的发送时间已经过了。请点「定时发送」重新选时间（或选「不定时」后确认立即发送）。"
 NOTICE_ALL_GRIDS = "我负责的全部网格"
 NOTICE_COMMUNITY = "全社区"
 BTN_NOTICE_SEND = "确认发送"

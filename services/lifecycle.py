@@ -395,7 +395,7 @@ MEETING_REMINDER = "meeting"  # the note of the REMINDED event that records a me
 
 
 async def meetings_to_remind(session: AsyncSession, now: datetime, lead: timedelta) -> list[TicketEvent]:
-    """Mediation meetings starting within ``lead`` of ``now`` that have not been reminded yet.
+    """Mediation meetings of open cases starting within ``lead`` of ``now`` that have not been reminded yet.
 
     Only each ticket's latest schedule counts (a rescheduled meeting is reminded for its new time), and a
     reminder is a REMINDED event carrying the meeting's time, so the answer survives restarts."""
@@ -415,8 +415,9 @@ async def meetings_to_remind(session: AsyncSession, now: datetime, lead: timedel
     )
     stmt = (
         select(TicketEvent)
+        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
         .where(col(TicketEvent.id).in_(latest), col(TicketEvent.meeting_at) >= now,
-               col(TicketEvent.meeting_at) < now + lead, ~done)
+               col(TicketEvent.meeting_at) < now + lead, ~done, col(Ticket.status).in_(OPEN_STATUSES))
         .order_by(col(TicketEvent.meeting_at))
     )
     return list((await session.exec(stmt)).all())

@@ -255,9 +255,9 @@ async def list_for_resident(session: AsyncSession, resident_id: int, limit: int 
     if not tickets:
         return []
     ids = [t.id for t in tickets]
-    latest_ids = (
+    latest_ids = (  # internal notes are for staff only: never the line a resident sees
         select(func.max(TicketEvent.id))
-        .where(col(TicketEvent.ticket_id).in_(ids))
+        .where(col(TicketEvent.ticket_id).in_(ids), TicketEvent.kind != TicketEventKind.NOTE)
         .group_by(TicketEvent.ticket_id)
     )
     events = (await session.exec(select(TicketEvent).where(col(TicketEvent.id).in_(latest_ids)))).all()

@@ -812,11 +812,15 @@ class BotApiEmulator:
         chat_id: int | None = None,
         *,
         data: bytes | None = None,
+        media_group_id: str | None = None,
     ) -> JSON:
+        """A user sends a photo; photos of one album share ``media_group_id`` (each is its own update)."""
         stored = self._store_file("photo", data if data is not None else tiny_png(), mime_type="image/png")
         content: JSON = {"photo": self._photo_sizes(stored)}
         if caption:
             content["caption"] = caption
+        if media_group_id:
+            content["media_group_id"] = media_group_id
         return self._user_message(user_id, chat_id, content)
 
     async def send_document(

@@ -131,10 +131,10 @@ class Bot:
         return self._people[user_id]
 
     async def barrier(self) -> None:
-        """Return once every update injected so far has been handled.
+        """Return once every update injected so far has been handled, case cards included.
 
         The bot handles chats concurrently (one chat in order), so a bystander's round trip alone
-        proves nothing: after it, wait until no handler is running.
+        proves nothing: after it, wait until no handler is running and no card is still being posted.
         """
         probe = self.person(PROBE_USER, "探针")
         await probe.say("/help")
@@ -143,6 +143,11 @@ class Bot:
         if isinstance(processor, PerChatUpdateProcessor):
             async with asyncio.timeout(WAIT):
                 await processor.wait_idle()
+        # case cards are posted in the background (``post LL-…`` tasks): wait for those too
+        posting = [t for t in asyncio.all_tasks() if t.get_name().startswith("post ") and not t.done()]
+        if posting:
+            async with asyncio.timeout(WAIT):
+                await asyncio.wait(posting)
 
     async def staff_message(self, predicate: Predicate = None, *, after: int) -> SentMessage:
         return await self.emulator.wait_for(self.staff_chat_id, predicate, after=after, timeout=WAIT)
