@@ -134,9 +134,13 @@ async def cancel(session: AsyncSession, notice_id: int, now: datetime) -> bool:
     """Cancel a draft, or withdraw a confirmed notice whose send time is still ahead (its rows are not due,
     so no sender holds one); False once it has started, finished or was cancelled already.
 
-    A withdrawal in the very second the send time arrives may race a sender's claim: the rows it already
-    leased may still go out, the rest do not."""
+    A withdrawal in the very second the send time arrives may race a sender's first claim: it waits for the
+    claim, then finds the notice sending and refuses (the broadcast goes on whole, never half withdrawn)."""
     require_aware(now)
+    # lock order as claim_batch's (delivery rows, then the notice), so a withdrawal racing the first claim
+    # on PostgreSQL waits for it instead of deadlocking; SQLite has one writer anyway
+    await session.exec(select(NoticeDelivery.id).where(
+        NoticeDelivery.notice_id == notice_id, NoticeDelivery.status == D.PENDING).with_for_update())
     waiting = (col(Notice.status) == NoticeStatus.CONFIRMED) & (col(Notice.send_at) > now)
     changed = await session.exec(update(Notice).where(  # type: ignore[call-overload]
         col(Notice.id) == notice_id, (col(Notice.status) == NoticeStatus.DRAFT) | waiting,

@@ -226,3 +226,40 @@ async def test_two_marks_at_once_one_wins(pg_db: Database, notice_id: int) -> No
         assert not task_b.done()  # blocked on A's row lock
         release_a.set()
         assert (await task_a, await task_b) == (True, 0)
+
+
+async def test_withdrawing_a_scheduled_notice_while_a_claim_is_open(pg_db: Database) -> None:
+    """A scheduled notice withdrawn while a claimer holds its due rows: the withdrawal waits for the claim and
+    then finds the sending started, so it changes nothing. (The interleaving where the withdrawal locks first
+    is not forced here; ``cancel`` takes the rows before the notice, as the claim does, for that one.)"""
+    async with pg_db.transaction() as s:
+        conn = await s.connection()
+        await conn.execute(Resident.__table__.insert(), [  # type: ignore[attr-defined]
+            {"tg_user_id": uid, "name": f"居民{uid}", "created_at": NOW, "updated_at": NOW} for uid in RESIDENTS[:20]])
+        notice = await notices.create_draft(s, author_tg_id=9001, kind=NoticeKind.GENERAL, text="周六停水",
+                                            audience_kind=AudienceKind.COMMUNITY, now=NOW,
+                                            send_at=NOW + timedelta(hours=1))
+        assert notice.id is not None
+        assert await notices.confirm(s, notice.id, NOW) == 20
+    later = NOW + timedelta(hours=1)  # the send time: a claimer at it, a withdrawal stamped a second before
+    claimed = asyncio.Event()
+
+    async def claimer() -> int:
+        async with pg_db.transaction() as s:
+            got = await notices.claim_batch(s, later, 5)
+            claimed.set()
+            await asyncio.sleep(0.3)  # hold the row locks while the withdrawal arrives
+            return len(got)
+
+    async def withdraw() -> bool:
+        await claimed.wait()
+        async with pg_db.transaction() as s:
+            return await notices.cancel(s, notice.id, later - timedelta(seconds=1))
+
+    async with asyncio.timeout(DEADLINE):
+        got, withdrawn = await asyncio.gather(claimer(), withdraw())
+    assert got == 5 and not withdrawn
+    async with pg_db.session() as s:
+        left = (await s.exec(select(NoticeDelivery).where(NoticeDelivery.notice_id == notice.id))).all()
+        assert (await s.get(Notice, notice.id)).status is NoticeStatus.SENDING
+    assert len(left) == 20  # every row still there: the broadcast goes on whole, not half withdrawn
