@@ -24,6 +24,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
+
+def head_revision() -> str | None:
+    """The newest Alembic revision in ``MIGRATIONS_DIR``: what ``migrate()`` brings a database to."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+
 # Connection execution option read by the SQLite "begin" hook: DEFERRED (default) or IMMEDIATE.
 _SQLITE_BEGIN = "linli_sqlite_begin"
 
@@ -149,4 +156,4 @@ class Database:
         await self.engine.dispose()
 
 
-__all__ = ["DEFAULT_URL", "Database", "dialect_insert", "dialect_name", "sync_url"]
+__all__ = ["DEFAULT_URL", "Database", "dialect_insert", "dialect_name", "head_revision", "sync_url"]
