@@ -27,12 +27,9 @@ from services.drafts import append_text, get_draft
 from services.points import RedeemStatus, award, balance, redeem, stock_left
 from services.residents import bind_grid, get_or_create_resident
 from services.tickets import (
-    WithdrawStatus,
-    format_ticket_number,
     get_for_resident,
     history,
     open_ticket,
-    withdraw,
 )
 from storage.db import Database, head_revision
 from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
@@ -145,57 +142,8 @@ async def test_open_ticket_round_trips_utc_and_json(pg_db: Database) -> None:
     assert [e.kind for e in events] == [TicketEventKind.CREATED]
 
 
-async def test_numbers_are_sequential_per_shanghai_day(pg_db: Database) -> None:
-    resident = await make_resident(pg_db)
-    numbers = [(await open_one(pg_db, resident)).number for _ in range(3)]
-    assert numbers == ["LL-20261122-0001", "LL-20261122-0002", "LL-20261122-0003"]
-    late = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # 00:30 on the 23rd in Shanghai
-    assert (await open_one(pg_db, resident, now=late)).number == "LL-20261123-0001"
-    assert (await open_one(pg_db, resident)).number == "LL-20261122-0004"
-
-
-async def test_rolled_back_ticket_gives_its_number_back(pg_db: Database) -> None:
-    resident = await make_resident(pg_db)
-    with pytest.raises(RuntimeError):
-        async with pg_db.transaction() as s:
-            await open_ticket(
-                s,
-                resident=resident,
-                category="noise",
-                text="x",
-                location=None,
-                photos=[],
-                community=COMMUNITY,
-                now=NOW,
-            )
-            raise RuntimeError("handler failed after opening")
-    assert (await open_one(pg_db, resident)).number == "LL-20261122-0001"
-
-
-@pytest.mark.parametrize("count", [2, 10])
-async def test_concurrent_opens_never_collide(pg_db: Database, count: int) -> None:
-    """Each open is its own transaction on its own connection; the counter row lock orders them."""
-    residents = [await make_resident(pg_db, tg_user_id=2000 + i) for i in range(count)]
-    async with asyncio.timeout(DEADLINE):
-        tickets = await asyncio.gather(*(open_one(pg_db, r) for r in residents))
-    numbers = sorted(t.number for t in tickets)
-    assert numbers == [format_ticket_number("20261122", i) for i in range(1, count + 1)]
-    async with pg_db.session() as s:
-        counter = await s.get(DailyCounter, "20261122")
-    assert counter is not None and counter.last == count
-
-
-async def test_someone_elses_number_is_none(pg_db: Database) -> None:
-    alice, bob = await make_resident(pg_db, 1), await make_resident(pg_db, 2)
-    ticket = await open_one(pg_db, alice)
-    async with pg_db.session() as s:
-        assert await get_for_resident(s, bob.id, ticket.number) is None
-        assert await get_for_resident(s, alice.id, "ll-20261122-0001") is not None
-        assert await get_for_resident(s, alice.id, "LL-20261122-0099") is None
-    async with pg_db.transaction() as s:  # withdraw's SELECT ... FOR UPDATE refuses just the same
-        refused = await withdraw(s, resident_id=bob.id, number=ticket.number, now=NOW)
-        assert refused.status is WithdrawStatus.NOT_FOUND
-        assert (await withdraw(s, resident_id=alice.id, number=ticket.number, now=NOW)).ok
+# sequential numbers, a rolled-back number, concurrent opens, someone else's number: tests/unit/test_tickets.py
+# runs those on both engines (any_db)
 
 
 async def test_concurrent_first_contacts_make_one_resident(pg_db: Database) -> None:

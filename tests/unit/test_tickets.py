@@ -32,10 +32,11 @@ from services.tickets import (
     withdraw,
 )
 from storage.db import Database
-from storage.models import Resident, Ticket, TicketEventKind, TicketStatus
+from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
 
 COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
+DEADLINE = 60  # seconds: a lock bug must fail the test, not hang the run
 
 
 async def make_resident(db: Database, tg_user_id: int = 1001, grid: str | None = "A03") -> Resident:
@@ -101,20 +102,20 @@ async def test_unknown_category_is_a_programming_error(db: Database) -> None:
         await open_one(db, resident, category="astrology")
 
 
-async def test_numbers_are_sequential_per_shanghai_day(db: Database) -> None:
-    resident = await make_resident(db)
-    numbers = [(await open_one(db, resident)).number for _ in range(3)]
+async def test_numbers_are_sequential_per_shanghai_day(any_db: Database) -> None:
+    resident = await make_resident(any_db)
+    numbers = [(await open_one(any_db, resident)).number for _ in range(3)]
     assert numbers == ["LL-20261122-0001", "LL-20261122-0002", "LL-20261122-0003"]
     # 16:30 UTC on the 22nd is 00:30 on the 23rd in Shanghai: a new day, a new sequence
     late = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)
-    assert (await open_one(db, resident, now=late)).number == "LL-20261123-0001"
-    assert (await open_one(db, resident)).number == "LL-20261122-0004"
+    assert (await open_one(any_db, resident, now=late)).number == "LL-20261123-0001"
+    assert (await open_one(any_db, resident)).number == "LL-20261122-0004"
 
 
-async def test_rolled_back_ticket_gives_its_number_back(db: Database) -> None:
-    resident = await make_resident(db)
+async def test_rolled_back_ticket_gives_its_number_back(any_db: Database) -> None:
+    resident = await make_resident(any_db)
     with pytest.raises(RuntimeError):
-        async with db.transaction() as s:
+        async with any_db.transaction() as s:
             await open_ticket(
                 s,
                 resident=resident,
@@ -126,29 +127,38 @@ async def test_rolled_back_ticket_gives_its_number_back(db: Database) -> None:
                 now=NOW,
             )
             raise RuntimeError("handler failed after opening")
-    assert (await open_one(db, resident)).number == "LL-20261122-0001"
+    assert (await open_one(any_db, resident)).number == "LL-20261122-0001"
 
 
 @pytest.mark.parametrize("count", [2, 10])
-async def test_concurrent_opens_never_collide(db: Database, count: int) -> None:
-    residents = [await make_resident(db, tg_user_id=2000 + i) for i in range(count)]
-    tickets = await asyncio.gather(*(open_one(db, r) for r in residents))
+async def test_concurrent_opens_never_collide(any_db: Database, count: int) -> None:
+    """Each open is its own transaction on its own connection; the counter row (lock) orders them."""
+    residents = [await make_resident(any_db, tg_user_id=2000 + i) for i in range(count)]
+    async with asyncio.timeout(DEADLINE):
+        tickets = await asyncio.gather(*(open_one(any_db, r) for r in residents))
     numbers = sorted(t.number for t in tickets)
     assert numbers == [format_ticket_number("20261122", i) for i in range(1, count + 1)]
+    async with any_db.session() as s:
+        counter = await s.get(DailyCounter, "20261122")
+    assert counter is not None and counter.last == count
 
 
 # --- ownership and listing --------------------------------------------------------------------------
 
 
-async def test_someone_elses_number_is_none(db: Database) -> None:
-    alice, bob = await make_resident(db, 1), await make_resident(db, 2)
-    ticket = await open_one(db, alice)
-    async with db.session() as s:
+async def test_someone_elses_number_is_none(any_db: Database) -> None:
+    alice, bob = await make_resident(any_db, 1), await make_resident(any_db, 2)
+    ticket = await open_one(any_db, alice)
+    async with any_db.session() as s:
         assert await get_for_resident(s, bob.id, ticket.number) is None
         assert await get_for_resident(s, alice.id, "ll-20261122-0001") is not None
         assert await get_for_resident(s, alice.id, "ＬＬ－２０２６１１２２－０００１") is not None
         assert await get_for_resident(s, alice.id, "LL-20261122-0099") is None
         assert await get_for_resident(s, alice.id, "nonsense") is None
+    async with any_db.transaction() as s:  # withdraw's SELECT ... FOR UPDATE refuses just the same
+        refused = await withdraw(s, resident_id=bob.id, number=ticket.number, now=NOW)
+        assert refused.status is WithdrawStatus.NOT_FOUND
+        assert (await withdraw(s, resident_id=alice.id, number=ticket.number, now=NOW)).ok
 
 
 async def test_list_for_resident_newest_first_with_latest_event(db: Database) -> None:
