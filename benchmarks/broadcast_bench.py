@@ -4,7 +4,7 @@
 
 For each size N, in one process and one event loop: a fresh SQLite file (migrated as the bot does), N
 residents inserted directly (one executemany per 5,000 rows), a community notice created and confirmed with
-``services.notices`` (one delivery row per resident), and ``bot.notice_sender.run_once(app)`` on an
+``services.notices.broadcast`` (one delivery row per resident), and ``bot.notice_sender.run_once(app)`` on an
 application wired by ``bot.app.build_application`` (not polling: the sender needs only its Deps and token).
 The emulator knows every resident as a user.
 
@@ -49,7 +49,7 @@ from bot.app import build_application  # noqa: E402
 from bot.emulator import BotApiEmulator, Limits  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from handlers.deps import KEY, Deps  # noqa: E402
-from services import notices  # noqa: E402
+from services.notices import broadcast as notices  # noqa: E402
 from storage.models import AudienceKind, DeliveryStatus, NoticeDelivery, NoticeKind, Resident  # noqa: E402
 
 TOKEN = "123456:BENCH-TOKEN"

@@ -14,7 +14,7 @@ and the rest are closed (80 %) or open with a mark still ahead (19 %). It then t
 - ``baseline clock_scan``: what a sweep without ``next_check_at`` would ask, the clock conditions
   themselves (sign-for limit, 75 %, 100 %), which no index can answer;
 - ``indexed_1k``: the indexed query at a ``now`` where exactly 1,000 are due, for equal work at every size;
-- ``sweep``: ``services.sweep.sweep`` itself in batches of 500 until nothing is left (ORM load, guarded
+- ``sweep``: ``services.cases.sweep.sweep`` itself in batches of 500 until nothing is left (ORM load, guarded
   UPDATE per ticket, events), once: first at the ``now`` of the 1,000 earliest, then the rest at NOW;
   then ``idle``: a second sweep at the same ``now``, which finds nothing. ``1k-due sweep`` is that first
   part alone, best of 3 on fresh copies of the file.
@@ -42,8 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # runnable without installing the package
     sys.path.insert(0, str(REPO))
 
-from services.community import SAMPLE_COMMUNITY_FILE, load_community  # noqa: E402
-from services.sweep import sweep  # noqa: E402
+from services.cases.sweep import sweep  # noqa: E402
+from services.community.model import SAMPLE_COMMUNITY_FILE, load_community  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)

@@ -53,7 +53,7 @@ def cmd_migrate(settings: Settings) -> int:
 def cmd_check(settings: Settings) -> int:
     """Load the community file and taxonomy as the bot would, and say what is wrong."""
     from intents import Engine
-    from services.community import load_community
+    from services.community.model import load_community
 
     c = load_community(settings.community_file)
     e = Engine.from_file(settings.taxonomy_file)

@@ -19,8 +19,8 @@ from handlers.deps import KEY, Deps, utc_now
 from handlers.router import register
 from intents import Engine
 from intents.text import tokenizer
-from services.community import load_community
-from services.residents import sync_grids
+from services.community.model import load_community
+from services.people.residents import sync_grids
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes
 
 from handlers import staff
 from handlers.deps import KEY, Deps
-from services import drafts, followup, lifecycle, sweep
+from services.cases import drafts, followup, lifecycle, sweep
 from storage.models import Resident
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Deliver confirmed notices at Telegram's pace, resumably.
 
-``run_once(app)`` claims batches of due delivery rows (services.notices) and hands them to a few sender
+``run_once(app)`` claims batches of due delivery rows (services.notices.broadcast) and hands them to a few sender
 tasks (:func:`sender_tasks`: one per ``TASK_RATE`` msg/s of pace, so one at Telegram's real 30/s) that share
 one :class:`Pacer` (at most ``GLOBAL_PER_SECOND`` messages a second overall and one a second per chat).
 These sends bypass PTB's AIORateLimiter: it would retry a 429 in place and hold back every other request
@@ -45,7 +45,7 @@ from telegram.request import BaseRequest, RequestData
 
 from handlers import texts
 from handlers.deps import KEY, Deps
-from services import notices
+from services.notices import broadcast as notices
 from storage.models import Notice
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ def add_poster_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 def _bot_username(args: argparse.Namespace) -> str:
     """--bot-username, else $BOT_USERNAME, else the default with a note: a wrong name makes a dead QR code."""
-    from services.posters import DEFAULT_BOT_USERNAME
+    from services.community.posters import DEFAULT_BOT_USERNAME
 
     name = getattr(args, "bot_username", None) or os.environ.get("BOT_USERNAME", "").strip()
     if name:
@@ -41,8 +41,8 @@ def _bot_username(args: argparse.Namespace) -> str:
 
 def cmd_poster(args: argparse.Namespace, settings: Settings) -> int:
     """Write poster-<CODE>.png and .pdf for one grid or all; prints one line per poster."""
-    from services.community import CommunityFileError, load_community
-    from services.posters import (
+    from services.community.model import CommunityFileError, load_community
+    from services.community.posters import (
         FontNotFound,
         UnknownGrid,
         find_cjk_font,

@@ -33,8 +33,8 @@ def add_roles_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from services import roles
-    from services.community import load_community
+    from services.community.model import load_community
+    from services.people import roles
     from storage.db import Database
 
     command = getattr(args, "roles_cmd", None) or "list"
@@ -79,7 +79,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
 async def _user_id(db: Database, user: str) -> int | None:
     if user.lstrip("-").isdigit():
         return int(user)
-    from services import directory
+    from services.people import directory
 
     async with db.session() as s:
         known = await directory.find(s, user)

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
 
     @property
     def admins(self) -> frozenset[int]:
-        from services.roles import admins_from
+        from services.people.roles import admins_from
 
         return admins_from(self.linli_admins)
 

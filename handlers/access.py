@@ -1,6 +1,6 @@
 """Who may do what, asked on the server at every privileged command and press.
 
-The rules are ``services.roles``; this module only looks the user's roles up (roles table, ``LINLI_ADMINS``,
+The rules are ``services.people.roles``; this module only looks the user's roles up (roles table, ``LINLI_ADMINS``,
 the community file's grid workers) and logs every refusal on ``linli.audit`` with the command or button
 that tried. Handlers answer the refusal themselves, in words that fit the place.
 """
@@ -14,8 +14,8 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handlers.deps import Deps, deps
-from services import directory, roles
-from services.roles import NOWHERE, Action, Grant, Scope
+from services.people import directory, roles
+from services.people.roles import NOWHERE, Action, Grant, Scope
 
 log = logging.getLogger(__name__)
 _USER_ID = re.compile(r"^-?[0-9]+$")  # ASCII digits only ("²".isdigit() is true, int("²") fails)

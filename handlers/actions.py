@@ -7,7 +7,7 @@ from telegram.ext import ContextTypes
 
 from handlers import keyboards, resident, services_menu, staff, texts
 from handlers.deps import deps
-from services.sweep import open_sos
+from services.cases.sweep import open_sos
 
 
 async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from telegram.ext import ContextTypes
 
 from intents import Engine
-from services.community import Community
+from services.community.model import Community
 from storage.db import Database
 
 KEY = "linli"

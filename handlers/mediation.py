@@ -1,6 +1,6 @@
 """人民调解 in the staff chat: `/mediate LL-… 登记|会议 2026-11-25 14:00|协商|协议|回访 [备注]`.
 
-Dispute tickets go through 申请 → 登记 → 会议 → 协商 → 协议 → 回访 (services.lifecycle keeps the
+Dispute tickets go through 申请 → 登记 → 会议 → 协商 → 协议 → 回访 (services.cases.lifecycle keeps the
 order); the meeting time is sent at once to the parties who use the bot: the ticket's resident and the
 neighbours whose complaints joined the case.
 """
@@ -17,8 +17,9 @@ from handlers.deps import deps
 from handlers.resident import safe_send
 from handlers.staff import at_desk, typed_may_act
 from handlers.staff_reports import ticket_by_number
-from services import duplicates, lifecycle, tickets, when
-from services.roles import Action
+from services import when
+from services.cases import duplicates, lifecycle, tickets
+from services.people.roles import Action
 from storage.models import MediationStage, Resident, Ticket
 
 STAGES = {

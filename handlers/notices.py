@@ -9,7 +9,7 @@
     nc ──▶ now: "x/y", final report;  scheduled: "已预约" with 撤回 (nx) until its time
 
 Nothing goes out before 确认发送. The composing state (kind, text, photo, audience choices, the time menu) is
-kept in the database (``services.conversations``) with a copy in ``user_data``: after a restart the worker's
+kept in the database (``services.people.conversations``) with a copy in ``user_data``: after a restart the worker's
 next message still answers the step it was asked for. The draft itself is a Notice row from the audience on.
 Every press is checked again on the server: the signature, the presser is the author, the permission.
 Handlers sit in group ``GROUP`` (before the router's catch-alls) and stop further handling when they
@@ -38,8 +38,10 @@ from handlers import keyboards, texts
 from handlers.access import grants_of, target_user
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
-from services import conversations, local, notices, roles, when
-from services.roles import Action, Grant, Scope
+from services import local, when
+from services.notices import broadcast as notices
+from services.people import conversations, roles
+from services.people.roles import Action, Grant, Scope
 from storage.models import AudienceKind, Notice, NoticeKind, NoticeStatus, RoleName
 
 log = logging.getLogger(__name__)

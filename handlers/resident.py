@@ -27,11 +27,11 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from intents import Result
-from services import drafts, duplicates, lifecycle, tickets
-from services.community import Category
-from services.drafts import DraftStage
-from services.duplicates import Hotspot
-from services.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
+from services.cases import drafts, duplicates, lifecycle, tickets
+from services.cases.drafts import DraftStage
+from services.cases.duplicates import Hotspot
+from services.community.model import Category
+from services.people.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
 from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind
 
 log = logging.getLogger(__name__)

@@ -19,8 +19,8 @@ from handlers import access, actions, mediation, notices, resident, services_men
 from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.errors import on_error
-from services import roles
-from services.tickets import find_ticket_number
+from services.cases.tickets import find_ticket_number
+from services.people import roles
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,9 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.resident import drop_buttons, resident_of
-from services import local, points, schedule
+from services import local
+from services.community import schedule
+from services.points import ledger as points
 from storage.models import AgeBand
 
 

@@ -3,7 +3,7 @@
 ::
 
     confirmed complaint ──post_ticket──▶ card in the unit's chat (else the staff chat); received → 派单
-    签收 · 转派 · 需补充 · 办结 · 升级  (callback data: number.version) ──▶ services.lifecycle / sweep.escalate
+    签收 · 转派 · 需补充 · 办结 · 升级  (callback data: number.version) ──▶ services.cases.lifecycle / sweep.escalate
     需补充, 办结 ──▶ ForceReply prompt ──staff reply──▶ 待补充 (question to the resident) / 办结 (result to them)
     staff reply to a card ──▶ resident and followers, recorded as "reply";  /note ──▶ "note", never sent
     resident reply (resident_reply) ──▶ under the card, recorded; answers 待补充 and restarts the clock
@@ -33,11 +33,12 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 from handlers import access, keyboards, resident, texts
 from handlers import staff_reports as reports
 from handlers.deps import Deps, deps
-from services import clocks, duplicates, followup, lifecycle, roles, sweep, tickets
-from services.lifecycle import REASSIGNABLE, Outcome, TransitionResult, staff_actor
-from services.roles import Action
-from services.sweep import Escalation, Reminder
-from services.tickets import find_ticket_number, resident_actor
+from services.cases import clocks, duplicates, followup, lifecycle, sweep, tickets
+from services.cases.lifecycle import REASSIGNABLE, Outcome, TransitionResult, staff_actor
+from services.cases.sweep import Escalation, Reminder
+from services.cases.tickets import find_ticket_number, resident_actor
+from services.people import roles
+from services.people.roles import Action
 from storage.models import OPEN_STATUSES, PostKind, Rating, Resident, Ticket, TicketEventKind, TicketStatus
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import clocks, followup
-from services.community import Community
+from services.cases import clocks, followup
+from services.community.model import Community
 from storage.models import OPEN_STATUSES, PostKind, Resident, Ticket, TicketPost, TicketStatus
 
 CARD_KINDS: frozenset[PostKind] = frozenset({PostKind.TICKET, PostKind.ESCALATION})

@@ -196,7 +196,7 @@ class Ticket(SQLModel, table=True):
     due_at: datetime = _utc(index=True)
     closed_at: datetime | None = _utc(default=None)
     merged_into_id: int | None = Field(default=None, foreign_key="tickets.id")
-    # --- lifecycle (services.lifecycle, services.clocks, services.sweep, services.followup) ---------
+    # --- lifecycle (services.cases: lifecycle, clocks, sweep, followup) ---------------------------------
     version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # optimistic guard
     result: str | None = Field(default=None, sa_type=Text)  # 办理结果, required to resolve
     resume_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
@@ -354,7 +354,7 @@ class TicketPost(SQLModel, table=True):
 __all__ += ["PostKind", "TicketPost"]
 
 
-# --- roles and notices (services.roles, services.notices, bot.notice_sender) ------------------------------
+# --- roles and notices (services.people.roles, services.notices.broadcast, bot.notice_sender) -------------
 
 
 class RoleName(StrEnum):

@@ -33,7 +33,7 @@ from bot.settings import Settings, load_settings
 from handlers import texts
 from handlers.deps import KEY, Deps
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE
+from services.community.model import SAMPLE_COMMUNITY_FILE
 from storage.db import Database
 from storage.models import Draft, PointsEntry, Resident, Ticket, TicketEvent, TicketEventKind
 
@@ -159,7 +159,7 @@ class Bot:
 
     async def grant(self, user_id: int, role: str, scope: str = "") -> None:
         """Give a user a role, as an admin's /grant would (staff must hold one to work the desk)."""
-        from services import roles
+        from services.people import roles
         from storage.models import RoleName
 
         async with self.db.transaction() as s:

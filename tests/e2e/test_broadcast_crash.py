@@ -2,14 +2,14 @@
 
 The bot runs as deployed (``bot run`` with settings from the environment) as a child process against the
 in-process emulator. 2,000 residents and a confirmed community notice are written to its SQLite file by
-the test through ``services.notices`` before the child starts; the child's notice job picks the notice up.
+the test through ``services.notices.broadcast`` before the child starts; the child's notice job picks the notice up.
 
 Three constants of the shipped sender would make this a minutes-long test, so the child is started through
 a small bootstrap (``BOOT``: patch, then ``runpy`` the ``bot`` package exactly as ``python -m bot run``):
 
 - ``notice_sender.SEND_EVERY`` 15 s → 0.5 s: the job's *first* run is one interval after start
   (``run_repeating(first=SEND_EVERY)``), so every start would otherwise wait 15 s before sending;
-- ``services.notices.LEASE`` 2 min → 3 s: rows claimed by the killed process are only claimed again once
+- ``services.notices.broadcast.LEASE`` 2 min → 3 s: rows claimed by the killed process are only claimed again once
   their lease runs out (a batch of 50 at 300/s takes ~0.2 s, well inside 3 s);
 - the sender's pace ×10 (``Pacer(per_second=PACE, chat_interval=0.1)``, PACE = 300), matching the
   emulator's limits raised tenfold (``Limits().scaled(10)``): at the shipped 30/s, 2,000 sends alone take
@@ -39,7 +39,7 @@ from sqlmodel import select
 
 from bot import notice_sender
 from bot.emulator import BotApiEmulator, Limits
-from services import notices
+from services.notices import broadcast as notices
 from storage.db import Database
 from storage.models import AudienceKind, DeliveryStatus, Notice, NoticeDelivery, NoticeKind, NoticeStatus, Resident
 
@@ -53,7 +53,7 @@ BOOT = f"""
 import functools, runpy, sys
 from datetime import timedelta
 from bot import notice_sender
-from services import notices
+from services.notices import broadcast as notices
 notice_sender.SEND_EVERY = timedelta(seconds=0.5)
 notices.LEASE = timedelta(seconds=3)
 notice_sender.Pacer = functools.partial(notice_sender.Pacer, per_second={PACE}, chat_interval=0.1)

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.emulator import BotApiEmulator, Limits
 from handlers import texts
-from services import points
+from services.points import ledger as points
 from storage.db import Database
 from storage.models import Draft, PointsEntry, Ticket
 

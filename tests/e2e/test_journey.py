@@ -16,8 +16,9 @@ from sqlmodel import select
 from handlers import texts
 from handlers.callbacks import unpack
 from handlers.resident import complaint_name
-from services import SHANGHAI, points
-from services.community import Category
+from services import SHANGHAI
+from services.community.model import Category
+from services.points import ledger as points
 from storage.models import AgeBand, TicketEvent, TicketStatus
 
 NOISE = "楼上天天装修，吵死了，9号楼"

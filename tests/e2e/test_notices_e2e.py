@@ -79,7 +79,7 @@ async def test_preview_confirm_and_cancel(desk: Bot) -> None:
     await desk.barrier()
     async with desk.db.transaction() as s:
         muted = RESIDENTS[0]
-        from services.notices import mute
+        from services.notices.broadcast import mute
 
         await mute(s, muted, desk.clock())
     preview = await compose(desk, li, "general", "周六上午9点在小区广场义诊", "9号楼")

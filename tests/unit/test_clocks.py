@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services import SHANGHAI
-from services.clocks import (
+from services.cases.clocks import (
     Colour,
     Preview,
     colour,

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from services import SHANGHAI
-from services.community import (
+from services.community.model import (
     SAMPLE_COMMUNITY_FILE,
     Category,
     CommunityFileError,
@@ -19,7 +19,7 @@ from services.community import (
     load_community,
     parse_community,
 )
-from services.residents import (
+from services.people.residents import (
     BindResult,
     bind_grid,
     get_or_create_resident,

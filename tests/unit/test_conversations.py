@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from services import SHANGHAI
-from services.conversations import STALE_AFTER, end, load, save
+from services.people.conversations import STALE_AFTER, end, load, save
 from storage.db import Database
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)

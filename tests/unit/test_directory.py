@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from services import SHANGHAI
-from services.directory import find, remember, username_of
+from services.people.directory import find, remember, username_of
 from storage.db import Database
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)

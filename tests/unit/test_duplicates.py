@@ -6,8 +6,7 @@ import pytest
 from sqlmodel import select
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, load_community
-from services.duplicates import (
+from services.cases.duplicates import (
     SIMILARITY_THRESHOLD,
     LinkStatus,
     ScopeKind,
@@ -18,8 +17,9 @@ from services.duplicates import (
     link,
     similarity,
 )
-from services.residents import bind_grid, get_or_create_resident
-from services.tickets import history, open_ticket, withdraw
+from services.cases.tickets import history, open_ticket, withdraw
+from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
+from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database
 from storage.models import HotspotWarning, Resident, Ticket, TicketEventKind
 

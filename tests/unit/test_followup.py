@@ -6,19 +6,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
-from services.followup import (
-    RateOutcome,
-    due_followups,
-    expire_unrated,
-    mark_requested,
-    rate,
-    rates,
-)
-from services.lifecycle import staff_actor, transition
-from services.residents import get_or_create_resident
-from services.sweep import EscalationReason
-from services.tickets import history, open_ticket
+from services.cases.followup import RateOutcome, due_followups, expire_unrated, mark_requested, rate, rates
+from services.cases.lifecycle import staff_actor, transition
+from services.cases.sweep import EscalationReason
+from services.cases.tickets import history, open_ticket
+from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
+from services.people.residents import get_or_create_resident
 from storage.db import Database
 from storage.models import Rating, Resident, Ticket, TicketEventKind, TicketStatus
 

@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, load_community
-from services.duplicates import followers
-from services.lifecycle import (
+from services.cases.duplicates import followers
+from services.cases.lifecycle import (
     FINAL,
     TRANSITIONS,
     MediationRefusal,
@@ -30,8 +29,9 @@ from services.lifecycle import (
     staff_actor,
     transition,
 )
-from services.residents import bind_grid, get_or_create_resident
-from services.tickets import history, open_ticket, withdraw
+from services.cases.tickets import history, open_ticket, withdraw
+from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
+from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database
 from storage.models import MediationStage, Resident, Ticket, TicketEventKind, TicketStatus
 
@@ -41,7 +41,7 @@ NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
 STAFF = staff_actor(7)
 RESULT = "已联系施工方，限定作业时间为8:00-18:00"
 
-# Written out from the brief, independently of services.lifecycle.TRANSITIONS.
+# Written out from the brief, independently of services.cases.lifecycle.TRANSITIONS.
 LEGAL: dict[TicketStatus, set[TicketStatus]] = {
     S.RECEIVED: {S.DISPATCHED, S.WITHDRAWN, S.MERGED},
     S.DISPATCHED: {S.SIGNED, S.WITHDRAWN, S.MERGED},

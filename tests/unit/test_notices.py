@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import select
 
 from services import SHANGHAI
-from services import notices as n
-from services.residents import get_or_create_resident
+from services.notices import broadcast as n
+from services.people.residents import get_or_create_resident
 from storage.db import Database
 from storage.models import AudienceKind, DeliveryStatus, NoticeDelivery, NoticeKind, NoticeStatus
 

@@ -1,6 +1,6 @@
 """The notice queue's claim path on a real PostgreSQL the test run starts itself.
 
-On PostgreSQL ``services.notices.claim_batch`` leases rows with ``SELECT … FOR UPDATE OF notice_deliveries
+On PostgreSQL ``services.notices.broadcast.claim_batch`` leases rows with ``SELECT … FOR UPDATE OF notice_deliveries
 SKIP LOCKED``, so several senders (processes, machines) can drain one queue at once; SQLite never takes
 that path (one writer at a time). Checked here against the real server: two transactions claiming at the
 same moment get disjoint rows, several claimers on two engines claim every row exactly once, an expired
@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy.engine import URL
 from sqlmodel import select
 
-from services import notices
+from services.notices import broadcast as notices
 from storage.db import Database
 from storage.models import AudienceKind, DeliveryStatus, Notice, NoticeDelivery, NoticeKind, NoticeStatus, Resident
 

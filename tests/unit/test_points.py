@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, ShopItem, load_community
-from services.points import (
+from services.community.model import SAMPLE_COMMUNITY_FILE, ShopItem, load_community
+from services.people.residents import get_or_create_resident
+from services.points.ledger import (
     REDEEM,
     RedeemResult,
     RedeemStatus,
@@ -19,7 +20,6 @@ from services.points import (
     redeem,
     stock_left,
 )
-from services.residents import get_or_create_resident
 from storage.db import Database
 
 COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)

@@ -17,9 +17,9 @@ from PIL import Image
 
 from bot.poster_cli import cmd_poster
 from bot.settings import Settings, load_settings
-from services import posters
-from services.community import SAMPLE_COMMUNITY_FILE, Community, load_community
-from services.posters import (
+from services.community import posters
+from services.community.model import SAMPLE_COMMUNITY_FILE, Community, load_community
+from services.community.posters import (
     DPI,
     PAGE_SIZE,
     FontNotFound,

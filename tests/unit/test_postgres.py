@@ -1,7 +1,7 @@
 """The storage and service behaviours that matter, on a real PostgreSQL the test run starts itself.
 
 SQLite serialises writers with one database lock; PostgreSQL takes row locks, advisory locks and
-``ON CONFLICT`` paths instead (see ``services.points.lock_resident``, ``services.tickets.allocate_number``),
+``ON CONFLICT`` paths instead (see ``ledger.lock_resident``, ``tickets.allocate_number``),
 so those are checked here against the real server. Each test gets a fresh database on one throwaway
 cluster per session (see ``tests/pg.py``); without PostgreSQL the tests skip and say why.
 """
@@ -22,15 +22,11 @@ from sqlalchemy.engine import URL
 from sqlmodel import SQLModel
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, ShopItem, load_community
-from services.drafts import append_text, get_draft
-from services.points import RedeemStatus, award, balance, redeem, stock_left
-from services.residents import bind_grid, get_or_create_resident
-from services.tickets import (
-    get_for_resident,
-    history,
-    open_ticket,
-)
+from services.cases.drafts import append_text, get_draft
+from services.cases.tickets import get_for_resident, history, open_ticket
+from services.community.model import SAMPLE_COMMUNITY_FILE, ShopItem, load_community
+from services.people.residents import bind_grid, get_or_create_resident
+from services.points.ledger import RedeemStatus, award, balance, redeem, stock_left
 from storage.db import Database, head_revision
 from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
 

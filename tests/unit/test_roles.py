@@ -6,8 +6,8 @@ from datetime import datetime
 import pytest
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, load_community
-from services.roles import (
+from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
+from services.people.roles import (
     NOWHERE,
     RESIDENT,
     Action,
@@ -164,7 +164,7 @@ def test_roles_cli(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "@li_xy" in capsys.readouterr().err
 
     async def meet() -> None:
-        from services.directory import remember
+        from services.people.directory import remember
 
         db = Database(settings.database_url)
         async with db.transaction() as s:

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services import SHANGHAI
-from services.schedule import (
+from services.community.schedule import (
     CentreHours,
     ClassSchedule,
     ClassSession,

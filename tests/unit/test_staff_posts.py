@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from handlers import staff_reports as reports
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, load_community
-from services.lifecycle import transition
-from services.residents import get_or_create_resident
-from services.tickets import open_ticket
+from services.cases.lifecycle import transition
+from services.cases.tickets import open_ticket
+from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
+from services.people.residents import get_or_create_resident
 from storage.db import MIGRATIONS_DIR, Database, sync_url
 from storage.models import PostKind, Resident, Ticket, TicketStatus
 

@@ -12,20 +12,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection
 
 from services import SHANGHAI
-from services.clocks import Colour, colour
-from services.community import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
-from services.lifecycle import Outcome, staff_actor, transition
-from services.residents import bind_grid, get_or_create_resident
-from services.sweep import (
-    EscalationReason,
-    ReminderKind,
-    SweepReport,
-    due_query,
-    next_level,
-    open_sos,
-    sweep,
-)
-from services.tickets import history, open_ticket, withdraw
+from services.cases.clocks import Colour, colour
+from services.cases.lifecycle import Outcome, staff_actor, transition
+from services.cases.sweep import EscalationReason, ReminderKind, SweepReport, due_query, next_level, open_sos, sweep
+from services.cases.tickets import history, open_ticket, withdraw
+from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
+from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import MIGRATIONS_DIR, Database, sync_url
 from storage.models import Resident, Ticket, TicketEventKind, TicketStatus
 

@@ -8,18 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services import SHANGHAI
-from services.community import SAMPLE_COMMUNITY_FILE, load_community
-from services.drafts import (
-    DraftStage,
-    add_photo,
-    append_text,
-    clear_draft,
-    get_draft,
-    purge_stale,
-    update_draft,
-)
-from services.residents import bind_grid, get_or_create_resident
-from services.tickets import (
+from services.cases.drafts import DraftStage, add_photo, append_text, clear_draft, get_draft, purge_stale, update_draft
+from services.cases.tickets import (
     WithdrawStatus,
     find_ticket_number,
     format_ticket_number,
@@ -31,6 +21,8 @@ from services.tickets import (
     record_event,
     withdraw,
 )
+from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
+from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database
 from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
 

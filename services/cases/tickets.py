@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import local, require_aware
-from services.community import Category, Community
+from services.community.model import Category, Community
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
     OPEN_STATUSES,
@@ -298,7 +298,7 @@ async def withdraw(
     if ticket.status not in OPEN_STATUSES:
         return WithdrawResult(WithdrawStatus.NOT_OPEN, ticket)
     # through the state machine, so the version guard, clocks and sweep bookkeeping stay right
-    from services.lifecycle import transition  # lifecycle builds on this module
+    from services.cases.lifecycle import transition  # lifecycle builds on this module
 
     done = await transition(session, ticket, TicketStatus.WITHDRAWN, actor=resident_actor(resident_id), now=now,
                             note=note)

@@ -2,7 +2,7 @@
 
 A grid worker pins an A4 poster in the lobby of each building; a resident scans the QR code, Telegram opens
 the bot with ``/start g-A03`` and the /start handler binds them to grid A03. This module only draws: it
-takes a loaded :class:`~services.community.Community` and returns a Pillow image, so it needs no bot, no
+takes a loaded :class:`~services.community.model.Community` and returns a Pillow image, so it needs no bot, no
 database and no network. Chinese must render with a real CJK font, never as empty boxes ("tofu"): a
 poster printed with tofu is wasted paper, so :func:`find_cjk_font` refuses fonts that lack the glyphs.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 import qrcode
 from PIL import Image, ImageDraw, ImageFont
 
-from services.community import Community, GridInfo
+from services.community.model import Community, GridInfo
 
 # A4 portrait at 200 dpi: sharp print, a PNG of a few hundred KB.
 DPI = 200

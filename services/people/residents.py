@@ -9,7 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.community import Community, GridInfo
+from services.community.model import Community, GridInfo
 from storage.db import dialect_insert, dialect_name
 from storage.models import AgeBand, Grid, Resident
 

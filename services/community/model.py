@@ -18,7 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from services.schedule import (
+from services.community.schedule import (
     CentreHours,
     ClassSchedule,
     ClassSession,
@@ -27,7 +27,7 @@ from services.schedule import (
     weekday_index,
 )
 
-SAMPLE_COMMUNITY_FILE = Path(__file__).resolve().parent.parent / "bot" / "data" / "community.toml"
+SAMPLE_COMMUNITY_FILE = Path(__file__).resolve().parents[2] / "bot" / "data" / "community.toml"
 
 
 class Category(StrEnum):

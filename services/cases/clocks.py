@@ -143,7 +143,7 @@ def next_check(t: ClockFields) -> datetime | None:
     return min(moments, default=None)
 
 
-# --- changes: dictionaries of column values, written by services.lifecycle under its guard ---------
+# --- changes: dictionaries of column values, written by services.cases.lifecycle under its guard ---------
 
 
 def pause(t: ClockFields, now: datetime) -> dict[str, Any]:

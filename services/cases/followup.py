@@ -14,10 +14,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.community import Community
-from services.lifecycle import SYSTEM_ACTOR, TransitionResult, transition, write
-from services.sweep import Escalation, EscalationReason, escalate
-from services.tickets import new_event, resident_actor
+from services.cases.lifecycle import SYSTEM_ACTOR, TransitionResult, transition, write
+from services.cases.sweep import Escalation, EscalationReason, escalate
+from services.cases.tickets import new_event, resident_actor
+from services.community.model import Community
 from storage.models import Rating, Ticket, TicketEventKind, TicketStatus
 
 FOLLOWUP_DELAY = timedelta(hours=1)

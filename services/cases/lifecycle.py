@@ -22,10 +22,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import clocks, require_aware
-from services.community import Category, Community
-from services.duplicates import add_follower
-from services.tickets import SIGN_LIMIT, new_event, open_ticket
+from services import require_aware
+from services.cases import clocks
+from services.cases.duplicates import add_follower
+from services.cases.tickets import SIGN_LIMIT, new_event, open_ticket
+from services.community.model import Category, Community
 from storage.models import (
     OPEN_STATUSES,
     MediationStage,

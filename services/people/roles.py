@@ -28,7 +28,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.community import Community
+from services.community.model import Community
 from storage.models import Role, RoleName, Ticket
 
 ADMINS_ENV = "LINLI_ADMINS"

@@ -20,10 +20,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services import clocks, require_aware
-from services.community import Category, Community, EscalationLevelName
-from services.lifecycle import SYSTEM_ACTOR, open_dispatched, write
-from services.tickets import new_event
+from services import require_aware
+from services.cases import clocks
+from services.cases.lifecycle import SYSTEM_ACTOR, open_dispatched, write
+from services.cases.tickets import new_event
+from services.community.model import Category, Community, EscalationLevelName
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
 
 LEVELS: tuple[EscalationLevelName, ...] = tuple(EscalationLevelName)

@@ -16,7 +16,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.community import Community, ShopItem
+from services.community.model import Community, ShopItem
 from storage.db import Database, dialect_name
 from storage.models import PointsEntry, Resident
 
