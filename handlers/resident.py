@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,6 +26,7 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from intents import Result
+from intents.places import named_place, place_or_home
 from services.cases import drafts, duplicates, lifecycle, tickets
 from services.cases.drafts import DraftStage
 from services.cases.duplicates import Hotspot
@@ -37,10 +37,6 @@ from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, Tick
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
-_PLACE = re.compile(
-    r"(\d+\s*(?:号楼|幢|栋|单元|号|室|层|楼)|[东南西北]门|大门|门口|地下车库|车库|楼道|电梯|楼顶|天台|"
-    r"花园|广场|菜场|沿街|路口|[\u4e00-\u9fff]{1,6}(?:路|街|巷|弄))"
-)
 
 
 @dataclass(frozen=True)
@@ -71,24 +67,9 @@ async def resident_of(session: AsyncSession, update: Update, d: Deps) -> Residen
     return await get_or_create_resident(session, tg_user_id=user.id, name=user.full_name, now=d.now())
 
 
-def named_place(text: str) -> str | None:
-    """The last place the text names ("9号楼2单元", "东门口"), with a few characters of context."""
-    found = list(_PLACE.finditer(text))
-    if not found:
-        return None
-    m = found[-1]
-    lead = re.split(r"[，,。.！!？?；;\s]", text[max(0, m.start() - 6) : m.start()])[-1]
-    return (lead + m.group()).strip()
-
-
 def infer_place(text: str, resident: Resident) -> str | None:
     """A place named in the text, else the resident's own building; None means ask."""
-    place = named_place(text)
-    if place:
-        return place
-    if resident.building:
-        return resident.building + (resident.unit or "")
-    return None
+    return place_or_home(text, resident.building, resident.unit)
 
 
 def complaint_name(d: Deps, category: str) -> str:
