@@ -1,0 +1,357 @@
+"""What residents read: the menu, greetings, the complaint draft, their tickets, services and emergencies.
+
+Part of the catalogue (``handlers.texts``): every sentence the bot says lives in one of its modules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from handlers.texts.common import WEEKDAYS, fmt_time, preview
+
+MENU_REPORT = "我要反映"
+MENU_TICKETS = "我的工单"
+MENU_SERVICES = "便民服务"
+MENU_POINTS = "我的积分"
+MENU_GRID = "联系网格员"
+MENU_ROWS = [[MENU_REPORT, MENU_TICKETS], [MENU_SERVICES, MENU_POINTS, MENU_GRID]]
+MENU_PLACEHOLDER = "直接输入您要反映的问题…"
+BTN_CONFIRM = "✅ 确认提交"
+BTN_RECATEGORIZE = "🔄 换一类"
+BTN_CANCEL = "✖️ 取消"
+BTN_HUMAN = "👤 转人工"
+BTN_WITHDRAW = "撤回此工单"
+BTN_WITHDRAW_YES = "确认撤回"
+BTN_BACK = "返回"
+BTN_SKIP = "跳过"
+BTN_AGE_65 = "是，已满65周岁"
+BTN_AGE_UNDER = "否"
+BTN_REDEEM = "兑换"
+BTN_REDEEM_YES = "确认兑换"
+BTN_OTHER_CATEGORY = "其他问题"
+SERVICE_BUTTONS = {
+    "svc.haircut": "✂️ 爱心义剪",
+    "svc.points": "⭐ 我的积分",
+    "svc.shop": "🛒 积分超市",
+    "svc.hours": "🕘 办事时间",
+    "svc.meal": "🍱 助餐点",
+    "svc.class": "📚 公益课堂",
+    "svc.clinic": "🩺 义诊",
+}
+HELP = (
+    "您可以直接用文字告诉我遇到的问题，比如：\n"
+    "· “楼上天天装修，吵死了”\n"
+    "· “9号楼楼道灯坏了”\n"
+    "· “小区门口乱停车”\n"
+    "我会登记成工单、告诉您工单号和办理时限，并随时通知进度。\n\n"
+    "也可以问我：下次义剪是哪天、我的积分、积分能换什么、服务中心几点开门、助餐点在哪。\n"
+    "常用命令：/tickets 我的工单　/points 我的积分　/help 帮助"
+)
+GREETING = "您好！我是{community}的“邻里”小助手，有什么可以帮您？"
+THANKS_REPLY = "不客气！有需要随时找我。"
+REPORT_PROMPT = "请直接描述您遇到的问题（可以附照片），例如：“12号楼电梯坏了，困在半路”。"
+
+
+def welcome(name: str, community: str) -> str:
+    return f"{name}您好，欢迎使用{community}“邻里”居民服务！\n\n{HELP}"
+
+
+ASK_BUILDING = "为了把问题派给您所在网格的网格员，请先选择您住的楼栋："
+ASK_AGE = "您是否已年满65周岁？（用于爱心义剪等敬老服务，可跳过）"
+AGE_SAVED = "已记录，谢谢！"
+BAD_DEEP_LINK = "这个二维码链接无效或已过期。"
+
+
+def bound_grid(grid_name: str, worker: str) -> str:
+    return f"已为您绑定【{grid_name}】，网格员：{worker}。"
+
+
+def bound_building(building: str, grid_name: str | None, worker: str | None) -> str:
+    if grid_name:
+        return f"已记录：{building}，属于【{grid_name}】，网格员：{worker}。"
+    return f"已记录：{building}。"
+
+
+def confirm_draft(category: str, text: str, location: str | None, unit: str, limit: str,
+                  photos: int) -> str:
+    lines = [
+        "📝 我帮您整理了一下：",
+        f"类别：{category}",
+        f"内容：{preview(text, 300)}",
+        f"地点：{location or '（未填写）'}",
+    ]
+    if photos:
+        lines.append(f"照片：{photos}张")
+    lines += [f"承办：{unit}　时限：{limit}", "", "确认提交吗？也可以继续补充文字或照片。"]
+    return "\n".join(lines)
+
+
+def choose_category(text: str) -> str:
+    return f"“{preview(text, 60)}”\n我不太确定属于哪一类，请选一下："
+
+
+CHOOSE_ANY_CATEGORY = "请选择问题类别："
+ASK_LOCATION = "请告诉我具体位置，比如“9号楼2单元”“小区东门”“地下车库B区”："
+DRAFT_CANCELLED = "已取消，这条内容不会提交。需要时随时再发给我。"
+DRAFT_EXPIRED = "这条草稿已过期或已提交，请重新描述您的问题。"
+PHOTO_ADDED = "📷 照片已添加（共{n}张）。"
+PHOTO_NEEDS_TEXT = "📷 照片已收到。请再用一句话说明是什么问题、在什么位置。"
+
+
+def ticket_opened(number: str, category: str, unit: str, due: datetime) -> str:
+    return (
+        f"✅ 已受理！工单号：{number}\n"
+        f"类别：{category}\n承办单位：{unit}\n"
+        f"办理时限：{fmt_time(due)} 前\n\n"
+        "处理进展会第一时间通知您；发送“我的工单”可随时查看。"
+    )
+
+
+def linked_existing(number: str, status: str, own: bool) -> str:
+    if own:
+        return f"这个问题您已经反映过了，工单 {number}【{status}】正在办理中，进展会通知您。"
+    return (
+        f"附近居民已经反映过同样的问题，工单 {number}【{status}】正在办理。\n"
+        "已把您关联到这个工单，办理进展会同步通知您，不用重复提交。"
+    )
+
+
+def hotspot_alert(category: str, scope: str, count: int, hours: int) -> str:
+    return f"⚠️ 预警：{scope} 近{hours}小时内已有 {count} 起「{category}」诉求，请网格员关注。"
+
+
+def limit_text(hours: int) -> str:
+    if hours < 24:
+        return f"{hours}小时"
+    days, rest = divmod(hours, 24)
+    return f"{days}天" if not rest else f"{days}天{rest}小时"
+
+
+def staff_new_ticket(number: str, category: str, unit: str, location: str | None, text: str,
+                     due: datetime, resident: str, grid: str | None) -> str:
+    return (
+        f"🆕 新工单 {number}\n类别：{category}　承办：{unit}\n"
+        f"网格：{grid or '未绑定'}　居民：{resident}\n地点：{location or '未填写'}\n"
+        f"内容：{preview(text, 500)}\n时限：{fmt_time(due)}"
+    )
+
+
+def sos_opened(number: str) -> str:
+    return (
+        "🚨 已收到紧急求助，已立即通知网格员和社区值班人员！\n"
+        "⚠️ 如有生命危险，请马上拨打 110（报警）、120（急救）、119（火警）。\n"
+        f"求助单号：{number}"
+    )
+
+
+NO_TICKETS = "您还没有提交过工单。直接告诉我遇到的问题就可以登记。"
+TICKETS_HEADER = "📋 您最近的工单："
+TICKET_NOT_FOUND = "没有找到这个工单号。请核对号码（只能查询您本人提交的工单）。"
+
+
+def ticket_line(number: str, status: str, category: str, latest: str | None) -> str:
+    line = f"· {number}【{status}】{category}"
+    return line + (f"\n  最新：{latest}" if latest else "")
+
+
+def ticket_detail(number: str, status: str, category: str, text: str, location: str | None,
+                  unit: str, due: datetime, events: list[tuple[datetime, str]]) -> str:
+    lines = [
+        f"📄 工单 {number}【{status}】",
+        f"类别：{category}　承办：{unit}",
+        f"地点：{location or '未填写'}",
+        f"内容：{preview(text, 300)}",
+        f"时限：{fmt_time(due)}",
+        "",
+        "办理记录：",
+    ]
+    lines += [f"· {fmt_time(at)} {what}" for at, what in events]
+    return "\n".join(lines)
+
+
+WITHDRAW_ASK = "确定撤回工单 {number} 吗？撤回后不再办理。"
+WITHDRAWN = "工单 {number} 已撤回。"
+WITHDRAW_REFUSED = {
+    "not_found": TICKET_NOT_FOUND,
+    "already_withdrawn": "这个工单已经撤回过了。",
+    "not_open": "这个工单已经办结或关闭，不能撤回了。",
+}
+SERVICES_MENU = "便民服务，请选择："
+
+
+def haircut(name: str, when: datetime, start: str, end: str, place: str, free_age: int, fee: int,
+            is_senior: bool | None, today: bool) -> str:
+    day = "今天" if today else f"{when.month}月{when.day}日（周{WEEKDAYS[when.weekday()]}）"
+    lines = [f"✂️ 下次{name}：{day} {start}–{end}", f"地点：{place}"]
+    if is_senior is True:
+        lines.append(f"您已满{free_age}周岁，免费。")
+    elif is_senior is False:
+        lines.append(f"{free_age}周岁以上老人免费，其他居民每次{fee}元。")
+    else:
+        lines.append(f"{free_age}周岁及以上老人免费，其他居民每次{fee}元（请带身份证）。")
+    return "\n".join(lines)
+
+
+def points(balance: int, entries: list[tuple[datetime, int, str]]) -> str:
+    lines = [f"⭐ 您当前积分：{balance} 分"]
+    if entries:
+        lines.append("最近记录：")
+        lines += [f"· {at.month}月{at.day}日 {delta:+d} {reason}" for at, delta, reason in entries]
+    else:
+        lines.append("还没有积分记录。参加志愿服务、议事会等活动可以获得积分。")
+    return "\n".join(lines)
+
+
+def shop(items: list[tuple[str, int, int | None]], balance: int) -> str:
+    lines = [f"🛒 积分超市（您有 {balance} 分）："]
+    for name, cost, left in items:
+        stock = "" if left is None else ("（已兑完）" if left <= 0 else f"（剩{left}件）")
+        lines.append(f"· {name}：{cost} 分{stock}")
+    lines.append("点下方按钮兑换。")
+    return "\n".join(lines)
+
+
+def earn_rules(rules: list[tuple[str, int]]) -> str:
+    if not rules:
+        return ""
+    return "\n如何获得积分：\n" + "\n".join(f"· {name} +{pts}分" for name, pts in rules)
+
+
+def redeem_ask(name: str, cost: int, balance: int) -> str:
+    return f"确认用 {cost} 积分兑换「{name}」吗？（当前 {balance} 分）"
+
+
+def redeemed(name: str, left: int) -> str:
+    return f"🎉 兑换成功：「{name}」！剩余 {left} 分。请凭此消息到社区党群服务中心领取。"
+
+
+POINTS_REDEEMED = "兑换「{name}」"
+POINTS_REASONS = {"activity": "参加活动", "volunteer": "志愿服务", "adjust": "积分调整"}
+REDEEM_REFUSED = {
+    "insufficient": "积分不足：「{name}」需要 {cost} 分，您现在有 {balance} 分。",
+    "out_of_stock": "「{name}」已经兑完了，看看别的吧。",
+    "unknown_item": "这个商品已下架。",
+}
+
+
+def hours(centre_hours: list[str], windows: list[str], open_now: bool, address: str, phone: str) -> str:
+    lines = ["🕘 社区党群服务中心", *centre_hours]
+    lines.append("现在：" + ("开放中" if open_now else "不在办公时间"))
+    if windows:
+        lines.append("服务窗口：" + "、".join(windows))
+    if address:
+        lines.append(f"地址：{address}")
+    if phone:
+        lines.append(f"电话：{phone}")
+    return "\n".join(lines)
+
+
+def canteens(items: list[tuple[str, str, str, str]]) -> str:
+    if not items:
+        return "本社区暂未设置助餐点。"
+    lines = ["🍱 助餐点："]
+    for name, address, when, note in items:
+        lines.append(f"· {name}\n  地址：{address}\n  时间：{when}" + (f"\n  {note}" if note else ""))
+    return "\n".join(lines)
+
+
+def classes(name: str, place: str, sessions: list[str], nxt: str | None) -> str:
+    lines = [f"📚 {name}（地点：{place}）", *sessions]
+    if nxt:
+        lines.append(f"下一次：{nxt}")
+    return "\n".join(lines)
+
+
+def clinic(name: str, when: str | None, place: str, note: str) -> str:
+    if when is None:
+        return f"近期暂无{name}安排，请留意社区通知。"
+    return f"🩺 下次{name}：{when}\n地点：{place}" + (f"\n{note}" if note else "")
+
+
+NO_CLASSES = "近期暂无公益课堂安排。"
+
+
+def grid_worker(grid_name: str, worker: str) -> str:
+    return (
+        f"您所在的【{grid_name}】网格员是 {worker}。\n"
+        "有事可以直接发给我，我会登记并派给网格员；需要人工请点“转人工”。"
+    )
+
+
+HUMAN_FORWARDED = "已转给社区工作人员，他们会尽快联系您。"
+HUMAN_UNAVAILABLE = "抱歉，人工服务暂未开通。您的问题可以直接发给我登记成工单。"
+
+
+__all__ = [
+    "AGE_SAVED",
+    "ASK_AGE",
+    "ASK_BUILDING",
+    "ASK_LOCATION",
+    "BAD_DEEP_LINK",
+    "BTN_AGE_65",
+    "BTN_AGE_UNDER",
+    "BTN_BACK",
+    "BTN_CANCEL",
+    "BTN_CONFIRM",
+    "BTN_HUMAN",
+    "BTN_OTHER_CATEGORY",
+    "BTN_RECATEGORIZE",
+    "BTN_REDEEM",
+    "BTN_REDEEM_YES",
+    "BTN_SKIP",
+    "BTN_WITHDRAW",
+    "BTN_WITHDRAW_YES",
+    "CHOOSE_ANY_CATEGORY",
+    "DRAFT_CANCELLED",
+    "DRAFT_EXPIRED",
+    "GREETING",
+    "HELP",
+    "HUMAN_FORWARDED",
+    "HUMAN_UNAVAILABLE",
+    "MENU_GRID",
+    "MENU_PLACEHOLDER",
+    "MENU_POINTS",
+    "MENU_REPORT",
+    "MENU_ROWS",
+    "MENU_SERVICES",
+    "MENU_TICKETS",
+    "NO_CLASSES",
+    "NO_TICKETS",
+    "PHOTO_ADDED",
+    "PHOTO_NEEDS_TEXT",
+    "POINTS_REASONS",
+    "POINTS_REDEEMED",
+    "REDEEM_REFUSED",
+    "REPORT_PROMPT",
+    "SERVICES_MENU",
+    "SERVICE_BUTTONS",
+    "THANKS_REPLY",
+    "TICKETS_HEADER",
+    "TICKET_NOT_FOUND",
+    "WITHDRAWN",
+    "WITHDRAW_ASK",
+    "WITHDRAW_REFUSED",
+    "bound_building",
+    "bound_grid",
+    "canteens",
+    "choose_category",
+    "classes",
+    "clinic",
+    "confirm_draft",
+    "earn_rules",
+    "grid_worker",
+    "haircut",
+    "hotspot_alert",
+    "hours",
+    "limit_text",
+    "linked_existing",
+    "points",
+    "redeem_ask",
+    "redeemed",
+    "shop",
+    "sos_opened",
+    "staff_new_ticket",
+    "ticket_detail",
+    "ticket_line",
+    "ticket_opened",
+    "welcome",
+]
