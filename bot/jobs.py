@@ -19,7 +19,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes
 
 from handlers import staff
 from handlers.deps import KEY, Deps
-from services.cases import drafts, followup, lifecycle, sweep
+from services.cases import drafts, followup, mediation, sweep
 from storage.models import Resident
 
 log = logging.getLogger(__name__)
@@ -99,14 +99,14 @@ async def meeting_tick(app: Application) -> int:
     d, context = _deps(app), _context(app)
     now = d.now()
     async with d.db.session() as s:
-        meetings = await lifecycle.meetings_to_remind(s, now, MEETING_LEAD)
+        meetings = await mediation.meetings_to_remind(s, now, MEETING_LEAD)
     posted = 0
     for m in meetings:
         assert m.meeting_at is not None
         if await _guarded(f"meeting of ticket {m.ticket_id}",
                           staff.post_meeting(context, d, m.ticket_id, m.meeting_at)):
             async with d.db.transaction() as s:
-                await lifecycle.meeting_reminded(s, m, now)
+                await mediation.meeting_reminded(s, m, now)
             posted += 1
     return posted
 

@@ -18,7 +18,7 @@ from handlers.resident import safe_send
 from handlers.staff import at_desk, typed_may_act
 from handlers.staff_reports import ticket_by_number
 from services import when
-from services.cases import duplicates, lifecycle, tickets
+from services.cases import duplicates, events, mediation, tickets
 from services.people.roles import Action
 from storage.models import MediationStage, Resident, Ticket
 
@@ -58,8 +58,8 @@ async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     parties: list[int] = []
     async with d.db.transaction() as s:
         t = await s.get(Ticket, found.id)
-        result = await lifecycle.record_mediation(
-            s, t, stage, actor=lifecycle.staff_actor(update.effective_user.id), now=d.now(), meeting_at=meeting_at,
+        result = await mediation.record_mediation(
+            s, t, stage, actor=events.staff_actor(update.effective_user.id), now=d.now(), meeting_at=meeting_at,
             note=note or None,
         )
         if result.ok and stage is MediationStage.MEETING:

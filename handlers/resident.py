@@ -27,7 +27,7 @@ from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from intents import Result
 from intents.places import named_place, place_or_home
-from services.cases import drafts, duplicates, lifecycle, tickets
+from services.cases import drafts, duplicates, events, lifecycle, mediation, tickets
 from services.cases.drafts import DraftStage
 from services.cases.duplicates import Hotspot
 from services.community.model import Category
@@ -320,7 +320,7 @@ async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now
     if linked:
         ticket = dup
         if dup.resident_id == r.id:  # said again by its own author: keep what the repeat adds
-            await tickets.record_event(s, dup, kind=TicketEventKind.LINKED, actor=tickets.resident_actor(r.id),
+            await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(r.id),
                                        now=now, note=draft.text)
         if draft.photos:
             dup.photos = [*dup.photos, *draft.photos]
@@ -462,7 +462,7 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def _event_text(ev: TicketEvent) -> str:
     what = texts.EVENT.get(ev.kind, ev.kind)
-    if ev.kind == "reminded" and ev.note == lifecycle.MEETING_REMINDER:
+    if ev.kind == "reminded" and ev.note == mediation.MEETING_REMINDER:
         what = texts.EVENT_MEETING_REMINDED
     if ev.to_status and ev.kind != "created":
         what += f"：{texts.STATUS.get(ev.to_status, ev.to_status)}"
@@ -519,7 +519,7 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         return
     async with d.db.transaction() as s:  # "wdy": withdraw for real
         r = await resident_of(s, update, d)
-        result = await tickets.withdraw(s, resident_id=r.id, number=number, now=d.now())
+        result = await lifecycle.withdraw(s, resident_id=r.id, number=number, now=d.now())
     await q.answer()
     await drop_buttons(q)
     reply = texts.WITHDRAWN.format(number=number) if result.ok else texts.WITHDRAW_REFUSED[result.status.value]

@@ -33,10 +33,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, MessageHandl
 from handlers import access, keyboards, resident, texts
 from handlers import staff_reports as reports
 from handlers.deps import Deps, deps
-from services.cases import clocks, duplicates, followup, lifecycle, sweep, tickets
-from services.cases.lifecycle import REASSIGNABLE, Outcome, TransitionResult, staff_actor
+from services.cases import clocks, duplicates, events, followup, lifecycle, sweep, tickets
+from services.cases.events import resident_actor, staff_actor
+from services.cases.lifecycle import REASSIGNABLE, Outcome, TransitionResult
 from services.cases.sweep import Escalation, Reminder
-from services.cases.tickets import find_ticket_number, resident_actor
+from services.cases.tickets import find_ticket_number
 from services.people import roles
 from services.people.roles import Action
 from storage.models import OPEN_STATUSES, PostKind, Rating, Resident, Ticket, TicketEventKind, TicketStatus
@@ -479,7 +480,7 @@ async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t:
     """The unit's answer: recorded as a reply event, sent to the resident and followers."""
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
-        await tickets.record_event(s, row, kind=TicketEventKind.REPLY, actor=staff_actor(update.effective_user.id),
+        await events.record_event(s, row, kind=TicketEventKind.REPLY, actor=staff_actor(update.effective_user.id),
                                    now=d.now(), note=text)
     told = await _tell_residents(context, d, row, texts.resident_staff_reply(row.number, _unit_name(d, row.unit),
                                                                             text))
@@ -515,7 +516,7 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
-        await tickets.record_event(s, row, kind=TicketEventKind.NOTE, actor=staff_actor(update.effective_user.id),
+        await events.record_event(s, row, kind=TicketEventKind.NOTE, actor=staff_actor(update.effective_user.id),
                                    now=d.now(), note=body)
     await msg.reply_text(texts.STAFF_NOTE_SAVED)
 
@@ -545,7 +546,7 @@ async def resident_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, num
             if owner and t.status is S.PENDING_INFO:
                 resumed = (await lifecycle.answer_info(s, t, actor=actor, now=now, note=text)).ok
             if not resumed:
-                await tickets.record_event(s, t, kind=TicketEventKind.REPLY, actor=actor, now=now, note=text)
+                await events.record_event(s, t, kind=TicketEventKind.REPLY, actor=actor, now=now, note=text)
             card = await reports.latest_card(s, t.id)
         name = r.name
     if closed:

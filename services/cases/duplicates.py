@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intents.text import normalize, tokens
 from services import require_aware
-from services.cases.tickets import record_event, resident_actor
+from services.cases.events import record_event, resident_actor
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
     OPEN_STATUSES,

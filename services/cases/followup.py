@@ -14,9 +14,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.cases.lifecycle import SYSTEM_ACTOR, TransitionResult, transition, write
+from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor
+from services.cases.lifecycle import TransitionResult, transition, write
 from services.cases.sweep import Escalation, EscalationReason, escalate
-from services.cases.tickets import new_event, resident_actor
 from services.community.model import Community
 from storage.models import Rating, Ticket, TicketEventKind, TicketStatus
 

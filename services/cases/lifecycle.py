@@ -12,24 +12,23 @@ the first. Refusals are reason enums; nothing is ever half applied.
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from services.cases import clocks
 from services.cases.duplicates import add_follower
-from services.cases.tickets import SIGN_LIMIT, new_event, open_ticket
-from services.community.model import Category, Community
+from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor, staff_actor
+from services.cases.tickets import SIGN_LIMIT, open_ticket, parse_ticket_number
+from services.community.model import Community
 from storage.models import (
     OPEN_STATUSES,
-    MediationStage,
     Ticket,
     TicketEvent,
     TicketEventKind,
@@ -56,7 +55,6 @@ TRANSITIONS: Mapping[TicketStatus, frozenset[TicketStatus]] = {
 
 FINAL: frozenset[TicketStatus] = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 REASSIGNABLE: frozenset[TicketStatus] = frozenset({S.RECEIVED, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.REOPENED})
-SYSTEM_ACTOR = "system"
 
 _EVENT_KIND = {
     S.WITHDRAWN: TicketEventKind.WITHDRAWN,
@@ -107,8 +105,21 @@ class TransitionResult:
         return cls(Outcome.CONFLICT)
 
 
-def staff_actor(staff_id: int | str) -> str:
-    return f"staff:{staff_id}"
+class WithdrawStatus(StrEnum):
+    OK = "ok"
+    NOT_FOUND = "not_found"  # no such number, or not this resident's (never tell which)
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    NOT_OPEN = "not_open"  # resolved, closed, merged ...: too late to withdraw
+
+
+@dataclass(frozen=True)
+class WithdrawResult:
+    status: WithdrawStatus
+    ticket: Ticket | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is WithdrawStatus.OK
 
 
 # --- the rules --------------------------------------------------------------------------------------
@@ -314,143 +325,55 @@ async def reassign(
     return TransitionResult.done(event)
 
 
-# --- mediation (人民调解) of dispute tickets ----------------------------------------------------------
-
-MEDIATION_ORDER: tuple[MediationStage, ...] = tuple(MediationStage)
+# --- withdrawal (撤回) by the resident -------------------------------------------------------------------------------
 
 
-class MediationRefusal(StrEnum):
-    NOT_DISPUTE = "not_dispute"
-    NOT_ACTIVE = "not_active"  # withdrawn or merged
-    OUT_OF_ORDER = "out_of_order"
-    MEETING_TIME_REQUIRED = "meeting_time_required"
-    MEETING_TIME_UNEXPECTED = "meeting_time_unexpected"  # only the 会议 stage has a time
-
-
-@dataclass(frozen=True)
-class MediationResult:
-    event: TicketEvent | None = None
-    reason: MediationRefusal | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.reason is None
-
-
-async def mediation_stage(session: AsyncSession, ticket_id: int) -> MediationStage | None:
-    """The latest recorded stage of a dispute's mediation, None before 申请."""
-    stmt = (
-        select(TicketEvent.mediation_stage)
-        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == TicketEventKind.MEDIATION)
-        .order_by(col(TicketEvent.id).desc())
-        .limit(1)
-    )
-    return (await session.exec(stmt)).first()
-
-
-async def record_mediation(
-    session: AsyncSession,
-    ticket: Ticket,
-    stage: MediationStage,
-    *,
-    actor: str,
-    now: datetime,
-    meeting_at: datetime | None = None,
-    note: str | None = None,
-) -> MediationResult:
-    """Record the next mediation stage, in order; 会议 again while at 会议 reschedules the meeting."""
+async def withdraw(
+    session: AsyncSession, *, resident_id: int, number: str, now: datetime, note: str | None = None
+) -> WithdrawResult:
+    """Withdraw (撤回) one's own open ticket; refusals come back as a status, nothing is raised."""
     require_aware(now)
-    if ticket.category != Category.DISPUTE:
-        return MediationResult(reason=MediationRefusal.NOT_DISPUTE)
-    if ticket.status in {S.WITHDRAWN, S.MERGED}:
-        return MediationResult(reason=MediationRefusal.NOT_ACTIVE)
-    assert ticket.id is not None
-    current = await mediation_stage(session, ticket.id)
-    expected = MEDIATION_ORDER[0] if current is None else _after(current)
-    if stage != expected and not (stage is current is MediationStage.MEETING):
-        return MediationResult(reason=MediationRefusal.OUT_OF_ORDER)
-    if stage is MediationStage.MEETING and meeting_at is None:
-        return MediationResult(reason=MediationRefusal.MEETING_TIME_REQUIRED)
-    if stage is not MediationStage.MEETING and meeting_at is not None:
-        return MediationResult(reason=MediationRefusal.MEETING_TIME_UNEXPECTED)
-    event = new_event(
-        ticket,
-        kind=TicketEventKind.MEDIATION,
-        actor=actor,
-        now=now,
-        note=note,
-        mediation_stage=stage,
-        meeting_at=require_aware(meeting_at) if meeting_at is not None else None,
-    )
-    session.add(event)
-    await session.flush()
-    return MediationResult(event=event)
-
-
-def _after(stage: MediationStage) -> MediationStage | None:
-    i = MEDIATION_ORDER.index(stage)
-    return MEDIATION_ORDER[i + 1] if i + 1 < len(MEDIATION_ORDER) else None
-
-
-MEETING_REMINDER = "meeting"  # the note of the REMINDED event that records a meeting's reminder
-
-
-async def meetings_to_remind(session: AsyncSession, now: datetime, lead: timedelta) -> list[TicketEvent]:
-    """Mediation meetings of open cases starting within ``lead`` of ``now`` that have not been reminded yet.
-
-    Only each ticket's latest schedule counts (a rescheduled meeting is reminded for its new time), and a
-    reminder is a REMINDED event carrying the meeting's time, so the answer survives restarts."""
-    now = require_aware(now)
-    latest = (
-        select(func.max(TicketEvent.id))
-        .where(TicketEvent.kind == TicketEventKind.MEDIATION, TicketEvent.mediation_stage == MediationStage.MEETING)
-        .group_by(TicketEvent.ticket_id)
-    )
-    reminded = aliased(TicketEvent)
-    done = (
-        select(reminded.id)
-        .where(reminded.ticket_id == TicketEvent.ticket_id, reminded.kind == TicketEventKind.REMINDED,
-               reminded.note == MEETING_REMINDER, reminded.meeting_at == TicketEvent.meeting_at,
-               reminded.id > TicketEvent.id)
-        .exists()
-    )
+    canonical = parse_ticket_number(number)
+    if canonical is None:
+        return WithdrawResult(WithdrawStatus.NOT_FOUND)
     stmt = (
-        select(TicketEvent)
-        .join(Ticket, col(Ticket.id) == TicketEvent.ticket_id)
-        .where(col(TicketEvent.id).in_(latest), col(TicketEvent.meeting_at) >= now,
-               col(TicketEvent.meeting_at) < now + lead, ~done, col(Ticket.status).in_(OPEN_STATUSES))
-        .order_by(col(TicketEvent.meeting_at))
+        select(Ticket)
+        .where(Ticket.number == canonical, Ticket.resident_id == resident_id)
+        .with_for_update()  # PostgreSQL: row lock against a concurrent staff update; SQLite ignores it
     )
-    return list((await session.exec(stmt)).all())
-
-
-async def meeting_reminded(session: AsyncSession, meeting: TicketEvent, now: datetime) -> None:
-    """Record that ``meeting`` (an event from :func:`meetings_to_remind`) was reminded."""
-    session.add(TicketEvent(ticket_id=meeting.ticket_id, at=require_aware(now), actor=SYSTEM_ACTOR,
-                            kind=TicketEventKind.REMINDED, note=MEETING_REMINDER, meeting_at=meeting.meeting_at))
-    await session.flush()
+    ticket = (await session.exec(stmt)).first()
+    if ticket is None:
+        return WithdrawResult(WithdrawStatus.NOT_FOUND)
+    if ticket.status == TicketStatus.WITHDRAWN:
+        return WithdrawResult(WithdrawStatus.ALREADY_WITHDRAWN, ticket)
+    if ticket.status not in OPEN_STATUSES:
+        return WithdrawResult(WithdrawStatus.NOT_OPEN, ticket)
+    # through the state machine, so the version guard, clocks and sweep bookkeeping stay right
+    done = await transition(session, ticket, TicketStatus.WITHDRAWN, actor=resident_actor(resident_id), now=now,
+                            note=note)
+    if not done.ok:  # a staff action moved it at the same moment: report what it is now
+        return WithdrawResult(
+            WithdrawStatus.ALREADY_WITHDRAWN if ticket.status == TicketStatus.WITHDRAWN else WithdrawStatus.NOT_OPEN,
+            ticket,
+        )
+    return WithdrawResult(WithdrawStatus.OK, ticket)
 
 
 __all__ = [
     "FINAL",
-    "MEDIATION_ORDER",
     "REASSIGNABLE",
-    "SYSTEM_ACTOR",
     "TRANSITIONS",
-    "MediationRefusal",
-    "MediationResult",
     "Outcome",
     "Refusal",
     "TransitionResult",
+    "WithdrawResult",
+    "WithdrawStatus",
     "answer_info",
     "check",
-    "mediation_stage",
-    "meeting_reminded",
-    "meetings_to_remind",
     "open_dispatched",
     "reassign",
-    "record_mediation",
     "staff_actor",
     "transition",
+    "withdraw",
     "write",
 ]

@@ -22,8 +22,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from services import require_aware
 from services.cases import clocks
-from services.cases.lifecycle import SYSTEM_ACTOR, open_dispatched, write
-from services.cases.tickets import new_event
+from services.cases.events import SYSTEM_ACTOR, new_event
+from services.cases.lifecycle import open_dispatched, write
 from services.community.model import Category, Community, EscalationLevelName
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
 

@@ -1,4 +1,5 @@
-"""Tickets (工单): opening, numbering, listing for their owner, history and withdrawal.
+"""Tickets (工单): opening, numbering, listing for their owner and history (withdrawal is a move of
+``lifecycle``).
 
 Every function works inside the caller's transaction (``async with db.transaction() as s``), so a
 ticket, its number and its first event are committed together or not at all.
@@ -9,18 +10,16 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import local, require_aware
+from services.cases.events import record_event, resident_actor
 from services.community.model import Category, Community
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
-    OPEN_STATUSES,
     DailyCounter,
     Resident,
     Ticket,
@@ -34,31 +33,10 @@ SIGN_LIMIT = timedelta(hours=2)  # the handling unit must sign for (签收) a ti
 NUMBER_PREFIX = "LL"
 
 
-class WithdrawStatus(StrEnum):
-    OK = "ok"
-    NOT_FOUND = "not_found"  # no such number, or not this resident's (never tell which)
-    ALREADY_WITHDRAWN = "already_withdrawn"
-    NOT_OPEN = "not_open"  # resolved, closed, merged ...: too late to withdraw
-
-
-@dataclass(frozen=True)
-class WithdrawResult:
-    status: WithdrawStatus
-    ticket: Ticket | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status is WithdrawStatus.OK
-
-
 @dataclass(frozen=True)
 class TicketSummary:
     ticket: Ticket
     latest_event: TicketEvent | None
-
-
-def resident_actor(resident_id: int | None) -> str:
-    return f"resident:{resident_id}"
 
 
 # --- numbers ----------------------------------------------------------------------------------------
@@ -168,59 +146,6 @@ async def open_ticket(
     return ticket
 
 
-def new_event(
-    ticket: Ticket,
-    *,
-    kind: TicketEventKind,
-    actor: str,
-    now: datetime,
-    from_status: TicketStatus | None = None,
-    to_status: TicketStatus | None = None,
-    note: str | None = None,
-    **extra: Any,
-) -> TicketEvent:
-    """A history line (not yet added to the session); ``extra`` fills level, unit, rating, mediation."""
-    assert ticket.id is not None
-    return TicketEvent(
-        ticket_id=ticket.id,
-        at=require_aware(now),
-        actor=actor,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        **extra,
-    )
-
-
-async def record_event(
-    session: AsyncSession,
-    ticket: Ticket,
-    *,
-    kind: TicketEventKind,
-    actor: str,
-    now: datetime,
-    to_status: TicketStatus | None = None,
-    note: str | None = None,
-) -> TicketEvent:
-    """Append to the ticket's history; with ``to_status`` also move the ticket to that status."""
-    require_aware(now)
-    from_status = None if kind is TicketEventKind.CREATED else ticket.status
-    if to_status is not None and kind is not TicketEventKind.CREATED:
-        ticket.status = to_status
-        ticket.updated_at = now
-        if to_status not in OPEN_STATUSES and ticket.closed_at is None:
-            ticket.closed_at = now
-        elif to_status in OPEN_STATUSES:
-            ticket.closed_at = None
-        session.add(ticket)
-    assert ticket.id is not None, "flush the ticket before recording events"
-    event = new_event(ticket, kind=kind, actor=actor, now=now, from_status=from_status, to_status=to_status, note=note)
-    session.add(event)
-    await session.flush()
-    return event
-
-
 # --- reading ----------------------------------------------------------------------------------------
 
 
@@ -274,56 +199,15 @@ async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
     return list((await session.exec(stmt)).all())
 
 
-# --- resident actions -------------------------------------------------------------------------------
-
-
-async def withdraw(
-    session: AsyncSession, *, resident_id: int, number: str, now: datetime, note: str | None = None
-) -> WithdrawResult:
-    """Withdraw (撤回) one's own open ticket; refusals come back as a status, nothing is raised."""
-    require_aware(now)
-    canonical = parse_ticket_number(number)
-    if canonical is None:
-        return WithdrawResult(WithdrawStatus.NOT_FOUND)
-    stmt = (
-        select(Ticket)
-        .where(Ticket.number == canonical, Ticket.resident_id == resident_id)
-        .with_for_update()  # PostgreSQL: row lock against a concurrent staff update; SQLite ignores it
-    )
-    ticket = (await session.exec(stmt)).first()
-    if ticket is None:
-        return WithdrawResult(WithdrawStatus.NOT_FOUND)
-    if ticket.status == TicketStatus.WITHDRAWN:
-        return WithdrawResult(WithdrawStatus.ALREADY_WITHDRAWN, ticket)
-    if ticket.status not in OPEN_STATUSES:
-        return WithdrawResult(WithdrawStatus.NOT_OPEN, ticket)
-    # through the state machine, so the version guard, clocks and sweep bookkeeping stay right
-    from services.cases.lifecycle import transition  # lifecycle builds on this module
-
-    done = await transition(session, ticket, TicketStatus.WITHDRAWN, actor=resident_actor(resident_id), now=now,
-                            note=note)
-    if not done.ok:  # a staff action moved it at the same moment: report what it is now
-        return WithdrawResult(
-            WithdrawStatus.ALREADY_WITHDRAWN if ticket.status == TicketStatus.WITHDRAWN else WithdrawStatus.NOT_OPEN,
-            ticket,
-        )
-    return WithdrawResult(WithdrawStatus.OK, ticket)
-
-
 __all__ = [
     "SIGN_LIMIT",
     "TicketSummary",
-    "WithdrawResult",
-    "WithdrawStatus",
     "allocate_number",
     "find_ticket_number",
     "format_ticket_number",
     "get_for_resident",
     "history",
     "list_for_resident",
-    "new_event",
     "open_ticket",
     "parse_ticket_number",
-    "record_event",
-    "resident_actor",
 ]

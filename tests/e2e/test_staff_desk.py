@@ -39,7 +39,7 @@ from sqlmodel import select
 from bot import jobs
 from handlers import resident, texts
 from handlers.callbacks import unpack
-from services.cases.lifecycle import record_mediation
+from services.cases.mediation import record_mediation
 from services.cases.tickets import open_ticket
 from services.community.model import Category
 from storage.models import (

@@ -17,7 +17,8 @@ from services.cases.duplicates import (
     link,
     similarity,
 )
-from services.cases.tickets import history, open_ticket, withdraw
+from services.cases.lifecycle import withdraw
+from services.cases.tickets import history, open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database

@@ -6,8 +6,9 @@ from datetime import datetime, timedelta
 import pytest
 
 from services import SHANGHAI
+from services.cases.events import staff_actor
 from services.cases.followup import RateOutcome, due_followups, expire_unrated, mark_requested, rate, rates
-from services.cases.lifecycle import staff_actor, transition
+from services.cases.lifecycle import transition
 from services.cases.sweep import EscalationReason
 from services.cases.tickets import history, open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community

@@ -13,23 +13,26 @@ from sqlalchemy import update
 
 from services import SHANGHAI
 from services.cases.duplicates import followers
+from services.cases.events import staff_actor
 from services.cases.lifecycle import (
     FINAL,
     TRANSITIONS,
-    MediationRefusal,
     Outcome,
     Refusal,
     answer_info,
     check,
+    reassign,
+    transition,
+    withdraw,
+)
+from services.cases.mediation import (
+    MediationRefusal,
     mediation_stage,
     meeting_reminded,
     meetings_to_remind,
-    reassign,
     record_mediation,
-    staff_actor,
-    transition,
 )
-from services.cases.tickets import history, open_ticket, withdraw
+from services.cases.tickets import history, open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database

@@ -13,9 +13,10 @@ from sqlalchemy.engine import Connection
 
 from services import SHANGHAI
 from services.cases.clocks import Colour, colour
-from services.cases.lifecycle import Outcome, staff_actor, transition
+from services.cases.events import staff_actor
+from services.cases.lifecycle import Outcome, transition, withdraw
 from services.cases.sweep import EscalationReason, ReminderKind, SweepReport, due_query, next_level, open_sos, sweep
-from services.cases.tickets import history, open_ticket, withdraw
+from services.cases.tickets import history, open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import MIGRATIONS_DIR, Database, sync_url

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from services import SHANGHAI
 from services.cases.drafts import DraftStage, add_photo, append_text, clear_draft, get_draft, purge_stale, update_draft
+from services.cases.events import record_event
+from services.cases.lifecycle import WithdrawStatus, withdraw
 from services.cases.tickets import (
-    WithdrawStatus,
     find_ticket_number,
     format_ticket_number,
     get_for_resident,
@@ -18,8 +19,6 @@ from services.cases.tickets import (
     list_for_resident,
     open_ticket,
     parse_ticket_number,
-    record_event,
-    withdraw,
 )
 from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import bind_grid, get_or_create_resident
