@@ -17,7 +17,7 @@ from datetime import timedelta
 from sqlmodel import col, select
 from telegram.ext import Application, CallbackContext, ContextTypes
 
-from handlers import staff
+from handlers import cards
 from handlers.deps import KEY, Deps
 from services.cases import drafts, followup, mediation, sweep
 from storage.models import Resident
@@ -60,9 +60,9 @@ async def sweep_tick(app: Application) -> sweep.SweepReport:
         async with d.db.transaction() as s:
             report = await sweep.sweep(s, now, d.community)
         for r in report.reminders:
-            await _guarded(f"reminder {r.number}", staff.post_reminder(context, d, r))
+            await _guarded(f"reminder {r.number}", cards.post_reminder(context, d, r))
         for e in report.escalations:
-            await _guarded(f"escalation {e.number}", staff.post_escalation(context, d, e))
+            await _guarded(f"escalation {e.number}", cards.post_escalation(context, d, e))
         reminders += report.reminders
         escalations += report.escalations
         checked, conflicts = checked + report.checked, conflicts + report.conflicts
@@ -86,9 +86,9 @@ async def followup_tick(app: Application) -> tuple[int, int]:
     for t in due:
         if t.resident_id in chats:
             await _guarded(f"rating request {t.number}",
-                           staff.request_rating(context, d, chats[t.resident_id], t.number, t.result))
+                           cards.request_rating(context, d, chats[t.resident_id], t.number, t.result))
     for t in expired:
-        await _guarded(f"refresh {t.number}", staff.refresh_posts(context, d, t.id))
+        await _guarded(f"refresh {t.number}", cards.refresh_posts(context, d, t.id))
     return len(due), len(expired)
 
 
@@ -104,7 +104,7 @@ async def meeting_tick(app: Application) -> int:
     for m in meetings:
         assert m.meeting_at is not None
         if await _guarded(f"meeting of ticket {m.ticket_id}",
-                          staff.post_meeting(context, d, m.ticket_id, m.meeting_at)):
+                          cards.post_meeting(context, d, m.ticket_id, m.meeting_at)):
             async with d.db.transaction() as s:
                 await mediation.meeting_reminded(s, m, now)
             posted += 1

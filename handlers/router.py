@@ -15,17 +15,23 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import access, actions, mediation, notices, resident, services_menu, staff, texts
+from handlers import access, desk, dispatch, keyboards, texts
+from handlers.admin import roles as admin_roles
 from handlers.callbacks import unpack
 from handlers.deps import deps
+from handlers.desk import access as desk_access
+from handlers.desk import buttons as desk_buttons
 from handlers.errors import on_error
+from handlers.grid import notices
+from handlers.order import SEEN
+from handlers.people import resident_of
+from handlers.resident import actions, conversation, draft, mute, rating, services, start, tickets
 from services.cases.tickets import find_ticket_number
 from services.people import roles
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-SEEN_GROUP = -2  # before everything: the sender goes into the directory, then the update goes on
 MEDIA = {
     "sticker": filters.Sticker.ALL,
     "voice": filters.VOICE | filters.VIDEO_NOTE,
@@ -43,24 +49,24 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     menu = {
         texts.MENU_REPORT: _report_prompt,
-        texts.MENU_TICKETS: resident.my_tickets,
-        texts.MENU_SERVICES: services_menu.menu,
-        texts.MENU_POINTS: services_menu.my_points,
+        texts.MENU_TICKETS: tickets.my_tickets,
+        texts.MENU_SERVICES: services.menu,
+        texts.MENU_POINTS: services.my_points,
         texts.MENU_GRID: _grid_worker,
     }.get(text)
     if menu:
         await menu(update, context)
         return
-    if await staff.resident_text(update, context, text):  # an answer to the unit, or to 需补充
+    if await conversation.resident_text(update, context, text):  # an answer to the unit, or to 需补充
         return
     if not any(c.isalnum() for c in text):  # emoji or punctuation only: nothing to act on
         await update.effective_message.reply_text(texts.MEDIA_UNSUPPORTED["sticker"])
         return
     number = find_ticket_number(text)
     if number and len(text) <= 30:
-        await resident.show_ticket(update, context, number)
+        await tickets.show_ticket(update, context, number)
         return
-    await resident.understand(update, context, text)
+    await dispatch.understand(update, context, text)
 
 
 async def _report_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -70,15 +76,13 @@ async def _report_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _grid_worker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     async with d.db.session() as s:
-        r = await resident.resident_of(s, update, d)
+        r = await resident_of(s, update, d)
         grid = d.community.grid(r.grid_code) if r.grid_code else None
         await s.commit()
     msg = update.effective_message
     if grid is None:
-        await resident.ask_building(msg, d)
+        await start.ask_building(msg, d)
         return
-    from handlers import keyboards
-
     await msg.reply_text(texts.grid_worker(grid.name, grid.worker_name),
                          reply_markup=keyboards.human(d.callback_secret, msg.message_id))
 
@@ -102,8 +106,11 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     q = update.callback_query
     d = deps(context)
     cb = unpack(d.callback_secret, q.data)
-    if cb is not None and cb.action in staff.ACTIONS:  # staff cards (groups) and rating buttons: own checks
-        await staff.on_button(update, context, cb.action, cb.arg)
+    if cb is not None and cb.action in desk_buttons.ACTIONS:  # staff cards in desk chats: own checks
+        await desk_buttons.on_button(update, context, cb.action, cb.arg)
+        return
+    if cb is not None and cb.action == "rt":  # the rating buttons check their chat and owner themselves
+        await rating.on_rating(update, context, cb.arg)
         return
     if cb is None or q.message is None or q.message.chat.type != "private":
         roles.refused(q.from_user.id, "callback", f"chat:{q.message.chat.id if q.message else '-'}",
@@ -112,15 +119,15 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         return
     a, arg = cb.action, cb.arg
     if a in ("ok", "rc", "cat", "x"):
-        await resident.on_draft_button(update, context, a, arg)
+        await draft.on_draft_button(update, context, a, arg)
     elif a in ("tk", "wd", "wdy"):
-        await resident.on_ticket_button(update, context, a, arg)
+        await tickets.on_ticket_button(update, context, a, arg)
     elif a in ("svc", "buy", "buyy"):
-        await services_menu.on_button(update, context, a, arg)
+        await services.on_button(update, context, a, arg)
     elif a == "bld":
-        await resident.on_building(update, context, arg)
+        await start.on_building(update, context, arg)
     elif a == "age":
-        await resident.on_age(update, context, arg)
+        await start.on_age(update, context, arg)
     elif a == "fw" and arg.isdigit():
         await q.answer()
         await actions.to_human(update, context, int(arg))
@@ -130,21 +137,22 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def register(app: Application) -> None:
     private_cmd = filters.ChatType.PRIVATE
-    app.add_handler(TypeHandler(Update, access.remember_user), group=SEEN_GROUP)
-    app.add_handler(CommandHandler("start", resident.start, filters=private_cmd))
-    app.add_handler(CommandHandler(["tickets", "mytickets"], resident.my_tickets, filters=private_cmd))
-    app.add_handler(CommandHandler("points", services_menu.my_points, filters=private_cmd))
-    app.add_handler(CommandHandler("services", services_menu.menu, filters=private_cmd))
+    app.add_handler(TypeHandler(Update, access.remember_user), group=SEEN)
+    app.add_handler(CommandHandler("start", start.start, filters=private_cmd))
+    app.add_handler(CommandHandler(["tickets", "mytickets"], tickets.my_tickets, filters=private_cmd))
+    app.add_handler(CommandHandler("points", services.my_points, filters=private_cmd))
+    app.add_handler(CommandHandler("services", services.menu, filters=private_cmd))
     app.add_handler(CommandHandler("help", actions.help_, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
-    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, resident.on_photo))
-    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, resident.on_location))
-    app.add_handler(CommandHandler(staff.COMMANDS, staff.in_private, filters=private_cmd))
+    app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, dispatch.on_photo))
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, draft.on_location))
+    app.add_handler(CommandHandler(desk_access.COMMANDS, desk_access.in_private, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, on_media))
-    staff.register(app)
-    mediation.register(app)
+    desk.register(app)
     notices.register(app)
+    mute.register(app)
+    admin_roles.register(app)
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.COMMAND, on_group_command))
     app.add_handler(CallbackQueryHandler(on_callback))
     app.add_error_handler(on_error)

@@ -324,7 +324,7 @@ __all__ = [
 ]
 
 
-# --- staff desk (handlers.staff): where the bot posted each case ---------------------------------------
+# --- staff desk (handlers.cards, handlers.desk): where the bot posted each case -------------------------
 
 
 class PostKind(StrEnum):

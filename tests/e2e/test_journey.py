@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from handlers import texts
 from handlers.callbacks import unpack
-from handlers.resident import complaint_name
+from handlers.names import complaint_name
 from services import SHANGHAI
 from services.community.model import Category
 from services.points import ledger as points

@@ -12,7 +12,7 @@ from sqlmodel import select
 from bot import notice_sender
 from bot.emulator import SentMessage
 from handlers import texts
-from handlers.notices import MAX_CAPTION
+from handlers.grid.notices import MAX_CAPTION
 from services import SHANGHAI
 from storage.models import Notice, NoticeDelivery, NoticeStatus, Resident
 

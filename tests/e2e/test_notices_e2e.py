@@ -15,8 +15,8 @@ from telegram.ext import CommandHandler
 from bot import jobs, notice_sender
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, Limits, SentMessage
-from handlers import notices as notice_handlers
 from handlers import texts
+from handlers.grid import notices as notice_handlers
 from storage.models import DeliveryStatus, Notice, NoticeDelivery, NoticeStatus, Resident
 
 ADMIN, WORKER = 9001, 8001

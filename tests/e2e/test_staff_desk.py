@@ -37,7 +37,7 @@ from linli_e2e import (
 from sqlmodel import select
 
 from bot import jobs
-from handlers import resident, texts
+from handlers import names, texts
 from handlers.callbacks import unpack
 from services.cases.mediation import record_mediation
 from services.cases.tickets import open_ticket
@@ -218,7 +218,7 @@ async def test_notes_stay_internal_and_queue_board_rates_show_the_case(desk: Bot
     clock.advance(hours=168 * 0.8)  # 80 % of the noise limit used: yellow
     queue = await say_in(desk, ZHANG, JUWEIHUI, "/queue")
     assert f"{texts.COLOUR_MARK['yellow']}\n" + texts.queue_line(
-        number, resident.complaint_name(desk.deps, "noise"), texts.STATUS["signed"], (await ticket(desk, number)).due_at
+        number, names.complaint_name(desk.deps, "noise"), texts.STATUS["signed"], (await ticket(desk, number)).due_at
     ) in queue.text
     board = await say_in(desk, ZHANG, JUWEIHUI, "/board")
     assert board.text == texts.board([(unit.name, 0, 1, 0)])

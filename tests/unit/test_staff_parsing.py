@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from telegram import Chat, ForumTopicCreated, Message, User
 
 from handlers.access import target_user
-from handlers.mediation import parse
+from handlers.desk.mediation import parse
 from services import SHANGHAI
 from storage.models import MediationStage
 

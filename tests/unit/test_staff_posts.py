@@ -9,8 +9,8 @@ from alembic.config import Config
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.exc import IntegrityError
 
-from handlers import staff_reports as reports
 from services import SHANGHAI
+from services.cases import desk as reports
 from services.cases.lifecycle import transition
 from services.cases.tickets import open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, load_community

@@ -12,7 +12,8 @@ from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
-from handlers.resident import drop_buttons, resident_of
+from handlers.people import resident_of
+from handlers.replies import drop_buttons
 from services import local
 from services.community import schedule
 from services.points import ledger as points

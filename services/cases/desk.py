@@ -1,7 +1,6 @@
 """The staff desk's data side: where each case was posted, the open queue, the board and 三率.
 
-No Telegram imports on purpose (only SQL and plain values), so this can move to ``services/`` as it is;
-``handlers.staff`` does the talking.
+Only SQL and plain values; the desk handlers (``handlers.desk``, ``handlers.cards``) do the talking.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""Notices and roles in chat: /notice for grid workers and admins, /mute /unmute for residents,
-/grant /revoke for admins.
+"""/notice in chat, for grid workers and admins (residents' /mute is ``handlers.resident.mute``).
 
 ::
 
@@ -35,18 +34,19 @@ from telegram.ext import (
 )
 
 from handlers import keyboards, texts
-from handlers.access import grants_of, target_user
+from handlers.access import grants_of
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
+from handlers.order import EARLY
 from services import local, when
 from services.notices import broadcast as notices
 from services.people import conversations, roles
 from services.people.roles import Action, Grant, Scope
-from storage.models import AudienceKind, Notice, NoticeKind, NoticeStatus, RoleName
+from storage.models import AudienceKind, Notice, NoticeKind, NoticeStatus
 
 log = logging.getLogger(__name__)
 
-GROUP = -1
+GROUP = EARLY  # ahead of the router's catch-alls, which these handlers stop when they answer
 ACTIONS = frozenset({"nk", "na", "nc", "nx", "nw", "nt"})
 MAX_TEXT = 3000
 MAX_CAPTION = 1024 - 1 - max(len(t) for t in texts.NOTICE_TEMPLATES.values())  # Telegram's caption limit
@@ -425,67 +425,9 @@ async def _confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, 
     d.wake_sender()
 
 
-# --- /mute /unmute ----------------------------------------------------------------------------------------
-
-
-async def mute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d = deps(context)
-    async with d.db.transaction() as s:
-        changed = await notices.mute(s, update.effective_user.id, d.now())
-    await update.effective_message.reply_text(texts.NOTICE_MUTED if changed else texts.NOTICE_ALREADY_MUTED)
-    raise ApplicationHandlerStop
-
-
-async def unmute(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d = deps(context)
-    async with d.db.transaction() as s:
-        changed = await notices.unmute(s, update.effective_user.id)
-    await update.effective_message.reply_text(texts.NOTICE_UNMUTED if changed else texts.NOTICE_NOT_MUTED)
-    raise ApplicationHandlerStop
-
-
-# --- /grant /revoke -------------------------------------------------------------------------------------
-
-
-async def grant_or_revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d, user, msg = deps(context), update.effective_user, update.effective_message
-    revoking = (msg.text or "").lstrip("/").lower().startswith("revoke")
-    if not roles.can(await grants_of(d, user.id), Action.ROLES_MANAGE):
-        roles.refused(user.id, Action.ROLES_MANAGE, via="/revoke" if revoking else "/grant")
-        await msg.reply_text(texts.GRANT_REFUSED)
-        raise ApplicationHandlerStop
-    target, args, unknown = await target_user(d, msg, list(context.args or []))
-    if unknown is not None:
-        await msg.reply_text(texts.grant_unknown_user(unknown))
-        raise ApplicationHandlerStop
-    if target is None or len(args) not in (1, 2):
-        await msg.reply_text(texts.REVOKE_USAGE if revoking else texts.GRANT_USAGE)
-        raise ApplicationHandlerStop
-    role, scope = args[0], args[1] if len(args) == 2 else ""
-    try:
-        g = roles.check_grant(role, scope, None if revoking else d.community)
-    except roles.GrantError as exc:
-        await msg.reply_text(texts.GRANT_ERRORS.get(exc.reason, texts.GRANT_USAGE))
-        raise ApplicationHandlerStop from None
-    async with d.db.transaction() as s:
-        if revoking:
-            found = await roles.revoke(s, tg_user_id=target, role=g.role, scope=g.scope)
-        else:
-            found = await roles.grant(s, tg_user_id=target, role=RoleName(g.role), scope=g.scope,
-                                      granted_by=user.id, now=d.now())
-    log.info("user %s %s role %s/%s of %s: %s", user.id, "revoked" if revoking else "granted", g.role, g.scope,
-             target, found)
-    reply = texts.role_revoked if revoking else texts.role_granted
-    await msg.reply_text(reply(target, g.role.value, g.scope, found))
-    raise ApplicationHandlerStop
-
-
 def register(app: Application) -> None:
     """Handlers in group ``GROUP``, ahead of the router's catch-alls (which they stop when they answer)."""
     app.add_handler(CommandHandler("notice", start_notice, filters=PRIVATE), group=GROUP)
-    app.add_handler(CommandHandler("mute", mute, filters=PRIVATE), group=GROUP)
-    app.add_handler(CommandHandler("unmute", unmute, filters=PRIVATE), group=GROUP)
-    app.add_handler(CommandHandler(["grant", "revoke"], grant_or_revoke), group=GROUP)
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text), group=GROUP)
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, on_photo), group=GROUP)
     app.add_handler(CallbackQueryHandler(on_button, pattern=_is_ours), group=GROUP)

@@ -1,28 +1,17 @@
-"""Action intents: the resident asked for something to be done, not for a ticket or an answer."""
+"""Action intents answered at once: a greeting, help, 转人工 (to a person), and an emergency (SOS)."""
 
 from __future__ import annotations
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, resident, services_menu, staff, texts
+from handlers import cards, keyboards, texts
 from handlers.deps import deps
+from handlers.people import resident_of
+from handlers.replies import safe_send
+from handlers.resident.draft import infer_place
 from services.cases.sweep import open_sos
-
-
-async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:
-    if intent.startswith("svc."):
-        await services_menu.answer(update, context, intent)
-    elif intent == "act.my_tickets":
-        await resident.my_tickets(update, context)
-    elif intent == "act.human":
-        await to_human(update, context, update.effective_message.message_id)
-    elif intent == "act.sos":
-        await sos(update, context, text)
-    elif intent == "act.help":
-        await help_(update, context)
-    else:
-        await greet(update, context, text)
 
 
 async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -44,14 +33,12 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
         await context.bot.send_message(chat_id, texts.HUMAN_UNAVAILABLE)
         return
     async with d.db.session() as s:
-        r = await resident.resident_of(s, update, d)
+        r = await resident_of(s, update, d)
         name, grid = r.name, r.grid_code
         await s.commit()
     user = update.effective_user
-    ok = await resident.safe_send(context, d.staff_chat_id, texts.staff_forward_header(name, user.id, grid))
+    ok = await safe_send(context, d.staff_chat_id, texts.staff_forward_header(name, user.id, grid))
     if ok:
-        from telegram.error import TelegramError
-
         try:
             await context.bot.forward_message(d.staff_chat_id, chat_id, message_id)
         except TelegramError:
@@ -64,8 +51,8 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
     d = deps(context)
     msg = update.effective_message
     async with d.db.transaction() as s:
-        r = await resident.resident_of(s, update, d)
-        sos_ = await open_sos(s, resident=r, text=text, location=resident.infer_place(text, r), photos=[],
+        r = await resident_of(s, update, d)
+        sos_ = await open_sos(s, resident=r, text=text, location=infer_place(text, r), photos=[],
                               community=d.community, now=d.now())
         number, name, grid = sos_.ticket.number, r.name, r.grid_code
     level = d.community.escalation_level(sos_.escalation.level)
@@ -75,8 +62,11 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> 
     if info and info.worker_tg_id:
         targets.add(info.worker_tg_id)
     for target in targets - {None}:  # helpers first: the resident may not be reachable any more
-        await resident.safe_send(context, target, alert)
+        await safe_send(context, target, alert)
     header = texts.card_header_escalated(level.name if level else "", texts.ESCALATION_REASON["sos"])
-    context.application.create_task(staff.post_ticket(context, d, sos_.ticket, name, grid, header=header),
+    context.application.create_task(cards.post_ticket(context, d, sos_.ticket, name, grid, header=header),
                                     name=f"post {number}")  # the card staff can 签收 from
     await msg.reply_text(texts.sos_opened(number))
+
+
+__all__ = ["greet", "help_", "sos", "to_human"]

@@ -14,11 +14,11 @@ from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from handlers import texts
 from handlers.deps import deps
-from handlers.resident import safe_send
-from handlers.staff import at_desk, typed_may_act
-from handlers.staff_reports import ticket_by_number
+from handlers.desk.access import at_desk, typed_may_act
+from handlers.replies import safe_send
 from services import when
 from services.cases import duplicates, events, mediation, tickets
+from services.cases.desk import ticket_by_number
 from services.people.roles import Action
 from storage.models import MediationStage, Resident, Ticket
 

@@ -1,40 +1,35 @@
-"""The resident's side: /start and grid binding, free text understood into a complaint draft,
-confirmation into a ticket, and their own tickets.
+"""The complaint draft: free text understood into a case the resident confirms.
 
 Draft stages (kept in the database, so a restart in the middle loses nothing)::
 
     text ──classify──▶ confident complaint ──place known?──▶ CONFIRMING ──确认──▶ ticket
             │                                 └─no──▶ ASKING_LOCATION ──text/location──┘
             ├─ unsure among complaints ──▶ CHOOSING_CATEGORY ──button──▶ (place?) ──▶ CONFIRMING
-            ├─ service / action ──▶ answered at once, no draft
+            ├─ service / action ──▶ answered at once, no draft (``handlers.dispatch``)
             └─ nothing understood ──▶ polite answer, menu, 转人工
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, texts
+from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
+from handlers.names import complaint_choices, complaint_name
+from handlers.people import resident_of
+from handlers.replies import drop_buttons, safe_send
 from intents import Result
 from intents.places import named_place, place_or_home
-from services.cases import drafts, duplicates, events, lifecycle, mediation, tickets
+from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.drafts import DraftStage
 from services.cases.duplicates import Hotspot
 from services.community.model import Category
-from services.people.residents import BindResult, bind_grid, get_or_create_resident, set_age_band, set_building
-from storage.models import OPEN_STATUSES, AgeBand, Draft, Resident, Ticket, TicketEvent, TicketEventKind
-
-log = logging.getLogger(__name__)
+from storage.models import Draft, Resident, Ticket, TicketEventKind
 
 MAX_TEXT = 4096
 
@@ -62,135 +57,32 @@ def draft_stamp(d: Draft) -> str:
     return format(int(d.created_at.timestamp()), "x")
 
 
-async def resident_of(session: AsyncSession, update: Update, d: Deps) -> Resident:
-    user = update.effective_user
-    return await get_or_create_resident(session, tg_user_id=user.id, name=user.full_name, now=d.now())
-
-
 def infer_place(text: str, resident: Resident) -> str | None:
     """A place named in the text, else the resident's own building; None means ask."""
     return place_or_home(text, resident.building, resident.unit)
 
 
-def complaint_name(d: Deps, category: str) -> str:
-    info = d.engine.model.info.get(category)
-    return info.name if info else category
-
-
-def complaint_choices(d: Deps) -> list[tuple[str, str]]:
-    return [(c.value, complaint_name(d, c.value)) for c in Category]
-
-
-# -- /start ------
-
-
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d = deps(context)
-    msg = update.effective_message
-    payload = context.args[0] if context.args else ""
-    bound = None
-    bad_link = False
-    async with d.db.transaction() as s:
-        r = await resident_of(s, update, d)
-        if payload:
-            code = payload[2:].upper() if payload.lower().startswith("g-") else ""
-            if code and await bind_grid(s, r, code, community=d.community, now=d.now()) == BindResult.OK:
-                bound = d.community.grid(code)
-            else:
-                bad_link = True
-        has_place = bool(r.building or r.grid_code)
-    await msg.reply_text(texts.welcome(update.effective_user.first_name, d.community.name),
-                         reply_markup=keyboards.main_menu())
-    if bound:
-        await msg.reply_text(texts.bound_grid(bound.name, bound.worker_name))
-    if bad_link:
-        await msg.reply_text(texts.BAD_DEEP_LINK)
-    if not has_place or bad_link:
-        await ask_building(msg, d)
-
-
-def _buildings(d: Deps) -> list[str]:
-    return [b for g in d.community.grids for b in g.buildings]
-
-
-async def ask_building(msg: Message, d: Deps) -> None:
-    buttons = [keyboards.button(d.callback_secret, b, "bld", str(i)) for i, b in enumerate(_buildings(d))]
-    await msg.reply_text(texts.ASK_BUILDING, reply_markup=keyboards.inline(*keyboards.rows(buttons, 4)))
-
-
-async def on_building(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
-    d = deps(context)
-    q = update.callback_query
-    names = _buildings(d)
-    if not arg.isdigit() or int(arg) >= len(names):
-        await q.answer(texts.STALE_BUTTON, show_alert=True)
-        return
-    building = names[int(arg)]
-    async with d.db.transaction() as s:
-        r = await resident_of(s, update, d)
-        r = await set_building(s, r, building=building, community=d.community, now=d.now())
-        grid = d.community.grid(r.grid_code) if r.grid_code else None
-    await q.answer()
-    await q.edit_message_text(texts.bound_building(building, grid and grid.name, grid and grid.worker_name))
-    s = d.callback_secret
-    await q.message.reply_text(texts.ASK_AGE, reply_markup=keyboards.inline(
-        [keyboards.button(s, texts.BTN_AGE_65, "age", "65"), keyboards.button(s, texts.BTN_AGE_UNDER, "age", "u")],
-        [keyboards.button(s, texts.BTN_SKIP, "age", "skip")],
-    ))
-
-
-async def on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
-    d = deps(context)
-    q = update.callback_query
-    band = {"65": AgeBand.SENIOR, "u": AgeBand.UNDER_65}.get(arg)
-    if band is None and arg != "skip":
-        await q.answer(texts.STALE_BUTTON, show_alert=True)
-        return
-    if band is not None:
-        async with d.db.transaction() as s:
-            r = await resident_of(s, update, d)
-            await set_age_band(s, r, band, now=d.now())
-    await q.answer()
-    await q.edit_message_text(texts.AGE_SAVED if band else texts.REPORT_PROMPT)
-
-
-# -- free text ------
-
-
-async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Route one resident message: an answer, a draft step, or a polite 'not understood'."""
-    from handlers import actions  # actions import this module's helpers
-
+async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, result: Result) -> None:
+    """A message that is no question or action: the answer to "where?", a step of the draft, or not understood."""
     d = deps(context)
     msg = update.effective_message
     now = d.now()
-    text = text[:MAX_TEXT]
-    if len(text) > 1000:
-        await msg.reply_text(texts.TOO_LONG)
-    result = d.engine.classify(text)
-    top = result.top
-    kind = d.engine.model.info[top.id].kind if top else None
-    answer_now = bool(top and not result.ambiguous and kind != "complaint")
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
-        if draft is not None and draft.stage == DraftStage.ASKING_LOCATION and not answer_now:
+        if draft is not None and draft.stage == DraftStage.ASKING_LOCATION:
             draft = await drafts.update_draft(s, r.id, now=now, location=text.strip()[:200],
                                               stage=DraftStage.CONFIRMING)
             view = DraftView.of(draft)
-        elif answer_now:
-            view = None  # a question or an action: answered below, any draft left as it is
         else:
-            view = await _complaint_step(s, d, r, text, result, now)
-    if answer_now:
-        await actions.dispatch(update, context, top.id, text)
-    elif view is None:
+            view = await complaint_step(s, d, r, text, result, now)
+    if view is None:
         await msg.reply_text(texts.NOT_UNDERSTOOD, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
     else:
         await show_draft(msg, d, view)
 
 
-async def _complaint_step(s: AsyncSession, d: Deps, r: Resident, text: str, result: Result,
+async def complaint_step(s: AsyncSession, d: Deps, r: Resident, text: str, result: Result,
                          now: datetime) -> DraftView | None:
     live = await drafts.get_draft(s, r.id, now=now)
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
@@ -240,9 +132,6 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
                                 texts.limit_text(hours), view.photos),
             reply_markup=keyboards.confirm_draft(sec, view.stamp),
         )
-
-
-# -- draft buttons ------
 
 
 async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
@@ -321,7 +210,7 @@ async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now
         ticket = dup
         if dup.resident_id == r.id:  # said again by its own author: keep what the repeat adds
             await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(r.id),
-                                       now=now, note=draft.text)
+                                      now=now, note=draft.text)
         if draft.photos:
             dup.photos = [*dup.photos, *draft.photos]
             s.add(dup)
@@ -354,42 +243,20 @@ async def alert_hotspot(context: ContextTypes.DEFAULT_TYPE, d: Deps, h: Hotspot)
         await safe_send(context, target, alert)
 
 
-async def drop_buttons(q: CallbackQuery) -> None:
-    """Remove a pressed keyboard so it cannot be pressed twice; already gone is fine."""
-    with contextlib.suppress(TelegramError):  # already gone, or the resident blocked the bot
-        await q.edit_message_reply_markup(reply_markup=None)
-
-
 async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, ticket: Ticket,
                           name: str, grid: str | None) -> None:
     """Post the case card to its unit's chat (in the background: a busy staff group must never hold up
     residents), then tell the resident the number, unit and time limit."""
-    from handlers import staff  # staff builds on this module
 
     unit = d.community.unit(ticket.unit)
     unit_name = unit.name if unit else ticket.unit
     category = complaint_name(d, ticket.category)
-    context.application.create_task(staff.post_ticket(context, d, ticket, name, grid), name=f"post {ticket.number}")
+    context.application.create_task(cards.post_ticket(context, d, ticket, name, grid), name=f"post {ticket.number}")
     await context.bot.send_message(chat_id, texts.ticket_opened(ticket.number, category, unit_name, ticket.due_at))
 
 
-async def safe_send(context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, text: str, **kw: Any) -> Message | None:
-    """Send, logging instead of failing: a missing group or a blocked resident never breaks the action.
-
-    Returns the sent message, or None when there was no chat or the send failed."""
-    if chat_id is None:
-        return None
-    try:
-        return await context.bot.send_message(chat_id, text, **kw)
-    except TelegramError as exc:
-        log.warning("could not send to chat %s: %s", chat_id, exc)
-        return None
-
-
-# -- photos and locations ------
-
-
-async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
+    """A photo joins the resident's draft (or starts one). Returns its caption, for the caller to read as text."""
     d = deps(context)
     msg = update.effective_message
     now = d.now()
@@ -404,11 +271,12 @@ async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         count, has_text = len(draft.photos), bool(draft.text)
     if msg.caption:
         await msg.reply_text(texts.PHOTO_ADDED.format(n=count))
-        await understand(update, context, msg.caption)
-    elif has_text:
+        return msg.caption
+    if has_text:
         await msg.reply_text(texts.PHOTO_ADDED.format(n=count))
     else:
         await msg.reply_text(texts.PHOTO_NEEDS_TEXT)
+    return None
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -432,95 +300,15 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await show_draft(msg, d, view)
 
 
-# -- my tickets ------
-
-
-async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    d = deps(context)
-    msg = update.effective_message
-    if context.args:
-        number = tickets.parse_ticket_number(" ".join(context.args))
-        await show_ticket(update, context, number or "")
-        return
-    async with d.db.session() as s:
-        r = await resident_of(s, update, d)
-        summaries = await tickets.list_for_resident(s, r.id, limit=10)
-        rows = [
-            (t.ticket.number, texts.STATUS.get(t.ticket.status, t.ticket.status),
-             complaint_name(d, t.ticket.category),
-             _event_text(t.latest_event) if t.latest_event else None)
-            for t in summaries
-        ]
-        await s.commit()
-    if not rows:
-        await msg.reply_text(texts.NO_TICKETS)
-        return
-    body = "\n".join([texts.TICKETS_HEADER, *(texts.ticket_line(*row) for row in rows)])
-    buttons = [keyboards.button(d.callback_secret, number, "tk", number) for number, *_ in rows]
-    await msg.reply_text(body, reply_markup=keyboards.inline(*keyboards.rows(buttons, 2)))
-
-
-def _event_text(ev: TicketEvent) -> str:
-    what = texts.EVENT.get(ev.kind, ev.kind)
-    if ev.kind == "reminded" and ev.note == mediation.MEETING_REMINDER:
-        what = texts.EVENT_MEETING_REMINDED
-    if ev.to_status and ev.kind != "created":
-        what += f"：{texts.STATUS.get(ev.to_status, ev.to_status)}"
-    if ev.note and ev.kind == "escalated":
-        what += f"（{texts.ESCALATION_REASON.get(ev.note, texts.preview(ev.note, 60))}）"
-    elif ev.note and ev.kind in ("reply", "status_changed"):
-        what += f"（{texts.preview(ev.note, 60)}）"
-    return f"{texts.fmt_time(ev.at)} {what}"
-
-
-async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number: str,
-                      edit: bool = False) -> None:
-    d = deps(context)
-    msg = update.effective_message
-    async with d.db.session() as s:
-        r = await resident_of(s, update, d)
-        t = await tickets.get_for_resident(s, r.id, number) if number else None
-        if t is not None:
-            events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in await tickets.history(s, t.id)
-                      if e.kind != TicketEventKind.NOTE]  # internal notes are for staff only
-            unit = d.community.unit(t.unit)
-            body = texts.ticket_detail(t.number, texts.STATUS.get(t.status, t.status),
-                                       complaint_name(d, t.category), t.text, t.location,
-                                       unit.name if unit else t.unit, t.due_at, events)
-            can_withdraw = t.status in OPEN_STATUSES
-        await s.commit()
-    if t is None:
-        await msg.reply_text(texts.TICKET_NOT_FOUND)
-        return
-    markup = keyboards.inline([keyboards.button(d.callback_secret, texts.BTN_WITHDRAW, "wd", t.number)]) \
-        if can_withdraw else None
-    await msg.reply_text(body, reply_markup=markup)
-
-
-async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
-    d = deps(context)
-    q = update.callback_query
-    number = tickets.parse_ticket_number(arg) or ""
-    if action == "tk":
-        await q.answer()
-        await show_ticket(update, context, number)
-        return
-    if action == "wd":
-        async with d.db.session() as s:
-            r = await resident_of(s, update, d)
-            mine = await tickets.get_for_resident(s, r.id, number) is not None
-            await s.commit()
-        if not mine:
-            await q.answer(texts.TICKET_NOT_FOUND, show_alert=True)
-            return
-        await q.answer()
-        await q.message.reply_text(texts.WITHDRAW_ASK.format(number=number), reply_markup=keyboards.inline(
-            [keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_YES, "wdy", number)]))
-        return
-    async with d.db.transaction() as s:  # "wdy": withdraw for real
-        r = await resident_of(s, update, d)
-        result = await lifecycle.withdraw(s, resident_id=r.id, number=number, now=d.now())
-    await q.answer()
-    await drop_buttons(q)
-    reply = texts.WITHDRAWN.format(number=number) if result.ok else texts.WITHDRAW_REFUSED[result.status.value]
-    await q.message.reply_text(reply)
+__all__ = [
+    "MAX_TEXT",
+    "DraftView",
+    "alert_hotspot",
+    "announce_ticket",
+    "infer_place",
+    "on_draft_button",
+    "on_location",
+    "show_draft",
+    "take_photo",
+    "take_text",
+]

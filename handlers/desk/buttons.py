@@ -1,0 +1,186 @@
+"""The case card's buttons: 签收 · 转派 (choose a unit, or back) · 需补充 · 办结 · 升级 · 刷新.
+
+Buttons carry number.version: two staff pressing 签收 at once, the second is told what happened instead.
+需补充 and 办结 need words: they post a ForceReply prompt whose answer ``handlers.desk.relays`` takes.
+"""
+
+from __future__ import annotations
+
+from telegram import ForceReply, Update
+from telegram.ext import ContextTypes
+
+from handlers import cards, keyboards, texts
+from handlers.deps import Deps, deps
+from handlers.desk.access import may_act
+from handlers.names import level_name, unit_name
+from handlers.replies import safe_send, under
+from services.cases import clocks, lifecycle, sweep, tickets
+from services.cases import desk as reports
+from services.cases.events import staff_actor
+from services.cases.lifecycle import REASSIGNABLE, Outcome, TransitionResult
+from storage.models import OPEN_STATUSES, PostKind, Resident, Ticket, TicketStatus
+
+S = TicketStatus
+ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sx", "sp", "sd", "se"})
+"""Callback actions for :func:`on_button`: 签收, 转派 (choose / unit / back / refresh), 需补充, 办结, 升级."""
+UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
+
+
+def _parse(arg: str) -> tuple[str, int, str] | None:
+    """``LL-…-0001.3`` or ``LL-…-0001.3.wuye`` → (number, version, extra)."""
+    parts = arg.split(".")
+    if len(parts) not in (2, 3) or not parts[1].isdigit():
+        return None
+    number = tickets.parse_ticket_number(parts[0])
+    return (number, int(parts[1]), parts[2] if len(parts) == 3 else "") if number else None
+
+
+async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    """A card button pressed in a desk chat: the signature was checked by the router, the rest is checked here."""
+    q = update.callback_query
+    d = deps(context)
+    parsed = _parse(arg)
+    if parsed is None or q.message is None or action not in ACTIONS:
+        await q.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    number, version, extra = parsed
+    async with d.db.session() as s:
+        t = await reports.ticket_by_number(s, number)
+    if t is None:
+        await q.answer(texts.STAFF_NO_TICKET, show_alert=True)
+        return
+    refusal = await may_act(d, q.message.chat.id, q.from_user.id, t, via=f"button:{action}")
+    if refusal is not None:
+        await q.answer(refusal, show_alert=True)
+        return
+    if action == "sx":
+        await q.answer()
+        await cards.refresh_posts(context, d, t.id)
+        return
+    if version != t.version:  # someone acted since this card was drawn: say what happened instead
+        await _answer(update, context, d, t, TransitionResult.conflict())
+        return
+    handler = {"ss": _sign, "sr": _choose_unit, "sru": _reassign, "sp": _prompt, "sd": _prompt,
+               "se": _escalate}[action]
+    await handler(update, context, d, t, action, extra)
+
+
+async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, result: TransitionResult,
+                  ok_text: str | None = None) -> None:
+    """Answer the press with what happened, then redraw the cards (a conflict shows the new state).
+
+    Answer first: edits in a busy group can wait on Telegram's flood limits, the answer must not."""
+    q = update.callback_query
+    async with d.db.session() as s:
+        fresh = await s.get(Ticket, t.id)
+    status = texts.STATUS.get(fresh.status, fresh.status)
+    if result.ok:
+        await q.answer(ok_text)
+    elif result.outcome is Outcome.CONFLICT:
+        await q.answer(texts.staff_conflict(status), show_alert=True)
+    else:
+        await q.answer(texts.staff_refused(result.reason or "not_allowed", status), show_alert=True)
+    await cards.refresh_posts(context, d, t.id)
+
+
+async def _sign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                extra: str) -> None:
+    user = update.callback_query.from_user
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        if row.version != t.version:  # another press got there first, maybe while this one waited
+            result = TransitionResult.conflict()
+        elif row.status not in clocks.UNSIGNED:  # 待补充 → 签收 is legal, but only the resident's answer resumes
+            result = TransitionResult.illegal(lifecycle.Refusal.NOT_ALLOWED)
+        else:
+            result = await lifecycle.transition(s, row, S.SIGNED, actor=staff_actor(user.id), now=d.now(),
+                                                expected_version=t.version)
+    await _answer(update, context, d, t, result, texts.STAFF_SIGNED)
+
+
+async def _choose_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                       extra: str) -> None:
+    q = update.callback_query
+    if t.status not in REASSIGNABLE:
+        await _answer(update, context, d, t, TransitionResult.illegal(lifecycle.Refusal.NOT_ALLOWED))
+        return
+    arg = f"{t.number}.{t.version}"
+    units = [keyboards.button(d.callback_secret, u.name, "sru", f"{arg}.{_unit_key(i, u.code)}")
+             for i, u in enumerate(d.community.units) if u.code != t.unit]
+    if not units:
+        await q.answer(texts.STAFF_NO_OTHER_UNIT, show_alert=True)
+        return
+    back = keyboards.button(d.callback_secret, texts.BTN_UNIT_BACK, "sx", arg)
+    await q.answer(texts.STAFF_CHOOSE_UNIT)
+    await q.edit_message_reply_markup(reply_markup=keyboards.inline(*keyboards.rows(units, 2), [back]))
+
+
+def _unit_key(index: int, code: str) -> str:
+    """A unit in callback data: its code, or ``#index`` when a long code would pass the 64-byte limit."""
+    return code if len(code) <= UNIT_KEY_MAX else f"#{index}"
+
+
+def _unit_code(d: Deps, key: str) -> str:
+    if key.startswith("#") and key[1:].isdigit() and int(key[1:]) < len(d.community.units):
+        return d.community.units[int(key[1:])].code
+    return key
+
+
+async def _reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                    key: str) -> None:
+    user = update.callback_query.from_user
+    code = _unit_code(d, key)
+    old_unit = t.unit
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        result = await lifecycle.reassign(s, row, unit=code, reason=texts.REASSIGN_REASON, actor=staff_actor(user.id),
+                                          now=d.now(), community=d.community, expected_version=t.version)
+        owner = await s.get(Resident, row.resident_id)
+    await _answer(update, context, d, t, result, texts.staff_reassigned(unit_name(d, code)))
+    if result.ok:
+        await cards.post_ticket(context, d, row, owner.name if owner else "", row.grid_code,
+                                header=texts.card_header_reassigned(unit_name(d, old_unit)))
+
+
+async def _prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                  extra: str) -> None:
+    """需补充 / 办结 need words from the staff member: ask for them with a ForceReply prompt."""
+    q = update.callback_query
+    status = texts.STATUS.get(t.status, t.status)
+    if t.status in clocks.UNSIGNED:
+        await q.answer(texts.STAFF_SIGN_FIRST, show_alert=True)
+        return
+    if t.status not in cards.WORKING:
+        await q.answer(texts.staff_refused("not_allowed", status), show_alert=True)
+        return
+    kind, prompt, hint = (
+        (PostKind.ASK_RESULT, texts.staff_ask_result(t.number), texts.ASK_RESULT_PLACEHOLDER) if action == "sd"
+        else (PostKind.ASK_INFO, texts.staff_ask_info(t.number), texts.ASK_INFO_PLACEHOLDER)
+    )
+    sent = await safe_send(context, q.message.chat.id, prompt, reply_parameters=under(q.message.message_id),
+                           reply_markup=ForceReply(input_field_placeholder=hint))
+    await cards.record(d, t.id, sent, kind)
+    await q.answer(texts.STAFF_PROMPTED)
+
+
+async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                    extra: str) -> None:
+    user = update.callback_query.from_user
+    esc = None
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        if row.version != t.version:
+            result = TransitionResult.conflict()
+        elif row.status not in OPEN_STATUSES:
+            result = TransitionResult.illegal(lifecycle.Refusal.FINAL)
+        else:
+            esc = await sweep.escalate(s, row, reason=sweep.EscalationReason.MANUAL,
+                                       actor=staff_actor(user.id), now=d.now(), community=d.community)
+            result = TransitionResult(Outcome.OK) if esc else TransitionResult.conflict()
+    level = level_name(d, esc.level) if esc else None
+    await _answer(update, context, d, t, result, texts.staff_escalated(level or ""))
+    if esc is not None:
+        await cards.post_escalation_card(context, d, esc)
+
+
+__all__ = ["ACTIONS", "on_button"]

@@ -1,0 +1,79 @@
+"""/queue /board /rates: what a desk chat sees of its open cases, by colour and unit, and the 三率.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import texts
+from handlers.deps import Deps, deps
+from handlers.desk.access import may_view
+from handlers.names import complaint_name, unit_name
+from services.cases import clocks
+from services.cases import desk as reports
+from storage.models import Ticket
+
+QUEUE_LINES = 20  # per colour: /queue stays one readable message
+
+
+async def _desk_open_tickets(d: Deps, chat_id: int) -> tuple[set[str] | None, list[Ticket]] | None:
+    """The open tickets a desk chat sees (its units' or, for staff/escalation chats, all); None: no desk."""
+    units = reports.desk_units(d.community, chat_id, d.staff_chat_id)
+    if units is False:
+        return None
+    async with d.db.session() as s:
+        return units or None, await reports.open_tickets(s, units or None)
+
+
+async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """This chat's open tickets (its units', or all in the staff or an escalation chat) by colour."""
+    d = deps(context)
+    msg = update.effective_message
+    found = await _desk_open_tickets(d, msg.chat_id) if await may_view(d, update, "/queue") else None
+    if found is None:
+        return
+    units, open_ = found
+    if not open_:
+        await msg.reply_text(texts.QUEUE_EMPTY)
+        return
+    now = d.now()
+    scope = "、".join(unit_name(d, u) for u in sorted(units)) if units else texts.QUEUE_ALL
+    lines = [texts.queue_header(scope, len(open_))]
+    for colour, group in reports.by_colour(open_, now).items():
+        if not group:
+            continue
+        lines.append(f"\n{texts.COLOUR_MARK[colour]}")
+        lines += [texts.queue_line(t.number, complaint_name(d, t.category), texts.STATUS.get(t.status, ""),
+                                   clocks.effective_due(t, now)) for t in group[:QUEUE_LINES]]
+        if len(group) > QUEUE_LINES:
+            lines.append(texts.queue_more(len(group) - QUEUE_LINES))
+    await msg.reply_text("\n".join(lines))
+
+
+async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Open tickets counted by unit and colour."""
+    d = deps(context)
+    msg = update.effective_message
+    found = await _desk_open_tickets(d, msg.chat_id) if await may_view(d, update, "/board") else None
+    if found is None:
+        return
+    _, open_ = found
+    await msg.reply_text(texts.board(reports.board_rows(open_, d.now(), d.community)))
+
+
+async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """三率 (response, resolution, satisfaction) over the tickets opened in the last 30 days."""
+    d = deps(context)
+    msg = update.effective_message
+    if not await may_view(d, update, "/rates"):
+        return
+    async with d.db.session() as s:
+        view = await reports.recent_rates(s, d.now())
+    r = view.rates
+    counts = tuple(f"{x.hits}/{x.total}" for x in (r.response, r.resolution, r.satisfaction))
+    await msg.reply_text(texts.rates(view.days, r.response.value, r.resolution.value, r.satisfaction.value,
+                                     counts, r.unrated))
+
+
+__all__ = ["on_board", "on_queue", "on_rates"]

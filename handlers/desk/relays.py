@@ -1,0 +1,128 @@
+"""Staff words in desk chats: a reply to a case message goes to the resident (and followers), answers a 需补充 or
+办结 prompt, or stays internal (``/note``). Staff talking among themselves is left alone.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import cards, texts
+from handlers.deps import Deps, deps
+from handlers.desk.access import at_desk, typed_may_act
+from handlers.names import unit_name
+from services.cases import desk as reports
+from services.cases import events, lifecycle, tickets
+from services.cases.events import staff_actor
+from services.cases.lifecycle import TransitionResult
+from services.people.roles import Action
+from storage.models import PostKind, Ticket, TicketEventKind, TicketStatus
+
+S = TicketStatus
+
+
+async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reply to one of the bot's case messages: a prompt's answer, or words for the resident."""
+    msg = update.effective_message
+    d = deps(context)
+    to = msg.reply_to_message
+    if to is None or to.from_user is None or to.from_user.id != context.bot.id:
+        return  # staff talking among themselves
+    async with d.db.session() as s:
+        post = await reports.find_post(s, msg.chat_id, to.message_id)
+        t = await s.get(Ticket, post.ticket_id) if post else None
+    if post is None or t is None:
+        return
+    if not await typed_may_act(d, update, t, f"reply:{post.kind.value}"):
+        return
+    text = (msg.text or "").strip()
+    if not text:
+        await msg.reply_text(texts.STAFF_EMPTY_TEXT)
+        return
+    if post.kind is PostKind.ASK_RESULT:
+        await _resolve(update, context, d, t, text)
+    elif post.kind is PostKind.ASK_INFO:
+        await _ask_info(update, context, d, t, text)
+    else:
+        await _relay(update, context, d, t, text)
+
+
+async def _resolve(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str) -> None:
+    actor = staff_actor(update.effective_user.id)
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        result = TransitionResult.illegal(lifecycle.Refusal.NOT_ALLOWED)
+        if row.status is S.SIGNED:  # 办结 goes through 办理中; one press does both
+            result = await lifecycle.transition(s, row, S.IN_PROGRESS, actor=actor, now=d.now())
+        if row.status is S.IN_PROGRESS:
+            result = await lifecycle.transition(s, row, S.RESOLVED, actor=actor, now=d.now(), result=text)
+    msg = update.effective_message
+    if not result.ok:
+        await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
+        return
+    await cards.tell_residents(context, d, row, texts.resident_resolved(row.number, unit_name(d, row.unit), text))
+    await msg.reply_text(texts.staff_resolved(row.number))
+    await cards.refresh_posts(context, d, row.id)
+
+
+async def _ask_info(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, question: str) -> None:
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        result = await lifecycle.transition(s, row, S.PENDING_INFO, actor=staff_actor(update.effective_user.id),
+                                            now=d.now(), note=question)
+    msg = update.effective_message
+    if not result.ok:
+        await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
+        return
+    told = await cards.tell_residents(context, d, row, texts.resident_need_info(row.number, unit_name(d, row.unit),
+                                                                                question), followers=False)
+    await msg.reply_text(texts.staff_info_asked(row.number) if told else texts.STAFF_RELAY_FAILED)
+    await cards.refresh_posts(context, d, row.id)
+
+
+async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str) -> None:
+    """The unit's answer: recorded as a reply event, sent to the resident and followers."""
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        await events.record_event(s, row, kind=TicketEventKind.REPLY, actor=staff_actor(update.effective_user.id),
+                                  now=d.now(), note=text)
+    told = await cards.tell_residents(context, d, row, texts.resident_staff_reply(row.number, unit_name(d, row.unit),
+                                                                                  text))
+    await update.effective_message.reply_text(texts.STAFF_RELAYED if told else texts.STAFF_RELAY_FAILED)
+
+
+def _note_args(text: str) -> tuple[str | None, str]:
+    """``/note LL-… words`` → (number, words); ``/note words`` → (None, words)."""
+    rest = [*text.split(None, 1), "", ""][1].strip()
+    head, tail = [*rest.split(None, 1), "", ""][:2]
+    number = tickets.parse_ticket_number(head) if head else None
+    return (number, tail.strip()) if number else (None, rest)
+
+
+async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/note LL-… text, or /note text as a reply to a case message: an internal note, never sent out."""
+    msg = update.effective_message
+    d = deps(context)
+    if not await at_desk(d, update, Action.TICKET_ACT, "/note"):
+        return
+    number, body = _note_args(msg.text or "")
+    async with d.db.session() as s:
+        if number:
+            t = await reports.ticket_by_number(s, number)
+        else:
+            to = msg.reply_to_message
+            post = await reports.find_post(s, msg.chat_id, to.message_id) if to else None
+            t = await s.get(Ticket, post.ticket_id) if post else None
+    if not body or t is None:
+        await msg.reply_text(texts.STAFF_NOTE_USAGE)
+        return
+    if not await typed_may_act(d, update, t, "/note"):
+        return
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        await events.record_event(s, row, kind=TicketEventKind.NOTE, actor=staff_actor(update.effective_user.id),
+                                  now=d.now(), note=body)
+    await msg.reply_text(texts.STAFF_NOTE_SAVED)
+
+
+__all__ = ["on_note", "on_staff_text"]

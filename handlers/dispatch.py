@@ -1,0 +1,59 @@
+"""One understood message, sent to the room that answers it: above the rooms, imported by none of them.
+
+A question or an action (services, my tickets, 转人工, an emergency, help, a greeting) is answered at once and
+leaves any draft as it is; everything else is a step of the complaint draft (``handlers.resident.draft``).
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import texts
+from handlers.deps import deps
+from handlers.people import resident_of
+from handlers.resident import actions, draft, services, tickets
+
+
+async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """Route one resident message: an answer, a draft step, or a polite 'not understood'."""
+    d = deps(context)
+    msg = update.effective_message
+    text = text[: draft.MAX_TEXT]
+    if len(text) > 1000:
+        await msg.reply_text(texts.TOO_LONG)
+    result = d.engine.classify(text)
+    top = result.top
+    kind = d.engine.model.info[top.id].kind if top else None
+    if top and not result.ambiguous and kind != "complaint":
+        async with d.db.transaction() as s:  # whoever writes is a resident from now on, asked or not
+            await resident_of(s, update, d)
+        await dispatch(update, context, top.id, text)
+    else:
+        await draft.take_text(update, context, text, result)
+
+
+async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:
+    """An action intent: the resident asked for something to be done or answered, not for a ticket."""
+    if intent.startswith("svc."):
+        await services.answer(update, context, intent)
+    elif intent == "act.my_tickets":
+        await tickets.my_tickets(update, context)
+    elif intent == "act.human":
+        await actions.to_human(update, context, update.effective_message.message_id)
+    elif intent == "act.sos":
+        await actions.sos(update, context, text)
+    elif intent == "act.help":
+        await actions.help_(update, context)
+    else:
+        await actions.greet(update, context, text)
+
+
+async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A photo joins the draft; its caption, if any, is read like a message."""
+    caption = await draft.take_photo(update, context)
+    if caption:
+        await understand(update, context, caption)
+
+
+__all__ = ["dispatch", "on_photo", "understand"]

@@ -1,0 +1,77 @@
+"""The resident writing to the desk about a case: under the case card, recorded; an answer to 待补充 resumes it.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import cards, texts
+from handlers.deps import Deps, deps
+from handlers.replies import safe_send, under
+from services.cases import desk as reports
+from services.cases import duplicates, events, lifecycle
+from services.cases.events import resident_actor
+from services.cases.tickets import find_ticket_number
+from storage.models import OPEN_STATUSES, PostKind, TicketEventKind, TicketStatus
+
+S = TicketStatus
+
+
+async def resident_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, number: str, text: str) -> bool:
+    """The resident (or a follower) wrote about ``number``: goes under the case card, recorded; an answer
+    to 待补充 resumes the case. False when it is not their ticket (the caller handles the text)."""
+    d = deps(context)
+    msg = update.effective_message
+    now = d.now()
+    resumed = closed = False
+    async with d.db.transaction() as s:
+        r = await reports.resident_by_tg(s, update.effective_user.id)
+        t = await reports.ticket_by_number(s, number)
+        if r is None or t is None:
+            return False
+        owner = t.resident_id == r.id
+        if not owner and r.id not in await duplicates.followers(s, t.id):
+            return False
+        if t.status not in OPEN_STATUSES and t.status is not S.RESOLVED:
+            closed = True
+        else:
+            actor = resident_actor(r.id)
+            if owner and t.status is S.PENDING_INFO:
+                resumed = (await lifecycle.answer_info(s, t, actor=actor, now=now, note=text)).ok
+            if not resumed:
+                await events.record_event(s, t, kind=TicketEventKind.REPLY, actor=actor, now=now, note=text)
+            card = await reports.latest_card(s, t.id)
+        name = r.name
+    if closed:
+        await msg.reply_text(texts.RESIDENT_TICKET_CLOSED)
+        return True
+    target = card.chat_id if card else cards.unit_chat(d, t.unit)
+    sent = await safe_send(context, target, texts.staff_resident_said(t.number, name, text, resumed),
+                           reply_parameters=under(card.message_id if card else None))
+    await cards.record(d, t.id, sent, PostKind.RELAY)
+    if resumed:
+        await cards.refresh_posts(context, d, t.id)
+    await msg.reply_text(texts.RESIDENT_INFO_THANKS if resumed else texts.RESIDENT_SENT)
+    return True
+
+
+async def pending_number(d: Deps, tg_user_id: int) -> str | None:
+    async with d.db.session() as s:
+        return await reports.pending_info_number(s, tg_user_id)
+
+
+async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Router helper: a reply to a bot message naming a ticket, or any text while a ticket waits for
+    the resident (待补充), goes to the case. True when handled."""
+    msg = update.effective_message
+    to = msg.reply_to_message
+    if to is not None and to.from_user is not None and to.from_user.id == context.bot.id:
+        number = find_ticket_number(to.text or to.caption or "")
+        if number and await resident_reply(update, context, number, text):
+            return True
+    number = await pending_number(deps(context), update.effective_user.id)
+    return bool(number) and await resident_reply(update, context, number, text)
+
+
+__all__ = ["resident_reply", "resident_text"]

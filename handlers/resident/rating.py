@@ -1,0 +1,51 @@
+"""回访: the resident rates a resolved case (满意 · 基本满意 · 不满意); 不满意 reopens and escalates it.
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import cards, texts
+from handlers.deps import deps
+from handlers.replies import drop_buttons
+from services.cases import desk as reports
+from services.cases import followup, tickets
+from services.cases.events import resident_actor
+from storage.models import Rating
+
+RATINGS: dict[str, Rating] = {"s": Rating.SATISFIED, "b": Rating.BASICALLY_SATISFIED, "u": Rating.UNSATISFIED}
+
+
+async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
+    d = deps(context)
+    q = update.callback_query
+    number_part, _, code = arg.rpartition(".")
+    number = tickets.parse_ticket_number(number_part)
+    rating = RATINGS.get(code)
+    if number is None or rating is None or q.message is None or q.message.chat.type != "private":
+        await q.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    outcome = None
+    async with d.db.transaction() as s:
+        r = await reports.resident_by_tg(s, q.from_user.id)
+        t = await reports.ticket_by_number(s, number)
+        mine = r is not None and t is not None and t.resident_id == r.id
+        if mine:
+            outcome = await followup.rate(s, t, rating, None, d.now(), community=d.community,
+                                          actor=resident_actor(r.id))
+    if not mine:
+        await q.answer(texts.RATING_NOT_YOURS, show_alert=True)
+        return
+    if not outcome.ok:
+        await q.answer(texts.RATING_CLOSED, show_alert=True)
+        await drop_buttons(q)
+        return
+    await q.answer()
+    await q.edit_message_text(texts.rating_thanks(number, code))
+    await cards.refresh_posts(context, d, t.id)
+    if outcome.escalation is not None:
+        await cards.post_escalation_card(context, d, outcome.escalation)
+
+
+__all__ = ["RATINGS", "on_rating"]

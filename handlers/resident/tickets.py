@@ -1,0 +1,109 @@
+"""A resident's own cases: the list, one case with its history, and withdrawal (撤回).
+"""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from handlers import keyboards, texts
+from handlers.deps import deps
+from handlers.names import complaint_name
+from handlers.people import resident_of
+from handlers.replies import drop_buttons
+from services.cases import lifecycle, mediation, tickets
+from storage.models import OPEN_STATUSES, TicketEvent, TicketEventKind
+
+
+async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    d = deps(context)
+    msg = update.effective_message
+    if context.args:
+        number = tickets.parse_ticket_number(" ".join(context.args))
+        await show_ticket(update, context, number or "")
+        return
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        summaries = await tickets.list_for_resident(s, r.id, limit=10)
+        rows = [
+            (t.ticket.number, texts.STATUS.get(t.ticket.status, t.ticket.status),
+             complaint_name(d, t.ticket.category),
+             _event_text(t.latest_event) if t.latest_event else None)
+            for t in summaries
+        ]
+        await s.commit()
+    if not rows:
+        await msg.reply_text(texts.NO_TICKETS)
+        return
+    body = "\n".join([texts.TICKETS_HEADER, *(texts.ticket_line(*row) for row in rows)])
+    buttons = [keyboards.button(d.callback_secret, number, "tk", number) for number, *_ in rows]
+    await msg.reply_text(body, reply_markup=keyboards.inline(*keyboards.rows(buttons, 2)))
+
+
+def _event_text(ev: TicketEvent) -> str:
+    what = texts.EVENT.get(ev.kind, ev.kind)
+    if ev.kind == "reminded" and ev.note == mediation.MEETING_REMINDER:
+        what = texts.EVENT_MEETING_REMINDED
+    if ev.to_status and ev.kind != "created":
+        what += f"：{texts.STATUS.get(ev.to_status, ev.to_status)}"
+    if ev.note and ev.kind == "escalated":
+        what += f"（{texts.ESCALATION_REASON.get(ev.note, texts.preview(ev.note, 60))}）"
+    elif ev.note and ev.kind in ("reply", "status_changed"):
+        what += f"（{texts.preview(ev.note, 60)}）"
+    return f"{texts.fmt_time(ev.at)} {what}"
+
+
+async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number: str,
+                      edit: bool = False) -> None:
+    d = deps(context)
+    msg = update.effective_message
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        t = await tickets.get_for_resident(s, r.id, number) if number else None
+        if t is not None:
+            events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in await tickets.history(s, t.id)
+                      if e.kind != TicketEventKind.NOTE]  # internal notes are for staff only
+            unit = d.community.unit(t.unit)
+            body = texts.ticket_detail(t.number, texts.STATUS.get(t.status, t.status),
+                                       complaint_name(d, t.category), t.text, t.location,
+                                       unit.name if unit else t.unit, t.due_at, events)
+            can_withdraw = t.status in OPEN_STATUSES
+        await s.commit()
+    if t is None:
+        await msg.reply_text(texts.TICKET_NOT_FOUND)
+        return
+    markup = keyboards.inline([keyboards.button(d.callback_secret, texts.BTN_WITHDRAW, "wd", t.number)]) \
+        if can_withdraw else None
+    await msg.reply_text(body, reply_markup=markup)
+
+
+async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    d = deps(context)
+    q = update.callback_query
+    number = tickets.parse_ticket_number(arg) or ""
+    if action == "tk":
+        await q.answer()
+        await show_ticket(update, context, number)
+        return
+    if action == "wd":
+        async with d.db.session() as s:
+            r = await resident_of(s, update, d)
+            mine = await tickets.get_for_resident(s, r.id, number) is not None
+            await s.commit()
+        if not mine:
+            await q.answer(texts.TICKET_NOT_FOUND, show_alert=True)
+            return
+        await q.answer()
+        await q.message.reply_text(texts.WITHDRAW_ASK.format(number=number), reply_markup=keyboards.inline(
+            [keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_YES, "wdy", number)]))
+        return
+    async with d.db.transaction() as s:  # "wdy": withdraw for real
+        r = await resident_of(s, update, d)
+        result = await lifecycle.withdraw(s, resident_id=r.id, number=number, now=d.now())
+    await q.answer()
+    await drop_buttons(q)
+    reply = texts.WITHDRAWN.format(number=number) if result.ok else texts.WITHDRAW_REFUSED[result.status.value]
+    await q.message.reply_text(reply)
+
+
+__all__ = ["my_tickets", "on_ticket_button", "show_ticket"]
