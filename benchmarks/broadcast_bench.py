@@ -4,7 +4,7 @@
 
 For each size N, in one process and one event loop: a fresh SQLite file (migrated as the bot does), N
 residents inserted directly (one executemany per 5,000 rows), a community notice created and confirmed with
-``services.notices.broadcast`` (one delivery row per resident), and ``bot.notice_sender.run_once(app)`` on an
+``services.notices.broadcast`` (one delivery row per resident), and ``bot.sender.run_once(app)`` on an
 application wired by ``bot.app.build_application`` (not polling: the sender needs only its Deps and token).
 The emulator knows every resident as a user.
 
@@ -44,7 +44,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # runnable without installing the package
     sys.path.insert(0, str(REPO))
 
-from bot import notice_sender  # noqa: E402
+from bot import sender as notice_sender  # noqa: E402
 from bot.app import build_application  # noqa: E402
 from bot.emulator import BotApiEmulator, Limits  # noqa: E402
 from bot.settings import load_settings  # noqa: E402

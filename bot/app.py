@@ -10,7 +10,7 @@ from datetime import datetime
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
-from bot import notice_sender
+from bot import sender
 from bot.jobs import schedule
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
@@ -62,8 +62,10 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         db=db, community=community, engine=engine,
         callback_secret=secret_from(settings.callback_secret, token),
         staff_chat_id=settings.staff_chat_id, admins=settings.admins, clock=clock,
-        wake_sender=lambda: notice_sender.kick(app),
+        wake_sender=lambda: sender.kick(app),
     )
+    if not rate_limited:
+        app.bot_data[sender.PACER_KEY] = sender.Pacer.unlimited()
     register(app)
     schedule(app)
     return app
@@ -76,12 +78,13 @@ async def _post_init(app: Application) -> None:
     async with d.db.transaction() as s:
         await sync_grids(s, d.community)
     await app.bot.set_my_commands(COMMANDS)
+    sender.start(app)  # what earlier runs still owe goes out now
     await warm
     log.info("linli ready as @%s", app.bot.username)
 
 
 async def _post_shutdown(app: Application) -> None:
-    await notice_sender.close(app)
+    await sender.close(app)
     await app.bot_data[KEY].db.dispose()
 
 

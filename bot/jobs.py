@@ -1,11 +1,12 @@
 """Periodic work, run by PTB's JobQueue: what no single message triggers.
 
 Every minute (``DESK_EVERY``) one desk tick runs, in order: the sweep (催办 reminders and escalations
-when clocks run out, posted to the unit's or the level's chat), follow-up rating requests (回访),
-closing unanswered follow-ups as 未评价, and mediation meeting reminders. Each part is a coroutine
+when clocks run out, owed to the unit's or the level's chat), follow-up rating requests (回访),
+closing unanswered follow-ups as 未评价, and mediation meeting reminders. Whatever a part owes people is
+written to the outbox in the transaction of its change and sent by the sender. Each part is a coroutine
 taking the Application, so a test runs exactly one tick at a clock time it chose
-(``await jobs.sweep_tick(app)``). Time always comes from ``Deps.now()``. One failed post is logged and
-the rest go on; one failed part never stops the others.
+(``await jobs.sweep_tick(app)``). Time always comes from ``Deps.now()``; one failed part never stops the
+others.
 """
 
 from __future__ import annotations
@@ -14,13 +15,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlmodel import col, select
-from telegram.ext import Application, CallbackContext, ContextTypes
+from telegram.ext import Application, ContextTypes
 
-from handlers import cards
+from handlers import cards, texts
 from handlers.deps import KEY, Deps
 from services.cases import drafts, followup, mediation, sweep
-from storage.models import Resident
+from storage.models import Ticket
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,6 @@ def _deps(app: Application) -> Deps:
     return app.bot_data[KEY]
 
 
-def _context(app: Application) -> ContextTypes.DEFAULT_TYPE:
-    """A callback context outside any update, for the staff helpers that send through ``context.bot``."""
-    return CallbackContext(app)
-
-
 async def _guarded(what: str, step: Awaitable[object]) -> object:
     """Run one post of a tick; a failure is logged and answered None, and the tick goes on."""
     try:
@@ -50,8 +45,8 @@ async def _guarded(what: str, step: Awaitable[object]) -> object:
 
 
 async def sweep_tick(app: Application) -> sweep.SweepReport:
-    """Sweep until no batch is left, posting each round's reminders and escalations; returns the totals."""
-    d, context = _deps(app), _context(app)
+    """Sweep until no batch is left; each round's reminders and escalations are owed in its own transaction."""
+    d = _deps(app)
     now = d.now()
     reminders: list[sweep.Reminder] = []
     escalations: list[sweep.Escalation] = []
@@ -59,10 +54,10 @@ async def sweep_tick(app: Application) -> sweep.SweepReport:
     for _ in range(MAX_SWEEP_ROUNDS):
         async with d.db.transaction() as s:
             report = await sweep.sweep(s, now, d.community)
-        for r in report.reminders:
-            await _guarded(f"reminder {r.number}", cards.post_reminder(context, d, r))
-        for e in report.escalations:
-            await _guarded(f"escalation {e.number}", cards.post_escalation(context, d, e))
+            for r in report.reminders:
+                await cards.owe_reminder(s, d, r)
+            for e in report.escalations:
+                await cards.owe_escalation(s, d, e)
         reminders += report.reminders
         escalations += report.escalations
         checked, conflicts = checked + report.checked, conflicts + report.conflicts
@@ -70,45 +65,42 @@ async def sweep_tick(app: Application) -> sweep.SweepReport:
             break
     if reminders or escalations:
         log.info("sweep: %d reminders, %d escalations", len(reminders), len(escalations))
+        d.wake_sender()
     return sweep.SweepReport(tuple(reminders), tuple(escalations), checked, conflicts, more=False)
 
 
 async def followup_tick(app: Application) -> tuple[int, int]:
     """Ask for ratings that are due, close the ones nobody answered; returns (asked, expired)."""
-    d, context = _deps(app), _context(app)
+    d = _deps(app)
     now = d.now()
     async with d.db.transaction() as s:
         due = [t for t in await followup.due_followups(s, now) if await followup.mark_requested(s, t, now)]
-        chats = dict((await s.exec(
-            select(Resident.id, Resident.tg_user_id).where(col(Resident.id).in_([t.resident_id for t in due]))
-        )).all()) if due else {}
+        for t in due:
+            await cards.owe_rating(s, d, t)
         expired = await followup.expire_unrated(s, now)
-    for t in due:
-        if t.resident_id in chats:
-            await _guarded(f"rating request {t.number}",
-                           cards.request_rating(context, d, chats[t.resident_id], t.number, t.result))
-    for t in expired:
-        await _guarded(f"refresh {t.number}", cards.refresh_posts(context, d, t.id))
+        for t in expired:
+            await cards.owe_refresh(s, d, t)
+    if due or expired:
+        d.wake_sender()
     return len(due), len(expired)
 
 
 async def meeting_tick(app: Application) -> int:
-    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once: recorded in the
-    database after the post went through (a failed post is tried again next tick; a crash between the post
-    and the record may remind twice, never not at all). Returns how many were posted."""
-    d, context = _deps(app), _context(app)
+    """Remind unit chats of mediation meetings starting within ``MEETING_LEAD``, each once: the reminder is
+    owed and recorded in one transaction, so it goes exactly once across restarts. Returns how many."""
+    d = _deps(app)
     now = d.now()
-    async with d.db.session() as s:
+    async with d.db.transaction() as s:
         meetings = await mediation.meetings_to_remind(s, now, MEETING_LEAD)
-    posted = 0
-    for m in meetings:
-        assert m.meeting_at is not None
-        if await _guarded(f"meeting of ticket {m.ticket_id}",
-                          cards.post_meeting(context, d, m.ticket_id, m.meeting_at)):
-            async with d.db.transaction() as s:
-                await mediation.meeting_reminded(s, m, now)
-            posted += 1
-    return posted
+        for m in meetings:
+            assert m.meeting_at is not None
+            t = await s.get(Ticket, m.ticket_id)
+            if t is not None:
+                await cards.owe_under_card(s, d, t, texts.staff_meeting(t.number, m.meeting_at))
+            await mediation.meeting_reminded(s, m, now)
+    if meetings:
+        d.wake_sender()
+    return len(meetings)
 
 
 async def desk_tick(app: Application) -> None:
@@ -139,6 +131,3 @@ def schedule(app: Application) -> None:
         return
     app.job_queue.run_repeating(purge_stale_drafts, interval=PURGE_EVERY, first=PURGE_EVERY, name="purge-drafts")
     app.job_queue.run_repeating(desk_job, interval=DESK_EVERY, first=DESK_EVERY, name=DESK_JOB)
-    from bot import notice_sender  # the sender builds on bot wiring; imported here to keep jobs light
-
-    notice_sender.schedule(app)

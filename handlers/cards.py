@@ -1,34 +1,34 @@
-"""Case cards in desk chats and what a case owes the people around it, drawn and sent from one place.
+"""Case cards in desk chats and what a case owes the people around it, written to the outbox.
 
-A card (the case with its buttons: 签收 · 转派 · 需补充 · 办结 · 升级) is posted to the handling unit's chat (else
-the staff chat) when a case opens, is reassigned or escalated, and redrawn whenever its status changes. Every
-bot message about a case in a desk chat is a TicketPost row, so a reply to it is routed from the database across
-restarts. Residents (and the neighbours following a joined case) hear from here too. Every room that changes a
-case calls this module; it imports no room, so nothing loops.
+A card (the case with its buttons: 签收 · 转派 · 需补充 · 办结 · 升级) goes to the handling unit's chat (else the
+staff chat) when a case opens, is reassigned or escalated, and is redrawn whenever its status changes. Every
+``owe_*`` function writes outbox rows inside the caller's transaction, so the change and what it owes people
+commit together; the sender (``bot.sender`` through ``handlers.owed``) draws and sends them. Every room that
+changes a case calls this module; it imports no room, so nothing loops.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from handlers import keyboards, texts
 from handlers.deps import Deps
 from handlers.names import complaint_name, level_name, unit_name
-from handlers.replies import safe_send, under
+from services import outbox
 from services.cases import clocks, duplicates
 from services.cases import desk as reports
 from services.cases.sweep import Escalation, Reminder
-from storage.models import OPEN_STATUSES, PostKind, Resident, Ticket, TicketStatus
-
-log = logging.getLogger(__name__)
+from services.outbox import Priority
+from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketStatus
 
 S = TicketStatus
 WORKING: frozenset[TicketStatus] = frozenset({S.SIGNED, S.IN_PROGRESS})  # signed for: 需补充 and 办结 possible
+
+
+# --- where and what -----------------------------------------------------------------------------------
 
 
 def desk_for(d: Deps, chat_id: int, ticket: Ticket) -> bool:
@@ -73,121 +73,117 @@ def card_buttons(d: Deps, t: Ticket) -> InlineKeyboardMarkup | None:
     return None
 
 
-async def record(d: Deps, ticket_id: int, sent: Message | None, kind: PostKind) -> None:
-    if sent is not None:
-        async with d.db.transaction() as s:
-            await reports.record_post(s, ticket_id, sent.chat_id, sent.message_id, kind, d.now())
-
-
-async def post_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket: Ticket, resident_name: str,
-                      grid: str | None, *, chat_id: int | None = None, header: str | None = None,
-                      kind: PostKind = PostKind.TICKET) -> None:
-    """Post the case card to the handling unit's chat (else the staff chat, or ``chat_id``) and record it.
-
-    Tickets arrive here already 派单 (``lifecycle.open_dispatched``); the card shows them as stored now.
-    """
-    assert ticket.id is not None
-    async with d.db.session() as s:
-        t = await s.get(Ticket, ticket.id)
-        assert t is not None
-    target = chat_id or unit_chat(d, t.unit)
-    text = card_text(d, t, resident_name, grid, header or texts.CARD_HEADER_NEW)
-    markup = card_buttons(d, t) if target is not None and desk_for(d, target, t) else None
-    await record(d, t.id, await safe_send(context, target, text, reply_markup=markup), kind)
-
-
-async def refresh_posts(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: int) -> None:
-    """Redraw every card of the ticket: current status, colour, and buttons only where they still work."""
-    async with d.db.session() as s:
-        t = await s.get(Ticket, ticket_id)
-        posts = await reports.posts_of(s, ticket_id)
-        owner = await s.get(Resident, t.resident_id) if t else None
-    if t is None:
-        return
-    name = owner.name if owner else ""
-    for p in posts:
-        header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
-        markup = card_buttons(d, t) if desk_for(d, p.chat_id, t) else None
-        try:
-            await context.bot.edit_message_text(card_text(d, t, name, t.grid_code, header), chat_id=p.chat_id,
-                                                message_id=p.message_id, reply_markup=markup)
-        except BadRequest as exc:
-            if "not modified" not in str(exc):
-                log.warning("could not refresh card %s/%s: %s", p.chat_id, p.message_id, exc)
-        except TelegramError as exc:
-            log.warning("could not refresh card %s/%s: %s", p.chat_id, p.message_id, exc)
-
-
-async def post_escalation_card(context: ContextTypes.DEFAULT_TYPE, d: Deps, esc: Escalation) -> None:
-    async with d.db.session() as s:
-        t = await s.get(Ticket, esc.ticket_id)
-        owner = await s.get(Resident, t.resident_id) if t else None
-    if t is None:
-        return
-    header = texts.card_header_escalated(level_name(d, esc.level) or esc.level,
-                                         texts.ESCALATION_REASON.get(esc.reason.value, esc.reason.value))
-    await post_ticket(context, d, t, owner.name if owner else "", t.grid_code,
-                      chat_id=esc.chat_id or d.staff_chat_id, header=header, kind=PostKind.ESCALATION)
-
-
-async def tell_residents(context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str, *,
-                         followers: bool = True) -> bool:
-    """Send to the ticket's resident (and followers); True if the resident got it."""
-    async with d.db.session() as s:
-        ids = [t.resident_id, *(await duplicates.followers(s, t.id) if followers else [])]
-        chats = await reports.tg_ids(s, ids)
-    if not chats:
-        return False
-    owner, *others = chats
-    ok = await safe_send(context, owner, text) is not None
-    for chat in others:
-        await safe_send(context, chat, text)
-    return ok
-
-
 def rating_buttons(d: Deps, number: str) -> InlineKeyboardMarkup:
     return keyboards.inline([keyboards.button(d.callback_secret, label, "rt", f"{number}.{code}")
                              for code, label in texts.BTN_RATE.items()])
 
 
-async def request_rating(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, number: str,
-                         result: str | None) -> bool:
-    """回访: ask the resident to rate (sent by bot.jobs once the follow-up delay has passed)."""
-    sent = await safe_send(context, chat_id, texts.rating_request(number, result),
-                           reply_markup=rating_buttons(d, number))
-    return sent is not None
+# --- what a change owes (outbox rows in the caller's transaction) ------------------------------------------
 
 
-async def post_reminder(context: ContextTypes.DEFAULT_TYPE, d: Deps, reminder: Reminder) -> None:
-    """催办 under the ticket's card in its unit's chat (else the staff chat)."""
-    target = reminder.chat_id or d.staff_chat_id
+async def owe_card(s: AsyncSession, d: Deps, ticket: Ticket, *, chat_id: int | None = None,
+                   header: str | None = None, kind: PostKind = PostKind.TICKET,
+                   priority: int = Priority.DESK) -> None:
+    """The case card to the handling unit's chat (else the staff chat, or ``chat_id``), with its first photo;
+    the other photos and any voice or file go under it. Drawn when sent, so it shows the case as it is then."""
+    assert ticket.id is not None
+    target = chat_id or unit_chat(d, ticket.unit)
     if target is None:
         return
-    async with d.db.session() as s:
-        card = await reports.latest_card(s, reminder.ticket_id, chat_id=target)
-    text = texts.staff_reminder(reminder.number, reminder.kind.value, reminder.due_at)
-    sent = await safe_send(context, target, text, reply_parameters=under(card.message_id if card else None))
-    await record(d, reminder.ticket_id, sent, PostKind.RELAY)
+    payload: dict[str, Any] = {"header": header or texts.CARD_HEADER_NEW, "post": kind.value}
+    if ticket.photos:
+        payload["photo"] = ticket.photos[0]
+    await outbox.owe(s, chat_id=target, now=d.now(), kind=OutboxKind.CARD, ticket_id=ticket.id, priority=priority,
+                     payload=payload)
+    await owe_media(s, d, ticket, target, photos=ticket.photos[1:], attachments=ticket.attachments, priority=priority)
 
 
-async def post_escalation(context: ContextTypes.DEFAULT_TYPE, d: Deps, esc: Escalation) -> None:
-    """The sweep escalated: the card goes to the level's chat (else the staff chat); old cards show the level."""
-    await refresh_posts(context, d, esc.ticket_id)
-    await post_escalation_card(context, d, esc)
+async def owe_media(s: AsyncSession, d: Deps, ticket: Ticket, chat_id: int, *, photos: list[str],
+                    attachments: list[dict[str, Any]], priority: int = Priority.DESK) -> None:
+    """Photos (as albums of up to ten), voice and files under the case's card in ``chat_id``: one row a message."""
+    for i in range(0, len(photos), 10):
+        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.MEDIA, ticket_id=ticket.id,
+                         priority=priority, payload={"photos": photos[i:i + 10]})
+    for item in attachments:
+        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.MEDIA, ticket_id=ticket.id,
+                         priority=priority, payload={"attachment": item})
 
 
-async def post_meeting(context: ContextTypes.DEFAULT_TYPE, d: Deps, ticket_id: int, at: datetime) -> bool:
-    """调解会议 reminder in the unit's chat, under its card; True when Telegram took it."""
-    async with d.db.session() as s:
-        t = await s.get(Ticket, ticket_id)
-        card = await reports.latest_card(s, ticket_id)
-    if t is None:
+async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
+    """Redraw every card of the case (after a change of status, version or level)."""
+    assert ticket.id is not None
+    target = unit_chat(d, ticket.unit)
+    if target is not None:
+        await outbox.owe_refresh(s, ticket_id=ticket.id, chat_id=target, now=d.now())
+
+
+async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *, chat_id: int | None = None,
+                         priority: int = Priority.DESK) -> None:
+    """Words under the case's newest card in ``chat_id`` (else where it was last posted, else its unit's chat)."""
+    assert ticket.id is not None
+    if chat_id is None:
+        card = await reports.latest_card(s, ticket.id)
+        chat_id = card.chat_id if card else unit_chat(d, ticket.unit)
+    if chat_id is not None:
+        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.UNDER_CARD, text=text,
+                         ticket_id=ticket.id, priority=priority)
+
+
+async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
+                      markup: InlineKeyboardMarkup | None = None, priority: int = Priority.DESK) -> bool:
+    """Plain words (with inline buttons) to one chat; False when there is nobody to write to."""
+    if chat_id is None:
         return False
-    target = card.chat_id if card else unit_chat(d, t.unit)
-    sent = await safe_send(context, target, texts.staff_meeting(t.number, at),
-                           reply_parameters=under(card.message_id if card else None))
-    await record(d, ticket_id, sent, PostKind.RELAY)
-    return sent is not None
+    payload = {"markup": markup.to_dict()} if markup is not None else {}
+    await outbox.owe(s, chat_id=chat_id, now=d.now(), text=text, ticket_id=ticket_id, priority=priority,
+                     payload=payload)
+    return True
+
+
+async def owe_residents(s: AsyncSession, d: Deps, t: Ticket, text: str, *, followers: bool = True,
+                        priority: int = Priority.DESK, markup: InlineKeyboardMarkup | None = None) -> int:
+    """Words to the case's resident (and the neighbours following it); returns how many people will get them.
+
+    A case recorded for someone without Telegram (代录) goes to whoever recorded it, to pass on."""
+    ids = [t.resident_id, *(await duplicates.followers(s, t.id) if followers else [])]
+    told = 0
+    for rid in dict.fromkeys(ids):
+        person = await s.get(Resident, rid)
+        if person is None:
+            continue
+        if person.tg_user_id is not None:
+            told += await owe_message(s, d, person.tg_user_id, text, ticket_id=t.id, priority=priority,
+                                      markup=markup)
+        elif t.recorded_by is not None:
+            told += await owe_message(s, d, t.recorded_by, texts.for_recorder(person.name, person.phone, text),
+                                      ticket_id=t.id, priority=priority)
+    return told
+
+
+async def owe_escalation(s: AsyncSession, d: Deps, esc: Escalation) -> None:
+    """An escalation: old cards show the level, and the card goes to the level's chat (else the staff chat)."""
+    t = await s.get(Ticket, esc.ticket_id)
+    if t is None:
+        return
+    await owe_refresh(s, d, t)
+    header = texts.card_header_escalated(level_name(d, esc.level) or esc.level,
+                                         texts.ESCALATION_REASON.get(esc.reason.value, esc.reason.value))
+    await owe_card(s, d, t, chat_id=esc.chat_id or d.staff_chat_id, header=header, kind=PostKind.ESCALATION)
+
+
+async def owe_reminder(s: AsyncSession, d: Deps, reminder: Reminder) -> None:
+    """催办 under the ticket's card in its unit's chat (else the staff chat)."""
+    t = await s.get(Ticket, reminder.ticket_id)
+    target = reminder.chat_id or d.staff_chat_id
+    if t is not None and target is not None:
+        await owe_under_card(s, d, t, texts.staff_reminder(reminder.number, reminder.kind.value, reminder.due_at),
+                             chat_id=target, priority=Priority.BACKGROUND)
+
+
+async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
+    """回访: ask the resident to rate, once the follow-up delay has passed (bot.jobs)."""
+    return bool(await owe_residents(s, d, t, texts.rating_request(t.number, t.result), followers=False,
+                                    markup=rating_buttons(d, t.number)))
 
 
 __all__ = [
@@ -195,15 +191,15 @@ __all__ = [
     "card_buttons",
     "card_text",
     "desk_for",
-    "post_escalation",
-    "post_escalation_card",
-    "post_meeting",
-    "post_reminder",
-    "post_ticket",
+    "owe_card",
+    "owe_escalation",
+    "owe_media",
+    "owe_message",
+    "owe_rating",
+    "owe_refresh",
+    "owe_reminder",
+    "owe_residents",
+    "owe_under_card",
     "rating_buttons",
-    "record",
-    "refresh_posts",
-    "request_rating",
-    "tell_residents",
     "unit_chat",
 ]

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from handlers import texts
 from handlers.deps import deps
+from handlers.replies import was_owed
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     log.error("update %s failed", update_id, exc_info=context.error)
     if not isinstance(update, Update):
+        return
+    if was_owed(context, update):  # the change was saved and its messages are queued: never invite a repeat
         return
     staff = deps(context).staff_chat_id
     if staff:  # first: the apology below may fail (an answered query, a blocked user)

@@ -53,8 +53,12 @@ def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:")
 
 
-def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
-    """Pragmas on every new connection, and SQLAlchemy-controlled BEGIN (see module docstring)."""
+def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, *, foreign_keys: bool = True) -> None:
+    """Pragmas on every new connection, and SQLAlchemy-controlled BEGIN (see module docstring).
+
+    Migrations run with foreign keys off: Alembic's batch mode rebuilds a table by copying it and dropping the
+    old one, which a referenced table (residents, tickets) refuses while they are on; the keys are checked
+    once the migration is done."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -62,7 +66,7 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         cursor = dbapi_conn.cursor()
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
@@ -141,11 +145,15 @@ class Database:
             raise ValueError("an in-memory SQLite database cannot be migrated by a second engine")
         engine = create_engine(url)
         if self.is_sqlite:
-            _install_sqlite_hooks(engine, self.busy_timeout_ms)
+            _install_sqlite_hooks(engine, self.busy_timeout_ms, foreign_keys=False)
         try:
             with engine.begin() as connection:
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
+                if self.is_sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
         finally:
             engine.dispose()
 

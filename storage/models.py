@@ -156,10 +156,12 @@ class Grid(SQLModel, table=True):
 
 
 class Resident(SQLModel, table=True):
+    """A resident: a Telegram user, or (``tg_user_id`` None) someone whose case staff recorded for them (代录)."""
+
     __tablename__ = "residents"
 
     id: int | None = Field(default=None, primary_key=True)
-    tg_user_id: int = Field(sa_type=BigInteger, unique=True, index=True)
+    tg_user_id: int | None = Field(default=None, sa_type=BigInteger, unique=True, index=True)
     name: str = Field(default="", max_length=128)
     phone: str | None = Field(default=None, max_length=32)
     grid_code: str | None = Field(default=None, foreign_key="grids.code", index=True, max_length=16)
@@ -168,6 +170,20 @@ class Resident(SQLModel, table=True):
     age_band: AgeBand | None = Field(default=None, sa_type=StrEnumType(AgeBand, 16))
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    unreachable_at: datetime | None = _utc(default=None)  # a message to them got 403 (blocked the bot)
+
+
+class Channel(StrEnum):
+    """How a case reached the desk (受理渠道)."""
+
+    TELEGRAM = "telegram"  # the resident wrote to the bot
+    PHONE = "phone"  # 电话: recorded by staff (代录)
+    VISIT = "visit"  # 来访
+    LETTER = "letter"  # 信件
+    PATROL = "patrol"  # 走访: met on a grid worker's round
+    HOTLINE = "12345"  # 12345 热线
+    WEB = "web"  # 服务码 page
+    OPEN311 = "open311"
 
 
 class Ticket(SQLModel, table=True):
@@ -215,6 +231,13 @@ class Ticket(SQLModel, table=True):
     rating: Rating | None = Field(default=None, sa_type=StrEnumType(Rating))
     rated_at: datetime | None = _utc(default=None)
     rating_comment: str | None = Field(default=None, sa_type=Text)
+    # --- intake (how the case came in, who recorded it, what came with it) -------------------------------
+    channel: Channel = Field(default=Channel.TELEGRAM, sa_type=StrEnumType(Channel, 16),
+                             sa_column_kwargs={"server_default": "telegram"})
+    recorded_by: int | None = Field(default=None, sa_type=BigInteger)  # Telegram id of whoever recorded it (代录)
+    contact_name: str | None = Field(default=None, max_length=64)
+    contact_phone: str | None = Field(default=None, max_length=32)
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # voice, documents
 
 
 class TicketEvent(SQLModel, table=True):
@@ -298,6 +321,7 @@ class Draft(SQLModel, table=True):
     candidates: list[Any] = Field(default_factory=list, sa_type=JSON)
     location: str | None = Field(default=None, max_length=255)
     photos: list[str] = Field(default_factory=list, sa_type=JSON)
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # voice, documents
     stage: str = Field(default="collecting", max_length=32)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
@@ -306,6 +330,7 @@ class Draft(SQLModel, table=True):
 __all__ = [
     "OPEN_STATUSES",
     "AgeBand",
+    "Channel",
     "DailyCounter",
     "Draft",
     "Grid",
@@ -341,7 +366,9 @@ class TicketPost(SQLModel, table=True):
     """One bot message about a ticket in a staff chat; looked up by (chat_id, message_id) on replies."""
 
     __tablename__ = "ticket_posts"
-    __table_args__ = (Index("ix_ticket_posts_chat_id_message_id", "chat_id", "message_id", unique=True),)
+    # several cases share one message when a desk's backlog of cards is combined (``batch``)
+    __table_args__ = (Index("ix_ticket_posts_chat_id_message_id_ticket_id", "chat_id", "message_id", "ticket_id",
+                            unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
@@ -349,12 +376,14 @@ class TicketPost(SQLModel, table=True):
     message_id: int = Field(sa_type=BigInteger)
     kind: PostKind = Field(sa_type=StrEnumType(PostKind, 16))
     created_at: datetime = _utc()
+    media: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # a photo: edit its caption
+    batch: bool = Field(default=False, sa_column_kwargs={"server_default": false()})  # one message, several cases
 
 
 __all__ += ["PostKind", "TicketPost"]
 
 
-# --- roles and notices (services.people.roles, services.notices.broadcast, bot.notice_sender) -------------
+# --- roles and notices (services.people.roles, services.notices.broadcast, bot.sender) -------------
 
 
 class RoleName(StrEnum):
@@ -502,3 +531,52 @@ class Conversation(SQLModel, table=True):
 
 
 __all__ += ["Conversation"]
+
+
+# --- the outbox (services.outbox, bot.sender): what the bot owes people because of a committed change ----
+
+
+class OutboxKind(StrEnum):
+    MESSAGE = "message"  # text (and, in payload, inline buttons) as written
+    CARD = "card"  # a case card, drawn when sent (current status and buttons); recorded as a TicketPost
+    UNDER_CARD = "under_card"  # text threaded under the case's newest card in that chat; recorded as RELAY
+    REFRESH = "refresh"  # redraw every card of the case (edits)
+    MEDIA = "media"  # the case's photos, voice or files, under its card
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # 403: the person blocked the bot; the desk is told
+    FAILED = "failed"  # refused by Telegram (400) or too many attempts
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message the bot owes someone, written in the transaction of the change that owes it.
+
+    Sent by the one paced sender (``bot.sender``) in order per chat, retried on 429/5xx/network errors,
+    resumed after any restart; marked sent only after Telegram accepted it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_next_try_at", "status", "next_try_at"),
+        Index("ix_outbox_chat_id_status_id", "chat_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: OutboxKind = Field(sa_type=StrEnumType(OutboxKind, 16))
+    chat_id: int = Field(sa_type=BigInteger)
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    priority: int = 2  # 0: the person who just acted, 1: emergency alerts, 2: desk posts, 3: background
+    text: str | None = Field(default=None, sa_type=Text)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=StrEnumType(OutboxStatus, 16))
+    attempts: int = 0
+    created_at: datetime = _utc()
+    next_try_at: datetime = _utc()
+    sent_at: datetime | None = _utc(default=None)
+    message_id: int | None = Field(default=None, sa_type=BigInteger)  # what Telegram returned (the first)
+    error: str | None = Field(default=None, max_length=255)
+
+
+__all__ += ["OutboxKind", "OutboxMessage", "OutboxStatus"]

@@ -2,7 +2,7 @@
 
 ::
 
-    confirmed complaint ──handlers.cards.post_ticket──▶ card in the unit's chat (else the staff chat)
+    confirmed complaint ──handlers.cards.owe_card──▶ outbox ──sender──▶ card in the unit's chat (else the staff chat)
     签收 · 转派 · 需补充 · 办结 · 升级  (callback data: number.version) ──▶ buttons ──▶ services.cases.lifecycle / sweep
     需补充, 办结 ──▶ ForceReply prompt ──staff reply──▶ relays: 待补充 (question to the resident) / 办结 (result)
     staff reply to a card ──▶ relays: to the resident and followers, recorded as "reply";  /note ──▶ "note", never sent

@@ -13,16 +13,17 @@ from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk.access import may_act
 from handlers.names import level_name, unit_name
-from handlers.replies import safe_send, under
+from handlers.replies import answer_quietly, safe_send, under
 from services.cases import clocks, lifecycle, sweep, tickets
 from services.cases import desk as reports
 from services.cases.events import staff_actor
 from services.cases.lifecycle import REASSIGNABLE, Outcome, TransitionResult
-from storage.models import OPEN_STATUSES, PostKind, Resident, Ticket, TicketStatus
+from services.outbox import Priority
+from storage.models import OPEN_STATUSES, PostKind, Ticket, TicketStatus
 
 S = TicketStatus
-ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sx", "sp", "sd", "se"})
-"""Callback actions for :func:`on_button`: 签收, 转派 (choose / unit / back / refresh), 需补充, 办结, 升级."""
+ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sx", "sv", "sp", "sd", "se"})
+"""Callback actions for :func:`on_button`: 签收, 转派 (choose / unit / back / refresh), 详情, 需补充, 办结, 升级."""
 UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
 
 
@@ -53,9 +54,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
     if refusal is not None:
         await q.answer(refusal, show_alert=True)
         return
-    if action == "sx":
-        await q.answer()
-        await cards.refresh_posts(context, d, t.id)
+    if action in ("sx", "sv"):  # 刷新 / back from the unit list, or 详情 of a case in a combined message
+        async with d.db.transaction() as s:
+            if action == "sv":
+                await cards.owe_card(s, d, t, chat_id=q.message.chat.id, header=texts.CARD_HEADER_TICKET,
+                                     priority=Priority.REPLY)
+            else:
+                await cards.owe_refresh(s, d, t)
+        d.wake_sender()
+        await answer_quietly(q)
         return
     if version != t.version:  # someone acted since this card was drawn: say what happened instead
         await _answer(update, context, d, t, TransitionResult.conflict())
@@ -67,20 +74,22 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
 
 async def _answer(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, result: TransitionResult,
                   ok_text: str | None = None) -> None:
-    """Answer the press with what happened, then redraw the cards (a conflict shows the new state).
-
-    Answer first: edits in a busy group can wait on Telegram's flood limits, the answer must not."""
+    """Answer the press with what happened. A change owed its card redraw in its own transaction; a refusal
+    or a conflict gets one now, so the card shows what the other side did."""
     q = update.callback_query
-    async with d.db.session() as s:
-        fresh = await s.get(Ticket, t.id)
-    status = texts.STATUS.get(fresh.status, fresh.status)
     if result.ok:
-        await q.answer(ok_text)
-    elif result.outcome is Outcome.CONFLICT:
-        await q.answer(texts.staff_conflict(status), show_alert=True)
+        d.wake_sender()
+        await answer_quietly(q, ok_text)
+        return
+    async with d.db.transaction() as s:
+        fresh = await s.get(Ticket, t.id)
+        await cards.owe_refresh(s, d, fresh)
+    d.wake_sender()
+    status = texts.STATUS.get(fresh.status, fresh.status)
+    if result.outcome is Outcome.CONFLICT:
+        await answer_quietly(q, texts.staff_conflict(status), show_alert=True)
     else:
-        await q.answer(texts.staff_refused(result.reason or "not_allowed", status), show_alert=True)
-    await cards.refresh_posts(context, d, t.id)
+        await answer_quietly(q, texts.staff_refused(result.reason or "not_allowed", status), show_alert=True)
 
 
 async def _sign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
@@ -95,6 +104,10 @@ async def _sign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: 
         else:
             result = await lifecycle.transition(s, row, S.SIGNED, actor=staff_actor(user.id), now=d.now(),
                                                 expected_version=t.version)
+        if result.ok:  # the resident hears who signed for it and by when it should be done
+            await cards.owe_refresh(s, d, row)
+            await cards.owe_residents(s, d, row, texts.resident_signed(
+                row.number, unit_name(d, row.unit), user.full_name, clocks.effective_due(row, d.now())))
     await _answer(update, context, d, t, result, texts.STAFF_SIGNED)
 
 
@@ -135,11 +148,11 @@ async def _reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
         row = await s.get(Ticket, t.id)
         result = await lifecycle.reassign(s, row, unit=code, reason=texts.REASSIGN_REASON, actor=staff_actor(user.id),
                                           now=d.now(), community=d.community, expected_version=t.version)
-        owner = await s.get(Resident, row.resident_id)
+        if result.ok:
+            await cards.owe_refresh(s, d, row)
+            await cards.owe_card(s, d, row, header=texts.card_header_reassigned(unit_name(d, old_unit)))
+            await cards.owe_residents(s, d, row, texts.resident_reassigned(row.number, unit_name(d, code)))
     await _answer(update, context, d, t, result, texts.staff_reassigned(unit_name(d, code)))
-    if result.ok:
-        await cards.post_ticket(context, d, row, owner.name if owner else "", row.grid_code,
-                                header=texts.card_header_reassigned(unit_name(d, old_unit)))
 
 
 async def _prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
@@ -159,8 +172,10 @@ async def _prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t
     )
     sent = await safe_send(context, q.message.chat.id, prompt, reply_parameters=under(q.message.message_id),
                            reply_markup=ForceReply(input_field_placeholder=hint))
-    await cards.record(d, t.id, sent, kind)
-    await q.answer(texts.STAFF_PROMPTED)
+    if sent is not None:  # the prompt is this moment's conversation, not something owed: sent at once
+        async with d.db.transaction() as s:
+            await reports.record_post(s, t.id, sent.chat_id, sent.message_id, kind, d.now())
+    await answer_quietly(q, texts.STAFF_PROMPTED)
 
 
 async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
@@ -177,10 +192,10 @@ async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
             esc = await sweep.escalate(s, row, reason=sweep.EscalationReason.MANUAL,
                                        actor=staff_actor(user.id), now=d.now(), community=d.community)
             result = TransitionResult(Outcome.OK) if esc else TransitionResult.conflict()
+            if esc is not None:
+                await cards.owe_escalation(s, d, esc)
     level = level_name(d, esc.level) if esc else None
     await _answer(update, context, d, t, result, texts.staff_escalated(level or ""))
-    if esc is not None:
-        await cards.post_escalation_card(context, d, esc)
 
 
 __all__ = ["ACTIONS", "on_button"]

@@ -12,15 +12,14 @@ from datetime import datetime
 from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
-from handlers import texts
+from handlers import cards, texts
 from handlers.deps import deps
 from handlers.desk.access import at_desk, typed_may_act
-from handlers.replies import safe_send
 from services import when
-from services.cases import duplicates, events, mediation, tickets
+from services.cases import events, mediation, tickets
 from services.cases.desk import ticket_by_number
 from services.people.roles import Action
-from storage.models import MediationStage, Resident, Ticket
+from storage.models import MediationStage, Ticket
 
 STAGES = {
     "申请": MediationStage.APPLIED, "登记": MediationStage.REGISTERED, "会议": MediationStage.MEETING,
@@ -55,24 +54,19 @@ async def on_mediate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     if not await typed_may_act(d, update, found, "/mediate"):
         return
-    parties: list[int] = []
     async with d.db.transaction() as s:
         t = await s.get(Ticket, found.id)
         result = await mediation.record_mediation(
             s, t, stage, actor=events.staff_actor(update.effective_user.id), now=d.now(), meeting_at=meeting_at,
             note=note or None,
         )
-        if result.ok and stage is MediationStage.MEETING:
-            for rid in [t.resident_id, *await duplicates.followers(s, t.id)]:
-                r = await s.get(Resident, rid)
-                if r is not None:
-                    parties.append(r.tg_user_id)
+        if result.ok and stage is MediationStage.MEETING:  # the parties who use the bot hear the time
+            await cards.owe_residents(s, d, t, texts.mediation_meeting(number, meeting_at, note))
     if not result.ok:
         await msg.reply_text(texts.MEDIATE_REFUSED[result.reason.value])
         return
+    d.wake_sender()
     await msg.reply_text(texts.mediation_recorded(number, texts.MEDIATION_STAGE[stage.value], meeting_at))
-    for chat_id in parties:
-        await safe_send(context, chat_id, texts.mediation_meeting(number, meeting_at, note))
 
 
 def register(app: Application) -> None:

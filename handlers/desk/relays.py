@@ -29,8 +29,12 @@ async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if to is None or to.from_user is None or to.from_user.id != context.bot.id:
         return  # staff talking among themselves
     async with d.db.session() as s:
-        post = await reports.find_post(s, msg.chat_id, to.message_id)
+        posts = await reports.find_posts(s, msg.chat_id, to.message_id)
+        post = posts[0] if len(posts) == 1 else None
         t = await s.get(Ticket, post.ticket_id) if post else None
+    if len(posts) > 1:  # a combined message of several cases: which one is meant is not known
+        await msg.reply_text(texts.STAFF_BATCH_REPLY)
+        return
     if post is None or t is None:
         return
     if not await typed_may_act(d, update, t, f"reply:{post.kind.value}"):
@@ -56,13 +60,15 @@ async def _resolve(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, 
             result = await lifecycle.transition(s, row, S.IN_PROGRESS, actor=actor, now=d.now())
         if row.status is S.IN_PROGRESS:
             result = await lifecycle.transition(s, row, S.RESOLVED, actor=actor, now=d.now(), result=text)
+        if result.ok:
+            await cards.owe_residents(s, d, row, texts.resident_resolved(row.number, unit_name(d, row.unit), text))
+            await cards.owe_refresh(s, d, row)
     msg = update.effective_message
     if not result.ok:
         await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
         return
-    await cards.tell_residents(context, d, row, texts.resident_resolved(row.number, unit_name(d, row.unit), text))
+    d.wake_sender()
     await msg.reply_text(texts.staff_resolved(row.number))
-    await cards.refresh_posts(context, d, row.id)
 
 
 async def _ask_info(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, question: str) -> None:
@@ -70,14 +76,17 @@ async def _ask_info(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
         row = await s.get(Ticket, t.id)
         result = await lifecycle.transition(s, row, S.PENDING_INFO, actor=staff_actor(update.effective_user.id),
                                             now=d.now(), note=question)
+        told = 0
+        if result.ok:
+            told = await cards.owe_residents(s, d, row, texts.resident_need_info(
+                row.number, unit_name(d, row.unit), question), followers=False)
+            await cards.owe_refresh(s, d, row)
     msg = update.effective_message
     if not result.ok:
         await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
         return
-    told = await cards.tell_residents(context, d, row, texts.resident_need_info(row.number, unit_name(d, row.unit),
-                                                                                question), followers=False)
+    d.wake_sender()
     await msg.reply_text(texts.staff_info_asked(row.number) if told else texts.STAFF_RELAY_FAILED)
-    await cards.refresh_posts(context, d, row.id)
 
 
 async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str) -> None:
@@ -86,8 +95,9 @@ async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t:
         row = await s.get(Ticket, t.id)
         await events.record_event(s, row, kind=TicketEventKind.REPLY, actor=staff_actor(update.effective_user.id),
                                   now=d.now(), note=text)
-    told = await cards.tell_residents(context, d, row, texts.resident_staff_reply(row.number, unit_name(d, row.unit),
-                                                                                  text))
+        told = await cards.owe_residents(s, d, row, texts.resident_staff_reply(row.number, unit_name(d, row.unit),
+                                                                               text))
+    d.wake_sender()
     await update.effective_message.reply_text(texts.STAFF_RELAYED if told else texts.STAFF_RELAY_FAILED)
 
 

@@ -9,9 +9,10 @@ from telegram.ext import ContextTypes
 from handlers import cards, keyboards, texts
 from handlers.deps import deps
 from handlers.people import resident_of
-from handlers.replies import safe_send
+from handlers.replies import owed_now, safe_send
 from handlers.resident.draft import infer_place
 from services.cases.sweep import open_sos
+from services.outbox import Priority
 
 
 async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -47,26 +48,29 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
 
 
 async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Emergency: a safety ticket at once, no confirmation; staff and grid worker alerted."""
+    """Emergency: a safety ticket at once, no confirmation; the resident's answer first, then the alerts
+    and the card, all owed in the ticket's own transaction (so a crash right after still tells everyone)."""
     d = deps(context)
     msg = update.effective_message
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         sos_ = await open_sos(s, resident=r, text=text, location=infer_place(text, r), photos=[],
                               community=d.community, now=d.now())
-        number, name, grid = sos_.ticket.number, r.name, r.grid_code
-    level = d.community.escalation_level(sos_.escalation.level)
-    alert = texts.staff_sos(number, name, grid, text)
-    targets = {d.staff_chat_id, level.chat_id if level else None}
-    info = d.community.grid(grid) if grid else None
-    if info and info.worker_tg_id:
-        targets.add(info.worker_tg_id)
-    for target in targets - {None}:  # helpers first: the resident may not be reachable any more
-        await safe_send(context, target, alert)
-    header = texts.card_header_escalated(level.name if level else "", texts.ESCALATION_REASON["sos"])
-    context.application.create_task(cards.post_ticket(context, d, sos_.ticket, name, grid, header=header),
-                                    name=f"post {number}")  # the card staff can 签收 from
-    await msg.reply_text(texts.sos_opened(number))
+        t = sos_.ticket
+        await cards.owe_message(s, d, msg.chat_id, texts.sos_opened(t.number), ticket_id=t.id,
+                                priority=Priority.REPLY)
+        level = d.community.escalation_level(sos_.escalation.level)
+        alert = texts.staff_sos(t.number, r.name, r.grid_code, text)
+        targets = {d.staff_chat_id, level.chat_id if level else None}
+        info = d.community.grid(r.grid_code) if r.grid_code else None
+        if info and info.worker_tg_id:
+            targets.add(info.worker_tg_id)
+        for target in targets - {None}:
+            await cards.owe_message(s, d, target, alert, ticket_id=t.id, priority=Priority.ALERT)
+        header = texts.card_header_escalated(level.name if level else "", texts.ESCALATION_REASON["sos"])
+        await cards.owe_card(s, d, t, header=header, priority=Priority.ALERT)  # the card staff can 签收 from
+    owed_now(context, update)
+    d.wake_sender()
 
 
 __all__ = ["greet", "help_", "sos", "to_human"]

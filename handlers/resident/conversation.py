@@ -8,12 +8,11 @@ from telegram.ext import ContextTypes
 
 from handlers import cards, texts
 from handlers.deps import Deps, deps
-from handlers.replies import safe_send, under
 from services.cases import desk as reports
 from services.cases import duplicates, events, lifecycle
 from services.cases.events import resident_actor
 from services.cases.tickets import find_ticket_number
-from storage.models import OPEN_STATUSES, PostKind, TicketEventKind, TicketStatus
+from storage.models import OPEN_STATUSES, TicketEventKind, TicketStatus
 
 S = TicketStatus
 
@@ -41,17 +40,13 @@ async def resident_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, num
                 resumed = (await lifecycle.answer_info(s, t, actor=actor, now=now, note=text)).ok
             if not resumed:
                 await events.record_event(s, t, kind=TicketEventKind.REPLY, actor=actor, now=now, note=text)
-            card = await reports.latest_card(s, t.id)
-        name = r.name
+            await cards.owe_under_card(s, d, t, texts.staff_resident_said(t.number, r.name, text, resumed))
+            if resumed:
+                await cards.owe_refresh(s, d, t)
     if closed:
         await msg.reply_text(texts.RESIDENT_TICKET_CLOSED)
         return True
-    target = card.chat_id if card else cards.unit_chat(d, t.unit)
-    sent = await safe_send(context, target, texts.staff_resident_said(t.number, name, text, resumed),
-                           reply_parameters=under(card.message_id if card else None))
-    await cards.record(d, t.id, sent, PostKind.RELAY)
-    if resumed:
-        await cards.refresh_posts(context, d, t.id)
+    d.wake_sender()
     await msg.reply_text(texts.RESIDENT_INFO_THANKS if resumed else texts.RESIDENT_SENT)
     return True
 

@@ -22,13 +22,14 @@ from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
 from handlers.people import resident_of
-from handlers.replies import drop_buttons, safe_send
+from handlers.replies import answer_quietly, drop_buttons, owed_now
 from intents import Result
 from intents.places import named_place, place_or_home
 from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.drafts import DraftStage
 from services.cases.duplicates import Hotspot
 from services.community.model import Category
+from services.outbox import Priority
 from storage.models import Draft, Resident, Ticket, TicketEventKind
 
 MAX_TEXT = 4096
@@ -160,6 +161,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
             view = DraftView.of(await _with_category(s, d, r, draft, category, now))
         elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
             opened = await _open_or_link(s, d, r, draft, now)
+            await owe_opened(s, d, q.message.chat_id, opened)
             await drafts.clear_draft(s, r.id)
             view = None
         else:
@@ -172,11 +174,13 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         await q.answer(texts.DRAFT_EXPIRED, show_alert=True)
         await drop_buttons(q)
         return
-    await q.answer()
     if opened:
+        d.wake_sender()
+        owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
+        await answer_quietly(q)
         await drop_buttons(q)
-        await _announce(context, d, q.message.chat_id, opened)
         return
+    await q.answer()
     if action == "rc":
         await q.edit_message_text(texts.CHOOSE_ANY_CATEGORY,
                                   reply_markup=keyboards.categories(d.callback_secret, complaint_choices(d),
@@ -223,36 +227,33 @@ async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now
     return Opened(ticket, linked, linked and dup.resident_id == r.id, r.name, r.grid_code, hotspot)
 
 
-async def _announce(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, opened: Opened) -> None:
+async def owe_opened(s: AsyncSession, d: Deps, chat_id: int, opened: Opened) -> None:
+    """What confirming owes, in the same transaction: the number (or the case joined) to the resident first,
+    the card to the unit's desk, and a warning when this makes a cluster."""
     t = opened.ticket
     if opened.linked:
-        await context.bot.send_message(chat_id, texts.linked_existing(t.number, texts.STATUS.get(t.status, t.status),
-                                                                      opened.own))
+        await cards.owe_message(s, d, chat_id, texts.linked_existing(t.number, texts.STATUS.get(t.status, t.status),
+                                                                      opened.own),
+                                ticket_id=t.id, priority=Priority.REPLY)
     else:
-        await announce_ticket(context, d, chat_id, t, opened.resident_name, opened.grid)
+        await cards.owe_message(s, d, chat_id, ticket_opened_text(d, t), ticket_id=t.id, priority=Priority.REPLY)
+        await cards.owe_card(s, d, t)
     if opened.hotspot:
-        await alert_hotspot(context, d, opened.hotspot)
+        await owe_hotspot(s, d, opened.hotspot)
 
 
-async def alert_hotspot(context: ContextTypes.DEFAULT_TYPE, d: Deps, h: Hotspot) -> None:
+def ticket_opened_text(d: Deps, t: Ticket) -> str:
+    unit = d.community.unit(t.unit)
+    return texts.ticket_opened(t.number, complaint_name(d, t.category), unit.name if unit else t.unit, t.due_at)
+
+
+async def owe_hotspot(s: AsyncSession, d: Deps, h: Hotspot) -> None:
     """Once per cluster (the service remembers): the grid worker and the staff chat hear of it."""
     hours = int((d.now() - h.since).total_seconds() // 3600)
     alert = texts.hotspot_alert(complaint_name(d, h.category), h.scope, h.count, hours)
     grid = d.community.grid(h.grid_code) if h.grid_code else None
     for target in {d.staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
-        await safe_send(context, target, alert)
-
-
-async def announce_ticket(context: ContextTypes.DEFAULT_TYPE, d: Deps, chat_id: int, ticket: Ticket,
-                          name: str, grid: str | None) -> None:
-    """Post the case card to its unit's chat (in the background: a busy staff group must never hold up
-    residents), then tell the resident the number, unit and time limit."""
-
-    unit = d.community.unit(ticket.unit)
-    unit_name = unit.name if unit else ticket.unit
-    category = complaint_name(d, ticket.category)
-    context.application.create_task(cards.post_ticket(context, d, ticket, name, grid), name=f"post {ticket.number}")
-    await context.bot.send_message(chat_id, texts.ticket_opened(ticket.number, category, unit_name, ticket.due_at))
+        await cards.owe_message(s, d, target, alert)
 
 
 async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
@@ -303,12 +304,13 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 __all__ = [
     "MAX_TEXT",
     "DraftView",
-    "alert_hotspot",
-    "announce_ticket",
     "infer_place",
     "on_draft_button",
     "on_location",
+    "owe_hotspot",
+    "owe_opened",
     "show_draft",
     "take_photo",
     "take_text",
+    "ticket_opened_text",
 ]

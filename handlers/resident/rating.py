@@ -8,7 +8,7 @@ from telegram.ext import ContextTypes
 
 from handlers import cards, texts
 from handlers.deps import deps
-from handlers.replies import drop_buttons
+from handlers.replies import answer_quietly, drop_buttons
 from services.cases import desk as reports
 from services.cases import followup, tickets
 from services.cases.events import resident_actor
@@ -34,6 +34,10 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str
         if mine:
             outcome = await followup.rate(s, t, rating, None, d.now(), community=d.community,
                                           actor=resident_actor(r.id))
+            if outcome.ok:
+                await cards.owe_refresh(s, d, t)
+                if outcome.escalation is not None:
+                    await cards.owe_escalation(s, d, outcome.escalation)
     if not mine:
         await q.answer(texts.RATING_NOT_YOURS, show_alert=True)
         return
@@ -41,11 +45,9 @@ async def on_rating(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str
         await q.answer(texts.RATING_CLOSED, show_alert=True)
         await drop_buttons(q)
         return
-    await q.answer()
+    d.wake_sender()
+    await answer_quietly(q)
     await q.edit_message_text(texts.rating_thanks(number, code))
-    await cards.refresh_posts(context, d, t.id)
-    if outcome.escalation is not None:
-        await cards.post_escalation_card(context, d, outcome.escalation)
 
 
 __all__ = ["RATINGS", "on_rating"]

@@ -70,6 +70,18 @@ def fmt_time(at: datetime) -> str:
     return f"{t.month}月{t.day}日 {t:%H:%M}"
 
 
+def preview_lines(text: str, limit: int) -> str:
+    """``text`` within ``limit`` characters, lines kept whole where they fit (a photo caption's 1,024)."""
+    if len(text) <= limit:
+        return text
+    kept = ""
+    for line in text.split("\n"):
+        if len(kept) + len(line) + 2 > limit:
+            break
+        kept += line + "\n"
+    return (kept or text[: limit - 1]).rstrip("\n") + "…"
+
+
 def preview(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -91,5 +103,6 @@ __all__ = [
     "WEEKDAYS",
     "fmt_time",
     "preview",
+    "preview_lines",
     "staff_error",
 ]

@@ -159,6 +159,15 @@ def resident_need_info(number: str, unit: str, question: str) -> str:
     )
 
 
+def resident_signed(number: str, unit: str, handler: str, due: datetime) -> str:
+    who = f"，承办人：{handler}" if handler else ""
+    return f"📌 您的工单 {number} 已由{unit}签收{who}，将在 {fmt_time(due)} 前办结。"
+
+
+def resident_reassigned(number: str, unit: str) -> str:
+    return f"🔀 您的工单 {number} 已转交{unit}办理，办理时限不变。"
+
+
 def resident_resolved(number: str, unit: str, result: str) -> str:
     return (
         f"✅ 您的工单 {number} 已办结。\n承办单位：{unit}\n"
@@ -259,6 +268,40 @@ def mediation_meeting(number: str, when: datetime | None, note: str) -> str:
     return f"📅 您的调解事项（工单 {number}）定于 {at} 召开调解会议" + (f"，{note}" if note else "") + "。请准时参加。"
 
 
+# -- the outbox: combined cards, people who cannot be reached, cases recorded for someone ------
+STAFF_BATCH_REPLY = "这条消息合并了多个工单，请先点对应工单的「详情」，再回复那张工单卡片。"
+
+
+def batch_card(count: int, lines: list[str]) -> str:
+    return f"🆕 新工单 {count} 件（积压较多，合并发送；点「详情」看完整卡片）\n" + "\n".join(lines)
+
+
+def batch_line(number: str, category: str, location: str | None, status: str) -> str:
+    return f"· {number} {category}｜{location or '地点未填写'}｜{status}"
+
+
+def btn_batch_sign(short: str) -> str:
+    return f"签收 {short}"
+
+
+def btn_batch_show(short: str) -> str:
+    return f"详情 {short}"
+
+
+def staff_unreachable(number: str, resident: str, phone: str | None) -> str:
+    contact = f"，电话 {phone}" if phone else "，请通过网格员联系"
+    return f"⚠️ 工单 {number} 的居民{resident or ''}已屏蔽机器人，消息发不出去{contact}。"
+
+
+def staff_group_unreachable(chat_id: int) -> str:
+    return f"⚠️ 机器人无法在群 {chat_id} 发消息（可能被移出群或没有发言权限），请检查该群设置。"
+
+
+def for_recorder(name: str, phone: str | None, text: str) -> str:
+    who = name or "居民"
+    return f"📞 代录工单进展，请转告 {who}" + (f"（{phone}）" if phone else "") + f"：\n{text}"
+
+
 __all__ = [
     "ASK_INFO_PLACEHOLDER",
     "ASK_RESULT_PLACEHOLDER",
@@ -285,6 +328,7 @@ __all__ = [
     "RESIDENT_INFO_THANKS",
     "RESIDENT_SENT",
     "RESIDENT_TICKET_CLOSED",
+    "STAFF_BATCH_REPLY",
     "STAFF_CHOOSE_UNIT",
     "STAFF_COMMAND_PRIVATE",
     "STAFF_EMPTY_TEXT",
@@ -303,9 +347,14 @@ __all__ = [
     "STAFF_SIGNED",
     "STAFF_SIGN_FIRST",
     "TICKET_NOT_FOUND_STAFF",
+    "batch_card",
+    "batch_line",
     "board",
+    "btn_batch_show",
+    "btn_batch_sign",
     "card_header_escalated",
     "card_header_reassigned",
+    "for_recorder",
     "mediation_meeting",
     "mediation_recorded",
     "queue_header",
@@ -315,7 +364,9 @@ __all__ = [
     "rating_request",
     "rating_thanks",
     "resident_need_info",
+    "resident_reassigned",
     "resident_resolved",
+    "resident_signed",
     "resident_staff_reply",
     "staff_ask_info",
     "staff_ask_result",
@@ -323,6 +374,7 @@ __all__ = [
     "staff_conflict",
     "staff_escalated",
     "staff_forward_header",
+    "staff_group_unreachable",
     "staff_info_asked",
     "staff_meeting",
     "staff_reassigned",
@@ -331,4 +383,5 @@ __all__ = [
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",
+    "staff_unreachable",
 ]

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import SelectOfScalar
 
 from services.cases import clocks, followup
 from services.community.model import Community
@@ -25,15 +26,30 @@ RATES_DAYS = 30
 
 
 async def record_post(s: AsyncSession, ticket_id: int, chat_id: int, message_id: int, kind: PostKind,
-                      now: datetime) -> None:
-    s.add(TicketPost(ticket_id=ticket_id, chat_id=chat_id, message_id=message_id, kind=kind, created_at=now))
+                      now: datetime, *, media: bool = False, batch: bool = False) -> None:
+    s.add(TicketPost(ticket_id=ticket_id, chat_id=chat_id, message_id=message_id, kind=kind, created_at=now,
+                     media=media, batch=batch))
     await s.flush()
 
 
+async def find_posts(s: AsyncSession, chat_id: int, message_id: int) -> list[TicketPost]:
+    """The post(s) a staff member replied to: one, or several for a message combining several cases."""
+    stmt = (select(TicketPost).where(TicketPost.chat_id == chat_id, TicketPost.message_id == message_id)
+            .order_by(col(TicketPost.id)))
+    return list((await s.exec(stmt)).all())
+
+
 async def find_post(s: AsyncSession, chat_id: int, message_id: int) -> TicketPost | None:
-    """The post a staff member replied to (index on chat_id, message_id)."""
-    stmt = select(TicketPost).where(TicketPost.chat_id == chat_id, TicketPost.message_id == message_id)
-    return (await s.exec(stmt)).first()
+    """The post a staff member replied to, when it stands for one case (index on chat_id, message_id)."""
+    found = await find_posts(s, chat_id, message_id)
+    return found[0] if len(found) == 1 else None
+
+
+async def batch_tickets(s: AsyncSession, chat_id: int, message_id: int) -> list[Ticket]:
+    """The cases one combined message lists, in the order it lists them."""
+    stmt = (select(Ticket).join(TicketPost, col(TicketPost.ticket_id) == col(Ticket.id))
+            .where(TicketPost.chat_id == chat_id, TicketPost.message_id == message_id).order_by(col(TicketPost.id)))
+    return list((await s.exec(stmt)).all())
 
 
 async def posts_of(s: AsyncSession, ticket_id: int, kinds: Iterable[PostKind] = CARD_KINDS) -> list[TicketPost]:
@@ -62,8 +78,12 @@ async def ticket_by_number(s: AsyncSession, number: str) -> Ticket | None:
     return (await s.exec(select(Ticket).where(Ticket.number == number))).first()
 
 
+def resident_by_tg_query(tg_user_id: int) -> SelectOfScalar[Resident]:
+    return select(Resident).where(Resident.tg_user_id == tg_user_id)
+
+
 async def resident_by_tg(s: AsyncSession, tg_user_id: int) -> Resident | None:
-    return (await s.exec(select(Resident).where(Resident.tg_user_id == tg_user_id))).first()
+    return (await s.exec(resident_by_tg_query(tg_user_id))).first()
 
 
 async def tg_ids(s: AsyncSession, resident_ids: Sequence[int]) -> list[int]:
@@ -146,10 +166,12 @@ __all__ = [
     "CARD_KINDS",
     "COLOURS",
     "RatesView",
+    "batch_tickets",
     "board_rows",
     "by_colour",
     "desk_units",
     "find_post",
+    "find_posts",
     "latest_card",
     "open_tickets",
     "pending_info_number",
@@ -157,6 +179,7 @@ __all__ = [
     "recent_rates",
     "record_post",
     "resident_by_tg",
+    "resident_by_tg_query",
     "tg_ids",
     "ticket_by_number",
 ]

@@ -11,7 +11,7 @@
 Resumable: a claimed row is leased (``next_try_at`` moved ``LEASE`` ahead) and only marked sent after
 Telegram accepted it, so after a crash the unsent rows are claimed again once the lease runs out; only
 a row in flight at the crash (accepted, its mark not yet committed) can go twice: at most one per sender
-task (``bot/notice_sender.py``). Marks are guarded by status only (``pending``), not by the lease: the
+task (``bot/sender.py``). Marks are guarded by status only (``pending``), not by the lease: the
 first terminal mark wins and a later one returns False/0. On PostgreSQL ``claim_batch`` locks the rows it
 leases (``FOR UPDATE SKIP LOCKED``), so concurrent claimers never get the same row. Muted residents get
 only urgent notices.

@@ -32,7 +32,7 @@ from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings, load_settings
 from handlers import texts
 from handlers.deps import KEY, Deps
-from services import SHANGHAI
+from services import SHANGHAI, outbox
 from services.community.model import SAMPLE_COMMUNITY_FILE
 from storage.db import Database
 from storage.models import Draft, PointsEntry, Resident, Ticket, TicketEvent, TicketEventKind
@@ -143,11 +143,13 @@ class Bot:
         if isinstance(processor, PerChatUpdateProcessor):
             async with asyncio.timeout(WAIT):
                 await processor.wait_idle()
-        # case cards are posted in the background (``post LL-…`` tasks): wait for those too
-        posting = [t for t in asyncio.all_tasks() if t.get_name().startswith("post ") and not t.done()]
-        if posting:
-            async with asyncio.timeout(WAIT):
-                await asyncio.wait(posting)
+        # what the handlers owed (cards, numbers, relays) is sent by the sender: wait until the outbox is empty
+        async with asyncio.timeout(WAIT):
+            while True:
+                async with self.db.session() as s:
+                    if not await outbox.pending(s):
+                        break
+                await asyncio.sleep(0.02)
 
     async def staff_message(self, predicate: Predicate = None, *, after: int) -> SentMessage:
         return await self.emulator.wait_for(self.staff_chat_id, predicate, after=after, timeout=WAIT)

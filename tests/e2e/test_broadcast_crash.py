@@ -37,7 +37,7 @@ from linli_e2e import STAFF_CHAT_ID, Spawn, bot_processes
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot import notice_sender
+from bot import sender as notice_sender
 from bot.emulator import BotApiEmulator, Limits
 from services.notices import broadcast as notices
 from storage.db import Database
@@ -52,7 +52,7 @@ DELIVERY_TIMEOUT = 40.0
 BOOT = f"""
 import functools, runpy, sys
 from datetime import timedelta
-from bot import notice_sender
+from bot import sender as notice_sender
 from services.notices import broadcast as notices
 notice_sender.SEND_EVERY = timedelta(seconds=0.5)
 notices.LEASE = timedelta(seconds=3)

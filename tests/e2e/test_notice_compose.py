@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from linli_e2e import Bot, Person
 from sqlmodel import select
 
-from bot import notice_sender
+from bot import sender as notice_sender
 from bot.emulator import SentMessage
 from handlers import texts
 from handlers.grid.notices import MAX_CAPTION

@@ -12,7 +12,8 @@ from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, Person, bot_settings
 from sqlmodel import select
 from telegram.ext import CommandHandler
 
-from bot import jobs, notice_sender
+from bot import jobs
+from bot import sender as notice_sender
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, Limits, SentMessage
 from handlers import texts

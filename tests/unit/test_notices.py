@@ -175,11 +175,11 @@ async def test_resume_after_crash(db: Database) -> None:
     assert total == 5
 
 
-# --- the sender's pieces (bot/notice_sender.py) that need no Bot API --------------------------------
+# --- the sender's pieces (bot/sender.py) that need no Bot API --------------------------------
 
 
 def test_sender_tasks_follow_the_pace() -> None:
-    from bot.notice_sender import MAX_TASKS, sender_tasks
+    from bot.sender import MAX_TASKS, sender_tasks
 
     assert [sender_tasks(p) for p in (1, 30, 75, 76, 100, 150, 300, 10_000)] == [1, 1, 1, 2, 2, 2, 4, MAX_TASKS]
 
@@ -189,7 +189,7 @@ async def test_pacer_gives_concurrent_callers_their_own_slots() -> None:
     message to a chat waits the chat interval."""
     import asyncio
 
-    from bot.notice_sender import Pacer
+    from bot.sender import Pacer
 
     clock = [100.0]
     sent: list[tuple[float, int]] = []
@@ -215,7 +215,7 @@ async def test_sent_marks_are_committed_together(db: Database, monkeypatch: pyte
     import asyncio
     from types import SimpleNamespace
 
-    from bot.notice_sender import _SentMarks
+    from bot.sender import _SentMarks
 
     await populate(db)
     notice_id = await draft(db, audience=AudienceKind.COMMUNITY, value="")
@@ -259,7 +259,7 @@ async def test_sender_transport_maps_failures_as_ptb_does() -> None:
     from aiohttp import web
     from telegram.error import NetworkError, TimedOut
 
-    from bot.notice_sender import AiohttpRequest
+    from bot.sender import AiohttpRequest
 
     async def slow(_request: web.Request) -> web.Response:
         await asyncio.sleep(1)  # five times the client's timeout
@@ -294,7 +294,7 @@ async def test_sender_transport_maps_failures_as_ptb_does() -> None:
 
 
 async def test_sender_transport_takes_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.notice_sender import AiohttpRequest
+    from bot.sender import AiohttpRequest
 
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                  "NO_PROXY"):

@@ -1,25 +1,33 @@
-"""Deliver confirmed notices at Telegram's pace, resumably.
+"""The one paced sender: everything the bot sends on its own initiative, resumably.
 
-``run_once(app)`` claims batches of due delivery rows (services.notices.broadcast) and hands them to a few sender
-tasks (:func:`sender_tasks`: one per ``TASK_RATE`` msg/s of pace, so one at Telegram's real 30/s) that share
-one :class:`Pacer` (at most ``GLOBAL_PER_SECOND`` messages a second overall and one a second per chat).
-These sends bypass PTB's AIORateLimiter: it would retry a 429 in place and hold back every other request
-meanwhile. Here a 429 reschedules only that row by its ``retry_after`` (kept in memory to retry later in
-the same run, and in the database for a crash) and the run goes on; a 403 marks the row unreachable;
-other Bad Requests fail it; network errors leave it pending for a later run.
+Two queues feed it, both tables: the outbox (``services.outbox``: what a committed change owes a person — the
+ticket number, a card, a relay, progress, a rating request, an alert) and the notices' delivery rows
+(``services.notices.broadcast``). The outbox goes first: a person's direct replies are never queued behind a
+broadcast or a desk's backlog. ``Sender`` runs one loop per process (started with the application, stopped
+within seconds), woken after each commit (``kick``) and looking again every ``POLL`` for rows written by
+another process or due for a retry.
+
+``run_once(app)`` claims batches of due rows and hands them to a few sender tasks (:func:`sender_tasks`: one
+per ``TASK_RATE`` msg/s of pace, so one at Telegram's real 30/s) that share one :class:`Pacer` (at most
+``GLOBAL_PER_SECOND`` messages a second overall, one a second per private chat, one every three seconds per
+group: Telegram's 20 a minute). These sends bypass PTB's AIORateLimiter: it would retry a 429 in place and
+hold back every other request meanwhile. Here a 429 reschedules only that row by its ``retry_after`` and the
+run goes on; a 403 marks the row unreachable (for the outbox, the desk is told); other Bad Requests fail it;
+5xx and network errors retry it with backoff. Outbox rows go in order per chat (``claim_batch`` hands out
+only each chat's head); when a desk's backlog of cards would wait more than a minute, the cards behind the
+head are combined into one message listing them, each with its buttons.
 
 A row is marked sent only after Telegram accepted it, and a sender task takes its next row only once that
 mark is committed. So after a crash at most one row per sender task (accepted, its mark not yet committed)
 can go twice: at most :func:`sender_tasks` of the pace in force, 1 at Telegram's real limit, 4 at ten times
-that. What lets a raised pace be kept: the tasks overlap one another's round trips (send, commit); marks
-handed in while a commit runs go out with the next one (:class:`_SentMarks`, a group commit, which pays off
-when commits are slow); the sends use aiohttp (:class:`AiohttpRequest`) and the marks one held connection,
-each about a third of the CPU of PTB's httpx and a session per commit; and the next batch is claimed while
-the last is being sent. Figures: benchmarks/README.md.
+that. What lets a raised pace be kept: the tasks overlap one another's round trips (send, commit); notice
+marks handed in while a commit runs go out with the next one (:class:`_SentMarks`, a group commit, which
+pays off when commits are slow); the sends use aiohttp (:class:`AiohttpRequest`) and the marks one held
+connection, each about a third of the CPU of PTB's httpx and a session per commit; and the next batch is
+claimed while the last is being sent. Figures: benchmarks/README.md.
 
-The author's preview message shows "x/y", edited at most every ``PROGRESS_EVERY`` seconds, and gets
-the final report when the notice is done. ``schedule(app)`` runs ``run_once`` every ``SEND_EVERY`` so
-notices left over by a crash or a network failure go out without anyone pressing anything.
+A notice's author sees "x/y" on their preview, edited at most every ``PROGRESS_EVERY`` seconds, and gets
+the final report when the notice is done.
 """
 
 from __future__ import annotations
@@ -31,60 +39,85 @@ import math
 import time
 import urllib.parse
 import urllib.request
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from handlers import texts
+from handlers import owed, texts
 from handlers.deps import KEY, Deps
+from services import outbox
 from services.notices import broadcast as notices
-from storage.models import Notice
+from storage.models import Notice, OutboxKind
 
 log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 30.0  # Telegram: about 30 messages a second to different chats
-CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+CHAT_INTERVAL = 1.0  # seconds between two messages to one private chat
+GROUP_BURST, GROUP_WINDOW = 20, 60.0  # at most 20 messages in any 60 seconds to one group, as Telegram allows
+COMBINE_AFTER = GROUP_BURST  # a desk with more cards waiting than a minute's worth gets them combined …
+COMBINE_MAX = 10  # … this many to a message (Telegram: 100 buttons, 4,096 characters)
+NOTICE_PRIORITY = 9  # after every outbox row
 BATCH = 50
 TASK_RATE = 75.0  # msg/s of pace per sender task: 1 task at 30/s, 4 at 300/s (benchmarks/README.md)
 MAX_TASKS = 4
 PROGRESS_EVERY = 3.0  # seconds between two edits of the author's "x/y"
 CHECK_EVERY = 1.0  # seconds between two looks (during a run) for notices that are done, and at their "x/y"
 NETWORK_RETRY = 30.0  # seconds before a row that hit a network error is tried again
-SEND_EVERY = timedelta(seconds=15)
-JOB = "notices"
-_LOCK, PACER_KEY, _BOT, _SHOWN = ("linli.notices.lock", "linli.notices.pacer", "linli.notices.bot",
-                               "linli.notices.shown")
+POLL = 1.0  # seconds between two looks for rows written elsewhere or due for a retry
+STOP_WITHIN = 8.0  # seconds a graceful stop waits for the sends in flight
+_LOCK, PACER_KEY, _BOT, _SHOWN, SENDER_KEY = ("linli.notices.lock", "linli.notices.pacer", "linli.notices.bot",
+                                           "linli.notices.shown", "linli.sender")
+Job = notices.Claim | outbox.Claim
 
 
 @dataclass
 class Pacer:
-    """Spaces sends: ``1/per_second`` apart overall and ``chat_interval`` apart in one chat.
+    """Spaces sends: ``1/per_second`` apart overall, ``chat_interval`` apart in one private chat, and at most
+    ``group_burst`` in any ``group_window`` seconds in one group (negative chat ids): Telegram's 20 a minute.
 
     A caller's slot is reserved before it sleeps, so sender tasks sharing one pacer queue up behind each
     other instead of taking the same slot; slots follow the schedule, not the moment a sleeper woke up."""
 
     per_second: float = GLOBAL_PER_SECOND
     chat_interval: float = CHAT_INTERVAL
+    group_window: float = GROUP_WINDOW
+    group_burst: int = GROUP_BURST
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _next: float = 0.0
     _chats: dict[int, float] = field(default_factory=dict)
+    _groups: dict[int, deque[float]] = field(default_factory=dict)
+
+    @classmethod
+    def unlimited(cls) -> Pacer:
+        """No pacing at all: for tests and benchmarks against an emulator whose limits are off."""
+        return cls(per_second=1e9, chat_interval=0.0, group_window=0.0)
 
     async def wait(self, chat_id: int) -> None:
         now = self.clock()
         at = max(now, self._next, self._chats.get(chat_id, 0.0))
+        if chat_id < 0 and self.group_window > 0:
+            sent = self._groups.setdefault(chat_id, deque(maxlen=self.group_burst))
+            if len(sent) == self.group_burst:
+                at = max(at, sent[0] + self.group_window)
+            sent.append(at)
+        else:
+            self._chats[chat_id] = at + self.chat_interval
         self._next = at + 1 / self.per_second
-        self._chats[chat_id] = at + self.chat_interval
         if len(self._chats) > 10_000:  # forget chats whose interval is long over
             self._chats = {c: t for c, t in self._chats.items() if t > now}
+        if len(self._groups) > 1_000:
+            self._groups = {c: q for c, q in self._groups.items() if q and q[-1] + self.group_window > now}
         if at > now:
             await self.sleep(at - now)
 
@@ -191,6 +224,22 @@ async def _sender_bot(app: Application) -> Bot:
     return bot
 
 
+class _Outcome(StrEnum):
+    RETRY = "retry"  # 429 (after its retry_after), 5xx, timeouts, dropped connections: again later
+    UNREACHABLE = "unreachable"  # 403, or a chat that is gone: never again, and the desk is told
+    FAILED = "failed"  # any other refusal: Telegram will not take this message
+
+
+def _outcome(exc: TelegramError) -> _Outcome:
+    if isinstance(exc, Forbidden):
+        return _Outcome.UNREACHABLE
+    if isinstance(exc, BadRequest):  # PTB's BadRequest is a NetworkError: look at it first
+        return _Outcome.UNREACHABLE if "chat not found" in exc.message.lower() else _Outcome.FAILED
+    if isinstance(exc, RetryAfter | NetworkError):
+        return _Outcome.RETRY
+    return _Outcome.FAILED
+
+
 def _retry_seconds(exc: RetryAfter) -> float:
     value = getattr(exc, "_retry_after", None)
     return value.total_seconds() if isinstance(value, timedelta) else 1.0
@@ -244,13 +293,17 @@ class _Run:
     d: Deps
     bot: Bot
     pacer: Pacer
+    nudged: asyncio.Event = field(default_factory=asyncio.Event)  # set by kick(): look at the tables again
     sent: int = 0
     notices: dict[int, Notice] = field(default_factory=dict)
     retries: list[tuple[float, notices.Claim, datetime]] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
+    queued: set[int] = field(default_factory=set)  # outbox rows claimed, not yet being sent (given back on stop)
+    held: set[int] = field(default_factory=set)  # outbox rows claimed and not yet marked: never queued twice
     checked: float = 0.0  # time.monotonic() of the last report(final=False)
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)  # the run's batch writes, one at a time
     marks: _SentMarks = field(init=False)
+    _seq: int = 0
 
     def __post_init__(self) -> None:
         self.marks = _SentMarks(self.d, self.writing)
@@ -264,8 +317,15 @@ class _Run:
             self.notices[notice_id] = found
         return self.notices[notice_id]
 
-    async def deliver(self, claim: notices.Claim) -> None:
-        """Send one row and record the outcome; returns only once it is committed (the crash bound)."""
+    async def deliver(self, claim: Job) -> None:
+        if isinstance(claim, outbox.Claim):
+            self.queued.discard(claim.id)
+            await self.deliver_owed(claim)
+        else:
+            await self.deliver_notice(claim)
+
+    async def deliver_notice(self, claim: notices.Claim) -> None:
+        """Send one notice row and record the outcome; returns only once it is committed (the crash bound)."""
         notice = await self.notice(claim.notice_id)
         if notice is None:
             return
@@ -302,64 +362,124 @@ class _Run:
             await self.marks.sent(claim.delivery_id)
             self.sent += 1
 
-    async def sender(self, queue: asyncio.Queue[notices.Claim | None]) -> None:
+    async def deliver_owed(self, claim: outbox.Claim) -> None:
+        """Send one outbox row (or a desk's backlog of cards as one message) and commit the outcome."""
+        group = [claim]
+        if claim.kind is OutboxKind.CARD and claim.chat_id < 0:
+            async with self.writing, self.d.db.transaction() as s:
+                if await outbox.backlog(s, claim.chat_id) > COMBINE_AFTER:
+                    group += await outbox.claim_following(s, claim, OutboxKind.CARD, COMBINE_MAX - 1, self.d.now())
+        ids = [c.id for c in group]
+        now = self.d.now
+        try:
+            delivered = await owed.send(self.bot, self.d, group, self.pacer.wait)
+        except TelegramError as exc:
+            outcome = _outcome(exc)
+            log.log(logging.INFO if outcome is not _Outcome.FAILED else logging.WARNING,
+                    "outbox %s to %s: %s (%s)", ids, claim.chat_id, exc, outcome.value)
+            async with self.writing, self.d.db.transaction() as s:
+                for row_id in ids:
+                    if outcome is _Outcome.UNREACHABLE:
+                        await outbox.mark_unreachable(s, row_id, now(), str(exc))
+                    elif outcome is _Outcome.FAILED:
+                        await outbox.mark_failed(s, row_id, now(), str(exc))
+                    else:
+                        seconds = _retry_seconds(exc) if isinstance(exc, RetryAfter) else None
+                        await outbox.mark_retry(s, row_id, now(), seconds, str(exc))
+                if outcome is _Outcome.UNREACHABLE:  # a resident who blocked the bot, a group it cannot post in
+                    await owed.on_unreachable(s, self.d, claim, now())
+        else:
+            async with self.writing, self.d.db.transaction() as s:
+                for row_id in ids:
+                    await outbox.mark_sent(s, row_id, now(), delivered.message_id)
+                await owed.record(s, delivered, now())
+            self.sent += 1
+        self.held.difference_update(ids)
+        self.nudged.set()  # the chat's next row is its head now
+
+    async def sender(self, queue: asyncio.PriorityQueue[tuple[int, int, Job | None]]) -> None:
         """One sender task: one row at a time, the next only once the last one's outcome is committed."""
-        while (claim := await queue.get()) is not None:
+        while (claim := (await queue.get())[2]) is not None:
             try:
                 await self.deliver(claim)
             finally:
                 queue.task_done()
         queue.task_done()
 
-    async def next_batch(self) -> list[notices.Claim]:
-        """Due rows from the database; else the earliest row this run must retry (waiting for it)."""
+    async def claim(self) -> list[Job]:
+        """Due rows from the database: the outbox first, notices with what room is left."""
         async with self.writing, self.d.db.transaction() as s:
-            batch = await notices.claim_batch(s, self.d.now(), BATCH)
+            now = self.d.now()
+            owed_rows: list[Job] = [c for c in await outbox.claim_batch(s, now, BATCH) if c.id not in self.held]
+            self.held.update(c.id for c in owed_rows)  # type: ignore[union-attr]
+            left = BATCH - len(owed_rows)
+            return owed_rows + (list(await notices.claim_batch(s, now, left)) if left > 0 else [])
+
+    async def next_batch(self) -> list[Job]:
+        """Due rows; else the earliest notice row this run must retry (waiting for it, unless nudged)."""
+        self.nudged.clear()
+        batch = await self.claim()
         if batch or not self.retries:
             return batch
         self.retries.sort(key=lambda r: r[0])
-        deadline, claim, due = self.retries.pop(0)
-        await asyncio.sleep(max(0.0, deadline - time.monotonic()))
+        deadline, claim, due = self.retries[0]
+        with contextlib.suppress(TimeoutError):  # an outbox row written meanwhile must not wait for it
+            await asyncio.wait_for(self.nudged.wait(), max(0.0, deadline - time.monotonic()))
+            return []
+        self.retries.pop(0)
         async with self.d.db.transaction() as s:
             again = await notices.reclaim(s, claim, due, self.d.now())
         return [again] if again else []
 
-    async def feed(self, queue: asyncio.Queue[notices.Claim | None], tasks: int) -> None:
+    async def feed(self, queue: asyncio.PriorityQueue[tuple[int, int, Job | None]], tasks: int) -> None:
         """Claim batches and queue them for the sender tasks until nothing is due and nothing is retried.
 
-        The next batch is claimed while the last one is still being sent (the queue holds one batch), so the
-        senders never wait for a claim; rows claimed but not yet sent are at most two batches. Done notices
-        and the authors' "x/y" are looked at every ``CHECK_EVERY`` seconds, and once more at the end."""
+        The next batch is claimed while the last one is still being sent, so the senders never wait for a
+        claim. Done notices and the authors' "x/y" are looked at every ``CHECK_EVERY`` seconds, and once
+        more at the end. Before it stops it waits for what is in flight: a sent outbox row makes its
+        chat's next row due, and a notice may come back as a 429 retry."""
         while True:
             batch = await self.next_batch()
-            if batch:
-                for claim in batch:
-                    await queue.put(claim)
-                if time.monotonic() - self.checked >= CHECK_EVERY:
-                    self.checked = time.monotonic()
-                    await self.report(final=False)
-                continue
-            await queue.join()  # rows still in flight may add 429 retries
-            if not self.retries:
-                break
+            if not batch:
+                await queue.join()
+                batch = await self.next_batch()
+                if not batch and not self.retries and not self.nudged.is_set():
+                    break
+            for claim in batch:
+                if isinstance(claim, outbox.Claim):
+                    self.queued.add(claim.id)
+                self._seq += 1
+                priority = claim.priority if isinstance(claim, outbox.Claim) else NOTICE_PRIORITY
+                await queue.put((priority, self._seq, claim))
+            if batch and time.monotonic() - self.checked >= CHECK_EVERY:
+                self.checked = time.monotonic()
+                await self.report(final=False)
         for _ in range(tasks):
-            queue.put_nowait(None)
+            self._seq += 1
+            queue.put_nowait((1 << 30, self._seq, None))
 
     async def drain(self) -> int:
         tasks = sender_tasks(self.pacer.per_second)
         self.checked = time.monotonic()
-        queue: asyncio.Queue[notices.Claim | None] = asyncio.Queue(maxsize=BATCH)
+        queue: asyncio.PriorityQueue[tuple[int, int, Job | None]] = asyncio.PriorityQueue(maxsize=BATCH)
         try:
             async with asyncio.TaskGroup() as group:
                 for i in range(tasks):
-                    group.create_task(self.sender(queue), name=f"notice-sender-{i}")
-                group.create_task(self.feed(queue, tasks), name="notice-feed")
+                    group.create_task(self.sender(queue), name=f"sender-{i}")
+                group.create_task(self.feed(queue, tasks), name="sender-feed")
         except BaseExceptionGroup as eg:  # the first failure, as the one-task sender raised it
             raise eg.exceptions[0] from None
         finally:
             await self.marks.close()
         await self.report(final=True)
         return self.sent
+
+    async def give_back(self) -> None:
+        """A graceful stop: outbox rows claimed but not yet being sent are due again at once."""
+        if self.queued:
+            async with self.d.db.transaction() as s:
+                await outbox.release(s, sorted(self.queued), self.d.now())
+            self.queued.clear()
 
     async def report(self, *, final: bool) -> None:
         shown: dict[int, float] = self.app.bot_data.setdefault(_SHOWN, {})
@@ -398,42 +518,104 @@ async def show_progress(app: Application, notice_id: int, *, final: bool = False
 
 
 async def run_once(app: Application) -> int:
-    """Send everything due now (and the 429 retries met on the way); returns how many were sent.
+    """Send everything due now (and the retries met on the way); returns how many were sent.
 
     One run at a time per application: a second caller waits, then finds what is left."""
     lock: asyncio.Lock = app.bot_data.setdefault(_LOCK, asyncio.Lock())
     async with lock:
         run = _Run(app, _deps(app), await _sender_bot(app), app.bot_data.setdefault(PACER_KEY, Pacer()))
-        return await run.drain()
+        app.bot_data[_RUN] = run
+        try:
+            return await run.drain()
+        finally:
+            app.bot_data.pop(_RUN, None)
+
+
+_RUN = "linli.sender.run"
+
+
+class Sender:
+    """The process's one sending loop: started with the application, woken after each commit, stopped
+    within ``STOP_WITHIN`` seconds (rows not yet being sent are given back for the next start)."""
+
+    def __init__(self, app: Application) -> None:
+        self.app = app
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self.stopping = False
+
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.create_task(self._loop(), name="sender-loop")
+
+    async def _release_leases(self) -> None:
+        """The one sender of this database starts: leases left by one that died are void."""
+        d: Deps = _deps(self.app)
+        try:
+            async with d.db.transaction() as s:
+                released = await outbox.release_all(s, d.now())
+        except Exception:
+            log.exception("could not release the outbox's old leases; they run out by themselves")
+            return
+        if released:
+            log.info("outbox: %d rows left by an earlier run are due again", released)
+
+    def kick(self) -> None:
+        self.wake.set()
+        run: _Run | None = self.app.bot_data.get(_RUN)
+        if run is not None:
+            run.nudged.set()
+
+    async def _loop(self) -> None:
+        await self._release_leases()
+        while not self.stopping:
+            self.wake.clear()
+            try:
+                await run_once(self.app)
+            except Exception:
+                log.exception("sending failed; the next round resumes")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), POLL)
+
+    async def stop(self) -> None:
+        self.stopping = True
+        task, self.task = self.task, None
+        if task is None:
+            return
+        self.wake.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError, Exception):
+            await asyncio.wait_for(task, STOP_WITHIN)
+        run: _Run | None = self.app.bot_data.pop(_RUN, None)
+        if run is not None:
+            with contextlib.suppress(Exception):  # the database may be gone already: the lease covers it
+                await run.give_back()
+
+
+def start(app: Application) -> Sender:
+    """Start the sending loop (at application start, after migrations)."""
+    sender: Sender = app.bot_data.setdefault(SENDER_KEY, Sender(app))
+    sender.start()
+    return sender
+
+
+def kick(app: Application) -> None:
+    """Send now: something was committed that owes a message (or a notice was confirmed)."""
+    sender: Sender | None = app.bot_data.get(SENDER_KEY)
+    if sender is not None and sender.task is not None:
+        sender.kick()
+    else:  # no loop (a test driving the application by hand): one run in the background
+        app.create_task(run_once(app), name="sender")
 
 
 async def close(app: Application) -> None:
-    """Shut the sender's own Bot down (at application shutdown)."""
+    """Stop the loop and shut the sender's own Bot down (at application shutdown)."""
+    sender: Sender | None = app.bot_data.pop(SENDER_KEY, None)
+    if sender is not None:
+        await sender.stop()
     bot = app.bot_data.pop(_BOT, None)
     if bot is not None:
         await bot.shutdown()
 
 
-def kick(app: Application) -> None:
-    """Start sending now, in the background (after 确认发送)."""
-    app.create_task(run_once(app), name="notices")
-
-
-async def notices_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    lock: asyncio.Lock = context.application.bot_data.setdefault(_LOCK, asyncio.Lock())
-    if lock.locked():  # a run is going: it picks up whatever is due
-        return
-    try:
-        await run_once(context.application)
-    except Exception:
-        log.exception("notice sending failed; the next run resumes")
-
-
-def schedule(app: Application) -> None:
-    if app.job_queue is None:
-        log.warning("no job queue: notices interrupted by a crash are not resumed")
-        return
-    app.job_queue.run_repeating(notices_job, interval=SEND_EVERY, first=SEND_EVERY, name=JOB)
-
-
-__all__ = ["JOB", "PACER_KEY", "Pacer", "close", "kick", "notices_job", "run_once", "schedule", "show_progress"]
+__all__ = ["PACER_KEY", "Pacer", "Sender", "close", "kick", "run_once", "show_progress", "start"]

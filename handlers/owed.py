@@ -1,0 +1,239 @@
+"""Sending one outbox row: how each kind of owed message looks when it goes out (called by ``bot.sender``).
+
+One row is one Bot API call (a desk's backlog of cards is combined into one message), so a row that fails
+can be retried without repeating anything that already went. Telegram's errors are left to the caller,
+which marks the row; what went out is returned (``Delivered``) for the caller to record in the same
+transaction as the mark: where each card was posted, so a staff reply to it reaches the case.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+
+from handlers import cards, keyboards, texts
+from handlers.deps import Deps
+from handlers.names import complaint_name
+from handlers.replies import under
+from services import outbox
+from services.cases import desk as reports
+from services.outbox import Claim, Priority
+from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketPost
+
+log = logging.getLogger(__name__)
+
+CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
+Pace = Callable[[int], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A bot message about a case in a desk chat, to be recorded as a TicketPost."""
+
+    ticket_id: int
+    chat_id: int
+    message_id: int
+    kind: PostKind
+    media: bool = False
+    batch: bool = False
+
+
+@dataclass
+class Delivered:
+    message_id: int | None = None
+    posts: list[Posted] = field(default_factory=list)
+
+
+async def _ticket(d: Deps, ticket_id: int | None) -> tuple[Ticket, str] | None:
+    if ticket_id is None:
+        return None
+    async with d.db.session() as s:
+        t = await s.get(Ticket, ticket_id)
+        owner = await s.get(Resident, t.resident_id) if t else None
+    return (t, owner.name if owner else "") if t else None
+
+
+def _markup(payload: dict) -> InlineKeyboardMarkup | None:
+    data = payload.get("markup")
+    return InlineKeyboardMarkup.de_json(data, None) if data else None
+
+
+async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delivered:
+    """Send what ``claims`` owe (several only for combined cards); raises Telegram's errors as they come."""
+    head = claims[0]
+    if head.kind is OutboxKind.CARD:
+        return await (_send_cards(bot, d, claims, pace) if len(claims) > 1 else _send_card(bot, d, head, pace))
+    if head.kind is OutboxKind.REFRESH:
+        await _refresh(bot, d, head.ticket_id, pace, upto=head.payload.get("upto"))
+        return Delivered()
+    if head.kind is OutboxKind.UNDER_CARD:
+        return await _send_under_card(bot, d, head, pace)
+    if head.kind is OutboxKind.MEDIA:
+        return await _send_media(bot, d, head, pace)
+    await pace(head.chat_id)
+    sent = await bot.send_message(head.chat_id, head.text or "", reply_markup=_markup(head.payload))
+    return Delivered(sent.message_id)
+
+
+async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
+    found = await _ticket(d, claim.ticket_id)
+    if found is None:
+        return Delivered()
+    t, name = found
+    kind = PostKind(claim.payload.get("post", PostKind.TICKET.value))
+    text = cards.card_text(d, t, name, t.grid_code, claim.payload.get("header") or texts.CARD_HEADER_NEW)
+    markup = cards.card_buttons(d, t) if cards.desk_for(d, claim.chat_id, t) else None
+    await pace(claim.chat_id)
+    photo = claim.payload.get("photo")
+    if photo:
+        sent = await bot.send_photo(claim.chat_id, photo, caption=texts.preview_lines(text, CAPTION_LIMIT),
+                                    reply_markup=markup)
+    else:
+        sent = await bot.send_message(claim.chat_id, text, reply_markup=markup)
+    assert t.id is not None
+    return Delivered(sent.message_id, [Posted(t.id, claim.chat_id, sent.message_id, kind, media=bool(photo))])
+
+
+def _batch_view(d: Deps, tickets: Sequence[Ticket]) -> tuple[str, InlineKeyboardMarkup]:
+    """Several cases in one message: a line each, and for each 签收 (when it still can be) and 详情."""
+    lines, rows = [], []
+    for t in tickets:
+        lines.append(texts.batch_line(t.number, complaint_name(d, t.category), t.location,
+                                      texts.STATUS.get(t.status, t.status)))
+        short = t.number.rsplit("-", 1)[-1]
+        row = [keyboards.button(d.callback_secret, texts.btn_batch_show(short), "sv", f"{t.number}.{t.version}")]
+        if t.status in cards.clocks.UNSIGNED:
+            row.insert(0, keyboards.button(d.callback_secret, texts.btn_batch_sign(short), "ss",
+                                           f"{t.number}.{t.version}"))
+        rows.append(row)
+    return texts.batch_card(len(tickets), lines), InlineKeyboardMarkup(rows)
+
+
+async def _send_cards(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delivered:
+    """A desk's backlog: the cards behind the first one combined into one message, each case with its buttons."""
+    found = [f for f in [await _ticket(d, c.ticket_id) for c in claims] if f is not None]
+    tickets = [t for t, _ in found]
+    if not tickets:
+        return Delivered()
+    text, markup = _batch_view(d, tickets)
+    await pace(claims[0].chat_id)
+    sent = await bot.send_message(claims[0].chat_id, text, reply_markup=markup)
+    return Delivered(sent.message_id, [Posted(t.id, claims[0].chat_id, sent.message_id,  # type: ignore[arg-type]
+                                              PostKind.TICKET, batch=True) for t in tickets])
+
+
+async def _card_under(d: Deps, ticket_id: int | None, chat_id: int) -> TicketPost | None:
+    if ticket_id is None:
+        return None
+    async with d.db.session() as s:
+        return await reports.latest_card(s, ticket_id, chat_id=chat_id)
+
+
+async def _send_under_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
+    card = await _card_under(d, claim.ticket_id, claim.chat_id)
+    await pace(claim.chat_id)
+    sent = await bot.send_message(claim.chat_id, claim.text or "",
+                                  reply_parameters=under(card.message_id if card else None))
+    posts = [Posted(claim.ticket_id, claim.chat_id, sent.message_id, PostKind.RELAY)] if claim.ticket_id else []
+    return Delivered(sent.message_id, posts)
+
+
+async def _send_media(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
+    """Photos as one album (or one photo), a voice message or a file, under the case's card in the chat."""
+    card = await _card_under(d, claim.ticket_id, claim.chat_id)
+    reply = under(card.message_id if card else None)
+    await pace(claim.chat_id)
+    photos: list[str] = claim.payload.get("photos") or []
+    item: dict = claim.payload.get("attachment") or {}
+    caption = claim.text
+    sent: Message
+    if len(photos) > 1:
+        album = [InputMediaPhoto(p, caption=caption if i == 0 else None) for i, p in enumerate(photos)]
+        sent = (await bot.send_media_group(claim.chat_id, album, reply_parameters=reply))[0]
+    elif photos:
+        sent = await bot.send_photo(claim.chat_id, photos[0], caption=caption, reply_parameters=reply)
+    elif item.get("kind") == "voice":
+        sent = await bot.send_voice(claim.chat_id, item["file_id"], caption=caption, reply_parameters=reply)
+    elif item.get("kind") == "document":
+        sent = await bot.send_document(claim.chat_id, item["file_id"], caption=caption, reply_parameters=reply)
+    else:
+        return Delivered()
+    posts = [Posted(claim.ticket_id, claim.chat_id, sent.message_id, PostKind.RELAY)] if claim.ticket_id else []
+    return Delivered(sent.message_id, posts)
+
+
+async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto: int | None) -> None:
+    """Redraw the case's cards posted by ``upto`` (the newest when the refresh was owed; later ones were drawn
+    fresh): status, colour, and buttons only where they still work. A card that is gone or unchanged is
+    fine; a message combining several cases is drawn again whole."""
+    if ticket_id is None or upto is None:
+        return
+    async with d.db.session() as s:
+        t = await s.get(Ticket, ticket_id)
+        posts = [p for p in await reports.posts_of(s, ticket_id) if p.id is not None and p.id <= upto]
+        owner = await s.get(Resident, t.resident_id) if t else None
+        batches = {p.message_id: await reports.batch_tickets(s, p.chat_id, p.message_id) for p in posts if p.batch}
+    if t is None:
+        return
+    name = owner.name if owner else ""
+    for p in posts:
+        await pace(p.chat_id)
+        try:
+            if p.batch:
+                text, markup = _batch_view(d, batches[p.message_id])
+                await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
+                continue
+            header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
+            text = cards.card_text(d, t, name, t.grid_code, header)
+            markup = cards.card_buttons(d, t) if cards.desk_for(d, p.chat_id, t) else None
+            if p.media:
+                await bot.edit_message_caption(chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup,
+                                               caption=texts.preview_lines(text, CAPTION_LIMIT))
+            else:
+                await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
+        except (RetryAfter, NetworkError) as exc:
+            if isinstance(exc, BadRequest):  # PTB's BadRequest is a NetworkError: handled below
+                _refresh_refused(p, exc)
+                continue
+            raise  # 429, 5xx, network: the whole refresh is tried again (edits are idempotent)
+        except TelegramError as exc:
+            _refresh_refused(p, exc)
+
+
+def _refresh_refused(p: TicketPost, exc: TelegramError) -> None:
+    if "not modified" not in str(exc):  # deleted by staff, too old to edit, bot left: the next card shows it
+        log.warning("could not refresh card %s/%s: %s", p.chat_id, p.message_id, exc)
+
+
+async def record(s: AsyncSession, delivered: Delivered, now: datetime) -> None:
+    """Where each card went, in the transaction that marks its row sent."""
+    for p in delivered.posts:
+        await reports.record_post(s, p.ticket_id, p.chat_id, p.message_id, p.kind, now, media=p.media,
+                                  batch=p.batch)
+
+
+async def on_unreachable(s: AsyncSession, d: Deps, claim: Claim, now: datetime) -> None:
+    """403: a resident blocked the bot (the desk is told, so someone phones them), or the bot left a group."""
+    t = await s.get(Ticket, claim.ticket_id) if claim.ticket_id else None
+    if claim.chat_id > 0:
+        person = (await s.exec(reports.resident_by_tg_query(claim.chat_id))).first()
+        if person is not None and person.unreachable_at is None:
+            person.unreachable_at = now
+            s.add(person)
+        if t is not None:
+            await cards.owe_under_card(s, d, t, texts.staff_unreachable(t.number, person.name if person else "",
+                                                                        person.phone if person else None),
+                                       priority=Priority.DESK)
+        return
+    if d.staff_chat_id is not None and claim.chat_id != d.staff_chat_id:
+        await outbox.owe(s, chat_id=d.staff_chat_id, now=now, text=texts.staff_group_unreachable(claim.chat_id),
+                         ticket_id=claim.ticket_id, priority=Priority.DESK)
+
+
+__all__ = ["Delivered", "Posted", "on_unreachable", "record", "send"]

@@ -1,0 +1,232 @@
+"""The outbox: what the bot owes people because of a committed change. No Telegram here.
+
+::
+
+    a change (ticket opened, 签收, 办结, a reply, an escalation …) ──same transaction──▶ owe(...) rows
+    claim_batch: the head of each chat's queue, due now, leased ──▶ the sender (bot.sender) sends it
+    mark_sent / mark_retry (429 retry_after, 5xx and network errors with backoff) / mark_unreachable (403)
+    / mark_failed (400, or too many attempts) ──▶ the next row of that chat becomes its head
+
+Because rows are written with the change, a crash after the commit loses nothing: the rows are claimed again
+once their lease runs out. A row is marked sent only after Telegram accepted it, so at most the rows in
+flight at a crash can go twice. One chat's rows go strictly in order (a relay never overtakes the card it
+is threaded under); different chats in priority order (the person who just acted first, then emergency
+alerts, desk posts, background work).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from enum import IntEnum
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from storage.models import OutboxKind, OutboxMessage, OutboxStatus, TicketPost
+
+LEASE = timedelta(minutes=2)  # a claimed row not marked within this is claimed again (another sender died)
+MAX_ATTEMPTS = 12  # network errors and 5xx are retried with backoff up to this many tries
+BACKOFF_FIRST = 2.0  # seconds before the second try; doubles each time
+BACKOFF_MAX = 300.0
+ST = OutboxStatus
+
+
+class Priority(IntEnum):
+    """Lower goes first (across chats; one chat's rows always go in order)."""
+
+    REPLY = 0  # to the person who just acted: the ticket number, an emergency's answer
+    ALERT = 1  # emergency alerts to the desk and the grid worker
+    DESK = 2  # cards, relays, progress to residents
+    BACKGROUND = 3  # refreshes, reminders
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A leased row, with what the sender needs to send it."""
+
+    id: int
+    kind: OutboxKind
+    chat_id: int
+    ticket_id: int | None
+    priority: int
+    text: str | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+def _claim(row: OutboxMessage) -> Claim:
+    assert row.id is not None
+    return Claim(row.id, row.kind, row.chat_id, row.ticket_id, row.priority, row.text, dict(row.payload),
+                 row.attempts)
+
+
+async def owe(session: AsyncSession, *, chat_id: int, now: datetime, kind: OutboxKind = OutboxKind.MESSAGE,
+              text: str | None = None, ticket_id: int | None = None, priority: int = Priority.DESK,
+              payload: dict[str, Any] | None = None) -> OutboxMessage:
+    """Add one owed message to the caller's transaction (nothing is sent before it commits)."""
+    require_aware(now)
+    row = OutboxMessage(kind=kind, chat_id=chat_id, ticket_id=ticket_id, priority=int(priority), text=text,
+                        payload=payload or {}, created_at=now, next_try_at=now)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def owe_refresh(session: AsyncSession, *, ticket_id: int, chat_id: int, now: datetime) -> None:
+    """Redraw the case's cards posted so far (``upto``: a card posted later is drawn fresh when it is sent),
+    once: a refresh already waiting for the same cards draws the newest state anyway."""
+    upto = (await session.exec(select(func.max(TicketPost.id)).where(TicketPost.ticket_id == ticket_id))).one()
+    waiting = await session.exec(select(OutboxMessage.payload).where(
+        OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == OutboxKind.REFRESH,
+        OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))
+    if any(p.get("upto") == upto for p in waiting.all()):
+        return
+    await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
+              priority=Priority.BACKGROUND, payload={"upto": upto})
+
+
+async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
+    """The head row of each chat's queue that is due at ``now``, up to ``limit``, leased to the caller.
+
+    A chat's next row becomes its head only once the head is marked (sent, unreachable or failed), so one
+    chat's messages keep their order; on PostgreSQL the heads are locked ``SKIP LOCKED`` while leased."""
+    require_aware(now)
+    earlier = aliased(OutboxMessage)
+    blocked = (select(earlier.id).where(earlier.chat_id == OutboxMessage.chat_id, earlier.status == ST.PENDING,
+                                        earlier.id < OutboxMessage.id).exists())
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == ST.PENDING, col(OutboxMessage.next_try_at) <= now, ~blocked)
+        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxMessage)
+    )
+    rows = list((await session.exec(stmt)).all())
+    if not rows:
+        return []
+    await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+        col(OutboxMessage.id).in_([r.id for r in rows]),
+    ).values(attempts=OutboxMessage.attempts + 1, next_try_at=now + LEASE).execution_options(
+        synchronize_session=False))
+    return [replace(_claim(r), attempts=r.attempts + 1) for r in rows]
+
+
+async def claim_following(session: AsyncSession, head: Claim, kind: OutboxKind, limit: int,
+                          now: datetime) -> list[Claim]:
+    """Rows of ``kind`` queued right behind ``head`` in its chat (no other kind between), leased too: a desk's
+    backlog of cards is posted as one combined message instead of one card every three seconds."""
+    require_aware(now)
+    rows = list((await session.exec(
+        select(OutboxMessage).where(OutboxMessage.chat_id == head.chat_id, OutboxMessage.status == ST.PENDING,
+                                    OutboxMessage.id > head.id)
+        .order_by(col(OutboxMessage.id)).limit(limit)
+    )).all())
+    taken = []
+    for r in rows:
+        if r.kind is not kind:
+            break
+        taken.append(r)
+    if taken:
+        await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+            col(OutboxMessage.id).in_([r.id for r in taken]),
+        ).values(attempts=OutboxMessage.attempts + 1, next_try_at=now + LEASE).execution_options(
+            synchronize_session=False))
+    return [replace(_claim(r), attempts=r.attempts + 1) for r in taken]
+
+
+async def backlog(session: AsyncSession, chat_id: int) -> int:
+    """Rows still waiting for one chat (its head included)."""
+    return int((await session.exec(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.chat_id == chat_id, OutboxMessage.status == ST.PENDING))).one())
+
+
+async def _mark(session: AsyncSession, row_id: int, **values: object) -> bool:
+    changed = await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+        col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == ST.PENDING,
+    ).values(**values))
+    return bool(changed.rowcount)
+
+
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int | None = None) -> bool:
+    """Telegram took it; False when the row was marked already (a second sender, a late mark)."""
+    return await _mark(session, row_id, status=ST.SENT, sent_at=require_aware(now), message_id=message_id, error=None)
+
+
+async def mark_unreachable(session: AsyncSession, row_id: int, now: datetime, error: str = "") -> bool:
+    require_aware(now)
+    return await _mark(session, row_id, status=ST.UNREACHABLE, error=error[:255] or None)
+
+
+async def mark_failed(session: AsyncSession, row_id: int, now: datetime, error: str = "") -> bool:
+    require_aware(now)
+    return await _mark(session, row_id, status=ST.FAILED, error=error[:255] or None)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: 2, 4, 8 … up to five minutes."""
+    return min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1))
+
+
+async def mark_retry(session: AsyncSession, row_id: int, now: datetime, seconds: float | None,
+                     error: str = "") -> datetime | None:
+    """Try again after ``seconds`` (429's retry_after) or the backoff; after MAX_ATTEMPTS the row fails.
+
+    Returns the new due time, or None when the row failed (or was not pending)."""
+    require_aware(now)
+    row = await session.get(OutboxMessage, row_id)
+    if row is None or row.status is not ST.PENDING:
+        return None
+    if row.attempts >= MAX_ATTEMPTS:
+        await mark_failed(session, row_id, now, error or "too many attempts")
+        return None
+    due = now + timedelta(seconds=max(0.0, backoff(row.attempts) if seconds is None else seconds))
+    await _mark(session, row_id, next_try_at=due, error=error[:255] or None)
+    return due
+
+
+async def release(session: AsyncSession, row_ids: list[int], now: datetime) -> None:
+    """Give leased rows back at once (a graceful stop): the next start sends them without waiting the lease."""
+    if row_ids:
+        await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+            col(OutboxMessage.id).in_(row_ids), col(OutboxMessage.status) == ST.PENDING,
+        ).values(next_try_at=require_aware(now), attempts=OutboxMessage.attempts - 1))
+
+
+async def release_all(session: AsyncSession, now: datetime) -> int:
+    """At the start of the one sender: rows leased by a sender that died are due at once (rows waiting for a
+    retry too, which at worst try once early), so nobody waits out a lease after a restart."""
+    changed = await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
+        col(OutboxMessage.status) == ST.PENDING, col(OutboxMessage.next_try_at) > require_aware(now),
+    ).values(next_try_at=now))
+    return int(changed.rowcount)
+
+
+async def pending(session: AsyncSession) -> int:
+    return int((await session.exec(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.status == ST.PENDING))).one())
+
+
+__all__ = [
+    "LEASE",
+    "MAX_ATTEMPTS",
+    "Claim",
+    "Priority",
+    "backlog",
+    "backoff",
+    "claim_batch",
+    "claim_following",
+    "mark_failed",
+    "mark_retry",
+    "mark_sent",
+    "mark_unreachable",
+    "owe",
+    "owe_refresh",
+    "pending",
+    "release",
+    "release_all",
+]
