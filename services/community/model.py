@@ -1,10 +1,11 @@
 """The community file (``COMMUNITY_FILE``, sample ``bot/data/community.toml``) as frozen pydantic models.
 
 Everything local lives there: grids and their workers, which unit handles which kind of complaint and
-within how many hours, escalation chats, service schedules, points-shop items, where the buildings are
-and whom to call in an emergency. Pydantic validates the whole file; the first problem raises
-:class:`CommunityFileError` as one line ``<file>: <key path>: <problem>`` (``grids[2].code: 缺少此项``,
-zero-based indexes). Unknown keys are errors too, because a typo would otherwise silently drop a setting.
+within how many hours, escalation chats, service schedules, points-shop items, and (optional) where the
+community and its buildings are (WGS-84, as Telegram shares locations) and whom an emergency goes to.
+Pydantic validates the whole file; the first problem raises :class:`CommunityFileError` as one line
+``<file>: <key path>: <problem>`` (``grids[2].code: 缺少此项``, zero-based indexes). Unknown keys are
+errors too, because a typo would otherwise silently drop a setting.
 
 The public types are pydantic *dataclasses*: frozen, validated on construction, and still plain
 dataclasses to the rest of the code (positional construction, ``dataclasses.replace``). The private
@@ -302,9 +303,8 @@ class _Escalation(_Table):
 
     def levels(self) -> tuple[EscalationLevel, ...]:
         return tuple(
-            EscalationLevel(level, entry.name, entry.chat_id)
+            EscalationLevel(level, getattr(self, level).name, getattr(self, level).chat_id)
             for level in EscalationLevelName
-            for entry in [getattr(self, level.value)]
         )
 
 
@@ -425,12 +425,14 @@ class _Points(_Table):
 
 
 class _Emergency(_Table):
+    """[emergency] as written; what is left out takes Emergency's defaults."""
+
     duty_chat_id: Int | None = None
-    duty_name: Text = "社区值班室"
+    duty_name: Text | None = None
     duty_phone: Text | None = None
     police_unit: Code | None = None  # default: the unit taking "safety"
     property_unit: Code | None = None  # default: the unit taking "repair"
-    lift_phone: Text = "96333"
+    lift_phone: Text | None = None
 
 
 class _CommunityFile(_Table):
@@ -501,12 +503,11 @@ class _CommunityFile(_Table):
             return given or unit.code
 
         emergency = Emergency(
-            police_unit=unit_code(table.police_unit, Category.SAFETY),
-            property_unit=unit_code(table.property_unit, Category.REPAIR),
-            duty_chat_id=table.duty_chat_id,
-            duty_name=table.duty_name,
-            duty_phone=table.duty_phone,
-            lift_phone=table.lift_phone,
+            **table.model_dump(exclude_none=True)
+            | {
+                "police_unit": unit_code(table.police_unit, Category.SAFETY),
+                "property_unit": unit_code(table.property_unit, Category.REPAIR),
+            }
         )
         return Community(
             name=info.name,
