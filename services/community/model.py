@@ -1,30 +1,54 @@
-"""The community file (``COMMUNITY_FILE``, sample ``bot/data/community.toml``) as frozen dataclasses.
+"""The community file (``COMMUNITY_FILE``, sample ``bot/data/community.toml``) as frozen pydantic models.
 
 Everything local lives there: grids and their workers, which unit handles which kind of complaint and
-within how many hours, escalation chats, service schedules, points-shop items. Loading validates the
-whole file; the first problem raises :class:`CommunityFileError` naming the file, the key path
-(``grids[2].code``, zero-based indexes) and the problem. Unknown keys are errors too, because a typo
-would otherwise silently drop a setting.
+within how many hours, escalation chats, service schedules, points-shop items, and (optional) where the
+community and its buildings are (WGS-84, as Telegram shares locations) and whom an emergency goes to.
+Pydantic validates the whole file; the first problem raises :class:`CommunityFileError` as one line
+``<file>: <key path>: <problem>`` (``grids[2].code: 缺少此项``, zero-based indexes). Unknown keys are
+errors too, because a typo would otherwise silently drop a setting.
+
+The public types are pydantic *dataclasses*: frozen, validated on construction, and still plain
+dataclasses to the rest of the code (positional construction, ``dataclasses.replace``). The private
+``_…`` models mirror the file's tables where their shape differs from what the code wants.
 """
 
+import math
 import os
-import re
 import tomllib
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Annotated, Any, Self
 
+from pydantic import AfterValidator, BaseModel, Field, PlainValidator, ValidationError, model_validator
+from pydantic.dataclasses import dataclass
+
+from services.community.fields import (
+    CONFIG,
+    TABLE,
+    Clock,
+    Code,
+    Dates,
+    Float,
+    GridCode,
+    Int,
+    Nth,
+    Span,
+    Text,
+    Weekday,
+    choice,
+    describe,
+    first_error,
+    frozen_map,
+    problem,
+)
 from services.community.schedule import (
     CentreHours,
     ClassSchedule,
     ClassSession,
     ClinicSchedule,
     HaircutSchedule,
-    weekday_index,
 )
 
 SAMPLE_COMMUNITY_FILE = Path(__file__).resolve().parents[2] / "bot" / "data" / "community.toml"
@@ -59,6 +83,8 @@ _SPECIAL_LIMITS = {
 DEFAULT_LIMIT_HOURS: Mapping[Category, int] = MappingProxyType(
     {c: _SPECIAL_LIMITS.get(c, 168) for c in Category}
 )
+DEFAULT_RADIUS_M = 1500
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
 
 class EscalationLevelName(StrEnum):
@@ -68,58 +94,110 @@ class EscalationLevelName(StrEnum):
 
 
 class CommunityFileError(ValueError):
-    """The community file is missing, unreadable or invalid; the message says where and why."""
+    """The community file is missing, unreadable or invalid; the message (one line) says where and why."""
 
 
-@dataclass(frozen=True)
+CategoryName = Annotated[Category, PlainValidator(choice(Category, "类别"))]
+Limits = Annotated[Mapping[CategoryName, Annotated[Int, Field(ge=1, le=24 * 365)]], AfterValidator(frozen_map)]
+Latitude = Annotated[Float, Field(ge=-90, le=90)]
+Longitude = Annotated[Float, Field(ge=-180, le=180)]
+
+
+# --- public models ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, config=CONFIG)
 class GridInfo:
-    code: str
-    name: str
-    buildings: tuple[str, ...]
-    worker_name: str
-    worker_tg_id: int | None = None
+    code: GridCode
+    name: Text
+    buildings: tuple[Text, ...]
+    worker_name: Text = Field(alias="worker")
+    worker_tg_id: Int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CONFIG)
 class HandlingUnit:
-    code: str
-    name: str
-    categories: tuple[Category, ...]
-    chat_id: int | None = None
-    limits: Mapping[Category, int] = field(default_factory=lambda: MappingProxyType({}))
+    code: Code
+    name: Text
+    categories: Annotated[tuple[CategoryName, ...], Field(min_length=1)]
+    chat_id: Int | None = None
+    limits: Limits = Field(default_factory=lambda: MappingProxyType({}))
+
+    @model_validator(mode="after")
+    def _limits_for_own_categories(self) -> Self:
+        for cat in self.limits:
+            if cat not in self.categories:
+                raise problem(f"本单位不承办 {cat.value!r}，不能为它设时限", "limits", cat.value)
+        return self
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CONFIG)
 class EscalationLevel:
     level: EscalationLevelName
-    name: str
-    chat_id: int | None = None
+    name: Text
+    chat_id: Int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CONFIG)
 class Canteen:
-    name: str
-    address: str
-    hours: str
-    price_note: str = ""
+    name: Text
+    address: Text
+    hours: Text
+    price_note: Text = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CONFIG)
 class ShopItem:
-    code: str
-    name: str
-    cost: int
-    stock: int | None = None  # total ever available; remaining = stock − redemptions in the ledger
+    code: Code
+    name: Text
+    cost: Annotated[Int, Field(ge=1, le=1_000_000)]
+    stock: Annotated[Int, Field(ge=0)] | None = None  # total ever; remaining = stock − redemptions
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CONFIG)
 class EarnRule:
-    code: str
-    name: str
-    points: int
+    code: Code
+    name: Text
+    points: Annotated[Int, Field(ge=1, le=1_000_000)]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, config=CONFIG)
+class BuildingPoint:
+    """Where a building stands (WGS-84, as Telegram shares locations)."""
+
+    name: Text
+    lat: Latitude
+    lon: Longitude
+
+
+@dataclass(frozen=True, config=CONFIG)
+class Emergency:
+    """Whom an emergency goes to; the unit codes are resolved (never None) once the file is loaded."""
+
+    police_unit: Code
+    property_unit: Code
+    duty_chat_id: Int | None = None
+    duty_name: Text = "社区值班室"
+    duty_phone: Text | None = None
+    lift_phone: Text = "96333"
+
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, a)))
+
+
+def _unit_for(units: tuple[HandlingUnit, ...], category: Category) -> HandlingUnit | None:
+    for candidate in (category, Category.OTHER):
+        for unit in units:
+            if candidate in unit.categories:
+                return unit
+    return None
+
+
+@dataclass(frozen=True, config=CONFIG)
 class Community:
     name: str
     address: str
@@ -128,14 +206,21 @@ class Community:
     units: tuple[HandlingUnit, ...]
     escalation: tuple[EscalationLevel, ...]
     haircut: HaircutSchedule
-    centre: CentreHours
+    centre: CentreHours  # the service centre's hours; the community's location is (lat, lon)
     clinic: ClinicSchedule | None = None
     classes: ClassSchedule | None = None
     canteens: tuple[Canteen, ...] = ()
     shop: tuple[ShopItem, ...] = ()
     earning: tuple[EarnRule, ...] = ()
-    limits: Mapping[Category, int] = field(default_factory=lambda: DEFAULT_LIMIT_HOURS)
+    limits: Annotated[Mapping[Category, int], AfterValidator(frozen_map)] = Field(
+        default_factory=lambda: DEFAULT_LIMIT_HOURS
+    )
     source: str = ""
+    lat: float | None = None
+    lon: float | None = None
+    radius_m: int = DEFAULT_RADIUS_M
+    building_points: tuple[BuildingPoint, ...] = ()
+    emergency: Emergency = Field(kw_only=True)
 
     def grid(self, code: str) -> GridInfo | None:
         """Grid by code, case-insensitive ("a03" finds "A03")."""
@@ -150,12 +235,10 @@ class Community:
 
     def unit_for(self, category: str) -> HandlingUnit:
         """The unit that takes ``category``; categories no unit lists go to the unit taking "other"."""
-        cat = Category(category)
-        for candidate in (cat, Category.OTHER):
-            for unit in self.units:
-                if candidate in unit.categories:
-                    return unit
-        raise LookupError("no unit takes 'other'")  # load_community guarantees one does
+        unit = _unit_for(self.units, Category(category))
+        if unit is None:
+            raise LookupError("no unit takes 'other'")  # load_community guarantees one does
+        return unit
 
     def limit_hours(self, category: str) -> int:
         """Hours to resolve: the handling unit's own limit, else the file's, else the 12345 default."""
@@ -171,6 +254,287 @@ class Community:
     def earn_rule(self, code: str) -> EarnRule | None:
         return next((r for r in self.earning if r.code == code), None)
 
+    def distance_from_centre(self, lat: float, lon: float) -> float | None:
+        """Metres from the community's centre ([community] lat/lon); None when the file gives no centre."""
+        if self.lat is None or self.lon is None:
+            return None
+        return haversine_m(self.lat, self.lon, lat, lon)
+
+    def nearest_building(self, lat: float, lon: float) -> tuple[str, float] | None:
+        """The building ([[buildings]]) closest to a point and its distance in metres; None if none known."""
+        return min(
+            ((b.name, haversine_m(b.lat, b.lon, lat, lon)) for b in self.building_points),
+            key=lambda found: found[1],
+            default=None,
+        )
+
+
+# --- the file's tables where they differ from the public models --------------------------------------
+
+
+class _Table(BaseModel):
+    model_config = TABLE
+
+
+class _Info(_Table):
+    name: Text
+    address: Text
+    street: Text = ""
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+    radius_m: Annotated[Int, Field(ge=1, le=100_000)] = DEFAULT_RADIUS_M
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Self:
+        if (self.lat is None) != (self.lon is None):
+            raise problem("缺少此项（lat 和 lon 要一起写）", "lon" if self.lon is None else "lat")
+        return self
+
+
+class _Level(_Table):
+    name: Text
+    chat_id: Int | None = None
+
+
+class _Escalation(_Table):
+    grid: _Level
+    community: _Level
+    street: _Level
+
+    def levels(self) -> tuple[EscalationLevel, ...]:
+        return tuple(
+            EscalationLevel(level, getattr(self, level).name, getattr(self, level).chat_id)
+            for level in EscalationLevelName
+        )
+
+
+def _end_after_start(start: Any, end: Any) -> None:
+    if start >= end:
+        raise problem("应晚于开始时间", "end")
+
+
+class _Haircut(_Table):
+    name: Text = "爱心义剪"
+    day_of_month: Annotated[Int, Field(ge=1, le=28)]
+    start: Clock
+    end: Clock
+    place: Text
+    free_age: Annotated[Int, Field(ge=0, le=120)]
+    fee_yuan: Annotated[Int, Field(ge=0, le=10_000)]
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        _end_after_start(self.start, self.end)
+        return self
+
+    def schedule(self) -> HaircutSchedule:
+        return HaircutSchedule(**self.model_dump())
+
+
+class _Clinic(_Table):
+    name: Text = "义诊"
+    weekday: Weekday | None = None
+    nth: tuple[Nth, ...] | None = None
+    dates: Dates = ()
+    start: Clock
+    end: Clock
+    place: Text
+    note: Text = ""
+
+    @model_validator(mode="after")
+    def _rule(self) -> Self:
+        if self.weekday is not None and self.nth is None:
+            raise problem("缺少此项（有 weekday 时要写 nth，如 [2] 表示第二个）", "nth")
+        if self.nth and self.weekday is None:
+            raise problem("要和 weekday 一起写", "nth")
+        if self.weekday is None and not self.dates:
+            raise problem("要写 weekday + nth（如每月第二个周六）或 dates 日期列表")
+        _end_after_start(self.start, self.end)
+        return self
+
+    def schedule(self) -> ClinicSchedule:
+        return ClinicSchedule(**(self.model_dump() | {"nth": self.nth or ()}))
+
+
+class _Session(_Table):
+    weekday: Weekday
+    start: Clock
+    end: Clock
+    subject: Text
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        _end_after_start(self.start, self.end)
+        return self
+
+
+class _Classes(_Table):
+    name: Text = "公益课堂"
+    place: Text
+    sessions: Annotated[tuple[_Session, ...], Field(min_length=1)]
+
+    def schedule(self) -> ClassSchedule:
+        sessions = tuple(ClassSession(s.weekday, s.start, s.end, s.subject) for s in self.sessions)
+        return ClassSchedule(place=self.place, sessions=sessions, name=self.name)
+
+
+class _Centre(_Table):
+    weekday_hours: Span
+    weekend_hours: Span
+    windows: tuple[Text, ...] = ()
+    closed_dates: Dates = ()
+    address: Text = ""
+    phone: Text = ""
+
+    def hours(self) -> CentreHours:
+        return CentreHours(
+            weekday=self.weekday_hours,
+            weekend=self.weekend_hours,
+            windows=self.windows,
+            closed_dates=self.closed_dates,
+            address=self.address,
+            phone=self.phone,
+        )
+
+
+class _Services(_Table):
+    haircut: _Haircut
+    centre: _Centre
+    clinic: _Clinic | None = None
+    classes: _Classes | None = None
+    canteens: tuple[Canteen, ...] = ()
+
+
+def _no_duplicate_codes(key: str, entries: tuple[Any, ...], what: str) -> None:
+    seen: set[str] = set()
+    for i, entry in enumerate(entries):
+        if entry.code in seen:
+            raise problem(f"{what}编号 {entry.code!r} 重复", key, i, "code")
+        seen.add(entry.code)
+
+
+class _Points(_Table):
+    items: tuple[ShopItem, ...] = ()
+    earn: tuple[EarnRule, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique(self) -> Self:
+        _no_duplicate_codes("items", self.items, "物品")
+        _no_duplicate_codes("earn", self.earn, "活动")
+        return self
+
+
+class _Emergency(_Table):
+    """[emergency] as written; what is left out takes Emergency's defaults."""
+
+    duty_chat_id: Int | None = None
+    duty_name: Text | None = None
+    duty_phone: Text | None = None
+    police_unit: Code | None = None  # default: the unit taking "safety"
+    property_unit: Code | None = None  # default: the unit taking "repair"
+    lift_phone: Text | None = None
+
+
+class _CommunityFile(_Table):
+    """The whole file, table by table in the order the sample lists them."""
+
+    community: _Info
+    grids: Annotated[tuple[GridInfo, ...], Field(min_length=1)]
+    units: Annotated[tuple[HandlingUnit, ...], Field(min_length=1)]
+    limits: Limits = Field(default_factory=lambda: MappingProxyType({}))
+    escalation: _Escalation
+    services: _Services
+    points: _Points = _Points()
+    buildings: tuple[BuildingPoint, ...] = ()
+    emergency: _Emergency = _Emergency()
+
+    @model_validator(mode="after")
+    def _grids(self) -> Self:
+        _no_duplicate_codes("grids", self.grids, "网格")
+        owner: dict[str, str] = {}
+        for g, grid in enumerate(self.grids):
+            for b, building in enumerate(grid.buildings):
+                if building in owner:
+                    raise problem(f"{building!r} 已在网格 {owner[building]} 中", "grids", g, "buildings", b)
+                owner[building] = grid.code
+        return self
+
+    @model_validator(mode="after")
+    def _units(self) -> Self:
+        """Each category is taken by one unit at most, and some unit takes "other" (and all unlisted ones)."""
+        _no_duplicate_codes("units", self.units, "单位")
+        taken: dict[Category, str] = {}
+        for u, unit in enumerate(self.units):
+            for c, cat in enumerate(unit.categories):
+                if cat in taken:
+                    raise problem(f"类别 {cat.value!r} 已由单位 {taken[cat]!r} 承办", "units", u, "categories", c)
+                taken[cat] = unit.code
+        if Category.OTHER not in taken:
+            raise problem("没有单位承办 'other' 类别（它还接收所有没有单位承办的类别）", "units")
+        return self
+
+    @model_validator(mode="after")
+    def _buildings(self) -> Self:
+        known = {b for g in self.grids for b in g.buildings}
+        seen: set[str] = set()
+        for i, point in enumerate(self.buildings):
+            if point.name not in known:
+                raise problem(f"{point.name!r} 不是任何网格 buildings 里的楼栋", "buildings", i, "name")
+            if point.name in seen:
+                raise problem(f"楼栋 {point.name!r} 重复", "buildings", i, "name")
+            seen.add(point.name)
+        return self
+
+    @model_validator(mode="after")
+    def _emergency_units(self) -> Self:
+        codes = {u.code for u in self.units}
+        for key in ("police_unit", "property_unit"):
+            code = getattr(self.emergency, key)
+            if code is not None and code not in codes:
+                raise problem(f"没有编号为 {code!r} 的承办单位（units[].code）", "emergency", key)
+        return self
+
+    def community_of(self, source: str) -> Community:
+        info, services, table = self.community, self.services, self.emergency
+
+        def unit_code(given: str | None, category: Category) -> str:
+            unit = _unit_for(self.units, category)
+            assert unit is not None  # _units made sure some unit takes "other"
+            return given or unit.code
+
+        emergency = Emergency(
+            **table.model_dump(exclude_none=True)
+            | {
+                "police_unit": unit_code(table.police_unit, Category.SAFETY),
+                "property_unit": unit_code(table.property_unit, Category.REPAIR),
+            }
+        )
+        return Community(
+            name=info.name,
+            address=info.address,
+            street=info.street,
+            grids=self.grids,
+            units=self.units,
+            escalation=self.escalation.levels(),
+            haircut=services.haircut.schedule(),
+            centre=services.centre.hours(),
+            clinic=services.clinic.schedule() if services.clinic else None,
+            classes=services.classes.schedule() if services.classes else None,
+            canteens=services.canteens,
+            shop=self.points.items,
+            earning=self.points.earn,
+            limits=dict(DEFAULT_LIMIT_HOURS) | dict(self.limits),
+            source=source,
+            lat=info.lat,
+            lon=info.lon,
+            radius_m=info.radius_m,
+            building_points=self.buildings,
+            emergency=emergency,
+        )
+
+
+# --- loading ----------------------------------------------------------------------------------------
+
 
 def default_community_path() -> Path:
     """``$COMMUNITY_FILE`` if set, else the sample shipped with the bot."""
@@ -183,418 +547,43 @@ def load_community(path: str | Path | None = None) -> Community:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise CommunityFileError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        raise CommunityFileError(f"{path}: 无法读取: {exc.strerror or exc}") from exc
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise CommunityFileError(f"{path}: not UTF-8 text: {exc}") from exc
+        raise CommunityFileError(f"{path}: 不是 UTF-8 文本: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:  # keeps tomllib's "(at line L, column C)"
-        raise CommunityFileError(f"{path}: {exc}") from exc
+        raise CommunityFileError(f"{path}: TOML 语法错误: {exc}") from exc
     return parse_community(data, source=str(path))
-
-
-# --- validation -------------------------------------------------------------------------------------
-
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-_HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-class _Node:
-    """One table of the file plus its key path, with typed getters that fail with a precise message."""
-
-    def __init__(self, source: str, path: str, data: Mapping[str, Any]) -> None:
-        self.source, self.path, self.data = source, path, data
-        self._seen: set[str] = set()
-
-    def fail(self, problem: str, key: str | None = None) -> NoReturn:
-        where = self._sub(key) if key is not None else (self.path or "(top level)")
-        raise CommunityFileError(f"{self.source}: {where}: {problem}")
-
-    def _sub(self, key: str) -> str:
-        return f"{self.path}.{key}" if self.path else key
-
-    def raw(self, key: str, kinds: type | tuple[type, ...], what: str, *, required: bool) -> Any:
-        self._seen.add(key)
-        if key not in self.data:
-            if required:
-                self.fail("missing", key)
-            return None
-        value = self.data[key]
-        allowed = kinds if isinstance(kinds, tuple) else (kinds,)
-        if not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed):
-            self.fail(f"must be {what}, got {type(value).__name__}", key)
-        return value
-
-    def text(self, key: str, *, required: bool = True, default: str = "") -> str:
-        value = self.raw(key, str, "a string", required=required)
-        if value is None:
-            return default
-        if not value.strip():
-            self.fail("must not be empty", key)
-        return value.strip()
-
-    def integer(
-        self, key: str, *, lo: int | None = None, hi: int | None = None, required: bool = True
-    ) -> Any:
-        value = self.raw(key, int, "an integer", required=required)
-        if value is None:
-            return None
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            bounds = f"between {lo} and {hi}" if lo is not None and hi is not None else f">= {lo}"
-            self.fail(f"must be {bounds}, got {value}", key)
-        return value
-
-    def clock(self, key: str) -> time:
-        value = self.raw(key, (str, time), 'a time like "09:00"', required=True)
-        if isinstance(value, time):
-            return value
-        parsed = _parse_hhmm(value)
-        if parsed is None:
-            self.fail(f'must be a time like "09:00", got {value!r}', key)
-        return parsed
-
-    def span(self, key: str) -> tuple[time, time] | None:
-        """``"08:30-17:30"`` → (08:30, 17:30); ``"closed"`` → None."""
-        value = self.text(key)
-        if value.lower() in {"closed", "休息", "不开放"}:
-            return None
-        parts = re.split(r"\s*[-–—~～至]\s*", value)
-        times = [_parse_hhmm(p) for p in parts]
-        if len(times) != 2 or None in times:
-            self.fail(f'must look like "08:30-17:30" or "closed", got {value!r}', key)
-        start, end = times[0], times[1]
-        assert start is not None and end is not None
-        if start >= end:
-            self.fail(f"opening time must be before closing time, got {value!r}", key)
-        return start, end
-
-    def texts(self, key: str, *, required: bool = True) -> tuple[str, ...]:
-        value = self.raw(key, list, "a list of strings", required=required) or []
-        for i, item in enumerate(value):
-            if not isinstance(item, str) or not item.strip():
-                self.fail("must be a non-empty string", f"{key}[{i}]")
-        return tuple(item.strip() for item in value)
-
-    def table(self, key: str, *, required: bool = True) -> "_Node | None":
-        value = self.raw(key, dict, "a table", required=required)
-        return None if value is None else _Node(self.source, self._sub(key), value)
-
-    def tables(self, key: str, *, required: bool = True) -> Iterator["_Node"]:
-        value = self.raw(key, list, "an array of tables ([[...]])", required=required) or []
-        if required and not value:
-            self.fail("must have at least one entry", key)
-        for i, item in enumerate(value):
-            if not isinstance(item, dict):
-                self.fail("must be a table", f"{key}[{i}]")
-            yield _Node(self.source, f"{self._sub(key)}[{i}]", item)
-
-    def done(self) -> None:
-        unknown = sorted(set(self.data) - self._seen)
-        if unknown:
-            self.fail("unknown key", unknown[0])
-
-
-def _parse_hhmm(text: str) -> time | None:
-    match = _HHMM.match(text.strip())
-    if not match:
-        return None
-    hour, minute = int(match[1]), int(match[2])
-    return time(hour, minute) if hour < 24 and minute < 60 else None
-
-
-def _code(node: _Node, key: str = "code") -> str:
-    value = node.text(key).lower()
-    if not _CODE.match(value):
-        node.fail(f"must be lowercase letters, digits or _, got {value!r}", key)
-    return value
-
-
-def _category(node: _Node, key: str, value: str) -> Category:
-    try:
-        return Category(value)
-    except ValueError:
-        node.fail(f"unknown category {value!r} (known: {', '.join(Category)})", key)
-
-
-def _limits(node: _Node | None) -> dict[Category, int]:
-    if node is None:
-        return {}
-    out: dict[Category, int] = {}
-    for key in list(node.data):
-        out[_category(node, key, key)] = node.integer(key, lo=1, hi=24 * 365)
-    node.done()
-    return out
-
-
-def _grids(root: _Node) -> tuple[GridInfo, ...]:
-    grids: list[GridInfo] = []
-    owner: dict[str, str] = {}
-    for node in root.tables("grids"):
-        code = node.text("code").upper()
-        if not re.match(r"^[A-Z0-9-]{1,16}$", code):
-            node.fail(f"must be letters and digits like A03, got {code!r}", "code")
-        if any(g.code == code for g in grids):
-            node.fail(f"duplicate grid code {code!r}", "code")
-        buildings = node.texts("buildings")
-        for i, building in enumerate(buildings):
-            if building in owner:
-                node.fail(f"{building!r} is already in grid {owner[building]}", f"buildings[{i}]")
-            owner[building] = code
-        grid = GridInfo(
-            code=code,
-            name=node.text("name"),
-            buildings=buildings,
-            worker_name=node.text("worker"),
-            worker_tg_id=node.integer("worker_tg_id", required=False),
-        )
-        node.done()
-        grids.append(grid)
-    return tuple(grids)
-
-
-def _units(root: _Node) -> tuple[HandlingUnit, ...]:
-    units: list[HandlingUnit] = []
-    taken: dict[Category, str] = {}
-    for node in root.tables("units"):
-        code = _code(node)
-        if any(u.code == code for u in units):
-            node.fail(f"duplicate unit code {code!r}", "code")
-        names = node.texts("categories")
-        if not names:
-            node.fail("must list at least one category", "categories")
-        categories = tuple(_category(node, f"categories[{i}]", n) for i, n in enumerate(names))
-        for i, cat in enumerate(categories):
-            if cat in taken:
-                node.fail(
-                    f"category {cat.value!r} is already taken by unit {taken[cat]!r}", f"categories[{i}]"
-                )
-            taken[cat] = code
-        limits = _limits(node.table("limits", required=False))
-        for cat in limits:
-            if cat not in categories:
-                node.fail(f"limit for {cat.value!r}, which this unit does not take", f"limits.{cat.value}")
-        unit = HandlingUnit(
-            code=code,
-            name=node.text("name"),
-            categories=categories,
-            chat_id=node.integer("chat_id", required=False),
-            limits=MappingProxyType(limits),
-        )
-        node.done()
-        units.append(unit)
-    if Category.OTHER not in taken:
-        root.fail("no unit takes category 'other' (it also receives every category no unit lists)", "units")
-    return tuple(units)
-
-
-def _escalation(root: _Node) -> tuple[EscalationLevel, ...]:
-    node = root.table("escalation")
-    assert node is not None
-    levels = []
-    for level in EscalationLevelName:
-        sub = node.table(level.value)
-        assert sub is not None
-        levels.append(EscalationLevel(level, sub.text("name"), sub.integer("chat_id", required=False)))
-        sub.done()
-    node.done()
-    return tuple(levels)
-
-
-def _haircut(services: _Node) -> HaircutSchedule:
-    node = services.table("haircut")
-    assert node is not None
-    schedule = HaircutSchedule(
-        name=node.text("name", required=False, default="爱心义剪"),
-        day_of_month=node.integer("day_of_month", lo=1, hi=28),
-        start=node.clock("start"),
-        end=node.clock("end"),
-        place=node.text("place"),
-        free_age=node.integer("free_age", lo=0, hi=120),
-        fee_yuan=node.integer("fee_yuan", lo=0, hi=10_000),
-    )
-    if schedule.start >= schedule.end:
-        node.fail("must be after start", "end")
-    node.done()
-    return schedule
-
-
-def _weekday(node: _Node, key: str) -> int:
-    value = node.text(key)
-    try:
-        return weekday_index(value)
-    except ValueError:
-        node.fail(f'must be a weekday like "sat" or "周六", got {value!r}', key)
-
-
-def _date(node: _Node, key: str, value: Any) -> date:
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    node.fail(f"must be a date like 2026-12-12, got {value!r}", key)
-
-
-def _dates(node: _Node, key: str) -> tuple[date, ...]:
-    values = node.raw(key, list, "a list of dates", required=False) or []
-    return tuple(sorted(_date(node, f"{key}[{i}]", v) for i, v in enumerate(values)))
-
-
-def _clinic(services: _Node) -> ClinicSchedule | None:
-    node = services.table("clinic", required=False)
-    if node is None:
-        return None
-    weekday = _weekday(node, "weekday") if "weekday" in node.data else None
-    nth_values = node.raw("nth", list, "a list of integers like [2]", required=weekday is not None) or []
-    for i, n in enumerate(nth_values):
-        if isinstance(n, bool) or not isinstance(n, int) or n not in {-1, 1, 2, 3, 4, 5}:
-            node.fail(f"must be 1–5 or -1 (last), got {n!r}", f"nth[{i}]")
-    if nth_values and weekday is None:
-        node.fail("needs weekday", "nth")
-    dates = _dates(node, "dates")
-    if weekday is None and not dates:
-        node.fail("needs weekday + nth (e.g. the 2nd Saturday) or a dates list")
-    clinic = ClinicSchedule(
-        name=node.text("name", required=False, default="义诊"),
-        start=node.clock("start"),
-        end=node.clock("end"),
-        place=node.text("place"),
-        weekday=weekday,
-        nth=tuple(nth_values),
-        dates=dates,
-        note=node.text("note", required=False),
-    )
-    if clinic.start >= clinic.end:
-        node.fail("must be after start", "end")
-    node.done()
-    return clinic
-
-
-def _classes(services: _Node) -> ClassSchedule | None:
-    node = services.table("classes", required=False)
-    if node is None:
-        return None
-    sessions = []
-    for sub in node.tables("sessions"):
-        weekday, start, end = _weekday(sub, "weekday"), sub.clock("start"), sub.clock("end")
-        session = ClassSession(weekday, start, end, sub.text("subject"))
-        if session.start >= session.end:
-            sub.fail("must be after start", "end")
-        sub.done()
-        sessions.append(session)
-    name = node.text("name", required=False, default="公益课堂")
-    schedule = ClassSchedule(name=name, place=node.text("place"), sessions=tuple(sessions))
-    node.done()
-    return schedule
-
-
-def _canteens(services: _Node) -> tuple[Canteen, ...]:
-    canteens = []
-    for node in services.tables("canteens", required=False):
-        canteens.append(
-            Canteen(
-                name=node.text("name"),
-                address=node.text("address"),
-                hours=node.text("hours"),
-                price_note=node.text("price_note", required=False),
-            )
-        )
-        node.done()
-    return tuple(canteens)
-
-
-def _centre(services: _Node) -> CentreHours:
-    node = services.table("centre")
-    assert node is not None
-    centre = CentreHours(
-        weekday=node.span("weekday_hours"),
-        weekend=node.span("weekend_hours"),
-        windows=node.texts("windows", required=False),
-        closed_dates=_dates(node, "closed_dates"),
-        address=node.text("address", required=False),
-        phone=node.text("phone", required=False),
-    )
-    node.done()
-    return centre
-
-
-def _points(root: _Node) -> tuple[tuple[ShopItem, ...], tuple[EarnRule, ...]]:
-    node = root.table("points", required=False)
-    if node is None:
-        return (), ()
-    items: list[ShopItem] = []
-    for sub in node.tables("items", required=False):
-        code = _code(sub)
-        if any(i.code == code for i in items):
-            sub.fail(f"duplicate item code {code!r}", "code")
-        cost = sub.integer("cost", lo=1, hi=1_000_000)
-        items.append(ShopItem(code, sub.text("name"), cost, sub.integer("stock", lo=0, required=False)))
-        sub.done()
-    rules: list[EarnRule] = []
-    for sub in node.tables("earn", required=False):
-        code = _code(sub)
-        if any(r.code == code for r in rules):
-            sub.fail(f"duplicate activity code {code!r}", "code")
-        rules.append(EarnRule(code, sub.text("name"), sub.integer("points", lo=1, hi=1_000_000)))
-        sub.done()
-    node.done()
-    return tuple(items), tuple(rules)
 
 
 def parse_community(data: Mapping[str, Any], *, source: str = "community.toml") -> Community:
     """Validate already-parsed TOML data (``load_community`` reads the file first)."""
-    root = _Node(source, "", data)
-    info = root.table("community")
-    assert info is not None
-    name, address = info.text("name"), info.text("address")
-    street = info.text("street", required=False)
-    info.done()
-    grids = _grids(root)
-    units = _units(root)
-    limits = dict(DEFAULT_LIMIT_HOURS) | _limits(root.table("limits", required=False))
-    escalation = _escalation(root)
-    services = root.table("services")
-    assert services is not None
-    haircut, centre = _haircut(services), _centre(services)
-    clinic, classes, canteens = _clinic(services), _classes(services), _canteens(services)
-    services.done()
-    shop, earning = _points(root)
-    root.done()
-    return Community(
-        name=name,
-        address=address,
-        street=street,
-        grids=grids,
-        units=units,
-        escalation=escalation,
-        haircut=haircut,
-        centre=centre,
-        clinic=clinic,
-        classes=classes,
-        canteens=canteens,
-        shop=shop,
-        earning=earning,
-        limits=MappingProxyType(limits),
-        source=source,
-    )
+    try:
+        return _CommunityFile.model_validate(data).community_of(source)
+    except ValidationError as exc:
+        line = describe(first_error(exc.errors()))
+        raise CommunityFileError(f"{source}: {line}".replace("\n", " ")) from None
 
 
 __all__ = [
     "DEFAULT_LIMIT_HOURS",
+    "DEFAULT_RADIUS_M",
     "SAMPLE_COMMUNITY_FILE",
+    "BuildingPoint",
     "Canteen",
     "Category",
     "Community",
     "CommunityFileError",
     "EarnRule",
+    "Emergency",
     "EscalationLevel",
     "EscalationLevelName",
     "GridInfo",
     "HandlingUnit",
     "ShopItem",
     "default_community_path",
+    "haversine_m",
     "load_community",
     "parse_community",
 ]

@@ -105,83 +105,82 @@ def test_community_file_env_var(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
 
 
 def test_missing_grid_code() -> None:
-    assert broken(lambda d: d["grids"][2].pop("code")) == "community.toml: grids[2].code: missing"
+    assert broken(lambda d: d["grids"][2].pop("code")) == "community.toml: grids[2].code: 缺少此项"
 
 
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda d: d.pop("community"), "community.toml: community: missing"),
-        (lambda d: d["community"].update(name=""), "community.toml: community.name: must not be empty"),
+        (lambda d: d.pop("community"), "community.toml: community: 缺少此项"),
+        (lambda d: d["community"].update(name=""), "community.toml: community.name: 不能为空"),
         (
             lambda d: d["grids"][1].update(code="A01"),
-            "community.toml: grids[1].code: duplicate grid code 'A01'",
+            "community.toml: grids[1].code: 网格编号 'A01' 重复",
         ),
         (
             lambda d: d["grids"][1]["buildings"].append("1号楼"),
-            "community.toml: grids[1].buildings[4]: '1号楼' is already in grid A01",
+            "community.toml: grids[1].buildings[4]: '1号楼' 已在网格 A01 中",
         ),
-        (lambda d: d["grids"][0].update(wroker="x"), "community.toml: grids[0].wroker: unknown key"),
+        (lambda d: d["grids"][0].update(wroker="x"), "community.toml: grids[0].wroker: 不认识的键"),
         (
             lambda d: d["units"][0]["categories"].append("astrology"),
-            "community.toml: units[0].categories[4]: unknown category 'astrology'",
+            "community.toml: units[0].categories[4]: 不认识的类别 'astrology'",
         ),
         (
             lambda d: d["units"][1]["categories"].append("repair"),
-            "community.toml: units[1].categories[1]: category 'repair' is already taken by unit 'wuye'",
+            "community.toml: units[1].categories[1]: 类别 'repair' 已由单位 'wuye' 承办",
         ),
         (
             lambda d: d["units"][2]["categories"].remove("other"),
-            "community.toml: units: no unit takes category 'other'",
+            "community.toml: units: 没有单位承办 'other' 类别",
         ),
         (
             lambda d: d["units"][0]["limits"].update(parking=0),
-            "community.toml: units[0].limits.parking: must be between 1 and 8760, got 0",
+            "community.toml: units[0].limits.parking: 应为正数",
         ),
         (
             lambda d: d["units"][0]["limits"].update(noise=5),
-            "community.toml: units[0].limits.noise: limit for 'noise', which this unit does not take",
+            "community.toml: units[0].limits.noise: 本单位不承办 'noise'，不能为它设时限",
         ),
         (
             lambda d: d["limits"].update(dispute="soon"),
-            "community.toml: limits.dispute: must be an integer, got str",
+            "community.toml: limits.dispute: 应为整数",
         ),
-        (lambda d: d["escalation"].pop("street"), "community.toml: escalation.street: missing"),
+        (lambda d: d["escalation"].pop("street"), "community.toml: escalation.street: 缺少此项"),
         (
             lambda d: d["services"]["haircut"].update(day_of_month=31),
-            "community.toml: services.haircut.day_of_month: must be between 1 and 28, got 31",
+            "community.toml: services.haircut.day_of_month: 不能大于 28",
         ),
         (
             lambda d: d["services"]["haircut"].update(start="9点"),
-            "community.toml: services.haircut.start: must be a time like \"09:00\", got '9点'",
+            "community.toml: services.haircut.start: 应为 \"09:00\" 这样的时间，现为 '9点'",
         ),
         (
             lambda d: d["services"]["haircut"].update(end="08:00"),
-            "community.toml: services.haircut.end: must be after start",
+            "community.toml: services.haircut.end: 应晚于开始时间",
         ),
         (
             lambda d: d["services"]["haircut"].update(free_age=True),
-            "community.toml: services.haircut.free_age: must be an integer, got bool",
+            "community.toml: services.haircut.free_age: 应为整数",
         ),
         (
             lambda d: d["services"]["clinic"].update(weekday="someday"),
-            "community.toml: services.clinic.weekday: must be a weekday like "
-            '"sat" or "周六", got \'someday\'',
+            "community.toml: services.clinic.weekday: 应为 "
+            '"sat" 或 "周六" 这样的星期，现为 \'someday\'',
         ),
         (
             lambda d: d["services"]["centre"].update(weekday_hours="17:30-08:30"),
-            "community.toml: services.centre.weekday_hours: opening time must be before closing time, "
-            "got '17:30-08:30'",
+            "community.toml: services.centre.weekday_hours: 开门时间应早于关门时间，现为 '17:30-08:30'",
         ),
         (
             lambda d: d["points"]["items"][1].update(code="soap"),
-            "community.toml: points.items[1].code: duplicate item code 'soap'",
+            "community.toml: points.items[1].code: 物品编号 'soap' 重复",
         ),
         (
             lambda d: d["points"]["items"][0].update(cost=-5),
-            "community.toml: points.items[0].cost: must be between 1 and 1000000, got -5",
+            "community.toml: points.items[0].cost: 应为正数",
         ),
-        (lambda d: d.update(grids=[]), "community.toml: grids: must have at least one entry"),
+        (lambda d: d.update(grids=[]), "community.toml: grids: 至少要有一项"),
     ],
 )
 def test_validation_errors(edit, message: str) -> None:
@@ -201,12 +200,12 @@ def test_toml_syntax_error_keeps_line_and_column(tmp_path: Path) -> None:
 def test_errors_from_a_file_name_that_file(tmp_path: Path) -> None:
     path = tmp_path / "community.toml"
     path.write_text(SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8").replace('code = "A03"', 'cod = "A03"'))
-    with pytest.raises(CommunityFileError, match=r"community\.toml: grids\[2\]\.code: missing$"):
+    with pytest.raises(CommunityFileError, match=r"community\.toml: grids\[2\]\.code: 缺少此项$"):
         load_community(path)
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(CommunityFileError, match=r"nope\.toml: cannot read"):
+    with pytest.raises(CommunityFileError, match=r"nope\.toml: 无法读取"):
         load_community(tmp_path / "nope.toml")
 
 
