@@ -3,7 +3,9 @@
 from bot.emulator.client import EmulatorClient, EmulatorError
 from bot.emulator.console import run_console
 from bot.emulator.limits import Limits, RateLimiter
-from bot.emulator.server import ApiError, BotApiEmulator, Button, CallbackAnswer, Event, SentMessage, Stats
+from bot.emulator.protocol import ApiError
+from bot.emulator.records import Button, CallbackAnswer, Event, SentMessage, Stats
+from bot.emulator.server import BotApiEmulator
 
 __all__ = [
     "ApiError",

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from bot.emulator.limits import Limits
-from bot.emulator.server import CallbackAnswer, SentMessage
+from bot.emulator.records import CallbackAnswer, SentMessage
 
 JSON = dict[str, Any]
 
