@@ -11,10 +11,12 @@ import time
 
 from bot.emulator.files import tiny_png
 from bot.emulator.formatting import utf16_len
+from bot.emulator.media import MAX_ALBUM
 from bot.emulator.protocol import JSON
 
 # A leading bot command, which Telegram marks with a bot_command entity.
 COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?")
+PLACEHOLDER_OGG = b"OggS\x00" + bytes(64)
 
 
 class UserActivityMixin:
@@ -51,6 +53,19 @@ class UserActivityMixin:
             content["media_group_id"] = media_group_id
         return self._user_message(user_id, chat_id, content)
 
+    async def send_album(
+        self, user_id: int, n_photos: int = 2, caption: str | None = None, chat_id: int | None = None
+    ) -> list[JSON]:
+        """A user sends `n_photos` (2-10) photos as one album: as Telegram delivers it, each photo is its own
+        message and update, all sharing one media_group_id, and the caption rides on the first."""
+        if not 2 <= n_photos <= MAX_ALBUM:
+            raise ValueError(f"an album has 2-{MAX_ALBUM} photos, not {n_photos}")
+        group = str(13_000_000_000_000_000 + next(self._ids))
+        return [
+            await self.send_photo(user_id, caption if i == 0 else None, chat_id, media_group_id=group)
+            for i in range(n_photos)
+        ]
+
     async def send_document(
         self, user_id: int, name: str = "文件.pdf", chat_id: int | None = None, *, data: bytes = b"%PDF-1.4\n"
     ) -> JSON:
@@ -65,13 +80,13 @@ class UserActivityMixin:
         }  # fmt: skip
         return self._user_message(user_id, chat_id, {"sticker": sticker})
 
-    async def send_voice(self, user_id: int, duration: int = 3, chat_id: int | None = None) -> JSON:
-        stored = self._store_file("voice", b"OggS\x00" + bytes(64), mime_type="audio/ogg")
-        voice = {
-            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "duration": duration, "mime_type": "audio/ogg", "file_size": len(stored.data),
-        }  # fmt: skip
-        return self._user_message(user_id, chat_id, {"voice": voice})
+    async def send_voice(
+        self, user_id: int, duration: int = 3, chat_id: int | None = None, *, data: bytes | None = None
+    ) -> JSON:
+        """A voice note, downloadable through getFile. The default bytes only start like an OGG file; pass
+        real audio as `data` for a bot that decodes it."""
+        stored = self._store_file("voice", data if data is not None else PLACEHOLDER_OGG, mime_type="audio/ogg")
+        return self._user_message(user_id, chat_id, {"voice": self._voice(stored, duration)})
 
     async def send_location(
         self, user_id: int, latitude: float, longitude: float, chat_id: int | None = None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.emulator.protocol import JSON, ApiError, Params, api, bad_request, json_response
+from bot.emulator.protocol import JSON, ApiError, Params, Upload, api, bad_request, json_response
 
 
 @dataclass(slots=True)
@@ -90,10 +90,14 @@ class FilesMixin:
 
     def _input_file(self, params: Params, name: str, kind: str) -> StoredFile:
         """A file parameter: a multipart upload, attach://name, an existing file_id or an HTTP URL."""
-        value = params.text(name)
-        upload = params.uploads.get(name)
+        return self._resolve_file(params.text(name), params.uploads.get(name), params.uploads, name, kind)
+
+    def _resolve_file(
+        self, value: str | None, upload: Upload | None, uploads: dict[str, Upload], name: str, kind: str
+    ) -> StoredFile:
+        """`value` as Telegram reads a file: attach://<part> names an upload, else a file_id or an HTTP URL."""
         if value and value.startswith("attach://"):
-            upload = params.uploads.get(value.removeprefix("attach://"))
+            upload = uploads.get(value.removeprefix("attach://"))
         if upload is not None:
             mime = upload.content_type or ("image/jpeg" if kind == "photo" else "application/octet-stream")
             return self._store_file(kind, upload.data, file_name=upload.filename, mime_type=mime)
@@ -130,6 +134,18 @@ class FilesMixin:
         if stored.mime_type:
             document["mime_type"] = stored.mime_type
         return document
+
+    @staticmethod
+    def _voice(stored: StoredFile, duration: int) -> JSON:
+        """A Voice object; Telegram reports OGG/Opus voice notes as audio/ogg whatever the upload said."""
+        mime = stored.mime_type if (stored.mime_type or "").startswith("audio/") else "audio/ogg"
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "duration": duration,
+            "mime_type": mime,
+            "file_size": len(stored.data),
+        }
 
     @api("getFile")
     async def _get_file(self, params: Params) -> JSON:

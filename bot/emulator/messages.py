@@ -14,7 +14,9 @@ from bot.emulator.formatting import MAX_CAPTION, MAX_TEXT, parse_text, utf16_len
 from bot.emulator.protocol import JSON, ApiError, Params, api, bad_request
 from bot.emulator.records import SentMessage, Version
 
-SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument", "copymessage", "forwardmessage"})
+SENDING_METHODS = frozenset(
+    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendmediagroup", "copymessage", "forwardmessage"}
+)
 
 
 class MessagesMixin:
@@ -53,7 +55,14 @@ class MessagesMixin:
         return parse_text(text, params.text("parse_mode"), params.json(entities_name))
 
     def _caption(self, params: Params) -> JSON:
-        caption, entities = self._formatted(params, "caption", "caption_entities")
+        return self._caption_content(
+            params.text("caption") or "", params.text("parse_mode"), params.json("caption_entities")
+        )
+
+    @staticmethod
+    def _caption_content(text: str, parse_mode: str | None, entities: list[JSON] | None) -> JSON:
+        """The caption keys of a message's content (none for an empty caption), checked as Telegram does."""
+        caption, entities = parse_text(text, parse_mode, entities)
         if utf16_len(caption) > MAX_CAPTION:
             raise bad_request("message caption is too long")
         content: JSON = {"caption": caption} if caption else {}
@@ -78,15 +87,26 @@ class MessagesMixin:
 
     def _send(self, method: str, params: Params, chat: JSON, content: JSON, markup: JSON | None) -> JSON:
         """Checks shared by every sending method, then store, record and count the message."""
+        target = self._may_send(params, chat)
+        return self._deliver(method, chat, content, markup, target, params.text("parse_mode"))
+
+    def _may_send(self, params: Params, chat: JSON) -> JSON | None:
+        """Blocked user, reply target, flood control: the checks before a send; returns the reply target."""
         self._check_not_blocked(chat)
         target = self._reply_target(params, chat)
         self._admit(chat)
+        return target
+
+    def _deliver(
+        self, method: str, chat: JSON, content: JSON, markup: JSON | None, target: JSON | None, parse_mode: str | None
+    ) -> JSON:
+        """Store, record and count one bot message that passed `_may_send`."""
         if target is not None:
             content = {**content, "reply_to_message": target}
         if markup and "inline_keyboard" in markup:
             content = {**content, "reply_markup": markup}
         message = self._new_message(chat, self.bot_user, content)
-        self._record(method, message, markup, params.text("parse_mode"))
+        self._record(method, message, markup, parse_mode)
         self.stats.delivered[chat["id"]] += 1
         return message
 

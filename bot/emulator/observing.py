@@ -160,6 +160,8 @@ class ObservingMixin:
             reply_to_message_id=(message.get("reply_to_message") or {}).get("message_id"),
             photo=photo[-1]["file_id"] if photo else None,
             document=(message.get("document") or {}).get("file_id"),
+            voice=(message.get("voice") or {}).get("file_id"),
+            media_group_id=message.get("media_group_id"),
             parse_mode=parse_mode,
             raw=message,
             recorded=time.monotonic(),

@@ -45,8 +45,10 @@ class SentMessage:
     entities: list[JSON] = field(default_factory=list)
     reply_markup: JSON | None = None
     reply_to_message_id: int | None = None
-    photo: str | None = None
-    document: str | None = None
+    photo: str | None = None  # file_id of the largest size
+    document: str | None = None  # file_id
+    voice: str | None = None  # file_id
+    media_group_id: str | None = None  # shared by the messages of one album (sendMediaGroup)
     parse_mode: str | None = None
     deleted: bool = False
     history: list[Version] = field(default_factory=list)
