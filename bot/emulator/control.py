@@ -4,7 +4,7 @@ driving the emulator from another process (see client.EmulatorClient)."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -23,6 +23,7 @@ class ControlApi:
         {
             "user", "group", "block", "unblock", "send_text", "reply", "send_photo", "send_document",
             "send_sticker", "send_voice", "send_location", "send_contact", "edit_text", "press",
+            "send_album", "inject_raw_update", "fail", "drop", "clear_faults",
         }
     )  # fmt: skip
 
@@ -99,4 +100,6 @@ class ControlApi:
                 result = await result
         except (TypeError, ValueError) as error:
             return json_response({"ok": False, "description": str(error)}, 400)
+        if is_dataclass(result) and not isinstance(result, type):
+            result = asdict(result)
         return json_response({"ok": True, "result": True if result is None else result})

@@ -7,7 +7,8 @@ control, HTML/MarkdownV2 entity parsing) so that bugs which would surface on Tel
 
 This module is the aiohttp app, the routing of /bot<token>/<method> to the registered Bot API methods,
 and the `BotApiEmulator` facade. The methods live with their family, as mixins of that one object:
-updates (getUpdates), messages (send/edit/delete), media (sendPhoto, ...), callbacks (inline keyboards),
+updates (getUpdates), webhook (setWebhook and delivery), faults (injected failures),
+messages (send/edit/delete), media (sendPhoto, ...), callbacks (inline keyboards),
 chats (users, groups, blocks), files (store and downloads), profile (getMe, commands), activity (what
 simulated users do) and observing (what tests read). Each mixin creates the state it owns in its
 `_init_*` method; they share one object, so one mixin may use another's state and helpers.
@@ -24,6 +25,7 @@ from bot.emulator.activity import UserActivityMixin
 from bot.emulator.callbacks import MAX_CALLBACK_DATA, CallbacksMixin
 from bot.emulator.chats import ChatsMixin
 from bot.emulator.control import ControlApi
+from bot.emulator.faults import Fault, FaultsMixin, drop_connection
 from bot.emulator.files import FilesMixin, StoredFile, tiny_png
 from bot.emulator.formatting import MAX_CAPTION, MAX_TEXT, parse_text, utf16_len
 from bot.emulator.limits import Limits, RateLimiter
@@ -31,9 +33,21 @@ from bot.emulator.media import MediaMixin
 from bot.emulator.messages import SENDING_METHODS, MessagesMixin
 from bot.emulator.observing import ObservingMixin
 from bot.emulator.profile import ProfileMixin
-from bot.emulator.protocol import JSON, METHODS, ApiError, Params, Upload, api, bad_request, json_response, read_params
+from bot.emulator.protocol import (
+    JSON,
+    METHODS,
+    ApiError,
+    ApiHandler,
+    Params,
+    Upload,
+    api,
+    bad_request,
+    json_response,
+    read_params,
+)
 from bot.emulator.records import Button, CallbackAnswer, Event, SentMessage, Stats, Version
 from bot.emulator.updates import DEFAULT_UPDATE_TYPES, UpdatesMixin
+from bot.emulator.webhook import WebhookMixin
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +64,7 @@ __all__ = [
     "Button",
     "CallbackAnswer",
     "Event",
+    "Fault",
     "Params",
     "SentMessage",
     "Stats",
@@ -66,6 +81,7 @@ __all__ = [
 
 
 class BotApiEmulator(
+    FaultsMixin,
     UserActivityMixin,
     CallbacksMixin,
     MessagesMixin,
@@ -73,6 +89,7 @@ class BotApiEmulator(
     FilesMixin,
     ChatsMixin,
     UpdatesMixin,
+    WebhookMixin,
     ProfileMixin,
     ObservingMixin,
 ):
@@ -91,7 +108,9 @@ class BotApiEmulator(
         bot_name: str = "邻里",
         bot_id: int | None = None,
         privacy_mode: bool = True,
+        webhook_retry_delay: float = 0.5,
     ) -> None:
+        """`webhook_retry_delay`: seconds before a failed webhook delivery is retried (doubling)."""
         self.token = token
         if bot_id is None:
             prefix = (token or "").partition(":")[0]
@@ -106,6 +125,8 @@ class BotApiEmulator(
         self._init_callbacks()
         self._init_files()
         self._init_updates()
+        self._init_webhook(webhook_retry_delay)
+        self._init_faults()
         self._init_profile()
         self._init_observing()
         self._closing = False
@@ -141,6 +162,7 @@ class BotApiEmulator(
         self._closing = True
         self._updates_signal.fire()
         self._activity.fire()
+        await self._stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -174,6 +196,18 @@ class BotApiEmulator(
         if handler is None:
             return json_response(ApiError(404, "Not Found").payload(), 404)
         self.stats.calls[method] += 1
+        # An injected fault answers instead of the method, or drops the connection before or after it runs.
+        fault = self._take_fault(method)
+        if fault is not None and not fault.drops:
+            error = fault.error()
+            return json_response(error.payload(), error.code)
+        if fault is not None and not fault.after_recording:
+            return drop_connection(request)
+        response = await self._call(method, handler, request)
+        return response if fault is None else drop_connection(request)
+
+    async def _call(self, method: str, handler: ApiHandler, request: web.Request) -> web.Response:
+        """Run one Bot API method; its result or error in Telegram's JSON shape."""
         try:
             result = await handler(self, await read_params(request))
         except ApiError as error:

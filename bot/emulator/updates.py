@@ -1,5 +1,6 @@
 """Updates: the queue of what users did, delivered to the bot by getUpdates long polling with Telegram's
-offset semantics, allowed_updates filtering and 409 Conflict when a second poller takes over."""
+offset semantics, allowed_updates filtering and 409 Conflict when a second poller takes over (or a webhook
+is set: then webhook.py delivers the same queue)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from collections import deque
 from bot.emulator.protocol import JSON, ApiError, Params, api
 from bot.emulator.waiting import Signal, wait_until
 
+CANT_POLL_WITH_WEBHOOK = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 # What Telegram delivers when getUpdates never set allowed_updates.
 DEFAULT_UPDATE_TYPES = frozenset(
     {"message", "edited_message", "callback_query", "my_chat_member", "inline_query", "channel_post"}
@@ -37,6 +41,25 @@ class UpdatesMixin:
         self._updates.append({"update_id": self._next_update_id, kind: copy.deepcopy(payload)})
         self._next_update_id += 1
         self._updates_signal.fire()
+
+    def inject_raw_update(self, update: JSON) -> int:
+        """Queue `update` exactly as given, malformed fields and all (no allowed_updates filter), so a test
+        can check the bot skips what it cannot read and keeps polling. Without an update_id it gets the
+        next one; with one, later updates are numbered after it. Returns the update_id."""
+        raw = copy.deepcopy(update)
+        update_id = raw.setdefault("update_id", self._next_update_id)
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise ValueError(f"update_id must be an integer (getUpdates offsets count on it), not {update_id!r}")
+        self._next_update_id = max(self._next_update_id, update_id + 1)
+        self._updates.append(raw)
+        self._updates_signal.fire()
+        return update_id
+
+    def _set_allowed_updates(self, params: Params) -> None:
+        """getUpdates and setWebhook may change which update types are delivered (an empty list: defaults)."""
+        allowed = params.json("allowed_updates")
+        if isinstance(allowed, list):
+            self.allowed_updates = frozenset(allowed) or DEFAULT_UPDATE_TYPES
 
     @property
     def pending_updates(self) -> int:
@@ -101,10 +124,10 @@ class UpdatesMixin:
     async def _get_updates(self, params: Params) -> list[JSON]:
         """Long polling: hold until an update exists or `timeout` passes. A newer poll ends an older one
         with 409, as Telegram does when two bot instances poll."""
+        if self.webhook_url:
+            raise ApiError(409, CANT_POLL_WITH_WEBHOOK)
         limit = min(max(params.integer("limit", 100) or 100, 1), 100)
-        allowed = params.json("allowed_updates")
-        if isinstance(allowed, list):
-            self.allowed_updates = frozenset(allowed) or DEFAULT_UPDATE_TYPES
+        self._set_allowed_updates(params)
         self._confirm(params.integer("offset", 0) or 0)
         self._poll_generation += 1
         self._updates_signal.fire()
@@ -119,7 +142,12 @@ class UpdatesMixin:
         self._parked_generations.add(generation)
         self._updates_signal.fire()
         try:
-            while not self._updates and not self._closing and (remaining := deadline - loop.time()) > 0:
+            while (
+                not self._updates
+                and not self._closing
+                and not self.webhook_url
+                and (remaining := deadline - loop.time()) > 0
+            ):
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(remaining):
                         await self._updates_signal.wait()
@@ -129,17 +157,8 @@ class UpdatesMixin:
                         "Conflict: terminated by other getUpdates request; make sure that only one bot "
                         "instance is running",
                     )
+            if self.webhook_url:
+                raise ApiError(409, "Conflict: terminated by setWebhook request")
         finally:
             self.parked_polls -= 1
             self._parked_generations.discard(generation)
-
-    @api("deleteWebhook")
-    async def _delete_webhook(self, params: Params) -> bool:
-        if params.flag("drop_pending_updates"):
-            self._updates.clear()
-            self._updates_signal.fire()
-        return True
-
-    @api("getWebhookInfo")
-    async def _get_webhook_info(self, params: Params) -> JSON:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self._updates)}
