@@ -46,6 +46,8 @@ class UpdatesMixin:
         """Queue `update` exactly as given, malformed fields and all (no allowed_updates filter), so a test
         can check the bot skips what it cannot read and keeps polling. Without an update_id it gets the
         next one; with one, later updates are numbered after it. Returns the update_id."""
+        if not isinstance(update, dict):
+            raise ValueError(f"an update is a JSON object, not {type(update).__name__}")
         raw = copy.deepcopy(update)
         update_id = raw.setdefault("update_id", self._next_update_id)
         if not isinstance(update_id, int) or isinstance(update_id, bool):

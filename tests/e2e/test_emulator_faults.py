@@ -182,6 +182,8 @@ async def test_raw_update_is_delivered_verbatim_and_numbering_continues(emulator
     numbered = emulator.inject_raw_update({"edited_message": ["不是对象"]})
     with pytest.raises(ValueError, match="update_id must be an integer"):
         emulator.inject_raw_update({"update_id": "41"})
+    with pytest.raises(ValueError, match="JSON object"):
+        emulator.inject_raw_update([1, 2])  # type: ignore[arg-type]
 
     url = f"{emulator.base_url}{TOKEN}/getUpdates"
     async with aiohttp.ClientSession() as http:
