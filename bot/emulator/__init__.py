@@ -2,8 +2,11 @@
 
 from bot.emulator.client import EmulatorClient, EmulatorError
 from bot.emulator.console import run_console
+from bot.emulator.faults import Fault
 from bot.emulator.limits import Limits, RateLimiter
-from bot.emulator.server import ApiError, BotApiEmulator, Button, CallbackAnswer, Event, SentMessage, Stats
+from bot.emulator.protocol import ApiError
+from bot.emulator.records import Button, CallbackAnswer, Event, SentMessage, Stats
+from bot.emulator.server import BotApiEmulator
 
 __all__ = [
     "ApiError",
@@ -13,6 +16,7 @@ __all__ = [
     "EmulatorClient",
     "EmulatorError",
     "Event",
+    "Fault",
     "Limits",
     "RateLimiter",
     "SentMessage",

@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 
 from bot.emulator.limits import Limits
-from bot.emulator.server import CallbackAnswer, SentMessage
+from bot.emulator.records import CallbackAnswer, SentMessage
 
 JSON = dict[str, Any]
 
@@ -113,6 +113,37 @@ class EmulatorClient:
             "press", user_id=user_id, message_id=message_id, callback_data=callback_data, chat_id=chat_id,
             forge=forge or None,
         )
+
+    async def send_album(
+        self, user_id: int, n_photos: int = 2, caption: str | None = None, chat_id: int | None = None
+    ) -> list[JSON]:
+        return await self._act("send_album", user_id=user_id, n_photos=n_photos, caption=caption, chat_id=chat_id)
+
+    async def inject_raw_update(self, update: JSON) -> int:
+        return await self._act("inject_raw_update", update=update)
+
+    # ----------------------------------------------------------------- faults
+
+    async def fail(
+        self,
+        method: str,
+        status: int = 500,
+        *,
+        times: int = 1,
+        description: str | None = None,
+        retry_after: int | None = None,
+    ) -> JSON:
+        """See BotApiEmulator.fail; returns the pending fault as a dict."""
+        return await self._act(
+            "fail", method=method, status=status, times=times, description=description, retry_after=retry_after
+        )
+
+    async def drop(self, method: str, *, times: int = 1, after_recording: bool = False) -> JSON:
+        """See BotApiEmulator.drop; returns the pending fault as a dict."""
+        return await self._act("drop", method=method, times=times, after_recording=after_recording)
+
+    async def clear_faults(self, method: str | None = None) -> None:
+        await self._act("clear_faults", method=method)
 
     # ----------------------------------------------------------------- observing
 

@@ -14,7 +14,8 @@ import threading
 from dataclasses import dataclass
 from typing import TextIO
 
-from bot.emulator.server import BotApiEmulator, Event, SentMessage
+from bot.emulator.records import Event, SentMessage
+from bot.emulator.server import BotApiEmulator
 
 BOT = "邻里"
 HELP = """\
