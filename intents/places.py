@@ -174,7 +174,9 @@ def _trie(words: Sequence[str]) -> str:
     return emit(tree)
 
 
-_SPOTS = sorted(set(_AREAS) | _RELATIVE)
+_SPOTS = sorted((set(_AREAS) | _RELATIVE) - {"门口"})  # 门口 is read as a gate: it follows any spot
+_NOT_BEFORE = {"广场": "舞", "电梯": "费", "花园": "式"}
+"""A spot that is not one when this follows: 广场舞 is a dance, 电梯费 a fee."""
 
 # ---------------------------------------------------------------- the tokeniser
 
@@ -202,8 +204,8 @@ _TOKENS = "|".join([
     # rooms with their word: 601室, 1202房间
     r"(?P<RS>(?<![\d\-])(?P<rsn>\d{3,4})\s*(?:室|房间|号房)(?!\d))",
     # floors: 6层, 6楼, 十八楼; not 楼道/楼梯/楼上, not "一层灰", "三层楼", "建了七层"
-    rf"(?P<F>{_MEASURE_BEFORE}(?<![\d\-.了建盖共加])(?P<fn>\d{{1,2}}|{_CN})\s*"
-    r"(?:层(?![灰皮油土膜雪冰霜布纸薄厚楼])|楼(?![道梯顶上下房盘主层]))(?!\d))",
+    rf"(?P<F>{_MEASURE_BEFORE}(?<![\d\-.了建盖共加层])(?P<fn>\d{{1,2}}|{_CN})\s*"
+    r"(?:层(?![灰皮油土膜雪冰霜布纸薄厚楼]|一层)|楼(?![道梯顶上下房盘主层])))",
     # numbered gates: 1号门, 3号门口
     r"(?P<GN>(?<![\d\-])(?P<gnn>\d{1,2})\s*号门口?)",
     # road suffixes, the name read backwards from here; not 路灯, 路面, 路过, 街道(办), 街坊...
@@ -211,7 +213,7 @@ _TOKENS = "|".join([
     r"(?P<rdn>\d{1,5}号(?![楼栋幢院]))?(?P<rdk>口|段)?)",
     # named areas and gates: 地下车库, 楼道, 东门口, 北大门
     f"(?P<S>{_trie(_SPOTS)})",
-    r"(?P<G>(?:[东南西北]{1,2}大?|正|侧|后|前|大)门(?!子)口?)",
+    r"(?P<G>(?:[东南西北]{1,2}大?|正|侧|后|前|大)门(?!子)口?|门口)",
     f"(?P<X>{_trie(_SIDES)})",
     # rooms only right after a unit, floor or building: 601, 六零一, 2-601, 3号, 东户
     rf"(?P<N>(?<![\d\-.])(?P<nn>\d{{3,4}}|{_CN_ROOM})(?![\d\-])"
@@ -262,7 +264,8 @@ def _tokens(s: str) -> list[_Tok]:
                 out.append(tok)
             continue
         if kind in ("S", "G", "X"):
-            out.append(_Tok(kind, a, b, m[0]))
+            if not (kind == "S" and s.startswith(_NOT_BEFORE.get(m[0], "\0"), b)):
+                out.append(_Tok(kind, a, b, m[0]))
         elif kind == "D3":
             bld, unit, room = f"{int(m['d3b'])}号楼", f"{int(m['d3u'])}单元", m["d3r"]
             out.append(_Tok("D3", a, b, bld + unit + room, (bld, unit, room)))

@@ -43,6 +43,8 @@ MESSAGES = [
     ("15号2单元5楼门口堆满了纸箱", "15号楼2单元5层门口"),
     ("8号楼二单元五楼东户装修噪音太大了", "8号楼2单元5层东户"),
     ("12楼2单元", "12号楼2单元"),
+    ("9号楼2单元6楼601门口堆了东西", "9号楼2单元6层601门口"),
+    ("二楼到五楼都停水", "2层"),
     ("A座电梯坏了", "A座电梯"),
     ("一楼大厅漏雨", "1层大厅"),
     ("负一楼车库漏水", "地下1层车库"),
@@ -107,6 +109,8 @@ MESSAGES = [
     ("我们这栋楼停电了", None),
     ("这几栋楼都停水了", None),
     ("一栋楼都停水了", None),
+    ("一层一层往上查都没查到", None),
+    ("广场舞太吵了", None),
     ("窗台上落了一层灰", None),
     ("空调外机滴水", None),
     ("狗叫了一整晚", None),
@@ -319,19 +323,25 @@ _BEFORE = ["", "我家", "在", "你好，", "师傅我们", "就是", "我是"]
 _AFTER = ["漏水了", "的下水道堵了好几天", "卫生间渗水", "，物业一直不来", " 没人管", "天天有人吵"]
 
 
+_FLOOR_FORMS = [None, lambda f: f"{f}楼", lambda f: f"{f}层", lambda f: f"{_cn(f)}楼", lambda f: _wide(f"{f}层")]
+
+
 @given(
     n=st.integers(1, 99), u=st.integers(1, 9), floor=st.integers(1, 32), unit_room=st.integers(1, 4),
-    bf=st.sampled_from(_BUILDING_FORMS), uf=st.sampled_from(_UNIT_FORMS), rf=st.sampled_from(_ROOM_FORMS),
-    sep=st.sampled_from(["", " "]), before=st.sampled_from(_BEFORE), after=st.sampled_from(_AFTER),
+    bf=st.sampled_from(_BUILDING_FORMS), uf=st.sampled_from(_UNIT_FORMS), ff=st.sampled_from(_FLOOR_FORMS),
+    rf=st.sampled_from(_ROOM_FORMS), sep=st.sampled_from(["", " "]), before=st.sampled_from(_BEFORE),
+    after=st.sampled_from(_AFTER),
 )
 def test_any_spelling_of_an_address_reads_the_same(
-    n: int, u: int, floor: int, unit_room: int, bf, uf, rf, sep: str, before: str, after: str
+    n: int, u: int, floor: int, unit_room: int, bf, uf, ff, rf, sep: str, before: str, after: str
 ) -> None:
     room = f"{floor}{unit_room:02d}"
-    text = before + bf(n) + sep + uf(u) + sep + rf(room) + after
+    floor_said = ff(floor) + sep if ff else ""
+    text = before + bf(n) + sep + uf(u) + sep + floor_said + rf(room) + after
     p = read_place(text)
-    assert (p.building, p.unit, p.room, p.spot) == (f"{n}号楼", f"{u}单元", room, None), text
-    assert p.text == f"{n}号楼{u}单元{room}"
+    expected_floor = f"{floor}层" if ff else None
+    assert (p.building, p.unit, p.floor, p.room, p.spot) == (f"{n}号楼", f"{u}单元", expected_floor, room, None), text
+    assert p.text == f"{n}号楼{u}单元{expected_floor or ''}{room}"
     assert text[p.span[0] : p.span[1]].endswith((rf(room), rf(room)[:-1]))
 
 
@@ -365,3 +375,22 @@ def test_the_start_filter_loses_no_token() -> None:
     for text in texts:
         s = places._fold(text)
         assert [m.span() for m in places._TOKEN.finditer(s)] == [m.span() for m in bare.finditer(s)], text
+
+
+_NOT_PLACES = [
+    lambda n: f"等了{n}天了", lambda n: f"第{n}次反映", lambda n: f"花了{n}多块", lambda n: f"电话1{n:010d}",
+    lambda n: f"LL-2026{n % 12 + 1:02d}{n % 28 + 1:02d}-{n:04d}", lambda n: f"晚上{n % 24}点",
+    lambda n: f"{n % 12 + 1}月{n % 28 + 1}号",
+    lambda n: f"{n}个人", lambda n: f"交了{n}元", lambda n: f"{n}分钟", lambda n: f"编号{n}", lambda n: f"{n}%",
+    lambda n: f"2026-{n % 12 + 1:02d}-{n % 28 + 1:02d}", lambda n: f"{n}次", lambda n: f"{n}年了",
+]
+
+
+@given(
+    parts=st.lists(st.tuples(st.sampled_from(_NOT_PLACES), st.integers(1, 9999)), min_size=1, max_size=3),
+    joiner=st.sampled_from(["", "，", " ", "了"]),
+    tail=st.sampled_from(["没人管", "还没修好", "怎么回事", ""]),
+)
+def test_numbers_that_are_not_places(parts, joiner: str, tail: str) -> None:
+    text = joiner.join(f(n) for f, n in parts) + tail
+    assert named_place(text) is None, text
