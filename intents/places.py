@@ -9,7 +9,12 @@ reader finds every place WHOLE and nothing else, in two steps:
    (北侧, 旁边) and road suffixes (路, 街, 大道), whose name is then read backwards ("在幸福路上" → 幸福路);
 2. a small grammar joins adjacent tokens into places: building → unit → floor → room, then spots and sides
    ("9号楼" + "2单元" + "601"; "3号楼" + "北侧"; "菜市场" + "门口"; "幸福路" + "与" + "和平街" + "交叉口").
-   A bare number is a room only right after a unit, floor or building; a side never stands alone.
+   A bare number is a room only right after a unit, floor or building; a side never stands alone; 楼上, 楼下,
+   隔壁 alone name the neighbour, not a place (the caller's fallback, the resident's home, is the place).
+
+Several places: the main one (``read_place``, ``named_place``) is the first where the problem is: a home address
+("我住7号楼，东门口…") and catch-alls ("小区") give way, and a place in an unnamed building ("电梯坏了，在3号楼")
+is completed by the address named elsewhere. ``read_places`` gives them all.
 
 Numbers come out in the community file's spelling ("9栋", "九号楼", "９幢" → "9号楼"; "六零一" → "601"), so the
 building doubles as the key of the grid lookup (``building_key``, ``match_building``).
@@ -423,8 +428,8 @@ def _place(d: _Draft) -> Place:
     first = next((i for i, p in enumerate(d.parts) if p.kind in _STRUCT), len(d.parts))
     pre = "".join(p.text for p in d.parts[:first]) if d.rank else ""  # a road before its building
     spots = "".join(p.text for p in d.parts if p.kind in _SPOT_KINDS)
-    alone = d.parts[-1].kind == "R" and not (d.building or d.unit or d.floor)
-    room = d.parts[-1].text if alone else d.room or ""  # "601室" alone reads better with its word
+    alone = d.room and not (d.building or d.unit or d.floor)  # "601室" alone reads better with its word
+    room = next(p.text for p in d.parts if p.kind == "R") if alone else d.room or ""
     text = pre + (d.building or "") + (d.unit or "") + (d.floor or "") + room + spots[len(pre):]
     return Place(d.building, d.unit, d.floor, d.room, spots or None, text, (d.start, d.end))
 
@@ -445,9 +450,10 @@ def _read(text: str | None) -> tuple[list[Place], list[bool]]:
 def _main(places: list[Place], home: list[bool]) -> Place | None:
     """The first place where the problem is.
 
-    A home address ("我住7号楼，东门口…") gives way to a place elsewhere, but not to a spot relative to it
-    ("我是5号楼1单元302，楼上漏水"); a catch-all ("小区", "路边") gives way to anything more precise. A place in an
-    unnamed building ("电梯坏了，在3号楼"; "楼上漏水，我住3号楼2单元") is completed by an address named elsewhere.
+    A home address ("我住7号楼，东门口…") gives way to a place elsewhere, and holds a spot of its building named
+    after it ("我是5号楼1单元302，电梯又坏了" → 5号楼1单元电梯). A catch-all ("小区", "路边") gives way to anything
+    more precise. A place in an unnamed building is completed by the address named elsewhere ("电梯坏了，在3号楼"
+    → 3号楼电梯; "楼道灯不亮，我住3号楼2单元" → 3号楼2单元楼道).
     """
     if len(places) < 2:
         return places[0] if places else None
@@ -455,19 +461,25 @@ def _main(places: list[Place], home: list[bool]) -> Place | None:
     elsewhere = any(not h and not w and not p.in_building for p, h, w in zip(places, home, weak, strict=True))
     keep = [i for i, h in enumerate(home) if not (h and elsewhere)]
     precise = [i for i in keep if not weak[i]]
-    main = places[(precise or keep)[0]]
+    i = (precise or keep)[0]
+    main = places[i]
     if main.in_building:
         address = next((p for p in places if p.building and p.spot is None), None)
         if address is not None:
             return _within(main, address)
+    elif home[i] and main.building and main.spot is None:  # "我是5号楼1单元302，电梯又坏了"
+        inside = next((p for p, h in zip(places[i + 1 :], home[i + 1 :], strict=True) if p.in_building and not h), None)
+        if inside is not None:
+            return _within(inside, main)
     return main
 
 
 def _within(place: Place, address: Place) -> Place:
-    """``place`` (2单元楼道, 6层, 电梯) in the building of ``address``: the address's parts above the place's own."""
+    """``place`` (2单元楼道, 6层, 电梯) in the building of ``address``: the address's parts above the place's own;
+    a spot alone (楼道, 电梯, 门口) is in the address's unit, not in its flat."""
     levels = [address.building, address.unit, address.floor, address.room]
     own = [None, place.unit, place.floor, place.room]
-    first = next((i for i, v in enumerate(own) if v), 4)
+    first = next((i for i, v in enumerate(own) if v), 2)
     b, u, f, r = levels[:first] + own[first:]
     text = "".join(v for v in (b, u, f, r, place.spot) if v)
     span = (min(place.span[0], address.span[0]), max(place.span[1], address.span[1]))
