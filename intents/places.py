@@ -155,6 +155,12 @@ _ROAD_STOP = frozenset(
 )
 """Characters no road name holds: the backward read of the name stops there."""
 
+_NOT_ROADS = frozenset(_words(
+    "线路 电路 套路 思路 网路 水路 走路 修路 堵路 挡路 占路 让路 带路 问路 迷路 赶路 绕路 上路 半路 一路 来路 "
+    "去路 出路 退路 活路 后路 门路 夜路 班路 学路 逛街 上街 满街 临街 沿街 过街 当街 回家路"
+))
+"""Words ending in 路/街 that are no road: 电路, 上学路上, 逛街."""
+
 _GENERIC_ROADS = frozenset(_words("马路 大马路 公路 道路 小路 大路 铁路 水泥路 土路 大街 巷子 小巷"))
 
 
@@ -238,6 +244,7 @@ _HOME_BEFORE = re.compile(r"(?:(?:我|俺|本人|咱|阿拉)家?就?(?:住在?|�
 _GAP_STRUCT = frozenset(("", ",", "，", "、", "的"))
 _GAP_SPOT = frozenset(("", "的"))
 _GAP_AFTER_SIDE = frozenset(("", "的", "那个", "的那个", "这个", "的这个"))
+_GAP_ON_ROAD = frozenset(("上", "上的", "边", "边的"))  # 建设路上的公厕
 _ROAD_JOIN = frozenset(("与", "和", "跟", "、", "同", "及"))
 _OUTSIDE = frozenset(("外", "外的", "外面", "外面的", "外边", "外边的"))
 _STRUCT = frozenset(("B", "U", "F", "R", "N", "NS", "D2", "D3"))
@@ -303,6 +310,8 @@ def _tokens(s: str) -> list[_Tok]:
 def _road(s: str, m: re.Match[str], before: list[_Tok]) -> _Tok | None:
     """A road: its name read backwards from the suffix (up to 4 characters), one leading noise word dropped."""
     a = m.start()
+    if s[max(0, a - 1) : a + 1] in _NOT_ROADS or s[max(0, a - 2) : a + 1] in _NOT_ROADS:
+        return None
     stop = before[-1].end if before else 0
     i = a
     while i > stop and a - i < 4 and "\u4e00" <= s[i - 1] <= "\u9fff" and s[i - 1] not in _ROAD_STOP:
@@ -375,7 +384,7 @@ def _attach(d: _Draft, t: _Tok, gap: str) -> bool:
         return False
     if last.kind == "X":  # after a side only the spot it points at: "20号楼后面那个垃圾站"
         return t.kind == "S" and gap in _GAP_AFTER_SIDE
-    if gap not in _GAP_SPOT:
+    if gap not in _GAP_SPOT and not (last.kind == "RD" and gap in _GAP_ON_ROAD):
         return False
     if t.kind == "X":
         return True
@@ -393,8 +402,8 @@ def _drafts(s: str) -> list[_Draft]:
         if cur is not None:
             gap = s[cur.end : t.start].strip()
             last = cur.parts[-1].kind
-            if t.kind == "RD" and last == "RD" and gap in _ROAD_JOIN:
-                cur.add(t, gap + t.text)  # 幸福路与和平街
+            if t.kind == "RD" and last == "RD" and (gap in _ROAD_JOIN or not gap):
+                cur.add(t, gap + t.text)  # 幸福路与和平街, 南京路步行街
                 continue
             if t.kind == "RD" and last in ("G", "S") and gap in _OUTSIDE:
                 cur.add(t, "外" + t.text)  # 东门外的金桂路
