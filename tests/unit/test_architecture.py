@@ -43,10 +43,26 @@ def _modules() -> dict[str, Path]:
 MODULES = _modules()
 
 
+def _is_type_checking(node: ast.AST) -> bool:
+    test = getattr(node, "test", None)
+    return isinstance(node, ast.If) and (
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING")
+        or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+
+
+def _nodes(tree: ast.AST) -> Iterator[ast.AST]:
+    """Every node, except what sits under ``if TYPE_CHECKING:`` (names for annotations, never imported)."""
+    for child in ast.iter_child_nodes(tree):
+        if _is_type_checking(child):
+            continue
+        yield child
+        yield from _nodes(child)
+
+
 def _imports(name: str, path: Path) -> Iterator[str]:
     """Our modules that ``name`` imports (``from x import y`` counts y when y is a module of ours)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    for node in _nodes(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
