@@ -580,3 +580,31 @@ class OutboxMessage(SQLModel, table=True):
 
 
 __all__ += ["OutboxKind", "OutboxMessage", "OutboxStatus"]
+
+
+# --- learning from the desk (services.cases.corrections, intents.train) ------------------------------
+
+
+class CorrectionSource(StrEnum):
+    REASSIGN = "reassign"  # staff 转派 the case to a unit of another category
+    CORRECTION = "correction"  # staff changed the category on the card
+    RESIDENT_CHOICE = "resident_choice"  # the resident picked the category from the buttons
+
+
+class IntentCorrection(SQLModel, table=True):
+    """A message and the category a person said it is: training data the engine learns from (``linli intents
+    export`` writes them as text,label,source,at)."""
+
+    __tablename__ = "intent_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_type=Text)
+    label: str = Field(max_length=32)
+    predicted: str | None = Field(default=None, max_length=32)  # what the engine had said, if anything
+    source: CorrectionSource = Field(sa_type=StrEnumType(CorrectionSource, 16))
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id", index=True)
+    actor: str = Field(default="", max_length=64)
+    at: datetime = _utc(index=True)
+
+
+__all__ += ["CorrectionSource", "IntentCorrection"]
