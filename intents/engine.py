@@ -18,13 +18,18 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from intents import latin
 from intents import text as tx
+from intents.discourse import Discourse, analyse, clauses
+from intents.emergency import Emergency, detect
 from intents.model import Model
+from intents.ngram import NgramModel
 
 HOMOPHONE_FACTOR = 0.8  # same toneless syllables: 躁音 for 噪音
 NEAR_HOMOPHONE_FACTOR = 0.6  # same after fuzzy pinyin (z/zh, n/l, in/ing): weaker evidence
 FUZZY_FACTOR = 0.7
 FUZZY_CUTOFF = 75.0
+PINYIN_FACTOR = 0.8  # a keyword typed in pinyin: as sure as a homophone
 SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
@@ -34,8 +39,10 @@ _NEGATORS = ("没有", "没", "不是", "并非", "并不", "不再", "无", "�
 _DONE_AFTER = re.compile(
     r"^(?:已经|也|都|终于|现在)?(?:没有?了|解决了|好了|修好了|消失了|不见了|处理好了|清理了|清走了|处理了)"
 )
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
+_SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
 
 
@@ -75,9 +82,19 @@ class Match:
 
 @dataclass
 class Result:
+    """Ranked intents; `parts` are the ones the message asks to act on, in the order to act on them.
+
+    Priority: an emergency (act.sos), a question about an earlier report (act.my_tickets), complaints,
+    then questions. `intents` starts with the parts in that order, so `top` is the first of them.
+    """
+
     intents: list[Match]
     ambiguous: bool
-    negated: list[str] = field(default_factory=list)  # complaints the resident said are *not* happening
+    negated: list[str] = field(default_factory=list)  # complaint words said to be fixed or not the problem
+    emergency: Emergency | None = None
+    resolved_topic: str | None = None  # the complaint category the message says is fixed
+    progress_topic: str | None = None  # the category of an earlier report asked about, when named
+    parts: list[str] = field(default_factory=list)
 
     @property
     def top(self) -> Match | None:
@@ -88,7 +105,11 @@ class Result:
         return bool(self.intents) and not self.ambiguous
 
     def to_json(self) -> dict:
-        return {"intents": [m.to_json() for m in self.intents], "ambiguous": self.ambiguous}
+        return {
+            "intents": [m.to_json() for m in self.intents], "ambiguous": self.ambiguous,
+            "emergency": self.emergency.to_json() if self.emergency else None,
+            "resolved_topic": self.resolved_topic, "progress_topic": self.progress_topic, "parts": self.parts,
+        }
 
 
 class Engine:
@@ -116,6 +137,9 @@ class Engine:
             for ch in set(p):
                 self._fuzzy_index[ch].append(i)
         self._columns = [itemgetter(li + 1) for li in range(len(model.labels))]  # row[0] is the idf
+        # labels with a behaviour of their own (emergencies, progress, thanks, a person): taxonomies have them
+        self._special = {k: model.labels.index(k) for k in _SPECIAL if k in model.labels}
+        self.ngrams = _ngram_model(model) if model.phrases else None
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, **kw) -> Engine:
@@ -225,7 +249,7 @@ class Engine:
     # -- scoring --------------------------------------------------------------------------------
 
     def classify(self, raw: str) -> Result:
-        text = tx.normalize(raw)
+        text = tx.canonical(raw)
         m = self.model
         if not any(c.isalnum() for c in text):
             return Result(intents=[], ambiguous=True)
@@ -233,6 +257,8 @@ class Engine:
         evidence: dict[int, list[tuple[float, str]]] = defaultdict(list)
         negated: list[str] = []
         toks: list[str] | None = None
+        special = self._special
+        emergency = detect(text) if special.get("act.sos") is not None else None
 
         if m.features:
             toks = tx.tokens(text)
@@ -241,24 +267,67 @@ class Engine:
                 votes = ((x * m.features[g][li + 1], g[2:]) for g, x in zip(gs, xs, strict=True))
                 evidence[li] = [v for v in votes if v[0] > 0.02]
 
+        disc = None
+        by_clause: dict[int, dict[int, float]] = {}  # clause start -> label -> score, for `parts`
+        aside: dict[str, dict[int, float]] = {"resolved": defaultdict(float), "progress": defaultdict(float)}
         if m.phrases:
             hits = self._phrase_hits(text)
+            if special:
+                disc = analyse(text, {a for _, a, _ in hits.values()})
             spans = [(a, b) for p, (_, a, b) in hits.items() if self._negated(text, a, b, p)]
+            bounds = clauses(text)
+            sos = special.get("act.sos")
             for phrase, (strength, start, end) in hits.items():
-                if any(a <= start and end <= b for a, b in spans):  # inside a negated keyword: 噪 in 噪音
-                    negated.append(phrase)
+                why = disc.why(start, end) if disc else None
+                if why is None and any(a <= start and end <= b for a, b in spans):
+                    why = "negated"  # inside a negated keyword: 噪 in 噪音
+                if why is not None:
+                    if why in ("negated", "resolved"):
+                        negated.append(phrase)
+                    for li, w in m.phrases[phrase]:
+                        aside.get(why, {})[li] = aside.get(why, {}).get(li, 0.0) + w * strength
                     continue
+                clause = next((a for a, b in bounds if a <= start < b), 0)
                 for li, w in m.phrases[phrase]:
+                    if li == sos:
+                        continue  # emergencies are the detector's to say, with its guards
                     scores[li] += w * strength
-                    evidence[li].append((w * strength, phrase if strength == 1.0 else f"≈{phrase}"))
+                    label = phrase if strength == 1.0 else f"≈{phrase}"
+                    evidence[li].append((w * strength, label))
+                    row = by_clause.setdefault(clause, {})
+                    row[li] = row.get(li, 0.0) + w * strength
+            if text.isascii():
+                self._pinyin_hits(text, scores, evidence)
             if not self._passes(scores):
                 for phrase, strength in self._fuzzy_hits(text, toks).items():
                     if phrase in hits:
                         continue
                     for li, w in m.phrases[phrase]:
+                        if li == sos:
+                            continue
                         scores[li] += w * strength * FUZZY_FACTOR
                         evidence[li].append((w * strength * FUZZY_FACTOR, f"~{phrase}"))
-        return self._rank(scores, evidence, negated)
+            if self.ngrams is not None and not self._passes(scores):
+                self.ngrams.vote(text, scores, evidence, [(x.start, x.end) for x in disc.spans] if disc else ())
+        return self._rank(text, scores, evidence, negated, emergency, disc, by_clause, aside)
+
+    def _pinyin_hits(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]]) -> None:
+        """Keywords spelt in pinyin ("ting dian le" holds 停电): matched on toneless syllables."""
+        syl = latin.read_pinyin(text)
+        if not syl:
+            return
+        seen: set[str] = set()
+        for i, s in enumerate(syl):
+            for phrase, psyl, _ in self._by_syllable.get(_fuzzy_syllable(s), ()):
+                n = len(psyl)
+                if phrase in seen or tuple(syl[i : i + n]) != psyl:
+                    continue
+                seen.add(phrase)
+                for li, w in self.model.phrases[phrase]:
+                    if li == self._special.get("act.sos"):
+                        continue
+                    scores[li] += w * PINYIN_FACTOR
+                    evidence[li].append((w * PINYIN_FACTOR, f"≈{phrase}({''.join(psyl)})"))
 
     def _add_features(self, text: str, toks: list[str], scores: list[float]) -> _Votes:
         """Add the learned features' votes to `scores`; return (features, values) for the evidence.
@@ -287,8 +356,9 @@ class Engine:
     def _confidence(self, s: float) -> float:
         return 1.0 - math.exp(-max(s, 0.0) / SATURATION)
 
-    def _rank(self, scores: list[float], evidence: dict[int, list[tuple[float, str]]],
-              negated: list[str]) -> Result:
+    def _rank(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]],
+              negated: list[str], emergency: Emergency | None, disc: Discourse | None,
+              by_clause: dict[int, dict[int, float]], aside: dict[str, dict[int, float]]) -> Result:
         m = self.model
         if m.kind == "learned":
             t = m.temperature
@@ -303,19 +373,111 @@ class Engine:
                 order = [i for i in order if not m.info[m.labels[i]].weak]
             confs = [self._confidence(s) for s in scores]
             order = order[:5]
-        matches = [
-            Match(
-                id=m.labels[i], name=m.name(m.labels[i]), score=confs[i],
-                evidence=_top_evidence(evidence.get(i, [])),
-            )
+        matches = {
+            i: Match(id=m.labels[i], name=m.name(m.labels[i]), score=confs[i],
+                     evidence=_top_evidence(evidence.get(i, [])))
             for i in order
-        ]
+        }
+        special = self._special
+        resolved_topic = progress_topic = None
+        if disc is not None:
+            resolved_topic = self._topic(aside["resolved"]) or (disc.marker_topic() if disc.resolved else None)
+            progress_topic = self._topic(aside["progress"]) if disc.progress else None
+        parts: list[int] = []
+        pinned: dict[int, Match] = {}
+        if emergency is not None:
+            li = special["act.sos"]
+            pinned[li] = Match(id="act.sos", name=m.name("act.sos"), score=0.99, evidence=emergency.evidence)
+            parts.append(li)
+        if disc is not None and disc.progress and special.get("act.my_tickets") is not None:
+            li = special["act.my_tickets"]
+            ev = _top_evidence(evidence.get(li, [])) or ["进度"]
+            pinned[li] = Match(id="act.my_tickets", name=m.name("act.my_tickets"), score=max(confs[li], 0.9),
+                               evidence=ev)
+            parts.append(li)
+        if special:
+            parts += self._asked(order, confs, by_clause, parts)
+        else:
+            parts += order[:1] if order and confs[order[0]] >= self.floor else []
+        if not parts and disc is not None and (disc.resolved or (disc.thanks and negated)):
+            li = special.get("act.greeting")
+            if li is not None:  # a problem said to be fixed, or thanks for it: nothing to open
+                ev = list(dict.fromkeys([*disc.resolved_markers, *_top_evidence(evidence.get(li, []))]))
+                pinned[li] = Match(id="act.greeting", name=m.name("act.greeting"), score=max(confs[li], 0.9),
+                                   evidence=ev[:6])
+                parts.append(li)
+                order = [i for i in order if m.info[m.labels[i]].kind != "complaint"]
+        ranked = [pinned.get(i) or matches.get(i) or Match(m.labels[i], m.name(m.labels[i]), confs[i])
+                  for i in parts]
+        ranked += [matches[i] for i in order if i not in parts][: max(0, 5 - len(ranked))]
+        rivals = [x for x in ranked[1:] if x.id not in {m.labels[i] for i in parts}]
         ambiguous = (
-            not matches
-            or matches[0].score < self.floor
-            or (len(matches) > 1 and matches[0].score - matches[1].score < self.margin)
-        )
-        return Result(intents=matches, ambiguous=ambiguous, negated=negated)
+            not ranked
+            or ranked[0].score < self.floor
+            or (bool(rivals) and ranked[0].score - rivals[0].score < self.margin and not pinned.get(parts[0]))
+        ) if not (parts and parts[0] in pinned) else False
+        result = Result(intents=ranked, ambiguous=ambiguous, negated=negated, emergency=emergency,
+                        resolved_topic=resolved_topic, progress_topic=progress_topic,
+                        parts=[m.labels[i] for i in parts])
+        if not ranked or ambiguous:
+            self._latin_to_person(text, result)
+        return result
+
+    def _asked(self, order: list[int], confs: list[float], by_clause: dict[int, dict[int, float]],
+               already: list[int]) -> list[int]:
+        """Complaints, then questions, that the message asks to act on.
+
+        The overall best match is one; another clause's own best match is another when it is sure on
+        its own (停水了，顺便问下我积分多少). Greetings and help are never a part beside a real request.
+        """
+        m = self.model
+        found: list[int] = []
+        if order and confs[order[0]] >= self.floor:
+            found.append(order[0])
+        for row in by_clause.values():
+            li = max(row, key=row.__getitem__)
+            if self._confidence(row[li]) >= self.floor and li not in found:
+                found.append(li)
+        found = [i for i in found if i not in already]
+        real = [i for i in found if not m.info[m.labels[i]].weak]
+        if real or already:
+            found = real
+        rank = {"complaint": 0, "service": 1, "action": 1}
+        found.sort(key=lambda i: (rank.get(m.info[m.labels[i]].kind, 1), -confs[i]))
+        return found
+
+    def _topic(self, votes: dict[int, float]) -> str | None:
+        """The complaint category that the set-aside words point to most."""
+        m = self.model
+        best = [(w, li) for li, w in votes.items() if m.info[m.labels[li]].kind == "complaint" and w > 0]
+        return m.labels[max(best)[1]] if best else None
+
+    def _latin_to_person(self, text: str, result: Result) -> None:
+        """Latin text nothing matched goes to a person (unsure, so the bot offers one), never to small talk."""
+        li = self._special.get("act.human")
+        if li is None or _HAN.search(text) or not re.search(r"[a-z]{2}", text):
+            return
+        top = result.top
+        if top is not None and top.id != "act.greeting" and top.score >= self.floor:
+            return
+        if top is not None and top.id == "act.greeting" and not re.search(r"[a-z]{3,}\s+[a-z]{3,}", text):
+            return  # "hello", "thanks": small talk is right
+        human = Match(id="act.human", name=self.model.name("act.human"), score=0.4, evidence=["latin"])
+        result.intents = [human, *[x for x in result.intents if x.id != "act.human"]][:5]
+        result.ambiguous = True
+
+
+def _ngram_model(model: Model) -> NgramModel | None:
+    """The fallback learns every keyword (as a short document, weighted like the keyword) and every example."""
+    skip = {model.labels.index(k) for k in ("act.sos",) if k in model.labels}
+    docs: list[tuple[str, int, float]] = []
+    for phrase, targets in model.phrases.items():
+        docs += [(phrase, li, w / 3.0) for li, w in targets if w > 0 and li not in skip]
+    index = {lab: i for i, lab in enumerate(model.labels)}
+    for label, texts in model.examples.items():
+        if label in index and index[label] not in skip:
+            docs += [(tx.canonical(t), index[label], 1.0) for t in texts]
+    return NgramModel(model.labels, docs) if docs else None
 
 
 _default: Engine | None = None
