@@ -140,6 +140,11 @@ class Engine:
         # labels with a behaviour of their own (emergencies, progress, thanks, a person): taxonomies have them
         self._special = {k: model.labels.index(k) for k in _SPECIAL if k in model.labels}
         self.ngrams = _ngram_model(model) if model.phrases else None
+        # a model trained where the fast tokenizer disagreed with jieba on some row keeps jieba
+        self._tokenizer_name = "jieba" if model.tokenizer == "jieba" else None
+
+    def _tokenizer(self) -> tx.Jieba | tx.RJieba:
+        return tx.tokenizer(self._tokenizer_name)
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, **kw) -> Engine:
@@ -194,11 +199,11 @@ class Engine:
                     found.append((phrase, NEAR_HOMOPHONE_FACTOR, i, i + n))
         if not found:
             return
-        known = tx.tokenizer().FREQ
+        known = self._tokenizer().known
         for phrase, strength, a, b in found:
-            straddled = known.get(text[a - 1 : a + 1]) if a else 0
-            straddled = straddled or (known.get(text[b - 1 : b + 1]) if b < len(text) else 0)
-            if not straddled and not known.get(text[a:b]) and phrase not in hits:
+            straddled = known(text[a - 1 : a + 1]) if a else 0
+            straddled = straddled or (known(text[b - 1 : b + 1]) if b < len(text) else 0)
+            if not straddled and not known(text[a:b]) and phrase not in hits:
                 hits[phrase] = (strength, a, b)
 
     @staticmethod
@@ -239,7 +244,7 @@ class Engine:
             text, choices, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
         ):
             found[phrase] = score / 100.0
-        joined = " ".join(toks if toks is not None else tx.tokens(text))
+        joined = " ".join(toks if toks is not None else tx.tokens(text, self._tokenizer().name))
         for phrase, score, _ in process.extract(
             joined, choices, scorer=fuzz.token_set_ratio, score_cutoff=90, limit=4
         ):
@@ -261,7 +266,7 @@ class Engine:
         emergency = detect(text) if special.get("act.sos") is not None else None
 
         if m.features:
-            toks = tx.tokens(text)
+            toks = tx.tokens(text, self._tokenizer().name)
             gs, xs = self._add_features(text, toks, scores)
             for li in heapq.nlargest(3, range(len(scores)), key=scores.__getitem__):
                 votes = ((x * m.features[g][li + 1], g[2:]) for g, x in zip(gs, xs, strict=True))

@@ -47,6 +47,7 @@ class Model:
     source: str = ""
     # label -> example sentences (the taxonomy's, plus what the desk taught): the n-gram fallback learns them
     examples: dict[str, list[str]] = field(default_factory=dict)
+    tokenizer: str = "any"  # "jieba" when training found a row the fast tokenizer cuts differently
 
     def name(self, label: str) -> str:
         info = self.info.get(label)
@@ -73,6 +74,7 @@ class Model:
             "phrases": {p: [[i, round(w, 5)] for i, w in ws] for p, ws in self.phrases.items()},
             "features": {f: [round(v, 5) for v in row] for f, row in self.features.items()},
             "examples": self.examples,
+            "tokenizer": self.tokenizer,
         }
 
     def save(self, path: str | Path) -> None:
@@ -82,6 +84,8 @@ class Model:
         try:
             tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
             os.replace(tmp, path)
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot write model: {exc.strerror or exc}") from exc
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -106,4 +110,5 @@ class Model:
             temperature=data["temperature"],
             source=str(path),
             examples={k: list(v) for k, v in data.get("examples", {}).items()},
+            tokenizer=data.get("tokenizer", "jieba"),  # older files: trained with jieba alone
         )
