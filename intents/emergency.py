@@ -112,6 +112,8 @@ _ENGLISH: dict[str, str] = {
 
 _COMPILED = {k: [(re.compile(p), person) for p, person in ps] for k, ps in _PATTERNS.items()}
 _ENGLISH_RE = {k: re.compile(p) for k, p in _ENGLISH.items()}
+# one pass over the message first: most messages hold no trigger at all, and then nothing else runs
+_ANY = re.compile("|".join(f"(?:{p})" for ps in _PATTERNS.values() for p, _ in ps))
 _PERSON_RE = re.compile(_PERSON)
 _CLAUSE = re.compile(r"[，,。.！!？?；;\n]")
 
@@ -169,10 +171,13 @@ def detect(text: str) -> Emergency | None:
     """The emergency a canonical message reports, or None; `evidence` are the words that decided."""
     if not text:
         return None
+    ascii_text = text.isascii()
+    if not ascii_text and not _ANY.search(text) and not _GENERIC.search(text):
+        return None
     if _DONE.search(text):
         return None
     found: dict[str, list[str]] = {}
-    for kind, patterns in _COMPILED.items():
+    for kind, patterns in () if ascii_text else _COMPILED.items():
         for rx, needs_person in patterns:
             for m in rx.finditer(text):
                 if not m.group(0):
@@ -184,7 +189,7 @@ def detect(text: str) -> Emergency | None:
                 if kind == "trapped" and not _PERSON_RE.search(text) and "电梯" not in text:
                     continue  # 车被困在车位里: no one is inside
                 found.setdefault(kind, []).append(m.group(0))
-    if text.isascii():
+    if ascii_text:
         for kind, rx in _ENGLISH_RE.items():
             for m in rx.finditer(text):
                 found.setdefault(kind, []).append(m.group(0))

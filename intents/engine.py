@@ -7,12 +7,12 @@ millisecond.
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import partial
 from operator import itemgetter, mul
 from pathlib import Path
 
@@ -46,14 +46,23 @@ _SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
 
 
-@lru_cache(maxsize=8192)
+_fuzzy: dict[str, str] = {}
+
+
 def _fuzzy_syllable(s: str) -> str:
+    f = _fuzzy.get(s)
+    if f is not None:
+        return f
+    f = s
     for a, b in _FUZZY_PY:
-        if s.startswith(a) and a in ("zh", "ch", "sh"):
-            s = b + s[2:]
-        elif s.endswith(a) and a in ("ing", "eng", "ang"):
-            s = s[: -len(a)] + b
-    return "n" + s[1:] if s.startswith("l") else s
+        if f.startswith(a) and a in ("zh", "ch", "sh"):
+            f = b + f[2:]
+        elif f.endswith(a) and a in ("ing", "eng", "ang"):
+            f = f[: -len(a)] + b
+    f = "n" + f[1:] if f.startswith("l") else f
+    if len(_fuzzy) < 50_000:
+        _fuzzy[s] = f
+    return f
 
 
 _Votes = tuple[list[str], list[float]]  # learned features present and their tf-idf values
@@ -69,12 +78,36 @@ def _whole_word(text: str, phrase: str, i: int) -> bool:
     return not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
 
 
-@dataclass
 class Match:
-    id: str
-    name: str
-    score: float
-    evidence: list[str] = field(default_factory=list)
+    """One intent with its confidence and the words that decided it.
+
+    `evidence` is worked out when first read: a learned model's evidence is a pass over every feature,
+    paid only for the labels someone looks at.
+    """
+
+    __slots__ = ("_evidence", "id", "name", "score")
+
+    def __init__(self, id: str, name: str, score: float,
+                 evidence: list[str] | Callable[[], list[str]] | None = None) -> None:
+        self.id, self.name, self.score = id, name, score
+        self._evidence = [] if evidence is None else evidence
+
+    @property
+    def evidence(self) -> list[str]:
+        if callable(self._evidence):
+            self._evidence = self._evidence()
+        return self._evidence
+
+    @evidence.setter
+    def evidence(self, value: list[str]) -> None:
+        self._evidence = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Match) and (self.id, self.name, self.score, self.evidence) == (
+            other.id, other.name, other.score, other.evidence)
+
+    def __repr__(self) -> str:
+        return f"Match(id={self.id!r}, name={self.name!r}, score={self.score!r}, evidence={self.evidence!r})"
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "score": round(self.score, 4), "evidence": self.evidence}
@@ -121,7 +154,9 @@ class Engine:
         self.margin = model.margin if margin is None else margin
         self._singles: set[str] = set()
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
-        self._by_syllable: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+        # keyed by the first two fuzzy syllables: few candidates per position, so the pass stays cheap
+        self._by_syllable: dict[tuple[str, str], list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = (
+            defaultdict(list))
         for phrase in sorted(model.phrases, key=len, reverse=True):
             if len(phrase) == 1:
                 self._singles.add(phrase)
@@ -130,8 +165,9 @@ class Engine:
             if len(phrase) >= 2 and tx.is_chinese(phrase):
                 syl = tuple(tx.pinyin(phrase))
                 fuzzy = tuple(_fuzzy_syllable(s) for s in syl)
-                self._by_syllable[fuzzy[0]].append((phrase, syl, fuzzy))
-        self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4]
+                self._by_syllable[fuzzy[:2]].append((phrase, syl, fuzzy))
+        # fuzzy matching is for Chinese typed loosely; on English words it finds chance resemblances
+        self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4 and not p.isascii()]
         self._fuzzy_index: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(self._fuzzy_choices):
             for ch in set(p):
@@ -182,8 +218,9 @@ class Engine:
         fuzzy = [_fuzzy_syllable(s) for s in syl]
         phrases = self.model.phrases
         found: list[tuple[str, float, int, int]] = []
-        for i, f in enumerate(fuzzy):
-            for phrase, psyl, pfuzzy in self._by_syllable.get(f, ()):
+        by_syllable = self._by_syllable
+        for i in range(len(fuzzy) - 1):
+            for phrase, psyl, pfuzzy in by_syllable.get((fuzzy[i], fuzzy[i + 1]), ()):
                 n = len(psyl)
                 if tuple(fuzzy[i : i + n]) != pfuzzy or phrase in hits:
                     continue
@@ -262,15 +299,13 @@ class Engine:
         evidence: dict[int, list[tuple[float, str]]] = defaultdict(list)
         negated: list[str] = []
         toks: list[str] | None = None
+        learned: _Votes | None = None
         special = self._special
         emergency = detect(text) if special.get("act.sos") is not None else None
 
         if m.features:
             toks = tx.tokens(text, self._tokenizer().name)
-            gs, xs = self._add_features(text, toks, scores)
-            for li in heapq.nlargest(3, range(len(scores)), key=scores.__getitem__):
-                votes = ((x * m.features[g][li + 1], g[2:]) for g, x in zip(gs, xs, strict=True))
-                evidence[li] = [v for v in votes if v[0] > 0.02]
+            learned = self._add_features(text, toks, scores)
 
         disc = None
         by_clause: dict[int, dict[int, float]] = {}  # clause start -> label -> score, for `parts`
@@ -314,7 +349,22 @@ class Engine:
                         evidence[li].append((w * strength * FUZZY_FACTOR, f"~{phrase}"))
             if self.ngrams is not None and not self._passes(scores):
                 self.ngrams.vote(text, scores, evidence, [(x.start, x.end) for x in disc.spans] if disc else ())
-        return self._rank(text, scores, evidence, negated, emergency, disc, by_clause, aside)
+        return self._rank(text, scores, self._explainer(evidence, learned), negated, emergency, disc, by_clause,
+                          aside)
+
+    def _explainer(self, evidence: dict[int, list[tuple[float, str]]],
+                   learned: _Votes | None) -> Callable[[int], list[str]]:
+        """label index -> its strongest evidence; a learned model's votes are summed only when asked."""
+        feats = self.model.features
+
+        def explain(li: int) -> list[str]:
+            items = list(evidence.get(li, []))
+            if learned is not None:
+                gs, xs = learned
+                items += [(v, g[2:]) for g, x in zip(gs, xs, strict=True) if (v := x * feats[g][li + 1]) > 0.02]
+            return _top_evidence(items)
+
+        return explain
 
     def _pinyin_hits(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]]) -> None:
         """Keywords spelt in pinyin ("ting dian le" holds 停电): matched on toneless syllables."""
@@ -322,8 +372,9 @@ class Engine:
         if not syl:
             return
         seen: set[str] = set()
-        for i, s in enumerate(syl):
-            for phrase, psyl, _ in self._by_syllable.get(_fuzzy_syllable(s), ()):
+        for i in range(len(syl) - 1):
+            key = (_fuzzy_syllable(syl[i]), _fuzzy_syllable(syl[i + 1]))
+            for phrase, psyl, _ in self._by_syllable.get(key, ()):
                 n = len(psyl)
                 if phrase in seen or tuple(syl[i : i + n]) != psyl:
                     continue
@@ -361,7 +412,7 @@ class Engine:
     def _confidence(self, s: float) -> float:
         return 1.0 - math.exp(-max(s, 0.0) / SATURATION)
 
-    def _rank(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]],
+    def _rank(self, text: str, scores: list[float], explain: Callable[[int], list[str]],
               negated: list[str], emergency: Emergency | None, disc: Discourse | None,
               by_clause: dict[int, dict[int, float]], aside: dict[str, dict[int, float]]) -> Result:
         m = self.model
@@ -376,18 +427,18 @@ class Engine:
             order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if scores[i] > 0]
             if any(not m.info[m.labels[i]].weak for i in order):
                 order = [i for i in order if not m.info[m.labels[i]].weak]
-            confs = [self._confidence(s) for s in scores]
+            confs = [1.0 - math.exp(-s / SATURATION) if s > 0 else 0.0 for s in scores]
             order = order[:5]
         matches = {
-            i: Match(id=m.labels[i], name=m.name(m.labels[i]), score=confs[i],
-                     evidence=_top_evidence(evidence.get(i, [])))
+            i: Match(id=m.labels[i], name=m.name(m.labels[i]), score=confs[i], evidence=partial(explain, i))
             for i in order
         }
         special = self._special
         resolved_topic = progress_topic = None
         if disc is not None:
             resolved_topic = self._topic(aside["resolved"]) or (disc.marker_topic() if disc.resolved else None)
-            progress_topic = self._topic(aside["progress"]) if disc.progress else None
+            if disc.progress:
+                progress_topic = self._topic(aside["progress"]) or self._guess_topic(text, disc, "progress")
         parts: list[int] = []
         pinned: dict[int, Match] = {}
         if emergency is not None:
@@ -396,7 +447,7 @@ class Engine:
             parts.append(li)
         if disc is not None and disc.progress and special.get("act.my_tickets") is not None:
             li = special["act.my_tickets"]
-            ev = _top_evidence(evidence.get(li, [])) or ["进度"]
+            ev = explain(li) or ["进度"]
             pinned[li] = Match(id="act.my_tickets", name=m.name("act.my_tickets"), score=max(confs[li], 0.9),
                                evidence=ev)
             parts.append(li)
@@ -407,7 +458,7 @@ class Engine:
         if not parts and disc is not None and (disc.resolved or (disc.thanks and negated)):
             li = special.get("act.greeting")
             if li is not None:  # a problem said to be fixed, or thanks for it: nothing to open
-                ev = list(dict.fromkeys([*disc.resolved_markers, *_top_evidence(evidence.get(li, []))]))
+                ev = list(dict.fromkeys([*disc.resolved_markers, *explain(li)]))
                 pinned[li] = Match(id="act.greeting", name=m.name("act.greeting"), score=max(confs[li], 0.9),
                                    evidence=ev[:6])
                 parts.append(li)
@@ -454,8 +505,24 @@ class Engine:
     def _topic(self, votes: dict[int, float]) -> str | None:
         """The complaint category that the set-aside words point to most."""
         m = self.model
-        best = [(w, li) for li, w in votes.items() if m.info[m.labels[li]].kind == "complaint" and w > 0]
+        best = [(w, li) for li, w in votes.items()
+                if m.info[m.labels[li]].kind == "complaint" and m.labels[li] != "other" and w > 0]
         return m.labels[max(best)[1]] if best else None
+
+    def _guess_topic(self, text: str, disc: Discourse, why: str) -> str | None:
+        """The complaint category of the spans set aside for `why`, by the n-gram model when no keyword named it."""
+        if self.ngrams is None:
+            return None
+        piece = "，".join(text[s.start : s.end] for s in disc.spans if s.why == why)
+        post, _ = self.ngrams.posteriors(piece)
+        m = self.model
+        best = [(p, li) for li, p in enumerate(post) if m.info[m.labels[li]].kind == "complaint"
+                and m.labels[li] != "other"]
+        total = sum(p for p, _ in best)
+        if not total:
+            return None
+        p, li = max(best)
+        return m.labels[li] if p / total >= 0.6 else None  # sure among the complaints, whatever else it is
 
     def _latin_to_person(self, text: str, result: Result) -> None:
         """Latin text nothing matched goes to a person (unsure, so the bot offers one), never to small talk."""

@@ -184,13 +184,19 @@ _TONES = str.maketrans(
 )
 
 
-@lru_cache(maxsize=20000)
+_syllables: dict[str, str] = {}  # a plain dict of strings: nothing for the garbage collector to walk
+
+
 def syllable(ch: str) -> str:
     """Toneless pinyin of one character (its first reading); the character itself if it has none."""
-    readings = _pinyin_table().get(ord(ch)) if _CJK.match(ch) else None
-    if not readings:
-        return "#" + ch  # never equal to a real syllable: only Chinese characters sound alike
-    return readings.split(",", 1)[0].translate(_TONES)
+    s = _syllables.get(ch)
+    if s is None:
+        readings = _pinyin_table().get(ord(ch)) if _CJK.match(ch) else None
+        # "#" + ch is never equal to a real syllable: only Chinese characters sound alike
+        s = readings.split(",", 1)[0].translate(_TONES) if readings else "#" + ch
+        if len(_syllables) < 50_000:
+            _syllables[ch] = s
+    return s
 
 
 def pinyin(text: str) -> list[str]:
