@@ -121,6 +121,8 @@ _NEGATION_BEFORE = re.compile(r"(?:没有|没|不是|并没有|并没|还好没|
 _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|之前|曾经|那次|上次|上回|前几天|前段时间|前阵子|"
                    r"年前|月前|那年|"
                    r"好几年|小时候|当年")
+# how often it happens: a complaint about the thing, not a call for help (电梯经常困人)
+_HABITUAL = re.compile(r"经常|老是|总是|动不动|三天两头|常常|时常|隔三差五|每次|好几次|多次")
 _URGENT = re.compile(r"现在|正在|还在|快|赶紧|马上|救命|刚才|刚刚|到现在|一直|了快|啊|！|!")
 _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早|要是|如果|假如|小心|注意|防|预防|避免|以免|隐患|"
                    r"风险|演练|演习|"
@@ -158,6 +160,8 @@ def _ordinary(text: str, start: int, end: int) -> bool:
     if _PAST.search(text[:end]) and not _URGENT.search(text[a:b]):
         return True
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):
+        return True
+    if _HABITUAL.search(text[max(a, start - 8) : start]):
         return True
     if _INFO.search(text[a:b]):
         return True

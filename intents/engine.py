@@ -1,8 +1,10 @@
 """Scoring: one message in, ranked intents with confidence and evidence out.
 
-Cheap passes first: exact phrase hits and learned features, then homophones on pinyin; the costlier
-rapidfuzz pass runs only when nothing convincing was found, so the common case stays well under a
-millisecond.
+Order of work: canonical text (simplified characters, address numerals); the emergency detector; the
+keyword passes (exact, homophones, pinyin for Latin input); what the message says about its keywords
+(fixed, "not X but Y", an earlier report asked about: `discourse`), which sets those keywords aside;
+then, only when nothing convincing was found, the rapidfuzz pass and the n-gram fallback. The result
+lists the parts to act on in priority order: emergency, progress question, complaints, questions.
 """
 
 from __future__ import annotations

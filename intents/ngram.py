@@ -1,4 +1,4 @@
-"""The learned fallback: naive Bayes over character n-grams, trained from keywords and example sentences.
+"""The learned fallback: naive Bayes over character 2-3-grams, trained from keywords and example sentences.
 
 It answers only when keyword evidence is weak (a message in words no keyword lists), and shows the
 n-grams that decided, as keywords are shown. Training is counting, so it is built when an engine is
@@ -19,16 +19,19 @@ _LATIN = re.compile(r"[a-z]{3,}")
 ALPHA = 0.2  # additive smoothing: small, because one keyword is a whole document
 WEIGHT = 2.5  # a posterior of 0.8 adds 2.0 to a label's score: just past the taxonomy's floor
 MIN_POSTERIOR = 0.45
-MIN_GRAMS = 2
+MIN_GRAMS = 3
+MIN_COVERAGE = 0.2
 EVIDENCE_GRAMS = 6.0
 
 
 def grams(text: str) -> list[str]:
-    """Character 1-3-grams inside Chinese runs, and whole Latin words."""
+    """Character 2-3-grams inside Chinese runs, and whole Latin words.
+
+    No single characters: alone they let chit-chat score (天气 is not 燃气 because both hold 气).
+    """
     out: list[str] = []
     for run in _CJK.findall(text):
         n = len(run)
-        out.extend(run)
         out.extend(run[i : i + 2] for i in range(n - 1))
         out.extend(run[i : i + 3] for i in range(n - 2))
     out.extend(_LATIN.findall(text))
@@ -61,8 +64,11 @@ class NgramModel:
 
     def posteriors(self, text: str) -> tuple[list[float], list[str]]:
         """P(label | text) over the labels with training data, and the known n-grams seen."""
-        found = [g for g in grams(text) if g in self.rows]
-        if len(found) < MIN_GRAMS:
+        every = grams(text)
+        found = [g for g in every if g in self.rows]
+        distinct = len(set(found))
+        # chit-chat shares a gram or two with the training text by chance; a real message shares several
+        if distinct < MIN_GRAMS or distinct < MIN_COVERAGE * len(set(every)):
             return [], found
         rows = [self.rows[g] for g in found]
         # naive Bayes grows surer with every n-gram, related or not; count a long text as EVIDENCE_GRAMS

@@ -1,5 +1,9 @@
 """Learn keyword weights from labelled text: `python -m intents.train FILE.csv --out MODEL`.
 
+`python -m intents.train --taxonomy TAXONOMY.toml CORRECTIONS.csv --out MODEL.json` keeps the taxonomy
+and learns the desk's corrections on top of it (`learn_from_desk`); without `--taxonomy` it learns a
+model from the file alone, as below.
+
 A linear SVM (one label against the rest, squared hinge loss, solved by dual coordinate descent as
 liblinear does) over jieba words and character 1-2-grams with sublinear tf-idf. Pure Python: 930
 messages train in seconds, and the result is an ordinary Model the same scorer uses, saved as JSON

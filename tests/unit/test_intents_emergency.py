@@ -55,6 +55,8 @@ ORDINARY = [
     "跳楼价清仓的广告贴满了楼道",
     "昨天电梯困人的事已经处理好了，谢谢",  # handled
     "没有着火，就是邻居在烧纸",  # negated
+    "这台电梯经常困人，物业也不管",  # how often: a complaint about the lift
+    "今天天气不错啊哈",
 ]
 
 

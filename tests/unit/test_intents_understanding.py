@@ -127,7 +127,7 @@ def test_traditional_characters_and_numerals_are_read() -> None:
 
 
 def test_the_ngram_fallback_answers_when_no_keyword_does_and_shows_its_ngrams() -> None:
-    r = classify("楼下的排水泵不转了")
+    r = classify("楼梯间的玻璃碎了一地")
     assert r.top is not None and r.top.id == "repair", r.to_json()
     assert any(e.startswith("«") for e in r.top.evidence)
 
