@@ -20,6 +20,7 @@ ALPHA = 0.2  # additive smoothing: small, because one keyword is a whole documen
 WEIGHT = 2.5  # a posterior of 0.8 adds 2.0 to a label's score: just past the taxonomy's floor
 MIN_POSTERIOR = 0.45
 MIN_GRAMS = 3
+MIN_DF = 2
 MIN_COVERAGE = 0.2
 EVIDENCE_GRAMS = 6.0
 
@@ -45,13 +46,18 @@ class NgramModel:
         """`docs`: (canonical text, label index, weight)."""
         self.labels = labels
         counts: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        df: dict[str, int] = defaultdict(int)
         totals = [0.0] * len(labels)
         present = [False] * len(labels)
         for text, li, w in docs:
             for g in grams(text):
                 counts[g][li] += w
                 totals[li] += w
+            for g in set(grams(text)):
+                df[g] += 1
             present[li] = True
+        # an n-gram from one sentence only is that sentence's accident (晚上也 in 助餐点晚上也供应吗)
+        counts = {g: by for g, by in counts.items() if df[g] >= MIN_DF or len(g) < 3}
         self.present = [i for i, p in enumerate(present) if p]
         v = len(counts) or 1
         self.rows: dict[str, array] = {}
