@@ -78,6 +78,7 @@ class Discourse:
     thanks: bool = False
     progress: bool = False
     resolved_markers: list[str] = field(default_factory=list)
+    progress_markers: list[str] = field(default_factory=list)  # the words that asked about an earlier report
 
     @property
     def resolved(self) -> bool:

@@ -449,7 +449,7 @@ class Engine:
             parts.append(li)
         if disc is not None and disc.progress and special.get("act.my_tickets") is not None:
             li = special["act.my_tickets"]
-            ev = explain(li) or ["进度"]
+            ev = list(dict.fromkeys([*disc.progress_markers, *explain(li)]))[:6]
             pinned[li] = Match(id="act.my_tickets", name=m.name("act.my_tickets"), score=max(confs[li], 0.9),
                                evidence=ev)
             parts.append(li)
