@@ -150,6 +150,9 @@ def analyse(text: str, named: set[int] | None = None) -> Discourse:
             d.spans.append(Span(a, b, "resolved"))
     if (_EARLIER.search(text) and _HOW_IS_IT.search(text)) or _PROGRESS_ALONE.search(text):
         d.progress = True
+        for rx in (_EARLIER, _HOW_IS_IT, _PROGRESS_ALONE):
+            d.progress_markers += [m.group(0) for m in rx.finditer(text)]
+        d.progress_markers = list(dict.fromkeys(d.progress_markers))
         for a, b in bounds:
             piece = text[a:b]
             if _EARLIER.search(piece) or _HOW_IS_IT.search(piece) or _PROGRESS_ALONE.search(piece):
