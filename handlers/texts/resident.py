@@ -48,7 +48,7 @@ HELP = (
 )
 GREETING = "您好！我是{community}的“邻里”小助手，有什么可以帮您？"
 THANKS_REPLY = "不客气！有需要随时找我。"
-REPORT_PROMPT = "请直接描述您遇到的问题（可以附照片），例如：“12号楼电梯坏了，困在半路”。"
+REPORT_PROMPT = "请直接描述您遇到的问题（可以附照片），例如：“12号楼电梯坏了，停在半路不动”。"
 
 
 def welcome(name: str, community: str) -> str:

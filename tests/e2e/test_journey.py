@@ -290,7 +290,7 @@ async def test_my_tickets_list_and_history(bot: Bot) -> None:
     person = await registered(bot, 1015)
     first = await confirm(person, await person.say(NOISE))
     bot.clock.advance(minutes=5)
-    second = await confirm(person, await person.say("9号楼电梯坏了，困在半路"))
+    second = await confirm(person, await person.say("9号楼电梯坏了，停在半路不动"))
 
     for ask in (texts.MENU_TICKETS, "/tickets"):
         listing = await person.say(ask)
@@ -557,7 +557,7 @@ async def test_the_same_problem_reported_again_joins_the_open_case(bot: Bot) -> 
     neighbour = await registered(bot, 1033, "李大爷")
     linked = await neighbour.click(await neighbour.say("9号楼的电梯又坏了，好几天了"), texts.BTN_CONFIRM, "LL-")
     assert linked.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=False)
-    again = await first.click(await first.say("9号楼电梯坏了，困在半路"), texts.BTN_CONFIRM, "LL-")
+    again = await first.click(await first.say("9号楼电梯坏了，停在半路不动"), texts.BTN_CONFIRM, "LL-")
     assert again.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=True)
     assert [t.number for t in await bot.tickets()] == [number]  # one problem, one case
     elsewhere = await confirm(neighbour, await neighbour.say("3号楼电梯坏了"))  # another building: a new case
