@@ -19,7 +19,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps
-from handlers.names import complaint_name
+from handlers.names import complaint_name, unit_name
 from handlers.replies import under
 from services import outbox
 from services.cases import desk as reports
@@ -76,9 +76,37 @@ async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delive
         return await _send_under_card(bot, d, head, pace)
     if head.kind is OutboxKind.MEDIA:
         return await _send_media(bot, d, head, pace)
+    text = head.text or ""
+    if head.kind is OutboxKind.NOTIFY:
+        text = await _notify_text(d, head)
+        if not text:
+            return Delivered()
     await pace(head.chat_id)
-    sent = await bot.send_message(head.chat_id, head.text or "", reply_markup=_markup(head.payload))
+    sent = await bot.send_message(head.chat_id, text, reply_markup=_markup(head.payload))
     return Delivered(sent.message_id)
+
+
+async def _notify_text(d: Deps, claim: Claim) -> str:
+    """The words a NOTIFY row names (written by services that have no catalogue), about its case as it is now."""
+    found = await _ticket(d, claim.ticket_id)
+    if found is None:
+        return ""
+    t, name = found
+    say = claim.payload.get("say")
+    category = complaint_name(d, t.category)
+    if say == "opened":
+        return texts.ticket_opened(t.number, category, unit_name(d, t.unit), t.due_at)
+    if say == "recorded":
+        return texts.ticket_recorded(t.number, name, t.contact_phone, category, unit_name(d, t.unit), t.due_at)
+    if say == "linked":
+        return texts.linked_existing(t.number, texts.STATUS.get(t.status, t.status), bool(claim.payload.get("own")))
+    if say == "hotspot":
+        since = datetime.fromisoformat(claim.payload["since"])
+        hours = int((d.now() - since).total_seconds() // 3600)
+        return texts.hotspot_alert(complaint_name(d, claim.payload["category"]), claim.payload["scope"],
+                                   int(claim.payload["count"]), hours)
+    log.warning("outbox: nothing to say for %r", say)
+    return ""
 
 
 async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:

@@ -126,6 +126,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await services.on_button(update, context, a, arg)
     elif a == "bld":
         await start.on_building(update, context, arg)
+    elif a == "bldn":
+        await q.answer()
+        await q.edit_message_text(texts.BUILDING_NOT_MINE)
     elif a == "age":
         await start.on_age(update, context, arg)
     elif a == "fw" and arg.isdigit():

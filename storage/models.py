@@ -542,6 +542,7 @@ class OutboxKind(StrEnum):
     UNDER_CARD = "under_card"  # text threaded under the case's newest card in that chat; recorded as RELAY
     REFRESH = "refresh"  # redraw every card of the case (edits)
     MEDIA = "media"  # the case's photos, voice or files, under its card
+    NOTIFY = "notify"  # words named in payload["say"], drawn when sent (for services and front ends without texts)
 
 
 class OutboxStatus(StrEnum):

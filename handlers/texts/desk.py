@@ -297,6 +297,12 @@ def staff_group_unreachable(chat_id: int) -> str:
     return f"⚠️ 机器人无法在群 {chat_id} 发消息（可能被移出群或没有发言权限），请检查该群设置。"
 
 
+def ticket_recorded(number: str, name: str, phone: str | None, category: str, unit: str, due: datetime) -> str:
+    who = (name or "居民") + (f"（{phone}）" if phone else "")
+    return (f"✅ 已为 {who} 登记工单 {number}\n类别：{category}\n承办单位：{unit}\n办理时限：{fmt_time(due)} 前\n"
+            "办理进展会发给您，请转告居民。")
+
+
 def for_recorder(name: str, phone: str | None, text: str) -> str:
     who = name or "居民"
     return f"📞 代录工单进展，请转告 {who}" + (f"（{phone}）" if phone else "") + f"：\n{text}"
@@ -384,4 +390,5 @@ __all__ = [
     "staff_resolved",
     "staff_sos",
     "staff_unreachable",
+    "ticket_recorded",
 ]

@@ -65,6 +65,15 @@ def bound_grid(grid_name: str, worker: str) -> str:
     return f"已为您绑定【{grid_name}】，网格员：{worker}。"
 
 
+BTN_BUILDING_YES = "是，我住这里"
+BTN_BUILDING_NO = "不是"
+BUILDING_NOT_MINE = "好的，没有改动您的楼栋。"
+
+
+def offer_building(building: str) -> str:
+    return f"您住在{building}吗？设为您的楼栋后，以后反映问题不用每次说楼号，网格员也能及时看到。"
+
+
 def bound_building(building: str, grid_name: str | None, worker: str | None) -> str:
     if grid_name:
         return f"已记录：{building}，属于【{grid_name}】，网格员：{worker}。"
@@ -290,6 +299,8 @@ __all__ = [
     "BTN_AGE_65",
     "BTN_AGE_UNDER",
     "BTN_BACK",
+    "BTN_BUILDING_NO",
+    "BTN_BUILDING_YES",
     "BTN_CANCEL",
     "BTN_CONFIRM",
     "BTN_HUMAN",
@@ -300,6 +311,7 @@ __all__ = [
     "BTN_SKIP",
     "BTN_WITHDRAW",
     "BTN_WITHDRAW_YES",
+    "BUILDING_NOT_MINE",
     "CHOOSE_ANY_CATEGORY",
     "DRAFT_CANCELLED",
     "DRAFT_EXPIRED",
@@ -344,6 +356,7 @@ __all__ = [
     "hours",
     "limit_text",
     "linked_existing",
+    "offer_building",
     "points",
     "redeem_ask",
     "redeemed",

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
@@ -112,8 +113,13 @@ async def open_ticket(
     photos: Sequence[str],
     community: Community,
     now: datetime,
+    grid_code: str | None = None,
+    **intake: Any,
 ) -> Ticket:
-    """Create a received ticket routed by the community file, with its number and "created" event."""
+    """Create a received ticket routed by the community file, with its number and "created" event.
+
+    ``grid_code``: the grid of the place named (a building), else the resident's own. ``intake``: how the case
+    came in (``channel``, ``recorded_by``, ``contact_name``, ``contact_phone``, ``attachments``)."""
     require_aware(now)
     cat = Category(category)
     unit = community.unit_for(cat)
@@ -127,11 +133,12 @@ async def open_ticket(
         photos=list(photos),
         status=TicketStatus.RECEIVED,
         unit=unit.code,
-        grid_code=resident.grid_code,
+        grid_code=grid_code or resident.grid_code,
         created_at=now,
         updated_at=now,
         sign_due_at=now + SIGN_LIMIT,
         due_at=now + timedelta(hours=community.limit_hours(cat)),
+        **intake,
     )
     session.add(ticket)
     await session.flush()
