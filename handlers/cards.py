@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from handlers import keyboards, texts
 from handlers.deps import Deps
@@ -121,7 +121,8 @@ async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
 
 
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
-                      markup: InlineKeyboardMarkup | None = None, priority: int = Priority.DESK) -> bool:
+                      markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+                      priority: int = Priority.DESK) -> bool:
     """Plain words (with inline buttons) to one chat; False when there is nobody to write to."""
     if chat_id is None:
         return False

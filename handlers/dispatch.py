@@ -13,6 +13,7 @@ from handlers import texts
 from handlers.deps import deps
 from handlers.people import resident_of
 from handlers.resident import actions, draft, services, tickets
+from intents import Result
 
 
 async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -28,12 +29,13 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     if top and not result.ambiguous and kind != "complaint":
         async with d.db.transaction() as s:  # whoever writes is a resident from now on, asked or not
             await resident_of(s, update, d)
-        await dispatch(update, context, top.id, text)
+        await dispatch(update, context, top.id, text, result)
     else:
         await draft.take_text(update, context, text, result)
 
 
-async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:
+async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str,
+                   result: Result | None = None) -> None:
     """An action intent: the resident asked for something to be done or answered, not for a ticket."""
     if intent.startswith("svc."):
         await services.answer(update, context, intent)
@@ -42,7 +44,7 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
     elif intent == "act.human":
         await actions.to_human(update, context, update.effective_message.message_id)
     elif intent == "act.sos":
-        await actions.sos(update, context, text)
+        await actions.sos(update, context, text, result.emergency.kind if result and result.emergency else None)
     elif intent == "act.help":
         await actions.help_(update, context)
     else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from datetime import timedelta
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -10,9 +12,13 @@ from handlers import cards, keyboards, texts
 from handlers.deps import deps
 from handlers.people import resident_of
 from handlers.replies import owed_now, safe_send
-from handlers.resident.draft import infer_place
-from services.cases.sweep import open_sos
+from handlers.resident.draft import case_grid
+from intents.places import named_place, place_or_home
+from services.cases import emergencies
+from services.cases.events import resident_actor
 from services.outbox import Priority
+from services.people import conversations
+from storage.models import Ticket
 
 
 async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -47,30 +53,61 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
     await context.bot.send_message(chat_id, texts.HUMAN_FORWARDED if ok else texts.HUMAN_UNAVAILABLE)
 
 
-async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Emergency: a safety ticket at once, no confirmation; the resident's answer first, then the alerts
-    and the card, all owed in the ticket's own transaction (so a crash right after still tells everyone)."""
+SOS_FLOW = "sos"  # the conversation that asks an emergency's place
+SOS_PLACE_FOR = timedelta(minutes=30)  # a place typed this long after the emergency still goes to it
+
+
+async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None) -> None:
+    """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm): a red case at
+    once, no confirmation. Owed in its own transaction: the resident's answer first (whom to call, who was
+    alerted), then the alerts and the cards. Then, if the place is unknown, one tap to give it."""
     d = deps(context)
     msg = update.effective_message
+    place = named_place(text)
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
-        sos_ = await open_sos(s, resident=r, text=text, location=infer_place(text, r), photos=[],
-                              community=d.community, now=d.now())
-        t = sos_.ticket
-        await cards.owe_message(s, d, msg.chat_id, texts.sos_opened(t.number), ticket_id=t.id,
-                                priority=Priority.REPLY)
-        level = d.community.escalation_level(sos_.escalation.level)
-        alert = texts.staff_sos(t.number, r.name, r.grid_code, text)
-        targets = {d.staff_chat_id, level.chat_id if level else None}
-        info = d.community.grid(r.grid_code) if r.grid_code else None
-        if info and info.worker_tg_id:
-            targets.add(info.worker_tg_id)
-        for target in targets - {None}:
-            await cards.owe_message(s, d, target, alert, ticket_id=t.id, priority=Priority.ALERT)
-        header = texts.card_header_escalated(level.name if level else "", texts.ESCALATION_REASON["sos"])
-        await cards.owe_card(s, d, t, header=header, priority=Priority.ALERT)  # the card staff can 签收 from
+        grid, _ = case_grid(d, r, place)
+        case = await emergencies.open_emergency(
+            s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
+            grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
+            now=d.now())
+        if place is None:  # asked right after the answer (same chat, so always in this order): one tap to say where
+            await conversations.save(s, update.effective_user.id, SOS_FLOW,
+                                     {"ticket": case.ticket.id, "kind": kind}, d.now())
+            rows = [[KeyboardButton(texts.BTN_SOS_LOCATION, request_location=True)]]
+            if r.building:
+                rows.append([KeyboardButton(texts.btn_sos_home(r.building + (r.unit or "")))])
+            await cards.owe_message(s, d, msg.chat_id, texts.SOS_ASK_PLACE, ticket_id=case.ticket.id,
+                                    priority=Priority.REPLY,
+                                    markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
 
 
-__all__ = ["greet", "help_", "sos", "to_human"]
+async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: str) -> bool:
+    """The answer to "where are you?" after an emergency (typed, the home button, or a shared location): kept on
+    the case and sent to everyone alerted. False when no emergency is waiting for its place."""
+    d = deps(context)
+    user = update.effective_user
+    async with d.db.session() as s:  # a read first: this is asked of every message
+        if await conversations.load(s, user.id, SOS_FLOW, d.now()) is None:
+            return False
+    async with d.db.transaction() as s:
+        state = await conversations.load(s, user.id, SOS_FLOW, d.now())
+        t = await s.get(Ticket, state["ticket"]) if state else None
+        if state is None or t is None or d.now() - t.created_at > SOS_PLACE_FOR:
+            return False
+        r = await resident_of(s, update, d)
+        home = texts.btn_sos_home(r.building + (r.unit or "")) if r.building else None
+        if place == home:
+            place = r.building + (r.unit or "")
+        alerted = await emergencies.add_place(s, t, place=place, kind=state.get("kind"), community=d.community,
+                                              staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id), now=d.now())
+        await conversations.end(s, user.id)
+    d.wake_sender()
+    await update.effective_message.reply_text(texts.sos_place_saved([(a.helper, a.name) for a in alerted]),
+                                              reply_markup=keyboards.main_menu())
+    return True
+
+
+__all__ = ["greet", "help_", "sos", "sos_place", "to_human"]

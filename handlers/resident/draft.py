@@ -244,18 +244,36 @@ async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     return None
 
 
+NEAR_BUILDING_M = 150.0  # a pin this close to a known building is read as that building
+
+
+def pin_place(d: Deps, lat: float, lon: float) -> str | None:
+    """A shared location in words: the nearest building when the community file knows where buildings are, else
+    a map link (WGS-84, as Telegram sends it). None: far outside the community."""
+    away = d.community.distance_from_centre(lat, lon)
+    if away is not None and away > d.community.radius_m:
+        return None
+    nearest = d.community.nearest_building(lat, lon)
+    if nearest is not None and nearest[1] <= NEAR_BUILDING_M:
+        return texts.pin_near(nearest[0])
+    return texts.pin_map(lat, lon)
+
+
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A shared location answers 'where?' when the bot asked; otherwise it is noted politely."""
     d = deps(context)
     msg = update.effective_message
     loc = msg.location
     now = d.now()
+    place = pin_place(d, loc.latitude, loc.longitude)
+    if place is None:
+        await msg.reply_text(texts.LOCATION_OUTSIDE)
+        return
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
         view = None
         if draft is not None and draft.text:
-            place = f"定位 {loc.latitude:.5f},{loc.longitude:.5f}"
             stage = DraftStage.CONFIRMING if draft.category else draft.stage
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, location=place, stage=stage))
     if view is None:
@@ -274,6 +292,7 @@ __all__ = [
     "on_draft_button",
     "on_location",
     "open_from_draft",
+    "pin_place",
     "show_draft",
     "take_photo",
     "take_text",

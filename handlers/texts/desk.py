@@ -9,8 +9,19 @@ from datetime import datetime
 from handlers.texts.common import fmt_time, preview
 
 
-def staff_sos(number: str, resident: str, grid: str | None, text: str) -> str:
-    return f"🚨🚨 紧急求助 {number}\n居民：{resident}　网格：{grid or '未绑定'}\n内容：{preview(text, 500)}"
+def staff_sos(number: str, resident: str, grid: str | None, text: str, *, kind_label: str = "紧急求助",
+              place: str | None = None, phone: str | None = None) -> str:
+    who = resident + (f"（{phone}）" if phone else "")
+    return (f"🚨🚨 {kind_label} {number}\n居民：{who}　网格：{grid or '未绑定'}\n"
+            f"地点：{place or '未知，正在询问居民'}\n内容：{preview(text, 500)}")
+
+
+def staff_sos_place(number: str, place: str) -> str:
+    return f"📍 紧急求助 {number} 的地点：{place}"
+
+
+def card_header_sos(kind_label: str) -> str:
+    return f"🚨 紧急求助·{kind_label}"
 
 
 def staff_forward_header(resident: str, tg_user_id: int, grid: str | None) -> str:
@@ -360,6 +371,7 @@ __all__ = [
     "btn_batch_sign",
     "card_header_escalated",
     "card_header_reassigned",
+    "card_header_sos",
     "for_recorder",
     "mediation_meeting",
     "mediation_recorded",
@@ -389,6 +401,7 @@ __all__ = [
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",
+    "staff_sos_place",
     "staff_unreachable",
     "ticket_recorded",
 ]

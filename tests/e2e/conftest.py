@@ -390,13 +390,10 @@ def community_with_chats(tmp_path: Path) -> Path:
 
 
 
-@pytest.fixture
-async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-               request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
-    """The real bot with unit and escalation chats configured; the bot is admin in every group.
-
-    Parametrised indirectly with a number, it handles that many updates at once (as the concurrency
-    tests do); by default one at a time, like the shipped bot."""
+@asynccontextmanager
+async def running_desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, *, community_file: Path | None = None,
+                       concurrent_updates: int | None = None) -> AsyncIterator[Bot]:
+    """The real bot with unit and escalation chats configured; the bot is admin in every group."""
     emulator.set_limits(Limits.off())
     emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群", bot_is_admin=True)
     for chat in (*UNIT_CHATS.values(), *LEVEL_CHATS.values(), OTHER_GROUP):
@@ -404,10 +401,11 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypat
     emulator.user(ZHANG, "张主任")
     emulator.user(LI, "李干事")
     emulator.user(WANG, "王经理")
-    settings = bot_settings(emulator, tmp_path / "linli.db", community_file=community_with_chats(tmp_path))
+    settings = bot_settings(emulator, tmp_path / "linli.db",
+                            community_file=community_file or community_with_chats(tmp_path))
     app = build_application(settings, clock=clock, rate_limited=False)  # the emulator's limits are off too
-    if getattr(request, "param", None):
-        app._update_processor = SimpleUpdateProcessor(request.param)
+    if concurrent_updates:
+        app._update_processor = SimpleUpdateProcessor(concurrent_updates)
     since = emulator.polls
     await start_polling(app)
     for job in app.job_queue.get_jobs_by_name(jobs.DESK_JOB):
@@ -420,6 +418,18 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypat
         yield bot
     finally:
         await stop_polling(app)
+
+
+@pytest.fixture
+async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock,
+               request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """The real bot with unit and escalation chats configured; the bot is admin in every group.
+
+    Parametrised indirectly with a number, it handles that many updates at once (as the concurrency
+    tests do); by default one at a time, like the shipped bot."""
+    async with running_desk(emulator, tmp_path, clock,
+                            concurrent_updates=getattr(request, "param", None)) as running:
+        yield running
 
 
 # -- helpers ------
