@@ -137,6 +137,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await services.on_button(update, context, a, arg)
     elif a == "bld":
         await start.on_building(update, context, arg)
+    elif a in ("rs", "rsn"):
+        await actions.on_resolved(update, context, a, arg)
     elif a == "bldn":
         await q.answer()
         await q.edit_message_text(texts.BUILDING_NOT_MINE)

@@ -10,22 +10,69 @@ from telegram.ext import ContextTypes
 
 from handlers import cards, keyboards, texts
 from handlers.deps import deps
+from handlers.names import complaint_name
 from handlers.people import resident_of
-from handlers.replies import owed_now, safe_send
+from handlers.replies import answer_quietly, owed_now, safe_send
 from handlers.resident.draft import case_grid
 from intents.places import named_place, place_or_home
-from services.cases import emergencies
+from services.cases import emergencies, lifecycle, tickets
 from services.cases.events import resident_actor
 from services.outbox import Priority
 from services.people import conversations
 from storage.models import Ticket
 
 
-async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, resolved: str | None = None) -> None:
+    """A greeting or thanks; when the words say an earlier problem is fixed ("楼道灯修好了，谢谢") and the
+    resident has an open case of that kind, one tap closes it as resolved."""
     d = deps(context)
-    thanks = any(w in text for w in ("谢", "辛苦", "好的", "收到"))
+    if resolved and await offer_resolved(update, context, resolved):
+        return
+    thanks = resolved is not None or any(w in text for w in ("谢", "辛苦", "好的", "收到"))
     reply = texts.THANKS_REPLY if thanks else texts.GREETING.format(community=d.community.name)
     await update.effective_message.reply_text(reply, reply_markup=keyboards.main_menu())
+
+
+async def offer_resolved(update: Update, context: ContextTypes.DEFAULT_TYPE, category: str) -> bool:
+    d = deps(context)
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        await s.commit()
+        found = await tickets.open_of(s, r.id, category)
+    if found is None:
+        return False
+    sec = d.callback_secret
+    await update.effective_message.reply_text(
+        texts.resolved_offer(found.number, complaint_name(d, found.category)), reply_markup=keyboards.inline(
+            [keyboards.button(sec, texts.BTN_RESOLVED_YES, "rs", found.number),
+             keyboards.button(sec, texts.BTN_RESOLVED_NO, "rsn", found.number)]))
+    return True
+
+
+async def on_resolved(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    """确认已解决: the resident's own open case is resolved, the desk hears it under the card."""
+    d = deps(context)
+    q = update.callback_query
+    number = tickets.parse_ticket_number(arg) or ""
+    if action == "rsn":
+        await answer_quietly(q)
+        await q.edit_message_text(texts.RESOLVED_NOT_YET)
+        return
+    async with d.db.transaction() as s:
+        r = await resident_of(s, update, d)
+        t = await tickets.get_for_resident(s, r.id, number)
+        result = None
+        if t is not None and t.resident_id == r.id:
+            result = await lifecycle.confirm_resolved(s, t, actor=resident_actor(r.id), now=d.now())
+            if result.ok:
+                await cards.owe_under_card(s, d, t, texts.staff_resident_resolved(t.number, r.name))
+                await cards.owe_refresh(s, d, t)
+    if result is None:
+        await answer_quietly(q, texts.TICKET_NOT_FOUND, show_alert=True)
+        return
+    d.wake_sender()
+    await answer_quietly(q)
+    await q.edit_message_text(texts.resolved_done(number) if result.ok else texts.resolved_closed(number))
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -110,4 +157,4 @@ async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: s
     return True
 
 
-__all__ = ["greet", "help_", "sos", "sos_place", "to_human"]
+__all__ = ["greet", "help_", "offer_resolved", "on_resolved", "sos", "sos_place", "to_human"]

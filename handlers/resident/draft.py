@@ -25,10 +25,11 @@ from handlers.people import resident_of
 from handlers.replies import answer_quietly, drop_buttons, owed_now
 from intents import Result
 from intents.places import match_building, named_place, place_or_home
-from services.cases import drafts, intake
+from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
+from services.cases.events import resident_actor
 from services.community.model import Category
-from storage.models import Draft, Resident
+from storage.models import CorrectionSource, Draft, Resident
 
 MAX_TEXT = 4096
 
@@ -158,7 +159,11 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         elif action == "rc":
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                                                           candidates=[]))
-        elif action == "cat":
+        elif action == "cat":  # the resident's own choice: a row the engine learns from
+            top = d.engine.classify(draft.text).top
+            predicted = top.id if top else None
+            await corrections.record(s, text=draft.text, label=category, predicted=predicted,
+                                     source=CorrectionSource.RESIDENT_CHOICE, now=now, actor=resident_actor(r.id))
             view = DraftView.of(await _with_category(s, d, r, draft, category, now))
         elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
             opened = await open_from_draft(s, d, r, draft, now)

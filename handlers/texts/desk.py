@@ -77,6 +77,13 @@ def staff_card(header: str, number: str, category: str, unit: str, location: str
 
 
 STAFF_SIGNED = "已签收，请尽快办理。"
+BTN_RECATEGORIZE_CASE = "🏷 改类别"
+STAFF_CHOOSE_CATEGORY = "请选择正确的类别"
+
+
+def staff_recategorized(category: str) -> str:
+    return f"已改为「{category}」，机器人会从这次更正中学习。"
+
 STAFF_NOT_HERE = "本群不能办理这个工单。"
 STAFF_NO_ROLE = (
     "您没有办理这个工单的权限：需要承办单位或上级的工作人员、所在网格的网格员或管理员。请联系管理员设置角色。"
@@ -314,6 +321,10 @@ def ticket_recorded(number: str, name: str, phone: str | None, category: str, un
             "办理进展会发给您，请转告居民。")
 
 
+def staff_resident_resolved(number: str, resident: str) -> str:
+    return f"✅ 居民{resident or ''}确认工单 {number} 的问题已解决，工单已办结，稍后回访。"
+
+
 def for_recorder(name: str, phone: str | None, text: str) -> str:
     who = name or "居民"
     return f"📞 代录工单进展，请转告 {who}" + (f"（{phone}）" if phone else "") + f"：\n{text}"
@@ -326,6 +337,7 @@ __all__ = [
     "BTN_NEED_INFO",
     "BTN_RATE",
     "BTN_REASSIGN",
+    "BTN_RECATEGORIZE_CASE",
     "BTN_RESOLVE",
     "BTN_SIGN",
     "BTN_UNIT_BACK",
@@ -346,6 +358,7 @@ __all__ = [
     "RESIDENT_SENT",
     "RESIDENT_TICKET_CLOSED",
     "STAFF_BATCH_REPLY",
+    "STAFF_CHOOSE_CATEGORY",
     "STAFF_CHOOSE_UNIT",
     "STAFF_COMMAND_PRIVATE",
     "STAFF_EMPTY_TEXT",
@@ -396,8 +409,10 @@ __all__ = [
     "staff_info_asked",
     "staff_meeting",
     "staff_reassigned",
+    "staff_recategorized",
     "staff_refused",
     "staff_reminder",
+    "staff_resident_resolved",
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",

@@ -161,6 +161,23 @@ EMERGENCY_TIPS = {
     "self-harm": "您不是一个人，心理援助热线 12356 随时有人接听。",
     "missing": "请准备好走失者的照片、衣着和最后出现的地点。",
 }
+BTN_RESOLVED_YES = "✅ 确认已解决"
+BTN_RESOLVED_NO = "还没解决"
+RESOLVED_NOT_YET = "好的，工单继续办理，进展会通知您。"
+
+
+def resolved_offer(number: str, category: str) -> str:
+    return f"太好了！您的工单 {number}（{category}）还在办理中，问题已经解决了吗？确认后就办结这个工单。"
+
+
+def resolved_done(number: str) -> str:
+    return f"已确认工单 {number} 问题已解决，感谢您的反馈！稍后会请您评价办理情况。"
+
+
+def resolved_closed(number: str) -> str:
+    return f"工单 {number} 已经办结或关闭了，不用再确认。谢谢！"
+
+
 LOCATION_OUTSIDE = "这个位置不在本社区范围内。请确认后重新发送位置，或直接输入地点（比如：9号楼2单元）。"
 
 
@@ -355,6 +372,8 @@ __all__ = [
     "BTN_RECATEGORIZE",
     "BTN_REDEEM",
     "BTN_REDEEM_YES",
+    "BTN_RESOLVED_NO",
+    "BTN_RESOLVED_YES",
     "BTN_SKIP",
     "BTN_SOS_LOCATION",
     "BTN_WITHDRAW",
@@ -387,6 +406,7 @@ __all__ = [
     "POINTS_REDEEMED",
     "REDEEM_REFUSED",
     "REPORT_PROMPT",
+    "RESOLVED_NOT_YET",
     "SERVICES_MENU",
     "SERVICE_BUTTONS",
     "SOS_ASK_PLACE",
@@ -417,6 +437,9 @@ __all__ = [
     "points",
     "redeem_ask",
     "redeemed",
+    "resolved_closed",
+    "resolved_done",
+    "resolved_offer",
     "shop",
     "sos_opened",
     "sos_place_saved",

@@ -21,6 +21,7 @@ from services.cases.events import record_event, resident_actor
 from services.community.model import Category, Community
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
+    OPEN_STATUSES,
     DailyCounter,
     Resident,
     Ticket,
@@ -197,6 +198,14 @@ async def list_for_resident(session: AsyncSession, resident_id: int, limit: int 
     return [TicketSummary(t, by_ticket.get(t.id)) for t in tickets]
 
 
+async def open_of(session: AsyncSession, resident_id: int, category: str) -> Ticket | None:
+    """The resident's own newest open case of ``category`` (what "已经修好了" most likely speaks of)."""
+    stmt = (select(Ticket).where(Ticket.resident_id == resident_id, Ticket.category == category,
+                                 col(Ticket.status).in_(list(OPEN_STATUSES)))
+            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(1))
+    return (await session.exec(stmt)).first()
+
+
 async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
     stmt = (
         select(TicketEvent)
@@ -215,6 +224,7 @@ __all__ = [
     "get_for_resident",
     "history",
     "list_for_resident",
+    "open_of",
     "open_ticket",
     "parse_ticket_number",
 ]

@@ -442,13 +442,14 @@ async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
     return person
 
 
-async def open_case(bot: Bot, person: Person, text: str = NOISE) -> tuple[str, SentMessage, SentMessage]:
+async def open_case(bot: Bot, person: Person, text: str = NOISE,
+                    unit_chat: int = JUWEIHUI) -> tuple[str, SentMessage, SentMessage]:
     """Complaint → 确认提交 → (number, the resident's receipt, the card in the unit's chat)."""
     confirmation = await person.say(text, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     cursor = bot.emulator.cursor()
     receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
     number = ticket_number(receipt.body)
-    card = await bot.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=WAIT)
+    card = await bot.emulator.wait_for(unit_chat, number, after=cursor, timeout=WAIT)
     await bot.barrier()  # the card's TicketPost row is written after the send
     return number, receipt, card
 
