@@ -47,13 +47,28 @@ def unit_chat(d: Deps, unit_code: str) -> int | None:
 
 
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str) -> str:
+    """The card: what, where (the grid and its worker), who, by when, how it came in, and how it stands."""
     now = d.now()
+    info = d.community.grid(grid) if grid else None
     return texts.staff_card(
         header, t.number, complaint_name(d, t.category), unit_name(d, t.unit), t.location, t.text,
-        clocks.effective_due(t, now), resident_name, grid, texts.STATUS.get(t.status, t.status),
+        clocks.effective_due(t, now), resident_name,
+        texts.grid_label(grid, info.name if info else None, info.worker_name if info else None),
+        texts.STATUS.get(t.status, t.status),
         texts.COLOUR_MARK[clocks.colour(t, now)], level_name(d, t.escalation_level),
         t.result if t.status not in OPEN_STATUSES else None,
+        texts.source_label(t.channel, _recorder(d, t), t.contact_phone),
     )
+
+
+def _recorder(d: Deps, t: Ticket) -> str | None:
+    """Who recorded a case for someone (代录): their name as the desk knows them, else their id."""
+    if t.recorded_by is None:
+        return None
+    for g in d.community.grids:
+        if g.worker_tg_id == t.recorded_by:
+            return f"网格员{g.worker_name}"
+    return str(t.recorded_by)
 
 
 def card_buttons(d: Deps, t: Ticket) -> InlineKeyboardMarkup | None:

@@ -58,13 +58,34 @@ def card_header_reassigned(from_unit: str) -> str:
     return f"🔀 转派工单（原承办：{from_unit}）"
 
 
+CHANNEL = {"telegram": "机器人", "phone": "电话", "visit": "来访", "letter": "信件", "patrol": "走访",
+           "12345": "12345热线", "web": "服务码", "open311": "Open311"}
+
+
+def grid_label(code: str | None, name: str | None, worker: str | None) -> str:
+    if not code:
+        return "未绑定"
+    return f"{code} {name or ''}".strip() + (f"（网格员 {worker}）" if worker else "")
+
+
+def source_label(channel: str, recorder: str | None, phone: str | None) -> str | None:
+    """How the case came in, when not through the bot by the resident themself."""
+    if channel == "telegram" and not recorder:
+        return None
+    line = CHANNEL.get(channel, channel)
+    if recorder:
+        line += f"，{recorder}代录"
+    return line + (f"，联系电话 {phone}" if phone else "")
+
+
 def staff_card(header: str, number: str, category: str, unit: str, location: str | None, text: str,
                due: datetime, resident: str, grid: str | None, status: str, colour: str,
-               level: str | None, result: str | None) -> str:
+               level: str | None, result: str | None, source: str | None = None) -> str:
     lines = [
         f"{header} {number}",
         f"类别：{category}　承办：{unit}",
         f"网格：{grid or '未绑定'}　居民：{resident}",
+        *([f"来源：{source}"] if source else []),
         f"地点：{location or '未填写'}",
         f"内容：{preview(text, 500)}",
         f"时限：{fmt_time(due)} {colour}",
@@ -344,6 +365,7 @@ __all__ = [
     "CARD_HEADER_ESCALATION",
     "CARD_HEADER_NEW",
     "CARD_HEADER_TICKET",
+    "CHANNEL",
     "COLOUR_MARK",
     "ESCALATION_REASON",
     "MEDIATE_REFUSED",
@@ -386,6 +408,7 @@ __all__ = [
     "card_header_reassigned",
     "card_header_sos",
     "for_recorder",
+    "grid_label",
     "mediation_meeting",
     "mediation_recorded",
     "queue_header",
@@ -399,6 +422,7 @@ __all__ = [
     "resident_resolved",
     "resident_signed",
     "resident_staff_reply",
+    "source_label",
     "staff_ask_info",
     "staff_ask_result",
     "staff_card",
