@@ -58,10 +58,41 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A photo joins the draft; its caption, if any, is read like a message."""
+    """A photo joins the draft (or a case being added to); its caption, if any, is read like a message."""
+    msg = update.effective_message
+    if await tickets.supplement(update, context, photo=msg.photo[-1].file_id, caption=msg.caption):
+        return
     caption = await draft.take_photo(update, context)
     if caption:
         await understand(update, context, caption)
 
 
-__all__ = ["dispatch", "on_photo", "understand"]
+MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
+
+
+async def on_voice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Elderly residents speak rather than type: a voice message goes under the case's card for staff to hear."""
+    msg = update.effective_message
+    media = msg.voice or msg.video_note or msg.audio
+    seconds = int(media.to_dict().get("duration") or 0)  # the raw seconds (PTB is moving this to a timedelta)
+    if seconds > draft.MAX_VOICE_SECONDS:
+        await msg.reply_text(texts.VOICE_TOO_LONG)
+        return
+    item = {"kind": "voice", "file_id": media.file_id, "duration": seconds}
+    if not await tickets.supplement(update, context, attachment=item):
+        await draft.take_attachment(update, context, item, texts.voice_label(seconds))
+
+
+async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file (a letter, a scan): kept with the case like a voice message."""
+    msg = update.effective_message
+    doc = msg.document
+    if (doc.file_size or 0) > MAX_FILE_BYTES:
+        await msg.reply_text(texts.FILE_TOO_BIG)
+        return
+    item = {"kind": "document", "file_id": doc.file_id, "name": doc.file_name or ""}
+    if not await tickets.supplement(update, context, attachment=item):
+        await draft.take_attachment(update, context, item, texts.file_label(doc.file_name or "文件"))
+
+
+__all__ = ["dispatch", "on_document", "on_photo", "on_voice", "understand"]

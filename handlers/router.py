@@ -21,13 +21,14 @@ from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.desk import access as desk_access
 from handlers.desk import buttons as desk_buttons
+from handlers.desk import record
 from handlers.errors import on_error
 from handlers.grid import notices
 from handlers.order import SEEN
 from handlers.people import resident_of
 from handlers.resident import actions, conversation, draft, mute, rating, services, start, tickets
 from services.cases.tickets import find_ticket_number
-from services.people import roles
+from services.people import conversations, roles
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if menu:
         await menu(update, context)
         return
-    if await actions.sos_place(update, context, text):  # where an emergency is, asked just before
+    if await _in_flow(update, context, text):  # the answer to a step the bot asked for
         return
     if await conversation.resident_text(update, context, text):  # an answer to the unit, or to 需补充
         return
@@ -69,6 +70,21 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tickets.show_ticket(update, context, number)
         return
     await dispatch.understand(update, context, text)
+
+
+async def _in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A private message while the user is in a multi-step chat: where an emergency is, words to add to a case,
+    a step of a recording. One read of the user's conversation row decides."""
+    d = deps(context)
+    async with d.db.session() as s:
+        flow = await conversations.flow_of(s, update.effective_user.id, d.now())
+    if flow == actions.SOS_FLOW:
+        return await actions.sos_place(update, context, text)
+    if flow == tickets.SUPPLEMENT_FLOW:
+        return await tickets.supplement(update, context, text=text)
+    if flow == record.FLOW:
+        return await record.step(update, context, text)
+    return False
 
 
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -137,6 +153,10 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await services.on_button(update, context, a, arg)
     elif a == "bld":
         await start.on_building(update, context, arg)
+    elif a in ("rcc", "rck", "rcx"):
+        await record.on_button(update, context, a, arg)
+    elif a in ("tsp", "tspx"):
+        await tickets.on_supplement_button(update, context, a, arg)
     elif a in ("rs", "rsn"):
         await actions.on_resolved(update, context, a, arg)
     elif a == "bldn":
@@ -159,8 +179,11 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("points", services.my_points, filters=private_cmd))
     app.add_handler(CommandHandler("services", services.menu, filters=private_cmd))
     app.add_handler(CommandHandler("help", actions.help_, filters=private_cmd))
+    record.register(app)  # /record in a private chat or a desk chat, before the catch-alls below
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, dispatch.on_photo))
+    app.add_handler(MessageHandler(PRIVATE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO), dispatch.on_voice))
+    app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, dispatch.on_document))
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, on_location))
     app.add_handler(CommandHandler(desk_access.COMMANDS, desk_access.in_private, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))

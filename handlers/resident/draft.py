@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
@@ -225,20 +226,36 @@ async def offer_building(msg: Message, d: Deps, building: str) -> None:
          keyboards.button(sec, texts.BTN_BUILDING_NO, "bldn")]))
 
 
+MAX_PHOTOS = 10  # a case's photos: an album's worth
+MAX_CAPTION = 1024  # Telegram's caption limit (a longer one comes only from elsewhere than Telegram)
+MAX_VOICE_SECONDS = 600
+
+
 async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
-    """A photo joins the resident's draft (or starts one). Returns its caption, for the caller to read as text."""
+    """A photo joins the resident's draft (or starts one). Returns its caption, for the caller to read as text.
+
+    Past ``MAX_PHOTOS`` a photo is refused politely (an album of more), as is a caption past Telegram's limit:
+    nothing of that message is kept."""
     d = deps(context)
     msg = update.effective_message
     now = d.now()
     file_id = msg.photo[-1].file_id
+    if msg.caption and len(msg.caption) > MAX_CAPTION:
+        await msg.reply_text(texts.CAPTION_TOO_LONG.format(limit=MAX_CAPTION))
+        return None
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
-        if draft is not None:
-            draft = await drafts.update_draft(s, r.id, now=now, photos=[*draft.photos, file_id])
+        if draft is not None and len(draft.photos) >= MAX_PHOTOS:
+            full = True
+        elif draft is not None:
+            full, draft = False, await drafts.update_draft(s, r.id, now=now, photos=[*draft.photos, file_id])
         else:
-            draft = (await drafts.add_photo(s, r.id, file_id, now)).draft
+            full, draft = False, (await drafts.add_photo(s, r.id, file_id, now)).draft
         count, has_text = len(draft.photos), bool(draft.text)
+    if full:
+        await msg.reply_text(texts.PHOTOS_TOO_MANY.format(limit=MAX_PHOTOS))
+        return None
     if msg.caption:
         await msg.reply_text(texts.PHOTO_ADDED.format(n=count))
         return msg.caption
@@ -247,6 +264,30 @@ async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     else:
         await msg.reply_text(texts.PHOTO_NEEDS_TEXT)
     return None
+
+
+async def take_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE, item: dict[str, Any],
+                          label: str) -> None:
+    """A voice message or a file: added to the draft being written, or a draft of its own ("语音留言", category
+    其他 until the resident picks another with 换一类), so staff can listen to it under the card."""
+    d = deps(context)
+    msg = update.effective_message
+    now = d.now()
+    async with d.db.transaction() as s:
+        r = await resident_of(s, update, d)
+        draft = await drafts.get_draft(s, r.id, now=now)
+        if draft is not None and draft.text:
+            await drafts.update_draft(s, r.id, now=now, attachments=[*draft.attachments, item])
+            view = None
+        else:
+            await drafts.add_attachment(s, r.id, item, now)
+            draft = (await drafts.append_text(s, r.id, label, now)).draft
+            view = DraftView.of(await _with_category(s, d, r, draft, "other", now))
+    if view is None:
+        await msg.reply_text(texts.ATTACHMENT_ADDED)
+        return
+    await msg.reply_text(texts.VOICE_DRAFT)
+    await show_draft(msg, d, view)
 
 
 NEAR_BUILDING_M = 150.0  # a pin this close to a known building is read as that building
@@ -299,6 +340,7 @@ __all__ = [
     "open_from_draft",
     "pin_place",
     "show_draft",
+    "take_attachment",
     "take_photo",
     "take_text",
 ]

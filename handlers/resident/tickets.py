@@ -3,16 +3,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from typing import Any
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, texts
+from handlers import cards, keyboards, texts
 from handlers.deps import deps
 from handlers.names import complaint_name
 from handlers.people import resident_of
-from handlers.replies import drop_buttons
-from services.cases import lifecycle, mediation, tickets
-from storage.models import OPEN_STATUSES, TicketEvent, TicketEventKind
+from handlers.replies import answer_quietly, drop_buttons
+from services.cases import desk as reports
+from services.cases import events, intake, lifecycle, mediation, tickets
+from services.cases.events import resident_actor
+from services.people import conversations
+from storage.models import OPEN_STATUSES, Ticket, TicketEvent, TicketEventKind
 
 
 async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -72,9 +78,96 @@ async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number
     if t is None:
         await msg.reply_text(texts.TICKET_NOT_FOUND)
         return
-    markup = keyboards.inline([keyboards.button(d.callback_secret, texts.BTN_WITHDRAW, "wd", t.number)]) \
-        if can_withdraw else None
+    sec = d.callback_secret
+    markup = keyboards.inline([keyboards.button(sec, texts.BTN_SUPPLEMENT, "tsp", t.number),
+                               keyboards.button(sec, texts.BTN_WITHDRAW, "wd", t.number)]) if can_withdraw else None
     await msg.reply_text(body, reply_markup=markup)
+
+
+# -- 补充说明: words, photos or voice added to an open case, under its card ------
+
+SUPPLEMENT_FLOW = "supplement"
+SUPPLEMENT_FOR = timedelta(minutes=15)  # after this, a message is read on its own again
+
+
+async def on_supplement_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    """tsp: start adding to one's open case; tspx: done."""
+    d = deps(context)
+    q = update.callback_query
+    user = update.effective_user
+    if action == "tspx":
+        async with d.db.transaction() as s:
+            if await conversations.flow_of(s, user.id, d.now()) == SUPPLEMENT_FLOW:
+                await conversations.end(s, user.id)
+        await answer_quietly(q)
+        await q.edit_message_text(texts.SUPPLEMENT_DONE)
+        return
+    number = tickets.parse_ticket_number(arg) or ""
+    async with d.db.transaction() as s:
+        r = await resident_of(s, update, d)
+        t = await tickets.get_for_resident(s, r.id, number)
+        if t is not None and t.status in OPEN_STATUSES:
+            await conversations.save(s, user.id, SUPPLEMENT_FLOW, {"ticket": t.id, "at": d.now().isoformat()},
+                                     d.now())
+    if t is None or t.status not in OPEN_STATUSES:
+        await answer_quietly(q, texts.SUPPLEMENT_CLOSED, show_alert=True)
+        return
+    await answer_quietly(q)
+    await q.message.reply_text(texts.supplement_ask(number), reply_markup=keyboards.inline(
+        [keyboards.button(d.callback_secret, texts.BTN_SUPPLEMENT_DONE, "tspx", number)]))
+
+
+async def supplement(update: Update, context: ContextTypes.DEFAULT_TYPE, *, text: str | None = None,
+                     photo: str | None = None, caption: str | None = None,
+                     attachment: dict[str, Any] | None = None) -> bool:
+    """Something sent while adding to a case: kept with it and relayed under its card. False when the resident
+    is not adding to a case (the message is read as usual)."""
+    d = deps(context)
+    user = update.effective_user
+    msg = update.effective_message
+    async with d.db.session() as s:
+        if await conversations.flow_of(s, user.id, d.now()) != SUPPLEMENT_FLOW:
+            return False
+    now = d.now()
+    async with d.db.transaction() as s:
+        state = await conversations.load(s, user.id, SUPPLEMENT_FLOW, now)
+        t = await s.get(Ticket, state["ticket"]) if state else None
+        fresh = state is not None and now - datetime.fromisoformat(state["at"]) <= SUPPLEMENT_FOR
+        if t is None or not fresh or t.status not in OPEN_STATUSES:
+            await conversations.end(s, user.id)
+            closed = t is not None and fresh
+        else:
+            closed = None
+            r = await resident_of(s, update, d)
+            words = text or caption
+            if words:
+                await events.record_event(s, t, kind=TicketEventKind.REPLY, actor=resident_actor(r.id), now=now,
+                                          note=words)
+                await cards.owe_under_card(s, d, t, texts.staff_resident_said(t.number, r.name, words, False))
+            if photo or attachment:
+                if photo:
+                    t.photos = [*t.photos, photo]
+                if attachment:
+                    t.attachments = [*t.attachments, attachment]
+                t.updated_at = now
+                s.add(t)
+                await events.record_event(s, t, kind=TicketEventKind.LINKED, actor=resident_actor(r.id), now=now,
+                                          note=texts.SUPPLEMENT_MEDIA_NOTE)
+                target = (await reports.latest_card(s, t.id)) if t.id else None
+                chat = target.chat_id if target else cards.unit_chat(d, t.unit)
+                if chat is not None:
+                    await intake.owe_media(s, t, chat, now=now, photos=[photo] if photo else [],
+                                           attachments=[attachment] if attachment else [],
+                                           caption=texts.staff_supplement_caption(t.number, r.name))
+            await conversations.save(s, user.id, SUPPLEMENT_FLOW, {**state, "at": now.isoformat()}, now)
+    if closed is None:
+        d.wake_sender()
+        await msg.reply_text(texts.SUPPLEMENT_ADDED)
+        return True
+    if closed:
+        await msg.reply_text(texts.SUPPLEMENT_CLOSED)
+        return True
+    return False
 
 
 async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
@@ -106,4 +199,4 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     await q.message.reply_text(reply)
 
 
-__all__ = ["my_tickets", "on_ticket_button", "show_ticket"]
+__all__ = ["SUPPLEMENT_FLOW", "my_tickets", "on_supplement_button", "on_ticket_button", "show_ticket", "supplement"]

@@ -346,6 +346,39 @@ def staff_resident_resolved(number: str, resident: str) -> str:
     return f"✅ 居民{resident or ''}确认工单 {number} 的问题已解决，工单已办结，稍后回访。"
 
 
+RECORD_REFUSED = "只有工作人员和网格员可以代录工单。"
+RECORD_USAGE = (
+    "代录工单：私聊我发 /record，按提示一步步填写；或者一行写完（群里也可以）：\n"
+    "/record 渠道｜姓名 电话｜地点｜问题\n渠道为 电话、来访、信件、走访、12345，例如：\n"
+    "/record 电话｜张大爷 13900001111｜9号楼2单元｜楼道灯坏了好几天"
+)
+RECORD_ASK_CHANNEL = "代录工单：这个问题是怎么反映来的？"
+RECORD_ASK_WHO = "反映人的姓名和电话？（如“张大爷 13900001111”，不知道就回复“跳过”）"
+RECORD_ASK_PLACE = "问题在哪里？（如“9号楼2单元”，不清楚就回复“跳过”）"
+RECORD_ASK_TEXT = "请写下反映的问题："
+RECORD_TEXT_REQUIRED = "问题内容不能空着，请写下居民反映的问题。"
+RECORD_USE_BUTTONS = "请点上面的按钮选择；不想登记了可以点“取消”。"
+RECORD_CANCELLED = "已取消，没有登记工单。"
+RECORD_SKIP_WORDS = ("跳过", "不知道", "无", "没有", "-")
+
+
+def record_channel_chosen(channel: str) -> str:
+    return f"渠道：{channel}"
+
+
+def record_preview(state: dict) -> str:
+    who = " ".join(x for x in (state.get("name"), state.get("phone")) if x) or "未留姓名电话"
+    return (f"请确认后选择类别（第一个是我的建议）：\n渠道：{state.get('channel')}\n反映人：{who}\n"
+            f"地点：{state.get('place') or '未填写'}\n问题：{preview(state.get('text') or '', 500)}")
+
+
+SUPPLEMENT_MEDIA_NOTE = "居民补充了照片或语音"
+
+
+def staff_supplement_caption(number: str, resident: str) -> str:
+    return f"📎 居民{resident or ''}补充（工单 {number}）"
+
+
 def for_recorder(name: str, phone: str | None, text: str) -> str:
     who = name or "居民"
     return f"📞 代录工单进展，请转告 {who}" + (f"（{phone}）" if phone else "") + f"：\n{text}"
@@ -376,6 +409,16 @@ __all__ = [
     "RATING_CLOSED",
     "RATING_NOT_YOURS",
     "REASSIGN_REASON",
+    "RECORD_ASK_CHANNEL",
+    "RECORD_ASK_PLACE",
+    "RECORD_ASK_TEXT",
+    "RECORD_ASK_WHO",
+    "RECORD_CANCELLED",
+    "RECORD_REFUSED",
+    "RECORD_SKIP_WORDS",
+    "RECORD_TEXT_REQUIRED",
+    "RECORD_USAGE",
+    "RECORD_USE_BUTTONS",
     "RESIDENT_INFO_THANKS",
     "RESIDENT_SENT",
     "RESIDENT_TICKET_CLOSED",
@@ -398,6 +441,7 @@ __all__ = [
     "STAFF_RELAY_FAILED",
     "STAFF_SIGNED",
     "STAFF_SIGN_FIRST",
+    "SUPPLEMENT_MEDIA_NOTE",
     "TICKET_NOT_FOUND_STAFF",
     "batch_card",
     "batch_line",
@@ -417,6 +461,8 @@ __all__ = [
     "rates",
     "rating_request",
     "rating_thanks",
+    "record_channel_chosen",
+    "record_preview",
     "resident_need_info",
     "resident_reassigned",
     "resident_resolved",
@@ -441,6 +487,7 @@ __all__ = [
     "staff_resolved",
     "staff_sos",
     "staff_sos_place",
+    "staff_supplement_caption",
     "staff_unreachable",
     "ticket_recorded",
 ]

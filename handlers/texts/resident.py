@@ -178,6 +178,33 @@ def resolved_closed(number: str) -> str:
     return f"工单 {number} 已经办结或关闭了，不用再确认。谢谢！"
 
 
+CAPTION_TOO_LONG = "图片说明太长了（最多 {limit} 字），这张图片没有收下。请把说明缩短，或者把文字单独发给我。"
+PHOTOS_TOO_MANY = "一个工单最多附 {limit} 张照片，这张没有收下。"
+VOICE_TOO_LONG = "语音太长了（最多 10 分钟），没有收下。请分几段发，或者用文字说明。"
+VOICE_DRAFT = "收到您的语音留言。工作人员会听语音办理；请确认下面的信息，类别不对可以点“换一类”。"
+ATTACHMENT_ADDED = "已附在您正在反映的问题里，工作人员办理时能看到。"
+FILE_TOO_BIG = "文件太大了（最多 20MB），没有收下。"
+
+
+def voice_label(seconds: int) -> str:
+    return f"【语音留言 {seconds}秒】"
+
+
+def file_label(name: str) -> str:
+    return f"【文件：{name}】"
+
+
+BTN_SUPPLEMENT = "补充说明"
+BTN_SUPPLEMENT_DONE = "补充完了"
+SUPPLEMENT_ADDED = "已补充到工单，承办单位会看到。还有要补充的可以继续发，补充完请点“补充完了”。"
+SUPPLEMENT_DONE = "好的，补充说明已全部送达。"
+SUPPLEMENT_CLOSED = "这个工单已经办结或关闭了，不能再补充。有新问题请直接告诉我。"
+
+
+def supplement_ask(number: str) -> str:
+    return f"请发送要补充到工单 {number} 的文字、照片或语音，我会转给承办单位。"
+
+
 LOCATION_OUTSIDE = "这个位置不在本社区范围内。请确认后重新发送位置，或直接输入地点（比如：9号楼2单元）。"
 
 
@@ -359,6 +386,7 @@ __all__ = [
     "ASK_AGE",
     "ASK_BUILDING",
     "ASK_LOCATION",
+    "ATTACHMENT_ADDED",
     "BAD_DEEP_LINK",
     "BTN_AGE_65",
     "BTN_AGE_UNDER",
@@ -376,15 +404,19 @@ __all__ = [
     "BTN_RESOLVED_YES",
     "BTN_SKIP",
     "BTN_SOS_LOCATION",
+    "BTN_SUPPLEMENT",
+    "BTN_SUPPLEMENT_DONE",
     "BTN_WITHDRAW",
     "BTN_WITHDRAW_YES",
     "BUILDING_NOT_MINE",
+    "CAPTION_TOO_LONG",
     "CHOOSE_ANY_CATEGORY",
     "DRAFT_CANCELLED",
     "DRAFT_EXPIRED",
     "EMERGENCY_CALL",
     "EMERGENCY_KIND",
     "EMERGENCY_TIPS",
+    "FILE_TOO_BIG",
     "GREETING",
     "HELP",
     "HELPER_LABEL",
@@ -400,6 +432,7 @@ __all__ = [
     "MENU_TICKETS",
     "NO_CLASSES",
     "NO_TICKETS",
+    "PHOTOS_TOO_MANY",
     "PHOTO_ADDED",
     "PHOTO_NEEDS_TEXT",
     "POINTS_REASONS",
@@ -410,9 +443,14 @@ __all__ = [
     "SERVICES_MENU",
     "SERVICE_BUTTONS",
     "SOS_ASK_PLACE",
+    "SUPPLEMENT_ADDED",
+    "SUPPLEMENT_CLOSED",
+    "SUPPLEMENT_DONE",
     "THANKS_REPLY",
     "TICKETS_HEADER",
     "TICKET_NOT_FOUND",
+    "VOICE_DRAFT",
+    "VOICE_TOO_LONG",
     "WITHDRAWN",
     "WITHDRAW_ASK",
     "WITHDRAW_REFUSED",
@@ -425,6 +463,7 @@ __all__ = [
     "clinic",
     "confirm_draft",
     "earn_rules",
+    "file_label",
     "grid_worker",
     "haircut",
     "hotspot_alert",
@@ -444,8 +483,10 @@ __all__ = [
     "sos_opened",
     "sos_place_saved",
     "staff_new_ticket",
+    "supplement_ask",
     "ticket_detail",
     "ticket_line",
     "ticket_opened",
+    "voice_label",
     "welcome",
 ]

@@ -66,6 +66,7 @@ def _reset(draft: Draft, now: datetime) -> None:
     draft.candidates = []
     draft.location = None
     draft.photos = []
+    draft.attachments = []
     draft.stage = DraftStage.COLLECTING
     draft.created_at = now
 
@@ -120,6 +121,23 @@ async def add_photo(
     return AppendResult(draft, joined)
 
 
+async def add_attachment(
+    session: AsyncSession,
+    resident_id: int,
+    item: dict[str, Any],
+    now: datetime,
+    join_window: timedelta = JOIN_WINDOW,
+) -> AppendResult:
+    """Attach a voice message or a file (``{"kind": "voice"|"document", "file_id": …}``), joining as text does."""
+    require_aware(now)
+    draft, joined = await _fresh_or_joinable(session, resident_id, now, join_window)
+    draft.attachments = [*draft.attachments, dict(item)]
+    draft.updated_at = now
+    session.add(draft)
+    await session.flush()
+    return AppendResult(draft, joined)
+
+
 async def update_draft(
     session: AsyncSession,
     resident_id: int,
@@ -130,6 +148,7 @@ async def update_draft(
     candidates: Sequence[Any] = UNSET,
     location: str | None = UNSET,
     photos: Sequence[str] = UNSET,
+    attachments: Sequence[dict[str, Any]] = UNSET,
 ) -> Draft | None:
     """Change the given fields of an existing draft; None if the resident has no draft."""
     require_aware(now)
@@ -146,6 +165,8 @@ async def update_draft(
         draft.location = location
     if photos is not UNSET:
         draft.photos = list(photos)
+    if attachments is not UNSET:
+        draft.attachments = [dict(a) for a in attachments]
     draft.updated_at = now
     session.add(draft)
     await session.flush()
@@ -171,6 +192,7 @@ __all__ = [
     "UNSET",
     "AppendResult",
     "DraftStage",
+    "add_attachment",
     "add_photo",
     "append_text",
     "clear_draft",

@@ -23,6 +23,14 @@ async def load(session: AsyncSession, tg_user_id: int, flow: str, now: datetime)
     return dict(row.data)
 
 
+async def flow_of(session: AsyncSession, tg_user_id: int, now: datetime) -> str | None:
+    """Which multi-step chat the user is in (one read, asked of every private message), None if none."""
+    row = await session.get(Conversation, tg_user_id)
+    if row is None or require_aware(now) - row.updated_at > STALE_AFTER:
+        return None
+    return row.flow
+
+
 async def save(session: AsyncSession, tg_user_id: int, flow: str, data: dict[str, Any], now: datetime) -> None:
     """Replace the user's state (a user is in one flow at a time)."""
     row = await session.get(Conversation, tg_user_id)
@@ -37,4 +45,4 @@ async def end(session: AsyncSession, tg_user_id: int) -> None:
     await session.exec(delete(Conversation).where(col(Conversation.tg_user_id) == tg_user_id))  # type: ignore[call-overload]
 
 
-__all__ = ["STALE_AFTER", "end", "load", "save"]
+__all__ = ["STALE_AFTER", "end", "flow_of", "load", "save"]

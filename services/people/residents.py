@@ -5,7 +5,7 @@ import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
@@ -21,6 +21,28 @@ class BindResult(StrEnum):
 
 async def get_resident(session: AsyncSession, tg_user_id: int) -> Resident | None:
     return (await session.exec(select(Resident).where(Resident.tg_user_id == tg_user_id))).first()
+
+
+async def offline_resident(session: AsyncSession, *, name: str, phone: str | None, building: str | None,
+                           grid_code: str | None, now: datetime) -> Resident:
+    """Someone whose case staff record for them (代录): no Telegram account. The same phone number is the same
+    person (their cases are found together); without one, each recording is a new person."""
+    require_aware(now)
+    phone = (phone or "").strip() or None
+    if phone:
+        found = (await session.exec(select(Resident).where(Resident.phone == phone,
+                                                           col(Resident.tg_user_id).is_(None)))).first()
+        if found is not None:
+            if name.strip() and found.name != name.strip():
+                found.name, found.updated_at = name.strip(), now
+                session.add(found)
+                await session.flush()
+            return found
+    person = Resident(tg_user_id=None, name=name.strip()[:128], phone=phone, building=building, grid_code=grid_code,
+                      created_at=now, updated_at=now)
+    session.add(person)
+    await session.flush()
+    return person
 
 
 async def get_or_create_resident(
@@ -132,6 +154,7 @@ __all__ = [
     "get_or_create_resident",
     "get_resident",
     "normalize_building",
+    "offline_resident",
     "set_age_band",
     "set_building",
     "sync_grids",

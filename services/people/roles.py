@@ -40,6 +40,7 @@ class Action(StrEnum):
     NOTICE_BUILDING = "notice.building"
     NOTICE_COMMUNITY = "notice.community"
     TICKET_ACT = "ticket.act"  # 签收 转派 需补充 办结 升级, replies to the resident, /note, /mediate
+    TICKET_RECORD = "ticket.record"  # /record: a case taken by phone, at the desk, by letter or on a visit (代录)
     DESK_VIEW = "desk.view"  # /queue /board /rates in a desk chat
     ROLES_MANAGE = "roles.manage"
 
@@ -54,6 +55,7 @@ PERMISSIONS: Mapping[Action, Mapping[RoleName, str]] = {
     Action.NOTICE_COMMUNITY: {RoleName.ADMIN: ANY},
     Action.TICKET_ACT: {RoleName.STAFF: SCOPED, RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
     Action.DESK_VIEW: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.ADMIN: ANY},
+    Action.TICKET_RECORD: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.ADMIN: ANY},
     Action.ROLES_MANAGE: {RoleName.ADMIN: ANY},
 }
 

@@ -316,7 +316,7 @@ async def test_my_tickets_list_and_history(bot: Bot) -> None:
     detail = await person.say(first)
     assert detail.text.startswith(f"📄 工单 {first}【{texts.STATUS['dispatched']}】")
     assert texts.EVENT["created"] in detail.text and NOISE in detail.text
-    assert [b.text for b in detail.buttons] == [texts.BTN_WITHDRAW]
+    assert [b.text for b in detail.buttons] == [texts.BTN_SUPPLEMENT, texts.BTN_WITHDRAW]
     by_button = await person.click(listing, second, "📄")
     assert second in by_button.text and "电梯" in by_button.text
     in_words = await person.say(f"查一下{first}进度")
