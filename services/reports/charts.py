@@ -24,7 +24,7 @@ from matplotlib.figure import Figure as MplFigure
 
 from services.community import posters
 from services.reports.figures import BUCKETS, Figure, Report, ScopeFigures, ScopeKind
-from services.reports.periods import Period
+from services.reports.periods import Period, ReportError
 
 RATES: tuple[tuple[str, str], ...] = (
     ("response_rate", "响应率"),
@@ -37,7 +37,7 @@ COLOURS = ("#b71c1c", "#ef6c00", "#2e7d32", "#1565c0")
 DPI = 120
 
 
-class ChartFontMissing(RuntimeError):
+class ChartFontMissing(ReportError):
     """No CJK font, or one lacking a glyph a chart needs; the message says which and how to fix it."""
 
 

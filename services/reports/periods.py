@@ -20,8 +20,12 @@ class PeriodKind(StrEnum):
     RANGE = "range"
 
 
-class PeriodError(ValueError):
-    """Input that names no period (or a period that cannot be reported yet); the message is one Chinese line."""
+class ReportError(ValueError):
+    """A report cannot be made as asked; the message is one Chinese line for the person who asked."""
+
+
+class PeriodError(ReportError):
+    """Input that names no period (or a period that cannot be reported yet)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ __all__ = [
     "Period",
     "PeriodError",
     "PeriodKind",
+    "ReportError",
     "check_not_future",
     "current",
     "date_range",

@@ -20,9 +20,11 @@ T11 noise      1 Dec 00:10 local: December, not in the report.
 T9 noise  A03  28 Oct, signed on time, resolved, 满意: the previous period.
 """
 
+import asyncio
 import csv
 import io
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -319,3 +321,80 @@ async def test_chart_of_a_report(db: Database, tmp_path: Path) -> None:
 
     with Image.open(path) as img:
         assert img.size[0] >= 800
+
+
+# --- linli report -----------------------------------------------------------------------------------------
+
+
+async def cli(monkeypatch: pytest.MonkeyPatch, db_url: str, *args: str) -> int:
+    from bot.__main__ import main
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return await asyncio.to_thread(main, ["report", *args, "--as-of", "2026-12-01T10:00"])
+
+
+async def test_cli_formats(db: Database, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    await november(db)
+    assert await cli(monkeypatch, db_url, "--period", "2026-11") == 0
+    out = capsys.readouterr().out
+    assert "响应率 62.5%（5/8）" in out and "【按承办单位】" in out
+
+    assert await cli(monkeypatch, db_url, "--period", "2026-11", "--unit", "wuye", "--format", "json") == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["filter"] == {"unit": "wuye", "grid": None}
+    assert data["scopes"][0]["figures"]["received"] == {"value": 1, "numerator": 1, "denominator": None}
+
+    xlsx, png = tmp_path / "nov.xlsx", tmp_path / "nov.png"
+    assert await cli(monkeypatch, db_url, "--from", "2026-11-01", "--to", "2026-11-30", "--format", "xlsx",
+                     "--out", str(xlsx), "--chart", str(png)) == 0
+    assert load_workbook(xlsx)["工单"].max_row == 10
+    assert png.read_bytes()[:4] == b"\x89PNG"
+
+    assert await cli(monkeypatch, db_url, "--week", "2026-W48", "--grid", "a01", "--format", "csv") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["category"] for r in rows] == ["repair"]  # T5 (25 Nov) in grid A01
+
+    assert await cli(monkeypatch, db_url, "--period", "2026-09", "--format", "json") == 0  # empty: allowed
+    whole = json.loads(capsys.readouterr().out)["scopes"][0]["figures"]
+    assert whole["received"]["value"] == 0 and whole["response_rate"]["value"] is None
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("--period", "2026-11", "--unit", "nope"), "不认识的承办单位"),
+    (("--period", "2026-11", "--grid", "Z99"), "不认识的网格"),
+    (("--period", "2027-01"), "还没有开始"),
+    (("--quarter", "2027Q1"), "还没有开始"),
+    (("--from", "2026-11-30", "--to", "2026-11-01"), "早于"),
+    (("--from", "2026-11-30"), "要一起写"),
+    (("--period", "2026-13"), "无法识别"),
+    (("--week", "2026-11"), "不是周"),
+    (("--period", "2026-11", "--week", "2026-W48"), "只指定一个"),
+    (("--period", "2026-11", "--format", "xlsx"), "需要 --out"),
+    (("--period", "2026-11", "--out", "/nonexistent/dir/r.json"), "文件夹不存在"),
+])
+async def test_cli_bad_input_is_one_line_and_exit_2(db: Database, db_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+                                                    says: str) -> None:
+    assert await cli(monkeypatch, db_url, *args) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], captured.err
+    assert captured.out == ""
+
+
+async def test_cli_unwritable_output_leaves_nothing(db: Database, db_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    target = locked / "r.xlsx"
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):  # root ignores permissions: make the write itself fail instead
+            target.mkdir()
+        assert await cli(monkeypatch, db_url, "--period", "2026-11", "--format", "xlsx", "--out", str(target)) == 2
+        assert len(capsys.readouterr().err.strip().splitlines()) == 1
+        assert [p.name for p in locked.iterdir()] == ([target.name] if target.is_dir() else [])
+    finally:
+        locked.chmod(0o700)
