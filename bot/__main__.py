@@ -59,6 +59,12 @@ def cmd_check(settings: Settings) -> int:
     c = load_community(settings.community_file)
     e = Engine.from_file(settings.taxonomy_file)
     print(f"社区：{c.name}，{len(c.grids)} 个网格，{len(c.units)} 个承办单位；诉求分类 {len(e.model.labels)} 个。")
+    if c.uses_working_time:
+        from datetime import UTC, datetime
+
+        from services.cases.working_time import calendar_warning
+
+        print(calendar_warning(datetime.now(UTC)) or "节假日日历：已包含今后的年份。")
     return 0
 
 
