@@ -8,6 +8,7 @@ import asyncio
 import logging
 import sys
 
+from bot.audit_cli import add_audit_parser, cmd_audit
 from bot.poster_cli import add_poster_parser, cmd_poster
 from bot.report_cli import add_report_parser, cmd_report
 from bot.roles_cli import add_roles_parser, cmd_roles
@@ -78,13 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     add_poster_parser(sub)
     add_roles_parser(sub)
     add_report_parser(sub)
+    add_audit_parser(sub)
     args = ap.parse_args(argv)
     try:
         settings = load_settings()
         handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
                    "check": cmd_check, "poster": lambda s: cmd_poster(args, s),
-                   "roles": lambda s: cmd_roles(args, s),
-                   "report": lambda s: cmd_report(args, s)}.get(args.cmd or "run")
+                   "roles": lambda s: cmd_roles(args, s), "report": lambda s: cmd_report(args, s),
+                   "audit": lambda s: cmd_audit(args, s)}.get(args.cmd or "run")
         return handler(settings)
     except SettingsError as exc:
         print(exc.message, file=sys.stderr)
