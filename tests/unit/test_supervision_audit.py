@@ -83,7 +83,7 @@ async def test_supervise_answer_and_deadlines(any_db: Database) -> None:
 async def test_refusals_are_stored_and_the_trail_is_queryable(any_db: Database) -> None:
     ticket = await a_case(any_db)
     async with any_db.transaction() as s:
-        await audit.flush_refusals(s)  # whatever other tests of this process left behind
+        before = await audit.flush_refusals(s)  # whatever other tests of this process left behind
     roles.refused(555, Action.TICKET_ACT, "chat:-100200", "button:sign", now=NOW + H, ticket_id=ticket.id)
     roles.refused(555, Action.DESK_VIEW, Scope.unit("wuye"), "/queue", now=NOW + 2 * H)
     assert audit.has_kept()
@@ -96,7 +96,7 @@ async def test_refusals_are_stored_and_the_trail_is_queryable(any_db: Database) 
     assert not audit.has_kept()
     async with any_db.session() as s:
         rows = (await s.exec(AuditEntry.__table__.select())).all()
-        assert len(rows) == 3
+        assert len(rows) == before + 3
         case = await audit.for_case(s, ticket.id)
         user = await audit.for_user(s, 42)
         window = await audit.between(s, NOW + 90 * timedelta(minutes=1), NOW + 10 * H)
