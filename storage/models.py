@@ -247,7 +247,9 @@ class TicketEvent(SQLModel, table=True):
     """Append-only history of a ticket; never updated or deleted."""
 
     __tablename__ = "ticket_events"
-    __table_args__ = (Index("ix_ticket_events_ticket_id_kind", "ticket_id", "kind"),)  # reports read by kind
+    # reports read a period's cases' events from this index alone (covering: no table lookups)
+    __table_args__ = (Index("ix_ticket_events_report", "ticket_id", "kind", "to_status", "at", "level",
+                            "mediation_stage"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)

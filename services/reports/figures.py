@@ -33,10 +33,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_
+from sqlalchemy import ColumnElement, String, and_, case, func, literal_column, or_, text, type_coerce
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -235,114 +235,140 @@ def _cohort(period: Period, filt: Filter) -> list[ColumnElement[bool]]:
             col(Ticket.status) != S.MERGED, *filt.where()]
 
 
-def _event_summary(period: Period, filt: Filter) -> Any:
-    """Per cohort ticket: first signing, reopenings, resolutions, escalations per level, latest mediation stage."""
-    e = TicketEvent
-    stage_no = case(*((col(e.mediation_stage) == stage.value, i + 1) for i, stage in enumerate(STAGES)), else_=0)
-    cohort_ids = select(Ticket.id).where(*_cohort(period, filt))
-    return (
-        select(
-            col(e.ticket_id).label("ticket_id"),
-            func.min(case((col(e.to_status) == S.SIGNED.value, col(e.at)))).label("first_signed"),
-            _flag(col(e.to_status) == S.REOPENED.value).label("reopens"),
-            _flag(col(e.to_status) == S.RESOLVED.value).label("resolutions"),
-            *(_flag(and_(col(e.kind) == K.ESCALATED.value, col(e.level) == level)).label(f"esc_{level}")
-              for level in LEVELS),
-            func.max(case((col(e.kind) == K.MEDIATION.value, stage_no), else_=0)).label("stage"),
-        )
-        .where(col(e.ticket_id).in_(cohort_ids),
-               col(e.kind).in_([K.STATUS_CHANGED.value, K.ESCALATED.value, K.MEDIATION.value]))
-        .group_by(col(e.ticket_id))
-        .subquery("ev")
-    )
-
-
-_DIMS = ("unit", "grid", "category", "channel")
 Group = tuple[str, str, str, str]
 
 
-async def _grouped(session: AsyncSession, period: Period, filt: Filter, as_of: datetime,
-                   dialect: str) -> dict[Group, dict[str, int]]:
-    """Sums per (unit, grid, category, channel) of the cohort: one GROUP BY statement."""
+def _dims() -> tuple[ColumnElement[str], ...]:
+    """unit, grid ("" for none), category, channel as plain strings (no per-row enum conversion)."""
     t = Ticket
-    ev = _event_summary(period, filt)
+    return (type_coerce(col(t.unit), String()), func.coalesce(type_coerce(col(t.grid_code), String()),
+                                                              literal_column("''")),
+            type_coerce(col(t.category), String()), type_coerce(col(t.channel), String()))
+
+
+async def _rows(session: AsyncSession, stmt: Any) -> Sequence[Any]:
+    """Core execution: plain rows, none of the ORM's per-row work (reports read up to a period's tickets)."""
+    return (await (await session.connection()).execute(stmt)).all()
+
+
+def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> Any:
+    """One row per cohort ticket: its group and small integers (flags, seconds to first signing, mediation stage).
+
+    What comes from the events is read by correlated lookups in ``ix_ticket_events_report`` (a seek or two per
+    ticket, no table access); ``OFFSET 0`` keeps the database from inlining these lookups into every sum that
+    uses them (SQLite flattens such subqueries, PostgreSQL pulls them up)."""
+    t, e = Ticket, aliased(TicketEvent)
+    mine = col(e.ticket_id) == col(t.id)
+
+    def changed_to(status: TicketStatus) -> Any:
+        return and_(mine, col(e.kind) == K.STATUS_CHANGED.value, col(e.to_status) == status.value)
+
+    def flag(condition: Any) -> ColumnElement[int]:
+        return case((condition, 1), else_=0)
+
+    stage_no = case(*((col(e.mediation_stage) == stage.value, i + 1) for i, stage in enumerate(STAGES)), else_=0)
+    first_response = select(_seconds(func.min(col(e.at)), col(t.created_at), dialect)).where(
+        changed_to(S.SIGNED)).scalar_subquery()
+    stage = select(func.coalesce(func.max(stage_no), 0)).where(mine, col(e.kind) == K.MEDIATION.value)
+    reopened = select(e.id).where(changed_to(S.REOPENED)).exists()
+    resolved_ever = select(e.id).where(changed_to(S.RESOLVED)).exists()
     started = func.coalesce(col(t.clock_started_at), col(t.created_at))
-    closed_before = or_(col(t.closed_at).is_(None), col(t.closed_at) >= col(t.due_at))
     signed = col(t.signed_at).is_not(None)
     resolved = and_(col(t.resolved_at).is_not(None), col(t.resolved_at) >= started)
     sign_judged = or_(signed, and_(col(t.sign_due_at) <= as_of,
                                    or_(col(t.closed_at).is_(None), col(t.sign_due_at) <= col(t.closed_at))))
     overdue_unresolved = case(
         (col(t.paused_at).is_not(None), col(t.due_at) <= col(t.paused_at)),  # a running pause moves the deadline
-        else_=and_(col(t.due_at) <= as_of, closed_before),
+        else_=and_(col(t.due_at) <= as_of, or_(col(t.closed_at).is_(None), col(t.closed_at) >= col(t.due_at))),
     )
-    first_signed = ev.c.first_signed
-    response_s = _seconds(first_signed, col(t.created_at), dialect)
-    stage = func.coalesce(ev.c.stage, 0)
     is_open = col(t.status).in_(OPEN_VALUES)
+    u, g, c, ch = _dims()
+    return (
+        select(
+            u.label("u"), g.label("g"), c.label("c"), ch.label("ch"),
+            flag(and_(signed, col(t.signed_at) <= col(t.sign_due_at))).label("sign_ok"),
+            flag(sign_judged).label("sign_judged"),
+            flag(and_(resolved, col(t.resolved_at) <= col(t.due_at))).label("due_ok"),
+            flag(or_(resolved, and_(~resolved, overdue_unresolved))).label("due_judged"),
+            flag(and_(col(t.resolved_at).is_not(None), ~is_open)).label("finished"),
+            flag(col(t.rating).in_(SATISFIED_VALUES)).label("happy"),
+            flag(col(t.rating).in_(RATED_VALUES)).label("rated"),
+            flag(col(t.rating) == Rating.UNRATED.value).label("unrated"),
+            flag(col(t.status) == S.WITHDRAWN.value).label("withdrawn"),
+            flag(~is_open).label("closed"),
+            first_response.label("response_s"),
+            # lookups only where they can find something: a reopening follows a resolution (resolved_at is never
+            # cleared), mediation is for disputes
+            case((col(t.resolved_at).is_not(None), flag(reopened)), else_=0).label("reopened"),
+            case((col(t.resolved_at).is_not(None), flag(resolved_ever)), else_=0).label("resolved_ever"),
+            case((col(t.category) == Category.DISPUTE.value, stage.scalar_subquery()), else_=0).label("stage"),
+        )
+        .where(*_cohort(period, filt))
+        .offset(0)
+        .subquery("per")
+    )
+
+
+async def _grouped(session: AsyncSession, period: Period, filt: Filter, as_of: datetime,
+                   dialect: str) -> dict[Group, dict[str, int]]:
+    """Sums per (unit, grid, category, channel) of the cohort: one GROUP BY over :func:`_per_ticket`, and one over
+    the escalation events."""
+    p = _per_ticket(period, filt, as_of, dialect).c
     measures: dict[str, ColumnElement[int]] = {
         "received": func.count(),
-        "sign_ok": _flag(and_(signed, col(t.signed_at) <= col(t.sign_due_at))),
-        "sign_judged": _flag(sign_judged),
-        "due_ok": _flag(and_(resolved, col(t.resolved_at) <= col(t.due_at))),
-        "due_judged": _flag(or_(resolved, and_(~resolved, overdue_unresolved))),
-        "resolved_ever": _flag(func.coalesce(ev.c.resolutions, 0) > 0),
-        "solved": _flag(and_(func.coalesce(ev.c.resolutions, 0) > 0, func.coalesce(ev.c.reopens, 0) == 0,
-                             col(t.resolved_at).is_not(None), ~is_open)),
-        "happy": _flag(col(t.rating).in_(SATISFIED_VALUES)),
-        "rated": _flag(col(t.rating).in_(RATED_VALUES)),
-        "unrated": _flag(col(t.rating) == Rating.UNRATED.value),
-        "responded": _flag(first_signed.is_not(None)),
-        "reopened": _flag(func.coalesce(ev.c.reopens, 0) > 0),
-        "withdrawn": _flag(col(t.status) == S.WITHDRAWN.value),
-        "mediations": _flag(stage > 0),
-        "mediation_closed": _flag(and_(stage > 0, ~is_open)),
-        "mediation_agreed": _flag(and_(stage >= _AGREED, ~is_open)),
+        **{k: func.sum(p[k]) for k in ("sign_ok", "sign_judged", "due_ok", "due_judged", "happy", "rated", "unrated",
+                                       "withdrawn", "reopened", "resolved_ever")},
+        "solved": func.sum(case((and_(p.resolved_ever == 1, p.reopened == 0, p.finished == 1), 1), else_=0)),
+        "responded": _flag(p.response_s.is_not(None)),
+        "mediations": _flag(p.stage > 0),
+        "mediation_closed": _flag(and_(p.stage > 0, p.closed == 1)),
+        "mediation_agreed": _flag(and_(p.stage >= _AGREED, p.closed == 1)),
     }
     for key, low, high in BUCKETS:
-        cond = response_s >= low if high is None else and_(response_s >= low, response_s < high)
-        measures[key] = _flag(and_(first_signed.is_not(None), cond))
-    for level in LEVELS:
-        measures[f"esc_{level}"] = func.coalesce(func.sum(ev.c[f"esc_{level}"]), 0)
+        measures[key] = _flag(p.response_s >= low if high is None else and_(p.response_s >= low, p.response_s < high))
     for i, st in enumerate(STAGES):
-        measures[f"stage_{st.value}"] = _flag(stage == i + 1)
-    dims = (col(t.unit), func.coalesce(col(t.grid_code), ""), col(t.category), col(t.channel))
-    stmt = (
-        select(*dims, *(m.label(k) for k, m in measures.items()))
-        .select_from(t)
-        .outerjoin(ev, ev.c.ticket_id == col(t.id))
-        .where(*_cohort(period, filt))
-        .group_by(*dims)
-    )
-    rows = (await session.exec(stmt)).all()  # type: ignore[call-overload]
+        measures[f"stage_{st.value}"] = _flag(p.stage == i + 1)
+    keys = (p.u, p.g, p.c, p.ch)
+    rows = await _rows(session, select(*keys, *(m.label(k) for k, m in measures.items())).group_by(*keys))
     names = list(measures)
-    return {(str(r[0]), str(r[1]), str(r[2]), str(r[3])): {k: int(v or 0) for k, v in zip(names, r[4:], strict=True)}
-            for r in rows}
+    found = {(r[0], r[1], r[2], r[3]): {k: int(v or 0) for k, v in zip(names, r[4:], strict=True)} for r in rows}
+    t, e = Ticket, TicketEvent
+    dims = _dims()
+    esc = (select(*dims, type_coerce(col(e.level), String()), func.count())
+           .select_from(t).join(e, and_(col(e.ticket_id) == col(t.id), col(e.kind) == K.ESCALATED.value))
+           .where(*_cohort(period, filt)).group_by(*dims, col(e.level)))
+    for u, g, c, ch, level, n in await _rows(session, esc):
+        sums = found.setdefault((u, g, c, ch), {})
+        sums[f"esc_{level}"] = sums.get(f"esc_{level}", 0) + int(n)
+    return found
 
 
-async def _resolve_times(session: AsyncSession, period: Period, filt: Filter,
-                         dialect: str) -> list[tuple[Group, float]]:
+async def _resolve_times(session: AsyncSession, period: Period, filt: Filter, dialect: str) -> Sequence[Any]:
     """Running time of the resolution clock (pauses excluded) of every resolved cohort ticket."""
     t = Ticket
     started = func.coalesce(col(t.clock_started_at), col(t.created_at))
     secs = _seconds(col(t.resolved_at), started, dialect) - col(t.paused_seconds)
-    stmt = select(col(t.unit), func.coalesce(col(t.grid_code), ""), col(t.category), col(t.channel), secs).where(
-        *_cohort(period, filt), col(t.resolved_at).is_not(None), col(t.resolved_at) >= started)
-    return [((str(u), str(g), str(c), str(ch)), float(s)) for u, g, c, ch, s in (await session.exec(stmt)).all()]
+    stmt = select(*_dims(), secs).where(*_cohort(period, filt), col(t.resolved_at).is_not(None),
+                                        col(t.resolved_at) >= started)
+    return await _rows(session, stmt)  # (unit, grid, category, channel, seconds)
 
 
-async def _open_colours(session: AsyncSession, filt: Filter, now: datetime) -> list[tuple[Group, str]]:
-    """Colour of every open ticket now (any age): the clocks' own rule."""
+async def _open_colours(session: AsyncSession, filt: Filter, now: datetime,
+                        dialect: str) -> list[tuple[Group, str, int]]:
+    """Open tickets now (any age) per group and colour, by the clocks' rule (``clocks.colour``) in SQL: red when
+    the resolution clock (stopped while 待补充) has used its limit or the case is an open emergency, yellow from
+    three quarters of it."""
     t = Ticket
-    cols = ("status", "emergency", "created_at", "clock_started_at", "due_at", "paused_at", "paused_seconds",
-            "resolved_at", "closed_at")
-    stmt = select(col(t.unit), func.coalesce(col(t.grid_code), ""), col(t.category), col(t.channel),
-                  *(getattr(t, c) for c in cols)).where(col(t.status).in_(OPEN_VALUES), *filt.where())
-    found = []
-    for row in (await session.exec(stmt)).all():
-        fields = SimpleNamespace(**dict(zip(cols, row[4:], strict=True)))
-        found.append(((str(row[0]), str(row[1]), str(row[2]), str(row[3])), clocks.colour(fields, now).value))
-    return found
+    started = func.coalesce(col(t.clock_started_at), col(t.created_at))
+    clock_now = case((and_(col(t.paused_at).is_not(None), col(t.paused_at) < now), col(t.paused_at)), else_=now)
+    used = _seconds(clock_now, started, dialect) - col(t.paused_seconds)
+    limit = _seconds(col(t.due_at), started, dialect) - col(t.paused_seconds)
+    colour = case((col(t.emergency), "red"), (used >= limit, "red"), (used * 4 >= limit * 3, "yellow"),
+                  else_="green")
+    dims = _dims()
+    stmt = (select(*dims, colour, func.count()).where(col(t.status).in_(OPEN_VALUES), *filt.where())
+            .group_by(*dims, colour))
+    return [((u, g, c, ch), str(k), int(n)) for u, g, c, ch, k, n in await _rows(session, stmt)]
 
 
 async def _warnings(session: AsyncSession, period: Period, community: Community) -> list[tuple[str, str, str]]:
@@ -366,15 +392,15 @@ async def _warnings(session: AsyncSession, period: Period, community: Community)
 
 async def _supervisions(session: AsyncSession, period: Period, filt: Filter,
                         as_of: datetime) -> list[tuple[Group, bool, bool]]:
-    """(group, judged, answered on time) per 督办 issued on a cohort ticket."""
+    """(group, judged, answered on time) per 督办 issued on a cohort ticket; read from the 督办 side (few rows)."""
     t = Ticket
-    stmt = (select(col(t.unit), func.coalesce(col(t.grid_code), ""), col(t.category), col(t.channel),
-                   col(Supervision.reply_by), col(Supervision.answered_at))
-            .join(Supervision, col(Supervision.ticket_id) == col(t.id)).where(*_cohort(period, filt)))
+    stmt = (select(*_dims(), col(Supervision.reply_by), col(Supervision.answered_at))
+            .select_from(Supervision).join(t, col(t.id) == col(Supervision.ticket_id))
+            .where(col(Supervision.issued_at) >= period.since, *_cohort(period, filt)))
     found = []
-    for u, g, c, ch, reply_by, answered in (await session.exec(stmt)).all():
+    for u, g, c, ch, reply_by, answered in (await session.exec(stmt)).all():  # type: ignore[call-overload]
         judged = answered is not None or reply_by <= as_of
-        found.append(((str(u), str(g), str(c), str(ch)), judged, answered is not None and answered <= reply_by))
+        found.append(((u, g, c, ch), judged, answered is not None and answered <= reply_by))
     return found
 
 
@@ -427,9 +453,17 @@ class _Acc:
     times: list[float] = field(default_factory=list)
 
 
+async def _no_jit(session: AsyncSession, dialect: str) -> None:
+    """PostgreSQL's JIT compiles these one-off aggregate queries for longer than they run (100–300 ms each at
+    100,000 tickets): off for the rest of this transaction only."""
+    if dialect == "postgresql":
+        await session.exec(text("SET LOCAL jit = off"))  # type: ignore[call-overload]
+
+
 async def _collect(session: AsyncSession, period: Period, filt: Filter, as_of: datetime, community: Community,
                    snapshot: bool) -> dict[Scope, _Acc]:
     dialect = await dialect_name(session)
+    await _no_jit(session, dialect)
     accs: dict[Scope, _Acc] = defaultdict(_Acc)
     accs[ALL]  # the whole is always there, even empty
     for group, sums in (await _grouped(session, period, filt, as_of, dialect)).items():
@@ -437,9 +471,12 @@ async def _collect(session: AsyncSession, period: Period, filt: Filter, as_of: d
             acc = accs[scope].sums
             for k, v in sums.items():
                 acc[k] += v
-    for group, secs in await _resolve_times(session, period, filt, dialect):
+    times: dict[Group, list[float]] = defaultdict(list)
+    for u, g, c, ch, secs in await _resolve_times(session, period, filt, dialect):
+        times[(u, g, c, ch)].append(secs)
+    for group, values in times.items():  # per group first: a few hundred groups, not a list append per scope
         for scope in _scopes_of(group):
-            accs[scope].times.append(secs)
+            accs[scope].times.extend(values)
     for group, judged, ok in await _supervisions(session, period, filt, as_of):
         for scope in _scopes_of(group):
             accs[scope].sums["supervised"] += 1
@@ -451,9 +488,9 @@ async def _collect(session: AsyncSession, period: Period, filt: Filter, as_of: d
                           Scope(ScopeKind.CATEGORY, cat)):
                 accs[scope].sums["warnings"] += 1
     if snapshot:
-        for group, colour in await _open_colours(session, filt, as_of):
+        for group, colour, n in await _open_colours(session, filt, as_of, dialect):
             for scope in _scopes_of(group):
-                accs[scope].sums[f"open_{colour}"] += 1
+                accs[scope].sums[f"open_{colour}"] += n
     return accs
 
 
@@ -542,20 +579,26 @@ async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = 
     """The problems residents raised most often: complaints (cases, merged duplicates and linked followers)
     per category and building (or location, or grid when no place is known), most first."""
     t = Ticket
+    await _no_jit(session, await dialect_name(session))
     base = [col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()]
-    rows = (await session.exec(select(t.id, t.category, t.location, t.grid_code, t.status).where(*base))).all()
-    followers = Counter(dict((await session.exec(  # type: ignore[arg-type]
-        select(TicketFollower.ticket_id, func.count()).join(t, col(t.id) == col(TicketFollower.ticket_id))
-        .where(*base).group_by(col(TicketFollower.ticket_id)))).all()))
+    keys = (type_coerce(col(t.category), String()), col(t.location), col(t.grid_code))
+    merged = col(t.status) == S.MERGED.value
+    tickets = await _rows(session, select(*keys, func.count(), _flag(merged)).where(*base).group_by(*keys))
+    followers = await _rows(session, select(*keys, func.count()).select_from(TicketFollower)
+                            .join(t, col(t.id) == col(TicketFollower.ticket_id)).where(*base).group_by(*keys))
     complaints: Counter[tuple[str, str]] = Counter()
     cases: Counter[tuple[str, str]] = Counter()
-    for ticket_id, category, location, grid, status in rows:
-        place = building_of(location) or (location or "").strip() or (f"网格 {grid}" if grid else "未知地点")
-        key = (category, place)
-        complaints[key] += 1 + followers.get(ticket_id, 0)
-        cases[key] += status != S.MERGED
+
+    def place(location: str | None, grid: str | None) -> str:
+        return building_of(location) or (location or "").strip() or (f"网格 {grid}" if grid else "未知地点")
+
+    for category, location, grid, n, n_merged in tickets:
+        complaints[(category, place(location, grid))] += n
+        cases[(category, place(location, grid))] += n - int(n_merged or 0)
+    for category, location, grid, n in followers:
+        complaints[(category, place(location, grid))] += n
     ranked = sorted(complaints.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [Problem(cat, place, n, cases[(cat, place)]) for (cat, place), n in ranked[:limit] if n > 1]
+    return [Problem(cat, where, n, cases[(cat, where)]) for (cat, where), n in ranked[:limit] if n > 1]
 
 
 # --- cases, one row each (CSV, the XLSX cases sheet) ---------------------------------------------------------

@@ -6,7 +6,8 @@ Create Date: 2026-12-01
 
 ``report_runs``: scheduled reports claimed for sending (one per kind and period). ``supervisions``: 督办 on a
 case with its reply deadline and answer. ``audit_log``: every attempt to act (who, chat, when, allowed or
-refused). Indexes for reports: ``tickets.created_at`` (a period's tickets) and ``ticket_events (ticket_id, kind)``.
+refused). Indexes for reports: ``tickets.created_at`` (a period's tickets) and a covering index of the events they
+read (``ticket_id, kind, to_status, at, level, mediation_stage``).
 """
 
 from collections.abc import Sequence
@@ -66,11 +67,12 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_tg_user_id_at", "audit_log", ["tg_user_id", "at"])
     op.create_index("ix_audit_log_ticket_id_at", "audit_log", ["ticket_id", "at"])
     op.create_index("ix_tickets_created_at", "tickets", ["created_at"])
-    op.create_index("ix_ticket_events_ticket_id_kind", "ticket_events", ["ticket_id", "kind"])
+    op.create_index("ix_ticket_events_report", "ticket_events",
+                    ["ticket_id", "kind", "to_status", "at", "level", "mediation_stage"])
 
 
 def downgrade() -> None:
-    op.drop_index("ix_ticket_events_ticket_id_kind", table_name="ticket_events")
+    op.drop_index("ix_ticket_events_report", table_name="ticket_events")
     op.drop_index("ix_tickets_created_at", table_name="tickets")
     op.drop_index("ix_audit_log_ticket_id_at", table_name="audit_log")
     op.drop_index("ix_audit_log_tg_user_id_at", table_name="audit_log")
