@@ -1,5 +1,5 @@
 """linli command line: `linli run` (the bot), `linli console` (bot + local emulator in a terminal),
-`linli migrate`, `linli check`."""
+`linli migrate`, `linli check`, `linli poster`, `linli roles`, `linli intents export`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import logging
 import sys
 
 from bot.audit_cli import add_audit_parser, cmd_audit
+from bot.intents_cli import add_intents_parser, cmd_intents
 from bot.poster_cli import add_poster_parser, cmd_poster
 from bot.report_cli import add_report_parser, cmd_report
 from bot.roles_cli import add_roles_parser, cmd_roles
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the community file and the taxonomy")
     add_poster_parser(sub)
     add_roles_parser(sub)
+    add_intents_parser(sub)
     add_report_parser(sub)
     add_audit_parser(sub)
     args = ap.parse_args(argv)
@@ -85,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
                    "check": cmd_check, "poster": lambda s: cmd_poster(args, s),
-                   "roles": lambda s: cmd_roles(args, s), "report": lambda s: cmd_report(args, s),
+                   "roles": lambda s: cmd_roles(args, s), "intents": lambda s: cmd_intents(args, s),
+                   "report": lambda s: cmd_report(args, s),
                    "audit": lambda s: cmd_audit(args, s)}.get(args.cmd or "run")
         return handler(settings)
     except SettingsError as exc:
