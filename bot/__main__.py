@@ -8,8 +8,10 @@ import asyncio
 import logging
 import sys
 
+from bot.audit_cli import add_audit_parser, cmd_audit
 from bot.intents_cli import add_intents_parser, cmd_intents
 from bot.poster_cli import add_poster_parser, cmd_poster
+from bot.report_cli import add_report_parser, cmd_report
 from bot.roles_cli import add_roles_parser, cmd_roles
 from bot.settings import Settings, SettingsError, load_settings
 
@@ -59,6 +61,12 @@ def cmd_check(settings: Settings) -> int:
     c = load_community(settings.community_file)
     e = Engine.from_file(settings.taxonomy_file)
     print(f"社区：{c.name}，{len(c.grids)} 个网格，{len(c.units)} 个承办单位；诉求分类 {len(e.model.labels)} 个。")
+    if c.uses_working_time:
+        from datetime import UTC, datetime
+
+        from services.cases.working_time import calendar_warning
+
+        print(calendar_warning(datetime.now(UTC)) or "节假日日历：已包含今后的年份。")
     return 0
 
 
@@ -72,13 +80,16 @@ def main(argv: list[str] | None = None) -> int:
     add_poster_parser(sub)
     add_roles_parser(sub)
     add_intents_parser(sub)
+    add_report_parser(sub)
+    add_audit_parser(sub)
     args = ap.parse_args(argv)
     try:
         settings = load_settings()
         handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
                    "check": cmd_check, "poster": lambda s: cmd_poster(args, s),
-                   "roles": lambda s: cmd_roles(args, s),
-                   "intents": lambda s: cmd_intents(args, s)}.get(args.cmd or "run")
+                   "roles": lambda s: cmd_roles(args, s), "intents": lambda s: cmd_intents(args, s),
+                   "report": lambda s: cmd_report(args, s),
+                   "audit": lambda s: cmd_audit(args, s)}.get(args.cmd or "run")
         return handler(settings)
     except SettingsError as exc:
         print(exc.message, file=sys.stderr)

@@ -20,6 +20,7 @@ from handlers.deps import KEY, Deps, utc_now
 from handlers.router import register
 from intents import Engine
 from intents.text import tokenizer
+from services.cases.working_time import calendar_warning
 from services.community.model import load_community
 from services.people.residents import sync_grids
 from storage.db import Database
@@ -45,6 +46,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     ``rate_limited=False`` drops the bot's own pacing (30/s, 20/min per group): only for tests of behaviour
     against an emulator with its limits off, and the handlers-only benchmark run."""
     community = load_community(settings.community_file)
+    if community.uses_working_time and (warning := calendar_warning(clock())):
+        log.warning(warning)  # deadlines in working days would ignore next year's holidays
     engine = Engine.from_file(settings.taxonomy_file, floor=settings.intents_floor,
                               margin=settings.intents_margin)
     db = Database(settings.database_url)

@@ -14,7 +14,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handlers.deps import Deps, deps
-from services.people import directory, roles
+from services.people import audit, directory, roles
 from services.people.roles import NOWHERE, Action, Grant, Scope
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,13 @@ async def grants_of(d: Deps, user_id: int) -> frozenset[Grant]:
 
 async def check(d: Deps, user_id: int | None, action: Action, scope: Scope = NOWHERE, *, via: str) -> bool:
     """Whether the user may; a refusal is logged (``via``: the command or button, for the audit line)."""
-    if user_id is not None and roles.can(await grants_of(d, user_id), action, scope):
-        return True
-    roles.refused(user_id, action, scope, via)
-    return False
+    allowed = user_id is not None and roles.can(await grants_of(d, user_id), action, scope)
+    if not allowed:
+        roles.refused(user_id, action, scope, via, now=d.now())
+    if audit.has_kept():  # this refusal and any reported elsewhere since: into the audit table
+        async with d.db.transaction() as s:
+            await audit.flush_refusals(s)
+    return allowed
 
 
 async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -106,6 +106,8 @@ class TicketEventKind(StrEnum):
     REMINDED = "reminded"  # 催办: a clock reached yellow or the sign-for limit
     LINKED = "linked"  # a duplicate complaint joined the case as a follower
     MEDIATION = "mediation"  # a dispute mediation stage (event.mediation_stage, meeting_at)
+    SUPERVISED = "supervised"  # 督办 issued by a supervisor (reason in note; services.cases.supervision)
+    SUPERVISION_ANSWERED = "supervision_answered"  # the handling unit answered a 督办 (answer in note)
 
 
 class Rating(StrEnum):
@@ -194,6 +196,7 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_due_at", "status", "due_at"),
         Index("ix_tickets_status_resolved_at", "status", "resolved_at"),
         Index("ix_tickets_category_created_at", "category", "created_at"),
+        Index("ix_tickets_created_at", "created_at"),  # reports: the tickets received in a period
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -245,6 +248,9 @@ class TicketEvent(SQLModel, table=True):
     """Append-only history of a ticket; never updated or deleted."""
 
     __tablename__ = "ticket_events"
+    # reports read a period's cases' events from this index alone (covering: no table lookups)
+    __table_args__ = (Index("ix_ticket_events_report", "ticket_id", "kind", "to_status", "at", "level",
+                            "mediation_stage"),)
 
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
@@ -394,6 +400,7 @@ class RoleName(StrEnum):
     GRIDWORKER = "gridworker"  # scope: a grid code
     STAFF = "staff"  # scope: a handling unit code
     ADMIN = "admin"  # scope: ""
+    SUPERVISOR = "supervisor"  # 督办 (e.g. the street's 纪工委): read-only; scope "" (everything) or a unit code
 
 
 class Role(SQLModel, table=True):
@@ -610,3 +617,60 @@ class IntentCorrection(SQLModel, table=True):
 
 
 __all__ += ["CorrectionSource", "IntentCorrection"]
+
+
+# --- reports, supervision and the audit trail (services.reports, services.cases.supervision, services.people.audit)
+
+
+class ReportRun(SQLModel, table=True):
+    """A scheduled report (周调度/月评估/季研判) claimed for sending: one row per kind and period, so a restart
+    neither repeats nor skips one."""
+
+    __tablename__ = "report_runs"
+    __table_args__ = (UniqueConstraint("kind", "period"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # week / month / quarter
+    period: str = Field(max_length=32)  # 2026-W48, 2026-11, 2026Q4
+    due_at: datetime = _utc()
+    claimed_at: datetime = _utc()
+
+
+class Supervision(SQLModel, table=True):
+    """A 督办 on a case: why, by when the handling unit must answer, and the answer when it came."""
+
+    __tablename__ = "supervisions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    supervisor_tg_id: int | None = Field(default=None, sa_type=BigInteger)
+    reason: str = Field(sa_type=Text)
+    issued_at: datetime = _utc()
+    reply_by: datetime = _utc(index=True)
+    answered_at: datetime | None = _utc(default=None)
+    answered_by: str | None = Field(default=None, max_length=64)
+    answer: str | None = Field(default=None, sa_type=Text)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One attempt to act: who, from which chat, when, what, on which case, allowed or refused. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_tg_user_id_at", "tg_user_id", "at"),
+        Index("ix_audit_log_ticket_id_at", "ticket_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _utc(index=True)
+    tg_user_id: int | None = Field(default=None, sa_type=BigInteger)
+    chat_id: int | None = Field(default=None, sa_type=BigInteger)
+    action: str = Field(max_length=64)
+    allowed: bool
+    ticket_id: int | None = Field(default=None, foreign_key="tickets.id")
+    scope: str = Field(default="", max_length=255)
+    via: str = Field(default="", max_length=255)
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+__all__ += ["AuditEntry", "ReportRun", "Supervision"]

@@ -26,6 +26,7 @@ from services.cases import clocks
 from services.cases.duplicates import add_follower
 from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor, staff_actor
 from services.cases.tickets import SIGN_LIMIT, open_ticket, parse_ticket_number
+from services.cases.working_time import deadline
 from services.community.model import Category, Community
 from storage.models import (
     OPEN_STATUSES,
@@ -303,7 +304,7 @@ async def reassign(
         "unit": target.code,
         "status": S.DISPATCHED,
         "updated_at": now,
-        "sign_due_at": now + SIGN_LIMIT,
+        "sign_due_at": deadline(now, community.sign_limit(), community.working_time, emergency=ticket.emergency),
         "signed_at": None,
         "sign_reminded_at": None,
     }

@@ -249,6 +249,7 @@ async def open_sos(
     ticket = await open_dispatched(
         session,
         note=EscalationReason.SOS,
+        emergency=True,  # wall-clock limits, whatever the file says of working time
         resident=resident,
         category=category,
         text=text,

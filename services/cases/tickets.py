@@ -18,7 +18,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import local, require_aware
 from services.cases.events import record_event, resident_actor
-from services.community.model import Category, Community
+from services.cases.working_time import deadline
+from services.community.model import SIGN_HOURS, Category, Community
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
     OPEN_STATUSES,
@@ -31,7 +32,7 @@ from storage.models import (
     TicketStatus,
 )
 
-SIGN_LIMIT = timedelta(hours=2)  # the handling unit must sign for (签收) a ticket within two hours
+SIGN_LIMIT = timedelta(hours=SIGN_HOURS)  # 签收 within two hours, unless the community file counts working hours
 NUMBER_PREFIX = "LL"
 
 
@@ -115,12 +116,14 @@ async def open_ticket(
     community: Community,
     now: datetime,
     grid_code: str | None = None,
+    emergency: bool = False,
     **intake: Any,
 ) -> Ticket:
     """Create a received ticket routed by the community file, with its number and "created" event.
 
     ``grid_code``: the grid of the place named (a building), else the resident's own. ``intake``: how the case
-    came in (``channel``, ``recorded_by``, ``contact_name``, ``contact_phone``, ``attachments``)."""
+    came in (``channel``, ``recorded_by``, ``contact_name``, ``contact_phone``, ``attachments``). Its deadlines
+    follow the file's limits, in working time where it says so (an ``emergency``'s on the wall clock)."""
     require_aware(now)
     cat = Category(category)
     unit = community.unit_for(cat)
@@ -137,8 +140,9 @@ async def open_ticket(
         grid_code=grid_code or resident.grid_code,
         created_at=now,
         updated_at=now,
-        sign_due_at=now + SIGN_LIMIT,
-        due_at=now + timedelta(hours=community.limit_hours(cat)),
+        emergency=emergency,
+        sign_due_at=deadline(now, community.sign_limit(), community.working_time, emergency=emergency),
+        due_at=deadline(now, community.time_limit(cat), community.working_time, emergency=emergency),
         **intake,
     )
     session.add(ticket)

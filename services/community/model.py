@@ -16,6 +16,7 @@ import math
 import os
 import tomllib
 from collections.abc import Mapping
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -84,6 +85,7 @@ DEFAULT_LIMIT_HOURS: Mapping[Category, int] = MappingProxyType(
     {c: _SPECIAL_LIMITS.get(c, 168) for c in Category}
 )
 DEFAULT_RADIUS_M = 1500
+SIGN_HOURS = 2  # the handling unit must sign for (签收) a ticket within two hours (12345 practice)
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
 
 
@@ -99,11 +101,55 @@ class CommunityFileError(ValueError):
 
 CategoryName = Annotated[Category, PlainValidator(choice(Category, "类别"))]
 Limits = Annotated[Mapping[CategoryName, Annotated[Int, Field(ge=1, le=24 * 365)]], AfterValidator(frozen_map)]
+WorkingLimits = Annotated[Mapping[CategoryName, Annotated[Int, Field(ge=1, le=2000)]], AfterValidator(frozen_map)]
 Latitude = Annotated[Float, Field(ge=-90, le=90)]
 Longitude = Annotated[Float, Field(ge=-180, le=180)]
 
 
 # --- public models ----------------------------------------------------------------------------------
+
+
+class LimitUnit(StrEnum):
+    HOURS = "hours"  # wall-clock hours
+    WORKING_HOURS = "working_hours"  # hours inside working time (nights, weekends, holidays skipped)
+    WORKING_DAYS = "working_days"  # whole working days (12345 practice), each as long as the working day
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """A time limit as the community file gives it; ``services.cases.working_time`` turns it into a deadline."""
+
+    amount: int
+    unit: LimitUnit = LimitUnit.HOURS
+
+
+@dataclass(frozen=True, config=CONFIG)
+class WorkingTime:
+    """[working_time]: the working day, and which limits count in working time instead of wall-clock hours."""
+
+    day: Span = (time(9, 0), time(18, 0))
+    days: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))
+    hours: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))
+    sign_hours: Annotated[Int, Field(ge=1, le=72)] | None = None  # 签收 in working hours (default: 2 wall hours)
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        if self.day is None:
+            raise problem("工作时间不能是休息", "day")
+        if self.day[0] >= self.day[1]:
+            raise problem("下班时间应晚于上班时间", "day")
+        _one_limit_each(days=self.days, hours=self.hours)
+        return self
+
+
+def _one_limit_each(**tables: Mapping[Category, int]) -> None:
+    """A category has one limit per level of the file: wall-clock hours, working days or working hours."""
+    seen: dict[Category, str] = {}
+    for key, table in tables.items():
+        for cat in table:
+            if cat in seen:
+                raise problem(f"类别 {cat.value!r} 的时限已在 {seen[cat]} 中给出，只能给一种", key, cat.value)
+            seen[cat] = key
 
 
 @dataclass(frozen=True, config=CONFIG)
@@ -122,12 +168,16 @@ class HandlingUnit:
     categories: Annotated[tuple[CategoryName, ...], Field(min_length=1)]
     chat_id: Int | None = None
     limits: Limits = Field(default_factory=lambda: MappingProxyType({}))
+    working_days: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))  # 12345: 工作日
+    working_hours: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))
 
     @model_validator(mode="after")
     def _limits_for_own_categories(self) -> Self:
-        for cat in self.limits:
-            if cat not in self.categories:
-                raise problem(f"本单位不承办 {cat.value!r}，不能为它设时限", "limits", cat.value)
+        for key in ("limits", "working_days", "working_hours"):
+            for cat in getattr(self, key):
+                if cat not in self.categories:
+                    raise problem(f"本单位不承办 {cat.value!r}，不能为它设时限", key, cat.value)
+        _one_limit_each(limits=self.limits, working_days=self.working_days, working_hours=self.working_hours)
         return self
 
 
@@ -221,6 +271,7 @@ class Community:
     radius_m: int = DEFAULT_RADIUS_M
     building_points: tuple[BuildingPoint, ...] = ()
     emergency: Emergency = Field(kw_only=True)
+    working_time: WorkingTime = Field(default_factory=WorkingTime, kw_only=True)
 
     def grid(self, code: str) -> GridInfo | None:
         """Grid by code, case-insensitive ("a03" finds "A03")."""
@@ -244,6 +295,30 @@ class Community:
         """Hours to resolve: the handling unit's own limit, else the file's, else the 12345 default."""
         cat = Category(category)
         return self.unit_for(cat).limits.get(cat) or self.limits[cat]
+
+    def time_limit(self, category: str) -> TimeLimit:
+        """The resolution limit: the handling unit's own (in hours, working hours or working days), else the
+        file's [working_time] days/hours, else its [limits] hours, else the 12345 default hours."""
+        cat = Category(category)
+        unit = self.unit_for(cat)
+        for table, kind in ((unit.working_days, LimitUnit.WORKING_DAYS), (unit.working_hours, LimitUnit.WORKING_HOURS),
+                            (unit.limits, LimitUnit.HOURS), (self.working_time.days, LimitUnit.WORKING_DAYS),
+                            (self.working_time.hours, LimitUnit.WORKING_HOURS)):
+            if cat in table:
+                return TimeLimit(table[cat], kind)
+        return TimeLimit(self.limits[cat])
+
+    @property
+    def uses_working_time(self) -> bool:
+        """Whether any limit counts working time (then the holiday calendar matters)."""
+        w = self.working_time
+        return bool(w.days or w.hours or w.sign_hours or any(u.working_days or u.working_hours for u in self.units))
+
+    def sign_limit(self) -> TimeLimit:
+        """The sign-for (签收) limit: [working_time] sign_hours working hours, else two wall-clock hours."""
+        if self.working_time.sign_hours is not None:
+            return TimeLimit(self.working_time.sign_hours, LimitUnit.WORKING_HOURS)
+        return TimeLimit(SIGN_HOURS)
 
     def escalation_level(self, level: str) -> EscalationLevel | None:
         return next((e for e in self.escalation if e.level == level), None)
@@ -447,6 +522,14 @@ class _CommunityFile(_Table):
     points: _Points = _Points()
     buildings: tuple[BuildingPoint, ...] = ()
     emergency: _Emergency = _Emergency()
+    working_time: WorkingTime = Field(default_factory=WorkingTime)
+
+    @model_validator(mode="after")
+    def _limits_once(self) -> Self:
+        for cat in self.limits:
+            if cat in self.working_time.days or cat in self.working_time.hours:
+                raise problem(f"类别 {cat.value!r} 已在 working_time 中给出时限，只能给一种", "limits", cat.value)
+        return self
 
     @model_validator(mode="after")
     def _grids(self) -> Self:
@@ -530,6 +613,7 @@ class _CommunityFile(_Table):
             radius_m=info.radius_m,
             building_points=self.buildings,
             emergency=emergency,
+            working_time=self.working_time,
         )
 
 
@@ -570,6 +654,7 @@ __all__ = [
     "DEFAULT_LIMIT_HOURS",
     "DEFAULT_RADIUS_M",
     "SAMPLE_COMMUNITY_FILE",
+    "SIGN_HOURS",
     "BuildingPoint",
     "Canteen",
     "Category",
@@ -581,7 +666,10 @@ __all__ = [
     "EscalationLevelName",
     "GridInfo",
     "HandlingUnit",
+    "LimitUnit",
     "ShopItem",
+    "TimeLimit",
+    "WorkingTime",
     "default_community_path",
     "haversine_m",
     "load_community",

@@ -13,7 +13,11 @@ cases escalated that far.
 building to its grid); a ticket on its grid, its handling unit and every escalation level it has reached
 (:func:`ticket_scope`); community notices, role management and the desk views on no scope at all.
 
-Every refusal goes through :func:`refused`: one line on the ``linli.audit`` logger naming who tried what.
+A supervisor (督办, e.g. the street's 纪工委) reads every case in its scope and may issue a 督办, but never handles a
+case (no TICKET_ACT); its scope is "" (every case) or a unit code / escalation level.
+
+Every refusal goes through :func:`refused`: one line on the ``linli.audit`` logger naming who tried what, and a row
+of the audit table (``services.people.audit``).
 """
 
 from __future__ import annotations
@@ -41,12 +45,15 @@ class Action(StrEnum):
     NOTICE_COMMUNITY = "notice.community"
     TICKET_ACT = "ticket.act"  # 签收 转派 需补充 办结 升级, replies to the resident, /note, /mediate
     TICKET_RECORD = "ticket.record"  # /record: a case taken by phone, at the desk, by letter or on a visit (代录)
-    DESK_VIEW = "desk.view"  # /queue /board /rates in a desk chat
+    DESK_VIEW = "desk.view"  # /queue /board /rates /report in a desk chat
     ROLES_MANAGE = "roles.manage"
+    CASE_VIEW = "ticket.view"  # read a case and its history (/history), never act on it
+    SUPERVISE = "ticket.supervise"  # issue a 督办 on a case
 
 
 SCOPED = "scoped"  # the grant's scope must equal the action's scope
 ANY = "any"  # the role may act whatever the scope
+SCOPED_OR_ALL = "scoped_or_all"  # a grant with a scope is SCOPED, one without (the street's 纪工委) is ANY
 
 # action -> role -> how: the one permission table. A role not listed may not do the action.
 PERMISSIONS: Mapping[Action, Mapping[RoleName, str]] = {
@@ -54,9 +61,12 @@ PERMISSIONS: Mapping[Action, Mapping[RoleName, str]] = {
     Action.NOTICE_BUILDING: {RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
     Action.NOTICE_COMMUNITY: {RoleName.ADMIN: ANY},
     Action.TICKET_ACT: {RoleName.STAFF: SCOPED, RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
-    Action.DESK_VIEW: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.ADMIN: ANY},
+    Action.DESK_VIEW: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.SUPERVISOR: ANY, RoleName.ADMIN: ANY},
     Action.TICKET_RECORD: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.ADMIN: ANY},
     Action.ROLES_MANAGE: {RoleName.ADMIN: ANY},
+    Action.CASE_VIEW: {RoleName.STAFF: SCOPED, RoleName.GRIDWORKER: SCOPED, RoleName.SUPERVISOR: SCOPED_OR_ALL,
+                       RoleName.ADMIN: ANY},
+    Action.SUPERVISE: {RoleName.SUPERVISOR: SCOPED_OR_ALL, RoleName.ADMIN: ANY},
 }
 
 
@@ -96,8 +106,10 @@ def can(user_roles: Iterable[Grant], action: Action | str, scope: Scope = NOWHER
     rules = PERMISSIONS[Action(action)]
     for g in user_roles:
         how = rules.get(g.role)
-        if how == ANY:
+        if how == ANY or (how == SCOPED_OR_ALL and not g.scope):
             return True
+        if how == SCOPED_OR_ALL:
+            how = SCOPED
         if how == SCOPED and g.scope:
             within = scope.grids if g.role is RoleName.GRIDWORKER else scope.units
             if g.scope in within:
@@ -117,9 +129,16 @@ def ticket_scope(ticket: Ticket, community: Community) -> Scope:
     return Scope(grids=frozenset({ticket.grid_code} if ticket.grid_code else ()), units=frozenset(units))
 
 
-def refused(user_id: int | None, action: Action | str, scope: Scope | str = NOWHERE, via: str = "") -> None:
-    """Log a refused attempt (who, what, where, through which command or button) on ``linli.audit``."""
+def refused(user_id: int | None, action: Action | str, scope: Scope | str = NOWHERE, via: str = "", *,
+            now: datetime | None = None, chat_id: int | None = None, ticket_id: int | None = None) -> None:
+    """Log a refused attempt (who, what, where, through which command or button) on ``linli.audit``, and keep it
+    for the audit table: :func:`services.people.audit.flush_refusals` stores what was kept (the caller has no
+    session here). ``chat_id`` defaults to the one a ``"chat:<id>"`` scope names."""
     audit.warning("refused user=%s action=%s scope=%s via=%s", user_id, action, scope, via or "-")
+    from services.people import audit as trail  # audit imports nothing of roles: no circle, just late
+
+    trail.keep_refusal(user_id=user_id, action=str(action), scope=str(scope), via=via, now=now, chat_id=chat_id,
+                       ticket_id=ticket_id)
 
 
 class GrantError(ValueError):
@@ -148,6 +167,11 @@ def check_grant(role: str, scope: str, community: Community | None = None) -> Gr
         if scope:
             raise GrantError(SCOPE_UNEXPECTED)
         return Grant(name)
+    if name is RoleName.SUPERVISOR:  # no scope: every case (the street's 纪工委); else a unit or escalation level
+        if scope and community is not None and community.unit(scope) is None \
+                and community.escalation_level(scope) is None:
+            raise GrantError(UNKNOWN_UNIT)
+        return Grant(name, scope)
     if not scope:
         raise GrantError(SCOPE_REQUIRED)
     if community is not None:
@@ -205,6 +229,10 @@ def grids_of(user_roles: Iterable[Grant]) -> list[str]:
     return sorted({g.scope for g in user_roles if g.role is RoleName.GRIDWORKER and g.scope})
 
 
+def is_supervisor(user_roles: Iterable[Grant]) -> bool:
+    return any(g.role is RoleName.SUPERVISOR for g in user_roles)
+
+
 def is_admin(user_roles: Iterable[Grant]) -> bool:
     return any(g.role is RoleName.ADMIN for g in user_roles)
 
@@ -213,6 +241,7 @@ __all__ = [
     "ADMINS_ENV",
     "PERMISSIONS",
     "RESIDENT",
+    "SCOPED_OR_ALL",
     "Action",
     "Grant",
     "GrantError",
@@ -224,6 +253,7 @@ __all__ = [
     "grant",
     "grids_of",
     "is_admin",
+    "is_supervisor",
     "refused",
     "revoke",
     "roles_of",

@@ -34,7 +34,9 @@ GRIDWORKER = Grant(RoleName.GRIDWORKER, "A03")
 STAFF = Grant(RoleName.STAFF, "wuye")
 COMMUNITY_STAFF = Grant(RoleName.STAFF, "community")  # takes cases escalated to the community
 ADMIN = Grant(RoleName.ADMIN)
-ROLES = [RESIDENT, GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN]
+SUPERVISOR = Grant(RoleName.SUPERVISOR)  # the street's 纪工委: every case, read-only, may issue 督办
+WUYE_SUPERVISOR = Grant(RoleName.SUPERVISOR, "wuye")
+ROLES = [RESIDENT, GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN, SUPERVISOR, WUYE_SUPERVISOR]
 
 A03, A04 = Scope.grid("A03"), Scope.grid("A04")
 CASE = Scope(grids=frozenset({"A03"}), units=frozenset({"wuye"}))  # a case in grid A03 handled by 物业
@@ -48,9 +50,14 @@ MATRIX: dict[Action, list[tuple[Scope, set[Grant]]]] = {
     Action.NOTICE_COMMUNITY: [(NOWHERE, {ADMIN}), (A03, {ADMIN})],
     Action.TICKET_ACT: [(CASE, {GRIDWORKER, STAFF, ADMIN}), (OTHER_CASE, {ADMIN}),
                         (OTHER_ESCALATED, {COMMUNITY_STAFF, ADMIN}), (NOWHERE, {ADMIN})],
-    Action.DESK_VIEW: [(NOWHERE, {GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN})],
+    Action.DESK_VIEW: [(NOWHERE, {GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN, SUPERVISOR, WUYE_SUPERVISOR})],
     Action.TICKET_RECORD: [(NOWHERE, {GRIDWORKER, STAFF, COMMUNITY_STAFF, ADMIN})],
     Action.ROLES_MANAGE: [(NOWHERE, {ADMIN}), (A03, {ADMIN})],
+    Action.CASE_VIEW: [(CASE, {GRIDWORKER, STAFF, ADMIN, SUPERVISOR, WUYE_SUPERVISOR}),
+                       (OTHER_CASE, {ADMIN, SUPERVISOR}),
+                       (OTHER_ESCALATED, {COMMUNITY_STAFF, ADMIN, SUPERVISOR}), (NOWHERE, {ADMIN, SUPERVISOR})],
+    Action.SUPERVISE: [(CASE, {ADMIN, SUPERVISOR, WUYE_SUPERVISOR}), (OTHER_CASE, {ADMIN, SUPERVISOR}),
+                       (NOWHERE, {ADMIN, SUPERVISOR})],
 }
 
 

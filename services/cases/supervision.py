@@ -1,0 +1,121 @@
+"""督办 (supervision): a supervisor (e.g. the street's 纪工委) presses the handling unit on a case with a reason and a
+reply deadline; the unit's answer is tracked against that deadline.
+
+A supervisor never handles a case: a 督办 changes nothing of the case's workflow (no version bump, no status). It is
+a ``supervised`` event in the case's history plus a :class:`~storage.models.Supervision` row that the answer (a
+``supervision_answered`` event) closes. Reports count the 督办 and the answers given by the deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from services.cases.events import new_event
+from storage.models import Supervision, Ticket, TicketEvent, TicketEventKind, TicketStatus
+
+
+def supervisor_actor(tg_user_id: int | None) -> str:
+    return f"supervisor:{tg_user_id if tg_user_id is not None else 'cli'}"
+
+
+class SuperviseRefusal(StrEnum):
+    REASON_REQUIRED = "reason_required"
+    DEADLINE_PASSED = "deadline_passed"  # the reply deadline must lie ahead
+    NOT_ACTIVE = "not_active"  # withdrawn or merged: there is no case to press
+    ALREADY_ANSWERED = "already_answered"
+    EMPTY_ANSWER = "empty_answer"
+
+
+@dataclass(frozen=True)
+class SuperviseResult:
+    supervision: Supervision | None = None
+    event: TicketEvent | None = None
+    reason: SuperviseRefusal | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+async def supervise(session: AsyncSession, ticket: Ticket, *, reason: str, reply_by: datetime,
+                    supervisor_tg_id: int | None, now: datetime) -> SuperviseResult:
+    """Issue a 督办 on ``ticket``; the caller has checked the role (``roles.Action.SUPERVISE``)."""
+    require_aware(now)
+    require_aware(reply_by)
+    if not reason.strip():
+        return SuperviseResult(reason=SuperviseRefusal.REASON_REQUIRED)
+    if reply_by <= now:
+        return SuperviseResult(reason=SuperviseRefusal.DEADLINE_PASSED)
+    if ticket.status in {TicketStatus.WITHDRAWN, TicketStatus.MERGED}:
+        return SuperviseResult(reason=SuperviseRefusal.NOT_ACTIVE)
+    assert ticket.id is not None
+    row = Supervision(ticket_id=ticket.id, supervisor_tg_id=supervisor_tg_id, reason=reason.strip(),
+                      issued_at=now, reply_by=reply_by)
+    event = new_event(ticket, kind=TicketEventKind.SUPERVISED, actor=supervisor_actor(supervisor_tg_id), now=now,
+                      note=reason.strip(), meeting_at=reply_by)  # meeting_at: the reply deadline
+    session.add_all([row, event])
+    await session.flush()
+    return SuperviseResult(row, event)
+
+
+async def answer(session: AsyncSession, supervision: Supervision, *, text: str, actor: str,
+                 now: datetime) -> SuperviseResult:
+    """The handling unit answers a 督办 (once); on time when ``now`` is not after ``reply_by``."""
+    require_aware(now)
+    if not text.strip():
+        return SuperviseResult(reason=SuperviseRefusal.EMPTY_ANSWER)
+    if supervision.answered_at is not None:
+        return SuperviseResult(supervision, reason=SuperviseRefusal.ALREADY_ANSWERED)
+    supervision.answered_at, supervision.answered_by, supervision.answer = now, actor, text.strip()
+    session.add(supervision)
+    event = TicketEvent(ticket_id=supervision.ticket_id, at=now, actor=actor,
+                        kind=TicketEventKind.SUPERVISION_ANSWERED, note=text.strip())
+    session.add(event)
+    await session.flush()
+    return SuperviseResult(supervision, event)
+
+
+def on_time(supervision: Supervision) -> bool | None:
+    """True/False once answered; None while unanswered (late only when the deadline passes: see :func:`overdue`)."""
+    if supervision.answered_at is None:
+        return None
+    return supervision.answered_at <= supervision.reply_by
+
+
+async def supervisions_of(session: AsyncSession, ticket_id: int) -> list[Supervision]:
+    stmt = select(Supervision).where(Supervision.ticket_id == ticket_id).order_by(col(Supervision.id))
+    return list((await session.exec(stmt)).all())
+
+
+async def pending(session: AsyncSession, ticket_id: int) -> Supervision | None:
+    """The oldest unanswered 督办 of a case (what an answer from the desk closes)."""
+    stmt = (select(Supervision).where(Supervision.ticket_id == ticket_id, col(Supervision.answered_at).is_(None))
+            .order_by(col(Supervision.id)).limit(1))
+    return (await session.exec(stmt)).first()
+
+
+async def overdue(session: AsyncSession, now: datetime) -> list[Supervision]:
+    """Unanswered 督办 past their reply deadline (index on reply_by), earliest first."""
+    stmt = (select(Supervision).where(col(Supervision.answered_at).is_(None),
+                                      col(Supervision.reply_by) <= require_aware(now))
+            .order_by(col(Supervision.reply_by)))
+    return list((await session.exec(stmt)).all())
+
+
+__all__ = [
+    "SuperviseRefusal",
+    "SuperviseResult",
+    "answer",
+    "on_time",
+    "overdue",
+    "pending",
+    "supervise",
+    "supervisions_of",
+    "supervisor_actor",
+]

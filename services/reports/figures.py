@@ -1,0 +1,674 @@
+"""The figures leaders govern by (周调度、月评估、季研判), computed from the tickets and their event history alone.
+
+No counter is kept anywhere: every figure is a SQL aggregate over the tickets received in the period (merged
+duplicates excluded, so a case is counted once) joined to their events, grouped by unit × grid × category × channel
+in the database and rolled up here into the scopes a report shows (the whole, each unit, grid, category, channel).
+The cost therefore follows the period's tickets (``ix_tickets_created_at`` and ``ix_ticket_events_ticket_id_kind``),
+not all tickets.
+
+Every figure carries its numerator and denominator; a rate with nothing to measure has value None (shown "—"),
+never 0 % or 100 %. Definitions (the cohort is the tickets received in the period, judged as things stand at
+``as_of``):
+
+* ``received``: tickets opened (withdrawn ones included, merged duplicates not).
+* ``response_rate`` 响应率: signed for within the sign-for limit, over the tickets whose limit has been judged
+  (signed, or past the limit unsigned); a reopened or reassigned case is judged on its current round.
+* ``on_time_rate`` 按时办结率: resolved by the deadline, over the tickets resolved or past the deadline. The
+  deadline is the clocks' (``services.cases.clocks``): time paused in 待补充 moves it, a pause still running too.
+* ``resolution_rate`` 解决率: resolved and never reopened, over the tickets resolved at least once.
+* ``satisfaction_rate`` 满意率: 满意 + 基本满意 over the rated; ``unrated`` 未评价 over rated + unrated.
+* ``first_response_*``: time from opening to the first signing, in buckets, over the signed tickets.
+* ``median_resolve_hours``: median running time of the resolution clock (pauses excluded) of resolved tickets.
+* ``reopened``, ``escalations_<level>`` (events), ``withdrawn``, ``warnings`` (hotspot warnings raised in the
+  period), ``mediation_<stage>`` (dispute cases by their latest stage), ``mediation_success_rate`` 调解成功率
+  (agreement reached over mediations now closed), ``supervised`` / ``supervision_on_time`` (督办 and answers by
+  the reply deadline), ``open_red`` / ``open_yellow`` / ``open_green`` (open now, any age, by colour).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, and_, case, func, literal_column, or_, text, type_coerce
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from services.cases import clocks
+from services.cases.duplicates import building_of
+from services.community.model import Category, Community, EscalationLevelName
+from services.reports.periods import Period
+from storage.db import dialect_name
+from storage.models import (
+    OPEN_STATUSES,
+    Channel,
+    HotspotWarning,
+    MediationStage,
+    Rating,
+    Supervision,
+    Ticket,
+    TicketEvent,
+    TicketEventKind,
+    TicketFollower,
+    TicketStatus,
+)
+
+S = TicketStatus
+K = TicketEventKind
+HOUR = 3600
+BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("first_response_0_1h", 0, HOUR),
+    ("first_response_1_4h", HOUR, 4 * HOUR),
+    ("first_response_4_8h", 4 * HOUR, 8 * HOUR),
+    ("first_response_8_24h", 8 * HOUR, 24 * HOUR),
+    ("first_response_24h_plus", 24 * HOUR, None),
+)
+LEVELS: tuple[str, ...] = tuple(level.value for level in EscalationLevelName)
+STAGES: tuple[MediationStage, ...] = tuple(MediationStage)
+_AGREED = STAGES.index(MediationStage.AGREEMENT) + 1  # stage ordinals are 1-based; 0 = no mediation
+SATISFIED_VALUES = (Rating.SATISFIED.value, Rating.BASICALLY_SATISFIED.value)
+RATED_VALUES = (*SATISFIED_VALUES, Rating.UNSATISFIED.value)
+OPEN_VALUES = tuple(s.value for s in OPEN_STATUSES)
+
+
+class FigureKind(StrEnum):
+    RATE = "rate"  # value = numerator / denominator, None when the denominator is 0
+    COUNT = "count"  # value = numerator; the denominator, when given, is what it is counted out of
+    MEDIAN = "median"  # value = numerator (hours); the denominator is how many cases were measured
+
+
+@dataclass(frozen=True)
+class Figure:
+    numerator: float | None
+    denominator: int | None
+    kind: FigureKind = FigureKind.RATE
+
+    @property
+    def value(self) -> float | None:
+        if self.kind is FigureKind.RATE:
+            return self.numerator / self.denominator if self.denominator and self.numerator is not None else None
+        return self.numerator
+
+    def as_dict(self) -> dict[str, Any]:
+        value = self.value
+        return {"value": round(value, 4) if isinstance(value, float) else value,
+                "numerator": self.numerator, "denominator": self.denominator}
+
+
+def rate(hits: int, total: int) -> Figure:
+    return Figure(hits, total, FigureKind.RATE)
+
+
+def count(n: int, out_of: int | None = None) -> Figure:
+    return Figure(n, out_of, FigureKind.COUNT)
+
+
+FIGURE_KEYS: tuple[str, ...] = (
+    "received",
+    "response_rate",
+    "on_time_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "unrated",
+    *(key for key, _, _ in BUCKETS),
+    "median_resolve_hours",
+    "reopened",
+    *(f"escalations_{level}" for level in LEVELS),
+    "withdrawn",
+    "warnings",
+    *(f"mediation_{stage.value}" for stage in STAGES),
+    "mediation_success_rate",
+    "supervised",
+    "supervision_on_time",
+    "open_red",
+    "open_yellow",
+    "open_green",
+)
+"""Every figure's stable English key, in the order reports list them."""
+
+
+class ScopeKind(StrEnum):
+    ALL = "all"
+    UNIT = "unit"
+    GRID = "grid"
+    CATEGORY = "category"
+    CHANNEL = "channel"
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: ScopeKind
+    code: str = ""
+
+    @property
+    def key(self) -> str:
+        return self.kind.value if self.kind is ScopeKind.ALL else f"{self.kind.value}:{self.code}"
+
+
+ALL = Scope(ScopeKind.ALL)
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What a report is limited to (``--unit``, ``--grid``); empty: the whole community."""
+
+    unit: str | None = None
+    grid: str | None = None
+
+    def where(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.unit:
+            found.append(col(Ticket.unit) == self.unit)
+        if self.grid:
+            found.append(col(Ticket.grid_code) == self.grid)
+        return found
+
+    def admits(self, unit: str | None, grid: str | None) -> bool:
+        return (not self.unit or unit == self.unit) and (not self.grid or grid == self.grid)
+
+
+@dataclass(frozen=True)
+class ScopeFigures:
+    scope: Scope
+    name: str  # Chinese name of the scope (unit or grid name, category or channel word)
+    figures: Mapping[str, Figure]
+    previous: Mapping[str, Figure] = field(default_factory=dict)
+
+    def change(self, key: str) -> float | None:
+        """Value now minus value in the previous period; None when either is empty."""
+        now, before = self.figures.get(key), self.previous.get(key)
+        if now is None or before is None or now.value is None or before.value is None:
+            return None
+        return now.value - before.value
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A repeated problem: complaints of one category at one place (tickets, merged duplicates, followers)."""
+
+    category: str
+    place: str
+    complaints: int
+    cases: int
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    previous_period: Period
+    as_of: datetime
+    filter: Filter
+    scopes: Sequence[ScopeFigures]
+    top_problems: Sequence[Problem] = ()
+
+    @property
+    def overall(self) -> ScopeFigures:
+        return self.scopes[0]
+
+    def of(self, kind: ScopeKind) -> list[ScopeFigures]:
+        return [s for s in self.scopes if s.scope.kind is kind]
+
+
+# --- SQL ----------------------------------------------------------------------------------------------
+
+
+def _seconds(later: Any, earlier: Any, dialect: str) -> ColumnElement[float]:
+    """``later - earlier`` in seconds, in SQL (both columns hold naive UTC)."""
+    if dialect == "sqlite":
+        return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+    return func.extract("epoch", later - earlier)
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _cohort(period: Period, filt: Filter) -> list[ColumnElement[bool]]:
+    return [col(Ticket.created_at) >= period.since, col(Ticket.created_at) < period.until,
+            col(Ticket.status) != S.MERGED, *filt.where()]
+
+
+Group = tuple[str, str, str, str]
+
+
+def _dims() -> tuple[ColumnElement[str], ...]:
+    """unit, grid ("" for none), category, channel as plain strings (no per-row enum conversion)."""
+    t = Ticket
+    return (type_coerce(col(t.unit), String()), func.coalesce(type_coerce(col(t.grid_code), String()),
+                                                              literal_column("''")),
+            type_coerce(col(t.category), String()), type_coerce(col(t.channel), String()))
+
+
+async def _rows(session: AsyncSession, stmt: Any) -> Sequence[Any]:
+    """Core execution: plain rows, none of the ORM's per-row work (reports read up to a period's tickets)."""
+    return (await (await session.connection()).execute(stmt)).all()
+
+
+def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> Any:
+    """One row per cohort ticket: its group and small integers (flags, seconds to first signing, mediation stage).
+
+    What comes from the events is read by correlated lookups in ``ix_ticket_events_report`` (a seek or two per
+    ticket, no table access); ``OFFSET 0`` keeps the database from inlining these lookups into every sum that
+    uses them (SQLite flattens such subqueries, PostgreSQL pulls them up)."""
+    t, e = Ticket, aliased(TicketEvent)
+    mine = col(e.ticket_id) == col(t.id)
+
+    def changed_to(status: TicketStatus) -> Any:
+        return and_(mine, col(e.kind) == K.STATUS_CHANGED.value, col(e.to_status) == status.value)
+
+    def flag(condition: Any) -> ColumnElement[int]:
+        return case((condition, 1), else_=0)
+
+    stage_no = case(*((col(e.mediation_stage) == stage.value, i + 1) for i, stage in enumerate(STAGES)), else_=0)
+    first_response = select(_seconds(func.min(col(e.at)), col(t.created_at), dialect)).where(
+        changed_to(S.SIGNED)).scalar_subquery()
+    stage = select(func.coalesce(func.max(stage_no), 0)).where(mine, col(e.kind) == K.MEDIATION.value)
+    reopened = select(e.id).where(changed_to(S.REOPENED)).exists()
+    resolved_ever = select(e.id).where(changed_to(S.RESOLVED)).exists()
+    started = func.coalesce(col(t.clock_started_at), col(t.created_at))
+    signed = col(t.signed_at).is_not(None)
+    resolved = and_(col(t.resolved_at).is_not(None), col(t.resolved_at) >= started)
+    sign_judged = or_(signed, and_(col(t.sign_due_at) <= as_of,
+                                   or_(col(t.closed_at).is_(None), col(t.sign_due_at) <= col(t.closed_at))))
+    overdue_unresolved = case(
+        (col(t.paused_at).is_not(None), col(t.due_at) <= col(t.paused_at)),  # a running pause moves the deadline
+        else_=and_(col(t.due_at) <= as_of, or_(col(t.closed_at).is_(None), col(t.closed_at) >= col(t.due_at))),
+    )
+    is_open = col(t.status).in_(OPEN_VALUES)
+    u, g, c, ch = _dims()
+    return (
+        select(
+            u.label("u"), g.label("g"), c.label("c"), ch.label("ch"),
+            flag(and_(signed, col(t.signed_at) <= col(t.sign_due_at))).label("sign_ok"),
+            flag(sign_judged).label("sign_judged"),
+            flag(and_(resolved, col(t.resolved_at) <= col(t.due_at))).label("due_ok"),
+            flag(or_(resolved, and_(~resolved, overdue_unresolved))).label("due_judged"),
+            flag(and_(col(t.resolved_at).is_not(None), ~is_open)).label("finished"),
+            flag(col(t.rating).in_(SATISFIED_VALUES)).label("happy"),
+            flag(col(t.rating).in_(RATED_VALUES)).label("rated"),
+            flag(col(t.rating) == Rating.UNRATED.value).label("unrated"),
+            flag(col(t.status) == S.WITHDRAWN.value).label("withdrawn"),
+            flag(~is_open).label("closed"),
+            first_response.label("response_s"),
+            # lookups only where they can find something: a reopening follows a resolution (resolved_at is never
+            # cleared), mediation is for disputes
+            case((col(t.resolved_at).is_not(None), flag(reopened)), else_=0).label("reopened"),
+            case((col(t.resolved_at).is_not(None), flag(resolved_ever)), else_=0).label("resolved_ever"),
+            case((col(t.category) == Category.DISPUTE.value, stage.scalar_subquery()), else_=0).label("stage"),
+        )
+        .where(*_cohort(period, filt))
+        .offset(0)
+        .subquery("per")
+    )
+
+
+async def _grouped(session: AsyncSession, period: Period, filt: Filter, as_of: datetime,
+                   dialect: str) -> dict[Group, dict[str, int]]:
+    """Sums per (unit, grid, category, channel) of the cohort: one GROUP BY over :func:`_per_ticket`, and one over
+    the escalation events."""
+    p = _per_ticket(period, filt, as_of, dialect).c
+    measures: dict[str, ColumnElement[int]] = {
+        "received": func.count(),
+        **{k: func.sum(p[k]) for k in ("sign_ok", "sign_judged", "due_ok", "due_judged", "happy", "rated", "unrated",
+                                       "withdrawn", "reopened", "resolved_ever")},
+        "solved": func.sum(case((and_(p.resolved_ever == 1, p.reopened == 0, p.finished == 1), 1), else_=0)),
+        "responded": _flag(p.response_s.is_not(None)),
+        "mediations": _flag(p.stage > 0),
+        "mediation_closed": _flag(and_(p.stage > 0, p.closed == 1)),
+        "mediation_agreed": _flag(and_(p.stage >= _AGREED, p.closed == 1)),
+    }
+    for key, low, high in BUCKETS:
+        measures[key] = _flag(p.response_s >= low if high is None else and_(p.response_s >= low, p.response_s < high))
+    for i, st in enumerate(STAGES):
+        measures[f"stage_{st.value}"] = _flag(p.stage == i + 1)
+    keys = (p.u, p.g, p.c, p.ch)
+    rows = await _rows(session, select(*keys, *(m.label(k) for k, m in measures.items())).group_by(*keys))
+    names = list(measures)
+    found = {(r[0], r[1], r[2], r[3]): {k: int(v or 0) for k, v in zip(names, r[4:], strict=True)} for r in rows}
+    t, e = Ticket, TicketEvent
+    dims = _dims()
+    esc = (select(*dims, type_coerce(col(e.level), String()), func.count())
+           .select_from(t).join(e, and_(col(e.ticket_id) == col(t.id), col(e.kind) == K.ESCALATED.value))
+           .where(*_cohort(period, filt)).group_by(*dims, col(e.level)))
+    for u, g, c, ch, level, n in await _rows(session, esc):
+        sums = found.setdefault((u, g, c, ch), {})
+        sums[f"esc_{level}"] = sums.get(f"esc_{level}", 0) + int(n)
+    return found
+
+
+async def _resolve_times(session: AsyncSession, period: Period, filt: Filter, dialect: str) -> Sequence[Any]:
+    """Running time of the resolution clock (pauses excluded) of every resolved cohort ticket."""
+    t = Ticket
+    started = func.coalesce(col(t.clock_started_at), col(t.created_at))
+    secs = _seconds(col(t.resolved_at), started, dialect) - col(t.paused_seconds)
+    stmt = select(*_dims(), secs).where(*_cohort(period, filt), col(t.resolved_at).is_not(None),
+                                        col(t.resolved_at) >= started)
+    return await _rows(session, stmt)  # (unit, grid, category, channel, seconds)
+
+
+async def _open_colours(session: AsyncSession, filt: Filter, now: datetime,
+                        dialect: str) -> list[tuple[Group, str, int]]:
+    """Open tickets now (any age) per group and colour, by the clocks' rule (``clocks.colour``) in SQL: red when
+    the resolution clock (stopped while 待补充) has used its limit or the case is an open emergency, yellow from
+    three quarters of it."""
+    t = Ticket
+    started = func.coalesce(col(t.clock_started_at), col(t.created_at))
+    clock_now = case((and_(col(t.paused_at).is_not(None), col(t.paused_at) < now), col(t.paused_at)), else_=now)
+    used = _seconds(clock_now, started, dialect) - col(t.paused_seconds)
+    limit = _seconds(col(t.due_at), started, dialect) - col(t.paused_seconds)
+    colour = case((col(t.emergency), "red"), (used >= limit, "red"), (used * 4 >= limit * 3, "yellow"),
+                  else_="green")
+    dims = _dims()
+    stmt = (select(*dims, colour, func.count()).where(col(t.status).in_(OPEN_VALUES), *filt.where())
+            .group_by(*dims, colour))
+    return [((u, g, c, ch), str(k), int(n)) for u, g, c, ch, k, n in await _rows(session, stmt)]
+
+
+async def _warnings(session: AsyncSession, period: Period, community: Community) -> list[tuple[str, str, str]]:
+    """(unit, grid, category) of each hotspot warning raised in the period."""
+    stmt = select(HotspotWarning).where(col(HotspotWarning.raised_at) >= period.since,
+                                        col(HotspotWarning.raised_at) < period.until)
+    found = []
+    for w in (await session.exec(stmt)).all():
+        if w.scope_kind == "grid":
+            grid = w.scope
+        else:
+            info = community.grid_for_building(w.scope)
+            grid = info.code if info else ""
+        try:
+            unit = community.unit_for(w.category).code
+        except ValueError:
+            unit = ""
+        found.append((unit, grid, w.category))
+    return found
+
+
+async def _supervisions(session: AsyncSession, period: Period, filt: Filter,
+                        as_of: datetime) -> list[tuple[Group, bool, bool]]:
+    """(group, judged, answered on time) per 督办 issued on a cohort ticket; read from the 督办 side (few rows)."""
+    t = Ticket
+    stmt = (select(*_dims(), col(Supervision.reply_by), col(Supervision.answered_at))
+            .select_from(Supervision).join(t, col(t.id) == col(Supervision.ticket_id))
+            .where(col(Supervision.issued_at) >= period.since, *_cohort(period, filt)))
+    found = []
+    for u, g, c, ch, reply_by, answered in (await session.exec(stmt)).all():  # type: ignore[call-overload]
+        judged = answered is not None or reply_by <= as_of
+        found.append(((u, g, c, ch), judged, answered is not None and answered <= reply_by))
+    return found
+
+
+# --- rolling up -------------------------------------------------------------------------------------------
+
+
+def _scopes_of(group: Group) -> tuple[Scope, ...]:
+    unit, grid, cat, channel = group
+    return (ALL, Scope(ScopeKind.UNIT, unit), Scope(ScopeKind.GRID, grid), Scope(ScopeKind.CATEGORY, cat),
+            Scope(ScopeKind.CHANNEL, channel))
+
+
+def _figures(sums: Mapping[str, float], medians: Sequence[float], with_snapshot: bool) -> dict[str, Figure]:
+    n = sums.get
+    received = int(n("received", 0))
+    responded = int(n("responded", 0))
+    figures: dict[str, Figure] = {
+        "received": count(received),
+        "response_rate": rate(int(n("sign_ok", 0)), int(n("sign_judged", 0))),
+        "on_time_rate": rate(int(n("due_ok", 0)), int(n("due_judged", 0))),
+        "resolution_rate": rate(int(n("solved", 0)), int(n("resolved_ever", 0))),
+        "satisfaction_rate": rate(int(n("happy", 0)), int(n("rated", 0))),
+        "unrated": rate(int(n("unrated", 0)), int(n("rated", 0) + n("unrated", 0))),
+    }
+    for key, _, _ in BUCKETS:
+        figures[key] = rate(int(n(key, 0)), responded)
+    figures["median_resolve_hours"] = Figure(
+        round(statistics.median(medians) / HOUR, 2) if medians else None, len(medians), FigureKind.MEDIAN)
+    figures["reopened"] = count(int(n("reopened", 0)), int(n("resolved_ever", 0)))
+    for level in LEVELS:
+        figures[f"escalations_{level}"] = count(int(n(f"esc_{level}", 0)), received)
+    figures["withdrawn"] = count(int(n("withdrawn", 0)), received)
+    figures["warnings"] = count(int(n("warnings", 0)))
+    mediations = int(n("mediations", 0))
+    for st in STAGES:
+        figures[f"mediation_{st.value}"] = count(int(n(f"stage_{st.value}", 0)), mediations)
+    figures["mediation_success_rate"] = rate(int(n("mediation_agreed", 0)), int(n("mediation_closed", 0)))
+    figures["supervised"] = count(int(n("supervised", 0)), received)
+    figures["supervision_on_time"] = rate(int(n("supervision_ok", 0)), int(n("supervision_judged", 0)))
+    if with_snapshot:
+        open_total = int(n("open_red", 0) + n("open_yellow", 0) + n("open_green", 0))
+        for colour in ("red", "yellow", "green"):
+            figures[f"open_{colour}"] = count(int(n(f"open_{colour}", 0)), open_total)
+    return figures
+
+
+@dataclass
+class _Acc:
+    sums: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    times: list[float] = field(default_factory=list)
+
+
+async def _no_jit(session: AsyncSession, dialect: str) -> None:
+    """PostgreSQL's JIT compiles these one-off aggregate queries for longer than they run (100–300 ms each at
+    100,000 tickets): off for the rest of this transaction only."""
+    if dialect == "postgresql":
+        await session.exec(text("SET LOCAL jit = off"))  # type: ignore[call-overload]
+
+
+async def _collect(session: AsyncSession, period: Period, filt: Filter, as_of: datetime, community: Community,
+                   snapshot: bool) -> dict[Scope, _Acc]:
+    dialect = await dialect_name(session)
+    await _no_jit(session, dialect)
+    accs: dict[Scope, _Acc] = defaultdict(_Acc)
+    accs[ALL]  # the whole is always there, even empty
+    for group, sums in (await _grouped(session, period, filt, as_of, dialect)).items():
+        for scope in _scopes_of(group):
+            acc = accs[scope].sums
+            for k, v in sums.items():
+                acc[k] += v
+    times: dict[Group, list[float]] = defaultdict(list)
+    for u, g, c, ch, secs in await _resolve_times(session, period, filt, dialect):
+        times[(u, g, c, ch)].append(secs)
+    for group, values in times.items():  # per group first: a few hundred groups, not a list append per scope
+        for scope in _scopes_of(group):
+            accs[scope].times.extend(values)
+    for group, judged, ok in await _supervisions(session, period, filt, as_of):
+        for scope in _scopes_of(group):
+            accs[scope].sums["supervised"] += 1
+            accs[scope].sums["supervision_judged"] += judged
+            accs[scope].sums["supervision_ok"] += ok
+    for unit, grid, cat in await _warnings(session, period, community):
+        if filt.admits(unit, grid):
+            for scope in (ALL, Scope(ScopeKind.UNIT, unit), Scope(ScopeKind.GRID, grid),
+                          Scope(ScopeKind.CATEGORY, cat)):
+                accs[scope].sums["warnings"] += 1
+    if snapshot:
+        for group, colour, n in await _open_colours(session, filt, as_of, dialect):
+            for scope in _scopes_of(group):
+                accs[scope].sums[f"open_{colour}"] += n
+    return accs
+
+
+def scope_name(scope: Scope, community: Community) -> str:
+    if scope.kind is ScopeKind.ALL:
+        return community.name
+    if scope.kind is ScopeKind.UNIT:
+        unit = community.unit(scope.code)
+        return unit.name if unit else scope.code
+    if scope.kind is ScopeKind.GRID:
+        grid = community.grid(scope.code) if scope.code else None
+        return grid.name if grid else (scope.code or "未分网格")
+    if scope.kind is ScopeKind.CATEGORY:
+        return CATEGORY_NAMES.get(scope.code, scope.code)
+    return CHANNEL_NAMES.get(scope.code, scope.code)
+
+
+CATEGORY_NAMES: Mapping[str, str] = {
+    Category.NOISE: "噪音", Category.PROPERTY: "物业", Category.REPAIR: "维修", Category.UTILITIES: "水电气",
+    Category.SANITATION: "环境卫生", Category.PARKING: "停车", Category.DISPUTE: "邻里纠纷", Category.SAFETY: "安全",
+    Category.CONSTRUCTION: "施工", Category.WELFARE: "民政", Category.LEGAL: "法律", Category.SUGGESTION: "建议",
+    Category.OTHER: "其他",
+}
+CHANNEL_NAMES: Mapping[str, str] = {
+    Channel.TELEGRAM: "机器人", Channel.PHONE: "电话", Channel.VISIT: "来访", Channel.LETTER: "信件",
+    Channel.PATROL: "走访", Channel.HOTLINE: "12345热线", Channel.WEB: "网页", Channel.OPEN311: "Open311",
+}
+
+
+def _order(scope: Scope, community: Community) -> tuple[int, int, str]:
+    kinds = list(ScopeKind)
+    if scope.kind is ScopeKind.UNIT:
+        codes = [u.code for u in community.units]
+    elif scope.kind is ScopeKind.GRID:
+        codes = [g.code for g in community.grids]
+    elif scope.kind is ScopeKind.CATEGORY:
+        codes = [c.value for c in Category]
+    elif scope.kind is ScopeKind.CHANNEL:
+        codes = [c.value for c in Channel]
+    else:
+        codes = []
+    return kinds.index(scope.kind), codes.index(scope.code) if scope.code in codes else len(codes), scope.code
+
+
+async def figures_for(session: AsyncSession, period: Period, *, community: Community, as_of: datetime,
+                      filt: Filter = Filter(), snapshot: bool = True) -> dict[Scope, dict[str, Figure]]:
+    """Every figure of every scope with tickets in ``period`` (the whole always), as things stand at ``as_of``."""
+    require_aware(as_of)
+    accs = await _collect(session, period, filt, as_of, community, snapshot)
+    return {scope: _figures(acc.sums, acc.times, snapshot) for scope, acc in accs.items()}
+
+
+async def build_report(session: AsyncSession, period: Period, *, community: Community, now: datetime,
+                       filt: Filter = Filter(), top: int = 10) -> Report:
+    """The report of ``period`` as of ``now``, each scope beside the previous period, with the top problems."""
+    require_aware(now)
+    current = await figures_for(session, period, community=community, as_of=now, filt=filt)
+    before_period = period.previous()
+    before = await figures_for(session, before_period, community=community, as_of=now, filt=filt, snapshot=False)
+    if filt.unit:  # a unit's report breaks down by grid, category and channel, not into other units
+        current = {s: f for s, f in current.items() if s.kind is not ScopeKind.UNIT or s.code == filt.unit}
+    if filt.grid:
+        current = {s: f for s, f in current.items() if s.kind is not ScopeKind.GRID or s.code == filt.grid}
+    scopes = [
+        ScopeFigures(scope, scope_name(scope, community), figs, before.get(scope, _figures({}, [], False)))
+        for scope, figs in sorted(current.items(), key=lambda item: _order(item[0], community))
+    ]
+    problems = await top_problems(session, period, filt=filt, limit=top) if top else []
+    return Report(period, before_period, now, filt, scopes, problems)
+
+
+async def trend(session: AsyncSession, period: Period, *, community: Community, now: datetime, periods: int = 4,
+                filt: Filter = Filter()) -> list[tuple[Period, dict[str, Figure]]]:
+    """The whole's figures over the last ``periods`` periods ending with ``period`` (oldest first)."""
+    found: list[tuple[Period, dict[str, Figure]]] = []
+    p = period
+    for _ in range(periods):
+        figs = await figures_for(session, p, community=community, as_of=now, filt=filt, snapshot=False)
+        found.append((p, figs[ALL]))
+        p = p.previous()
+    return found[::-1]
+
+
+async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = Filter(),
+                       limit: int = 10) -> list[Problem]:
+    """The problems residents raised most often: complaints (cases, merged duplicates and linked followers)
+    per category and building (or location, or grid when no place is known), most first."""
+    t = Ticket
+    await _no_jit(session, await dialect_name(session))
+    base = [col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()]
+    keys = (type_coerce(col(t.category), String()), col(t.location), col(t.grid_code))
+    merged = col(t.status) == S.MERGED.value
+    tickets = await _rows(session, select(*keys, func.count(), _flag(merged)).where(*base).group_by(*keys))
+    followers = await _rows(session, select(*keys, func.count()).select_from(TicketFollower)
+                            .join(t, col(t.id) == col(TicketFollower.ticket_id)).where(*base).group_by(*keys))
+    complaints: Counter[tuple[str, str]] = Counter()
+    cases: Counter[tuple[str, str]] = Counter()
+
+    def place(location: str | None, grid: str | None) -> str:
+        return building_of(location) or (location or "").strip() or (f"网格 {grid}" if grid else "未知地点")
+
+    for category, location, grid, n, n_merged in tickets:
+        complaints[(category, place(location, grid))] += n
+        cases[(category, place(location, grid))] += n - int(n_merged or 0)
+    for category, location, grid, n in followers:
+        complaints[(category, place(location, grid))] += n
+    ranked = sorted(complaints.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [Problem(cat, where, n, cases[(cat, where)]) for (cat, where), n in ranked[:limit] if n > 1]
+
+
+# --- cases, one row each (CSV, the XLSX cases sheet) ---------------------------------------------------------
+
+
+CASE_COLUMNS: tuple[str, ...] = (
+    "number", "created_at", "channel", "category", "unit", "grid", "status", "emergency", "sign_due_at", "signed_at",
+    "due_at", "resolved_at", "closed_at", "paused_seconds", "on_time", "rating", "escalation_level", "reopened",
+    "merged_into",
+)
+
+
+async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Filter(),
+                    as_of: datetime) -> list[dict[str, Any]]:
+    """Every ticket received in the period (merged ones too, marked), for those who rebuild their own figures."""
+    t = Ticket
+    reopened = (select(TicketEvent.ticket_id).where(TicketEvent.to_status == S.REOPENED)
+                .where(col(TicketEvent.ticket_id).in_(select(t.id).where(
+                    col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()))))
+    reopened_ids = set((await session.exec(reopened)).all())
+    stmt = (select(t).where(col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where())
+            .order_by(col(t.created_at), col(t.id)))
+    tickets = list((await session.exec(stmt)).all())
+    numbers = {x.id: x.number for x in tickets}
+    out = []
+    for x in tickets:
+        resolved = x.resolved_at is not None and x.resolved_at >= clocks.started_at(x)
+        if resolved:
+            on_time: bool | None = x.resolved_at <= x.due_at  # type: ignore[operator]
+        else:
+            due = clocks.effective_due(x, min(as_of, x.closed_at) if x.closed_at else as_of)
+            on_time = False if due <= (min(as_of, x.closed_at) if x.closed_at else as_of) else None
+        out.append({
+            "number": x.number, "created_at": x.created_at, "channel": x.channel.value, "category": x.category,
+            "unit": x.unit, "grid": x.grid_code or "", "status": x.status.value, "emergency": x.emergency,
+            "sign_due_at": x.sign_due_at, "signed_at": x.signed_at, "due_at": x.due_at,
+            "resolved_at": x.resolved_at, "closed_at": x.closed_at, "paused_seconds": x.paused_seconds,
+            "on_time": on_time, "rating": x.rating.value if x.rating else "",
+            "escalation_level": x.escalation_level or "", "reopened": x.id in reopened_ids,
+            "merged_into": numbers.get(x.merged_into_id, "") if x.merged_into_id else "",
+        })
+    return out
+
+
+def scopes_of_kind(scopes: Iterable[ScopeFigures], kind: ScopeKind) -> list[ScopeFigures]:
+    return [s for s in scopes if s.scope.kind is kind]
+
+
+__all__ = [
+    "ALL",
+    "BUCKETS",
+    "CASE_COLUMNS",
+    "CATEGORY_NAMES",
+    "CHANNEL_NAMES",
+    "FIGURE_KEYS",
+    "Figure",
+    "FigureKind",
+    "Filter",
+    "Problem",
+    "Report",
+    "Scope",
+    "ScopeFigures",
+    "ScopeKind",
+    "build_report",
+    "case_rows",
+    "count",
+    "figures_for",
+    "rate",
+    "scope_name",
+    "scopes_of_kind",
+    "top_problems",
+    "trend",
+]
