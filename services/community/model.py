@@ -651,11 +651,11 @@ def parse_community(data: Mapping[str, Any], *, source: str = "community.toml") 
 __all__ = [
     "DEFAULT_LIMIT_HOURS",
     "DEFAULT_RADIUS_M",
+    "DEFAULT_SERVICES",
     "SAMPLE_COMMUNITY_FILE",
     "BuildingPoint",
     "Canteen",
     "Category",
-    "DEFAULT_SERVICES",
     "Community",
     "CommunityFileError",
     "EarnRule",

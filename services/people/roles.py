@@ -42,6 +42,9 @@ class Action(StrEnum):
     TICKET_ACT = "ticket.act"  # 签收 转派 需补充 办结 升级, replies to the resident, /note, /mediate
     DESK_VIEW = "desk.view"  # /queue /board /rates in a desk chat
     ROLES_MANAGE = "roles.manage"
+    PARTICIPATION = "participation.manage"  # 合伙人审核, 指派点单, 答复码上议, 议事会, 民生实事, three lists
+    POINTS_AWARD = "points.award"  # /award volunteering, /reverse a ledger line
+    GRID_SERVICE = "grid.service"  # 活动签到, 微心愿 posted for someone and confirmed
 
 
 SCOPED = "scoped"  # the grant's scope must equal the action's scope
@@ -55,6 +58,9 @@ PERMISSIONS: Mapping[Action, Mapping[RoleName, str]] = {
     Action.TICKET_ACT: {RoleName.STAFF: SCOPED, RoleName.GRIDWORKER: SCOPED, RoleName.ADMIN: ANY},
     Action.DESK_VIEW: {RoleName.STAFF: ANY, RoleName.GRIDWORKER: ANY, RoleName.ADMIN: ANY},
     Action.ROLES_MANAGE: {RoleName.ADMIN: ANY},
+    Action.PARTICIPATION: {RoleName.STAFF: ANY, RoleName.ADMIN: ANY},
+    Action.POINTS_AWARD: {RoleName.STAFF: ANY, RoleName.ADMIN: ANY},
+    Action.GRID_SERVICE: {RoleName.GRIDWORKER: SCOPED, RoleName.STAFF: ANY, RoleName.ADMIN: ANY},
 }
 
 
