@@ -8,7 +8,8 @@ from sqlalchemy import update
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Resident
+from services.community.model import Community
+from storage.models import Resident, Role, RoleName
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -40,4 +41,14 @@ async def tg_of(session: AsyncSession, resident_id: int | None) -> int | None:
     return person.tg_user_id if person else None
 
 
-__all__ = ["fresh", "swap", "tg_of"]
+async def grid_workers(session: AsyncSession, community: Community, grid_code: str | None) -> list[int]:
+    """Telegram ids of a grid's workers: the community file's and those granted the role for it."""
+    if grid_code is None:
+        return []
+    info = community.grid(grid_code)
+    granted = (await session.exec(select(Role.tg_user_id).where(Role.role == RoleName.GRIDWORKER,
+                                                                Role.scope == grid_code))).all()
+    return list(dict.fromkeys([*([info.worker_tg_id] if info and info.worker_tg_id else []), *granted]))
+
+
+__all__ = ["fresh", "grid_workers", "swap", "tg_of"]

@@ -225,6 +225,15 @@ async def expire(session: AsyncSession, now: datetime, limit: int = 100) -> list
     return moved
 
 
+async def to_desk(session: AsyncSession, order_id: int, now: datetime, *, note: str | None = None) -> bool:
+    """An open order goes to the desk at once (no partner offers its service); False if it was not open."""
+    require_aware(now)
+    if not await swap(session, ServiceOrder, order_id, OS.OPEN, status=OS.DESK, updated_at=now):
+        return False
+    await _event(session, order_id, "to_desk", now, note=note)
+    return True
+
+
 async def open_orders(session: AsyncSession, limit: int = 50) -> list[ServiceOrder]:
     """Orders waiting for a partner (open, or at the desk), oldest first."""
     return list((await session.exec(select(ServiceOrder).where(col(ServiceOrder.status).in_(TAKEABLE))
@@ -281,4 +290,5 @@ __all__ = [
     "place",
     "record_of",
     "take",
+    "to_desk",
 ]
