@@ -105,7 +105,7 @@ async def _poll(update: Update, context: ContextTypes.DEFAULT_TYPE, args: list[s
         if started.status is council.PollStatus.OK:
             t = started.topic
             for tg in started.voters:
-                await outbox.owe(s, chat_id=tg, now=d.now(), payload=poll_payload(d, t.id, t.title, t.options),
+                await outbox.owe(s, chat_id=tg, now=d.now(), payload=poll_payload(t.id, t.title, t.options),
                                  priority=Priority.BACKGROUND)
     if started.status is not council.PollStatus.OK:
         await msg.reply_text(texts.COUNCIL_POLL_REFUSED[started.status.value].format(
@@ -142,10 +142,12 @@ async def _publish(update: Update, context: ContextTypes.DEFAULT_TYPE, args: lis
         return
     async with d.db.transaction() as s:
         topic = await s.get(CouncilTopic, topic_id)
-        result = await council.tally(s, topic) if topic is not None else None
-        text = texts.council_outcome(topic.title, list(result.counts), result.voters, outcome) if result else ""
-        done = await council.publish(s, topic_id, outcome=outcome, by=user.id, now=d.now(), text=text) \
-            if result else None
+        if topic is None:
+            await msg.reply_text(texts.council_unknown(topic_id))
+            return
+        result = await council.tally(s, topic)
+        text = texts.council_outcome(topic.title, list(result.counts), result.voters, outcome)
+        done = await council.publish(s, topic_id, outcome=outcome, by=user.id, now=d.now(), text=text)
         answered = 0
         if done is not None:
             for p in await council.grouped_proposals(s, topic_id):

@@ -22,7 +22,7 @@ from telegram.ext import (
 
 from handlers import cards, keyboards, texts
 from handlers.callbacks import unpack
-from handlers.deps import Deps, deps
+from handlers.deps import deps
 from handlers.people import resident_of
 from handlers.replies import answer_quietly, owed_now
 from handlers.taking_part import GROUP, PRIVATE, RepliesTo, ask, desk_chat, pattern, prompt_id
@@ -158,7 +158,7 @@ async def on_poll_answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await council.vote(s, poll_id=a.poll_id, tg_user_id=a.user.id, option_ids=list(a.option_ids), now=d.now())
 
 
-def poll_payload(d: Deps, topic_id: int, question: str, options: list[str]) -> dict:
+def poll_payload(topic_id: int, question: str, options: list[str]) -> dict:
     """What an outbox row carries to send one council poll (``handlers.owed`` sends it and records its id)."""
     return {"poll": {"question": texts.council_poll_question(question)[:300], "options": options,
                      "topic": topic_id}}

@@ -507,3 +507,38 @@ async def test_service_requests_are_heard(desk: Bot) -> None:
     assert hear(d, "想请人上门理发").code == "haircut"
     assert hear(d, "水龙头坏了没人管") is None
     assert hear(d, "楼上天天装修，吵死了") is None
+
+
+async def test_the_understanding_room_can_offer_an_order_and_file_a_proposal(desk: Bot,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry points the lead wires into handlers.dispatch, wired here the way dispatch would call them."""
+    from handlers import dispatch
+    from handlers.resident import orders as resident_orders
+    from handlers.resident import proposals as resident_proposals
+
+    original = dispatch.understand
+
+    async def understand(update, context, text):  # type: ignore[no-untyped-def]
+        if await resident_orders.offer_from_text(update, context, text):
+            return
+        if text.startswith("建议"):
+            await resident_proposals.propose_text(update, context, text)
+            return
+        await original(update, context, text)
+
+    monkeypatch.setattr(dispatch, "understand", understand)
+    bot = desk
+    await become_partner(bot, 4110, "许师傅", ["水电维修"])
+    aunt = await registered(bot, 4111, "何阿姨")
+    prompt = await aunt.say("能不能找人上门修一下水龙头", texts.ORDER_PROMPT_MARK)
+    said = f"{texts.ORDER_SAID_LABEL}“能不能找人上门修一下水龙头”"
+    assert prompt.text.startswith(f"{texts.ORDER_PROMPT_MARK}水电维修\n{said}")
+    placed = await reply_to(bot, aunt, prompt, "明天上午，9号楼301", "已发出点单")
+    assert placed.text == texts.order_placed(1, "水电维修", 1, 12)
+    async with bot.db.session() as s:
+        order = (await s.exec(select(ServiceOrder))).one()
+    assert (order.service, order.text) == ("plumbing", "能不能找人上门修一下水龙头 明天上午，9号楼301")
+    filed = await aunt.say("建议小区多装几个分类垃圾桶")
+    assert proposals.find_number(filed.text) is not None
+    complaint = await aunt.say("楼上天天装修，吵死了，9号楼", has_buttons)
+    assert texts.BTN_CONFIRM in [b.text for b in complaint.buttons]  # a complaint is still a complaint
