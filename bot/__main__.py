@@ -1,5 +1,5 @@
 """linli command line: `linli run` (the bot), `linli console` (bot + local emulator in a terminal),
-`linli migrate`, `linli check`."""
+`linli migrate`, `linli check`, `linli poster`, `linli roles`, `linli intents export`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import logging
 import sys
 
+from bot.intents_cli import add_intents_parser, cmd_intents
 from bot.poster_cli import add_poster_parser, cmd_poster
 from bot.roles_cli import add_roles_parser, cmd_roles
 from bot.settings import Settings, SettingsError, load_settings
@@ -70,12 +71,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the community file and the taxonomy")
     add_poster_parser(sub)
     add_roles_parser(sub)
+    add_intents_parser(sub)
     args = ap.parse_args(argv)
     try:
         settings = load_settings()
         handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
                    "check": cmd_check, "poster": lambda s: cmd_poster(args, s),
-                   "roles": lambda s: cmd_roles(args, s)}.get(args.cmd or "run")
+                   "roles": lambda s: cmd_roles(args, s),
+                   "intents": lambda s: cmd_intents(args, s)}.get(args.cmd or "run")
         return handler(settings)
     except SettingsError as exc:
         print(exc.message, file=sys.stderr)

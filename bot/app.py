@@ -14,6 +14,7 @@ from bot import sender
 from bot.jobs import schedule
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
+from bot.updates import SkippingRequest
 from handlers.callbacks import secret_from
 from handlers.deps import KEY, Deps, utc_now
 from handlers.router import register
@@ -48,7 +49,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
                               margin=settings.intents_margin)
     db = Database(settings.database_url)
     token = token or settings.bot_token or LOCAL_TOKEN
-    builder = ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
+    builder = (ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
+               .get_updates_request(SkippingRequest(connection_pool_size=1)))
     if rate_limited:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     app = (

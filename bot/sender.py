@@ -273,7 +273,7 @@ class _SentMarks:
             try:
                 if self.conn is None:
                     self.conn = await self.d.db.engine.connect()
-                async with self.conn.begin():
+                async with self.d.db.writing(), self.conn.begin():
                     await notices.mark_sent_many(self.conn, ids, self.d.now())
             except BaseException:
                 self.waiting[:0] = ids

@@ -12,13 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 
 from handlers import keyboards, texts
 from handlers.deps import Deps
 from handlers.names import complaint_name, level_name, unit_name
 from services import outbox
-from services.cases import clocks, duplicates
+from services.cases import clocks, duplicates, intake
 from services.cases import desk as reports
 from services.cases.sweep import Escalation, Reminder
 from services.outbox import Priority
@@ -32,17 +32,18 @@ WORKING: frozenset[TicketStatus] = frozenset({S.SIGNED, S.IN_PROGRESS})  # signe
 
 
 def desk_for(d: Deps, chat_id: int, ticket: Ticket) -> bool:
-    """Whether ``chat_id`` is a desk for ``ticket``: its unit's chat, the staff chat or an escalation chat.
-    Cards there carry buttons; elsewhere they are for reading."""
+    """Whether ``chat_id`` is a desk for ``ticket``: its unit's chat, the staff chat, an escalation chat, or the
+    private chat of its grid's worker. Cards there carry buttons; elsewhere they are for reading."""
     unit = d.community.unit(ticket.unit)
-    allowed = {d.staff_chat_id, unit.chat_id if unit else None, *(e.chat_id for e in d.community.escalation)}
+    grid = d.community.grid(ticket.grid_code) if ticket.grid_code else None
+    allowed = {d.staff_chat_id, unit.chat_id if unit else None, *(e.chat_id for e in d.community.escalation),
+               grid.worker_tg_id if grid else None}
     return chat_id in allowed - {None}
 
 
 def unit_chat(d: Deps, unit_code: str) -> int | None:
     """The unit's chat, else the staff chat, else nowhere."""
-    unit = d.community.unit(unit_code)
-    return (unit.chat_id if unit and unit.chat_id else None) or d.staff_chat_id
+    return intake.unit_chat(d.community, d.staff_chat_id, unit_code)
 
 
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str) -> str:
@@ -95,18 +96,8 @@ async def owe_card(s: AsyncSession, d: Deps, ticket: Ticket, *, chat_id: int | N
         payload["photo"] = ticket.photos[0]
     await outbox.owe(s, chat_id=target, now=d.now(), kind=OutboxKind.CARD, ticket_id=ticket.id, priority=priority,
                      payload=payload)
-    await owe_media(s, d, ticket, target, photos=ticket.photos[1:], attachments=ticket.attachments, priority=priority)
-
-
-async def owe_media(s: AsyncSession, d: Deps, ticket: Ticket, chat_id: int, *, photos: list[str],
-                    attachments: list[dict[str, Any]], priority: int = Priority.DESK) -> None:
-    """Photos (as albums of up to ten), voice and files under the case's card in ``chat_id``: one row a message."""
-    for i in range(0, len(photos), 10):
-        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.MEDIA, ticket_id=ticket.id,
-                         priority=priority, payload={"photos": photos[i:i + 10]})
-    for item in attachments:
-        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.MEDIA, ticket_id=ticket.id,
-                         priority=priority, payload={"attachment": item})
+    await intake.owe_media(s, ticket, target, now=d.now(), photos=ticket.photos[1:],
+                           attachments=ticket.attachments, priority=priority)
 
 
 async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
@@ -130,7 +121,8 @@ async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
 
 
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
-                      markup: InlineKeyboardMarkup | None = None, priority: int = Priority.DESK) -> bool:
+                      markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
+                      priority: int = Priority.DESK) -> bool:
     """Plain words (with inline buttons) to one chat; False when there is nobody to write to."""
     if chat_id is None:
         return False
@@ -193,7 +185,6 @@ __all__ = [
     "desk_for",
     "owe_card",
     "owe_escalation",
-    "owe_media",
     "owe_message",
     "owe_rating",
     "owe_refresh",

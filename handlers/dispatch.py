@@ -13,6 +13,7 @@ from handlers import texts
 from handlers.deps import deps
 from handlers.people import resident_of
 from handlers.resident import actions, draft, services, tickets
+from intents import Result
 
 
 async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -25,15 +26,22 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     result = d.engine.classify(text)
     top = result.top
     kind = d.engine.model.info[top.id].kind if top else None
+    complaint = any(d.engine.model.info[p].kind == "complaint" for p in result.parts)
     if top and not result.ambiguous and kind != "complaint":
         async with d.db.transaction() as s:  # whoever writes is a resident from now on, asked or not
             await resident_of(s, update, d)
-        await dispatch(update, context, top.id, text)
-    else:
-        await draft.take_text(update, context, text, result)
+        await dispatch(update, context, top.id, text, result)
+        if complaint and top.id != "act.sos":  # "我上次报的灯修了没？还有楼道有垃圾": the complaint too
+            await draft.take_text(update, context, text, result)
+        return
+    await draft.take_text(update, context, text, result)
+    question = next((p for p in result.parts if p.startswith("svc.")), None)
+    if question and complaint and not result.ambiguous:  # "楼道灯坏了，顺便问下理发是哪天": answered after the draft
+        await dispatch(update, context, question, text, result)
 
 
-async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str) -> None:
+async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str,
+                   result: Result | None = None) -> None:
     """An action intent: the resident asked for something to be done or answered, not for a ticket."""
     if intent.startswith("svc."):
         await services.answer(update, context, intent)
@@ -42,11 +50,11 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
     elif intent == "act.human":
         await actions.to_human(update, context, update.effective_message.message_id)
     elif intent == "act.sos":
-        await actions.sos(update, context, text)
+        await actions.sos(update, context, text, result.emergency.kind if result and result.emergency else None)
     elif intent == "act.help":
         await actions.help_(update, context)
     else:
-        await actions.greet(update, context, text)
+        await actions.greet(update, context, text, result.resolved_topic if result else None)
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -14,15 +14,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message
+from telegram import Bot, InlineKeyboardMarkup, InputMediaPhoto, Message, ReplyKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps
-from handlers.names import complaint_name
+from handlers.names import complaint_name, unit_name
 from handlers.replies import under
 from services import outbox
 from services.cases import desk as reports
+from services.cases import emergencies
 from services.outbox import Claim, Priority
 from services.participation import council
 from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketPost
@@ -61,9 +62,11 @@ async def _ticket(d: Deps, ticket_id: int | None) -> tuple[Ticket, str] | None:
     return (t, owner.name if owner else "") if t else None
 
 
-def _markup(payload: dict) -> InlineKeyboardMarkup | None:
+def _markup(payload: dict) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     data = payload.get("markup")
-    return InlineKeyboardMarkup.de_json(data, None) if data else None
+    if not data:
+        return None
+    return ReplyKeyboardMarkup.de_json(data, None) if "keyboard" in data else InlineKeyboardMarkup.de_json(data, None)
 
 
 async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delivered:
@@ -80,9 +83,61 @@ async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delive
         return await _send_media(bot, d, head, pace)
     if head.payload.get("poll"):
         return await _send_poll(bot, head, pace)
+    text = head.text or ""
+    if head.kind is OutboxKind.NOTIFY:
+        text = await _notify_text(d, head)
+        if not text:
+            return Delivered()
     await pace(head.chat_id)
-    sent = await bot.send_message(head.chat_id, head.text or "", reply_markup=_markup(head.payload))
+    sent = await bot.send_message(head.chat_id, text, reply_markup=_markup(head.payload))
     return Delivered(sent.message_id)
+
+
+async def _notify_text(d: Deps, claim: Claim) -> str:
+    """The words a NOTIFY row names (written by services that have no catalogue), about its case as it is now."""
+    found = await _ticket(d, claim.ticket_id)
+    if found is None:
+        return ""
+    t, name = found
+    say = claim.payload.get("say")
+    category = complaint_name(d, t.category)
+    if say == "opened":
+        return texts.ticket_opened(t.number, category, unit_name(d, t.unit), t.due_at)
+    if say == "recorded":
+        return texts.ticket_recorded(t.number, name, t.contact_phone, category, unit_name(d, t.unit), t.due_at)
+    if say == "linked":
+        return texts.linked_existing(t.number, texts.STATUS.get(t.status, t.status), bool(claim.payload.get("own")))
+    kind = claim.payload.get("kind")
+    kind_label = texts.EMERGENCY_KIND.get(kind or "", "紧急求助")
+    if say == "sos_opened":
+        route = emergencies.route(kind)
+        return texts.sos_opened(t.number, kind, route.call, [tuple(a) for a in claim.payload.get("alerted", [])],
+                                d.community.emergency.lift_phone)
+    if say == "sos_alert":
+        phone = await _phone(d, t)
+        return texts.staff_sos(t.number, name, t.grid_code, t.text, kind_label=kind_label, place=t.location,
+                               phone=phone)
+    if say == "sos_place":
+        return texts.staff_sos_place(t.number, t.location or "")
+    if say == "hotspot":
+        since = datetime.fromisoformat(claim.payload["since"])
+        hours = int((d.now() - since).total_seconds() // 3600)
+        return texts.hotspot_alert(complaint_name(d, claim.payload["category"]), claim.payload["scope"],
+                                   int(claim.payload["count"]), hours)
+    log.warning("outbox: nothing to say for %r", say)
+    return ""
+
+
+async def _phone(d: Deps, t: Ticket) -> str | None:
+    async with d.db.session() as s:
+        owner = await s.get(Resident, t.resident_id)
+    return t.contact_phone or (owner.phone if owner else None)
+
+
+def _header(payload: dict) -> str:
+    if "sos" in payload:  # an emergency's card: its kind, so the desk knows at a glance
+        return texts.card_header_sos(texts.EMERGENCY_KIND.get(payload["sos"] or "", "紧急求助"))
+    return payload.get("header") or texts.CARD_HEADER_NEW
 
 
 async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
@@ -91,7 +146,7 @@ async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
         return Delivered()
     t, name = found
     kind = PostKind(claim.payload.get("post", PostKind.TICKET.value))
-    text = cards.card_text(d, t, name, t.grid_code, claim.payload.get("header") or texts.CARD_HEADER_NEW)
+    text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload))
     markup = cards.card_buttons(d, t) if cards.desk_for(d, claim.chat_id, t) else None
     await pace(claim.chat_id)
     photo = claim.payload.get("photo")

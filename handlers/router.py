@@ -73,6 +73,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if menu:
         await menu(update, context)
         return
+    if await actions.sos_place(update, context, text):  # where an emergency is, asked just before
+        return
     if await conversation.resident_text(update, context, text):  # an answer to the unit, or to 需补充
         return
     if not any(c.isalnum() for c in text):  # emoji or punctuation only: nothing to act on
@@ -83,6 +85,15 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tickets.show_ticket(update, context, number)
         return
     await dispatch.understand(update, context, text)
+
+
+async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A shared location: where an emergency is, else the place of the complaint being written."""
+    loc = update.effective_message.location
+    place = draft.pin_place(deps(context), loc.latitude, loc.longitude)
+    if place is not None and await actions.sos_place(update, context, place):
+        return
+    await draft.on_location(update, context)
 
 
 async def _report_prompt(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -142,6 +153,11 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await services.on_button(update, context, a, arg)
     elif a == "bld":
         await start.on_building(update, context, arg)
+    elif a in ("rs", "rsn"):
+        await actions.on_resolved(update, context, a, arg)
+    elif a == "bldn":
+        await q.answer()
+        await q.edit_message_text(texts.BUILDING_NOT_MINE)
     elif a == "age":
         await start.on_age(update, context, arg)
     elif a == "fw" and arg.isdigit():
@@ -161,7 +177,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("help", actions.help_, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, dispatch.on_photo))
-    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, draft.on_location))
+    app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, on_location))
     app.add_handler(CommandHandler(desk_access.COMMANDS, desk_access.in_private, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, on_media))

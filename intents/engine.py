@@ -1,30 +1,37 @@
 """Scoring: one message in, ranked intents with confidence and evidence out.
 
-Cheap passes first: exact phrase hits and learned features, then homophones on pinyin; the costlier
-rapidfuzz pass runs only when nothing convincing was found, so the common case stays well under a
-millisecond.
+Order of work: canonical text (simplified characters, address numerals); the emergency detector; the
+keyword passes (exact, homophones, pinyin for Latin input); what the message says about its keywords
+(fixed, "not X but Y", an earlier report asked about: `discourse`), which sets those keywords aside;
+then, only when nothing convincing was found, the rapidfuzz pass and the n-gram fallback. The result
+lists the parts to act on in priority order: emergency, progress question, complaints, questions.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import partial
 from operator import itemgetter, mul
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
+from intents import latin
 from intents import text as tx
+from intents.discourse import Discourse, analyse, clauses
+from intents.emergency import Emergency, detect
 from intents.model import Model
+from intents.ngram import NgramModel
 
 HOMOPHONE_FACTOR = 0.8  # same toneless syllables: 躁音 for 噪音
 NEAR_HOMOPHONE_FACTOR = 0.6  # same after fuzzy pinyin (z/zh, n/l, in/ing): weaker evidence
 FUZZY_FACTOR = 0.7
 FUZZY_CUTOFF = 75.0
+PINYIN_FACTOR = 0.8  # a keyword typed in pinyin: as sure as a homophone
 SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
@@ -34,19 +41,30 @@ _NEGATORS = ("没有", "没", "不是", "并非", "并不", "不再", "无", "�
 _DONE_AFTER = re.compile(
     r"^(?:已经|也|都|终于|现在)?(?:没有?了|解决了|好了|修好了|消失了|不见了|处理好了|清理了|清走了|处理了)"
 )
+_HAN = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
+_SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
 
 
-@lru_cache(maxsize=8192)
+_fuzzy: dict[str, str] = {}
+
+
 def _fuzzy_syllable(s: str) -> str:
+    f = _fuzzy.get(s)
+    if f is not None:
+        return f
+    f = s
     for a, b in _FUZZY_PY:
-        if s.startswith(a) and a in ("zh", "ch", "sh"):
-            s = b + s[2:]
-        elif s.endswith(a) and a in ("ing", "eng", "ang"):
-            s = s[: -len(a)] + b
-    return "n" + s[1:] if s.startswith("l") else s
+        if f.startswith(a) and a in ("zh", "ch", "sh"):
+            f = b + f[2:]
+        elif f.endswith(a) and a in ("ing", "eng", "ang"):
+            f = f[: -len(a)] + b
+    f = "n" + f[1:] if f.startswith("l") else f
+    if len(_fuzzy) < 50_000:
+        _fuzzy[s] = f
+    return f
 
 
 _Votes = tuple[list[str], list[float]]  # learned features present and their tf-idf values
@@ -62,12 +80,36 @@ def _whole_word(text: str, phrase: str, i: int) -> bool:
     return not (before.isascii() and before.isalnum()) and not (after.isascii() and after.isalnum())
 
 
-@dataclass
 class Match:
-    id: str
-    name: str
-    score: float
-    evidence: list[str] = field(default_factory=list)
+    """One intent with its confidence and the words that decided it.
+
+    `evidence` is worked out when first read: a learned model's evidence is a pass over every feature,
+    paid only for the labels someone looks at.
+    """
+
+    __slots__ = ("_evidence", "id", "name", "score")
+
+    def __init__(self, id: str, name: str, score: float,
+                 evidence: list[str] | Callable[[], list[str]] | None = None) -> None:
+        self.id, self.name, self.score = id, name, score
+        self._evidence = [] if evidence is None else evidence
+
+    @property
+    def evidence(self) -> list[str]:
+        if callable(self._evidence):
+            self._evidence = self._evidence()
+        return self._evidence
+
+    @evidence.setter
+    def evidence(self, value: list[str]) -> None:
+        self._evidence = value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Match) and (self.id, self.name, self.score, self.evidence) == (
+            other.id, other.name, other.score, other.evidence)
+
+    def __repr__(self) -> str:
+        return f"Match(id={self.id!r}, name={self.name!r}, score={self.score!r}, evidence={self.evidence!r})"
 
     def to_json(self) -> dict:
         return {"id": self.id, "name": self.name, "score": round(self.score, 4), "evidence": self.evidence}
@@ -75,9 +117,19 @@ class Match:
 
 @dataclass
 class Result:
+    """Ranked intents; `parts` are the ones the message asks to act on, in the order to act on them.
+
+    Priority: an emergency (act.sos), a question about an earlier report (act.my_tickets), complaints,
+    then questions. `intents` starts with the parts in that order, so `top` is the first of them.
+    """
+
     intents: list[Match]
     ambiguous: bool
-    negated: list[str] = field(default_factory=list)  # complaints the resident said are *not* happening
+    negated: list[str] = field(default_factory=list)  # complaint words said to be fixed or not the problem
+    emergency: Emergency | None = None
+    resolved_topic: str | None = None  # the complaint category the message says is fixed
+    progress_topic: str | None = None  # the category of an earlier report asked about, when named
+    parts: list[str] = field(default_factory=list)
 
     @property
     def top(self) -> Match | None:
@@ -88,7 +140,11 @@ class Result:
         return bool(self.intents) and not self.ambiguous
 
     def to_json(self) -> dict:
-        return {"intents": [m.to_json() for m in self.intents], "ambiguous": self.ambiguous}
+        return {
+            "intents": [m.to_json() for m in self.intents], "ambiguous": self.ambiguous,
+            "emergency": self.emergency.to_json() if self.emergency else None,
+            "resolved_topic": self.resolved_topic, "progress_topic": self.progress_topic, "parts": self.parts,
+        }
 
 
 class Engine:
@@ -100,7 +156,9 @@ class Engine:
         self.margin = model.margin if margin is None else margin
         self._singles: set[str] = set()
         self._by_prefix: dict[str, list[str]] = defaultdict(list)
-        self._by_syllable: dict[str, list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = defaultdict(list)
+        # keyed by the first two fuzzy syllables: few candidates per position, so the pass stays cheap
+        self._by_syllable: dict[tuple[str, str], list[tuple[str, tuple[str, ...], tuple[str, ...]]]] = (
+            defaultdict(list))
         for phrase in sorted(model.phrases, key=len, reverse=True):
             if len(phrase) == 1:
                 self._singles.add(phrase)
@@ -109,13 +167,22 @@ class Engine:
             if len(phrase) >= 2 and tx.is_chinese(phrase):
                 syl = tuple(tx.pinyin(phrase))
                 fuzzy = tuple(_fuzzy_syllable(s) for s in syl)
-                self._by_syllable[fuzzy[0]].append((phrase, syl, fuzzy))
-        self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4]
+                self._by_syllable[fuzzy[:2]].append((phrase, syl, fuzzy))
+        # fuzzy matching is for Chinese typed loosely; on English words it finds chance resemblances
+        self._fuzzy_choices = [p for p in model.phrases if len(p) >= 4 and not p.isascii()]
         self._fuzzy_index: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(self._fuzzy_choices):
             for ch in set(p):
                 self._fuzzy_index[ch].append(i)
         self._columns = [itemgetter(li + 1) for li in range(len(model.labels))]  # row[0] is the idf
+        # labels with a behaviour of their own (emergencies, progress, thanks, a person): taxonomies have them
+        self._special = {k: model.labels.index(k) for k in _SPECIAL if k in model.labels}
+        self.ngrams = _ngram_model(model) if model.phrases else None
+        # a model trained where the fast tokenizer disagreed with jieba on some row keeps jieba
+        self._tokenizer_name = "jieba" if model.tokenizer == "jieba" else None
+
+    def _tokenizer(self) -> tx.Jieba | tx.RJieba:
+        return tx.tokenizer(self._tokenizer_name)
 
     @classmethod
     def from_file(cls, path: str | Path | None = None, **kw) -> Engine:
@@ -153,8 +220,9 @@ class Engine:
         fuzzy = [_fuzzy_syllable(s) for s in syl]
         phrases = self.model.phrases
         found: list[tuple[str, float, int, int]] = []
-        for i, f in enumerate(fuzzy):
-            for phrase, psyl, pfuzzy in self._by_syllable.get(f, ()):
+        by_syllable = self._by_syllable
+        for i in range(len(fuzzy) - 1):
+            for phrase, psyl, pfuzzy in by_syllable.get((fuzzy[i], fuzzy[i + 1]), ()):
                 n = len(psyl)
                 if tuple(fuzzy[i : i + n]) != pfuzzy or phrase in hits:
                     continue
@@ -170,11 +238,11 @@ class Engine:
                     found.append((phrase, NEAR_HOMOPHONE_FACTOR, i, i + n))
         if not found:
             return
-        known = tx.tokenizer().FREQ
+        known = self._tokenizer().known
         for phrase, strength, a, b in found:
-            straddled = known.get(text[a - 1 : a + 1]) if a else 0
-            straddled = straddled or (known.get(text[b - 1 : b + 1]) if b < len(text) else 0)
-            if not straddled and not known.get(text[a:b]) and phrase not in hits:
+            straddled = known(text[a - 1 : a + 1]) if a else 0
+            straddled = straddled or (known(text[b - 1 : b + 1]) if b < len(text) else 0)
+            if not straddled and not known(text[a:b]) and phrase not in hits:
                 hits[phrase] = (strength, a, b)
 
     @staticmethod
@@ -215,7 +283,7 @@ class Engine:
             text, choices, scorer=fuzz.partial_ratio, score_cutoff=FUZZY_CUTOFF, limit=8
         ):
             found[phrase] = score / 100.0
-        joined = " ".join(toks if toks is not None else tx.tokens(text))
+        joined = " ".join(toks if toks is not None else tx.tokens(text, self._tokenizer().name))
         for phrase, score, _ in process.extract(
             joined, choices, scorer=fuzz.token_set_ratio, score_cutoff=90, limit=4
         ):
@@ -225,7 +293,7 @@ class Engine:
     # -- scoring --------------------------------------------------------------------------------
 
     def classify(self, raw: str) -> Result:
-        text = tx.normalize(raw)
+        text = tx.canonical(raw)
         m = self.model
         if not any(c.isalnum() for c in text):
             return Result(intents=[], ambiguous=True)
@@ -233,32 +301,91 @@ class Engine:
         evidence: dict[int, list[tuple[float, str]]] = defaultdict(list)
         negated: list[str] = []
         toks: list[str] | None = None
+        learned: _Votes | None = None
+        special = self._special
+        emergency = detect(text) if special.get("act.sos") is not None else None
 
         if m.features:
-            toks = tx.tokens(text)
-            gs, xs = self._add_features(text, toks, scores)
-            for li in heapq.nlargest(3, range(len(scores)), key=scores.__getitem__):
-                votes = ((x * m.features[g][li + 1], g[2:]) for g, x in zip(gs, xs, strict=True))
-                evidence[li] = [v for v in votes if v[0] > 0.02]
+            toks = tx.tokens(text, self._tokenizer().name)
+            learned = self._add_features(text, toks, scores)
 
+        disc = None
+        by_clause: dict[int, dict[int, float]] = {}  # clause start -> label -> score, for `parts`
+        aside: dict[str, dict[int, float]] = {"resolved": defaultdict(float), "progress": defaultdict(float)}
         if m.phrases:
             hits = self._phrase_hits(text)
+            if special:
+                disc = analyse(text, {a for _, a, _ in hits.values()})
             spans = [(a, b) for p, (_, a, b) in hits.items() if self._negated(text, a, b, p)]
+            bounds = clauses(text)
+            sos = special.get("act.sos")
             for phrase, (strength, start, end) in hits.items():
-                if any(a <= start and end <= b for a, b in spans):  # inside a negated keyword: 噪 in 噪音
-                    negated.append(phrase)
+                why = disc.why(start, end) if disc else None
+                if why is None and any(a <= start and end <= b for a, b in spans):
+                    why = "negated"  # inside a negated keyword: 噪 in 噪音
+                if why is not None:
+                    if why in ("negated", "resolved"):
+                        negated.append(phrase)
+                    for li, w in m.phrases[phrase]:
+                        aside.get(why, {})[li] = aside.get(why, {}).get(li, 0.0) + w * strength
                     continue
+                clause = next((a for a, b in bounds if a <= start < b), 0)
                 for li, w in m.phrases[phrase]:
+                    if li == sos:
+                        continue  # emergencies are the detector's to say, with its guards
                     scores[li] += w * strength
-                    evidence[li].append((w * strength, phrase if strength == 1.0 else f"≈{phrase}"))
+                    label = phrase if strength == 1.0 else f"≈{phrase}"
+                    evidence[li].append((w * strength, label))
+                    row = by_clause.setdefault(clause, {})
+                    row[li] = row.get(li, 0.0) + w * strength
+            if text.isascii():
+                self._pinyin_hits(text, scores, evidence)
             if not self._passes(scores):
                 for phrase, strength in self._fuzzy_hits(text, toks).items():
                     if phrase in hits:
                         continue
                     for li, w in m.phrases[phrase]:
+                        if li == sos:
+                            continue
                         scores[li] += w * strength * FUZZY_FACTOR
                         evidence[li].append((w * strength * FUZZY_FACTOR, f"~{phrase}"))
-        return self._rank(scores, evidence, negated)
+            if self.ngrams is not None and not self._passes(scores):
+                self.ngrams.vote(text, scores, evidence, [(x.start, x.end) for x in disc.spans] if disc else ())
+        return self._rank(text, scores, self._explainer(evidence, learned), negated, emergency, disc, by_clause,
+                          aside)
+
+    def _explainer(self, evidence: dict[int, list[tuple[float, str]]],
+                   learned: _Votes | None) -> Callable[[int], list[str]]:
+        """label index -> its strongest evidence; a learned model's votes are summed only when asked."""
+        feats = self.model.features
+
+        def explain(li: int) -> list[str]:
+            items = list(evidence.get(li, []))
+            if learned is not None:
+                gs, xs = learned
+                items += [(v, g[2:]) for g, x in zip(gs, xs, strict=True) if (v := x * feats[g][li + 1]) > 0.02]
+            return _top_evidence(items)
+
+        return explain
+
+    def _pinyin_hits(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]]) -> None:
+        """Keywords spelt in pinyin ("ting dian le" holds 停电): matched on toneless syllables."""
+        syl = latin.read_pinyin(text)
+        if not syl:
+            return
+        seen: set[str] = set()
+        for i in range(len(syl) - 1):
+            key = (_fuzzy_syllable(syl[i]), _fuzzy_syllable(syl[i + 1]))
+            for phrase, psyl, _ in self._by_syllable.get(key, ()):
+                n = len(psyl)
+                if phrase in seen or tuple(syl[i : i + n]) != psyl:
+                    continue
+                seen.add(phrase)
+                for li, w in self.model.phrases[phrase]:
+                    if li == self._special.get("act.sos"):
+                        continue
+                    scores[li] += w * PINYIN_FACTOR
+                    evidence[li].append((w * PINYIN_FACTOR, f"≈{phrase}({''.join(psyl)})"))
 
     def _add_features(self, text: str, toks: list[str], scores: list[float]) -> _Votes:
         """Add the learned features' votes to `scores`; return (features, values) for the evidence.
@@ -287,8 +414,9 @@ class Engine:
     def _confidence(self, s: float) -> float:
         return 1.0 - math.exp(-max(s, 0.0) / SATURATION)
 
-    def _rank(self, scores: list[float], evidence: dict[int, list[tuple[float, str]]],
-              negated: list[str]) -> Result:
+    def _rank(self, text: str, scores: list[float], explain: Callable[[int], list[str]],
+              negated: list[str], emergency: Emergency | None, disc: Discourse | None,
+              by_clause: dict[int, dict[int, float]], aside: dict[str, dict[int, float]]) -> Result:
         m = self.model
         if m.kind == "learned":
             t = m.temperature
@@ -301,21 +429,129 @@ class Engine:
             order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i]) if scores[i] > 0]
             if any(not m.info[m.labels[i]].weak for i in order):
                 order = [i for i in order if not m.info[m.labels[i]].weak]
-            confs = [self._confidence(s) for s in scores]
+            confs = [1.0 - math.exp(-s / SATURATION) if s > 0 else 0.0 for s in scores]
             order = order[:5]
-        matches = [
-            Match(
-                id=m.labels[i], name=m.name(m.labels[i]), score=confs[i],
-                evidence=_top_evidence(evidence.get(i, [])),
-            )
+        matches = {
+            i: Match(id=m.labels[i], name=m.name(m.labels[i]), score=confs[i], evidence=partial(explain, i))
             for i in order
-        ]
+        }
+        special = self._special
+        resolved_topic = progress_topic = None
+        if disc is not None:
+            resolved_topic = self._topic(aside["resolved"]) or (disc.marker_topic() if disc.resolved else None)
+            if disc.progress:
+                progress_topic = self._topic(aside["progress"]) or self._guess_topic(text, disc, "progress")
+        parts: list[int] = []
+        pinned: dict[int, Match] = {}
+        if emergency is not None:
+            li = special["act.sos"]
+            pinned[li] = Match(id="act.sos", name=m.name("act.sos"), score=0.99, evidence=emergency.evidence)
+            parts.append(li)
+        if disc is not None and disc.progress and special.get("act.my_tickets") is not None:
+            li = special["act.my_tickets"]
+            ev = list(dict.fromkeys([*disc.progress_markers, *explain(li)]))[:6]
+            pinned[li] = Match(id="act.my_tickets", name=m.name("act.my_tickets"), score=max(confs[li], 0.9),
+                               evidence=ev)
+            parts.append(li)
+        if special:
+            parts += self._asked(order, confs, by_clause, parts)
+        else:
+            parts += order[:1] if order and confs[order[0]] >= self.floor else []
+        if not parts and disc is not None and (disc.resolved or (disc.thanks and negated)):
+            li = special.get("act.greeting")
+            if li is not None:  # a problem said to be fixed, or thanks for it: nothing to open
+                ev = list(dict.fromkeys([*disc.resolved_markers, *explain(li)]))
+                pinned[li] = Match(id="act.greeting", name=m.name("act.greeting"), score=max(confs[li], 0.9),
+                                   evidence=ev[:6])
+                parts.append(li)
+                order = [i for i in order if m.info[m.labels[i]].kind != "complaint"]
+        ranked = [pinned.get(i) or matches.get(i) or Match(m.labels[i], m.name(m.labels[i]), confs[i])
+                  for i in parts]
+        ranked += [matches[i] for i in order if i not in parts][: max(0, 5 - len(ranked))]
+        rivals = [x for x in ranked[1:] if x.id not in {m.labels[i] for i in parts}]
         ambiguous = (
-            not matches
-            or matches[0].score < self.floor
-            or (len(matches) > 1 and matches[0].score - matches[1].score < self.margin)
-        )
-        return Result(intents=matches, ambiguous=ambiguous, negated=negated)
+            not ranked
+            or ranked[0].score < self.floor
+            or (bool(rivals) and ranked[0].score - rivals[0].score < self.margin and not pinned.get(parts[0]))
+        ) if not (parts and parts[0] in pinned) else False
+        result = Result(intents=ranked, ambiguous=ambiguous, negated=negated, emergency=emergency,
+                        resolved_topic=resolved_topic, progress_topic=progress_topic,
+                        parts=[m.labels[i] for i in parts])
+        if not ranked or ambiguous:
+            self._latin_to_person(text, result)
+        return result
+
+    def _asked(self, order: list[int], confs: list[float], by_clause: dict[int, dict[int, float]],
+               already: list[int]) -> list[int]:
+        """Complaints, then questions, that the message asks to act on.
+
+        The overall best match is one; another clause's own best match is another when it is sure on
+        its own (停水了，顺便问下我积分多少). Greetings and help are never a part beside a real request.
+        """
+        m = self.model
+        found: list[int] = []
+        if order and confs[order[0]] >= self.floor:
+            found.append(order[0])
+        for row in by_clause.values():
+            li = max(row, key=row.__getitem__)
+            if self._confidence(row[li]) >= self.floor and li not in found:
+                found.append(li)
+        found = [i for i in found if i not in already]
+        real = [i for i in found if not m.info[m.labels[i]].weak]
+        if real or already:
+            found = real
+        rank = {"complaint": 0, "service": 1, "action": 1}
+        found.sort(key=lambda i: (rank.get(m.info[m.labels[i]].kind, 1), -confs[i]))
+        return found
+
+    def _topic(self, votes: dict[int, float]) -> str | None:
+        """The complaint category that the set-aside words point to most."""
+        m = self.model
+        best = [(w, li) for li, w in votes.items()
+                if m.info[m.labels[li]].kind == "complaint" and m.labels[li] != "other" and w > 0]
+        return m.labels[max(best)[1]] if best else None
+
+    def _guess_topic(self, text: str, disc: Discourse, why: str) -> str | None:
+        """The complaint category of the spans set aside for `why`, by the n-gram model when no keyword named it."""
+        if self.ngrams is None:
+            return None
+        piece = "，".join(text[s.start : s.end] for s in disc.spans if s.why == why)
+        post, _ = self.ngrams.posteriors(piece)
+        m = self.model
+        best = [(p, li) for li, p in enumerate(post) if m.info[m.labels[li]].kind == "complaint"
+                and m.labels[li] != "other"]
+        total = sum(p for p, _ in best)
+        if not total:
+            return None
+        p, li = max(best)
+        return m.labels[li] if p / total >= 0.6 else None  # sure among the complaints, whatever else it is
+
+    def _latin_to_person(self, text: str, result: Result) -> None:
+        """Latin text nothing matched goes to a person (unsure, so the bot offers one), never to small talk."""
+        li = self._special.get("act.human")
+        if li is None or _HAN.search(text) or not re.search(r"[a-z]{2}", text):
+            return
+        top = result.top
+        if top is not None and top.id != "act.greeting" and top.score >= self.floor:
+            return
+        if top is not None and top.id == "act.greeting" and not re.search(r"[a-z]{3,}\s+[a-z]{3,}", text):
+            return  # "hello", "thanks": small talk is right
+        human = Match(id="act.human", name=self.model.name("act.human"), score=0.4, evidence=["latin"])
+        result.intents = [human, *[x for x in result.intents if x.id != "act.human"]][:5]
+        result.ambiguous = True
+
+
+def _ngram_model(model: Model) -> NgramModel | None:
+    """The fallback learns every keyword (as a short document, weighted like the keyword) and every example."""
+    skip = {model.labels.index(k) for k in ("act.sos",) if k in model.labels}
+    docs: list[tuple[str, int, float]] = []
+    for phrase, targets in model.phrases.items():
+        docs += [(phrase, li, w / 3.0) for li, w in targets if w > 0 and li not in skip]
+    index = {lab: i for i, lab in enumerate(model.labels)}
+    for label, texts in model.examples.items():
+        if label in index and index[label] not in skip:
+            docs += [(tx.canonical(t), index[label], 1.0) for t in texts]
+    return NgramModel(model.labels, docs) if docs else None
 
 
 _default: Engine | None = None

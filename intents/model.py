@@ -9,6 +9,7 @@ Saved as JSON so a person can read which words carry which label.
 from __future__ import annotations
 
 import json
+import os
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class Model:
     margin: float = 0.12
     temperature: float = 1.0  # learned models: softmax scale turning margins into confidences
     source: str = ""
+    # label -> example sentences (the taxonomy's, plus what the desk taught): the n-gram fallback learns them
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    tokenizer: str = "any"  # "jieba" when training found a row the fast tokenizer cuts differently
 
     def name(self, label: str) -> str:
         info = self.info.get(label)
@@ -69,17 +73,28 @@ class Model:
             "temperature": self.temperature,
             "phrases": {p: [[i, round(w, 5)] for i, w in ws] for p, ws in self.phrases.items()},
             "features": {f: [round(v, 5) for v in row] for f, row in self.features.items()},
+            "examples": self.examples,
+            "tokenizer": self.tokenizer,
         }
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
+        """Write atomically: a temporary file beside the target, renamed over it once complete."""
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            tmp.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise ValueError(f"{path}: cannot write model: {exc.strerror or exc}") from exc
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: str | Path) -> Model:
         path = Path(path)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ValueError(f"{path}: cannot read model: {exc}") from exc
         if data.get("format") != FORMAT:
             raise ValueError(f"{path}: not a {FORMAT} model file")
@@ -94,4 +109,6 @@ class Model:
             margin=data["margin"],
             temperature=data["temperature"],
             source=str(path),
+            examples={k: list(v) for k, v in data.get("examples", {}).items()},
+            tokenizer=data.get("tokenizer", "jieba"),  # older files: trained with jieba alone
         )

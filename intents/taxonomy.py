@@ -13,6 +13,7 @@ Format (see data/taxonomy.toml)::
     unit = "城管执法中队"
     limit_hours = 168
     keywords = ["噪音:3", "扰民:3", "吵:1.5"]   # weight after the colon, default 2
+    examples = ["楼上半夜还在蹦迪"]               # whole sentences: the n-gram fallback learns from them
 
 Errors name the file, the line and the problem, because the person fixing them is not a programmer.
 """
@@ -86,6 +87,7 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
     labels: list[str] = []
     info: dict[str, IntentInfo] = {}
     phrases: dict[str, list[tuple[int, float]]] = {}
+    example_map: dict[str, list[str]] = {}
     for n, item in enumerate(intents):
         at = starts[n] if n < len(starts) else 0
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
@@ -114,8 +116,13 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
         keywords = item.get("keywords", [])
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
             fail(f"intent {iid!r}: keywords must be a list of strings", "keywords")
+        examples = item.get("examples", [])
+        if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
+            fail(f"intent {iid!r}: examples must be a list of non-empty strings", "examples")
         li = len(labels)
         labels.append(iid)
+        if examples:
+            example_map[iid] = [e.strip() for e in examples]
         info[iid] = IntentInfo(
             id=iid, name=title.strip(), kind=kind, unit=item.get("unit"), limit_hours=limit,
             weak=bool(item.get("weak", False)),
@@ -138,7 +145,7 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
             phrases.setdefault(phrase, []).append((li, weight))
     return Model(
         labels=labels, info=info, bias=[0.0] * len(labels), phrases=phrases,
-        kind="taxonomy", floor=floor, margin=margin, source=name,
+        kind="taxonomy", floor=floor, margin=margin, source=name, examples=example_map,
     )
 
 

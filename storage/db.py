@@ -3,9 +3,12 @@
 SQLite notes (the default backend): every connection runs in WAL mode with foreign keys on and a busy
 timeout. Python's sqlite3 driver has its own broken notion of when to BEGIN, so SQLAlchemy emits BEGIN
 itself (the recipe from SQLAlchemy's SQLite docs). Sessions from :meth:`Database.transaction` begin with
-``BEGIN IMMEDIATE``: they take the write lock up front, so two writers queue on the busy timeout instead
-of one failing with "database is locked" when it upgrades a read snapshot to a write. Anything that
-must read-then-write consistently (points, counters) therefore belongs in ``transaction()``.
+``BEGIN IMMEDIATE``: they take the write lock up front, so two writers queue instead of one failing with
+"database is locked" when it upgrades a read snapshot to a write. Anything that must read-then-write
+consistently (points, counters) therefore belongs in ``transaction()``. Within one process the writers
+queue on an asyncio lock first (:meth:`Database.writing`): SQLite's busy timeout sleeps in growing steps
+and, with fifty residents writing at once, let some wait past it; the lock hands the database to the next
+writer the moment the last one commits. The busy timeout is left for other processes (the CLI).
 """
 
 import asyncio
@@ -115,6 +118,8 @@ class Database:
         self._writers = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, execution_options=writer_opts
         )
+        self._write_lock: asyncio.Lock | None = None
+        self._writer: asyncio.Task[Any] | None = None
 
     @property
     def dialect_name(self) -> str:
@@ -127,9 +132,30 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold this process's turn to write (SQLite only; PostgreSQL writers run side by side).
+
+        A task that already holds it and asks again has nested two write transactions, which on SQLite would
+        wait on itself: that is a bug, said at once instead of after the busy timeout."""
+        if not self.is_sqlite:
+            yield
+            return
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
+        task = asyncio.current_task()
+        if task is not None and self._writer is task:
+            raise RuntimeError("a write transaction inside another one: SQLite would wait on itself")
+        async with self._write_lock:
+            self._writer = task
+            try:
+                yield
+            finally:
+                self._writer = None
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self._writers() as session, session.begin():
+        async with self.writing(), self._writers() as session, session.begin():
             yield session
 
     def migrate(self, revision: str = "head") -> None:

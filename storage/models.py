@@ -217,6 +217,7 @@ class Ticket(SQLModel, table=True):
     result: str | None = Field(default=None, sa_type=Text)  # 办理结果, required to resolve
     resume_status: TicketStatus | None = Field(default=None, sa_type=StrEnumType(TicketStatus))
     emergency: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    emergency_kind: str | None = Field(default=None, max_length=16)  # medical, fire, gas, crime, trapped, …
     escalation_level: str | None = Field(default=None, max_length=16)  # grid / community / street
     clock_started_at: datetime | None = _utc(default=None)  # None: the resolution clock runs from created_at
     paused_at: datetime | None = _utc(default=None)  # set while 待补充 stops the resolution clock
@@ -546,6 +547,7 @@ class OutboxKind(StrEnum):
     UNDER_CARD = "under_card"  # text threaded under the case's newest card in that chat; recorded as RELAY
     REFRESH = "refresh"  # redraw every card of the case (edits)
     MEDIA = "media"  # the case's photos, voice or files, under its card
+    NOTIFY = "notify"  # words named in payload["say"], drawn when sent (for services and front ends without texts)
 
 
 class OutboxStatus(StrEnum):

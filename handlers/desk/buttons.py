@@ -12,18 +12,19 @@ from telegram.ext import ContextTypes
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk.access import may_act
-from handlers.names import level_name, unit_name
+from handlers.names import complaint_choices, complaint_name, level_name, unit_name
 from handlers.replies import answer_quietly, safe_send, under
-from services.cases import clocks, lifecycle, sweep, tickets
+from services.cases import clocks, corrections, lifecycle, sweep, tickets
 from services.cases import desk as reports
 from services.cases.events import staff_actor
 from services.cases.lifecycle import REASSIGNABLE, Outcome, TransitionResult
 from services.outbox import Priority
-from storage.models import OPEN_STATUSES, PostKind, Ticket, TicketStatus
+from storage.models import OPEN_STATUSES, CorrectionSource, PostKind, Ticket, TicketStatus
 
 S = TicketStatus
-ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sx", "sv", "sp", "sd", "se"})
-"""Callback actions for :func:`on_button`: 签收, 转派 (choose / unit / back / refresh), 详情, 需补充, 办结, 升级."""
+ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sk", "skc", "sx", "sv", "sp", "sd", "se"})
+"""Callback actions for :func:`on_button`: 签收, 转派 (choose / unit / 改类别 / a category / back / refresh), 详情,
+需补充, 办结, 升级."""
 UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
 
 
@@ -67,8 +68,8 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
     if version != t.version:  # someone acted since this card was drawn: say what happened instead
         await _answer(update, context, d, t, TransitionResult.conflict())
         return
-    handler = {"ss": _sign, "sr": _choose_unit, "sru": _reassign, "sp": _prompt, "sd": _prompt,
-               "se": _escalate}[action]
+    handler = {"ss": _sign, "sr": _choose_unit, "sru": _reassign, "sk": _choose_category, "skc": _recategorize,
+               "sp": _prompt, "sd": _prompt, "se": _escalate}[action]
     await handler(update, context, d, t, action, extra)
 
 
@@ -124,8 +125,46 @@ async def _choose_unit(update: Update, context: ContextTypes.DEFAULT_TYPE, d: De
         await q.answer(texts.STAFF_NO_OTHER_UNIT, show_alert=True)
         return
     back = keyboards.button(d.callback_secret, texts.BTN_UNIT_BACK, "sx", arg)
+    recategorize = keyboards.button(d.callback_secret, texts.BTN_RECATEGORIZE_CASE, "sk", arg)
     await q.answer(texts.STAFF_CHOOSE_UNIT)
-    await q.edit_message_reply_markup(reply_markup=keyboards.inline(*keyboards.rows(units, 2), [back]))
+    await q.edit_message_reply_markup(reply_markup=keyboards.inline(*keyboards.rows(units, 2), [recategorize, back]))
+
+
+async def _choose_category(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                           extra: str) -> None:
+    """改类别: the categories, for a case the engine (or the resident) filed under the wrong one."""
+    q = update.callback_query
+    arg = f"{t.number}.{t.version}"
+    choices = [keyboards.button(d.callback_secret, name, "skc", f"{arg}.{code}")
+               for code, name in complaint_choices(d) if code != t.category]
+    back = keyboards.button(d.callback_secret, texts.BTN_UNIT_BACK, "sx", arg)
+    await q.answer(texts.STAFF_CHOOSE_CATEGORY)
+    await q.edit_message_reply_markup(reply_markup=keyboards.inline(*keyboards.rows(choices, 3), [back]))
+
+
+async def _recategorize(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,
+                        category: str) -> None:
+    """The category corrected: kept as a row the engine learns from, and the case handed on if another unit
+    handles the new category."""
+    user = update.callback_query.from_user
+    if category not in {c for c, _ in complaint_choices(d)}:
+        await answer_quietly(update.callback_query, texts.STALE_BUTTON, show_alert=True)
+        return
+    old_unit = t.unit
+    async with d.db.transaction() as s:
+        row = await s.get(Ticket, t.id)
+        old = row.category
+        result = await lifecycle.recategorize(s, row, category=category, actor=staff_actor(user.id), now=d.now(),
+                                              community=d.community, expected_version=t.version)
+        if result.ok:
+            await corrections.record(s, text=row.text, label=category, predicted=old, now=d.now(),
+                                     source=CorrectionSource.CORRECTION, ticket_id=row.id,
+                                     actor=staff_actor(user.id))
+            await cards.owe_refresh(s, d, row)
+            if row.unit != old_unit:
+                await cards.owe_card(s, d, row, header=texts.card_header_reassigned(unit_name(d, old_unit)))
+                await cards.owe_residents(s, d, row, texts.resident_reassigned(row.number, unit_name(d, row.unit)))
+    await _answer(update, context, d, t, result, texts.staff_recategorized(complaint_name(d, category)))
 
 
 def _unit_key(index: int, code: str) -> str:
@@ -149,6 +188,11 @@ async def _reassign(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
         result = await lifecycle.reassign(s, row, unit=code, reason=texts.REASSIGN_REASON, actor=staff_actor(user.id),
                                           now=d.now(), community=d.community, expected_version=t.version)
         if result.ok:
+            label = corrections.category_of_unit(d.community, code, row.category)
+            if label:  # handed to a unit that takes one other category: the category was wrong too
+                await corrections.record(s, text=row.text, label=label, predicted=row.category, now=d.now(),
+                                         source=CorrectionSource.REASSIGN, ticket_id=row.id,
+                                         actor=staff_actor(user.id))
             await cards.owe_refresh(s, d, row)
             await cards.owe_card(s, d, row, header=texts.card_header_reassigned(unit_name(d, old_unit)))
             await cards.owe_residents(s, d, row, texts.resident_reassigned(row.number, unit_name(d, code)))

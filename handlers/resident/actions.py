@@ -2,24 +2,77 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from datetime import timedelta
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import cards, keyboards, texts
 from handlers.deps import deps
+from handlers.names import complaint_name
 from handlers.people import resident_of
-from handlers.replies import owed_now, safe_send
-from handlers.resident.draft import infer_place
-from services.cases.sweep import open_sos
+from handlers.replies import answer_quietly, owed_now, safe_send
+from handlers.resident.draft import case_grid
+from intents.places import named_place, place_or_home
+from services.cases import emergencies, lifecycle, tickets
+from services.cases.events import resident_actor
 from services.outbox import Priority
+from services.people import conversations
+from storage.models import Ticket
 
 
-async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, resolved: str | None = None) -> None:
+    """A greeting or thanks; when the words say an earlier problem is fixed ("楼道灯修好了，谢谢") and the
+    resident has an open case of that kind, one tap closes it as resolved."""
     d = deps(context)
-    thanks = any(w in text for w in ("谢", "辛苦", "好的", "收到"))
+    if resolved and await offer_resolved(update, context, resolved):
+        return
+    thanks = resolved is not None or any(w in text for w in ("谢", "辛苦", "好的", "收到"))
     reply = texts.THANKS_REPLY if thanks else texts.GREETING.format(community=d.community.name)
     await update.effective_message.reply_text(reply, reply_markup=keyboards.main_menu())
+
+
+async def offer_resolved(update: Update, context: ContextTypes.DEFAULT_TYPE, category: str) -> bool:
+    d = deps(context)
+    async with d.db.session() as s:
+        r = await resident_of(s, update, d)
+        await s.commit()
+        found = await tickets.open_of(s, r.id, category)
+    if found is None:
+        return False
+    sec = d.callback_secret
+    await update.effective_message.reply_text(
+        texts.resolved_offer(found.number, complaint_name(d, found.category)), reply_markup=keyboards.inline(
+            [keyboards.button(sec, texts.BTN_RESOLVED_YES, "rs", found.number),
+             keyboards.button(sec, texts.BTN_RESOLVED_NO, "rsn", found.number)]))
+    return True
+
+
+async def on_resolved(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    """确认已解决: the resident's own open case is resolved, the desk hears it under the card."""
+    d = deps(context)
+    q = update.callback_query
+    number = tickets.parse_ticket_number(arg) or ""
+    if action == "rsn":
+        await answer_quietly(q)
+        await q.edit_message_text(texts.RESOLVED_NOT_YET)
+        return
+    async with d.db.transaction() as s:
+        r = await resident_of(s, update, d)
+        t = await tickets.get_for_resident(s, r.id, number)
+        result = None
+        if t is not None and t.resident_id == r.id:
+            result = await lifecycle.confirm_resolved(s, t, actor=resident_actor(r.id), now=d.now())
+            if result.ok:
+                await cards.owe_under_card(s, d, t, texts.staff_resident_resolved(t.number, r.name))
+                await cards.owe_refresh(s, d, t)
+    if result is None:
+        await answer_quietly(q, texts.TICKET_NOT_FOUND, show_alert=True)
+        return
+    d.wake_sender()
+    await answer_quietly(q)
+    await q.edit_message_text(texts.resolved_done(number) if result.ok else texts.resolved_closed(number))
 
 
 async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -47,30 +100,61 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
     await context.bot.send_message(chat_id, texts.HUMAN_FORWARDED if ok else texts.HUMAN_UNAVAILABLE)
 
 
-async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Emergency: a safety ticket at once, no confirmation; the resident's answer first, then the alerts
-    and the card, all owed in the ticket's own transaction (so a crash right after still tells everyone)."""
+SOS_FLOW = "sos"  # the conversation that asks an emergency's place
+SOS_PLACE_FOR = timedelta(minutes=30)  # a place typed this long after the emergency still goes to it
+
+
+async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None) -> None:
+    """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm): a red case at
+    once, no confirmation. Owed in its own transaction: the resident's answer first (whom to call, who was
+    alerted), then the alerts and the cards. Then, if the place is unknown, one tap to give it."""
     d = deps(context)
     msg = update.effective_message
+    place = named_place(text)
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
-        sos_ = await open_sos(s, resident=r, text=text, location=infer_place(text, r), photos=[],
-                              community=d.community, now=d.now())
-        t = sos_.ticket
-        await cards.owe_message(s, d, msg.chat_id, texts.sos_opened(t.number), ticket_id=t.id,
-                                priority=Priority.REPLY)
-        level = d.community.escalation_level(sos_.escalation.level)
-        alert = texts.staff_sos(t.number, r.name, r.grid_code, text)
-        targets = {d.staff_chat_id, level.chat_id if level else None}
-        info = d.community.grid(r.grid_code) if r.grid_code else None
-        if info and info.worker_tg_id:
-            targets.add(info.worker_tg_id)
-        for target in targets - {None}:
-            await cards.owe_message(s, d, target, alert, ticket_id=t.id, priority=Priority.ALERT)
-        header = texts.card_header_escalated(level.name if level else "", texts.ESCALATION_REASON["sos"])
-        await cards.owe_card(s, d, t, header=header, priority=Priority.ALERT)  # the card staff can 签收 from
+        grid, _ = case_grid(d, r, place)
+        case = await emergencies.open_emergency(
+            s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
+            grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
+            now=d.now())
+        if place is None:  # asked right after the answer (same chat, so always in this order): one tap to say where
+            await conversations.save(s, update.effective_user.id, SOS_FLOW,
+                                     {"ticket": case.ticket.id, "kind": kind}, d.now())
+            rows = [[KeyboardButton(texts.BTN_SOS_LOCATION, request_location=True)]]
+            if r.building:
+                rows.append([KeyboardButton(texts.btn_sos_home(r.building + (r.unit or "")))])
+            await cards.owe_message(s, d, msg.chat_id, texts.SOS_ASK_PLACE, ticket_id=case.ticket.id,
+                                    priority=Priority.REPLY,
+                                    markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
 
 
-__all__ = ["greet", "help_", "sos", "to_human"]
+async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: str) -> bool:
+    """The answer to "where are you?" after an emergency (typed, the home button, or a shared location): kept on
+    the case and sent to everyone alerted. False when no emergency is waiting for its place."""
+    d = deps(context)
+    user = update.effective_user
+    async with d.db.session() as s:  # a read first: this is asked of every message
+        if await conversations.load(s, user.id, SOS_FLOW, d.now()) is None:
+            return False
+    async with d.db.transaction() as s:
+        state = await conversations.load(s, user.id, SOS_FLOW, d.now())
+        t = await s.get(Ticket, state["ticket"]) if state else None
+        if state is None or t is None or d.now() - t.created_at > SOS_PLACE_FOR:
+            return False
+        r = await resident_of(s, update, d)
+        home = texts.btn_sos_home(r.building + (r.unit or "")) if r.building else None
+        if place == home:
+            place = r.building + (r.unit or "")
+        alerted = await emergencies.add_place(s, t, place=place, kind=state.get("kind"), community=d.community,
+                                              staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id), now=d.now())
+        await conversations.end(s, user.id)
+    d.wake_sender()
+    await update.effective_message.reply_text(texts.sos_place_saved([(a.helper, a.name) for a in alerted]),
+                                              reply_markup=keyboards.main_menu())
+    return True
+
+
+__all__ = ["greet", "help_", "offer_resolved", "on_resolved", "sos", "sos_place", "to_human"]

@@ -18,19 +18,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from handlers import cards, keyboards, texts
+from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
 from handlers.people import resident_of
 from handlers.replies import answer_quietly, drop_buttons, owed_now
 from intents import Result
-from intents.places import named_place, place_or_home
-from services.cases import drafts, duplicates, events, lifecycle
+from intents.places import match_building, named_place, place_or_home
+from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
-from services.cases.duplicates import Hotspot
+from services.cases.events import resident_actor
 from services.community.model import Category
-from services.outbox import Priority
-from storage.models import Draft, Resident, Ticket, TicketEventKind
+from storage.models import CorrectionSource, Draft, Resident
 
 MAX_TEXT = 4096
 
@@ -112,7 +111,10 @@ async def complaint_step(s: AsyncSession, d: Deps, r: Resident, text: str, resul
 
 async def _with_category(s: AsyncSession, d: Deps, r: Resident, draft: Draft, category: str,
                          now: datetime) -> Draft:
-    place = named_place(draft.text) or draft.location or infer_place(draft.text, r)
+    """The category settled: the place is the one the words name (an unnamed building's 楼道 or 电梯 completed
+    with the resident's own), else the one they answered or shared, else their home; none: ask."""
+    named = named_place(draft.text)
+    place = place_or_home(draft.text, r.building, r.unit) if named else (draft.location or infer_place("", r))
     stage = DraftStage.CONFIRMING if place else DraftStage.ASKING_LOCATION
     return await drafts.update_draft(s, r.id, now=now, category=category, location=place, stage=stage)
 
@@ -143,7 +145,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     if action == "cat" and category not in {c.value for c in Category}:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    opened = None
+    opened = offer_home = None
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
@@ -157,13 +159,18 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         elif action == "rc":
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                                                           candidates=[]))
-        elif action == "cat":
+        elif action == "cat":  # the resident's own choice: a row the engine learns from
+            top = d.engine.classify(draft.text).top
+            predicted = top.id if top else None
+            await corrections.record(s, text=draft.text, label=category, predicted=predicted,
+                                     source=CorrectionSource.RESIDENT_CHOICE, now=now, actor=resident_actor(r.id))
             view = DraftView.of(await _with_category(s, d, r, draft, category, now))
         elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
-            opened = await _open_or_link(s, d, r, draft, now)
-            await owe_opened(s, d, q.message.chat_id, opened)
+            opened = await open_from_draft(s, d, r, draft, now)
             await drafts.clear_draft(s, r.id)
             view = None
+            _, building = case_grid(d, r, draft.location)
+            offer_home = building if building and not r.building else None
         else:
             view = DraftView.of(draft)
     if action == "x":
@@ -179,6 +186,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
         await answer_quietly(q)
         await drop_buttons(q)
+        if offer_home:  # a building named for the first time: it may be where they live
+            await offer_building(q.message, d, offer_home)
         return
     await q.answer()
     if action == "rc":
@@ -190,70 +199,30 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     await show_draft(q.message, d, view)
 
 
-@dataclass(frozen=True)
-class Opened:
-    """What confirming a draft did: a new ticket, or a link to an open one (duplicates.link)."""
-
-    ticket: Ticket
-    linked: bool
-    own: bool
-    resident_name: str
-    grid: str | None
-    hotspot: Hotspot | None
+def case_grid(d: Deps, r: Resident, location: str | None) -> tuple[str | None, str | None]:
+    """(grid, building) of the place a case names: a building of the community file sets the case's grid (so its
+    grid worker hears of it and duplicates there are joined), else the resident's own grid."""
+    building = match_building(location or "", [b for g in d.community.grids for b in g.buildings])
+    grid = d.community.grid_for_building(building) if building else None
+    return (grid.code if grid else r.grid_code), building
 
 
-async def _open_or_link(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now: datetime) -> Opened:
-    """One complaint, one case: a similar open ticket nearby is joined instead of duplicated."""
-    dup = await duplicates.find_duplicate(s, category=draft.category, text=draft.text, grid_code=r.grid_code,
-                                          location=draft.location, now=now)
-    linked = dup is not None and (
-        dup.resident_id == r.id
-        or (await duplicates.link(s, dup, r, now, text=draft.text)).status != duplicates.LinkStatus.NOT_OPEN
-    )
-    if linked:
-        ticket = dup
-        if dup.resident_id == r.id:  # said again by its own author: keep what the repeat adds
-            await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(r.id),
-                                      now=now, note=draft.text)
-        if draft.photos:
-            dup.photos = [*dup.photos, *draft.photos]
-            s.add(dup)
-    else:
-        ticket = await lifecycle.open_dispatched(s, resident=r, category=draft.category, text=draft.text,
-                                                 location=draft.location, photos=draft.photos,
-                                                 community=d.community, now=now)
-    hotspot = await duplicates.check_hotspot(s, category=draft.category, grid_code=r.grid_code,
-                                             location=draft.location, now=now)
-    return Opened(ticket, linked, linked and dup.resident_id == r.id, r.name, r.grid_code, hotspot)
+async def open_from_draft(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now: datetime) -> intake.Opened:
+    """One complaint, one case (``services.cases.intake``): what it owes goes out with this transaction."""
+    grid, _ = case_grid(d, r, draft.location)
+    case = intake.Intake(category=draft.category or "other", text=draft.text, location=draft.location,
+                         grid_code=grid, photos=list(draft.photos), attachments=list(draft.attachments))
+    return await intake.open_case(s, resident=r, intake=case, community=d.community, staff_chat_id=d.staff_chat_id,
+                                  now=now)
 
 
-async def owe_opened(s: AsyncSession, d: Deps, chat_id: int, opened: Opened) -> None:
-    """What confirming owes, in the same transaction: the number (or the case joined) to the resident first,
-    the card to the unit's desk, and a warning when this makes a cluster."""
-    t = opened.ticket
-    if opened.linked:
-        await cards.owe_message(s, d, chat_id, texts.linked_existing(t.number, texts.STATUS.get(t.status, t.status),
-                                                                      opened.own),
-                                ticket_id=t.id, priority=Priority.REPLY)
-    else:
-        await cards.owe_message(s, d, chat_id, ticket_opened_text(d, t), ticket_id=t.id, priority=Priority.REPLY)
-        await cards.owe_card(s, d, t)
-    if opened.hotspot:
-        await owe_hotspot(s, d, opened.hotspot)
-
-
-def ticket_opened_text(d: Deps, t: Ticket) -> str:
-    unit = d.community.unit(t.unit)
-    return texts.ticket_opened(t.number, complaint_name(d, t.category), unit.name if unit else t.unit, t.due_at)
-
-
-async def owe_hotspot(s: AsyncSession, d: Deps, h: Hotspot) -> None:
-    """Once per cluster (the service remembers): the grid worker and the staff chat hear of it."""
-    hours = int((d.now() - h.since).total_seconds() // 3600)
-    alert = texts.hotspot_alert(complaint_name(d, h.category), h.scope, h.count, hours)
-    grid = d.community.grid(h.grid_code) if h.grid_code else None
-    for target in {d.staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
-        await cards.owe_message(s, d, target, alert)
+async def offer_building(msg: Message, d: Deps, building: str) -> None:
+    """A building named in a case, and the resident has none yet: one tap makes it theirs (their grid worker)."""
+    names = [b for g in d.community.grids for b in g.buildings]
+    sec = d.callback_secret
+    await msg.reply_text(texts.offer_building(building), reply_markup=keyboards.inline(
+        [keyboards.button(sec, texts.BTN_BUILDING_YES, "bld", str(names.index(building))),
+         keyboards.button(sec, texts.BTN_BUILDING_NO, "bldn")]))
 
 
 async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str | None:
@@ -280,18 +249,36 @@ async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
     return None
 
 
+NEAR_BUILDING_M = 150.0  # a pin this close to a known building is read as that building
+
+
+def pin_place(d: Deps, lat: float, lon: float) -> str | None:
+    """A shared location in words: the nearest building when the community file knows where buildings are, else
+    a map link (WGS-84, as Telegram sends it). None: far outside the community."""
+    away = d.community.distance_from_centre(lat, lon)
+    if away is not None and away > d.community.radius_m:
+        return None
+    nearest = d.community.nearest_building(lat, lon)
+    if nearest is not None and nearest[1] <= NEAR_BUILDING_M:
+        return texts.pin_near(nearest[0])
+    return texts.pin_map(lat, lon)
+
+
 async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A shared location answers 'where?' when the bot asked; otherwise it is noted politely."""
     d = deps(context)
     msg = update.effective_message
     loc = msg.location
     now = d.now()
+    place = pin_place(d, loc.latitude, loc.longitude)
+    if place is None:
+        await msg.reply_text(texts.LOCATION_OUTSIDE)
+        return
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
         view = None
         if draft is not None and draft.text:
-            place = f"定位 {loc.latitude:.5f},{loc.longitude:.5f}"
             stage = DraftStage.CONFIRMING if draft.category else draft.stage
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, location=place, stage=stage))
     if view is None:
@@ -304,13 +291,14 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 __all__ = [
     "MAX_TEXT",
     "DraftView",
+    "case_grid",
     "infer_place",
+    "offer_building",
     "on_draft_button",
     "on_location",
-    "owe_hotspot",
-    "owe_opened",
+    "open_from_draft",
+    "pin_place",
     "show_draft",
     "take_photo",
     "take_text",
-    "ticket_opened_text",
 ]

@@ -9,8 +9,19 @@ from datetime import datetime
 from handlers.texts.common import fmt_time, preview
 
 
-def staff_sos(number: str, resident: str, grid: str | None, text: str) -> str:
-    return f"🚨🚨 紧急求助 {number}\n居民：{resident}　网格：{grid or '未绑定'}\n内容：{preview(text, 500)}"
+def staff_sos(number: str, resident: str, grid: str | None, text: str, *, kind_label: str = "紧急求助",
+              place: str | None = None, phone: str | None = None) -> str:
+    who = resident + (f"（{phone}）" if phone else "")
+    return (f"🚨🚨 {kind_label} {number}\n居民：{who}　网格：{grid or '未绑定'}\n"
+            f"地点：{place or '未知，正在询问居民'}\n内容：{preview(text, 500)}")
+
+
+def staff_sos_place(number: str, place: str) -> str:
+    return f"📍 紧急求助 {number} 的地点：{place}"
+
+
+def card_header_sos(kind_label: str) -> str:
+    return f"🚨 紧急求助·{kind_label}"
 
 
 def staff_forward_header(resident: str, tg_user_id: int, grid: str | None) -> str:
@@ -66,6 +77,13 @@ def staff_card(header: str, number: str, category: str, unit: str, location: str
 
 
 STAFF_SIGNED = "已签收，请尽快办理。"
+BTN_RECATEGORIZE_CASE = "🏷 改类别"
+STAFF_CHOOSE_CATEGORY = "请选择正确的类别"
+
+
+def staff_recategorized(category: str) -> str:
+    return f"已改为「{category}」，机器人会从这次更正中学习。"
+
 STAFF_NOT_HERE = "本群不能办理这个工单。"
 STAFF_NO_ROLE = (
     "您没有办理这个工单的权限：需要承办单位或上级的工作人员、所在网格的网格员或管理员。请联系管理员设置角色。"
@@ -297,6 +315,16 @@ def staff_group_unreachable(chat_id: int) -> str:
     return f"⚠️ 机器人无法在群 {chat_id} 发消息（可能被移出群或没有发言权限），请检查该群设置。"
 
 
+def ticket_recorded(number: str, name: str, phone: str | None, category: str, unit: str, due: datetime) -> str:
+    who = (name or "居民") + (f"（{phone}）" if phone else "")
+    return (f"✅ 已为 {who} 登记工单 {number}\n类别：{category}\n承办单位：{unit}\n办理时限：{fmt_time(due)} 前\n"
+            "办理进展会发给您，请转告居民。")
+
+
+def staff_resident_resolved(number: str, resident: str) -> str:
+    return f"✅ 居民{resident or ''}确认工单 {number} 的问题已解决，工单已办结，稍后回访。"
+
+
 def for_recorder(name: str, phone: str | None, text: str) -> str:
     who = name or "居民"
     return f"📞 代录工单进展，请转告 {who}" + (f"（{phone}）" if phone else "") + f"：\n{text}"
@@ -309,6 +337,7 @@ __all__ = [
     "BTN_NEED_INFO",
     "BTN_RATE",
     "BTN_REASSIGN",
+    "BTN_RECATEGORIZE_CASE",
     "BTN_RESOLVE",
     "BTN_SIGN",
     "BTN_UNIT_BACK",
@@ -329,6 +358,7 @@ __all__ = [
     "RESIDENT_SENT",
     "RESIDENT_TICKET_CLOSED",
     "STAFF_BATCH_REPLY",
+    "STAFF_CHOOSE_CATEGORY",
     "STAFF_CHOOSE_UNIT",
     "STAFF_COMMAND_PRIVATE",
     "STAFF_EMPTY_TEXT",
@@ -354,6 +384,7 @@ __all__ = [
     "btn_batch_sign",
     "card_header_escalated",
     "card_header_reassigned",
+    "card_header_sos",
     "for_recorder",
     "mediation_meeting",
     "mediation_recorded",
@@ -378,12 +409,16 @@ __all__ = [
     "staff_info_asked",
     "staff_meeting",
     "staff_reassigned",
+    "staff_recategorized",
     "staff_refused",
     "staff_reminder",
+    "staff_resident_resolved",
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",
+    "staff_sos_place",
     "staff_unreachable",
+    "ticket_recorded",
 ]
 
 

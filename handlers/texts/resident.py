@@ -49,7 +49,7 @@ HELP = (
 )
 GREETING = "您好！我是{community}的“邻里”小助手，有什么可以帮您？"
 THANKS_REPLY = "不客气！有需要随时找我。"
-REPORT_PROMPT = "请直接描述您遇到的问题（可以附照片），例如：“12号楼电梯坏了，困在半路”。"
+REPORT_PROMPT = "请直接描述您遇到的问题（可以附照片），例如：“12号楼电梯坏了，停在半路不动”。"
 
 
 def welcome(name: str, community: str) -> str:
@@ -64,6 +64,15 @@ BAD_DEEP_LINK = "这个二维码链接无效或已过期。"
 
 def bound_grid(grid_name: str, worker: str) -> str:
     return f"已为您绑定【{grid_name}】，网格员：{worker}。"
+
+
+BTN_BUILDING_YES = "是，我住这里"
+BTN_BUILDING_NO = "不是"
+BUILDING_NOT_MINE = "好的，没有改动您的楼栋。"
+
+
+def offer_building(building: str) -> str:
+    return f"您住在{building}吗？设为您的楼栋后，以后反映问题不用每次说楼号，网格员也能及时看到。"
 
 
 def bound_building(building: str, grid_name: str | None, worker: str | None) -> str:
@@ -136,12 +145,76 @@ def staff_new_ticket(number: str, category: str, unit: str, location: str | None
     )
 
 
-def sos_opened(number: str) -> str:
-    return (
-        "🚨 已收到紧急求助，已立即通知网格员和社区值班人员！\n"
-        "⚠️ 如有生命危险，请马上拨打 110（报警）、120（急救）、119（火警）。\n"
-        f"求助单号：{number}"
-    )
+EMERGENCY_KIND = {
+    "medical": "急病或受伤", "fire": "火情", "gas": "燃气泄漏", "crime": "治安险情", "trapped": "有人被困",
+    "missing": "有人走失", "self-harm": "自伤风险",
+}
+EMERGENCY_CALL = {
+    "120": "请立即拨打 120 急救电话！",
+    "119": "请立即拨打 119 火警电话！",
+    "110": "请立即拨打 110 报警！",
+}
+HELPER_LABEL = {"duty": "", "grid_worker": "网格员", "police": "", "property": ""}
+EMERGENCY_TIPS = {
+    "gas": "不要开关电灯电器、不要打电话在屋内，立即开窗通风、离开房间。",
+    "fire": "不要乘电梯，用湿毛巾捂住口鼻，沿安全通道撤离。",
+    "trapped": "请不要扒门，按电梯里的警铃，耐心等待救援。",
+    "self-harm": "您不是一个人，心理援助热线 12356 随时有人接听。",
+    "missing": "请准备好走失者的照片、衣着和最后出现的地点。",
+}
+BTN_RESOLVED_YES = "✅ 确认已解决"
+BTN_RESOLVED_NO = "还没解决"
+RESOLVED_NOT_YET = "好的，工单继续办理，进展会通知您。"
+
+
+def resolved_offer(number: str, category: str) -> str:
+    return f"太好了！您的工单 {number}（{category}）还在办理中，问题已经解决了吗？确认后就办结这个工单。"
+
+
+def resolved_done(number: str) -> str:
+    return f"已确认工单 {number} 问题已解决，感谢您的反馈！稍后会请您评价办理情况。"
+
+
+def resolved_closed(number: str) -> str:
+    return f"工单 {number} 已经办结或关闭了，不用再确认。谢谢！"
+
+
+LOCATION_OUTSIDE = "这个位置不在本社区范围内。请确认后重新发送位置，或直接输入地点（比如：9号楼2单元）。"
+
+
+def pin_near(building: str) -> str:
+    return f"{building}附近（定位）"
+
+
+def pin_map(lat: float, lon: float) -> str:
+    return f"定位 https://uri.amap.com/marker?position={lon:.6f},{lat:.6f}&coordinate=wgs84"
+
+
+SOS_ASK_PLACE = "您现在在哪里？点下面的按钮发送位置，或直接输入地点（比如：9号楼2单元、小区东门）。"
+BTN_SOS_LOCATION = "📍 发送我现在的位置"
+
+
+def btn_sos_home(home: str) -> str:
+    return f"🏠 在家：{home}"
+
+
+def sos_opened(number: str, kind: str | None, call: str, alerted: list[tuple[str, str]], lift_phone: str) -> str:
+    """The resident's answer to an emergency: whom to call first, then exactly who was alerted."""
+    first = (f"请立即拨打电梯内的应急救援电话 {lift_phone}（也可拨 110）！" if call == "lift"
+             else EMERGENCY_CALL.get(call, EMERGENCY_CALL["110"]))
+    names = "、".join(f"{HELPER_LABEL.get(helper, '')}{name}" for helper, name in alerted)
+    told = f"已立即通知：{names}。" if names else "社区值班人员还没有接入机器人，请务必自己拨打急救电话。"
+    tip = EMERGENCY_TIPS.get(kind or "", "")
+    lines = [f"🚨 {first}", f"🚨 已收到您的紧急求助（{EMERGENCY_KIND.get(kind or '', '紧急求助')}）。{told}"]
+    if tip:
+        lines.append(tip)
+    lines.append(f"求助单号：{number}")
+    return "\n".join(lines)
+
+
+def sos_place_saved(alerted: list[tuple[str, str]]) -> str:
+    names = "、".join(f"{HELPER_LABEL.get(helper, '')}{name}" for helper, name in alerted)
+    return f"已把地点告诉：{names}。请保持电话畅通。" if names else "已记下地点。请保持电话畅通。"
 
 
 NO_TICKETS = "您还没有提交过工单。直接告诉我遇到的问题就可以登记。"
@@ -291,6 +364,8 @@ __all__ = [
     "BTN_AGE_65",
     "BTN_AGE_UNDER",
     "BTN_BACK",
+    "BTN_BUILDING_NO",
+    "BTN_BUILDING_YES",
     "BTN_CANCEL",
     "BTN_CONFIRM",
     "BTN_HUMAN",
@@ -298,16 +373,25 @@ __all__ = [
     "BTN_RECATEGORIZE",
     "BTN_REDEEM",
     "BTN_REDEEM_YES",
+    "BTN_RESOLVED_NO",
+    "BTN_RESOLVED_YES",
     "BTN_SKIP",
+    "BTN_SOS_LOCATION",
     "BTN_WITHDRAW",
     "BTN_WITHDRAW_YES",
+    "BUILDING_NOT_MINE",
     "CHOOSE_ANY_CATEGORY",
     "DRAFT_CANCELLED",
     "DRAFT_EXPIRED",
+    "EMERGENCY_CALL",
+    "EMERGENCY_KIND",
+    "EMERGENCY_TIPS",
     "GREETING",
     "HELP",
+    "HELPER_LABEL",
     "HUMAN_FORWARDED",
     "HUMAN_UNAVAILABLE",
+    "LOCATION_OUTSIDE",
     "MENU_GRID",
     "MENU_PLACEHOLDER",
     "MENU_POINTS",
@@ -323,8 +407,10 @@ __all__ = [
     "POINTS_REDEEMED",
     "REDEEM_REFUSED",
     "REPORT_PROMPT",
+    "RESOLVED_NOT_YET",
     "SERVICES_MENU",
     "SERVICE_BUTTONS",
+    "SOS_ASK_PLACE",
     "THANKS_REPLY",
     "TICKETS_HEADER",
     "TICKET_NOT_FOUND",
@@ -333,6 +419,7 @@ __all__ = [
     "WITHDRAW_REFUSED",
     "bound_building",
     "bound_grid",
+    "btn_sos_home",
     "canteens",
     "choose_category",
     "classes",
@@ -345,11 +432,18 @@ __all__ = [
     "hours",
     "limit_text",
     "linked_existing",
+    "offer_building",
+    "pin_map",
+    "pin_near",
     "points",
     "redeem_ask",
     "redeemed",
+    "resolved_closed",
+    "resolved_done",
+    "resolved_offer",
     "shop",
     "sos_opened",
+    "sos_place_saved",
     "staff_new_ticket",
     "ticket_detail",
     "ticket_line",

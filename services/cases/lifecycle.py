@@ -26,7 +26,7 @@ from services.cases import clocks
 from services.cases.duplicates import add_follower
 from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor, staff_actor
 from services.cases.tickets import SIGN_LIMIT, open_ticket, parse_ticket_number
-from services.community.model import Community
+from services.community.model import Category, Community
 from storage.models import (
     OPEN_STATUSES,
     Ticket,
@@ -325,6 +325,53 @@ async def reassign(
     return TransitionResult.done(event)
 
 
+# --- the resident says it is fixed; staff correct the category -------------------------------------------
+
+
+RESIDENT_RESOLVED = "居民反馈问题已解决"  # the result written when the resident confirms it is fixed
+
+
+async def confirm_resolved(session: AsyncSession, ticket: Ticket, *, actor: str, now: datetime) -> TransitionResult:
+    """The resident confirms the problem is gone ("已经修好了") while the case is still open: resolved from any open
+    status, outside the staff's table of moves (nobody needs to sign for what is already fixed). The follow-up
+    (回访) comes as after any 办结."""
+    require_aware(now)
+    if ticket.status in FINAL or ticket.status not in OPEN_STATUSES:
+        return TransitionResult.illegal(Refusal.FINAL if ticket.status in FINAL else Refusal.NOT_ALLOWED)
+    frm = ticket.status
+    if not await write(session, ticket, _changes(ticket, S.RESOLVED, now, RESIDENT_RESOLVED, None)):
+        return await _conflict(session, ticket)
+    event = new_event(ticket, kind=TicketEventKind.STATUS_CHANGED, actor=actor, now=now, from_status=frm,
+                      to_status=S.RESOLVED, note=RESIDENT_RESOLVED)
+    session.add(event)
+    await session.flush()
+    return TransitionResult.done(event)
+
+
+async def recategorize(session: AsyncSession, ticket: Ticket, *, category: str, actor: str, now: datetime,
+                       community: Community, expected_version: int | None = None) -> TransitionResult:
+    """Staff correct a case's category (改类别); when another unit handles the new category, the case is handed
+    to it as in 转派 (it must be signed for anew; the resident's deadline stands)."""
+    require_aware(now)
+    if expected_version is not None and expected_version != ticket.version:
+        return TransitionResult.conflict()
+    if ticket.status not in OPEN_STATUSES:
+        return TransitionResult.illegal(Refusal.FINAL if ticket.status in FINAL else Refusal.NOT_ALLOWED)
+    new = Category(category)
+    if new.value == ticket.category:
+        return TransitionResult.illegal(Refusal.SAME_STATUS)
+    old = ticket.category
+    if not await write(session, ticket, {"category": new.value, "updated_at": now}):
+        return await _conflict(session, ticket)
+    session.add(new_event(ticket, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"类别更正：{old} → {new}"))
+    unit = community.unit_for(new)
+    if unit.code != ticket.unit and ticket.status in REASSIGNABLE:
+        return await reassign(session, ticket, unit=unit.code, reason=f"类别更正为{new.value}", actor=actor, now=now,
+                              community=community)
+    await session.flush()
+    return TransitionResult(Outcome.OK)
+
+
 # --- withdrawal (撤回) by the resident -------------------------------------------------------------------------------
 
 
@@ -362,6 +409,7 @@ async def withdraw(
 __all__ = [
     "FINAL",
     "REASSIGNABLE",
+    "RESIDENT_RESOLVED",
     "TRANSITIONS",
     "Outcome",
     "Refusal",
@@ -370,8 +418,10 @@ __all__ = [
     "WithdrawStatus",
     "answer_info",
     "check",
+    "confirm_resolved",
     "open_dispatched",
     "reassign",
+    "recategorize",
     "staff_actor",
     "transition",
     "withdraw",

@@ -237,23 +237,28 @@ async def open_sos(
     photos: Sequence[str],
     community: Community,
     now: datetime,
+    category: Category = Category.SAFETY,
+    grid_code: str | None = None,
+    kind: str | None = None,
 ) -> SosResult:
-    """A safety emergency: opened, dispatched and red at once, escalated straight to the community.
+    """An emergency (``kind``: medical, fire, … or None): opened, dispatched and red at once, escalated straight
+    to the community. ``category`` picks the unit that holds it (``services.cases.emergencies`` decides).
 
-    Its resolution clock still runs (safety's limit); breaching it escalates on to the street.
+    Its resolution clock still runs (its category's limit); breaching it escalates on to the street.
     """
     ticket = await open_dispatched(
         session,
         note=EscalationReason.SOS,
         resident=resident,
-        category=Category.SAFETY,
+        category=category,
         text=text,
         location=location,
         photos=photos,
         community=community,
         now=now,
+        grid_code=grid_code,
     )
-    marked = {"emergency": True, "reminded_at": now}  # red from the start: no yellow reminder to give
+    marked = {"emergency": True, "emergency_kind": kind, "reminded_at": now}  # red from the start: no reminder
     marked["next_check_at"] = clocks.next_check(clocks.Preview(ticket, marked))
     written = await write(session, ticket, marked)
     assert written, "a ticket opened in this transaction cannot have changed"

@@ -10,6 +10,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import col, select
@@ -20,6 +21,7 @@ from services.cases.events import record_event, resident_actor
 from services.community.model import Category, Community
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
+    OPEN_STATUSES,
     DailyCounter,
     Resident,
     Ticket,
@@ -112,8 +114,13 @@ async def open_ticket(
     photos: Sequence[str],
     community: Community,
     now: datetime,
+    grid_code: str | None = None,
+    **intake: Any,
 ) -> Ticket:
-    """Create a received ticket routed by the community file, with its number and "created" event."""
+    """Create a received ticket routed by the community file, with its number and "created" event.
+
+    ``grid_code``: the grid of the place named (a building), else the resident's own. ``intake``: how the case
+    came in (``channel``, ``recorded_by``, ``contact_name``, ``contact_phone``, ``attachments``)."""
     require_aware(now)
     cat = Category(category)
     unit = community.unit_for(cat)
@@ -127,11 +134,12 @@ async def open_ticket(
         photos=list(photos),
         status=TicketStatus.RECEIVED,
         unit=unit.code,
-        grid_code=resident.grid_code,
+        grid_code=grid_code or resident.grid_code,
         created_at=now,
         updated_at=now,
         sign_due_at=now + SIGN_LIMIT,
         due_at=now + timedelta(hours=community.limit_hours(cat)),
+        **intake,
     )
     session.add(ticket)
     await session.flush()
@@ -190,6 +198,14 @@ async def list_for_resident(session: AsyncSession, resident_id: int, limit: int 
     return [TicketSummary(t, by_ticket.get(t.id)) for t in tickets]
 
 
+async def open_of(session: AsyncSession, resident_id: int, category: str) -> Ticket | None:
+    """The resident's own newest open case of ``category`` (what "已经修好了" most likely speaks of)."""
+    stmt = (select(Ticket).where(Ticket.resident_id == resident_id, Ticket.category == category,
+                                 col(Ticket.status).in_(list(OPEN_STATUSES)))
+            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(1))
+    return (await session.exec(stmt)).first()
+
+
 async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
     stmt = (
         select(TicketEvent)
@@ -208,6 +224,7 @@ __all__ = [
     "get_for_resident",
     "history",
     "list_for_resident",
+    "open_of",
     "open_ticket",
     "parse_ticket_number",
 ]

@@ -390,13 +390,10 @@ def community_with_chats(tmp_path: Path) -> Path:
 
 
 
-@pytest.fixture
-async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch,
-               request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
-    """The real bot with unit and escalation chats configured; the bot is admin in every group.
-
-    Parametrised indirectly with a number, it handles that many updates at once (as the concurrency
-    tests do); by default one at a time, like the shipped bot."""
+@asynccontextmanager
+async def running_desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, *, community_file: Path | None = None,
+                       concurrent_updates: int | None = None) -> AsyncIterator[Bot]:
+    """The real bot with unit and escalation chats configured; the bot is admin in every group."""
     emulator.set_limits(Limits.off())
     emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群", bot_is_admin=True)
     for chat in (*UNIT_CHATS.values(), *LEVEL_CHATS.values(), OTHER_GROUP):
@@ -404,10 +401,11 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypat
     emulator.user(ZHANG, "张主任")
     emulator.user(LI, "李干事")
     emulator.user(WANG, "王经理")
-    settings = bot_settings(emulator, tmp_path / "linli.db", community_file=community_with_chats(tmp_path))
+    settings = bot_settings(emulator, tmp_path / "linli.db",
+                            community_file=community_file or community_with_chats(tmp_path))
     app = build_application(settings, clock=clock, rate_limited=False)  # the emulator's limits are off too
-    if getattr(request, "param", None):
-        app._update_processor = SimpleUpdateProcessor(request.param)
+    if concurrent_updates:
+        app._update_processor = SimpleUpdateProcessor(concurrent_updates)
     since = emulator.polls
     await start_polling(app)
     for job in app.job_queue.get_jobs_by_name(jobs.DESK_JOB):
@@ -422,6 +420,18 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, monkeypat
         await stop_polling(app)
 
 
+@pytest.fixture
+async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock,
+               request: pytest.FixtureRequest) -> AsyncIterator[Bot]:
+    """The real bot with unit and escalation chats configured; the bot is admin in every group.
+
+    Parametrised indirectly with a number, it handles that many updates at once (as the concurrency
+    tests do); by default one at a time, like the shipped bot."""
+    async with running_desk(emulator, tmp_path, clock,
+                            concurrent_updates=getattr(request, "param", None)) as running:
+        yield running
+
+
 # -- helpers ------
 
 
@@ -432,13 +442,14 @@ async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
     return person
 
 
-async def open_case(bot: Bot, person: Person, text: str = NOISE) -> tuple[str, SentMessage, SentMessage]:
+async def open_case(bot: Bot, person: Person, text: str = NOISE,
+                    unit_chat: int = JUWEIHUI) -> tuple[str, SentMessage, SentMessage]:
     """Complaint → 确认提交 → (number, the resident's receipt, the card in the unit's chat)."""
     confirmation = await person.say(text, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     cursor = bot.emulator.cursor()
     receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
     number = ticket_number(receipt.body)
-    card = await bot.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=WAIT)
+    card = await bot.emulator.wait_for(unit_chat, number, after=cursor, timeout=WAIT)
     await bot.barrier()  # the card's TicketPost row is written after the send
     return number, receipt, card
 

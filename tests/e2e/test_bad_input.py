@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 from linli_e2e import STAFF_CHAT_ID, Bot, Person, ticket_number
+from sqlmodel import select
 
 from handlers import texts
 from handlers.callbacks import _sig, pack, secret_from
-from storage.models import TicketEvent, TicketStatus
+from storage.models import Draft, TicketEvent, TicketStatus
 
 NOISE = "楼上天天装修，吵死了，9号楼"
 SOS = "我爸摔倒了起不来"
@@ -37,7 +38,7 @@ async def opened_ticket(bot: Bot, person: Person, text: str = NOISE) -> str:
 MEDIA = {
     "sticker": lambda emu, uid: emu.send_sticker(uid),
     "voice": lambda emu, uid: emu.send_voice(uid),
-    "location": lambda emu, uid: emu.send_location(uid, 30.3, 120.1),
+    "location": lambda emu, uid: emu.send_location(uid, 30.2990, 120.1400),  # in the community, with no draft
     "contact": lambda emu, uid: emu.send_contact(uid, "+8613800000000"),
     "document": lambda emu, uid: emu.send_document(uid, "投诉材料.pdf"),
 }
@@ -54,6 +55,20 @@ async def test_media_gets_a_clear_reply_and_writes_nothing(bot: Bot, kind: str) 
     assert reply.text == texts.MEDIA_UNSUPPORTED[kind]
     assert len(person.replies(cursor)) == 1
     assert await bot.counts() == before
+
+
+async def test_a_location_far_outside_the_community_is_refused_politely(bot: Bot) -> None:
+    person = await registered(bot, 2001)
+    await person.say("路灯坏了")  # a draft that asks where
+    before = await bot.counts()
+    cursor = bot.emulator.cursor()
+    await bot.emulator.send_location(2001, 31.2304, 121.4737)  # Shanghai, far from the sample community
+    assert (await person.reply(after=cursor)).text == texts.LOCATION_OUTSIDE
+    await bot.barrier()
+    assert await bot.counts() == before
+    async with bot.db.session() as s:
+        draft = (await s.exec(select(Draft))).one()
+    assert draft.location is None
 
 
 @pytest.mark.parametrize("text", ["😀😀😀", "👍", "？？！！", "……"])

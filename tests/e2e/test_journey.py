@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from linli_e2e import TICKET_NUMBER, Bot, Person, ticket_number
+from linli_e2e import STAFF_CHAT_ID, TICKET_NUMBER, Bot, Person, ticket_number
 from sqlmodel import select
 
 from handlers import texts
@@ -206,14 +206,29 @@ async def test_shared_location_fills_the_place(bot: Bot) -> None:
     person = await registered(bot, 1009)
     assert (await person.say(NO_PLACE)).text == texts.ASK_LOCATION
     cursor = bot.emulator.cursor()
-    await bot.emulator.send_location(1009, 30.31234, 120.15678)
+    await bot.emulator.send_location(1009, 30.2975, 120.1425)  # in the community, no building within 150 m
     saved = await person.reply(after=cursor)
     confirmation = await person.reply(after=saved)
     assert saved.text == texts.LOCATION_SAVED
-    assert "30.31234,120.15678" in confirmation.text
+    pin = texts.pin_map(30.2975, 120.1425)
+    assert "120.142500,30.297500" in pin and pin in confirmation.text
     await confirm(person, confirmation)
     [ticket] = await bot.tickets(1009)
-    assert "30.31234,120.15678" in ticket.location
+    assert ticket.location == pin
+
+
+async def test_a_pin_by_a_building_names_it_and_sets_the_grid(bot: Bot) -> None:
+    person = bot.person(1019, "赵大姐")  # no building of their own: the pin decides the case's grid
+    await person.say("/start")
+    await bot.barrier()  # the welcome, then the building buttons (left unanswered)
+    assert (await person.say(NO_PLACE)).text == texts.ASK_LOCATION
+    cursor = bot.emulator.cursor()
+    await bot.emulator.send_location(1019, 30.2985, 120.1389)  # a few metres from 10号楼 (grid A03)
+    confirmation = await person.reply(after=await person.reply(after=cursor))
+    assert texts.pin_near("10号楼") in confirmation.text
+    await confirm(person, confirmation)
+    [ticket] = await bot.tickets(1019)
+    assert (ticket.location, ticket.grid_code) == (texts.pin_near("10号楼"), "A03")
 
 
 async def test_messages_within_a_minute_join_one_draft(bot: Bot) -> None:
@@ -290,7 +305,7 @@ async def test_my_tickets_list_and_history(bot: Bot) -> None:
     person = await registered(bot, 1015)
     first = await confirm(person, await person.say(NOISE))
     bot.clock.advance(minutes=5)
-    second = await confirm(person, await person.say("9号楼电梯坏了，困在半路"))
+    second = await confirm(person, await person.say("9号楼电梯坏了，停在半路不动"))
 
     for ask in (texts.MENU_TICKETS, "/tickets"):
         listing = await person.say(ask)
@@ -499,19 +514,31 @@ async def test_not_understood_offers_a_human_and_forwards_to_staff(bot: Bot) -> 
     assert forwarded.raw["forward_origin"]["sender_user"]["id"] == 1027
 
 
-async def test_sos_opens_a_safety_ticket_at_once_and_alerts_staff(bot: Bot) -> None:
-    person = await registered(bot, 1028)
+async def test_sos_opens_a_red_case_at_once_and_alerts_staff(bot: Bot) -> None:
+    person = await with_building(bot, 1028, name="王阿姨")  # lives in 9号楼 (grid A03)
     staff_cursor = bot.emulator.cursor()
-    reply = await person.say(SOS)
+    reply = await person.say(SOS)  # "我爸摔倒了起不来": a fall, no place named
     number = ticket_number(reply.text)
-    assert reply.text == texts.sos_opened(number)
-    assert reply.buttons == []  # no confirmation step
+    duty = bot.deps.community.emergency.duty_name  # no duty group in the sample: the staff chat stands in
+    assert reply.text == texts.sos_opened(number, "medical", "120", [("duty", duty)], "96333")
+    assert reply.text.startswith("🚨 请立即拨打 120") and reply.buttons == []  # no confirmation step
+    ask = await person.reply(after=reply)  # then, the same chat in order, one tap to say where
+    assert ask.text == texts.SOS_ASK_PLACE and texts.btn_sos_home("9号楼") in ask.keyboard
     alert = await bot.staff_message(number, after=staff_cursor)
-    assert alert.text == texts.staff_sos(number, "王阿姨", "A03", SOS)
+    assert alert.text == texts.staff_sos(number, "王阿姨", "A03", SOS, kind_label=texts.EMERGENCY_KIND["medical"])
     [ticket] = await bot.tickets(1028)
-    assert (ticket.category, ticket.status, ticket.text) == ("safety", TicketStatus.DISPATCHED, SOS)  # at once
-    assert ticket.due_at - ticket.created_at == timedelta(hours=bot.deps.community.limit_hours(Category.SAFETY))
+    assert (ticket.category, ticket.status, ticket.text, ticket.emergency_kind) == (
+        "other", TicketStatus.DISPATCHED, SOS, "medical")  # at once, held by the community (medical)
+    assert ticket.due_at - ticket.created_at == timedelta(hours=bot.deps.community.limit_hours(Category.OTHER))
     assert await bot.draft(1028) is None
+
+    cursor = bot.emulator.cursor()
+    saved = await person.say(texts.btn_sos_home("9号楼"))  # the home button
+    assert saved.text == texts.sos_place_saved([("duty", duty)])
+    where = await bot.staff_message(texts.staff_sos_place(number, "9号楼"), after=cursor)
+    assert where.chat_id == STAFF_CHAT_ID
+    [ticket] = await bot.tickets(1028)
+    assert ticket.location == "9号楼"
 
 
 async def test_asking_for_a_human_in_words(bot: Bot) -> None:
@@ -557,7 +584,7 @@ async def test_the_same_problem_reported_again_joins_the_open_case(bot: Bot) -> 
     neighbour = await registered(bot, 1033, "李大爷")
     linked = await neighbour.click(await neighbour.say("9号楼的电梯又坏了，好几天了"), texts.BTN_CONFIRM, "LL-")
     assert linked.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=False)
-    again = await first.click(await first.say("9号楼电梯坏了，困在半路"), texts.BTN_CONFIRM, "LL-")
+    again = await first.click(await first.say("9号楼电梯坏了，停在半路不动"), texts.BTN_CONFIRM, "LL-")
     assert again.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=True)
     assert [t.number for t in await bot.tickets()] == [number]  # one problem, one case
     elsewhere = await confirm(neighbour, await neighbour.say("3号楼电梯坏了"))  # another building: a new case

@@ -21,6 +21,7 @@ DATA = {
     "rubbish": ["垃圾桶满了没人清", "垃圾堆成山很臭", "垃圾站臭气熏天", "乱扔垃圾到绿化带", "垃圾没人收",
                 "楼道堆满垃圾", "垃圾分类点太脏", "垃圾清运太晚", "垃圾桶全是苍蝇", "垃圾没人管臭死了"],
 }
+RESULT_KEYS = {"intents", "ambiguous", "emergency", "resolved_topic", "progress_topic", "parts"}
 REPORT_KEYS = {"macro_f1", "accuracy", "per_label", "confusion", "latency_us", "n"}
 
 
@@ -93,7 +94,8 @@ def test_classify_prints_ranked_json() -> None:
     p = run("intents", "classify", "楼上天天装修，吵死了")
     assert p.returncode == 0, p.stderr
     data = json.loads(p.stdout)
-    assert set(data) == {"intents", "ambiguous"} and data["ambiguous"] is False
+    assert set(data) == RESULT_KEYS and data["ambiguous"] is False
+    assert data["emergency"] is None and data["parts"] == ["noise"]
     assert data["intents"][0]["id"] == "noise"
     for m in data["intents"]:
         assert set(m) == {"id", "name", "score", "evidence"}

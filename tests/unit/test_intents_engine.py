@@ -302,7 +302,7 @@ def test_evidence_names_the_words_and_marks_homophones() -> None:
 
 def test_result_json_shape() -> None:
     data = classify("楼上好吵啊").to_json()
-    assert set(data) == {"intents", "ambiguous"}
+    assert set(data) == {"intents", "ambiguous", "emergency", "resolved_topic", "progress_topic", "parts"}
     assert set(data["intents"][0]) == {"id", "name", "score", "evidence"}
     assert 0.0 <= data["intents"][0]["score"] <= 1.0
 

@@ -6,7 +6,8 @@ Create Date: 2026-12-01
 
 ``outbox``: every message the bot owes a person because of a committed change, written in that change's
 transaction and sent by the one paced sender. ``tickets``: how a case came in (``channel``), who recorded it
-for someone (``recorded_by``, ``contact_name``, ``contact_phone``) and its voice or files (``attachments``);
+for someone (``recorded_by``, ``contact_name``, ``contact_phone``), its voice or files (``attachments``) and an
+emergency's kind (``emergency_kind``);
 ``drafts.attachments`` likewise. ``residents.tg_user_id`` may be empty: people whose case staff recorded
 (代录) and who never use Telegram; ``residents.unreachable_at``: a message to them got 403.
 ``ticket_posts.media``/``batch``: a card sent as a photo (its caption is edited) or combined with others
@@ -53,6 +54,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("contact_name", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("contact_phone", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("attachments", sa.JSON(), server_default="[]", nullable=False))
+        batch.add_column(sa.Column("emergency_kind", sa.String(length=16), nullable=True))
     with op.batch_alter_table("drafts") as batch:
         batch.add_column(sa.Column("attachments", sa.JSON(), server_default="[]", nullable=False))
     with op.batch_alter_table("residents") as batch:
@@ -78,7 +80,7 @@ def downgrade() -> None:
     with op.batch_alter_table("drafts") as batch:
         batch.drop_column("attachments")
     with op.batch_alter_table("tickets") as batch:
-        for column in ("attachments", "contact_phone", "contact_name", "recorded_by", "channel"):
+        for column in ("emergency_kind", "attachments", "contact_phone", "contact_name", "recorded_by", "channel"):
             batch.drop_column(column)
     op.drop_index(op.f("ix_outbox_ticket_id"), table_name="outbox")
     op.drop_index("ix_outbox_chat_id_status_id", table_name="outbox")

@@ -1,0 +1,160 @@
+"""What a message says *about* its complaint words: fixed, denied, or asked about.
+
+Keywords alone cannot tell "电梯坏了" from "电梯修好了，辛苦你们了", "不是漏水，是暖气不热" or
+"我上次报的灯修了没". This module finds the spans of a canonical message whose keywords must not open
+a case (said to be fixed, said not to be the problem, asked about as an earlier report), so the scorer
+can leave them out and report them instead: `resolved_topic`, `negated`, `progress_topic`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CLAUSE = re.compile(r"[，,。！!？?；;~～…\n]|\s{1,}|(?<=[\u4e00-\u9fff])\.(?=\D)")
+
+# "It is fixed / gone / back": the verb phrases residents use when a problem has ended.
+_RESOLVED = re.compile(
+    r"修好了?|修好啦|已(?:经)?修(?:好|复|了)|维修好了|已维修|恢复(?:了|正常)|已恢复|解决了|已解决|处理好了|处理完了|"
+    r"搞定了|弄好了|清理(?:干净)?了|清理完了|打扫干净了|清走了|收走了|拉走了|运走了|来水了|水来了|有水了|"
+    r"来电了|电来了|有电了|来气了|通气了|不吵了|安静了|不响了|不漏了|不臭了|不堵了|没味了|能用了|好使了|"
+    r"挪走了|开走了|移走了|拆(?:掉|除)?了|盖上了|补上了|换好了|装好了|关小了|好多了|管好了"
+)
+# Generic endings that only mean "fixed" after a thing named in the same clause: 灯亮了, 暖气热了, 下水道通了.
+_RESOLVED_WEAK = re.compile(r"(?:好了|亮了|热了|通了|正常了|不冷了|不黑了)")
+_PROBLEM = (
+    r"(?:噪音|噪声|声音|动静|吵闹|臭味|味道|味儿|异味|气味|烟味|油烟|垃圾(?![桶箱站])|苍蝇|蚊子|老鼠|蟑螂|积水|"
+    r"漏水|渗水|狗屎|杂物|小广告|违建|棚子|乱停|僵尸车|广场舞|音乐|狗叫|问题|毛病|故障)"
+)
+_GONE = re.compile(_PROBLEM + r"[^，。！？]{0,3}(?:没有?了|消失了|不见了|没有啦|没啦)|(?:没有|没)" + _PROBLEM + r"了")
+_THANKS = re.compile(r"谢谢|感谢|多谢|辛苦了|辛苦你们|辛苦大家|点赞|效率(?:真|很|太|好)高|给力|太好了|thank")
+_NOT_BEFORE = re.compile(r"(?:还没|没有|没|未|不|别|还不|没能|说|说是|号称|显示|以为)(?:已经|已|都)?$")
+_QUESTION_AFTER = re.compile(r"^(?:吗|么|嘛|没|没有|不|呢|\?|？)")
+_QUESTION_BEFORE = re.compile(r"什么时候|啥时候|何时|能不能|多久|几时|啥时|能否|是不是|有没有")
+_RELAPSE_AFTER = re.compile(r"^[^。！？]{0,4}(?:又|没(?:几|两|一)天|不到(?:几|两|一)天|其实|实际上|根本)")
+
+# "不是X，是Y": X is not the problem.
+_NOT_X_BUT_Y = re.compile(
+    r"(?<!是)(?<!还)(?:并不是|并非|不是说|不是)([^，。！？]{0,14}?)(?:的问题|的事)?[，, ]*"
+    r"(?:而是|就是|我是|只是|主要是|是)"
+)
+
+# Asking about an earlier report: a reference to it and a question about how it is going.
+_EARLIER = re.compile(
+    r"(?:我|俺|咱|上次|上回|之前|前几天|前两天|前天|昨天|上周|上星期|上礼拜|上个月|前阵子|那天)"
+    r"(?:的|们)?[^，。！？]{0,5}?(?:报修|报|反映|投诉|提|说|打电话)(?:的|过|了)|"
+    r"工单|单号|(?:上次|上回|之前)那个|(?:我|俺)(?:的)?那个(?:投诉|事|工单|报修|问题)|"
+    r"(?:报|反映|投诉|报修)了(?:一|两|三|四|五|几|好几|半|1|2|3)?个?(?:天|周|星期|礼拜|月)"
+)
+_HOW_IS_IT = re.compile(
+    r"(?:修|处理|解决|拆|清|弄|管|办|来|回复|答复|落实)(?:好)?了?(?:没有?|吗|么|没呢)|(?:怎么样|咋样|如何)了|"
+    r"有(?:结果|进展|回音|回复|人管|消息|下文)了?吗|什么状态|到哪一?步|进展|进度|"
+    r"(?:咋|怎么|为啥|为什么)(?:还|一直|到现在)(?:都)?没|还没(?:有)?人?(?:来|修|处理|管|回复|解决)|"
+    r"到现在(?:都|还)?没|什么时候(?:来|能)?(?:修|处理|解决|弄)|有人管了?吗"
+)
+_PROGRESS_ALONE = re.compile(r"进度|进展|工单|单号|到哪一?步|处理得怎么样|办得怎么样|有结果了吗")
+
+# The category a "done" word names when the clause names nothing else.
+_MARKER_TOPIC = (
+    (re.compile(r"来水|水来|有水|来电|电来|有电|来气|通气|热了|不冷"), "utilities"),
+    (re.compile(r"不吵|安静|不响|关小"), "noise"),
+    (re.compile(r"清理|清走|收走|拉走|运走|打扫|不臭|没味"), "sanitation"),
+    (re.compile(r"挪走|开走|移走"), "parking"),
+    (re.compile(r"拆"), "construction"),
+    (re.compile(r"修|不漏|不堵|通了|亮了|盖上|补上|换好|装好|能用|好使"), "repair"),
+)
+
+
+@dataclass
+class Span:
+    start: int
+    end: int
+    why: str  # "resolved" | "negated" | "progress"
+
+
+@dataclass
+class Discourse:
+    spans: list[Span] = field(default_factory=list)
+    thanks: bool = False
+    progress: bool = False
+    resolved_markers: list[str] = field(default_factory=list)
+    progress_markers: list[str] = field(default_factory=list)  # the words that asked about an earlier report
+
+    @property
+    def resolved(self) -> bool:
+        return bool(self.resolved_markers)
+
+    def why(self, start: int, end: int) -> str | None:
+        """Why a keyword at text[start:end] does not count, or None when it does."""
+        for s in self.spans:
+            if s.start <= start and end <= s.end:
+                return s.why
+        return None
+
+    def marker_topic(self) -> str | None:
+        for m in self.resolved_markers:
+            for rx, topic in _MARKER_TOPIC:
+                if rx.search(m):
+                    return topic
+        return None
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each clause: split at punctuation and spaces."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in CLAUSE.finditer(text):
+        if m.start() > pos:
+            out.append((pos, m.start()))
+        pos = m.end()
+    if pos < len(text):
+        out.append((pos, len(text)))
+    return out
+
+
+def _clause_of(bounds: list[tuple[int, int]], i: int) -> tuple[int, int]:
+    for a, b in bounds:
+        if a <= i < b:
+            return a, b
+    return (0, 0)
+
+
+def analyse(text: str, named: set[int] | None = None) -> Discourse:
+    """Spans of `text` (canonical) whose complaint words are resolved, denied or asked about.
+
+    `named` holds the positions where a keyword starts; weak "done" endings (灯亮了) count only after one.
+    """
+    d = Discourse(thanks=bool(_THANKS.search(text)))
+    bounds = clauses(text)
+    if d.thanks:
+        for m in _THANKS.finditer(text):  # 谢谢网格员, 谢谢物业: whom they thank, not what they ask for
+            _, b = _clause_of(bounds, m.start())
+            if 0 < b - m.end() <= 6:
+                d.spans.append(Span(m.end(), b, "thanks"))
+    for m in _NOT_X_BUT_Y.finditer(text):
+        if m.group(1):
+            d.spans.append(Span(m.start(1), m.end(1), "negated"))
+    for rx, weak in ((_RESOLVED, False), (_RESOLVED_WEAK, True), (_GONE, False)):
+        for m in rx.finditer(text):
+            a, b = _clause_of(bounds, m.start())
+            before, after = text[a : m.start()], text[m.end() : b]
+            if rx is not _GONE and _NOT_BEFORE.search(before[-3:]):
+                continue  # 还没修好, 说修好了
+            if _QUESTION_AFTER.match(after) or _QUESTION_BEFORE.search(before):
+                continue  # 修好了吗, 什么时候能修好
+            if _RELAPSE_AFTER.match(text[m.end() :]):
+                continue  # 修好了又坏了
+            if weak and not (named and any(a <= i < m.start() for i in named)):
+                continue
+            d.resolved_markers.append(m.group(0))
+            d.spans.append(Span(a, b, "resolved"))
+    if (_EARLIER.search(text) and _HOW_IS_IT.search(text)) or _PROGRESS_ALONE.search(text):
+        d.progress = True
+        for rx in (_EARLIER, _HOW_IS_IT, _PROGRESS_ALONE):
+            d.progress_markers += [m.group(0) for m in rx.finditer(text)]
+        d.progress_markers = list(dict.fromkeys(d.progress_markers))
+        for a, b in bounds:
+            piece = text[a:b]
+            if _EARLIER.search(piece) or _HOW_IS_IT.search(piece) or _PROGRESS_ALONE.search(piece):
+                d.spans.append(Span(a, b, "progress"))
+    return d

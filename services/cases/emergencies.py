@@ -1,0 +1,154 @@
+"""Emergencies routed by kind: who is alerted, which number the resident is told to call first, which unit
+holds the case. The table is the rule; ``open_emergency`` applies it in one transaction.
+
+::
+
+    kind      call  alerted                                   case goes to
+    medical   120   community duty, grid worker               community (other)
+    fire      119   community duty, grid worker, property     safety
+    gas       119   community duty, grid worker, property     safety
+    crime     110   police post, community duty               safety
+    trapped   96333 property, community duty                 repair (property)
+    missing   110   police post, grid worker, community duty  safety
+    self-harm 120   community duty, grid worker               community (other)
+    (unknown) 110   community duty, grid worker               safety
+
+The resident's answer is owed first (priority REPLY, never behind a desk's backlog), the alerts at once after
+(ALERT), and the case is red and escalated to the community level from its first minute (``sweep.open_sos``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import outbox
+from services.cases import events, intake
+from services.cases.sweep import SosResult, open_sos
+from services.community.model import Category, Community
+from services.outbox import Priority
+from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+
+
+class Helper(StrEnum):
+    """Who an emergency alerts."""
+
+    DUTY = "duty"  # the community's duty group (else the staff chat)
+    GRID_WORKER = "grid_worker"  # the grid worker of the place's grid, in private
+    POLICE = "police"  # the police post's desk
+    PROPERTY = "property"  # the property management's desk
+
+
+@dataclass(frozen=True)
+class Route:
+    call: str  # what the resident is told to dial first: "120", "119", "110", or the lift line
+    helpers: tuple[Helper, ...]
+    category: Category
+
+
+ROUTES: dict[str | None, Route] = {
+    "medical": Route("120", (Helper.DUTY, Helper.GRID_WORKER), Category.OTHER),
+    "fire": Route("119", (Helper.DUTY, Helper.GRID_WORKER, Helper.PROPERTY), Category.SAFETY),
+    "gas": Route("119", (Helper.DUTY, Helper.GRID_WORKER, Helper.PROPERTY), Category.SAFETY),
+    "crime": Route("110", (Helper.POLICE, Helper.DUTY), Category.SAFETY),
+    "trapped": Route("lift", (Helper.PROPERTY, Helper.DUTY), Category.REPAIR),
+    "missing": Route("110", (Helper.POLICE, Helper.GRID_WORKER, Helper.DUTY), Category.SAFETY),
+    "self-harm": Route("120", (Helper.DUTY, Helper.GRID_WORKER), Category.OTHER),
+    None: Route("110", (Helper.DUTY, Helper.GRID_WORKER), Category.SAFETY),
+}
+
+
+@dataclass(frozen=True)
+class Alerted:
+    """One helper reached: what they are (for the resident: "网格员 李秀英") and where the alert went."""
+
+    helper: Helper
+    name: str
+    chat_id: int
+
+
+def route(kind: str | None) -> Route:
+    return ROUTES.get(kind, ROUTES[None])
+
+
+def helpers_for(kind: str | None, *, community: Community, staff_chat_id: int | None,
+                grid_code: str | None) -> list[Alerted]:
+    """Who this kind of emergency alerts, as the community file names them; one entry per chat, in order.
+
+    A helper the community has no chat for is left out (never claimed to the resident)."""
+    found: list[Alerted] = []
+    em = community.emergency
+    for helper in route(kind).helpers:
+        if helper is Helper.DUTY:
+            chat, name = em.duty_chat_id or staff_chat_id, em.duty_name
+        elif helper is Helper.GRID_WORKER:
+            grid = community.grid(grid_code) if grid_code else None
+            chat, name = (grid.worker_tg_id, grid.worker_name) if grid else (None, "")
+        else:
+            code = em.police_unit if helper is Helper.POLICE else em.property_unit
+            unit = community.unit(code)
+            chat, name = intake.unit_chat(community, staff_chat_id, code), unit.name if unit else code
+        if chat is not None and all(a.chat_id != chat for a in found):
+            found.append(Alerted(helper, name, chat))
+    return found
+
+
+@dataclass(frozen=True)
+class EmergencyCase:
+    sos: SosResult
+    alerted: list[Alerted]
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.sos.ticket
+
+
+async def open_emergency(s: AsyncSession, *, resident: Resident, kind: str | None, text: str, location: str | None,
+                         grid_code: str | None, community: Community, staff_chat_id: int | None, reply_chat: int | None,
+                         now: datetime) -> EmergencyCase:
+    """Open the red case and owe, in this transaction: the resident's answer first (who was alerted, whom to
+    call), the alerts to each helper, and the card to the case's unit (buttons there) and to the level's chat."""
+    r = route(kind)
+    sos = await open_sos(s, resident=resident, text=text, location=location, photos=[], community=community,
+                         now=now, category=r.category, grid_code=grid_code, kind=kind)
+    t = sos.ticket
+    assert t.id is not None
+    alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
+    if reply_chat is not None:
+        await outbox.owe(s, chat_id=reply_chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                         priority=Priority.REPLY,
+                         payload={"say": "sos_opened", "kind": kind, "alerted": [[a.helper, a.name] for a in alerted]})
+    for a in alerted:
+        await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                         priority=Priority.ALERT, payload={"say": "sos_alert", "kind": kind})
+    level = community.escalation_level(sos.escalation.level)
+    header = {"sos": kind or ""}
+    chats = [intake.unit_chat(community, staff_chat_id, t.unit), level.chat_id if level else None]
+    for chat in dict.fromkeys(c for c in chats if c is not None):
+        await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=Priority.ALERT,
+                         payload={"post": PostKind.TICKET.value, **header})
+    return EmergencyCase(sos, alerted)
+
+
+async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None, community: Community,
+                    staff_chat_id: int | None, actor: str, now: datetime) -> list[Alerted]:
+    """The resident said where the emergency is: kept on the case, and every helper alerted again with it."""
+    t.location = place[:255]
+    t.updated_at = now
+    s.add(t)
+    await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"地点：{place}")
+    alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
+    for a in alerted:
+        await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                         priority=Priority.ALERT, payload={"say": "sos_place", "kind": kind})
+    desk = intake.unit_chat(community, staff_chat_id, t.unit)
+    if desk is not None and t.id is not None:
+        await outbox.owe_refresh(s, ticket_id=t.id, chat_id=desk, now=now)
+    return alerted
+
+
+__all__ = ["ROUTES", "Alerted", "EmergencyCase", "Helper", "Route", "add_place", "helpers_for", "open_emergency",
+           "route"]

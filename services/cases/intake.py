@@ -1,0 +1,153 @@
+"""Every way a case comes in (the bot, staff recording a phone call, the 服务码 page, Open311, an import)
+ends here: one complaint, one case, and what it owes people written in the same transaction.
+
+::
+
+    open_case ──similar open case at the same place?──▶ the newcomer follows it (duplicates.link)
+              └─no──▶ lifecycle.open_dispatched (受理 + 派单) with its channel, place and grid
+    then owed: the number (or the case joined) to the resident, the card to the unit's desk, the card to the
+    grid worker of the case's grid, a word to whoever recorded it for someone, a warning for a cluster
+
+The words are drawn when sent (``OutboxKind.NOTIFY`` rows name what to say; the sender's renderer says it),
+so front ends without the bot's catalogue (the web page, Open311) owe exactly what the bot would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import outbox
+from services.cases import duplicates, events, lifecycle
+from services.cases.duplicates import Hotspot
+from services.community.model import Community
+from services.outbox import Priority
+from storage.models import Channel, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What a new case is: its words and place, and how it came in."""
+
+    category: str
+    text: str
+    location: str | None = None
+    grid_code: str | None = None  # the grid of the place named; None: the resident's own
+    photos: Sequence[str] = ()
+    attachments: Sequence[dict[str, Any]] = ()
+    channel: Channel = Channel.TELEGRAM
+    recorded_by: int | None = None  # Telegram id of the staff member or grid worker who recorded it (代录)
+    contact_name: str | None = None
+    contact_phone: str | None = None
+    notify: dict[str, Any] = field(default_factory=dict)  # where the resident hears back, if not Telegram
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What taking the complaint did: a new case, or the resident joined an open one (``linked``)."""
+
+    ticket: Ticket
+    linked: bool
+    own: bool  # linked to the resident's own open case: they said it again
+    hotspot: Hotspot | None
+
+
+def unit_chat(community: Community, staff_chat_id: int | None, unit_code: str) -> int | None:
+    """Where a unit's cards go: its chat, else the staff chat, else nowhere."""
+    unit = community.unit(unit_code)
+    return (unit.chat_id if unit and unit.chat_id else None) or staff_chat_id
+
+
+async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
+                    staff_chat_id: int | None, now: datetime) -> Opened:
+    """Take one complaint: join a similar open case at the same place, or open a new one; owe what it owes."""
+    grid = intake.grid_code or resident.grid_code
+    dup = await duplicates.find_duplicate(s, category=intake.category, text=intake.text, grid_code=grid,
+                                          location=intake.location, now=now)
+    linked = dup is not None and (
+        dup.resident_id == resident.id
+        or (await duplicates.link(s, dup, resident, now, text=intake.text)).status != duplicates.LinkStatus.NOT_OPEN
+    )
+    if linked:
+        assert dup is not None
+        ticket = dup
+        if dup.resident_id == resident.id:  # said again by its own author: keep what the repeat adds
+            await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(resident.id),
+                                      now=now, note=intake.text)
+        if intake.photos:
+            dup.photos = [*dup.photos, *intake.photos]
+            s.add(dup)
+    else:
+        ticket = await lifecycle.open_dispatched(
+            s, resident=resident, category=intake.category, text=intake.text, location=intake.location,
+            photos=list(intake.photos), community=community, now=now, grid_code=grid, channel=intake.channel,
+            recorded_by=intake.recorded_by, contact_name=intake.contact_name, contact_phone=intake.contact_phone,
+            attachments=list(intake.attachments))
+    hotspot = await duplicates.check_hotspot(s, category=intake.category, grid_code=grid,
+                                             location=intake.location, now=now)
+    opened = Opened(ticket, linked, linked and ticket.resident_id == resident.id, hotspot)
+    await owe_opened(s, opened, resident=resident, intake=intake, community=community,
+                     staff_chat_id=staff_chat_id, now=now)
+    return opened
+
+
+async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,
+                     staff_chat_id: int | None, now: datetime) -> None:
+    """The number to the resident first (or to whoever recorded it), then the cards, then any warning."""
+    t = opened.ticket
+    assert t.id is not None
+    told = resident.tg_user_id if intake.channel is Channel.TELEGRAM else intake.recorded_by
+    if told is not None:
+        what = "linked" if opened.linked else ("recorded" if intake.recorded_by else "opened")
+        await outbox.owe(s, chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id, priority=Priority.REPLY,
+                         payload={"say": what, "own": opened.own})
+    if not opened.linked:
+        await owe_cards(s, t, community=community, staff_chat_id=staff_chat_id, now=now)
+    if opened.hotspot is not None:
+        h = opened.hotspot
+        grid = community.grid(h.grid_code) if h.grid_code else None
+        for chat in {staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
+            assert chat is not None
+            await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                             payload={"say": "hotspot", "category": h.category, "scope": h.scope, "count": h.count,
+                                      "since": h.since.isoformat()})
+
+
+async def owe_cards(s: AsyncSession, t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
+                    header: str | None = None, priority: int = Priority.DESK) -> None:
+    """A new case's card to its unit's desk, with its media, and to the grid worker of its grid (privately,
+    with the buttons their role allows)."""
+    assert t.id is not None
+    payload: dict[str, Any] = {"post": PostKind.TICKET.value}
+    if header:
+        payload["header"] = header
+    desk = unit_chat(community, staff_chat_id, t.unit)
+    grid = community.grid(t.grid_code) if t.grid_code else None
+    for chat in dict.fromkeys([desk, grid.worker_tg_id if grid else None]):
+        if chat is None:
+            continue
+        card = dict(payload)
+        if t.photos:
+            card["photo"] = t.photos[0]
+        await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=priority,
+                         payload=card)
+        await owe_media(s, t, chat, now=now, photos=t.photos[1:], attachments=t.attachments, priority=priority)
+
+
+async def owe_media(s: AsyncSession, t: Ticket, chat_id: int, *, now: datetime, photos: Sequence[str],
+                    attachments: Sequence[dict[str, Any]], priority: int = Priority.DESK,
+                    caption: str | None = None) -> None:
+    """Photos (as albums of up to ten), voice and files under the case's card in ``chat_id``: one row a message."""
+    for i in range(0, len(photos), 10):
+        await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
+                         text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])})
+    for item in attachments:
+        await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
+                         text=caption, payload={"attachment": dict(item)})
+
+
+__all__ = ["Intake", "Opened", "open_case", "owe_cards", "owe_media", "owe_opened", "unit_chat"]

@@ -1,0 +1,133 @@
+"""Emergencies routed by kind, through the real bot: the resident's answer first (whom to call, exactly who was
+alerted), the alerts at once, the red case on the right unit's desk, then one tap to say where."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from linli_e2e import (
+    LEVEL_CHATS,
+    STAFF_CHAT_ID,
+    UNIT_CHATS,
+    Bot,
+    Clock,
+    community_with_chats,
+    registered,
+    running_desk,
+    ticket_number,
+)
+
+from bot.emulator import BotApiEmulator
+from handlers import texts
+from storage.models import TicketStatus
+
+DUTY = -100800  # the community's duty group
+POLICE = -100603  # the police post's desk (unit jingwu)
+WORKER = 4001  # the grid worker of A03
+
+
+@pytest.fixture
+async def duty(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Bot]:
+    """The desk community, plus a duty group, a police post chat and a grid worker for A03."""
+    path = community_with_chats(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("# duty_chat_id = -1001234567890", f"duty_chat_id = {DUTY}")
+    text, n = re.subn(r'(code = "jingwu"\nname = "[^"\n]*"\n)', rf"\g<1>chat_id = {POLICE}\n", text)
+    assert n == 1
+    text, n = re.subn(r'(code = "A03"\nname = "[^"\n]*"\n)', rf"\g<1>worker_tg_id = {WORKER}\n", text)
+    assert n == 1
+    path.write_text(text, encoding="utf-8")
+    emulator.group(DUTY, "社区值班群", bot_is_admin=True)
+    emulator.group(POLICE, "警务室", bot_is_admin=True)
+    emulator.user(WORKER, "李秀英")
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as bot:
+        yield bot
+
+
+CASES = [
+    # (words, kind, first line, alerted chats in order, the case's unit)
+    ("快来人啊我爸摔倒了一动不动", "medical", "120", [DUTY, WORKER], "juweihui"),
+    ("9号楼楼道里冒黑烟了", "fire", "119", [DUTY, WORKER, UNIT_CHATS["wuye"]], "jingwu"),
+    ("厨房一股很浓的煤气味，头晕", "gas", "119", [DUTY, WORKER, UNIT_CHATS["wuye"]], "jingwu"),
+    ("楼下有人拿着刀在砍人", "crime", "110", [POLICE, DUTY], "jingwu"),
+    ("电梯卡在两层中间了，我妈被关在里面出不来", "trapped", "lift", [UNIT_CHATS["wuye"], DUTY], "wuye"),
+    ("我妈走丢了，找了一上午都找不到", "missing", "110", [POLICE, WORKER, DUTY], "jingwu"),
+    ("活着没意思，我不想活了", "self-harm", "120", [DUTY, WORKER], "juweihui"),
+]
+
+
+@pytest.mark.parametrize(("words", "kind", "call", "alerted", "unit"), CASES, ids=[c[1] for c in CASES])
+async def test_each_kind_of_emergency_alerts_the_right_people(duty: Bot, words: str, kind: str, call: str,
+                                                              alerted: list[int], unit: str) -> None:
+    person = await registered(duty, 2001)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    number = ticket_number(reply.text)
+    community = duty.deps.community
+    first = (f"请立即拨打电梯内的应急救援电话 {community.emergency.lift_phone}" if call == "lift"
+             else f"请立即拨打 {call}")
+    assert reply.text.startswith(f"🚨 {first}")
+    names = {DUTY: community.emergency.duty_name, WORKER: community.grid("A03").worker_name,
+             POLICE: community.unit("jingwu").name, UNIT_CHATS["wuye"]: community.unit("wuye").name}
+    for chat in alerted:  # exactly who was alerted, in words
+        assert names[chat] in reply.text
+    for chat in {DUTY, WORKER, POLICE, UNIT_CHATS["wuye"]} - set(alerted):
+        assert names[chat] not in reply.text
+    for chat in alerted:  # and they were
+        alert = await duty.emulator.wait_for(chat, number, after=cursor, timeout=10)
+        assert texts.EMERGENCY_KIND[kind] in alert.text
+    [ticket] = await duty.tickets(2001)
+    assert (ticket.emergency, ticket.emergency_kind, ticket.unit, ticket.escalation_level) == (
+        True, kind, unit, "community")
+    assert ticket.status is TicketStatus.DISPATCHED
+    card = await duty.emulator.wait_for(UNIT_CHATS.get(unit, POLICE) if unit != "jingwu" else POLICE,
+                                        lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
+    assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND[kind]))
+    level = await duty.emulator.wait_for(LEVEL_CHATS["community"], number, after=cursor, timeout=10)
+    assert level.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND[kind]))
+
+
+async def test_the_place_is_asked_in_one_tap_and_sent_to_everyone_alerted(duty: Bot) -> None:
+    person = await registered(duty, 2002)
+    reply = await person.say("我妈走丢了")  # no place named: asked after the answer, never before it
+    number = ticket_number(reply.text)
+    ask = await person.reply(after=reply)
+    assert ask.text == texts.SOS_ASK_PLACE and texts.BTN_SOS_LOCATION in ask.keyboard
+    cursor = duty.emulator.cursor()
+    await duty.emulator.send_location(2002, 30.2985, 120.1389)  # by 10号楼
+    saved = await person.reply(after=cursor)
+    assert saved.text.startswith("已把地点告诉")
+    for chat in (POLICE, WORKER, DUTY):
+        where = await duty.emulator.wait_for(chat, texts.staff_sos_place(number, texts.pin_near("10号楼")),
+                                             after=cursor, timeout=10)
+        assert where.chat_id == chat
+    [ticket] = await duty.tickets(2002)
+    assert ticket.location == texts.pin_near("10号楼")
+    later = await person.say("小区门口的路灯坏了")  # the flow is over: words are a complaint again
+    assert any(b.text == texts.BTN_CONFIRM for b in later.buttons)
+
+
+@pytest.mark.parametrize("words", ["电梯又坏了，天天坏", "怕着火，楼道堆满了纸箱", "上个月有人在这个台阶摔倒过",
+                                   "燃气费在哪里交"])
+async def test_ordinary_words_about_lifts_fire_or_falls_are_no_emergency(duty: Bot, words: str) -> None:
+    person = await registered(duty, 2003)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    assert "🚨" not in reply.text
+    await duty.barrier()
+    assert duty.emulator.messages_after(DUTY, cursor) == []
+    assert all(t.emergency is False for t in await duty.tickets(2003))
+
+
+async def test_no_duty_group_and_no_grid_worker_are_never_claimed(desk: Bot) -> None:
+    """The sample community has no duty group and no grid worker ids: the staff chat stands in, and the resident
+    is told only what really happened."""
+    person = await registered(desk, 2004)
+    reply = await person.say("我爸突然晕倒了，叫不醒")
+    assert desk.deps.community.emergency.duty_name in reply.text
+    assert "网格员" not in reply.text
+    number = ticket_number(reply.text)
+    await desk.emulator.wait_for(STAFF_CHAT_ID, number, timeout=10)
