@@ -19,6 +19,7 @@ from telegram.ext import Application, ContextTypes
 
 from handlers import cards, texts
 from handlers.deps import KEY, Deps
+from handlers.desk import participation
 from services.cases import drafts, followup, mediation, sweep
 from storage.models import Ticket
 
@@ -107,6 +108,7 @@ async def desk_tick(app: Application) -> None:
     """One tick of everything the desk does on its own."""
     parts: list[tuple[str, Callable[[Application], Awaitable[object]]]] = [
         ("sweep", sweep_tick), ("follow-up", followup_tick), ("meetings", meeting_tick),
+        ("participation", participation.tick),  # orders nobody took go to the desk; monthly three lists
     ]
     for name, part in parts:
         await _guarded(name, part(app))

@@ -25,6 +25,7 @@ from services import outbox
 from services.cases import desk as reports
 from services.cases import emergencies
 from services.outbox import Claim, Priority
+from services.participation import council
 from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketPost
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Posted:
 class Delivered:
     message_id: int | None = None
     posts: list[Posted] = field(default_factory=list)
+    poll: tuple[str, int, int] | None = None  # a 议事会 poll: (Telegram's poll id, topic, chat), recorded too
 
 
 async def _ticket(d: Deps, ticket_id: int | None) -> tuple[Ticket, str] | None:
@@ -79,6 +81,8 @@ async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delive
         return await _send_under_card(bot, d, head, pace)
     if head.kind is OutboxKind.MEDIA:
         return await _send_media(bot, d, head, pace)
+    if head.payload.get("poll"):
+        return await _send_poll(bot, head, pace)
     text = head.text or ""
     if head.kind is OutboxKind.NOTIFY:
         text = await _notify_text(d, head)
@@ -223,6 +227,15 @@ async def _send_media(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
     return Delivered(sent.message_id, posts)
 
 
+async def _send_poll(bot: Bot, claim: Claim, pace: Pace) -> Delivered:
+    """A native, non-anonymous poll (议事会): its answers arrive as poll_answer updates naming the poll id."""
+    poll = claim.payload["poll"]
+    await pace(claim.chat_id)
+    sent = await bot.send_poll(claim.chat_id, poll["question"], poll["options"], is_anonymous=False)
+    found = (sent.poll.id, int(poll["topic"]), claim.chat_id) if sent.poll else None
+    return Delivered(sent.message_id, poll=found)
+
+
 async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto: int | None) -> None:
     """Redraw the case's cards posted by ``upto`` (the newest when the refresh was owed; later ones were drawn
     fresh): status, colour, and buttons only where they still work. A card that is gone or unchanged is
@@ -267,10 +280,15 @@ def _refresh_refused(p: TicketPost, exc: TelegramError) -> None:
 
 
 async def record(s: AsyncSession, delivered: Delivered, now: datetime) -> None:
-    """Where each card went, in the transaction that marks its row sent."""
+    """Where each card went (and which topic a council poll belongs to), in the transaction that marks its row
+    sent."""
     for p in delivered.posts:
         await reports.record_post(s, p.ticket_id, p.chat_id, p.message_id, p.kind, now, media=p.media,
                                   batch=p.batch)
+    if delivered.poll is not None and delivered.message_id is not None:
+        poll_id, topic_id, chat_id = delivered.poll
+        await council.record_poll(s, poll_id=poll_id, topic_id=topic_id, chat_id=chat_id,
+                                  message_id=delivered.message_id, now=now)
 
 
 async def on_unreachable(s: AsyncSession, d: Deps, claim: Claim, now: datetime) -> None:

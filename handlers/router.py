@@ -16,17 +16,33 @@ from telegram.ext import (
 )
 
 from handlers import access, desk, dispatch, keyboards, texts
+from handlers.admin import award
 from handlers.admin import roles as admin_roles
 from handlers.callbacks import unpack
 from handlers.deps import deps
 from handlers.desk import access as desk_access
 from handlers.desk import buttons as desk_buttons
+from handlers.desk import council as desk_council
+from handlers.desk import participation as desk_participation
 from handlers.desk import record
 from handlers.errors import on_error
-from handlers.grid import notices
+from handlers.grid import activities, notices
 from handlers.order import SEEN
 from handlers.people import resident_of
-from handlers.resident import actions, conversation, draft, mute, rating, services, start, tickets
+from handlers.resident import (
+    actions,
+    conversation,
+    draft,
+    mute,
+    orders,
+    partners,
+    proposals,
+    rating,
+    services,
+    start,
+    tickets,
+    wishes,
+)
 from services.cases.tickets import find_ticket_number
 from services.people import conversations, roles
 
@@ -189,6 +205,14 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, on_media))
     desk.register(app)
+    partners.register(app)  # residents taking part: ahead of the notice composer, whose text handler would
+    orders.register(app)  # otherwise see the replies to their prompts first
+    wishes.register(app)
+    proposals.register(app)
+    activities.register(app)
+    award.register(app)
+    desk_participation.register(app)
+    desk_council.register(app)
     notices.register(app)
     mute.register(app)
     admin_roles.register(app)

@@ -315,6 +315,10 @@ class PointsEntry(SQLModel, table=True):
     delta: int
     reason: str = Field(max_length=32)
     ref: str | None = Field(default=None, max_length=64)
+    # --- who caused it and why (services.points.ledger; migration 0009) ---
+    actor_tg_id: int | None = Field(default=None, sa_type=BigInteger)  # staff, grid worker or resident; None: the bot
+    note: str | None = Field(default=None, max_length=255)  # the why in words ("清洁家园行动", "点单 #12")
+    reverses_id: int | None = Field(default=None, foreign_key="points_entries.id", unique=True)  # a correction
 
 
 class Draft(SQLModel, table=True):
@@ -674,3 +678,284 @@ class AuditEntry(SQLModel, table=True):
 
 
 __all__ += ["AuditEntry", "ReportRun", "Supervision"]
+
+
+# --- residents take part (services.participation, services.points; migration 0009) -----------------------
+
+
+class PartnerStatus(StrEnum):
+    PENDING = "pending"  # 待审核
+    APPROVED = "approved"  # 已通过: offered matching orders
+    REFUSED = "refused"  # 未通过 (reason given)
+    PAUSED = "paused"  # 暂停接单 (by the partner)
+
+
+class Partner(SQLModel, table=True):
+    """A 社区合伙人: a resident, volunteer, shop or professional offering services from the community's list."""
+
+    __tablename__ = "partners"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", unique=True)
+    name: str = Field(default="", max_length=128)
+    services: list[str] = Field(default_factory=list, sa_type=JSON)  # ServiceOffer codes
+    available: str = Field(default="", max_length=255)  # when (周末下午)
+    area: str = Field(default="", max_length=255)  # where (5号楼底商, 上门)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16)
+    status: PartnerStatus = Field(default=PartnerStatus.PENDING, sa_type=StrEnumType(PartnerStatus, 16))
+    reason: str | None = Field(default=None, sa_type=Text)  # why refused
+    decided_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _utc()
+    decided_at: datetime | None = _utc(default=None)
+    updated_at: datetime = _utc()
+
+
+class OrderStatus(StrEnum):
+    OPEN = "open"  # offered to matching partners, within its window
+    DESK = "desk"  # nobody took it in its window (or the partner gave it back): staff assign it
+    TAKEN = "taken"  # one partner has it
+    DONE = "done"  # the resident confirmed it happened and rated it; the partner's points are written
+    NO_SHOW = "no_show"  # the resident said nobody came
+    CANCELLED = "cancelled"  # by the resident
+
+
+class ServiceOrder(SQLModel, table=True):
+    """居民点单: a resident asks for a service; exactly one partner takes it (a compare-and-set on status)."""
+
+    __tablename__ = "service_orders"
+    __table_args__ = (Index("ix_service_orders_status_window_until", "status", "window_until"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    service: str = Field(max_length=32)
+    text: str = Field(sa_type=Text)  # what, in the resident's words
+    when_text: str = Field(default="", max_length=255)
+    place: str = Field(default="", max_length=255)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16)
+    status: OrderStatus = Field(default=OrderStatus.OPEN, sa_type=StrEnumType(OrderStatus, 16))
+    partner_id: int | None = Field(default=None, foreign_key="partners.id", index=True)
+    created_at: datetime = _utc()
+    window_until: datetime = _utc()  # not taken by then: to the desk
+    taken_at: datetime | None = _utc(default=None)
+    closed_at: datetime | None = _utc(default=None)
+    rating: int | None = None  # 1–5 stars, with DONE
+    points_entry_id: int | None = Field(default=None, foreign_key="points_entries.id")
+    updated_at: datetime = _utc()
+
+
+class OrderEvent(SQLModel, table=True):
+    """Append-only history of an order: placed, taken, assigned, given back, no-show, cancelled, done, to the desk."""
+
+    __tablename__ = "order_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: int = Field(foreign_key="service_orders.id", index=True)
+    at: datetime = _utc()
+    kind: str = Field(max_length=16)
+    actor_tg_id: int | None = Field(default=None, sa_type=BigInteger)
+    partner_id: int | None = Field(default=None, foreign_key="partners.id")
+    note: str | None = Field(default=None, sa_type=Text)
+
+
+class WishStatus(StrEnum):
+    OPEN = "open"
+    CLAIMED = "claimed"  # one partner or volunteer has it
+    FULFILLED = "fulfilled"  # the claimer says it is done; the grid worker confirms
+    CONFIRMED = "confirmed"  # points written
+    CANCELLED = "cancelled"
+
+
+class Wish(SQLModel, table=True):
+    """微心愿: a small wish of a resident in difficulty (a school bag, a visit, a repair)."""
+
+    __tablename__ = "wishes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16, index=True)
+    resident_id: int | None = Field(default=None, foreign_key="residents.id")  # whose wish, when they posted it
+    posted_by: int = Field(sa_type=BigInteger)  # the resident or the grid worker for them
+    text: str = Field(sa_type=Text)
+    status: WishStatus = Field(default=WishStatus.OPEN, sa_type=StrEnumType(WishStatus, 16))
+    claimer_id: int | None = Field(default=None, foreign_key="residents.id")
+    created_at: datetime = _utc()
+    claimed_at: datetime | None = _utc(default=None)
+    fulfilled_at: datetime | None = _utc(default=None)
+    confirmed_at: datetime | None = _utc(default=None)
+    confirmed_by: int | None = Field(default=None, sa_type=BigInteger)
+    points_entry_id: int | None = Field(default=None, foreign_key="points_entries.id")
+    updated_at: datetime = _utc()
+
+
+class Activity(SQLModel, table=True):
+    """An activity's check-in, opened by a grid worker: a QR code (``/start act-<token>``) and a code word."""
+
+    __tablename__ = "activities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=16, unique=True)
+    word: str = Field(max_length=8, index=True)
+    rule_code: str | None = Field(default=None, max_length=32)  # the [[points.earn]] rule it pays by
+    title: str = Field(max_length=128)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16)
+    created_by: int = Field(sa_type=BigInteger)
+    created_at: datetime = _utc()
+    ends_at: datetime = _utc()
+
+
+class ActivityCheckin(SQLModel, table=True):
+    """One person checked in at one activity: once (unique), whatever they scan or type."""
+
+    __tablename__ = "activity_checkins"
+    __table_args__ = (UniqueConstraint("activity_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activities.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id")
+    at: datetime = _utc()
+    points_entry_id: int | None = Field(default=None, foreign_key="points_entries.id")
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"  # waiting for the desk's answer
+    ANSWERED = "answered"
+
+
+class Proposal(SQLModel, table=True):
+    """码上议: a resident's proposal with its number and reply deadline; 办复率 counts answers on time."""
+
+    __tablename__ = "proposals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=32, unique=True)
+    resident_id: int = Field(foreign_key="residents.id", index=True)
+    text: str = Field(sa_type=Text)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16)
+    project_id: int | None = Field(default=None, foreign_key="projects.id", index=True)  # a 民生实事 suggestion
+    topic_id: int | None = Field(default=None, foreign_key="council_topics.id", index=True)  # grouped for 议事会
+    status: ProposalStatus = Field(default=ProposalStatus.OPEN, sa_type=StrEnumType(ProposalStatus, 16))
+    created_at: datetime = _utc(index=True)
+    due_at: datetime = _utc()
+    answer: str | None = Field(default=None, sa_type=Text)
+    answered_at: datetime | None = _utc(default=None)
+    answered_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class TopicStatus(StrEnum):
+    OPEN = "open"  # 命题: proposals grouped, question being set
+    POLLING = "polling"  # 点题: the poll is out to the grid's residents
+    CLOSED = "closed"  # voting over
+    PUBLISHED = "published"  # 答题: the outcome went to the grid as a notice
+
+
+class CouncilTopic(SQLModel, table=True):
+    """A 议事会 topic: grouped proposals, a native poll to a grid's residents, the published outcome."""
+
+    __tablename__ = "council_topics"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=255)
+    grid_code: str | None = Field(default=None, foreign_key="grids.code", max_length=16)
+    options: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: TopicStatus = Field(default=TopicStatus.OPEN, sa_type=StrEnumType(TopicStatus, 16))
+    created_by: int = Field(sa_type=BigInteger)
+    created_at: datetime = _utc()
+    polled_at: datetime | None = _utc(default=None)
+    closed_at: datetime | None = _utc(default=None)
+    outcome: str | None = Field(default=None, sa_type=Text)
+    notice_id: int | None = Field(default=None, foreign_key="notices.id")
+
+
+class CouncilPoll(SQLModel, table=True):
+    """One poll message sent to one resident; Telegram's poll id ties their answers to the topic."""
+
+    __tablename__ = "council_polls"
+
+    poll_id: str = Field(primary_key=True, max_length=64)
+    topic_id: int = Field(foreign_key="council_topics.id", index=True)
+    chat_id: int = Field(sa_type=BigInteger)
+    message_id: int = Field(sa_type=BigInteger)
+    sent_at: datetime = _utc()
+
+
+class CouncilVote(SQLModel, table=True):
+    """A resident's current choice on a topic (a changed vote replaces it; a retracted one is empty)."""
+
+    __tablename__ = "council_votes"
+    __table_args__ = (UniqueConstraint("topic_id", "tg_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    topic_id: int = Field(foreign_key="council_topics.id", index=True)
+    tg_user_id: int = Field(sa_type=BigInteger)
+    options: list[int] = Field(default_factory=list, sa_type=JSON)
+    at: datetime = _utc()
+
+
+class Project(SQLModel, table=True):
+    """民生实事: a project the street commits to, with milestones; subscribers get its progress."""
+
+    __tablename__ = "projects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=128)
+    unit: str = Field(default="", max_length=128)
+    budget: str = Field(default="", max_length=64)
+    milestones: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # {"name", "done_at"}
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = _utc()
+    updated_at: datetime = _utc()
+
+
+class ProjectSubscription(SQLModel, table=True):
+    __tablename__ = "project_subscriptions"
+    __table_args__ = (UniqueConstraint("project_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id")
+    at: datetime = _utc()
+
+
+class ProjectUpdate(SQLModel, table=True):
+    """A progress note on a project (a milestone reached, works started), sent to its subscribers."""
+
+    __tablename__ = "project_updates"
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    text: str = Field(sa_type=Text)
+    at: datetime = _utc()
+    by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class ListPublication(SQLModel, table=True):
+    """Whether a grid's three lists go out monthly as a notice, and the month they last did."""
+
+    __tablename__ = "list_publications"
+
+    grid_code: str = Field(primary_key=True, foreign_key="grids.code", max_length=16)
+    monthly: bool = False
+    last_month: str | None = Field(default=None, max_length=7)  # "2026-03"
+    updated_at: datetime = _utc()
+
+
+__all__ += [
+    "Activity",
+    "ActivityCheckin",
+    "CouncilPoll",
+    "CouncilTopic",
+    "CouncilVote",
+    "ListPublication",
+    "OrderEvent",
+    "OrderStatus",
+    "Partner",
+    "PartnerStatus",
+    "Project",
+    "ProjectSubscription",
+    "ProjectUpdate",
+    "Proposal",
+    "ProposalStatus",
+    "ServiceOrder",
+    "TopicStatus",
+    "Wish",
+    "WishStatus",
+]

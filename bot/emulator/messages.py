@@ -15,7 +15,8 @@ from bot.emulator.protocol import JSON, ApiError, Params, api, bad_request
 from bot.emulator.records import SentMessage, Version
 
 SENDING_METHODS = frozenset(
-    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendmediagroup", "copymessage", "forwardmessage"}
+    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendmediagroup", "sendpoll", "copymessage",
+     "forwardmessage"}
 )
 
 

@@ -162,6 +162,7 @@ class ObservingMixin:
             document=(message.get("document") or {}).get("file_id"),
             voice=(message.get("voice") or {}).get("file_id"),
             media_group_id=message.get("media_group_id"),
+            poll=message.get("poll"),
             parse_mode=parse_mode,
             raw=message,
             recorded=time.monotonic(),

@@ -49,6 +49,7 @@ class SentMessage:
     document: str | None = None  # file_id
     voice: str | None = None  # file_id
     media_group_id: str | None = None  # shared by the messages of one album (sendMediaGroup)
+    poll: JSON | None = None  # a native poll (sendPoll), kept current: counts, is_closed
     parse_mode: str | None = None
     deleted: bool = False
     history: list[Version] = field(default_factory=list)

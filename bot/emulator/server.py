@@ -8,7 +8,7 @@ control, HTML/MarkdownV2 entity parsing) so that bugs which would surface on Tel
 This module is the aiohttp app, the routing of /bot<token>/<method> to the registered Bot API methods,
 and the `BotApiEmulator` facade. The methods live with their family, as mixins of that one object:
 updates (getUpdates), webhook (setWebhook and delivery), faults (injected failures),
-messages (send/edit/delete), media (sendPhoto, ...), callbacks (inline keyboards),
+messages (send/edit/delete), media (sendPhoto, ...), polls (sendPoll, stopPoll, answers), callbacks (inline keyboards),
 chats (users, groups, blocks), files (store and downloads), profile (getMe, commands), activity (what
 simulated users do) and observing (what tests read). Each mixin creates the state it owns in its
 `_init_*` method; they share one object, so one mixin may use another's state and helpers.
@@ -32,6 +32,7 @@ from bot.emulator.limits import Limits, RateLimiter
 from bot.emulator.media import MediaMixin
 from bot.emulator.messages import SENDING_METHODS, MessagesMixin
 from bot.emulator.observing import ObservingMixin
+from bot.emulator.polls import PollsMixin
 from bot.emulator.profile import ProfileMixin
 from bot.emulator.protocol import (
     JSON,
@@ -86,6 +87,7 @@ class BotApiEmulator(
     CallbacksMixin,
     MessagesMixin,
     MediaMixin,
+    PollsMixin,
     FilesMixin,
     ChatsMixin,
     UpdatesMixin,
@@ -124,6 +126,7 @@ class BotApiEmulator(
         self._init_messages()
         self._init_callbacks()
         self._init_files()
+        self._init_polls()
         self._init_updates()
         self._init_webhook(webhook_retry_delay)
         self._init_faults()

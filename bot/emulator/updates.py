@@ -16,9 +16,11 @@ from bot.emulator.waiting import Signal, wait_until
 CANT_POLL_WITH_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
-# What Telegram delivers when getUpdates never set allowed_updates.
+# What Telegram delivers when getUpdates never set allowed_updates (of the kinds the emulator makes; Telegram
+# leaves out only chat_member and the reaction updates by default, so polls and their answers are in).
 DEFAULT_UPDATE_TYPES = frozenset(
-    {"message", "edited_message", "callback_query", "my_chat_member", "inline_query", "channel_post"}
+    {"message", "edited_message", "callback_query", "my_chat_member", "inline_query", "channel_post", "poll",
+     "poll_answer"}
 )
 
 

@@ -107,21 +107,29 @@ async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         r = await resident_of(s, update, d)
         bal = await points.balance(s, r.id)
         recent = await points.recent_entries(s, r.id, limit=5)
-        entries = [(e.at, e.delta, _entry_name(d, e.reason, e.ref)) for e in recent]
+        entries = [(e.at, e.delta, _entry_name(d, e.reason, e.ref, e.note)) for e in recent]
         await s.commit()
-    body = texts.points(bal, entries) + texts.earn_rules([(e.name, e.points) for e in d.community.earning])
+    rules = d.community.points_rules
+    body = (texts.points(bal, entries) + texts.earn_rules([(e.name, e.points) for e in d.community.earning])
+            + texts.earn_ways(rules.order.points, rules.wish.points))
     await update.effective_message.reply_text(body)
 
 
-def _entry_name(d: Deps, reason: str, ref: str | None) -> str:
-    """A ledger line as a resident reads it: the activity or the item, not the internal code."""
+def _entry_name(d: Deps, reason: str, ref: str | None, note: str | None = None) -> str:
+    """A ledger line as a resident reads it: the activity, the item, the order or the why, not the internal code."""
     code = (ref or "").partition("#")[0]
+    if reason == points.REVERSAL:
+        return texts.POINTS_REVERSED.format(note=note or "")
     if reason == points.REDEEM:
         item = d.community.shop_item(code)
         return texts.POINTS_REDEEMED.format(name=item.name if item else code)
     rule = d.community.earn_rule(code)
     if rule is not None:
         return rule.name
+    if note and reason in (points.Kind.ORDER, points.Kind.WISH, points.Kind.ACTIVITY):
+        return texts.POINTS_EARNED_FOR.format(note=note)
+    if note:
+        return f"{texts.POINTS_REASONS.get(reason, reason)}：{note}"
     return texts.POINTS_REASONS.get(reason, reason)
 
 

@@ -51,3 +51,72 @@ __all__ = [
     "role_label",
     "role_revoked",
 ]
+
+
+# --- /award and /reverse: volunteering as points, corrections as reversing lines ---------------------------------
+
+AWARD_USAGE = (
+    "用法：/award 用户 积分 原因，例如：/award @li_xy 20 清洁家园行动。用户写 @用户名 或数字ID，"
+    "也可以回复对方的消息发送 /award 积分 原因。"
+)
+AWARD_NOT_POSITIVE = "积分要写正整数，例如 20。记错了要扣回，请用 /reverse 记录号 原因。"
+AWARD_NO_REASON = "请写明原因，例如：/award @li_xy 20 清洁家园行动。"
+REVERSE_USAGE = "用法：/reverse 记录号 原因，例如：/reverse 123 重复登记。记录号在 /award 的回复里。"
+REVERSE_REFUSED = {
+    "unknown": "没有记录号 #{number}。",
+    "already": "记录 #{number} 已经冲正过了，每条记录只能冲正一次。",
+    "is_reversal": "记录 #{number} 本身就是冲正记录，不能再冲正；如需更正请重新 /award。",
+    "overdraw": "记录 #{number} 的积分已被使用，冲正后余额会小于零（现有 {balance} 分），无法冲正。",
+}
+
+
+def award_unknown_user(name: str) -> str:
+    return f"找不到用户 {name}：对方需要先私聊我一次（发送 /start），或者回复对方的消息发送 /award 积分 原因。"
+
+
+def award_too_many(limit: int) -> str:
+    return f"一次最多记 {limit} 分；更多请分次登记并写清原因。"
+
+
+def award_reason_too_long(limit: int) -> str:
+    return f"原因请写在 {limit} 字以内。"
+
+
+def award_limit_reached(name: str, limit: int) -> str:
+    return f"{name} 今天的志愿服务积分已达上限（每天 {limit} 分），这次没有记分。"
+
+
+def awarded(name: str, points: int, reason: str, entry_id: int, capped: bool, asked: int) -> str:
+    text = f"✅ 已为 {name} 记 {points} 积分（{reason}），记录号 #{entry_id}，已通知本人。"
+    if capped:
+        text += f"\n（申请 {asked} 分，已达每日上限，只记了 {points} 分。）"
+    return text
+
+
+def awarded_resident(points: int, reason: str, by: str, balance: int) -> str:
+    return f"⭐ 感谢您的付出！{by} 为您记录了 {points} 积分：{reason}。当前 {balance} 分，可到积分超市兑换。"
+
+
+def reversed_line(number: int, entry_id: int, delta: int, balance: int) -> str:
+    return f"✅ 已冲正记录 #{number}（冲正记录 #{entry_id}，{delta:+d} 分），当前余额 {balance} 分，已通知本人。"
+
+
+def reversed_resident(delta: int, reason: str, balance: int) -> str:
+    return f"您的积分有一笔更正：{delta:+d} 分（{reason}）。当前 {balance} 分，如有疑问请联系社区工作人员。"
+
+
+__all__ += [
+    "AWARD_NOT_POSITIVE",
+    "AWARD_NO_REASON",
+    "AWARD_USAGE",
+    "REVERSE_REFUSED",
+    "REVERSE_USAGE",
+    "award_limit_reached",
+    "award_reason_too_long",
+    "award_too_many",
+    "award_unknown_user",
+    "awarded",
+    "awarded_resident",
+    "reversed_line",
+    "reversed_resident",
+]

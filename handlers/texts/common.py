@@ -106,3 +106,10 @@ __all__ = [
     "preview_lines",
     "staff_error",
 ]
+
+
+# --- residents take part: a staff command tried by someone without the role -----------------------------------------
+
+PARTICIPATION_REFUSED = "抱歉，这个操作需要社区工作人员或管理员的权限。"
+
+__all__ += ["PARTICIPATION_REFUSED"]

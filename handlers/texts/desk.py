@@ -491,3 +491,322 @@ __all__ = [
     "staff_unreachable",
     "ticket_recorded",
 ]
+
+
+# --- residents take part: applications, orders, proposals, 议事会, 民生实事, the lists (desk side) -------------
+
+
+def _names(names: list[str]) -> str:
+    return "、".join(names) or "（无）"
+
+
+def _when(at: datetime) -> str:
+    return fmt_time(at)
+
+
+BTN_APPROVE = "✅ 通过"
+BTN_REFUSE = "❌ 拒绝"
+PARTNER_DECIDED = "这份申请已经处理过了。"
+REFUSE_PROMPT_MARK = "✍️ 拒绝理由"
+REFUSE_PLACEHOLDER = "例如：资质材料不全，请补充后再申请"
+REFUSE_REASON_EMPTY = "请写明拒绝理由，会转告申请人。"
+
+
+def partner_card(partner_id: int, name: str, services: list[str], when: str, where: str, grid: str | None) -> str:
+    return (f"🤝 合伙人申请 #{partner_id}\n申请人：{name}（{grid or '未绑定网格'}）\n服务：{_names(services)}\n"
+            f"时间：{when or '未填写'}\n地点：{where or '未填写'}")
+
+
+def partner_refuse_prompt(partner_id: int) -> str:
+    return f"{REFUSE_PROMPT_MARK}·合伙人申请 #{partner_id}\n请回复本条消息写明理由，会转告申请人。"
+
+
+def partner_decided(partner_id: int, approved: bool, by: str, reason: str | None) -> str:
+    if approved:
+        return f"✅ 申请 #{partner_id} 已由 {by} 通过，已通知申请人。"
+    return f"❌ 申请 #{partner_id} 已由 {by} 拒绝，理由已转告申请人：{reason}"
+
+
+def partner_line(partner_id: int, name: str, services: list[str], when: str, where: str, paused: bool) -> str:
+    return f"· #{partner_id} {name}{'（暂停）' if paused else ''}：{_names(services)}，{when or '—'}，{where or '—'}"
+
+
+def partners_summary(waiting: int, lines: list[str]) -> str:
+    head = f"🤝 社区合伙人：待审核 {waiting} 份" + ("（见下方）" if waiting else "")
+    return head + ("\n在岗合伙人：\n" + "\n".join(lines) if lines else "\n还没有在岗的合伙人。")
+
+
+ASSIGN_USAGE = "用法：/assign 点单号 合伙人，合伙人写 #申请编号、@用户名 或数字ID，例如：/assign 12 #3"
+ASSIGN_NO_PARTNER = "没有找到这位合伙人（需是审核通过的合伙人），请用 /partners 查看编号。"
+TAKE_REFUSED_DESK = {
+    "taken": "这单已经有合伙人接了。",
+    "closed": "这单已取消或已结束，或点单号不存在。",
+    "not_partner": "这位合伙人目前不能接单（未通过审核或已暂停）。",
+    "no_service": "这位合伙人不提供这项服务。",
+    "own": "不能把居民自己的点单指派给他本人。",
+}
+
+
+def desk_order_unmatched(order_id: int, service: str, text: str, resident: str, place: str) -> str:
+    return (f"🛎 点单 #{order_id}（{service}）暂无合伙人提供这项服务，请协调安排。\n居民：{resident}　"
+            f"地点：{place or '见内容'}\n内容：{preview(text, 300)}\n指派：/assign {order_id} #合伙人编号")
+
+
+def desk_order_expired(order_id: int, service: str, text: str, resident: str, place: str, hours: int) -> str:
+    return (f"⏰ 点单 #{order_id}（{service}）{hours} 小时无人接单，请协调安排。\n居民：{resident}　"
+            f"地点：{place or '见内容'}\n内容：{preview(text, 300)}\n指派：/assign {order_id} #合伙人编号")
+
+
+def desk_order_given_back(order_id: int, service: str, partner: str, text: str) -> str:
+    return (f"↩️ 合伙人 {partner} 退回了点单 #{order_id}（{service}），请另行安排。\n内容：{preview(text, 300)}\n"
+            f"指派：/assign {order_id} #合伙人编号")
+
+
+def desk_order_no_show(order_id: int, service: str, partner: str, resident: str) -> str:
+    return f"🚫 居民 {resident} 反映点单 #{order_id}（{service}）合伙人 {partner} 没有上门，已记录，请跟进。"
+
+
+def desk_order_line(order_id: int, service: str, text: str, resident: str, at_desk: bool, until: datetime) -> str:
+    state = "待协调" if at_desk else f"等待接单（{_when(until)} 前）"
+    return f"· #{order_id} {service}【{state}】{resident}：{preview(text, 40)}"
+
+
+def desk_orders(lines: list[str]) -> str:
+    if not lines:
+        return "🛎 目前没有等待接单的点单。"
+    return "🛎 等待接单的点单：\n" + "\n".join(lines) + "\n指派：/assign 点单号 #合伙人编号"
+
+
+def order_assigned(order_id: int, partner: str) -> str:
+    return f"📌 已把点单 #{order_id} 指派给 {partner}，已通知对方和居民。"
+
+
+# proposals (码上议)
+PROPOSAL_CARD_MARK = "💡 码上议 "
+ANSWER_USAGE = ("用法：/answer 建议编号 答复内容，例如：/answer JY-20260317-0007 已列入今年计划。"
+                "也可以直接回复建议卡片。")
+ANSWER_REFUSED = {
+    "already": "建议 {number} 已经答复过了：{answer}",
+    "unknown": "没有找到建议 {number}，请核对编号。",
+}
+
+
+def proposal_card(number: str, resident: str, grid: str | None, text: str, due: datetime,
+                  project: str | None) -> str:
+    about = f"\n关于民生实事：{project}" if project else ""
+    return (f"{PROPOSAL_CARD_MARK}{number}\n居民：{resident}（{grid or '未绑定网格'}）{about}\n"
+            f"内容：{preview(text, 1000)}\n答复期限：{_when(due)}\n直接回复本条消息即可答复居民。")
+
+
+def answer_bad(limit: int) -> str:
+    return f"请写下答复内容（{limit} 字以内）。"
+
+
+def answer_sent(number: str, on_time: bool) -> str:
+    return f"✅ 已答复建议 {number}，已转告居民" + ("。" if on_time else "（已超过答复期限）。")
+
+
+def desk_proposal_line(number: str, text: str, due: datetime, overdue: bool) -> str:
+    return f"· {number}{' ⚠️已超期' if overdue else ''}（{_when(due)} 前）{preview(text, 40)}"
+
+
+def _rate_line(label: str, f: tuple[int, int, int, int, float | None, float | None]) -> str:
+    received, on_time, late, overdue, rate, days = f
+    pct = "—" if rate is None else f"{rate:.0%}"
+    mean = "—" if days is None else f"{days} 天"
+    return (f"{label}：收到 {received} 条，按时答复 {on_time}，超期答复 {late}，超期未答复 {overdue}；"
+            f"办复率 {pct}，平均答复 {mean}")
+
+
+def desk_proposals(lines: list[str], month: tuple, overall: tuple) -> str:  # type: ignore[type-arg]
+    body = "💡 待答复的建议：\n" + "\n".join(lines) if lines else "💡 没有待答复的建议。"
+    return "\n".join([body, "", _rate_line("本月", month), _rate_line("累计", overall)])
+
+
+# 议事会
+TOPIC_STATUS = {"open": "命题中", "polling": "投票中", "closed": "已结束投票", "published": "已公布"}
+COUNCIL_USAGE = (
+    "议事会：\n/council new 题目 [建议编号…] 新建议题\n/council add 议题号 建议编号… 归入建议\n"
+    "/council poll 议题号 网格 选项一/选项二/… 向网格居民投票\n/council close 议题号 结束投票\n"
+    "/council publish 议题号 结果 公布议事结果"
+)
+COUNCIL_POLL_USAGE = ("用法：/council poll 议题号 网格编号 选项一/选项二/选项三，"
+                      "例如：/council poll 1 A03 健身器材/停车位")
+COUNCIL_PUBLISH_USAGE = "用法：/council publish 议题号 议事结果"
+COUNCIL_POLL_REFUSED = {
+    "no_residents": "{grid}还没有绑定的居民（或都设置了不接收通知），无法发起投票。",
+    "not_open": "议题 #{topic} 已经发起过投票或已结束。",
+    "bad_options": "请给出 {low}–{high} 个不同的选项（每个 {length} 字以内），用 / 隔开。",
+    "unknown": "没有议题 #{topic}。",
+}
+
+
+def council_line(topic_id: int, title: str, status: str, grouped: int) -> str:
+    return f"· #{topic_id} {preview(title, 40)}【{status}】归入建议 {grouped} 条"
+
+
+def council_list(lines: list[str]) -> str:
+    if not lines:
+        return "📋 还没有议事会议题。\n\n" + COUNCIL_USAGE
+    return "📋 议事会议题：\n" + "\n".join(lines) + "\n\n" + COUNCIL_USAGE
+
+
+def council_created(topic_id: int, title: str, grouped: list[str], unknown: list[str]) -> str:
+    lines = [f"📋 已建议题 #{topic_id}：{title}"]
+    if grouped:
+        lines.append("归入建议：" + "、".join(grouped))
+    if unknown:
+        lines.append("没有找到：" + "、".join(unknown))
+    lines.append(f"下一步：/council poll {topic_id} 网格编号 选项一/选项二")
+    return "\n".join(lines)
+
+
+def council_grouped(topic_id: int, grouped: list[str], unknown: list[str]) -> str:
+    text = f"议题 #{topic_id} 归入建议：{'、'.join(grouped) or '无'}"
+    return text + (f"；没有找到：{'、'.join(unknown)}" if unknown else "")
+
+
+def council_unknown(topic_id: int) -> str:
+    return f"没有议题 #{topic_id}。"
+
+
+def council_polled(topic_id: int, grid: str, voters: int, options: list[str]) -> str:
+    return (f"🗳 议题 #{topic_id} 的投票已发给{grid} {voters} 位居民，选项：{'、'.join(options)}。\n"
+            f"结束投票：/council close {topic_id}")
+
+
+def council_not_polling(topic_id: int) -> str:
+    return f"议题 #{topic_id} 没有在投票中（可能还没发起，或已经结束）。"
+
+
+def council_not_closed(topic_id: int) -> str:
+    return f"议题 #{topic_id} 还不能公布：请先结束投票（/council close {topic_id}），每个议题只公布一次。"
+
+
+def council_tally(topic_id: int, title: str, counts: list[tuple[str, int]], voters: int, asked: int) -> str:
+    rows = "\n".join(f"· {option}：{n} 票" for option, n in counts)
+    return (f"🗳 议题 #{topic_id}「{title}」投票结束：{voters}/{asked} 位居民投票\n{rows}\n"
+            f"公布结果：/council publish {topic_id} 结果")
+
+
+def council_outcome(title: str, counts: list[tuple[str, int]], voters: int, outcome: str) -> str:
+    rows = "\n".join(f"· {option}：{n} 票" for option, n in counts)
+    return f"议题：{title}\n居民投票（{voters} 人参与）：\n{rows}\n议事结果：{outcome}\n感谢大家参与！"
+
+
+def council_answer(title: str, outcome: str) -> str:
+    return f"您的建议已提交议事会「{title}」讨论，议事结果：{outcome}"
+
+
+def council_published(topic_id: int, grid: str, recipients: int, answered: int) -> str:
+    extra = f"，并答复了归入的 {answered} 条建议" if answered else ""
+    return f"📢 议题 #{topic_id} 的议事结果已作为通知发给{grid} {recipients} 位居民{extra}。"
+
+
+# 民生实事
+PROJECT_USAGE = (
+    "民生实事：\n/project new 名称|责任单位|预算|节点一、节点二、节点三 新建项目\n"
+    "/project update 项目号 进展 向关注的居民推送进展\n"
+    "/project done 项目号 第几个节点 [说明] 标记节点完成\n/project 查看全部"
+)
+
+
+def project_created(project_id: int, name: str, steps: list[str]) -> str:
+    return f"🏗 已建民生实事 #{project_id}：{name}" + (f"\n节点：{' → '.join(steps)}" if steps else "")
+
+
+def project_line(project_id: int, name: str, done: int, total: int, subscribers: int, suggestions: int) -> str:
+    return f"· #{project_id} {name}：进度 {done}/{total}，{subscribers} 人关注，建议 {suggestions} 条"
+
+
+def project_list(lines: list[str]) -> str:
+    if not lines:
+        return "🏗 还没有民生实事项目。\n\n" + PROJECT_USAGE
+    return "🏗 民生实事：\n" + "\n".join(lines)
+
+
+def project_unknown(project_id: int) -> str:
+    return f"没有民生实事 #{project_id}（或节点序号不对、进展内容为空）。"
+
+
+def project_updated(project_id: int, told: int) -> str:
+    return f"✅ 民生实事 #{project_id} 的进展已推送给 {told} 位关注的居民。"
+
+
+def milestone_reached(step: str, words: str) -> str:
+    return f"✅ 节点「{step}」已完成。" + (f"{words}" if words else "")
+
+
+# the three lists at the desk
+LISTS_USAGE = ("用法：/lists [网格] 查看三张清单；/lists publish 网格 立即发给网格居民；"
+               "/lists monthly 网格 on|off 每月初自动发布")
+
+
+def lists_monthly(grid: str, on: bool) -> str:
+    return f"已{'开启' if on else '关闭'}{grid}三张清单的每月发布" + ("（每月初发送上月清单）。" if on else "。")
+
+
+def lists_published(grid: str, count: int) -> str:
+    if not count:
+        return f"{grid}还没有可以接收通知的居民。"
+    return f"📢 已把{grid}的三张清单作为通知发给 {count} 位居民。"
+
+
+__all__ += [
+    "ANSWER_REFUSED",
+    "ANSWER_USAGE",
+    "ASSIGN_NO_PARTNER",
+    "ASSIGN_USAGE",
+    "BTN_APPROVE",
+    "BTN_REFUSE",
+    "COUNCIL_POLL_REFUSED",
+    "COUNCIL_POLL_USAGE",
+    "COUNCIL_PUBLISH_USAGE",
+    "COUNCIL_USAGE",
+    "LISTS_USAGE",
+    "PARTNER_DECIDED",
+    "PROJECT_USAGE",
+    "PROPOSAL_CARD_MARK",
+    "REFUSE_PLACEHOLDER",
+    "REFUSE_PROMPT_MARK",
+    "REFUSE_REASON_EMPTY",
+    "TAKE_REFUSED_DESK",
+    "TOPIC_STATUS",
+    "answer_bad",
+    "answer_sent",
+    "council_answer",
+    "council_created",
+    "council_grouped",
+    "council_line",
+    "council_list",
+    "council_not_closed",
+    "council_not_polling",
+    "council_outcome",
+    "council_polled",
+    "council_published",
+    "council_tally",
+    "council_unknown",
+    "desk_order_expired",
+    "desk_order_given_back",
+    "desk_order_line",
+    "desk_order_no_show",
+    "desk_order_unmatched",
+    "desk_orders",
+    "desk_proposal_line",
+    "desk_proposals",
+    "lists_monthly",
+    "lists_published",
+    "milestone_reached",
+    "order_assigned",
+    "partner_card",
+    "partner_decided",
+    "partner_line",
+    "partner_refuse_prompt",
+    "partners_summary",
+    "project_created",
+    "project_line",
+    "project_list",
+    "project_unknown",
+    "project_updated",
+    "proposal_card",
+]

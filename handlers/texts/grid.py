@@ -147,3 +147,51 @@ __all__ = [
     "notice_time_too_far",
     "notice_too_long",
 ]
+
+
+# --- activity check-in and micro-wishes (what grid workers read) -------------------------------------------------
+
+ACTIVITY_CHOOSE = "📍 开启活动签到：请选择活动（括号里是每人签到可得的积分），我会给您签到二维码和口令。"
+ACTIVITY_DEFAULT_TITLE = "社区活动"
+BTN_ACTIVITY_OTHER = "其他社区活动"
+BTN_WISH_CONFIRM = "✅ 确认完成"
+
+
+def activity_button(name: str, points: int) -> str:
+    return f"{name}（{points}分）"
+
+
+def activity_opened(title: str, word: str, ends_at: datetime, points: int, link: str) -> str:
+    return (f"📍 「{title}」签到已开启，至 {fmt_time(ends_at)} 截止。\n"
+            f"请居民扫描上面的二维码，或私聊我发送：/checkin {word}\n口令：{word}　每人一次，可得 {points} 积分。\n"
+            f"链接：{link}")
+
+
+def wish_posted_worker(wish_id: int, text: str, by: str) -> str:
+    return f"🎁 网格里有新的微心愿 #{wish_id}（{by} 发布）：{text}"
+
+
+def wish_claimed_worker(wish_id: int, text: str, claimer: str) -> str:
+    return f"🙋 微心愿 #{wish_id} 已由 {claimer} 认领：{text}"
+
+
+def wish_confirm_ask(wish_id: int, text: str, claimer: str) -> str:
+    return f"🎁 {claimer} 说微心愿 #{wish_id} 已完成：{text}\n核实后请点“确认完成”，积分会记给认领人。"
+
+
+def wish_confirmed(wish_id: int) -> str:
+    return f"✅ 已确认微心愿 #{wish_id} 完成，积分已记给认领人。"
+
+
+__all__ += [
+    "ACTIVITY_CHOOSE",
+    "ACTIVITY_DEFAULT_TITLE",
+    "BTN_ACTIVITY_OTHER",
+    "BTN_WISH_CONFIRM",
+    "activity_button",
+    "activity_opened",
+    "wish_claimed_worker",
+    "wish_confirm_ask",
+    "wish_confirmed",
+    "wish_posted_worker",
+]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.texts.common import WEEKDAYS, fmt_time, preview
+from services import local
 
 MENU_REPORT = "我要反映"
 MENU_TICKETS = "我的工单"
@@ -489,4 +490,503 @@ __all__ = [
     "ticket_opened",
     "voice_label",
     "welcome",
+]
+
+
+# --- residents take part: partners, orders, wishes, check-ins, proposals, 民生实事, the three lists --------------
+
+
+def _day(at: datetime) -> str:
+    t = local(at)
+    return f"{t.month}月{t.day}日"
+
+
+def _names(names: list[str]) -> str:
+    return "、".join(names) or "（无）"
+
+
+BTN_PARTNER_NEXT = "下一步 ➡️"
+BTN_PARTNER_PAUSE = "⏸ 暂停接单"
+BTN_PARTNER_RESUME = "▶️ 恢复接单"
+PARTNER_CHOOSE = (
+    "🤝 欢迎申请成为社区合伙人！\n请选择您能提供的服务（可多选），选好后点“下一步”："
+)
+PARTNER_CHOOSE_ONE = "请至少选择一项服务。"
+PARTNER_PENDING = "您的合伙人申请正在审核中；如需修改，可以重新选择后再提交一次。\n\n"
+PARTNER_PROMPT_MARK = "📝 合伙人申请"
+PARTNER_SERVICES_LABEL = "服务："
+PARTNER_PLACEHOLDER = "例如：周末下午，5号楼底商或上门"
+PARTNER_WHEN_WHERE_BAD = "请用一两句话写明时间和地点（100字以内），例如：周末下午，5号楼底商或上门。"
+PARTNER_ALREADY = "您已经是社区合伙人了，发送 /partner 可以查看状态或暂停接单。"
+PARTNER_PAUSED = "已暂停接单。需要时发送 /partner 点“恢复接单”即可。"
+PARTNER_RESUMED = "已恢复接单，有居民点单时会通知您。"
+
+
+def partner_refused_before(reason: str) -> str:
+    return f"您上次的申请未通过，理由：{reason or '未说明'}。欢迎补充后重新申请。\n\n"
+
+
+def partner_prompt(services: list[str]) -> str:
+    return (f"{PARTNER_PROMPT_MARK}\n{PARTNER_SERVICES_LABEL}{_names(services)}\n"
+            "请回复本条消息，写明您方便服务的时间和地点，例如：周末下午，5号楼底商或上门。")
+
+
+def partner_applied(partner_id: int) -> str:
+    return f"✅ 已提交合伙人申请（编号 #{partner_id}）。社区工作人员审核后会通知您，谢谢您的热心！"
+
+
+def partner_status(services: list[str], when: str, where: str, paused: bool, balance: int, done: int,
+                   no_shows: int, rating: float | None) -> str:
+    lines = [f"🤝 您是社区合伙人（{'已暂停接单' if paused else '接单中'}）",
+             f"服务：{_names(services)}", f"时间：{when or '未填写'}　地点：{where or '未填写'}",
+             f"已完成点单：{done} 单" + (f"，平均评价 {rating} 星" if rating is not None else ""),
+             f"当前积分：{balance} 分"]
+    if no_shows:
+        lines.append(f"未上门记录：{no_shows} 次")
+    lines.append("发送 /myorders 查看接单记录。")
+    return "\n".join(lines)
+
+
+def partner_approved(services: list[str]) -> str:
+    return (f"🎉 恭喜！您的社区合伙人申请已通过，服务：{_names(services)}。\n"
+            "有居民点单时我会通知您，先点“接单”的合伙人接单。需要暂停时发送 /partner。")
+
+
+def partner_refused(reason: str) -> str:
+    return f"很抱歉，您的社区合伙人申请未通过。\n理由：{reason}\n如有疑问，可以联系社区工作人员，补充后也可重新申请。"
+
+
+# orders (居民点单，合伙人接单)
+BTN_TAKE = "🙋 接单"
+BTN_GIVE_BACK = "无法服务，退回"
+BTN_ORDER_DONE = "✅ 服务已完成，去评价"
+BTN_NO_SHOW = "🚫 没有上门"
+BTN_ORDER_CANCEL = "✖️ 取消点单"
+STARS = {5: "⭐⭐⭐⭐⭐ 非常满意", 4: "⭐⭐⭐⭐ 满意", 3: "⭐⭐⭐ 一般", 2: "⭐⭐ 不太满意", 1: "⭐ 不满意"}
+ORDER_CHOOSE = "🛎 居民点单：请选择您需要的服务，社区合伙人会上门或约好地点为您服务。"
+ORDER_PROMPT_MARK = "📝 点单·"
+ORDER_SAID_LABEL = "您说："
+ORDER_PLACEHOLDER = "例如：明天下午，厨房水龙头漏水，9号楼2单元301"
+ORDER_TAKEN_TOAST = "接单成功！"
+ORDER_CANCELLED = "已取消这次点单。"
+ORDER_NO_SHOW_NOTED = "已记录“没有上门”，社区工作人员会跟进，给您添麻烦了。"
+ORDER_GIVEN_BACK = "已退回这单，社区工作人员会另行安排。"
+ORDER_STATUS = {"open": "等待接单", "desk": "社区协调中", "taken": "已接单", "done": "已完成", "no_show": "未上门",
+                "cancelled": "已取消"}
+TAKE_REFUSED = {
+    "taken": "这单已经被其他合伙人接了，谢谢您！",
+    "closed": "这单已取消或已结束。",
+    "not_partner": "您目前不能接单（合伙人申请未通过或已暂停），发送 /partner 查看。",
+    "no_service": "这项服务不在您的服务范围内。",
+    "own": "不能接自己发起的点单。",
+}
+ORDER_CLOSE_REFUSED = {
+    "already": "这单已经处理过了，无需重复操作。",
+    "not_yours": "这不是您的点单。",
+    "not_taken": "这单还没有合伙人接单，暂时不能确认。",
+    "ok": "",
+}
+
+
+def order_prompt(service: str, said: str | None = None) -> str:
+    lines = [f"{ORDER_PROMPT_MARK}{service}"]
+    if said:
+        lines.append(f"{ORDER_SAID_LABEL}“{preview(said, 200)}”")
+        lines.append("要请社区合伙人来帮忙吗？请回复本条消息补充时间和地点（不需要就不用理会）。")
+    else:
+        lines.append("请回复本条消息，说明需要什么、什么时间、在哪里，例如：明天下午，厨房水龙头漏水，9号楼2单元301。")
+    return "\n".join(lines)
+
+
+def order_text_bad(limit: int, length: int) -> str:
+    if not length:
+        return "请写明需要什么服务、什么时间、在哪里。"
+    return f"内容有 {length} 字，请精简到 {limit} 字以内，写明需要什么、什么时间、在哪里即可。"
+
+
+def order_placed(order_id: int, service: str, partners: int, hours: int) -> str:
+    if not partners:
+        return (f"🛎 已收到您的点单 #{order_id}（{service}）。暂时没有提供这项服务的合伙人，"
+                "已转社区工作人员协调安排，有进展会通知您。")
+    return (f"🛎 已发出点单 #{order_id}（{service}），已通知 {partners} 位合伙人，"
+            f"有人接单会马上告诉您；{hours} 小时内无人接单，将转社区工作人员协调。")
+
+
+def order_offer(order_id: int, service: str, text: str, place: str, resident: str) -> str:
+    return (f"🛎 新点单 #{order_id} · {service}\n内容：{preview(text, 300)}\n地点：{place or '见内容'}\n"
+            f"居民：{resident}\n先点“接单”的合伙人接单。")
+
+
+def order_taken_partner(order_id: int, service: str, text: str, place: str) -> str:
+    return (f"✅ 您已接下点单 #{order_id}（{service}）。\n内容：{preview(text, 300)}\n地点：{place or '见内容'}\n"
+            "请按居民说的时间前往服务；服务完成后由居民确认，确认后积分自动到账。")
+
+
+def order_taken_resident(order_id: int, service: str, partner: str, at: datetime | None, available: str) -> str:
+    when = fmt_time(at) if at else ""
+    return (f"🙋 您的点单 #{order_id}（{service}）已由合伙人 {partner} 于 {when} 接单，"
+            f"将按您说的时间上门（对方常规服务时间：{available or '未填写'}）。\n"
+            "服务完成后请点“服务已完成”并评价；如果对方没来，请点“没有上门”。")
+
+
+def order_rated(order_id: int, stars: int) -> str:
+    return f"感谢您的评价（{stars} 星）！点单 #{order_id} 已完成。"
+
+
+def order_done_partner(order_id: int, stars: int, points: int, capped: bool, balance: int) -> str:
+    if points:
+        tail = f"您获得 {points} 积分" + ("（今日此类积分已达上限）" if capped else "") + f"，当前 {balance} 分。"
+    else:
+        tail = f"今日此类积分已达上限，本单不再加分，当前 {balance} 分。"
+    return f"🎉 居民已确认点单 #{order_id} 完成，评价 {stars} 星。{tail}谢谢您！"
+
+
+def order_no_show_partner(order_id: int) -> str:
+    return f"居民反映点单 #{order_id} 您没有上门，已记录。如有误会，请联系社区工作人员说明。"
+
+
+def order_cancelled_partner(order_id: int) -> str:
+    return f"居民取消了点单 #{order_id}，不用再上门了，谢谢您！"
+
+
+def order_given_back_resident(order_id: int) -> str:
+    return f"原接单的合伙人无法为点单 #{order_id} 服务，已转社区工作人员另行安排，有进展会通知您。"
+
+
+def order_to_desk_resident(order_id: int) -> str:
+    return f"您的点单 #{order_id} 暂时没有合伙人接单，已转社区工作人员协调安排，有进展会通知您。"
+
+
+def order_assigned_partner(order_id: int, service: str, text: str, place: str) -> str:
+    return (f"📌 社区工作人员为您指派了点单 #{order_id}（{service}）。\n内容：{preview(text, 300)}\n"
+            f"地点：{place or '见内容'}\n请按居民说的时间前往服务；无法服务请点下方“退回”。")
+
+
+def order_line(order_id: int, service: str, status: str, text: str, at: datetime, rating: int | None) -> str:
+    stars = f" {rating}★" if rating else ""
+    return f"· #{order_id} {service}【{status}{stars}】{_day(at)} {preview(text, 40)}"
+
+
+def my_orders(lines: list[str]) -> str:
+    if not lines:
+        return "您还没有点过单。需要服务时发送 /order。"
+    return "🛎 我的点单：\n" + "\n".join(lines)
+
+
+def partner_orders(lines: list[str], done: int, no_shows: int, rating: float | None, balance: int) -> str:
+    head = f"🤝 我接的单（已完成 {done} 单" + (f"，平均 {rating} 星" if rating is not None else "") + \
+        (f"，未上门 {no_shows} 次" if no_shows else "") + f"；积分 {balance} 分）："
+    return head + ("\n" + "\n".join(lines) if lines else "\n还没有接过单。")
+
+
+# micro-wishes (微心愿)
+BTN_CLAIM = "🙋 认领"
+BTN_WISH_DONE = "✅ 已完成"
+BTN_WISH_CANCEL = "撤回心愿"
+WISH_PROMPT_MARK = "🎁 微心愿"
+WISH_PROMPT = f"{WISH_PROMPT_MARK}\n请回复本条消息写下心愿（300字以内），例如：孩子开学想要一个新书包。"
+WISH_PLACEHOLDER = "例如：孩子开学想要一个新书包"
+WISH_NEEDS_GRID = "请先发送 /start 选择您住的楼栋，心愿会交给您所在网格的志愿者。"
+WISHES_NONE = "现在没有待认领的微心愿，谢谢您的爱心！"
+WISH_CLAIMED_TOAST = "认领成功！"
+WISH_FULFIL_SENT = "已告诉网格员，确认后积分自动到账，谢谢您！"
+WISH_CANCELLED = "心愿已撤回。"
+WISH_REFUSED = {
+    "taken": "这个心愿已经被其他人认领了，谢谢您的爱心！",
+    "wrong_state": "这个心愿现在不能这样操作（可能已经完成或撤回）。",
+    "not_yours": "这个心愿不是您认领或发布的。",
+    "own": "不能认领自己的心愿。",
+    "ok": "",
+}
+
+
+def btn_claim(wish_id: int) -> str:
+    return f"🙋 认领 #{wish_id}"
+
+
+def wish_text_bad(limit: int, length: int) -> str:
+    if not length:
+        return "请写下心愿的内容。"
+    return f"心愿有 {length} 字，请精简到 {limit} 字以内。"
+
+
+def wish_posted(wish_id: int, grid: str) -> str:
+    return f"🎁 微心愿 #{wish_id} 已发布到{grid or '社区'}，有人认领时会通知您。"
+
+
+def wish_offer(wish_id: int, text: str, grid: str) -> str:
+    return f"🎁 新的微心愿 #{wish_id}（{grid}）：\n{preview(text, 300)}\n愿意帮忙请点“认领”。"
+
+
+def wish_line(wish_id: int, text: str, grid: str, at: datetime) -> str:
+    return f"· #{wish_id}（{grid}，{_day(at)}）{preview(text, 60)}"
+
+
+def wishes_list(lines: list[str]) -> str:
+    return "🎁 待认领的微心愿：\n" + "\n".join(lines)
+
+
+def wish_claimed(wish_id: int, text: str) -> str:
+    return f"🙋 您认领了微心愿 #{wish_id}：{preview(text, 100)}\n完成后请点“已完成”，网格员确认后积分到账。"
+
+
+def wish_claimed_owner(wish_id: int, claimer: str) -> str:
+    return f"🎁 您的微心愿 #{wish_id} 已由 {claimer} 认领，会尽快和您联系。"
+
+
+def wish_points(wish_id: int, points: int, capped: bool, balance: int) -> str:
+    if not points:
+        return f"🎉 微心愿 #{wish_id} 已确认完成！今日此类积分已达上限，当前 {balance} 分。谢谢您！"
+    extra = "（今日此类积分已达上限）" if capped else ""
+    return f"🎉 微心愿 #{wish_id} 已确认完成，您获得 {points} 积分{extra}，当前 {balance} 分。谢谢您！"
+
+
+def wish_done_owner(wish_id: int) -> str:
+    return f"🎁 您的微心愿 #{wish_id} 已完成，祝您生活顺心！"
+
+
+def wish_cancelled_claimer(wish_id: int) -> str:
+    return f"微心愿 #{wish_id} 已被发布人撤回，不用再准备了，谢谢您的爱心！"
+
+
+# activity check-in (签到)
+CHECKIN_USAGE = "请在 /checkin 后面写上活动现场公布的口令，例如：/checkin 3721"
+CHECKIN_UNKNOWN = "没有找到这个活动，请核对口令或二维码（签到只在活动当天有效）。"
+CHECKIN_REFUSED = {
+    "already": "您已经签到过「{title}」了，每人每场只能签到一次。",
+    "ended": "「{title}」的签到已经结束了。",
+}
+
+
+def checked_in(title: str, points: int, capped: bool, balance: int) -> str:
+    if not points:
+        return f"✅ 签到成功：「{title}」。今日活动积分已达上限，本次不加分，当前 {balance} 分。"
+    extra = "（今日活动积分已达上限）" if capped else ""
+    return f"✅ 签到成功：「{title}」，获得 {points} 积分{extra}，当前 {balance} 分。"
+
+
+# points (积分): what each ledger line is
+POINTS_REVERSED = "冲正：{note}"
+POINTS_EARNED_FOR = "{note}"
+
+
+def earn_ways(order_points: int, wish_points: int) -> str:
+    return (f"\n· 作为合伙人完成点单 +{order_points}分\n· 认领并完成微心愿 +{wish_points}分\n"
+            "· 参加活动扫码或口令签到（/checkin）\n积分只能在积分超市兑换。")
+
+
+# proposals (码上议) and 民生实事
+PROPOSE_PROMPT_MARK = "💡 码上议"
+PROPOSE_PROMPT = f"{PROPOSE_PROMPT_MARK}\n请回复本条消息写下您的建议（1000字以内），我们会在规定时间内答复您。"
+PROPOSE_PLACEHOLDER = "例如：建议在9号楼下加装几件健身器材"
+PROJECTS_NONE = "目前还没有公布的民生实事项目。"
+BTN_SUBSCRIBE = "🔔 关注进展"
+BTN_UNSUBSCRIBE = "🔕 取消关注"
+BTN_SUGGEST = "💬 提建议"
+
+
+def proposal_text_bad(limit: int, length: int) -> str:
+    if not length:
+        return "请写下建议的内容。"
+    return f"您的建议有 {length} 字，请精简到 {limit} 字以内（内容多可以分几条发送）。"
+
+
+def proposal_received(number: str, due: datetime) -> str:
+    return f"💡 已收到您的建议，编号 {number}。我们会在 {_day(due)} 前答复您，谢谢您为社区出主意！"
+
+
+def proposal_answered(number: str, text: str, answer: str) -> str:
+    return f"💡 您的建议 {number} 有答复了：\n您的建议：{preview(text, 80)}\n答复：{answer}"
+
+
+def proposal_line(number: str, text: str, due: datetime, answer: str | None, answered_at: datetime | None) -> str:
+    if answer is not None and answered_at is not None:
+        return f"· {number} {preview(text, 30)}\n  ✅ {_day(answered_at)} 答复：{preview(answer, 80)}"
+    return f"· {number} {preview(text, 30)}\n  ⏳ 待答复（{_day(due)} 前）"
+
+
+def my_proposals(lines: list[str]) -> str:
+    if not lines:
+        return "您还没有提过建议。发送 /propose 就可以提。"
+    return "💡 我的建议：\n" + "\n".join(lines)
+
+
+def project_card(project_id: int, name: str, unit: str, budget: str, steps: list[tuple[str, bool]],
+                 subscribers: int, suggestions: int, last: str | None) -> str:
+    lines = [f"🏗 民生实事 #{project_id}：{name}", f"责任单位：{unit or '未填写'}　预算：{budget or '未公布'}"]
+    if steps:
+        lines.append("进度：" + " → ".join(f"{'✅' if done else '⬜'}{step}" for step, done in steps))
+    if last:
+        lines.append(f"最新进展：{preview(last, 100)}")
+    lines.append(f"{subscribers} 人关注 · 收到建议 {suggestions} 条")
+    return "\n".join(lines)
+
+
+def project_subscribed(name: str) -> str:
+    return f"已关注「{name}」，有进展会通知您。"
+
+
+def project_unsubscribed(name: str) -> str:
+    return f"已取消关注「{name}」。"
+
+
+def project_suggest_prompt(project_id: int, name: str) -> str:
+    return f"{PROPOSE_PROMPT_MARK}·民生实事 #{project_id} {name}\n请回复本条消息写下您对这个项目的建议（1000字以内）。"
+
+
+def project_progress(name: str, text: str) -> str:
+    return f"🏗 您关注的民生实事「{name}」有新进展：\n{text}"
+
+
+def council_poll_question(title: str) -> str:
+    return f"【议事会】{title}"
+
+
+# the three lists (需求清单、资源清单、服务清单)
+LISTS_NO_GRID = "请先发送 /start 选择您住的楼栋，就能看到本网格的三张清单。"
+
+
+def list_order(order_id: int, service: str, text: str) -> str:
+    return f"· 点单 #{order_id} {service}：{preview(text, 40)}"
+
+
+def list_wish(wish_id: int, text: str) -> str:
+    return f"· 微心愿 #{wish_id}：{preview(text, 40)}"
+
+
+def list_partner(name: str, services: list[str], when: str, where: str) -> str:
+    extra = "，".join(x for x in (when, where) if x)
+    return f"· {name}：{_names(services)}" + (f"（{extra}）" if extra else "")
+
+
+def list_done_order(order_id: int, service: str, rating: int | None) -> str:
+    return f"· 点单 #{order_id} {service}" + (f" {rating}★" if rating else "")
+
+
+def list_done_wish(wish_id: int, text: str) -> str:
+    return f"· 微心愿 #{wish_id}：{preview(text, 40)}"
+
+
+def three_lists(place: str, month: int, needs: list[str], resources: list[str], services: list[str]) -> str:
+    def part(title: str, rows: list[str], empty: str) -> str:
+        return f"【{title}】\n" + ("\n".join(rows[:20]) + (f"\n…共 {len(rows)} 项" if len(rows) > 20 else "")
+                                  if rows else empty)
+
+    return "\n\n".join([
+        f"📋 {place} · 三张清单（{month}月）",
+        part("需求清单", needs, "暂无待办需求"),
+        part("资源清单", resources, "暂无合伙人，欢迎发送 /partner 申请"),
+        part("服务清单", services, "本月还没有完成的服务"),
+        "点单 /order · 微心愿 /wish · 认领心愿 /wishes · 成为合伙人 /partner",
+    ])
+
+
+__all__ += [
+    "BTN_CLAIM",
+    "BTN_GIVE_BACK",
+    "BTN_NO_SHOW",
+    "BTN_ORDER_CANCEL",
+    "BTN_ORDER_DONE",
+    "BTN_PARTNER_NEXT",
+    "BTN_PARTNER_PAUSE",
+    "BTN_PARTNER_RESUME",
+    "BTN_SUBSCRIBE",
+    "BTN_SUGGEST",
+    "BTN_TAKE",
+    "BTN_UNSUBSCRIBE",
+    "BTN_WISH_CANCEL",
+    "BTN_WISH_DONE",
+    "CHECKIN_REFUSED",
+    "CHECKIN_UNKNOWN",
+    "CHECKIN_USAGE",
+    "LISTS_NO_GRID",
+    "ORDER_CANCELLED",
+    "ORDER_CHOOSE",
+    "ORDER_CLOSE_REFUSED",
+    "ORDER_GIVEN_BACK",
+    "ORDER_NO_SHOW_NOTED",
+    "ORDER_PLACEHOLDER",
+    "ORDER_PROMPT_MARK",
+    "ORDER_SAID_LABEL",
+    "ORDER_STATUS",
+    "ORDER_TAKEN_TOAST",
+    "PARTNER_ALREADY",
+    "PARTNER_CHOOSE",
+    "PARTNER_CHOOSE_ONE",
+    "PARTNER_PAUSED",
+    "PARTNER_PENDING",
+    "PARTNER_PLACEHOLDER",
+    "PARTNER_PROMPT_MARK",
+    "PARTNER_RESUMED",
+    "PARTNER_SERVICES_LABEL",
+    "PARTNER_WHEN_WHERE_BAD",
+    "POINTS_EARNED_FOR",
+    "POINTS_REVERSED",
+    "PROJECTS_NONE",
+    "PROPOSE_PLACEHOLDER",
+    "PROPOSE_PROMPT",
+    "PROPOSE_PROMPT_MARK",
+    "STARS",
+    "TAKE_REFUSED",
+    "WISHES_NONE",
+    "WISH_CANCELLED",
+    "WISH_CLAIMED_TOAST",
+    "WISH_FULFIL_SENT",
+    "WISH_NEEDS_GRID",
+    "WISH_PLACEHOLDER",
+    "WISH_PROMPT",
+    "WISH_PROMPT_MARK",
+    "WISH_REFUSED",
+    "btn_claim",
+    "checked_in",
+    "council_poll_question",
+    "earn_ways",
+    "list_done_order",
+    "list_done_wish",
+    "list_order",
+    "list_partner",
+    "list_wish",
+    "my_orders",
+    "my_proposals",
+    "order_assigned_partner",
+    "order_cancelled_partner",
+    "order_done_partner",
+    "order_given_back_resident",
+    "order_line",
+    "order_no_show_partner",
+    "order_offer",
+    "order_placed",
+    "order_prompt",
+    "order_rated",
+    "order_taken_partner",
+    "order_taken_resident",
+    "order_text_bad",
+    "order_to_desk_resident",
+    "partner_applied",
+    "partner_approved",
+    "partner_orders",
+    "partner_prompt",
+    "partner_refused",
+    "partner_refused_before",
+    "partner_status",
+    "project_card",
+    "project_progress",
+    "project_subscribed",
+    "project_suggest_prompt",
+    "project_unsubscribed",
+    "proposal_answered",
+    "proposal_line",
+    "proposal_received",
+    "proposal_text_bad",
+    "three_lists",
+    "wish_cancelled_claimer",
+    "wish_claimed",
+    "wish_claimed_owner",
+    "wish_done_owner",
+    "wish_line",
+    "wish_offer",
+    "wish_points",
+    "wish_posted",
+    "wish_text_bad",
+    "wishes_list",
 ]

@@ -212,6 +212,64 @@ class EarnRule:
 
 
 @dataclass(frozen=True, config=CONFIG)
+class PointsRule:
+    """How many points one kind of recorded event earns, and how many of that kind a person may earn a day
+    (Asia/Shanghai days; None: no limit). For volunteering ``points`` is the most one /award may give."""
+
+    points: Annotated[Int, Field(ge=1, le=1_000_000)]
+    daily_limit: Annotated[Int, Field(ge=1, le=1_000_000)] | None = None
+
+
+@dataclass(frozen=True, config=CONFIG)
+class PointsRules:
+    """[points.rules]: the rule table of every way points are earned (spending is the shop's)."""
+
+    order: PointsRule = Field(default_factory=lambda: PointsRule(10, 30))  # a confirmed partner order
+    wish: PointsRule = Field(default_factory=lambda: PointsRule(15, 30))  # a fulfilled micro-wish
+    volunteer: PointsRule = Field(default_factory=lambda: PointsRule(100, 200))  # /award by staff or an admin
+    activity: PointsRule = Field(default_factory=lambda: PointsRule(5, 30))  # check-in; points: no earn rule
+
+    def of(self, kind: str) -> PointsRule:
+        return getattr(self, kind)
+
+
+@dataclass(frozen=True, config=CONFIG)
+class ServiceOffer:
+    """One service of the community's list that partners offer and residents order (点单)."""
+
+    code: Code
+    name: Text
+    keywords: tuple[Text, ...] = ()  # words that name it in a resident's request ("水龙头" for 水电维修)
+
+
+DEFAULT_SERVICES: tuple[ServiceOffer, ...] = (
+    ServiceOffer("haircut", "理发", ("理发", "剪头", "剪发")),
+    ServiceOffer("appliance", "家电维修", ("家电", "空调", "洗衣机", "冰箱", "电视", "热水器", "油烟机")),
+    ServiceOffer("plumbing", "水电维修", ("水龙头", "水管", "马桶", "下水道", "插座", "电路", "灯泡", "开关")),
+    ServiceOffer("legal", "法律咨询", ("法律", "律师", "合同", "咨询")),
+    ServiceOffer("tutoring", "课业辅导", ("辅导", "作业", "功课", "补课")),
+    ServiceOffer("eldercare", "助老陪护", ("陪护", "陪老人", "陪诊", "助老", "照看")),
+)
+
+
+@dataclass(frozen=True, config=CONFIG)
+class Participation:
+    """[participation]: residents taking part — the service list, reply and take-up windows, the desk."""
+
+    services: tuple[ServiceOffer, ...] = DEFAULT_SERVICES
+    proposal_reply_days: Annotated[Int, Field(ge=1, le=365)] = 15  # 码上议: days to answer a proposal
+    order_window_hours: Annotated[Int, Field(ge=1, le=24 * 30)] = 12  # an order nobody takes goes to the desk
+    desk_unit: Code | None = None  # the unit whose chat gets applications, orders, proposals; default: suggestion's
+
+    def service(self, code: str) -> ServiceOffer | None:
+        return next((x for x in self.services if x.code == code.strip().lower()), None)
+
+    def service_named(self, name: str) -> ServiceOffer | None:
+        wanted = name.strip()
+        return next((x for x in self.services if wanted in (x.name, x.code)), None)
+
+
+@dataclass(frozen=True, config=CONFIG)
 class BuildingPoint:
     """Where a building stands (WGS-84, as Telegram shares locations)."""
 
@@ -272,6 +330,8 @@ class Community:
     building_points: tuple[BuildingPoint, ...] = ()
     emergency: Emergency = Field(kw_only=True)
     working_time: WorkingTime = Field(default_factory=WorkingTime, kw_only=True)
+    points_rules: PointsRules = Field(default_factory=PointsRules, kw_only=True)
+    participation: Participation = Field(default_factory=Participation, kw_only=True)
 
     def grid(self, code: str) -> GridInfo | None:
         """Grid by code, case-insensitive ("a03" finds "A03")."""
@@ -328,6 +388,12 @@ class Community:
 
     def earn_rule(self, code: str) -> EarnRule | None:
         return next((r for r in self.earning if r.code == code), None)
+
+    def participation_unit(self) -> HandlingUnit:
+        """The unit whose chat handles partners, orders, wishes and proposals: [participation] desk_unit, else
+        the unit taking suggestions."""
+        code = self.participation.desk_unit
+        return (self.unit(code) if code else None) or self.unit_for(Category.SUGGESTION)
 
     def distance_from_centre(self, lat: float, lon: float) -> float | None:
         """Metres from the community's centre ([community] lat/lon); None when the file gives no centre."""
@@ -491,6 +557,7 @@ def _no_duplicate_codes(key: str, entries: tuple[Any, ...], what: str) -> None:
 class _Points(_Table):
     items: tuple[ShopItem, ...] = ()
     earn: tuple[EarnRule, ...] = ()
+    rules: PointsRules = Field(default_factory=PointsRules)
 
     @model_validator(mode="after")
     def _unique(self) -> Self:
@@ -523,12 +590,25 @@ class _CommunityFile(_Table):
     buildings: tuple[BuildingPoint, ...] = ()
     emergency: _Emergency = _Emergency()
     working_time: WorkingTime = Field(default_factory=WorkingTime)
+    participation: Participation = Field(default_factory=Participation)
 
     @model_validator(mode="after")
     def _limits_once(self) -> Self:
         for cat in self.limits:
             if cat in self.working_time.days or cat in self.working_time.hours:
                 raise problem(f"类别 {cat.value!r} 已在 working_time 中给出时限，只能给一种", "limits", cat.value)
+        return self
+
+    @model_validator(mode="after")
+    def _participation(self) -> Self:
+        seen: set[str] = set()
+        for i, offer in enumerate(self.participation.services):
+            if offer.code in seen:
+                raise problem(f"服务编号 {offer.code!r} 重复", "participation", "services", i, "code")
+            seen.add(offer.code)
+        code = self.participation.desk_unit
+        if code is not None and code not in {u.code for u in self.units}:
+            raise problem(f"没有编号为 {code!r} 的承办单位（units[].code）", "participation", "desk_unit")
         return self
 
     @model_validator(mode="after")
@@ -614,6 +694,8 @@ class _CommunityFile(_Table):
             building_points=self.buildings,
             emergency=emergency,
             working_time=self.working_time,
+            points_rules=self.points.rules,
+            participation=self.participation,
         )
 
 
@@ -653,6 +735,7 @@ def parse_community(data: Mapping[str, Any], *, source: str = "community.toml") 
 __all__ = [
     "DEFAULT_LIMIT_HOURS",
     "DEFAULT_RADIUS_M",
+    "DEFAULT_SERVICES",
     "SAMPLE_COMMUNITY_FILE",
     "SIGN_HOURS",
     "BuildingPoint",
@@ -667,6 +750,10 @@ __all__ = [
     "GridInfo",
     "HandlingUnit",
     "LimitUnit",
+    "Participation",
+    "PointsRule",
+    "PointsRules",
+    "ServiceOffer",
     "ShopItem",
     "TimeLimit",
     "WorkingTime",

@@ -49,6 +49,9 @@ class Action(StrEnum):
     ROLES_MANAGE = "roles.manage"
     CASE_VIEW = "ticket.view"  # read a case and its history (/history), never act on it
     SUPERVISE = "ticket.supervise"  # issue a 督办 on a case
+    PARTICIPATION = "participation.manage"  # 合伙人审核, 指派点单, 答复码上议, 议事会, 民生实事, three lists
+    POINTS_AWARD = "points.award"  # /award volunteering, /reverse a ledger line
+    GRID_SERVICE = "grid.service"  # 活动签到, 微心愿 posted for someone and confirmed
 
 
 SCOPED = "scoped"  # the grant's scope must equal the action's scope
@@ -67,6 +70,9 @@ PERMISSIONS: Mapping[Action, Mapping[RoleName, str]] = {
     Action.CASE_VIEW: {RoleName.STAFF: SCOPED, RoleName.GRIDWORKER: SCOPED, RoleName.SUPERVISOR: SCOPED_OR_ALL,
                        RoleName.ADMIN: ANY},
     Action.SUPERVISE: {RoleName.SUPERVISOR: SCOPED_OR_ALL, RoleName.ADMIN: ANY},
+    Action.PARTICIPATION: {RoleName.STAFF: ANY, RoleName.ADMIN: ANY},
+    Action.POINTS_AWARD: {RoleName.STAFF: ANY, RoleName.ADMIN: ANY},
+    Action.GRID_SERVICE: {RoleName.GRIDWORKER: SCOPED, RoleName.STAFF: ANY, RoleName.ADMIN: ANY},
 }
 
 

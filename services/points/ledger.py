@@ -1,26 +1,43 @@
-"""积分超市: a points ledger with no stored balance, and redemptions that can never overdraw it.
+"""积分: a points ledger with no stored balance, earnings that name who and why, and redemptions that can
+never overdraw it.
 
 A balance is ``SUM(delta)`` over the resident's ledger; remaining stock is the item's total minus its
-redemptions in the ledger. Redeeming reads the balance and writes the spend in one transaction that
-first takes a lock (see :func:`lock_resident`), so concurrent redemptions are applied one after the
-other and each sees the previous one's spend.
+redemptions in the ledger (a reversed redemption gives its item back). Redeeming reads the balance and
+writes the spend in one transaction that first takes a lock (see :func:`lock_resident`), so concurrent
+redemptions are applied one after the other and each sees the previous one's spend.
+
+Points are earned only through :func:`earn`: one recorded event (a confirmed order, a fulfilled wish,
+volunteering entered by staff, an activity check-in) of a kind in the community file's rule table
+(``[points.rules]``), naming who caused it (``actor_tg_id``) and why (``note``, ``ref``), within the kind's
+daily limit. It takes the same lock as a redemption, so the limit holds however many run at once. A line
+is never edited: a correction is a reversing line (:func:`reverse`), at most one per line.
 """
 
 import zlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import require_aware
-from services.community.model import Community, ShopItem
+from services import local, require_aware
+from services.community.model import Community, PointsRules, ShopItem
 from storage.db import Database, dialect_name
 from storage.models import PointsEntry, Resident
 
 REDEEM = "redeem"  # PointsEntry.reason of a shop redemption; ref = item code, or "code#request" (see redeem)
+REVERSAL = "reversal"  # a correction: the negated line it reverses is ``reverses_id``
+
+
+class Kind(StrEnum):
+    """The ways points are earned: each a row of ``[points.rules]`` and the reason of its ledger lines."""
+
+    ORDER = "order"  # a partner's order the resident confirmed (ref "order:<id>")
+    WISH = "wish"  # a micro-wish fulfilled and confirmed by the grid worker (ref "wish:<id>")
+    VOLUNTEER = "volunteer"  # volunteering entered by staff or an admin (/award)
+    ACTIVITY = "activity"  # an activity check-in (ref: the earn rule's code, or "act:<id>")
 
 
 class RedeemStatus(StrEnum):
@@ -58,15 +75,111 @@ async def recent_entries(session: AsyncSession, resident_id: int, limit: int = 1
 
 
 async def award(
-    session: AsyncSession, *, resident_id: int, delta: int, reason: str, now: datetime, ref: str | None = None
+    session: AsyncSession, *, resident_id: int, delta: int, reason: str, now: datetime, ref: str | None = None,
+    actor_tg_id: int | None = None, note: str | None = None,
 ) -> PointsEntry:
-    """Credit points (delta > 0). Spending goes through :func:`redeem`, which guards the balance."""
+    """Credit points (delta > 0) with no rule applied; the bot's own paths go through :func:`earn`.
+    Spending goes through :func:`redeem`, which guards the balance."""
     if delta <= 0:
         raise ValueError("award() only adds points; use redeem() to spend them")
-    entry = PointsEntry(resident_id=resident_id, at=require_aware(now), delta=delta, reason=reason, ref=ref)
+    entry = PointsEntry(resident_id=resident_id, at=require_aware(now), delta=delta, reason=reason, ref=ref,
+                        actor_tg_id=actor_tg_id, note=note[:255] if note else None)
     session.add(entry)
     await session.flush()
     return entry
+
+
+@dataclass(frozen=True)
+class Earned:
+    """What :func:`earn` wrote: ``granted`` of the ``asked`` points (fewer when the daily limit was near)."""
+
+    entry: PointsEntry | None
+    asked: int
+    granted: int
+
+    @property
+    def capped(self) -> bool:
+        return self.granted < self.asked
+
+
+async def earned_today(session: AsyncSession, resident_id: int, kind: Kind | str, now: datetime) -> int:
+    """Points of ``kind`` the resident earned on ``now``'s Asia/Shanghai day (reversed lines still count: a
+    correction must not reopen the day's limit)."""
+    start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    stmt = select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
+        PointsEntry.resident_id == resident_id, PointsEntry.reason == Kind(kind).value, PointsEntry.delta > 0,
+        col(PointsEntry.at) >= start, col(PointsEntry.at) < start + timedelta(days=1))
+    return int((await session.exec(stmt)).one())
+
+
+async def earn(
+    session: AsyncSession, *, resident_id: int, kind: Kind | str, points: int, rules: PointsRules, now: datetime,
+    actor_tg_id: int | None, note: str, ref: str | None = None,
+) -> Earned:
+    """Write the points one recorded event earns, within its kind's daily limit (``[points.rules]``).
+
+    Takes the resident's lock first (as :func:`redeem` does), so two events at once cannot both pass the
+    limit and a redemption running meanwhile sees the balance before or after, never half. ``points`` is
+    what the event asks for (the rule's, or what staff typed for volunteering); ValueError when not positive.
+    """
+    require_aware(now)
+    kind = Kind(kind)
+    if points <= 0:
+        raise ValueError("earn() needs a positive number of points")
+    await lock_resident(session, resident_id)
+    limit = rules.of(kind.value).daily_limit
+    left = points if limit is None else max(0, limit - await earned_today(session, resident_id, kind, now))
+    granted = min(points, left)
+    if not granted:
+        return Earned(None, points, 0)
+    entry = await award(session, resident_id=resident_id, delta=granted, reason=kind.value, ref=ref, now=now,
+                        actor_tg_id=actor_tg_id, note=note)
+    return Earned(entry, points, granted)
+
+
+class ReverseStatus(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"  # no such line
+    ALREADY = "already"  # reversed before (a line is reversed once)
+    IS_REVERSAL = "is_reversal"  # a correction is not corrected again: enter a new line instead
+    OVERDRAW = "overdraw"  # the points were spent meanwhile: taking them back would go below zero
+
+
+@dataclass(frozen=True)
+class Reversed:
+    status: ReverseStatus
+    original: PointsEntry | None = None
+    entry: PointsEntry | None = None
+    balance_after: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ReverseStatus.OK
+
+
+async def reverse(session: AsyncSession, *, entry_id: int, actor_tg_id: int | None, note: str,
+                  now: datetime) -> Reversed:
+    """Correct a line by writing its negation (never by editing it): once per line, never below zero.
+
+    Reversing a redemption gives its points and its item back."""
+    require_aware(now)
+    original = await session.get(PointsEntry, entry_id)
+    if original is None:
+        return Reversed(ReverseStatus.UNKNOWN)
+    if original.reason == REVERSAL:
+        return Reversed(ReverseStatus.IS_REVERSAL, original)
+    await lock_resident(session, original.resident_id)
+    current = await balance(session, original.resident_id)
+    done = (await session.exec(select(PointsEntry).where(PointsEntry.reverses_id == entry_id))).first()
+    if done is not None:
+        return Reversed(ReverseStatus.ALREADY, original, done, current)
+    if current - original.delta < 0:
+        return Reversed(ReverseStatus.OVERDRAW, original, None, current)
+    entry = PointsEntry(resident_id=original.resident_id, at=now, delta=-original.delta, reason=REVERSAL,
+                        ref=original.ref, actor_tg_id=actor_tg_id, note=note[:255] or None, reverses_id=original.id)
+    session.add(entry)
+    await session.flush()
+    return Reversed(ReverseStatus.OK, original, entry, current - original.delta)
 
 
 async def award_activity(
@@ -86,7 +199,8 @@ async def stock_left(session: AsyncSession, item: ShopItem) -> int | None:
     if item.stock is None:
         return None
     of_item = or_(PointsEntry.ref == item.code, col(PointsEntry.ref).startswith(f"{item.code}#"))
-    stmt = select(func.count()).where(PointsEntry.reason == REDEEM, of_item)
+    reversed_ = select(PointsEntry.reverses_id).where(col(PointsEntry.reverses_id).is_not(None))
+    stmt = select(func.count()).where(PointsEntry.reason == REDEEM, of_item, col(PointsEntry.id).not_in(reversed_))
     return item.stock - int((await session.exec(stmt)).one())
 
 
@@ -161,13 +275,21 @@ async def _redeem(
 
 __all__ = [
     "REDEEM",
+    "REVERSAL",
+    "Earned",
+    "Kind",
     "RedeemResult",
     "RedeemStatus",
+    "ReverseStatus",
+    "Reversed",
     "award",
     "award_activity",
     "balance",
+    "earn",
+    "earned_today",
     "lock_resident",
     "recent_entries",
     "redeem",
+    "reverse",
     "stock_left",
 ]
