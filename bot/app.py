@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -71,11 +71,13 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         callback_secret=secret_from(settings.callback_secret, token),
         staff_chat_id=settings.staff_chat_id, admins=settings.admins, clock=clock,
         wake_sender=lambda: sender.kick(app),
+        followup_delay=timedelta(minutes=settings.followup_delay_minutes),
+        rating_window=timedelta(hours=settings.rating_window_hours),
     )
     if not rate_limited:
         app.bot_data[sender.PACER_KEY] = sender.Pacer.unlimited()
     register(app)
-    schedule(app)
+    schedule(app, every=timedelta(seconds=settings.sweep_interval_seconds))
     return app
 
 
