@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import BotCommand, Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot import sender
 from bot.jobs import schedule
@@ -57,8 +57,9 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     token = token or settings.bot_token or LOCAL_TOKEN
     builder = (ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
                .get_updates_request(SkippingRequest(connection_pool_size=1)))
-    if rate_limited:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    pacer = sender.Pacer() if rate_limited else sender.Pacer.unlimited()
+    if rate_limited:  # the handlers' replies share the sender's pacer: one rate budget for the whole bot
+        builder = builder.rate_limiter(sender.SharedLimiter(pacer))
     app = (
         builder
         .concurrent_updates(PerChatUpdateProcessor())
@@ -74,8 +75,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         followup_delay=timedelta(minutes=settings.followup_delay_minutes),
         rating_window=timedelta(hours=settings.rating_window_hours),
     )
-    if not rate_limited:
-        app.bot_data[sender.PACER_KEY] = sender.Pacer.unlimited()
+    app.bot_data[sender.PACER_KEY] = pacer
     register(app)
     schedule(app, every=timedelta(seconds=settings.sweep_interval_seconds))
     return app

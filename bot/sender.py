@@ -40,7 +40,7 @@ import time
 import urllib.parse
 import urllib.request
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -50,7 +50,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import Application
+from telegram.ext import Application, BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
 from handlers import owed, texts
@@ -62,11 +62,13 @@ from storage.models import Notice, OutboxKind
 log = logging.getLogger(__name__)
 
 GLOBAL_PER_SECOND = 30.0  # Telegram: about 30 messages a second to different chats
-CHAT_INTERVAL = 1.0  # seconds between two messages to one private chat
+CHAT_INTERVAL = 1.0  # seconds a message to one chat, on average
+CHAT_BURST = 3  # … with up to this many at once
 GROUP_BURST, GROUP_WINDOW = 20, 60.0  # at most 20 messages in any 60 seconds to one group, as Telegram allows
 COMBINE_AFTER = GROUP_BURST  # a desk with more cards waiting than it can take now (and at most a minute's worth)
 # gets them combined …
-COMBINE_MAX = 10  # … this many to a message (Telegram: 100 buttons, 4,096 characters)
+COMBINE_MAX = 40  # … at most this many to a message (two buttons each: Telegram allows 100; ~40 chars a line)
+COMBINE_RESERVE = 5  # slots of a group's minute kept for what comes next, so a burst never waits out the minute
 NOTICE_PRIORITY = 9  # after every outbox row
 BATCH = 50
 TASK_RATE = 75.0  # msg/s of pace per sender task: 1 task at 30/s, 4 at 300/s (benchmarks/README.md)
@@ -83,20 +85,24 @@ Job = notices.Claim | outbox.Claim
 
 @dataclass
 class Pacer:
-    """Spaces sends: ``1/per_second`` apart overall, ``chat_interval`` apart in one chat, and at most
-    ``group_burst`` in any ``group_window`` seconds in one group (negative chat ids): Telegram's 20 a minute.
+    """Spaces sends: ``1/per_second`` apart overall; in one chat at most ``chat_burst`` in any ``chat_burst ×
+    chat_interval`` seconds (one a second on average, a short burst allowed: a reply of three messages is not
+    drawn out over three seconds); and at most ``group_burst`` in any ``group_window`` seconds in one group
+    (negative chat ids): Telegram's 20 a minute. The sender and the handlers' own replies share one pacer
+    (:class:`SharedLimiter`), so the bot has one rate budget.
 
     A caller's slot is reserved before it sleeps, so sender tasks sharing one pacer queue up behind each
     other instead of taking the same slot; slots follow the schedule, not the moment a sleeper woke up."""
 
     per_second: float = GLOBAL_PER_SECOND
     chat_interval: float = CHAT_INTERVAL
+    chat_burst: int = CHAT_BURST
     group_window: float = GROUP_WINDOW
     group_burst: int = GROUP_BURST
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _next: float = 0.0
-    _chats: dict[int, float] = field(default_factory=dict)
+    _chats: dict[int, deque[float]] = field(default_factory=dict)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
 
     def free_now(self, chat_id: int) -> int:
@@ -119,20 +125,63 @@ class Pacer:
 
     async def wait(self, chat_id: int) -> None:
         now = self.clock()
-        at = max(now, self._next, self._chats.get(chat_id, 0.0))
+        at = max(now, self._next)
+        recent = self._chats.setdefault(chat_id, deque(maxlen=max(1, self.chat_burst)))
+        if len(recent) == recent.maxlen:
+            at = max(at, recent[0] + self.chat_interval * recent.maxlen)
         if chat_id < 0 and self.group_window > 0:
             sent = self._groups.setdefault(chat_id, deque(maxlen=self.group_burst))
             if len(sent) == self.group_burst:
                 at = max(at, sent[0] + self.group_window)
             sent.append(at)
-        self._chats[chat_id] = at + self.chat_interval  # one a second in any chat, groups included
+        recent.append(at)
         self._next = at + 1 / self.per_second
-        if len(self._chats) > 10_000:  # forget chats whose interval is long over
-            self._chats = {c: t for c, t in self._chats.items() if t > now}
+        if len(self._chats) > 10_000:  # forget chats whose window is long over
+            window = self.chat_interval * max(1, self.chat_burst)
+            self._chats = {c: q for c, q in self._chats.items() if q and q[-1] + window > now}
         if len(self._groups) > 1_000:
             self._groups = {c: q for c, q in self._groups.items() if q and q[-1] + self.group_window > now}
         if at > now:
             await self.sleep(at - now)
+
+
+PACED_METHODS = frozenset({  # what Telegram counts against a chat's and the bot's limits (answering a button: not)
+    "sendmessage", "sendphoto", "sendmediagroup", "sendvoice", "senddocument", "sendaudio", "sendvideo",
+    "sendanimation", "sendsticker", "sendlocation", "sendcontact", "sendpoll", "forwardmessage", "copymessage",
+    "editmessagetext", "editmessagecaption", "editmessagereplymarkup", "editmessagemedia",
+})
+
+
+class SharedLimiter(BaseRateLimiter[int]):
+    """PTB's rate limiter for the handlers' own replies, pacing them with the sender's :class:`Pacer`: one budget
+    for everything the bot sends, so replies and owed messages together stay within Telegram's limits. A 429
+    that still comes is waited out and tried again (``max_retries`` times), as PTB's AIORateLimiter does."""
+
+    def __init__(self, pacer: Pacer, max_retries: int = 3) -> None:
+        self.pacer = pacer
+        self.max_retries = max_retries
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, bool | dict | list[dict]]],
+                              args: Any, kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> bool | dict | list[dict]:
+        chat = data.get("chat_id")
+        if endpoint.lower() in PACED_METHODS and chat is not None:
+            with contextlib.suppress(TypeError, ValueError):  # "@channel": no chat to pace by
+                await self.pacer.wait(int(chat))  # type: ignore[arg-type]
+        for attempt in range(self.max_retries + 1):
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter as exc:
+                if attempt == self.max_retries:
+                    raise
+                await asyncio.sleep(_retry_seconds(exc) + 0.1)
+        raise AssertionError("unreachable")
 
 
 def sender_tasks(per_second: float) -> int:
@@ -379,9 +428,9 @@ class _Run:
         """Send one outbox row (or a desk's backlog of cards as one message) and commit the outcome."""
         group = [claim]
         if claim.kind is OutboxKind.CARD and claim.chat_id < 0:
-            room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id))
+            room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id)) - COMBINE_RESERVE
             async with self.writing, self.d.db.transaction() as s:
-                if await outbox.backlog(s, claim.chat_id) > room:
+                if await outbox.backlog(s, claim.chat_id) > room:  # all that waits, in one message
                     group += await outbox.claim_following(s, claim, OutboxKind.CARD, COMBINE_MAX - 1,
                                                           outbox.wall_now())
         ids = [c.id for c in group]
@@ -643,4 +692,4 @@ async def close(app: Application) -> None:
         await bot.shutdown()
 
 
-__all__ = ["PACER_KEY", "Pacer", "Sender", "close", "kick", "run_once", "show_progress", "start"]
+__all__ = ["PACER_KEY", "Pacer", "Sender", "SharedLimiter", "close", "kick", "run_once", "show_progress", "start"]

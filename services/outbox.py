@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -46,7 +46,7 @@ def wall_now() -> datetime:
 
 
 class Priority(IntEnum):
-    """Lower goes first (across chats; one chat's rows always go in order)."""
+    """Lower goes first (across chats, and within a chat before the order of owing)."""
 
     REPLY = 0  # to the person who just acted: the ticket number, an emergency's answer
     ALERT = 1  # emergency alerts to the desk and the grid worker
@@ -102,12 +102,16 @@ async def owe_refresh(session: AsyncSession, *, ticket_id: int, chat_id: int, no
 async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
     """The head row of each chat's queue that is due at ``now``, up to ``limit``, leased to the caller.
 
-    A chat's next row becomes its head only once the head is marked (sent, unreachable or failed), so one
-    chat's messages keep their order; on PostgreSQL the heads are locked ``SKIP LOCKED`` while leased."""
+    A chat's queue is ordered by priority, then by when the row was owed: an emergency alert goes before older
+    cards, a card before older warnings, and rows of one priority keep their order (a relay never overtakes the
+    card it is threaded under). A chat's next row becomes its head only once the head is marked (sent,
+    unreachable or failed); on PostgreSQL the heads are locked ``SKIP LOCKED`` while leased."""
     require_aware(now)
     earlier = aliased(OutboxMessage)
+    ahead = or_(earlier.priority < OutboxMessage.priority,
+                and_(earlier.priority == OutboxMessage.priority, earlier.id < OutboxMessage.id))
     blocked = (select(earlier.id).where(earlier.chat_id == OutboxMessage.chat_id, earlier.status == ST.PENDING,
-                                        earlier.id < OutboxMessage.id).exists())
+                                        ahead).exists())
     stmt = (
         select(OutboxMessage)
         .where(OutboxMessage.status == ST.PENDING, col(OutboxMessage.next_try_at) <= now, ~blocked)
@@ -127,19 +131,15 @@ async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[
 
 async def claim_following(session: AsyncSession, head: Claim, kind: OutboxKind, limit: int,
                           now: datetime) -> list[Claim]:
-    """Rows of ``kind`` queued right behind ``head`` in its chat (no other kind between), leased too: a desk's
-    backlog of cards is posted as one combined message instead of one card every three seconds."""
+    """Rows of ``kind`` waiting behind ``head`` in its chat, oldest first, leased too: a desk's backlog of cards is
+    posted as one combined message instead of one card a slot. Rows of other kinds between them (a warning)
+    keep their place and go next; only the cards move up, which changes nothing a reader relies on."""
     require_aware(now)
-    rows = list((await session.exec(
+    taken = list((await session.exec(
         select(OutboxMessage).where(OutboxMessage.chat_id == head.chat_id, OutboxMessage.status == ST.PENDING,
-                                    OutboxMessage.id > head.id)
+                                    OutboxMessage.kind == kind, OutboxMessage.id > head.id)
         .order_by(col(OutboxMessage.id)).limit(limit)
     )).all())
-    taken = []
-    for r in rows:
-        if r.kind is not kind:
-            break
-        taken.append(r)
     if taken:
         await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
             col(OutboxMessage.id).in_([r.id for r in taken]),

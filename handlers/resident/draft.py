@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, texts
+from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
 from handlers.people import resident_of
@@ -30,6 +30,7 @@ from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
 from services.community.model import Category
+from services.outbox import Priority
 from storage.models import CorrectionSource, Draft, Resident
 
 MAX_TEXT = 4096
@@ -146,7 +147,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     if action == "cat" and category not in {c.value for c in Category}:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    opened = offer_home = None
+    opened = None
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
@@ -171,7 +172,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
             await drafts.clear_draft(s, r.id)
             view = None
             _, building = case_grid(d, r, draft.location)
-            offer_home = building if building and not r.building else None
+            if building and not r.building:  # named for the first time: it may be where they live (after the number)
+                await owe_building_offer(s, d, q.message.chat_id, building)
         else:
             view = DraftView.of(draft)
     if action == "x":
@@ -187,8 +189,6 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
         await answer_quietly(q)
         await drop_buttons(q)
-        if offer_home:  # a building named for the first time: it may be where they live
-            await offer_building(q.message, d, offer_home)
         return
     await q.answer()
     if action == "rc":
@@ -217,13 +217,15 @@ async def open_from_draft(s: AsyncSession, d: Deps, r: Resident, draft: Draft, n
                                   now=now)
 
 
-async def offer_building(msg: Message, d: Deps, building: str) -> None:
-    """A building named in a case, and the resident has none yet: one tap makes it theirs (their grid worker)."""
+async def owe_building_offer(s: AsyncSession, d: Deps, chat_id: int, building: str) -> None:
+    """A building named in a case, and the resident has none yet: one tap makes it theirs (their grid worker).
+    Owed after the case's number, so it is read after it."""
     names = [b for g in d.community.grids for b in g.buildings]
     sec = d.callback_secret
-    await msg.reply_text(texts.offer_building(building), reply_markup=keyboards.inline(
-        [keyboards.button(sec, texts.BTN_BUILDING_YES, "bld", str(names.index(building))),
-         keyboards.button(sec, texts.BTN_BUILDING_NO, "bldn")]))
+    await cards.owe_message(s, d, chat_id, texts.offer_building(building), priority=Priority.REPLY,
+                            markup=keyboards.inline(
+                                [keyboards.button(sec, texts.BTN_BUILDING_YES, "bld", str(names.index(building))),
+                                 keyboards.button(sec, texts.BTN_BUILDING_NO, "bldn")]))
 
 
 MAX_PHOTOS = 10  # a case's photos: an album's worth
@@ -334,10 +336,10 @@ __all__ = [
     "DraftView",
     "case_grid",
     "infer_place",
-    "offer_building",
     "on_draft_button",
     "on_location",
     "open_from_draft",
+    "owe_building_offer",
     "pin_place",
     "show_draft",
     "take_attachment",

@@ -113,6 +113,7 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
         for chat in {staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
             assert chat is not None
             await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                             priority=Priority.BACKGROUND,  # after the cards: a burst's warnings never hold them up
                              payload={"say": "hotspot", "category": h.category, "scope": h.scope, "count": h.count,
                                       "since": h.since.isoformat()})
 

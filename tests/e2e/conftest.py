@@ -272,7 +272,8 @@ class Pressed:
 
 @asynccontextmanager
 async def running_bot(
-    emulator: BotApiEmulator, db_file: Path, clock: Clock, *, concurrent_updates: int | None = None
+    emulator: BotApiEmulator, db_file: Path, clock: Clock, *, concurrent_updates: int | None = None,
+    paced: bool = False,
 ) -> AsyncIterator[Bot]:
     """The real linli application polling `emulator` until the block ends.
 
@@ -281,7 +282,8 @@ async def running_bot(
     """
     emulator.set_limits(Limits.off())
     emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群")
-    app = build_application(bot_settings(emulator, db_file), clock=clock)
+    # pacing off as the emulator's limits are: behaviour is tested here (``paced``: the bot keeps Telegram's limits)
+    app = build_application(bot_settings(emulator, db_file), clock=clock, rate_limited=paced)
     if concurrent_updates is not None:
         app._update_processor = SimpleUpdateProcessor(concurrent_updates)
     since = emulator.polls

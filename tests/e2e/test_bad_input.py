@@ -29,7 +29,9 @@ async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
 
 async def opened_ticket(bot: Bot, person: Person, text: str = NOISE) -> str:
     confirmation = await person.say(text)
-    return ticket_number((await person.click(confirmation, texts.BTN_CONFIRM, "LL-")).text)
+    number = ticket_number((await person.click(confirmation, texts.BTN_CONFIRM, "LL-")).text)
+    await bot.barrier()  # everything the press owed (the number, an offer to save the building) has gone out
+    return number
 
 
 # -- media and odd messages ------

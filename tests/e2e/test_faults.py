@@ -195,6 +195,7 @@ async def owe_backlog(db_file: Path) -> list[str]:
     return numbers
 
 
+@pytest.mark.slow
 async def test_kill_9_with_fifty_cards_waiting_posts_every_card_after_the_restart(
         emulator: BotApiEmulator, tmp_path: Path) -> None:
     """Real group limits this time (20 a minute): the backlog is combined so no case waits a minute; killed in

@@ -57,8 +57,10 @@ async def with_building(bot: Bot, user_id: int, building: str = "9号楼", name:
 
 
 async def confirm(person: Person, confirmation) -> str:
-    """Press 确认提交 on a draft; returns the ticket number from the bot's answer."""
+    """Press 确认提交 on a draft; returns the ticket number from the bot's answer, once everything the press
+    owed has gone out (a first-time building may follow the number with an offer to save it as home)."""
     opened = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    await person.bot.barrier()
     return ticket_number(opened.body)
 
 

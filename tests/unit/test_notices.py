@@ -199,7 +199,7 @@ async def test_pacer_gives_concurrent_callers_their_own_slots() -> None:
         clock[0] = max(clock[0], start + seconds)  # every sleeper began at `start`
 
     start = clock[0]
-    pacer = Pacer(per_second=4, chat_interval=1.0, clock=lambda: clock[0], sleep=sleep)
+    pacer = Pacer(per_second=4, chat_interval=1.0, chat_burst=1, clock=lambda: clock[0], sleep=sleep)
 
     async def send(chat: int) -> None:
         await pacer.wait(chat)
@@ -309,3 +309,51 @@ async def test_sender_transport_takes_proxies_from_the_environment(monkeypatch: 
         assert request._proxy("http://127.0.0.1:8081/bot1:x/sendMessage") is None  # no HTTP_PROXY
     finally:
         await request.shutdown()
+
+
+async def test_pacer_lets_a_chat_have_a_short_burst_then_one_a_second() -> None:
+    """Three messages to one chat go at once (a reply of three is not drawn out), the fourth waits until the
+    window of three seconds has room; a group's 21st message in a minute waits for the minute."""
+    import asyncio
+
+    from bot.sender import Pacer
+
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    pacer = Pacer(per_second=1000, chat_interval=1.0, chat_burst=3, group_window=60.0, group_burst=20,
+                  clock=lambda: clock[0], sleep=sleep)
+    times = []
+    for _ in range(4):
+        await pacer.wait(7)
+        times.append(round(clock[0], 3))
+    assert times[:3] == [0.0, 0.001, 0.002] and times[3] == 3.0
+    clock[0] = 100.0
+    group = []
+    for _ in range(21):
+        await pacer.wait(-100)
+        group.append(clock[0])
+    assert group[19] < 120.0 and group[20] >= 160.0
+    await asyncio.sleep(0)
+
+
+async def test_the_handlers_replies_share_the_sender_s_pacer() -> None:
+    from bot.sender import Pacer, SharedLimiter
+
+    waited: list[int] = []
+
+    class Recorder(Pacer):
+        async def wait(self, chat_id: int) -> None:
+            waited.append(chat_id)
+
+    limiter = SharedLimiter(Recorder())
+
+    async def call() -> bool:
+        return True
+
+    assert await limiter.process_request(call, (), {}, "sendMessage", {"chat_id": 42}, None) is True
+    assert await limiter.process_request(call, (), {}, "answerCallbackQuery", {"callback_query_id": "x"}, None)
+    assert await limiter.process_request(call, (), {}, "editMessageText", {"chat_id": "-100", "text": "x"}, None)
+    assert waited == [42, -100]
