@@ -33,6 +33,7 @@ from services.cases import supervision, tickets
 from services.cases.events import staff_actor
 from services.cases.working_time import add_working_time, day_length
 from services.community.model import Community
+from services.people import roles
 from services.people.roles import Action
 from storage.models import RoleName, Supervision, Ticket
 
@@ -226,10 +227,12 @@ async def on_list(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _list(update: Update, d: Deps) -> None:
     msg = update.effective_message
-    units = await _scope_units(d, update)
-    view = units is not False and await access.check(d, update.effective_user.id, Action.DESK_VIEW,
-                                                     via="/supervisions")
-    if not view:
+    allowed = await access.check(d, update.effective_user.id, Action.DESK_VIEW, via="/supervisions")
+    units = await _scope_units(d, update) if allowed else False
+    if units is False:  # no role, or staff in a private chat (their desk is their unit's chat)
+        if allowed:
+            roles.refused(update.effective_user.id, Action.DESK_VIEW, f"chat:{msg.chat_id}", "/supervisions",
+                          now=d.now())
         await msg.reply_text(texts.REPORT_NO_ROLE)
         return
     async with d.db.session() as s:

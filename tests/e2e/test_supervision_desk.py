@@ -113,6 +113,8 @@ async def test_supervision_end_to_end(desk: Bot) -> None:
         number, unit.name, REASON, due, False)])
     assert await said(desk, WANG, UNIT_CHATS["wuye"], "/supervisions") == texts.SUPERVISIONS_NONE
     assert listed == await said(desk, SUPERVISOR, sup.id, "/supervisions")
+    assert await said(desk, resident.id, resident.id, "/supervisions") == texts.REPORT_NO_ROLE
+    assert await said(desk, ZHANG, ZHANG, "/supervisions") == texts.REPORT_NO_ROLE  # staff: in their unit's chat
 
     # the unit answers by replying to the 督办: on time; the supervisor is told, the cards show it
     cursor = emu.cursor()
@@ -171,6 +173,13 @@ async def test_history_pages_every_act_with_who_where_and_refusals(desk: Bot) ->
     clock.advance(minutes=1)
     assert await said(desk, resident.id, resident.id, f"/history {number}") == texts.HISTORY_NO_ROLE
     clock.advance(minutes=1)
+
+    # allowed acts are kept with their chat and case, where may_act allowed them
+    async with desk.db.session() as s:
+        kept = (await s.exec(select(AuditEntry).where(AuditEntry.tg_user_id == ZHANG))).all()
+    t = await ticket(desk, number)
+    assert [(a.action, a.via, a.chat_id, a.ticket_id, a.allowed) for a in kept] == [
+        ("ticket.act", via, JUWEIHUI, t.id, True) for via in ("button:ss", "reply:ticket", "/note")]
 
     # the desk's view: the newest page, who did what where, in order
     page = await said(desk, ZHANG, JUWEIHUI, f"/history {number}")

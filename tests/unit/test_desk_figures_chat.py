@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from handlers import texts
 from handlers.deps import Deps
 from handlers.desk import reports, supervision
 from handlers.desk.history import chat_name
@@ -217,3 +218,16 @@ async def test_unanswered_supervisions_by_unit(any_db: Database) -> None:
     assert await supervision.overdue_count(d, NOW + timedelta(hours=2)) == 2
     assert await supervision.overdue_count(d, NOW + timedelta(hours=2), "juweihui") == 1
     assert await supervision.overdue_count(d, NOW + timedelta(hours=2), None, "A01") == 0
+
+
+async def test_without_a_cjk_font_the_words_still_go(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.reports import charts
+
+    def no_font(*args: object, **kw: object) -> None:
+        raise charts.ChartFontMissing("找不到中文字体")
+
+    monkeypatch.setattr(charts, "report_chart", no_font)
+    rendered = await reports.render(deps(db), parse_period("2026-W11"), Filter(), kind=PeriodKind.WEEK, now=NOW,
+                                    so_far=False)
+    assert rendered.charts == [] and rendered.text.endswith(texts.REPORT_CHART_MISSING)
+    assert rendered.text.startswith("📊 周调度｜金桂社区\n2026年第11周（03.09–03.15），截至 3月17日 10:00")
