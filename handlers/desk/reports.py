@@ -8,7 +8,9 @@
     tick (bot.jobs.desk_tick, every minute) ──▶ services.reports.schedule.due_reports: Monday 08:00 last week,
         the 1st last month, a quarter's first day last quarter ──▶ drawn, then claimed in the transaction that
         owes them: the whole community's to the staff chat and every escalation chat, each unit's own to its
-        chat; a restart neither repeats (the claim) nor skips (due until claimed) one
+        chat; a restart neither repeats (the claim) nor skips (due until claimed) one. A new install (no
+        report of that kind ever claimed) sends its first one only if its moment is under a day old; an
+        older one is claimed without sending, so nobody gets last quarter's figures the day the bot starts
 
 Every figure shows its numerator and denominator, an empty measure "—", and the change against the period
 before. Charts are drawn off the event loop (matplotlib, one at a time).
@@ -68,6 +70,7 @@ TOP = {K.WEEK: 3, K.MONTH: 5, K.QUARTER: 5, K.RANGE: 5}  # repeated problems lis
 SCOPE_LINES = 10  # units or grids listed: the text stays one readable message
 TEXT_LIMIT = 4000  # Telegram's 4,096 with room to spare
 KEEP_CHARTS = timedelta(days=7)  # a sent chart's bytes are dropped after this
+FIRST_RUN_WITHIN = timedelta(days=1)  # a kind's very first report goes only if its moment is this recent
 MAIN = ("received", "response_rate", "on_time_rate", "resolution_rate", "satisfaction_rate", "unrated")
 BRIEF = ("response_rate", "on_time_rate", "satisfaction_rate")
 _drawing = threading.Lock()  # matplotlib draws one chart at a time
@@ -309,15 +312,20 @@ async def tick(app: Application) -> int:
     now = d.now()
     async with d.db.session() as s:
         due = await schedule.due_reports(s, now)
+        new = await schedule.never_claimed(s) if due else set()
     sent = 0
     for item in due:
-        made = [(await render(d, item.period, filt, kind=item.kind, now=now, so_far=False), chats)
-                for filt, chats in audiences(d)]
+        stale = item.kind in new and now - item.due_at > FIRST_RUN_WITHIN  # a new install: no old news
+        made = [] if stale else [(await render(d, item.period, filt, kind=item.kind, now=now, so_far=False), chats)
+                                 for filt, chats in audiences(d)]
         async with d.db.transaction() as s:
             if not await schedule.claim(s, item, now):  # another run sent it meanwhile
                 continue
             for rendered, chats in made:
                 await owe(s, d, chats, rendered, priority=Priority.BACKGROUND)
+        if stale:
+            log.info("scheduled report %s %s: first run, long past, not sent", item.kind.value, item.period.label)
+            continue
         log.info("scheduled report %s %s owed to %d chats", item.kind.value, item.period.label,
                  sum(len(c) for _, c in made))
         sent += 1

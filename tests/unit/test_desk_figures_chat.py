@@ -231,3 +231,13 @@ async def test_without_a_cjk_font_the_words_still_go(db: Database, monkeypatch: 
                                     so_far=False)
     assert rendered.charts == [] and rendered.text.endswith(texts.REPORT_CHART_MISSING)
     assert rendered.text.startswith("📊 周调度｜金桂社区\n2026年第11周（03.09–03.15），截至 3月17日 10:00")
+
+
+async def test_kinds_never_claimed(db: Database) -> None:
+    from services.reports import schedule
+
+    async with db.transaction() as s:
+        assert await schedule.never_claimed(s) == set(schedule.KINDS)
+        [week] = [d for d in await schedule.due_reports(s, NOW) if d.kind is PeriodKind.WEEK]
+        assert await schedule.claim(s, week, NOW)
+        assert await schedule.never_claimed(s) == {PeriodKind.MONTH, PeriodKind.QUARTER}
