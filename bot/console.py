@@ -5,6 +5,8 @@ What a newcomer gets from `make run` with no token: talk to the bot within a min
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,7 +19,8 @@ from bot import jobs
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, run_console
 from bot.settings import Settings
-from services import local
+from handlers.deps import KEY
+from services import local, outbox
 
 DEMO_ADMIN = 9001  # admin of the local demo when LINLI_ADMINS names nobody
 _STEP = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(m|min|分钟?|h|小时|d|天)$", re.IGNORECASE)
@@ -56,6 +59,18 @@ def clock_command(clock: DemoClock, app: Application) -> Callable[[str], Awaitab
     return run
 
 
+async def owed_all(app: Application, within: float = 15.0) -> None:
+    """Wait (a while at most) until the outbox is empty: the demo shows what a line caused before the next."""
+    d = app.bot_data[KEY]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            while True:
+                async with d.db.session() as s:
+                    if not await outbox.pending(s):
+                        return
+                await asyncio.sleep(0.1)
+
+
 async def run(settings: Settings) -> int:
     emu = BotApiEmulator(bot_username="linli_bot")
     await emu.start()
@@ -76,7 +91,7 @@ async def run(settings: Settings) -> int:
         print(f"演示用管理员：/as {DEMO_ADMIN} 切换过去，/in {staff} 进入工作人员群办理工单，私聊里 /notice 发通知。",
               file=sys.stderr)
     try:
-        await run_console(emu, commands={"/clock": clock_command(clock, app)})
+        await run_console(emu, commands={"/clock": clock_command(clock, app)}, idle=lambda: owed_all(app))
     finally:
         await stop_polling(app)
         await emu.stop()

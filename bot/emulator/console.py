@@ -79,9 +79,11 @@ class Console:
         settle: float = 0.2,
         reply_wait: float = 2.0,
         commands: Mapping[str, Callable[[str], Awaitable[str]]] | None = None,
+        idle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.emu = emu
         self.commands = dict(commands or {})
+        self.idle = idle  # the bot's own "nothing left to send", when it can tell
         self.stdin = stdin
         self.stdout = stdout
         self.settle = settle
@@ -286,6 +288,9 @@ class Console:
                     continue
                 if self.emu.updates_injected != injected or line.partition(" ")[0] in self.commands:
                     await self.settle_after(mark)  # only then is there anything to wait for
+                    if self.idle is not None:
+                        await self.idle()
+                        await self.settle_after(self.emu.cursor())
         finally:
             printer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -302,7 +307,10 @@ async def run_console(
     settle: float = 0.2,
     reply_wait: float = 2.0,
     commands: Mapping[str, Callable[[str], Awaitable[str]]] | None = None,
+    idle: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Chat with the bot behind `emu` until /quit or end of input; ``commands`` adds meta-commands of the
-    caller's (``/clock`` from bot.console), each answering with a line to print."""
-    await Console(emu, stdin, stdout, default_user, settle=settle, reply_wait=reply_wait, commands=commands).run()
+    caller's (``/clock`` from bot.console), each answering with a line to print; ``idle`` waits until the bot
+    has sent all it owes, so a transcript shows a line's consequences before the next line."""
+    await Console(emu, stdin, stdout, default_user, settle=settle, reply_wait=reply_wait, commands=commands,
+                  idle=idle).run()
