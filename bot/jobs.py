@@ -19,7 +19,7 @@ from telegram.ext import Application, ContextTypes
 
 from handlers import cards, texts
 from handlers.deps import KEY, Deps
-from handlers.desk import participation
+from handlers.desk import participation, reports
 from services.cases import drafts, followup, mediation, sweep
 from storage.models import Ticket
 
@@ -110,6 +110,7 @@ async def desk_tick(app: Application) -> None:
     parts: list[tuple[str, Callable[[Application], Awaitable[object]]]] = [
         ("sweep", sweep_tick), ("follow-up", followup_tick), ("meetings", meeting_tick),
         ("participation", participation.tick),  # orders nobody took go to the desk; monthly three lists
+        ("reports", reports.tick),  # 周调度 Monday 08:00, 月评估 on the 1st, 季研判 at a quarter's start, each once
     ]
     for name, part in parts:
         await _guarded(name, part(app))

@@ -198,7 +198,7 @@ class AiohttpRequest(BaseRequest):
     aiohttp about 0.5 ms (both with the emulator's side); at a raised pace that CPU is what limits the
     sender. Only the transport changes: PTB's :meth:`BaseRequest.post` still turns status codes into
     RetryAfter / Forbidden / BadRequest, and transport failures become TimedOut / NetworkError as with
-    httpx. Form-encoded bodies only: the sender sends text, and photos by ``file_id``, never an upload."""
+    httpx. Form-encoded bodies, and multipart for the one upload the sender makes (a report's chart, PNG bytes)."""
 
     TIMEOUT = 5.0  # seconds to connect, and to wait for the answer, as PTB's HTTPXRequest by default
 
@@ -237,15 +237,16 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        if request_data is not None and request_data.contains_files:
-            raise NotImplementedError("the notice sender sends by file_id, never an upload")
+        body: Any = request_data.json_parameters if request_data else None
+        if request_data is not None and request_data.contains_files:  # a report's chart (PNG bytes): multipart
+            body = _form(request_data)
         options: dict[str, Any] = {}
         if _given(read_timeout) or _given(connect_timeout):  # PTB's defaults are DefaultValue objects
             options["timeout"] = aiohttp.ClientTimeout(
                 total=None, sock_read=read_timeout if _given(read_timeout) else self._timeout,  # type: ignore[arg-type]
                 sock_connect=connect_timeout if _given(connect_timeout) else self._timeout)  # type: ignore[arg-type]
         try:
-            async with self._session.request(method, url, data=request_data.json_parameters if request_data else None,
+            async with self._session.request(method, url, data=body,
                                              headers={"User-Agent": self.USER_AGENT}, proxy=self._proxy(url),
                                              **options) as response:
                 return response.status, await response.read()
@@ -263,6 +264,16 @@ class AiohttpRequest(BaseRequest):
             bypass = bool(env.get("no")) and urllib.request.proxy_bypass_environment(parts.hostname or "", env)
             self._proxy_for[origin] = None if bypass else env.get(parts.scheme) or env.get("all")
         return self._proxy_for[origin]
+
+
+def _form(request_data: RequestData) -> aiohttp.FormData:
+    """A multipart body: the parameters as fields, each file as a part with its name and type."""
+    form = aiohttp.FormData()
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, (filename, content, mime) in request_data.multipart_data.items():
+        form.add_field(name, content, filename=filename, content_type=mime)
+    return form
 
 
 def _given(timeout: object) -> bool:

@@ -46,8 +46,10 @@ def unit_chat(d: Deps, unit_code: str) -> int | None:
     return intake.unit_chat(d.community, d.staff_chat_id, unit_code)
 
 
-def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str) -> str:
-    """The card: what, where (the grid and its worker), who, by when, how it came in, and how it stands."""
+def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str,
+              supervision: str | None = None) -> str:
+    """The card: what, where (the grid and its worker), who, by when, how it came in, how it stands, and its
+    latest 督办 (``supervision``: the line ``handlers.desk.supervision.card_line`` draws)."""
     now = d.now()
     info = d.community.grid(grid) if grid else None
     return texts.staff_card(
@@ -57,7 +59,7 @@ def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: 
         texts.STATUS.get(t.status, t.status),
         texts.COLOUR_MARK[clocks.colour(t, now)], level_name(d, t.escalation_level),
         t.result if t.status not in OPEN_STATUSES else None,
-        texts.source_label(t.channel, _recorder(d, t), t.contact_phone),
+        texts.source_label(t.channel, _recorder(d, t), t.contact_phone), supervision,
     )
 
 

@@ -19,6 +19,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps
+from handlers.desk import supervision
 from handlers.names import complaint_name, unit_name
 from handlers.replies import under
 from services import outbox
@@ -26,6 +27,7 @@ from services.cases import desk as reports
 from services.cases import emergencies
 from services.outbox import Claim, Priority
 from services.participation import council
+from services.reports import chart_store
 from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketPost
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,8 @@ async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delive
         return await _send_media(bot, d, head, pace)
     if head.payload.get("poll"):
         return await _send_poll(bot, head, pace)
+    if head.payload.get(chart_store.PAYLOAD_KEY):
+        return await _send_chart(bot, d, head, pace)
     text = head.text or ""
     if head.kind is OutboxKind.NOTIFY:
         text = await _notify_text(d, head)
@@ -146,7 +150,7 @@ async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
         return Delivered()
     t, name = found
     kind = PostKind(claim.payload.get("post", PostKind.TICKET.value))
-    text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload))
+    text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload), await supervision.card_line(d, t.id))
     markup = cards.card_buttons(d, t) if cards.desk_for(d, claim.chat_id, t) else None
     await pace(claim.chat_id)
     photo = claim.payload.get("photo")
@@ -236,6 +240,21 @@ async def _send_poll(bot: Bot, claim: Claim, pace: Pace) -> Delivered:
     return Delivered(sent.message_id, poll=found)
 
 
+async def _send_chart(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
+    """A report's chart: the PNG kept in ``report_charts`` with its caption (the words alone if it is gone)."""
+    async with d.db.session() as s:
+        png = await chart_store.load(s, int(claim.payload[chart_store.PAYLOAD_KEY]))
+    caption = texts.preview_lines(claim.text or "", CAPTION_LIMIT)
+    await pace(claim.chat_id)
+    if png is None:
+        if not caption:
+            return Delivered()
+        sent = await bot.send_message(claim.chat_id, caption)
+    else:
+        sent = await bot.send_photo(claim.chat_id, png, caption=caption or None)
+    return Delivered(sent.message_id)
+
+
 async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto: int | None) -> None:
     """Redraw the case's cards posted by ``upto`` (the newest when the refresh was owed; later ones were drawn
     fresh): status, colour, and buttons only where they still work. A card that is gone or unchanged is
@@ -250,6 +269,7 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
     if t is None:
         return
     name = owner.name if owner else ""
+    supervised = await supervision.card_line(d, t.id)
     for p in posts:
         await pace(p.chat_id)
         try:
@@ -258,7 +278,7 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
                 await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
                 continue
             header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
-            text = cards.card_text(d, t, name, t.grid_code, header)
+            text = cards.card_text(d, t, name, t.grid_code, header, supervised)
             markup = cards.card_buttons(d, t) if cards.desk_for(d, p.chat_id, t) else None
             if p.media:
                 await bot.edit_message_caption(chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup,

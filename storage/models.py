@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, DateTime, Index, LargeBinary, String, Text, UniqueConstraint, false
 from sqlalchemy.engine import Dialect, ExecutionContext
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -959,3 +959,21 @@ __all__ += [
     "Wish",
     "WishStatus",
 ]
+
+
+# --- report charts waiting to be sent (handlers.desk.reports, handlers.owed; migration 0011) ------------------
+
+
+class ReportChart(SQLModel, table=True):
+    """A report's PNG, written in the transaction that owes it to desk chats (outbox rows name it in their payload:
+    ``{"chart": id}``), so a restart before sending still sends it; one row serves every chat it goes to."""
+
+    __tablename__ = "report_charts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    png: bytes = Field(sa_type=LargeBinary)
+    title: str = Field(default="", max_length=128)
+    created_at: datetime = _utc(index=True)
+
+
+__all__ += ["ReportChart"]

@@ -7,13 +7,14 @@
     需补充, 办结 ──▶ ForceReply prompt ──staff reply──▶ relays: 待补充 (question to the resident) / 办结 (result)
     staff reply to a card ──▶ relays: to the resident and followers, recorded as "reply";  /note ──▶ "note", never sent
     /queue /board /rates /case ──▶ queue;  /mediate ──▶ mediation
+    /report ──▶ reports;  /supervise /answer /supervisions ──▶ supervision;  /history ──▶ history
 """
 
 from __future__ import annotations
 
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from handlers.desk import mediation, queue, relays
+from handlers.desk import history, mediation, queue, relays, reports, supervision
 
 GROUPS = filters.ChatType.GROUPS
 
@@ -27,6 +28,9 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("note", relays.on_note, filters=GROUPS))
     app.add_handler(MessageHandler(GROUPS & filters.TEXT & ~filters.COMMAND & filters.REPLY, relays.on_staff_text))
     mediation.register(app)
+    reports.register(app)  # /report (and the 周调度/月评估/季研判 pushes: reports.tick in bot.jobs)
+    supervision.register(app)  # /supervise /answer /supervisions, replies to a 督办
+    history.register(app)  # /history
 
 
 __all__ = ["register"]

@@ -9,8 +9,8 @@ from telegram.ext import ContextTypes
 
 from handlers import access, cards, texts
 from handlers.deps import Deps
-from services.people import roles
-from services.people.roles import Action
+from services.people import audit, roles
+from services.people.roles import Action, Scope
 from storage.models import Ticket
 
 COMMANDS = ("queue", "board", "rates", "case", "note", "mediate")  # the desk's commands (groups only)
@@ -22,17 +22,58 @@ def desk_chats(d: Deps) -> set[int]:
     return {c for c in chats if c is not None}
 
 
+async def _trail(d: Deps, chat_id: int, user_id: int | None, action: Action, ticket: Ticket, scope: Scope,
+                 via: str, refused: bool) -> None:
+    """The attempt into the audit table with its chat and case: a refusal (kept by ``roles.refused``, flushed
+    here with any kept elsewhere) or the allowed action."""
+    async with d.db.transaction() as s:
+        await audit.flush_refusals(s)
+        if not refused:
+            await audit.record(s, user_id=user_id, action=action, allowed=True, now=d.now(), chat_id=chat_id,
+                               ticket_id=ticket.id, scope=str(scope), via=via)
+
+
 async def may_act(d: Deps, chat_id: int, user_id: int | None, ticket: Ticket, *, via: str) -> str | None:
     """None when the user may work ``ticket`` from ``chat_id``, else the refusal to show (and it is logged).
 
     Both must hold: the chat is a desk for the case, and the user's role covers it (staff of its unit or of
-    an escalation level it reached, the grid worker of its grid, an admin): checked on every press."""
+    an escalation level it reached, the grid worker of its grid, an admin): checked on every press. Every
+    attempt, allowed or refused, is kept in the audit table with its chat and case (``/history``)."""
+    scope = roles.ticket_scope(ticket, d.community)
+    refusal = None
     if not cards.desk_for(d, chat_id, ticket):
-        roles.refused(user_id, Action.TICKET_ACT, f"chat:{chat_id}", via)
-        return texts.STAFF_NOT_HERE
-    if not await access.check(d, user_id, Action.TICKET_ACT, roles.ticket_scope(ticket, d.community), via=via):
-        return texts.STAFF_NO_ROLE
-    return None
+        roles.refused(user_id, Action.TICKET_ACT, f"chat:{chat_id}", via, now=d.now(), ticket_id=ticket.id)
+        refusal = texts.STAFF_NOT_HERE
+    else:
+        grants = await access.grants_of(d, user_id) if user_id is not None else frozenset()
+        if not roles.can(grants, Action.TICKET_ACT, scope):
+            roles.refused(user_id, Action.TICKET_ACT, scope, via, now=d.now(), chat_id=chat_id, ticket_id=ticket.id)
+            refusal = texts.SUPERVISOR_READ_ONLY if roles.is_supervisor(grants) else texts.STAFF_NO_ROLE
+    await _trail(d, chat_id, user_id, Action.TICKET_ACT, ticket, scope, via, refusal is not None)
+    return refusal
+
+
+async def may_on_case(d: Deps, chat_id: int, user_id: int | None, action: Action, ticket: Ticket, *,
+                      via: str, keep_allowed: bool = True) -> bool:
+    """Whether the user's role allows ``action`` on ``ticket`` (reading its history, a 督办) wherever they are;
+    the attempt is kept in the audit table with its chat and case (an allowed one unless ``keep_allowed`` is
+    False: reading a history is no act on the case)."""
+    scope = roles.ticket_scope(ticket, d.community)
+    grants = await access.grants_of(d, user_id) if user_id is not None else frozenset()
+    allowed = roles.can(grants, action, scope)
+    if not allowed:
+        roles.refused(user_id, action, scope, via, now=d.now(), chat_id=chat_id, ticket_id=ticket.id)
+    if keep_allowed or not allowed:
+        await _trail(d, chat_id, user_id, action, ticket, scope, via, not allowed)
+    return allowed
+
+
+async def desk_or_private(d: Deps, update: Update, action: Action, via: str) -> bool:
+    """Commands that also work in a private chat (a supervisor has no desk): a desk chat or a private chat; a
+    command typed in any other group is refused, logged and answered."""
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        return True
+    return await at_desk(d, update, action, via)
 
 
 async def typed_may_act(d: Deps, update: Update, ticket: Ticket, via: str) -> bool:
@@ -73,4 +114,5 @@ async def in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await msg.reply_text(texts.STAFF_COMMAND_PRIVATE)
 
 
-__all__ = ["COMMANDS", "at_desk", "desk_chats", "in_private", "may_act", "may_view", "typed_may_act"]
+__all__ = ["COMMANDS", "at_desk", "desk_chats", "desk_or_private", "in_private", "may_act", "may_on_case", "may_view",
+           "typed_may_act"]

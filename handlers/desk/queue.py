@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
+from handlers.desk import supervision
 from handlers.desk.access import may_view
 from handlers.names import complaint_name, unit_name
 from services.cases import clocks, tickets
@@ -85,8 +86,9 @@ async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await _desk_open_tickets(d, msg.chat_id) if await may_view(d, update, "/board") else None
     if found is None:
         return
-    _, open_ = found
-    await msg.reply_text(texts.board(reports.board_rows(open_, d.now(), d.community)))
+    units, open_ = found
+    note = await supervision.board_note(d, units)  # 督办 waiting for an answer, overdue ones counted
+    await msg.reply_text(texts.board(reports.board_rows(open_, d.now(), d.community)) + (f"\n{note}" if note else ""))
 
 
 async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

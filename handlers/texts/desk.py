@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.texts.common import fmt_time, preview
+from services import local
 
 
 def staff_sos(number: str, resident: str, grid: str | None, text: str, *, kind_label: str = "紧急求助",
@@ -80,7 +81,8 @@ def source_label(channel: str, recorder: str | None, phone: str | None) -> str |
 
 def staff_card(header: str, number: str, category: str, unit: str, location: str | None, text: str,
                due: datetime, resident: str, grid: str | None, status: str, colour: str,
-               level: str | None, result: str | None, source: str | None = None) -> str:
+               level: str | None, result: str | None, source: str | None = None,
+               supervision: str | None = None) -> str:
     lines = [
         f"{header} {number}",
         f"类别：{category}　承办：{unit}",
@@ -90,6 +92,7 @@ def staff_card(header: str, number: str, category: str, unit: str, location: str
         f"内容：{preview(text, 500)}",
         f"时限：{fmt_time(due)} {colour}",
         f"状态：{status}" + (f"　已升级：{level}" if level else ""),
+        *([supervision] if supervision else []),
     ]
     if result:
         lines.append(f"办理结果：{preview(result, 300)}")
@@ -817,4 +820,284 @@ __all__ += [
     "project_unknown",
     "project_updated",
     "proposal_card",
+]
+
+
+# --- figures people govern by: /report and the 周调度/月评估/季研判 pushes; 督办; /history -------------------------
+
+REPORT_KIND = {"week": "周调度", "month": "月评估", "quarter": "季研判", "range": "报表"}
+REPORT_SECTION = {"unit": "【各承办单位】", "grid": "【各网格】", "problems": "【反复出现的问题】"}
+REPORT_USAGE = (
+    "用法：/report 时间段 [单位或网格]\n"
+    "时间段：week 本周、month 本月、quarter 本季度；lastweek 上周、lastmonth 上月、lastquarter 上季度；"
+    "或写明 2026-W11、2026-03、2026Q1。\n"
+    "范围（可不写）：承办单位代码或名称（如 wuye），或网格编号（如 A03）。\n"
+    "例如：/report week、/report lastmonth wuye、/report 2026-03 A03"
+)
+REPORT_NO_ROLE = "只有工作人员、网格员、督办人员和管理员可以查看报表和督办。请联系管理员设置角色。"
+REPORT_OUT_OF_SCOPE = "您只能查看自己负责的单位的报表。"
+REPORT_CHART_MISSING = "（报表图暂时画不出来：服务器缺少中文字体，已通知管理员。文字报表照常。）"
+
+
+def report_header(kind: str, scope: str, period: str, as_of: datetime, so_far: bool, previous: str) -> str:
+    return (f"📊 {kind}｜{scope}\n{period}" + ("（进行中）" if so_far else "") + f"，截至 {fmt_time(as_of)}\n"
+            f"括号内为分子/分母，“—”表示没有可计算的工单；较上期即与{previous}相比")
+
+
+def report_figure(label: str, shown: str, change: str) -> str:
+    return f"· {label} {shown}" + (f"，较上期 {change}" if change else "")
+
+
+def report_pairs(pairs: list[tuple[str, str]], title: str = "") -> str:
+    return "· " + (f"{title}：" if title else "") + "，".join(f"{label} {value}" for label, value in pairs)
+
+
+def report_open(red: str, yellow: str, green: str) -> str:
+    return f"· 当前在办：🔴{red} 🟡{yellow} 🟢{green}"
+
+
+def report_overdue_supervisions(count: int) -> str:
+    return f"· 逾期未答复的督办：{count} 件" + ("（/supervisions 查看）" if count else "")
+
+
+def report_scope_line(name: str, pairs: list[tuple[str, str]]) -> str:
+    return f"· {name}：" + "，".join(f"{label} {value}" for label, value in pairs)
+
+
+def report_problem_line(category: str, place: str, complaints: int, cases: int) -> str:
+    return f"· {category}·{place}：{complaints} 次反映（{cases} 件工单）"
+
+
+def report_trend_title(count: int) -> str:
+    return f"【近{count}期走势】"
+
+
+def report_more(count: int) -> str:
+    return f"…另有 {count} 项未列出"
+
+
+def report_chart_caption(kind: str, scope: str, period: str) -> str:
+    return f"📈 {kind}｜{scope} {period}：四率与首次响应用时"
+
+
+def report_trend_caption(kind: str, scope: str, count: int) -> str:
+    return f"📈 {kind}｜{scope} 近{count}期四率走势"
+
+
+def report_trend_chart_title(scope: str, count: int) -> str:
+    """Drawn in the chart (the CJK font has no emoji)."""
+    return f"{scope} 近{count}期四率走势"
+
+
+REPORT_FIRST_RESPONSE = "首次响应"
+REPORT_MEDIATION = "调解"
+
+
+def report_unknown_scope(word: str, units: list[str], grids: list[str]) -> str:
+    return (f"不认识“{word}”：请写承办单位代码（{'、'.join(units)}）或网格编号（{'、'.join(grids)}）。\n\n"
+            + REPORT_USAGE)
+
+
+def report_bad_period(reason: str) -> str:
+    return f"{reason}。\n\n{REPORT_USAGE}"
+
+
+# 督办: a supervisor presses the handling unit on a case; the unit answers by a deadline.
+SUPERVISION_MARK = "🔔 督办 "
+CARD_HEADER_SUPERVISED = "🔔 督办工单"
+SUPERVISE_USAGE = (
+    "用法：/supervise 工单号 督办原因 [回复期限]\n"
+    "回复期限可写 3天、2个工作日、48小时，或 11-30 18:00；不写默认 3 天。\n"
+    "例如：/supervise LL-20260317-0001 超期未办结，请说明原因 3天"
+)
+SUPERVISE_NO_ROLE = "只有督办人员（如街道纪工委）和管理员可以督办工单。请联系管理员设置角色。"
+SUPERVISE_REFUSED = {
+    "reason_required": "请写明督办原因。",
+    "deadline_passed": "回复期限必须晚于现在。",
+    "not_active": "这个工单已撤回或已合并，不能督办。",
+    "already_answered": "这条督办已经答复过了。",
+    "empty_answer": "答复内容不能为空。",
+}
+SUPERVISOR_READ_ONLY = "督办人员只能查看工单、发督办，不能办理工单。"
+ANSWER_CASE_USAGE = "用法：/answer 工单号 答复内容（答复督办），或直接回复督办消息。"
+SUPERVISIONS_NONE = "当前没有待答复的督办 👍"
+
+
+def supervise_done(number: str, unit: str, reply_by: datetime) -> str:
+    return f"🔔 已督办 {number}（承办：{unit}），回复期限 {fmt_time(reply_by)}。承办单位答复后会通知您。"
+
+
+def staff_supervised(number: str, reason: str, reply_by: datetime) -> str:
+    return (f"{SUPERVISION_MARK}{number}\n督办原因：{preview(reason, 500)}\n回复期限：{fmt_time(reply_by)}\n"
+            f"请直接回复本消息答复督办，或发送 /answer {number} 答复内容。")
+
+
+def supervision_line(reason: str, reply_by: datetime, answered: bool, on_time: bool | None, overdue: bool) -> str:
+    """The card's line about its latest 督办."""
+    state = ("已答复（按时）" if on_time else "已答复（逾期）") if answered else ("⚠️ 已逾期" if overdue else "待答复")
+    return f"督办：{preview(reason, 60)}　回复期限 {fmt_time(reply_by)}　{state}"
+
+
+def supervision_nothing_pending(number: str) -> str:
+    return f"{number} 没有待答复的督办。"
+
+
+def supervision_answered(number: str, on_time: bool) -> str:
+    return f"✅ 已答复 {number} 的督办" + ("（按时）。" if on_time else "（已超过回复期限）。")
+
+
+def supervisor_told_answer(number: str, unit: str, answer: str, on_time: bool) -> str:
+    return f"📨 督办答复 {number}（{unit}，{'按时' if on_time else '逾期'}）：\n{preview(answer, 1500)}"
+
+
+def supervisions_header(count: int, overdue: int) -> str:
+    return f"🔔 待答复的督办：{count} 件，其中逾期 {overdue} 件"
+
+
+def supervision_item(number: str, unit: str, reason: str, reply_by: datetime, overdue: bool) -> str:
+    return f"· {'⚠️' if overdue else '⏳'} {number} {unit}：{preview(reason, 40)}（回复期限 {fmt_time(reply_by)}）"
+
+
+def board_supervisions(count: int, overdue: int) -> str:
+    return f"🔔 督办：待答复 {count} 件，其中逾期 {overdue} 件"
+
+
+# /history: every action on a case, refusals included.
+HISTORY_USAGE = "用法：/history 工单号 [页码]，例如 /history LL-20260317-0001"
+HISTORY_NO_ROLE = (
+    "您没有查看这个工单记录的权限：需要承办单位或上级的工作人员、所在网格的网格员、督办人员或管理员。"
+)
+HISTORY_EMPTY = "这个工单还没有任何记录。"
+HISTORY_SYSTEM = "系统"
+HISTORY_CHAT_STAFF = "工作人员群"
+HISTORY_CHAT_PRIVATE = "私聊"
+HISTORY_REFUSED = "⛔ 被拒绝："
+BTN_HISTORY_OLDER = "◀ 较早"
+BTN_HISTORY_NEWER = "较新 ▶"
+HISTORY_EVENT = {
+    "created": "提交诉求", "withdrawn": "撤回", "status_changed": "状态", "dispatched": "派单",
+    "note": "内部备注", "reply": "答复居民", "escalated": "升级", "merged": "合并", "rated": "评价",
+    "linked": "重复反映并入", "reassigned": "转派", "reminded": "催办提醒", "mediation": "调解",
+    "supervised": "督办", "supervision_answered": "答复督办",
+}
+HISTORY_VIA = {
+    "button:ss": "点「签收」", "button:sr": "点「转派」", "button:sru": "选择转派单位", "button:sk": "点「改类别」",
+    "button:skc": "选择类别", "button:sx": "刷新卡片", "button:sv": "点「详情」", "button:sp": "点「需补充」",
+    "button:sd": "点「办结」", "button:se": "点「升级」", "reply:ticket": "回复工单卡片",
+    "reply:escalation": "回复升级卡片", "reply:relay": "回复居民消息", "reply:ask_result": "填写办结结果",
+    "reply:ask_info": "填写需补充内容", "reply:supervision": "回复督办消息", "/history": "查看记录",
+    "button:hp": "翻看记录",
+}
+HISTORY_ACTION = {
+    "ticket.act": "办理", "ticket.view": "查看记录", "ticket.supervise": "督办", "ticket.record": "代录",
+    "desk.view": "查看", "callback": "按钮",
+}
+HISTORY_RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价"}
+
+
+def history_header(number: str, page: int, pages: int, total: int) -> str:
+    return f"🗂 {number} 办理记录（共 {total} 条，第 {page}/{pages} 页）"
+
+
+def history_line(at: datetime, who: str, where: str | None, what: str, refused: bool) -> str:
+    t = local(at)
+    return (f"{t:%m-%d %H:%M} {who}" + (f"（{where}）" if where else "") + "："
+            + (HISTORY_REFUSED if refused else "") + preview(what, 160))
+
+
+def history_resident(name: str | None) -> str:
+    return f"居民{name}" if name else "居民"
+
+
+def history_staff(name: str | None, user_id: int) -> str:
+    return name or f"用户{user_id}"
+
+
+def history_supervisor(name: str | None, user_id: int) -> str:
+    return f"督办人员{name or user_id}"
+
+
+def history_unit_chat(name: str) -> str:
+    return f"{name}群"
+
+
+def history_other_chat(chat_id: int) -> str:
+    return f"群{chat_id}"
+
+
+def history_status(frm: str | None, to: str) -> str:
+    return f"状态 {frm} → {to}" if frm else f"状态 → {to}"
+
+
+def history_with(label: str, detail: str | None) -> str:
+    return f"{label}：{detail}" if detail else label
+
+
+def history_supervised(reason: str | None, reply_by: datetime) -> str:
+    return f"督办：{reason or ''}（回复期限 {fmt_time(reply_by)}）"
+
+
+__all__ += [
+    "ANSWER_CASE_USAGE",
+    "BTN_HISTORY_NEWER",
+    "BTN_HISTORY_OLDER",
+    "CARD_HEADER_SUPERVISED",
+    "HISTORY_ACTION",
+    "HISTORY_CHAT_PRIVATE",
+    "HISTORY_CHAT_STAFF",
+    "HISTORY_EMPTY",
+    "HISTORY_EVENT",
+    "HISTORY_NO_ROLE",
+    "HISTORY_RATING",
+    "HISTORY_REFUSED",
+    "HISTORY_SYSTEM",
+    "HISTORY_USAGE",
+    "HISTORY_VIA",
+    "REPORT_CHART_MISSING",
+    "REPORT_FIRST_RESPONSE",
+    "REPORT_KIND",
+    "REPORT_MEDIATION",
+    "REPORT_NO_ROLE",
+    "REPORT_OUT_OF_SCOPE",
+    "REPORT_SECTION",
+    "REPORT_USAGE",
+    "SUPERVISE_NO_ROLE",
+    "SUPERVISE_REFUSED",
+    "SUPERVISE_USAGE",
+    "SUPERVISIONS_NONE",
+    "SUPERVISION_MARK",
+    "SUPERVISOR_READ_ONLY",
+    "board_supervisions",
+    "history_header",
+    "history_line",
+    "history_other_chat",
+    "history_resident",
+    "history_staff",
+    "history_status",
+    "history_supervised",
+    "history_supervisor",
+    "history_unit_chat",
+    "history_with",
+    "report_bad_period",
+    "report_chart_caption",
+    "report_figure",
+    "report_header",
+    "report_more",
+    "report_open",
+    "report_overdue_supervisions",
+    "report_pairs",
+    "report_problem_line",
+    "report_scope_line",
+    "report_trend_caption",
+    "report_trend_chart_title",
+    "report_trend_title",
+    "report_unknown_scope",
+    "staff_supervised",
+    "supervise_done",
+    "supervision_answered",
+    "supervision_item",
+    "supervision_line",
+    "supervision_nothing_pending",
+    "supervisions_header",
+    "supervisor_told_answer",
 ]

@@ -8,6 +8,7 @@ a ``supervised`` event in the case's history plus a :class:`~storage.models.Supe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -108,6 +109,16 @@ async def overdue(session: AsyncSession, now: datetime) -> list[Supervision]:
     return list((await session.exec(stmt)).all())
 
 
+async def unanswered(session: AsyncSession, units: Iterable[str] | None = None) -> list[tuple[Supervision, Ticket]]:
+    """Every 督办 still waiting for its answer, with its case (of ``units`` only, when given), earliest deadline
+    first: what a desk's list and board show."""
+    stmt = (select(Supervision, Ticket).join(Ticket, col(Ticket.id) == col(Supervision.ticket_id))
+            .where(col(Supervision.answered_at).is_(None)).order_by(col(Supervision.reply_by), col(Supervision.id)))
+    if units is not None:
+        stmt = stmt.where(col(Ticket.unit).in_(sorted(set(units))))
+    return [(sup, t) for sup, t in (await session.exec(stmt)).all()]
+
+
 __all__ = [
     "SuperviseRefusal",
     "SuperviseResult",
@@ -118,4 +129,5 @@ __all__ = [
     "supervise",
     "supervisions_of",
     "supervisor_actor",
+    "unanswered",
 ]

@@ -59,6 +59,12 @@ async def due_reports(session: AsyncSession, now: datetime) -> list[DueReport]:
     return found
 
 
+async def never_claimed(session: AsyncSession) -> set[PeriodKind]:
+    """Kinds no run has claimed yet: on a new install their first due report may belong to long before it."""
+    claimed = set((await session.exec(select(ReportRun.kind).distinct())).all())
+    return {kind for kind in KINDS if kind.value not in claimed}
+
+
 async def claim(session: AsyncSession, due: DueReport, now: datetime) -> bool:
     """Record that ``due`` is being sent (in the sending transaction); False when someone already did."""
     require_aware(now)
@@ -69,4 +75,5 @@ async def claim(session: AsyncSession, due: DueReport, now: datetime) -> bool:
     return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
 
 
-__all__ = ["CATCH_UP", "KINDS", "SEND_AT", "DueReport", "claim", "due_reports", "latest_closed", "send_moment"]
+__all__ = ["CATCH_UP", "KINDS", "SEND_AT", "DueReport", "claim", "due_reports", "latest_closed", "never_claimed",
+           "send_moment"]
