@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     callback_secret: str | None = None
     linli_admins: str = Field(default="", description="Telegram user ids of the first admins, comma-separated")
     log_level: str = "INFO"
+    web_host: str = Field(default="127.0.0.1", description="address the web side listens on")
+    web_port: int | None = Field(default=8080, ge=0, le=65535, description="its port; 0 picks a free one; off: none")
+    base_url: str | None = Field(default=None, description="the public address of the web side (https://…)")
 
     @field_validator("bot_token")
     @classmethod
@@ -62,6 +65,26 @@ class Settings(BaseSettings):
         if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
+
+    @field_validator("web_port", mode="before")
+    @classmethod
+    def _web_off(cls, v: object) -> object:
+        return None if isinstance(v, str) and v.strip().lower() in ("off", "none", "") else v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+    @property
+    def web_url(self) -> str:
+        """Where people reach the web side: BASE_URL, else the local address it listens on."""
+        return self.base_url or f"http://{self.web_host}:{self.web_port or 8080}"
 
     @field_validator("community_file", "taxonomy_file")
     @classmethod

@@ -166,11 +166,11 @@ def request_dict(t: Ticket, *, community: Community, names: Mapping[str, str], n
         "updated_datetime": iso(t.updated_at),
         "expected_datetime": iso(clocks.effective_due(t, now)) if is_open else iso(t.due_at),
         "address": _address(t, community),
-        "address_id": "",
-        "zipcode": "",
+        "address_id": None,
+        "zipcode": None,
         "lat": lat,
         "long": lon,
-        "media_url": "",
+        "media_url": None,
     }
 
 
