@@ -17,6 +17,12 @@ reads:
 
 Then ``--forms`` form posts (no photo; rate limits off for the run, each a new complaint, duplicate detection
 on), one at a time and ``--concurrency`` at a time; the same for ``GET /hello``.
+
+Measured (2 cores, Python 3.11, SQLite, 100,000 tickets; ms per page, p50 / p99):
+
+    hello 0.58 / 1.33 · first page (with the count) 7.4 / 28 · pages 2… 9.3 / 28 · open 6.0 / 8.2
+    · red (colour in SQL) 26 / 33 · noise in A03 18 / 25 · channel web (no match: a full scan) 38 / 47
+    forms: 70 submissions/s one at a time, 66/s eight at a time (one SQLite writer); hello 1,045/s and 1,500/s
 """
 
 from __future__ import annotations
