@@ -116,6 +116,10 @@ class Web:
         unit = self.community.unit(code)
         return unit.name if unit else code
 
+    def level_name(self, level: str | None) -> str:
+        found = self.community.escalation_level(level) if level else None
+        return found.name if found else (level or "")
+
     def grid_name(self, code: str | None) -> str:
         grid = self.community.grid(code) if code else None
         return f"{grid.code} {grid.name}" if grid else (code or "未分网格")
