@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
@@ -32,6 +32,9 @@ COMMANDS = [
     BotCommand("tickets", "我的工单"),
     BotCommand("points", "我的积分"),
     BotCommand("services", "便民服务"),
+    BotCommand("order", "找人上门服务（点单）"),
+    BotCommand("propose", "提建议（码上议）"),
+    BotCommand("projects", "民生实事进展"),
     BotCommand("help", "帮助"),
     BotCommand("mute", "不接收一般通知（紧急通知照收）"),
     BotCommand("unmute", "恢复接收通知"),
@@ -70,11 +73,13 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         callback_secret=secret_from(settings.callback_secret, token),
         staff_chat_id=settings.staff_chat_id, admins=settings.admins, clock=clock,
         wake_sender=lambda: sender.kick(app),
+        followup_delay=timedelta(minutes=settings.followup_delay_minutes),
+        rating_window=timedelta(hours=settings.rating_window_hours),
     )
     if not rate_limited:
         app.bot_data[sender.PACER_KEY] = sender.Pacer.unlimited()
     register(app)
-    schedule(app)
+    schedule(app, every=timedelta(seconds=settings.sweep_interval_seconds))
     if serve_web:
         web_wiring.attach(app, settings, token)
     return app

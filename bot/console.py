@@ -5,13 +5,70 @@ What a newcomer gets from `make run` with no token: talk to the bot within a min
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import re
 import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
+from telegram.ext import Application
+
+from bot import jobs
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, run_console
 from bot.settings import Settings
+from handlers.deps import KEY
+from services import local, outbox
 
 DEMO_ADMIN = 9001  # admin of the local demo when LINLI_ADMINS names nobody
+_STEP = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(m|min|分钟?|h|小时|d|天)$", re.IGNORECASE)
+_UNITS = {"m": 60, "min": 60, "分": 60, "分钟": 60, "h": 3600, "小时": 3600, "d": 86400, "天": 86400}
+
+
+@dataclass
+class DemoClock:
+    """The bot's clock in the terminal demo: real time plus whatever ``/clock +1h`` added, so a newcomer can see
+    a reminder, an escalation and the rating request without waiting hours."""
+
+    offset: timedelta = field(default_factory=timedelta)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, spec: str) -> timedelta | None:
+        m = _STEP.match(spec.strip())
+        if m is None:
+            return None
+        step = timedelta(seconds=float(m[1]) * _UNITS[m[2].lower()])
+        self.offset += step
+        return step
+
+
+def clock_command(clock: DemoClock, app: Application) -> Callable[[str], Awaitable[str]]:
+    """``/clock`` shows the demo time; ``/clock +1h`` (or 30m, 2d) moves it on and runs the desk's tick at once."""
+
+    async def run(rest: str) -> str:
+        if rest.strip():
+            if clock.advance(rest) is None:
+                return "用法：/clock 查看演示时间；/clock +30m、+1h、+2d 拨快"
+            await jobs.desk_tick(app)
+        return f"演示时间：{local(clock.now()):%Y-%m-%d %H:%M}（比真实时间快 {clock.offset}）"
+
+    return run
+
+
+async def owed_all(app: Application, within: float = 15.0) -> None:
+    """Wait (a while at most) until the outbox is empty: the demo shows what a line caused before the next."""
+    d = app.bot_data[KEY]
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            while True:
+                async with d.db.session() as s:
+                    if not await outbox.pending(s):
+                        return
+                await asyncio.sleep(0.1)
 
 
 async def run(settings: Settings) -> int:
@@ -24,8 +81,9 @@ async def run(settings: Settings) -> int:
     if not settings.admins:  # a local demo: one user to try the staff side with
         update["linli_admins"] = str(DEMO_ADMIN)
         emu.user(DEMO_ADMIN, "社区管理员")
-    local = settings.model_copy(update=update)
-    app = build_application(local, serve_web=True)
+    local_settings = settings.model_copy(update=update)
+    clock = DemoClock()
+    app = build_application(local_settings, clock=clock.now, serve_web=True)
     await start_polling(app)
     print(f"邻里 已在本地模拟器上运行（{emu.url}）。输入文字和机器人对话；/as <用户ID> 切换身份；"
           "#数字 点按钮；/quit 退出。", file=sys.stderr)
@@ -35,7 +93,7 @@ async def run(settings: Settings) -> int:
         print(f"演示用管理员：/as {DEMO_ADMIN} 切换过去，/in {staff} 进入工作人员群办理工单，私聊里 /notice 发通知。",
               file=sys.stderr)
     try:
-        await run_console(emu)
+        await run_console(emu, commands={"/clock": clock_command(clock, app)}, idle=lambda: owed_all(app))
     finally:
         await stop_polling(app)
         await emu.stop()

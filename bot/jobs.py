@@ -75,10 +75,11 @@ async def followup_tick(app: Application) -> tuple[int, int]:
     d = _deps(app)
     now = d.now()
     async with d.db.transaction() as s:
-        due = [t for t in await followup.due_followups(s, now) if await followup.mark_requested(s, t, now)]
+        due = [t for t in await followup.due_followups(s, now, delay=d.followup_delay)
+               if await followup.mark_requested(s, t, now)]
         for t in due:
             await cards.owe_rating(s, d, t)
-        expired = await followup.expire_unrated(s, now)
+        expired = await followup.expire_unrated(s, now, after=d.rating_window, delay=d.followup_delay)
         for t in expired:
             await cards.owe_refresh(s, d, t)
     if due or expired:
@@ -127,9 +128,9 @@ async def purge_stale_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("purged %d stale drafts", n)
 
 
-def schedule(app: Application) -> None:
+def schedule(app: Application, every: timedelta = DESK_EVERY) -> None:
     if app.job_queue is None:  # installed without the job-queue extra: nothing periodic runs
         log.warning("no job queue: stale drafts are not purged, clocks are not swept")
         return
     app.job_queue.run_repeating(purge_stale_drafts, interval=PURGE_EVERY, first=PURGE_EVERY, name="purge-drafts")
-    app.job_queue.run_repeating(desk_job, interval=DESK_EVERY, first=DESK_EVERY, name=DESK_JOB)
+    app.job_queue.run_repeating(desk_job, interval=every, first=every, name=DESK_JOB)

@@ -64,7 +64,8 @@ log = logging.getLogger(__name__)
 GLOBAL_PER_SECOND = 30.0  # Telegram: about 30 messages a second to different chats
 CHAT_INTERVAL = 1.0  # seconds between two messages to one private chat
 GROUP_BURST, GROUP_WINDOW = 20, 60.0  # at most 20 messages in any 60 seconds to one group, as Telegram allows
-COMBINE_AFTER = GROUP_BURST  # a desk with more cards waiting than a minute's worth gets them combined …
+COMBINE_AFTER = GROUP_BURST  # a desk with more cards waiting than it can take now (and at most a minute's worth)
+# gets them combined …
 COMBINE_MAX = 10  # … this many to a message (Telegram: 100 buttons, 4,096 characters)
 NOTICE_PRIORITY = 9  # after every outbox row
 BATCH = 50
@@ -82,7 +83,7 @@ Job = notices.Claim | outbox.Claim
 
 @dataclass
 class Pacer:
-    """Spaces sends: ``1/per_second`` apart overall, ``chat_interval`` apart in one private chat, and at most
+    """Spaces sends: ``1/per_second`` apart overall, ``chat_interval`` apart in one chat, and at most
     ``group_burst`` in any ``group_window`` seconds in one group (negative chat ids): Telegram's 20 a minute.
 
     A caller's slot is reserved before it sleeps, so sender tasks sharing one pacer queue up behind each
@@ -98,6 +99,19 @@ class Pacer:
     _chats: dict[int, float] = field(default_factory=dict)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
 
+    def free_now(self, chat_id: int) -> int:
+        """How many messages a group can take now without waiting (its 20-a-minute not used up)."""
+        if chat_id >= 0 or self.group_window <= 0:
+            return self.group_burst
+        now = self.clock()
+        used = sum(1 for at in self._groups.get(chat_id, ()) if at > now - self.group_window)
+        return max(0, self.group_burst - used)
+
+    def seed(self, chat_id: int, ago: float) -> None:
+        """A send to a group ``ago`` seconds before now (by an earlier run): it counts against the window."""
+        if chat_id < 0 and self.group_window > 0:
+            self._groups.setdefault(chat_id, deque(maxlen=self.group_burst)).append(self.clock() - ago)
+
     @classmethod
     def unlimited(cls) -> Pacer:
         """No pacing at all: for tests and benchmarks against an emulator whose limits are off."""
@@ -111,8 +125,7 @@ class Pacer:
             if len(sent) == self.group_burst:
                 at = max(at, sent[0] + self.group_window)
             sent.append(at)
-        else:
-            self._chats[chat_id] = at + self.chat_interval
+        self._chats[chat_id] = at + self.chat_interval  # one a second in any chat, groups included
         self._next = at + 1 / self.per_second
         if len(self._chats) > 10_000:  # forget chats whose interval is long over
             self._chats = {c: t for c, t in self._chats.items() if t > now}
@@ -366,11 +379,13 @@ class _Run:
         """Send one outbox row (or a desk's backlog of cards as one message) and commit the outcome."""
         group = [claim]
         if claim.kind is OutboxKind.CARD and claim.chat_id < 0:
+            room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id))
             async with self.writing, self.d.db.transaction() as s:
-                if await outbox.backlog(s, claim.chat_id) > COMBINE_AFTER:
-                    group += await outbox.claim_following(s, claim, OutboxKind.CARD, COMBINE_MAX - 1, self.d.now())
+                if await outbox.backlog(s, claim.chat_id) > room:
+                    group += await outbox.claim_following(s, claim, OutboxKind.CARD, COMBINE_MAX - 1,
+                                                          outbox.wall_now())
         ids = [c.id for c in group]
-        now = self.d.now
+        now = outbox.wall_now
         try:
             delivered = await owed.send(self.bot, self.d, group, self.pacer.wait)
         except TelegramError as exc:
@@ -409,11 +424,11 @@ class _Run:
     async def claim(self) -> list[Job]:
         """Due rows from the database: the outbox first, notices with what room is left."""
         async with self.writing, self.d.db.transaction() as s:
-            now = self.d.now()
-            owed_rows: list[Job] = [c for c in await outbox.claim_batch(s, now, BATCH) if c.id not in self.held]
+            owed_rows: list[Job] = [c for c in await outbox.claim_batch(s, outbox.wall_now(), BATCH)
+                                    if c.id not in self.held]
             self.held.update(c.id for c in owed_rows)  # type: ignore[union-attr]
             left = BATCH - len(owed_rows)
-            return owed_rows + (list(await notices.claim_batch(s, now, left)) if left > 0 else [])
+            return owed_rows + (list(await notices.claim_batch(s, self.d.now(), left)) if left > 0 else [])
 
     async def next_batch(self) -> list[Job]:
         """Due rows; else the earliest notice row this run must retry (waiting for it, unless nudged)."""
@@ -478,7 +493,7 @@ class _Run:
         """A graceful stop: outbox rows claimed but not yet being sent are due again at once."""
         if self.queued:
             async with self.d.db.transaction() as s:
-                await outbox.release(s, sorted(self.queued), self.d.now())
+                await outbox.release(s, sorted(self.queued), outbox.wall_now())
             self.queued.clear()
 
     async def report(self, *, final: bool) -> None:
@@ -553,12 +568,22 @@ class Sender:
         d: Deps = _deps(self.app)
         try:
             async with d.db.transaction() as s:
-                released = await outbox.release_all(s, d.now())
+                released = await outbox.release_all(s, outbox.wall_now())
         except Exception:
             log.exception("could not release the outbox's old leases; they run out by themselves")
             return
         if released:
             log.info("outbox: %d rows left by an earlier run are due again", released)
+        pacer: Pacer = self.app.bot_data.setdefault(PACER_KEY, Pacer())
+        now = outbox.wall_now()
+        try:
+            async with d.db.session() as s:
+                recent = await outbox.recent_group_sends(s, now - timedelta(seconds=pacer.group_window))
+        except Exception:
+            log.exception("could not read the groups' recent sends; pacing starts afresh")
+            return
+        for chat, at in recent:
+            pacer.seed(chat, (now - at).total_seconds())
 
     def kick(self) -> None:
         self.wake.set()

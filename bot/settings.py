@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     callback_secret: str | None = None
     linli_admins: str = Field(default="", description="Telegram user ids of the first admins, comma-separated")
     log_level: str = "INFO"
+    # delays and windows a community tunes (defaults: 12345 practice)
+    followup_delay_minutes: float = Field(default=60, gt=0, description="办结 → 回访 rating request, minutes")
+    rating_window_hours: float = Field(default=72, gt=0, description="回访 unanswered this long → 未评价, hours")
+    sweep_interval_seconds: float = Field(default=60, ge=1, description="how often clocks are swept, seconds")
     web_host: str = Field(default="127.0.0.1", description="address the web side listens on")
     web_port: int | None = Field(default=8080, ge=0, le=65535, description="its port; 0 picks a free one; off: none")
     base_url: str | None = Field(default=None, description="the public address of the web side (https://…)")

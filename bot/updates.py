@@ -10,7 +10,7 @@ same ``update_id`` (so the offset moves past it and no handler sees it), logged 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from telegram import Update
 from telegram.request import HTTPXRequest
@@ -19,9 +19,11 @@ log = logging.getLogger(__name__)
 
 
 class Skipped:
-    """How many updates were skipped since start (a counter for the logs and the metrics)."""
+    """How many updates were skipped since start (a counter for the logs and the metrics), each counted once
+    even when a poll repeats it before its offset is confirmed."""
 
     count = 0
+    seen: ClassVar[dict[int, None]] = {}
 
 
 class SkippingRequest(HTTPXRequest):
@@ -42,9 +44,13 @@ def _readable(item: Any) -> Any:
         update_id = item.get("update_id") if isinstance(item, dict) else None
         if not isinstance(update_id, int):
             raise  # without an id the offset cannot move past it: let PTB report it as it does
-        Skipped.count += 1
-        log.warning("update %s skipped: it does not parse (%s: %s); %d skipped since start",
-                    update_id, type(exc).__name__, exc, Skipped.count)
+        if update_id not in Skipped.seen:
+            Skipped.seen[update_id] = None
+            while len(Skipped.seen) > 1000:
+                del Skipped.seen[next(iter(Skipped.seen))]
+            Skipped.count += 1
+            log.warning("update %s skipped: it does not parse (%s: %s); %d skipped since start",
+                        update_id, type(exc).__name__, exc, Skipped.count)
         return {"update_id": update_id}
     return item
 

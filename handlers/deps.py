@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from telegram.ext import ContextTypes
 
@@ -32,7 +32,9 @@ class Deps:
     staff_chat_id: int | None = None
     admins: frozenset[int] = frozenset()  # LINLI_ADMINS: admins before anyone is granted the role
     clock: Callable[[], datetime] = field(default=utc_now)
-    wake_sender: Callable[[], None] = field(default=lambda: None)  # bot wiring: start sending confirmed notices
+    wake_sender: Callable[[], None] = field(default=lambda: None)  # bot wiring: send what was just owed
+    followup_delay: timedelta = timedelta(hours=1)  # 办结 → the rating request (settings: FOLLOWUP_DELAY_MINUTES)
+    rating_window: timedelta = timedelta(days=3)  # unanswered → 未评价 (settings: RATING_WINDOW_HOURS)
 
     def now(self) -> datetime:
         return self.clock()

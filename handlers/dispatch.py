@@ -12,8 +12,9 @@ from telegram.ext import ContextTypes
 from handlers import texts
 from handlers.deps import deps
 from handlers.people import resident_of
-from handlers.resident import actions, draft, services, tickets
+from handlers.resident import actions, draft, orders, proposals, services, tickets
 from intents import Result
+from intents.places import named_place
 
 
 async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
@@ -34,10 +35,23 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         if complaint and top.id != "act.sos":  # "我上次报的灯修了没？还有楼道有垃圾": the complaint too
             await draft.take_text(update, context, text, result)
         return
+    if await _participation(update, context, text, result):
+        return
     await draft.take_text(update, context, text, result)
     question = next((p for p in result.parts if p.startswith("svc.")), None)
     if question and complaint and not result.ambiguous:  # "楼道灯坏了，顺便问下理发是哪天": answered after the draft
         await dispatch(update, context, question, text, result)
+
+
+async def _participation(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, result: Result) -> bool:
+    """Words that ask for a service at home ("能不能找人上门修一下水龙头") are an order for a partner, not a case
+    (a public place named makes it a case again); a confident suggestion is a proposal (码上议) with a reply date."""
+    if named_place(text) is None and await orders.offer_from_text(update, context, text):
+        return True
+    top = result.top
+    if top is not None and top.id == "suggestion" and not result.ambiguous and result.parts == ["suggestion"]:
+        return await proposals.propose_text(update, context, text) or True
+    return False
 
 
 async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: str, text: str,

@@ -12,12 +12,16 @@ once their lease runs out. A row is marked sent only after Telegram accepted it,
 flight at a crash can go twice. One chat's rows go strictly in order (a relay never overtakes the card it
 is threaded under); different chats in priority order (the person who just acted first, then emergency
 alerts, desk posts, background work).
+
+Two clocks: a row's ``created_at`` is the domain time of the change that owed it (the bot's clock, which the
+demo and the tests move); when it is due, leased or retried is transport time, the wall clock
+(:func:`wall_now`), because Telegram's ``retry_after`` and a lease are real seconds whatever the demo says.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
@@ -34,6 +38,11 @@ MAX_ATTEMPTS = 12  # network errors and 5xx are retried with backoff up to this 
 BACKOFF_FIRST = 2.0  # seconds before the second try; doubles each time
 BACKOFF_MAX = 300.0
 ST = OutboxStatus
+
+
+def wall_now() -> datetime:
+    """Transport time: when rows are due, leased, retried and sent."""
+    return datetime.now(UTC)
 
 
 class Priority(IntEnum):
@@ -68,10 +77,10 @@ def _claim(row: OutboxMessage) -> Claim:
 async def owe(session: AsyncSession, *, chat_id: int, now: datetime, kind: OutboxKind = OutboxKind.MESSAGE,
               text: str | None = None, ticket_id: int | None = None, priority: int = Priority.DESK,
               payload: dict[str, Any] | None = None) -> OutboxMessage:
-    """Add one owed message to the caller's transaction (nothing is sent before it commits)."""
+    """Add one owed message to the caller's transaction (nothing is sent before it commits); due at once."""
     require_aware(now)
     row = OutboxMessage(kind=kind, chat_id=chat_id, ticket_id=ticket_id, priority=int(priority), text=text,
-                        payload=payload or {}, created_at=now, next_try_at=now)
+                        payload=payload or {}, created_at=now, next_try_at=wall_now())
     session.add(row)
     await session.flush()
     return row
@@ -206,6 +215,15 @@ async def release_all(session: AsyncSession, now: datetime) -> int:
     return int(changed.rowcount)
 
 
+async def recent_group_sends(session: AsyncSession, since: datetime) -> list[tuple[int, datetime]]:
+    """(chat, sent_at) of what went to groups since ``since``: a sender that starts again knows how much of each
+    group's 20-a-minute it (or the one before it) used already."""
+    rows = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.sent_at).where(
+        OutboxMessage.status == ST.SENT, col(OutboxMessage.chat_id) < 0, col(OutboxMessage.sent_at) >= since,
+    ).order_by(col(OutboxMessage.sent_at)))
+    return [(chat, at) for chat, at in rows.all() if at is not None]
+
+
 async def pending(session: AsyncSession) -> int:
     return int((await session.exec(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.status == ST.PENDING))).one())
@@ -227,6 +245,8 @@ __all__ = [
     "owe",
     "owe_refresh",
     "pending",
+    "recent_group_sends",
     "release",
     "release_all",
+    "wall_now",
 ]

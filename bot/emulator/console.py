@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import sys
 import threading
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -26,6 +27,7 @@ HELP = """\
   /reply <文字>         回复机器人在当前聊天的最后一条消息
   /photo [说明]  /sticker  /voice  /doc [文件名]  /loc <纬度> <经度>  /contact <电话>
   /block  /unblock      当前用户屏蔽/解除屏蔽机器人
+  /clock [+1h|+30m|+2d] 看看或拨快演示时钟（提醒、升级、回访评价会随之发生）
   /?                    显示本帮助
   /quit                 退出"""
 
@@ -76,8 +78,12 @@ class Console:
         *,
         settle: float = 0.2,
         reply_wait: float = 2.0,
+        commands: Mapping[str, Callable[[str], Awaitable[str]]] | None = None,
+        idle: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.emu = emu
+        self.commands = dict(commands or {})
+        self.idle = idle  # the bot's own "nothing left to send", when it can tell
         self.stdin = stdin
         self.stdout = stdout
         self.settle = settle
@@ -254,6 +260,8 @@ class Console:
             self.emu.unblock(p.user_id)
         elif command == "/reply" and rest:
             await self._reply(rest)
+        elif command in self.commands:  # the caller's own (the demo clock)
+            self.write(await self.commands[command](rest))
         elif line.startswith("#") and line[1:].strip().isdigit():
             await self._press(line[1:].strip())
         elif not await self._media(command, rest):
@@ -278,8 +286,11 @@ class Console:
                 except ValueError as error:  # e.g. an unknown chat or a stale button
                     self.write(f"（{error}）")
                     continue
-                if self.emu.updates_injected != injected:  # only then is there anything to wait for
-                    await self.settle_after(mark)
+                if self.emu.updates_injected != injected or line.partition(" ")[0] in self.commands:
+                    await self.settle_after(mark)  # only then is there anything to wait for
+                    if self.idle is not None:
+                        await self.idle()
+                        await self.settle_after(self.emu.cursor())
         finally:
             printer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -295,6 +306,11 @@ async def run_console(
     default_user: tuple[int, str] = (1001, "居民"),
     settle: float = 0.2,
     reply_wait: float = 2.0,
+    commands: Mapping[str, Callable[[str], Awaitable[str]]] | None = None,
+    idle: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Chat with the bot behind `emu` until /quit or end of input."""
-    await Console(emu, stdin, stdout, default_user, settle=settle, reply_wait=reply_wait).run()
+    """Chat with the bot behind `emu` until /quit or end of input; ``commands`` adds meta-commands of the
+    caller's (``/clock`` from bot.console), each answering with a line to print; ``idle`` waits until the bot
+    has sent all it owes, so a transcript shows a line's consequences before the next line."""
+    await Console(emu, stdin, stdout, default_user, settle=settle, reply_wait=reply_wait, commands=commands,
+                  idle=idle).run()

@@ -6,7 +6,7 @@
     签收 · 转派 · 需补充 · 办结 · 升级  (callback data: number.version) ──▶ buttons ──▶ services.cases.lifecycle / sweep
     需补充, 办结 ──▶ ForceReply prompt ──staff reply──▶ relays: 待补充 (question to the resident) / 办结 (result)
     staff reply to a card ──▶ relays: to the resident and followers, recorded as "reply";  /note ──▶ "note", never sent
-    /queue /board /rates ──▶ queue;  /mediate ──▶ mediation
+    /queue /board /rates /case ──▶ queue;  /mediate ──▶ mediation
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("queue", queue.on_queue, filters=GROUPS))
     app.add_handler(CommandHandler("board", queue.on_board, filters=GROUPS))
     app.add_handler(CommandHandler("rates", queue.on_rates, filters=GROUPS))
+    app.add_handler(CommandHandler("case", queue.on_case, filters=GROUPS))
     app.add_handler(CommandHandler("note", relays.on_note, filters=GROUPS))
     app.add_handler(MessageHandler(GROUPS & filters.TEXT & ~filters.COMMAND & filters.REPLY, relays.on_staff_text))
     mediation.register(app)

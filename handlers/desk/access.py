@@ -13,7 +13,7 @@ from services.people import roles
 from services.people.roles import Action
 from storage.models import Ticket
 
-COMMANDS = ("queue", "board", "rates", "note", "mediate")  # the desk's commands (groups only)
+COMMANDS = ("queue", "board", "rates", "case", "note", "mediate")  # the desk's commands (groups only)
 
 
 def desk_chats(d: Deps) -> set[int]:

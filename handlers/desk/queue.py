@@ -1,4 +1,5 @@
-"""/queue /board /rates: what a desk chat sees of its open cases, by colour and unit, and the 三率.
+"""/queue /board /rates /case: what a desk chat sees of its open cases, by colour and unit, the 三率, and one
+case's card brought back with its buttons.
 """
 
 from __future__ import annotations
@@ -6,15 +7,17 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import texts
+from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk.access import may_view
 from handlers.names import complaint_name, unit_name
-from services.cases import clocks
+from services.cases import clocks, tickets
 from services.cases import desk as reports
+from services.outbox import Priority
 from storage.models import Ticket
 
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
+QUEUE_BUTTONS = 24  # cases with a 详情 button under /queue, most urgent first (Telegram allows 100 buttons)
 
 
 async def _desk_open_tickets(d: Deps, chat_id: int) -> tuple[set[str] | None, list[Ticket]] | None:
@@ -40,6 +43,7 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     now = d.now()
     scope = "、".join(unit_name(d, u) for u in sorted(units)) if units else texts.QUEUE_ALL
     lines = [texts.queue_header(scope, len(open_))]
+    urgent: list[tuple[clocks.Colour, Ticket]] = []
     for colour, group in reports.by_colour(open_, now).items():
         if not group:
             continue
@@ -48,7 +52,30 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                    clocks.effective_due(t, now)) for t in group[:QUEUE_LINES]]
         if len(group) > QUEUE_LINES:
             lines.append(texts.queue_more(len(group) - QUEUE_LINES))
-    await msg.reply_text("\n".join(lines))
+        urgent += [(colour, t) for t in group]
+    buttons = [keyboards.button(d.callback_secret, texts.queue_button(texts.COLOUR_MARK[colour], t.number), "sv",
+                                f"{t.number}.{t.version}") for colour, t in urgent[:QUEUE_BUTTONS]]
+    await msg.reply_text("\n".join(lines), reply_markup=keyboards.inline(*keyboards.rows(buttons, 3)))
+
+
+async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/case LL-…: the case's card again, with the buttons this chat may use, in any desk chat it belongs to."""
+    d = deps(context)
+    msg = update.effective_message
+    if not await may_view(d, update, "/case"):
+        return
+    number = tickets.find_ticket_number(" ".join(context.args or []))
+    async with d.db.session() as s:
+        t = await reports.ticket_by_number(s, number) if number else None
+    if t is None:
+        await msg.reply_text(texts.CASE_USAGE if not number else texts.TICKET_NOT_FOUND_STAFF)
+        return
+    if not cards.desk_for(d, msg.chat_id, t):
+        await msg.reply_text(texts.STAFF_NOT_HERE)
+        return
+    async with d.db.transaction() as s:
+        await cards.owe_card(s, d, t, chat_id=msg.chat_id, header=texts.CARD_HEADER_TICKET, priority=Priority.REPLY)
+    d.wake_sender()
 
 
 async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -76,4 +103,4 @@ async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                      counts, r.unrated))
 
 
-__all__ = ["on_board", "on_queue", "on_rates"]
+__all__ = ["on_board", "on_case", "on_queue", "on_rates"]

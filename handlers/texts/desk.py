@@ -98,6 +98,12 @@ def staff_card(header: str, number: str, category: str, unit: str, location: str
 
 
 STAFF_SIGNED = "已签收，请尽快办理。"
+CASE_USAGE = "用法：/case 工单号，如 /case LL-20261201-0007，调出这个工单的卡片和按钮。"
+
+
+def queue_button(mark: str, number: str) -> str:
+    return f"{mark}{number.rsplit('-', 1)[-1]}"
+
 BTN_RECATEGORIZE_CASE = "🏷 改类别"
 STAFF_CHOOSE_CATEGORY = "请选择正确的类别"
 
@@ -398,6 +404,7 @@ __all__ = [
     "CARD_HEADER_ESCALATION",
     "CARD_HEADER_NEW",
     "CARD_HEADER_TICKET",
+    "CASE_USAGE",
     "CHANNEL",
     "COLOUR_MARK",
     "ESCALATION_REASON",
@@ -455,6 +462,7 @@ __all__ = [
     "grid_label",
     "mediation_meeting",
     "mediation_recorded",
+    "queue_button",
     "queue_header",
     "queue_line",
     "queue_more",

@@ -332,6 +332,7 @@ async def test_proposals_answered_on_time_and_late_count_in_the_reply_rate(desk:
     assert sent.text == texts.answer_sent(late_number, False)
     figures = await say_in(bot, ZHANG, JUWEIHUI, "/proposals", expect="办复率")
     assert "累计：收到 2 条，按时答复 1，超期答复 1，超期未答复 0；办复率 50%" in figures.text
+    await bot.barrier()  # the late answer reaches the resident through the outbox first
     mine = await aunt.say("/proposals")
     assert number in mine.text and "已安排路灯改造" in mine.text
 

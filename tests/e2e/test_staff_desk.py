@@ -440,3 +440,30 @@ async def test_a_desk_chat_the_bot_cannot_reach_is_reported_to_the_staff_chat(de
         assert warning.text == texts.staff_group_unreachable(JUWEIHUI)
     finally:
         desk.emulator.chats[JUWEIHUI] = chat
+
+
+# -- /case and /queue's buttons bring a card back ------
+
+
+async def test_case_brings_back_the_card_with_its_buttons_where_it_belongs(desk: Bot) -> None:
+    person = await registered(desk, 2301)
+    number, _, _ = await open_case(desk, person)
+    cursor = desk.emulator.cursor()
+    await say_in(desk, ZHANG, JUWEIHUI, f"/case {number}", expect=None)
+    again = await desk.emulator.wait_for(JUWEIHUI, lambda m: number in m.text and m.buttons, after=cursor, timeout=WAIT)
+    assert [b.text for b in again.buttons] == CARD_BUTTONS
+    assert (await say_in(desk, WANG, UNIT_CHATS["wuye"], f"/case {number}")).text == texts.STAFF_NOT_HERE
+    assert (await say_in(desk, ZHANG, JUWEIHUI, "/case")).text == texts.CASE_USAGE
+    assert (await say_in(desk, ZHANG, JUWEIHUI, "/case LL-20260101-0999")).text == texts.TICKET_NOT_FOUND_STAFF
+
+
+async def test_queue_lists_cases_with_buttons_that_post_their_cards(desk: Bot) -> None:
+    person = await registered(desk, 2302)
+    number, _, _ = await open_case(desk, person)
+    queue = await say_in(desk, ZHANG, JUWEIHUI, "/queue")
+    [button] = queue.buttons
+    assert button.text == texts.queue_button(texts.COLOUR_MARK["green"], number)
+    cursor = desk.emulator.cursor()
+    await press(desk, ZHANG, JUWEIHUI, queue, button.text)
+    card = await desk.emulator.wait_for(JUWEIHUI, lambda m: number in m.text and m.buttons, after=cursor, timeout=WAIT)
+    assert [b.text for b in card.buttons] == CARD_BUTTONS

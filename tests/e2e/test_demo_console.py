@@ -1,0 +1,39 @@
+"""`make run` as a newcomer uses it: the terminal chat on the built-in emulator, and the demo clock that shows
+reminders, escalation and the rating without waiting hours."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def console(tmp_path: Path, lines: list[str]) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "LINLI_", "STAFF_", "DATABASE_"))}
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    done = subprocess.run([sys.executable, "-m", "bot", "console"], input="\n".join(lines) + "\n", text=True,
+                          capture_output=True, cwd=tmp_path, env=env, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_demo_clock_brings_the_reminder_the_escalation_and_the_rating(tmp_path: Path) -> None:
+    out = console(tmp_path, [
+        "/start", "#1", "#3",  # pick 1号楼, skip the age question
+        "1号楼楼道灯坏了", "#1",  # a repair, confirmed
+        "/clock",
+        "/clock +3h",  # past the two-hour sign-for limit: reminded and escalated to the grid
+        "/as 9001", "/in -1000000000001",  # the demo admin, in the staff group
+        "#1",  # 签收 on the newest card
+        "/clock +1天",
+        "/quit",
+    ])
+    assert "✅ 已受理！工单号：LL-" in out
+    assert "演示时间：" in out and "比真实时间快 3:00:00" in out
+    assert "⏰ 催办" in out and "升级至网格员（超时未签收）" in out
+    assert "已签收，请尽快办理。" in out and "已由金桂苑物业服务中心签收，承办人：社区管理员" in out
+    assert "比真实时间快 1 day, 3:00:00" in out and "升级至金桂社区居委会值班室（超过办理时限）" in out
+    assert "用法：/clock" not in out
