@@ -91,7 +91,13 @@ async def start(app: Application) -> None:
     if server is None:
         return
     app.bot_data[STATE].config.bot_username = app.bot.username
-    await server.start()
+    try:
+        await server.start()
+    except RuntimeError as exc:  # the port is taken: the bot goes on without its web side, and says so
+        log.error("%s; the bot runs without its web side (set WEB_PORT or --web-port)", exc)
+        del app.bot_data[SERVER]
+        app.bot_data[WEB_URL] = None
+        return
     if app.bot_data.get(WEB_URL) is None:  # no BASE_URL: the address it listens on (a port 0 picked one)
         app.bot_data[WEB_URL] = server.url
         app.bot_data[STATE].config.base_url = server.url

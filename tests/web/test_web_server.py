@@ -59,3 +59,24 @@ async def test_a_port_in_use_is_said_at_start() -> None:
         server = WebServer(Starlette(), port=taken.getsockname()[1])
         with pytest.raises(RuntimeError, match="网页服务无法监听"):
             await server.start()
+
+
+async def test_the_bot_goes_on_without_its_web_side_when_the_port_is_taken(tmp_path, caplog) -> None:
+    from bot import web_wiring
+    from bot.app import build_application
+    from handlers.desk.web import WEB_URL
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        s = settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}", web_port=taken.getsockname()[1])
+        app = build_application(s, serve_web=True)
+        assert web_wiring.SERVER in app.bot_data
+        from telegram import User
+
+        app.bot._bot_user = User(1, "linli", is_bot=True, username="linli_bot")  # as after initialize()
+        await web_wiring.start(app)
+    assert web_wiring.SERVER not in app.bot_data and app.bot_data[WEB_URL] is None
+    assert "without its web side" in caplog.text
+    await web_wiring.stop(app)  # nothing to stop: fine
+    await app.bot_data["linli"].db.dispose()
