@@ -1,5 +1,6 @@
 """linli command line: `linli run` (the bot), `linli console` (bot + local emulator in a terminal),
-`linli migrate`, `linli check`, `linli poster`, `linli roles`, `linli intents export`."""
+`linli migrate`, `linli check`, `linli poster`, `linli roles`, `linli intents export`, `linli import` (12345 and
+mailbox exports), `linli open311` (API clients)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ import logging
 import sys
 
 from bot.audit_cli import add_audit_parser, cmd_audit
+from bot.import_cli import add_import_parser, cmd_import
 from bot.intents_cli import add_intents_parser, cmd_intents
+from bot.open311_cli import add_open311_parser, cmd_open311
 from bot.poster_cli import add_poster_parser, cmd_poster
 from bot.report_cli import add_report_parser, cmd_report
 from bot.roles_cli import add_roles_parser, cmd_roles
@@ -34,7 +37,7 @@ def cmd_run(settings: Settings) -> int:
     from bot.app import build_application
 
     _logging(settings.log_level)
-    build_application(settings).run_polling(allowed_updates=Update.ALL_TYPES)
+    build_application(settings, serve_web=True).run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
@@ -73,8 +76,10 @@ def cmd_check(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="linli", description="邻里 — 社区接诉即办机器人")
     sub = ap.add_subparsers(dest="cmd")
-    sub.add_parser("run", help="run the bot (no BOT_TOKEN: local emulator + terminal chat)")
-    sub.add_parser("console", help="local emulator + the bot + a terminal chat")
+    for name, text in (("run", "run the bot and its web side (no BOT_TOKEN: local emulator + terminal chat)"),
+                       ("console", "local emulator + the bot + a terminal chat")):
+        sub.add_parser(name, help=text).add_argument(
+            "--web-port", help="the web side's port (default WEB_PORT, 8080; 0: any free port; off: no web side)")
     sub.add_parser("migrate", help="migrate the database to the latest schema")
     sub.add_parser("check", help="validate the community file and the taxonomy")
     add_poster_parser(sub)
@@ -82,14 +87,18 @@ def main(argv: list[str] | None = None) -> int:
     add_intents_parser(sub)
     add_report_parser(sub)
     add_audit_parser(sub)
+    add_import_parser(sub)
+    add_open311_parser(sub)
     args = ap.parse_args(argv)
     try:
-        settings = load_settings()
+        web_port = getattr(args, "web_port", None)
+        settings = load_settings(**({"web_port": web_port} if web_port is not None else {}))
         handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
                    "check": cmd_check, "poster": lambda s: cmd_poster(args, s),
                    "roles": lambda s: cmd_roles(args, s), "intents": lambda s: cmd_intents(args, s),
                    "report": lambda s: cmd_report(args, s),
-                   "audit": lambda s: cmd_audit(args, s)}.get(args.cmd or "run")
+                   "audit": lambda s: cmd_audit(args, s), "import": lambda s: cmd_import(args, s),
+                   "open311": lambda s: cmd_open311(args, s)}.get(args.cmd or "run")
         return handler(settings)
     except SettingsError as exc:
         print(exc.message, file=sys.stderr)

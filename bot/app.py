@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
-from bot import sender
+from bot import sender, web_wiring
 from bot.jobs import schedule
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
@@ -43,11 +43,13 @@ LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
-                      token: str | None = None, rate_limited: bool = True) -> Application:
+                      token: str | None = None, rate_limited: bool = True, serve_web: bool = False) -> Application:
     """The bot, wired: its Bot API URL, database, community file and intents engine from settings.
 
     ``rate_limited=False`` drops the bot's own pacing (30/s, 20/min per group): only for tests of behaviour
-    against an emulator with its limits off, and the handlers-only benchmark run."""
+    against an emulator with its limits off, and the handlers-only benchmark run. ``serve_web``: the web side
+    (``web``) runs in the same process and event loop, on ``WEB_HOST``:``WEB_PORT`` (``linli run`` and the
+    console turn it on; tests that do not need it leave it off)."""
     community = load_community(settings.community_file)
     if community.uses_working_time and (warning := calendar_warning(clock())):
         log.warning(warning)  # deadlines in working days would ignore next year's holidays
@@ -78,6 +80,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     app.bot_data[sender.PACER_KEY] = pacer
     register(app)
     schedule(app, every=timedelta(seconds=settings.sweep_interval_seconds))
+    if serve_web:
+        web_wiring.attach(app, settings, token)
     return app
 
 
@@ -89,11 +93,13 @@ async def _post_init(app: Application) -> None:
         await sync_grids(s, d.community)
     await app.bot.set_my_commands(COMMANDS)
     sender.start(app)  # what earlier runs still owe goes out now
+    await web_wiring.start(app)
     await warm
     log.info("linli ready as @%s", app.bot.username)
 
 
 async def _post_shutdown(app: Application) -> None:
+    await web_wiring.stop(app)
     await sender.close(app)
     await app.bot_data[KEY].db.dispose()
 

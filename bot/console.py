@@ -83,10 +83,12 @@ async def run(settings: Settings) -> int:
         emu.user(DEMO_ADMIN, "社区管理员")
     local_settings = settings.model_copy(update=update)
     clock = DemoClock()
-    app = build_application(local_settings, clock=clock.now)
+    app = build_application(local_settings, clock=clock.now, serve_web=True)
     await start_polling(app)
     print(f"邻里 已在本地模拟器上运行（{emu.url}）。输入文字和机器人对话；/as <用户ID> 切换身份；"
           "#数字 点按钮；/quit 退出。", file=sys.stderr)
+    if (web_url := app.bot_data.get("linli.web_url")) is not None:
+        print(f"网页：服务码 {web_url}/s/A03 ，工作台在对话里发送 /web 获取登录链接。", file=sys.stderr)
     if not settings.admins:
         print(f"演示用管理员：/as {DEMO_ADMIN} 切换过去，/in {staff} 进入工作人员群办理工单，私聊里 /notice 发通知。",
               file=sys.stderr)

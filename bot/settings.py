@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     followup_delay_minutes: float = Field(default=60, gt=0, description="办结 → 回访 rating request, minutes")
     rating_window_hours: float = Field(default=72, gt=0, description="回访 unanswered this long → 未评价, hours")
     sweep_interval_seconds: float = Field(default=60, ge=1, description="how often clocks are swept, seconds")
+    web_host: str = Field(default="127.0.0.1", description="address the web side listens on")
+    web_port: int | None = Field(default=8080, ge=0, le=65535, description="its port; 0 picks a free one; off: none")
+    base_url: str | None = Field(default=None, description="the public address of the web side (https://…)")
 
     @field_validator("bot_token")
     @classmethod
@@ -66,6 +69,26 @@ class Settings(BaseSettings):
         if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return v
+
+    @field_validator("web_port", mode="before")
+    @classmethod
+    def _web_off(cls, v: object) -> object:
+        return None if isinstance(v, str) and v.strip().lower() in ("off", "none", "") else v
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip().rstrip("/")
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+    @property
+    def web_url(self) -> str:
+        """Where people reach the web side: BASE_URL, else the local address it listens on."""
+        return self.base_url or f"http://{self.web_host}:{self.web_port or 8080}"
 
     @field_validator("community_file", "taxonomy_file")
     @classmethod

@@ -25,6 +25,7 @@ from handlers.desk import buttons as desk_buttons
 from handlers.desk import council as desk_council
 from handlers.desk import participation as desk_participation
 from handlers.desk import record
+from handlers.desk import web as desk_web
 from handlers.errors import on_error
 from handlers.grid import activities, notices
 from handlers.order import SEEN
@@ -196,6 +197,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("services", services.menu, filters=private_cmd))
     app.add_handler(CommandHandler("help", actions.help_, filters=private_cmd))
     record.register(app)  # /record in a private chat or a desk chat, before the catch-alls below
+    desk_web.register(app)  # /web: the board's sign-in, likewise
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(PRIVATE & filters.PHOTO, dispatch.on_photo))
     app.add_handler(MessageHandler(PRIVATE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO), dispatch.on_voice))

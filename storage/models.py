@@ -977,3 +977,75 @@ class ReportChart(SQLModel, table=True):
 
 
 __all__ += ["ReportChart"]
+
+
+# --- the web side (services.web, web/; migration 0012) -----------------------------------------------------
+
+
+class CaseToken(SQLModel, table=True):
+    """A tracking token given to whoever filed on the 服务码 page (``/t/<token>``, ``/start t-<token>`` to claim it
+    in the bot): the case, and the person it was filed as (its author, or a neighbour who joined it). Only the
+    token's SHA-256 is kept, so the table alone opens nobody's page."""
+
+    __tablename__ = "case_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    resident_id: int = Field(foreign_key="residents.id")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _utc()
+    claimed_at: datetime | None = _utc(default=None)
+    claimed_by: int | None = Field(default=None, sa_type=BigInteger)  # the Telegram user who claimed it
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time sign-in link for the board (``/login/<token>``): ten minutes, one use."""
+
+    __tablename__ = "web_logins"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    tg_user_id: int = Field(sa_type=BigInteger)
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc()
+    used_at: datetime | None = _utc(default=None)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in board session (the cookie holds the token, the table its SHA-256)."""
+
+    __tablename__ = "web_sessions"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    tg_user_id: int = Field(sa_type=BigInteger, index=True)
+    via: str = Field(max_length=16)  # webapp / link
+    created_at: datetime = _utc()
+    expires_at: datetime = _utc(index=True)
+
+
+class Open311Client(SQLModel, table=True):
+    """Another system allowed to file cases through Open311 ``POST requests.json``, by its API key's SHA-256."""
+
+    __tablename__ = "open311_clients"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = _utc()
+    revoked_at: datetime | None = _utc(default=None)
+
+
+class CaseSource(SQLModel, table=True):
+    """Where an imported case came from: its channel and the source system's number (12345 工单编号), unique
+    together, so importing the same file twice creates nothing twice."""
+
+    __tablename__ = "case_sources"
+    __table_args__ = (UniqueConstraint("channel", "source_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: Channel = Field(sa_type=StrEnumType(Channel, 16))
+    source_ref: str = Field(max_length=64)
+    ticket_id: int = Field(foreign_key="tickets.id", index=True)
+    imported_at: datetime = _utc()
+
+
+__all__ += ["CaseSource", "CaseToken", "Open311Client", "WebLogin", "WebSession"]

@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.people import resident_of
+from handlers.resident import claim
 from services.people.residents import BindResult, bind_grid, set_age_band, set_building
 from storage.models import AgeBand
 
@@ -17,6 +18,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     msg = update.effective_message
     payload = context.args[0] if context.args else ""
+    if payload.startswith("t-"):  # a 服务码 case's tracking link: claim it here (the token's case is kept)
+        await claim.claim(update, context, payload[2:])
+        return
     bound = None
     bad_link = False
     async with d.db.transaction() as s:

@@ -393,6 +393,24 @@ def for_recorder(name: str, phone: str | None, text: str) -> str:
     return f"📞 代录工单进展，请转告 {who}" + (f"（{phone}）" if phone else "") + f"：\n{text}"
 
 
+
+# -- the web board (/web) ------
+WEB_OFF = "网页工作台没有开启。"
+WEB_NO_ROLE = "网页工作台只对社区工作人员开放。如需使用，请联系管理员分配角色。"
+WEB_SENT_PRIVATELY = "登录链接已私信发给您（10 分钟内有效，只能用一次）。"
+WEB_START_FIRST = "请先私聊我发送 /start，我才能把登录链接私信给您。"
+BTN_WEB_APP = "打开工作台"
+BTN_WEB_LINK = "在浏览器中登录"
+
+
+def web_text(login_url: str, *, https: bool) -> str:
+    lines = ["工作台：红黄绿总览、工单列表、数据与周报，也可以签收、答复、办结。"]
+    if https:
+        lines.append("点“打开工作台”直接进入；或点“在浏览器中登录”（10 分钟内有效，只能用一次）。")
+    else:
+        lines.append(f"在浏览器中打开下面的链接登录（10 分钟内有效，只能用一次）：\n{login_url}")
+    return "\n".join(lines)
+
 __all__ = [
     "ASK_INFO_PLACEHOLDER",
     "ASK_RESULT_PLACEHOLDER",
@@ -404,6 +422,8 @@ __all__ = [
     "BTN_RESOLVE",
     "BTN_SIGN",
     "BTN_UNIT_BACK",
+    "BTN_WEB_APP",
+    "BTN_WEB_LINK",
     "CARD_HEADER_ESCALATION",
     "CARD_HEADER_NEW",
     "CARD_HEADER_TICKET",
@@ -453,6 +473,10 @@ __all__ = [
     "STAFF_SIGN_FIRST",
     "SUPPLEMENT_MEDIA_NOTE",
     "TICKET_NOT_FOUND_STAFF",
+    "WEB_NO_ROLE",
+    "WEB_OFF",
+    "WEB_SENT_PRIVATELY",
+    "WEB_START_FIRST",
     "batch_card",
     "batch_line",
     "board",
@@ -501,6 +525,7 @@ __all__ = [
     "staff_supplement_caption",
     "staff_unreachable",
     "ticket_recorded",
+    "web_text",
 ]
 
 

@@ -383,6 +383,12 @@ HUMAN_FORWARDED = "已转给社区工作人员，他们会尽快联系您。"
 HUMAN_UNAVAILABLE = "抱歉，人工服务暂未开通。您的问题可以直接发给我登记成工单。"
 
 
+# -- a 服务码 case claimed in the bot ------
+CLAIMED = "已关联工单 {number}。之后的办理进度会在这里通知您，发送 /tickets 可随时查看。"
+CLAIMED_BEFORE = "工单 {number} 已经关联到您的账号了。发送 /tickets 查看进度。"
+CLAIM_TAKEN = "这个跟踪码已被其他账号认领。如有疑问，请联系社区工作人员。"
+CLAIM_NOT_FOUND = "没有找到这个跟踪码对应的诉求，请检查链接是否完整。"
+
 __all__ = [
     "AGE_SAVED",
     "ASK_AGE",
@@ -413,6 +419,10 @@ __all__ = [
     "BUILDING_NOT_MINE",
     "CAPTION_TOO_LONG",
     "CHOOSE_ANY_CATEGORY",
+    "CLAIMED",
+    "CLAIMED_BEFORE",
+    "CLAIM_NOT_FOUND",
+    "CLAIM_TAKEN",
     "DRAFT_CANCELLED",
     "DRAFT_EXPIRED",
     "EMERGENCY_CALL",

@@ -2,7 +2,7 @@
 
 Revision ID: 0010
 Revises: 0009
-Create Date: 2026-12-02
+Create Date: 2026-12-01
 
 ``points_entries`` gains who caused a line (``actor_tg_id``), why in words (``note``) and, for a correction, the
 line it reverses (``reverses_id``, unique: a line is reversed once). New tables: ``partners`` (社区合伙人),

@@ -1,0 +1,68 @@
+"""The web pages' words (Simplified Chinese), beside the templates: statuses, channels, colours and every error a
+page can show. Kept in step with the bot's catalogue (``handlers.texts``), which the web must not import."""
+
+from __future__ import annotations
+
+STATUS = {
+    "received": "已受理", "dispatched": "已派单", "signed": "已签收", "in_progress": "办理中", "pending_info": "待补充",
+    "resolved": "已办结", "followed_up": "已回访", "closed": "已关闭", "withdrawn": "已撤回", "merged": "已合并",
+    "reopened": "重新办理",
+}
+STATUS_FILTERS = {"open": "在办", "closed": "已结束", **STATUS}
+CHANNEL = {"telegram": "机器人", "phone": "电话", "visit": "来访", "letter": "信件", "patrol": "走访",
+           "12345": "12345热线", "web": "服务码", "open311": "Open311"}
+COLOUR = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
+EVENT = {
+    "created": "提交诉求", "withdrawn": "居民撤回", "status_changed": "状态变更", "dispatched": "派单", "note": "备注",
+    "reply": "答复", "escalated": "升级处理", "merged": "合并", "rated": "评价", "linked": "居民补充反映",
+    "reassigned": "转派", "reminded": "催办提醒", "mediation": "调解进展", "supervised": "督办",
+    "supervision_answered": "督办答复",
+}
+RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价"}
+RATE_BUTTONS = {"s": "满意", "b": "基本满意", "u": "不满意"}
+
+FORM_ERRORS = {
+    "text_short": "请用几句话说明发生了什么（至少 4 个字）。",
+    "text_long": "内容太长了，请控制在 1000 字以内。",
+    "location_long": "地点太长了，请写楼栋、单元或附近的标志。",
+    "phone_bad": "手机号码格式不对（11 位手机号，或带区号的座机）。",
+    "name_long": "称呼太长了。",
+    "category_bad": "请选择列表中的类别。",
+}
+PHOTO_ERRORS = {
+    "too_big": "照片太大了（最大 {mb} MB），请压缩后再传，或不带照片提交。",
+    "not_image": "上传的文件不是照片（支持 JPG、PNG、WEBP、GIF），请换一张，或不带照片提交。",
+}
+PHOTO_UPLOAD_FAILED = "照片暂时无法保存，请稍后再试，或先不带照片提交。"
+TOO_MANY = "提交太频繁了，请 {minutes} 分钟后再试。如情况紧急，请直接拨打社区电话或 110/120/119。"
+BAD_FORM = "表单无法读取，请刷新页面后重新填写。"
+UNKNOWN_GRID = "没有这个网格的服务码。请重新扫描楼道海报上的二维码。"
+NO_CASE = "没有找到这个跟踪码对应的诉求。请检查链接是否完整。"
+RATE_DONE = "感谢您的评价！"
+RATE_CLOSED = "这件诉求现在不能评价了。"
+RATE_NOT_YOURS = "只有提交诉求的居民可以评价。"
+EMERGENCY = "如果有人受伤、起火、燃气泄漏或正在发生危险，请立即拨打 120 / 119 / 110，不要只在这里留言。"
+
+SIGNIN_NEEDED = "请先登录：在 Telegram 里给机器人发送 /web，点按钮打开工作台。"
+SIGNIN_FAILED = {
+    "malformed": "登录信息不完整，请从 Telegram 里重新打开工作台。",
+    "bad_hash": "登录信息校验失败，请从 Telegram 里重新打开工作台。",
+    "expired": "登录信息已过期，请从 Telegram 里重新打开工作台。",
+}
+LINK_INVALID = "这个登录链接已失效（10 分钟内有效，只能用一次）。请在 Telegram 里重新发送 /web。"
+NO_ROLE = "您没有工作台的权限。如需使用，请联系社区管理员分配角色。"
+NO_CASE_ROLE = "您没有查看这件工单的权限。"
+NO_ACT_ROLE = "您没有办理这个工单的权限。"
+CSRF = "页面已过期，请刷新后再操作。"
+ACT_DONE = {"sign": "已签收。", "reply": "答复已发给居民。",
+            "reply_nobody": "答复已记录（居民未绑定 Telegram，请电话联系）。", "resolve": "已办结，结果已告知居民。"}
+ACT_CONFLICT = "别人刚刚处理过这件工单（现在是“{status}”），请看最新状态。"
+ACT_REFUSED = {
+    "not_allowed": "当前状态（{status}）不能这样操作。",
+    "final": "工单已结束（{status}）。",
+    "result_required": "办结需要填写办理结果。",
+    "same_status": "工单已经是“{status}”了。",
+}
+EMPTY_REPLY = "答复内容不能为空。"
+NOT_FOUND = "页面不存在。"
+REPORT_NO_FONT = "服务器缺少中文字体，无法生成图表。"
