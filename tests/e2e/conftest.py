@@ -392,6 +392,23 @@ def community_with_chats(tmp_path: Path) -> Path:
 
 
 
+def community_with(tmp_path: Path, *, workers: dict[str, int] | None = None, duty: int | None = None,
+                   unit_chats: dict[str, int] | None = None) -> Path:
+    """The desk community file, plus grid workers' Telegram ids, a duty group, and chats for more units."""
+    path = community_with_chats(tmp_path)
+    text = path.read_text(encoding="utf-8")
+    if duty is not None:
+        text = text.replace("# duty_chat_id = -1001234567890", f"duty_chat_id = {duty}")
+    for code, chat in (unit_chats or {}).items():
+        text, n = re.subn(rf'(code = "{code}"\nname = "[^"\n]*"\n)', rf"\g<1>chat_id = {chat}\n", text)
+        assert n == 1, code
+    for grid, user in (workers or {}).items():
+        text, n = re.subn(rf'(code = "{grid}"\nname = "[^"\n]*"\n)', rf"\g<1>worker_tg_id = {user}\n", text)
+        assert n == 1, grid
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 @asynccontextmanager
 async def running_desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock, *, community_file: Path | None = None,
                        concurrent_updates: int | None = None) -> AsyncIterator[Bot]:

@@ -3,7 +3,6 @@ alerted), the alerts at once, the red case on the right unit's desk, then one ta
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from linli_e2e import (
     UNIT_CHATS,
     Bot,
     Clock,
-    community_with_chats,
+    community_with,
     registered,
     running_desk,
     ticket_number,
@@ -32,14 +31,7 @@ WORKER = 4001  # the grid worker of A03
 @pytest.fixture
 async def duty(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> AsyncIterator[Bot]:
     """The desk community, plus a duty group, a police post chat and a grid worker for A03."""
-    path = community_with_chats(tmp_path)
-    text = path.read_text(encoding="utf-8")
-    text = text.replace("# duty_chat_id = -1001234567890", f"duty_chat_id = {DUTY}")
-    text, n = re.subn(r'(code = "jingwu"\nname = "[^"\n]*"\n)', rf"\g<1>chat_id = {POLICE}\n", text)
-    assert n == 1
-    text, n = re.subn(r'(code = "A03"\nname = "[^"\n]*"\n)', rf"\g<1>worker_tg_id = {WORKER}\n", text)
-    assert n == 1
-    path.write_text(text, encoding="utf-8")
+    path = community_with(tmp_path, workers={"A03": WORKER}, duty=DUTY, unit_chats={"jingwu": POLICE})
     emulator.group(DUTY, "社区值班群", bot_is_admin=True)
     emulator.group(POLICE, "警务室", bot_is_admin=True)
     emulator.user(WORKER, "李秀英")

@@ -3,18 +3,26 @@ later (补充说明), cases recorded for people who phoned or came in (代录), 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from linli_e2e import (
+    CARD_BUTTONS,
     JUWEIHUI,
     UNIT_CHATS,
     ZHANG,
     Bot,
+    Clock,
+    community_with,
     open_case,
+    press,
     registered,
+    running_desk,
     ticket_number,
 )
 from sqlmodel import select
 
+from bot.emulator import BotApiEmulator
 from handlers import texts
 from storage.models import Channel, Resident
 
@@ -169,3 +177,30 @@ async def test_residents_cannot_record(desk: Bot) -> None:
     assert (await person.say("/record 电话｜张｜9号楼｜楼道灯坏了")).text == texts.RECORD_REFUSED
     async with desk.db.session() as s:
         assert (await s.exec(select(Resident).where(Resident.tg_user_id.is_(None)))).all() == []  # type: ignore
+
+
+async def test_a_named_building_sets_the_grid_tells_its_worker_and_is_offered_as_home(
+        emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> None:
+    """A resident with no building names one: the case is in that building's grid, its grid worker gets the card
+    privately with the buttons their role allows, and the resident may save the building as their own."""
+    path = community_with(tmp_path, workers={"A01": 4101})
+    emulator.user(4101, "王丽娟")
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        await desk.grant(4101, "gridworker", "A01")
+        person = desk.person(2208, "孙阿姨")
+        await person.say("/start")
+        await desk.barrier()
+        draft = await person.say("3号楼门口的井盖丢了，晚上很危险", lambda m: any(b.text == texts.BTN_CONFIRM
+                                                                          for b in m.buttons))
+        cursor = desk.emulator.cursor()
+        number = ticket_number((await person.click(draft, texts.BTN_CONFIRM, "LL-")).text)
+        offer = await person.reply(lambda m: m.text == texts.offer_building("3号楼"), after=cursor)
+        card = await desk.emulator.wait_for(4101, number, after=cursor, timeout=10)
+        assert "A01 第一网格（网格员 王丽娟）" in card.text and [b.text for b in card.buttons] == CARD_BUTTONS
+        [t] = await desk.tickets(2208)
+        assert (t.grid_code, t.location) == ("A01", "3号楼门口")
+        signed = await press(desk, 4101, 4101, card, texts.BTN_SIGN)  # the grid worker signs from their chat
+        assert signed.text == texts.STAFF_SIGNED
+        await person.press(offer, texts.BTN_BUILDING_YES)
+        await desk.barrier()
+        assert (await desk.resident(2208)).building == "3号楼"
