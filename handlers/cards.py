@@ -47,7 +47,7 @@ def unit_chat(d: Deps, unit_code: str) -> int | None:
 
 
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str,
-              supervision: str | None = None) -> str:
+              supervision: str | None = None, recorder: str | None = None) -> str:
     """The card: what, where (the grid and its worker), who, by when, how it came in, how it stands, and its
     latest 督办 (``supervision``: the line ``handlers.desk.supervision.card_line`` draws)."""
     now = d.now()
@@ -59,18 +59,19 @@ def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: 
         texts.STATUS.get(t.status, t.status),
         texts.COLOUR_MARK[clocks.colour(t, now)], level_name(d, t.escalation_level),
         t.result if t.status not in OPEN_STATUSES else None,
-        texts.source_label(t.channel, _recorder(d, t), t.contact_phone), supervision,
+        texts.source_label(t.channel, _recorder(d, t, recorder), t.contact_phone), supervision,
     )
 
 
-def _recorder(d: Deps, t: Ticket) -> str | None:
-    """Who recorded a case for someone (代录): their name as the desk knows them, else their id."""
+def _recorder(d: Deps, t: Ticket, known: str | None) -> str | None:
+    """Who recorded a case for someone (代录): a grid worker by the community file's name, else the name the bot
+    knows them by (``known``, from the directory), else their id."""
     if t.recorded_by is None:
         return None
     for g in d.community.grids:
         if g.worker_tg_id == t.recorded_by:
             return f"网格员{g.worker_name}"
-    return str(t.recorded_by)
+    return known or str(t.recorded_by)
 
 
 def card_buttons(d: Deps, t: Ticket) -> InlineKeyboardMarkup | None:

@@ -28,7 +28,7 @@ from services.cases import emergencies
 from services.outbox import Claim, Priority
 from services.participation import council
 from services.reports import chart_store
-from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketPost
+from storage.models import KnownUser, OutboxKind, PostKind, Resident, Ticket, TicketPost
 
 log = logging.getLogger(__name__)
 
@@ -132,6 +132,15 @@ async def _notify_text(d: Deps, claim: Claim) -> str:
     return ""
 
 
+async def _recorder_name(d: Deps, t: Ticket) -> str | None:
+    """The name the bot knows whoever recorded the case by (the directory of users it has met)."""
+    if t.recorded_by is None:
+        return None
+    async with d.db.session() as s:
+        known = await s.get(KnownUser, t.recorded_by)
+    return known.name if known and known.name else None
+
+
 async def _phone(d: Deps, t: Ticket) -> str | None:
     async with d.db.session() as s:
         owner = await s.get(Resident, t.resident_id)
@@ -150,7 +159,8 @@ async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
         return Delivered()
     t, name = found
     kind = PostKind(claim.payload.get("post", PostKind.TICKET.value))
-    text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload), await supervision.card_line(d, t.id))
+    text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload), await supervision.card_line(d, t.id),
+                           await _recorder_name(d, t))
     markup = cards.card_buttons(d, t) if cards.desk_for(d, claim.chat_id, t) else None
     await pace(claim.chat_id)
     photo = claim.payload.get("photo")
@@ -270,6 +280,7 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
         return
     name = owner.name if owner else ""
     supervised = await supervision.card_line(d, t.id)
+    recorder = await _recorder_name(d, t)
     for p in posts:
         await pace(p.chat_id)
         try:
@@ -278,7 +289,7 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
                 await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
                 continue
             header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
-            text = cards.card_text(d, t, name, t.grid_code, header, supervised)
+            text = cards.card_text(d, t, name, t.grid_code, header, supervised, recorder)
             markup = cards.card_buttons(d, t) if cards.desk_for(d, p.chat_id, t) else None
             if p.media:
                 await bot.edit_message_caption(chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup,

@@ -108,7 +108,7 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """A shared location: where an emergency is, else the place of the complaint being written."""
     loc = update.effective_message.location
     place = draft.pin_place(deps(context), loc.latitude, loc.longitude)
-    if place is not None and await actions.sos_place(update, context, place):
+    if place is not None and await actions.sos_place(update, context, place, pinned=True):
         return
     await draft.on_location(update, context)
 

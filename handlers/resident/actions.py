@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
@@ -9,12 +10,12 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import cards, keyboards, texts
-from handlers.deps import deps
+from handlers.deps import Deps, deps
 from handlers.names import complaint_name
 from handlers.people import resident_of
 from handlers.replies import answer_quietly, owed_now, safe_send
 from handlers.resident.draft import case_grid
-from intents.places import named_place, place_or_home
+from intents.places import named_place, place_or_home, read_place
 from services.cases import emergencies, lifecycle, tickets
 from services.cases.events import resident_actor
 from services.outbox import Priority
@@ -131,9 +132,26 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
     d.wake_sender()
 
 
-async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: str) -> bool:
+HOME_WORDS = ("在家", "家里", "我家", "在家里", "家")
+
+
+def says_where(d: Deps, text: str) -> bool:
+    """Whether a message answers "where?": a place that is most of it ("在3号楼楼下"), or a place in a message
+    that asks for nothing else (no complaint, question or thanks the engine is sure of)."""
+    place = read_place(text)
+    if place is None:
+        return False
+    words = re.sub(r"[\s，。,.！!]|^(?:我们?|就)?在|(?:这边|那边|这里|那里)$", "", text)
+    if len(place.text) * 2 >= len(words):
+        return True
+    result = d.engine.classify(text)
+    return result.top is None or result.ambiguous or result.top.id == "act.sos"
+
+
+async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: str, *, pinned: bool = False) -> bool:
     """The answer to "where are you?" after an emergency (typed, the home button, or a shared location): kept on
-    the case and sent to everyone alerted. False when no emergency is waiting for its place."""
+    the case and sent to everyone alerted. False when no emergency is waiting for its place, or when the words
+    are not a place (another message altogether: read as usual, the question still open)."""
     d = deps(context)
     user = update.effective_user
     async with d.db.session() as s:  # a read first: this is asked of every message
@@ -145,9 +163,13 @@ async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: s
         if state is None or t is None or d.now() - t.created_at > SOS_PLACE_FOR:
             return False
         r = await resident_of(s, update, d)
-        home = texts.btn_sos_home(r.building + (r.unit or "")) if r.building else None
-        if place == home:
-            place = r.building + (r.unit or "")
+        home = r.building + (r.unit or "") if r.building else None
+        if home and (place == texts.btn_sos_home(home) or place.strip("。. ") in HOME_WORDS):
+            place = home
+        elif not pinned:
+            if not says_where(d, place):
+                return False  # "楼道灯修好了，谢谢": about something else, not where the emergency is
+            place = place_or_home(place, r.building, r.unit) or place
         alerted = await emergencies.add_place(s, t, place=place, kind=state.get("kind"), community=d.community,
                                               staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id), now=d.now())
         await conversations.end(s, user.id)

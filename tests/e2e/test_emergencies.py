@@ -123,3 +123,18 @@ async def test_no_duty_group_and_no_grid_worker_are_never_claimed(desk: Bot) -> 
     assert "网格员" not in reply.text
     number = ticket_number(reply.text)
     await desk.emulator.wait_for(STAFF_CHAT_ID, number, timeout=10)
+
+
+async def test_words_about_something_else_are_not_taken_for_the_emergency_s_place(duty: Bot) -> None:
+    """After "where are you?", a message about another matter is read as usual; the place can still follow."""
+    person = await registered(duty, 2005)
+    reply = await person.say("我爸摔倒了起不来")
+    number = ticket_number(reply.text)
+    await duty.barrier()
+    assert (await person.say("下次理发是哪天")).text.startswith("✂️")  # answered as a question, not a place
+    [t] = await duty.tickets(2005)
+    assert t.location is None
+    saved = await person.say("在9号楼2单元")
+    assert saved.text.startswith("已把地点告诉")
+    [t] = await duty.tickets(2005)
+    assert (t.number, t.location) == (number, "9号楼2单元")
