@@ -230,3 +230,44 @@ async def test_kill_9_with_fifty_cards_waiting_posts_every_card_after_the_restar
     # paced to Telegram's limits; the groups' minute is remembered across the restart (from the outbox), the last
     # second of private sends is not: a number resent at once may meet one 429, and is sent after retry_after
     assert emulator.stats.too_many_requests <= 2
+
+
+async def test_after_the_case_is_saved_a_failing_reply_never_asks_the_resident_to_try_again(bot: Bot) -> None:
+    """The button's answer and the draft's edit fail after the commit: the number still comes, no "请稍后再试"."""
+    def fault() -> None:
+        bot.emulator.fail("answerCallbackQuery", 500, times=5)
+        bot.emulator.fail("editMessageReplyMarkup", 500, times=5)
+
+    await confirm(bot, 2406, fault)
+    number = await number_of(bot, 2406)
+    async with asyncio.timeout(RETRY_WAIT):
+        await bot.barrier()
+    assert told(bot.emulator, 2406, number) == 1
+    assert all(m.body != texts.ERROR for m in bot.emulator.messages_to(2406))
+    bot.emulator.clear_faults()
+
+
+@pytest.mark.slow
+async def test_a_graceful_stop_with_a_backlog_finishes_within_ten_seconds(
+        emulator: BotApiEmulator, tmp_path: Path) -> None:
+    """Fifty cards waiting under Telegram's real limits: SIGTERM ends the process in under ten seconds, and what
+    was not sent is sent by the next start."""
+    emulator.set_limits(Limits())
+    emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群")
+    for i in range(BACKLOG):
+        emulator.user(5000 + i, f"居民{i}")
+    numbers = await owe_backlog(tmp_path / "linli.db")
+    async with bot_processes(emulator, tmp_path, ["-m", "bot", "run"]) as start:
+        first = await start("first")
+        await emulator.wait_for(STAFF_CHAT_ID, lambda m: bool(m.buttons), timeout=WAIT)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.wait(), 15)
+        stopped = loop.time() - began
+        await start("second")
+        async with asyncio.timeout(90):
+            while (await rows(tmp_path / "linli.db"))[1]:  # noqa: ASYNC110 (another process's database)
+                await asyncio.sleep(0.2)
+    assert stopped < 10.0, f"the stop took {stopped:.1f} s"
+    assert [n for n in numbers if not cards(emulator, STAFF_CHAT_ID, n)] == []
