@@ -37,13 +37,19 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 return update.effective_user.id
         return 0
 
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """The chat's turn first, then one of the ``max_concurrent_updates`` slots (PTB's order is the other way
+        round): an update waiting behind its own chat holds no slot, so one chat's long queue (a resident's flood,
+        a group throttled to 20 posts a minute) never leaves the other chats waiting for a free one."""
+        await self.do_process_update(update, coroutine)
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = self._key(update)
         lock = self._locks.setdefault(key, asyncio.Lock())
         self._busy += 1
         self._idle.clear()
         try:
-            async with lock:
+            async with lock, self._semaphore:
                 await coroutine
         finally:
             if not lock.locked() and self._locks.get(key) is lock:
