@@ -33,6 +33,7 @@ the final report when the notice is done.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import math
@@ -101,7 +102,7 @@ class Pacer:
     group_burst: int = GROUP_BURST
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-    _next: float = 0.0
+    _slots: list[float] = field(default_factory=list)  # send times taken, sorted (the overall pace)
     _chats: dict[int, deque[float]] = field(default_factory=dict)
     _groups: dict[int, deque[float]] = field(default_factory=dict)
 
@@ -123,19 +124,37 @@ class Pacer:
         """No pacing at all: for tests and benchmarks against an emulator whose limits are off."""
         return cls(per_second=1e9, chat_interval=0.0, group_window=0.0)
 
+    def _overall(self, at: float, now: float) -> float:
+        """The first time from ``at`` that is ``1/per_second`` from every slot already taken. Slots are kept
+        sorted: a message its own chat holds back (a resident's fourth reply in a second) takes a slot later on
+        and leaves the ones before it to other chats, instead of pushing every chat's next message after it."""
+        gap = 1 / self.per_second
+        slots = self._slots
+        del slots[:bisect.bisect_left(slots, now - gap)]
+        i = bisect.bisect_right(slots, at - gap)
+        while i < len(slots) and slots[i] < at + gap:
+            at = slots[i] + gap
+            i += 1
+        slots.insert(i, at)
+        return at
+
     async def wait(self, chat_id: int) -> None:
         now = self.clock()
-        at = max(now, self._next)
+        at = now
         recent = self._chats.setdefault(chat_id, deque(maxlen=max(1, self.chat_burst)))
+        if recent:
+            at = max(at, recent[-1])  # one chat's messages go in the order they asked
         if len(recent) == recent.maxlen:
             at = max(at, recent[0] + self.chat_interval * recent.maxlen)
+        sent = None
         if chat_id < 0 and self.group_window > 0:
             sent = self._groups.setdefault(chat_id, deque(maxlen=self.group_burst))
             if len(sent) == self.group_burst:
                 at = max(at, sent[0] + self.group_window)
+        at = self._overall(at, now)
+        if sent is not None:
             sent.append(at)
         recent.append(at)
-        self._next = at + 1 / self.per_second
         if len(self._chats) > 10_000:  # forget chats whose window is long over
             window = self.chat_interval * max(1, self.chat_burst)
             self._chats = {c: q for c, q in self._chats.items() if q and q[-1] + window > now}
