@@ -22,6 +22,7 @@ from intents import Engine
 from intents.text import tokenizer
 from services.cases.working_time import calendar_warning
 from services.community.model import load_community
+from services.flood import FloodLimits
 from services.people.residents import sync_grids
 from storage.db import Database
 
@@ -76,6 +77,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         wake_sender=lambda: sender.kick(app),
         followup_delay=timedelta(minutes=settings.followup_delay_minutes),
         rating_window=timedelta(hours=settings.rating_window_hours),
+        flood=FloodLimits(settings.flood_messages, settings.flood_window_seconds, settings.flood_drafts),
     )
     app.bot_data[sender.PACER_KEY] = pacer
     register(app)

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     followup_delay_minutes: float = Field(default=60, gt=0, description="办结 → 回访 rating request, minutes")
     rating_window_hours: float = Field(default=72, gt=0, description="回访 unanswered this long → 未评价, hours")
     sweep_interval_seconds: float = Field(default=60, ge=1, description="how often clocks are swept, seconds")
+    flood_messages: int = Field(default=8, ge=0, description="a user's private messages per flood window; past "
+                                "it they are dropped and told once to slow down (0: off)")
+    flood_window_seconds: float = Field(default=10, gt=0, description="the flood window, seconds")
+    flood_drafts: int = Field(default=3, ge=0, description="complaints a resident may confirm per flood window, "
+                              "counted in the database (0: no cap)")
     web_host: str = Field(default="127.0.0.1", description="address the web side listens on")
     web_port: int | None = Field(default=8080, ge=0, le=65535, description="its port; 0 picks a free one; off: none")
     base_url: str | None = Field(default=None, description="the public address of the web side (https://…)")

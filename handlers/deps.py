@@ -14,6 +14,7 @@ from telegram.ext import ContextTypes
 
 from intents import Engine
 from services.community.model import Community
+from services.flood import FloodLimits
 from storage.db import Database
 
 KEY = "linli"
@@ -35,6 +36,7 @@ class Deps:
     wake_sender: Callable[[], None] = field(default=lambda: None)  # bot wiring: send what was just owed
     followup_delay: timedelta = timedelta(hours=1)  # 办结 → the rating request (settings: FOLLOWUP_DELAY_MINUTES)
     rating_window: timedelta = timedelta(days=3)  # unanswered → 未评价 (settings: RATING_WINDOW_HOURS)
+    flood: FloodLimits = field(default_factory=FloodLimits)  # settings: FLOOD_MESSAGES, …_WINDOW_SECONDS, …_DRAFTS
 
     def now(self) -> datetime:
         return self.clock()

@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import access, desk, dispatch, keyboards, texts
+from handlers import access, desk, dispatch, flood, keyboards, texts
 from handlers.admin import award
 from handlers.admin import roles as admin_roles
 from handlers.callbacks import unpack
@@ -190,6 +190,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def register(app: Application) -> None:
     private_cmd = filters.ChatType.PRIVATE
+    flood.register(app)  # first of all: a flood is dropped before anything reads or writes
     app.add_handler(TypeHandler(Update, access.remember_user), group=SEEN)
     app.add_handler(CommandHandler("start", start.start, filters=private_cmd))
     app.add_handler(CommandHandler(["tickets", "mytickets"], tickets.my_tickets, filters=private_cmd))

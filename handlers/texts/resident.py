@@ -389,6 +389,14 @@ CLAIMED_BEFORE = "工单 {number} 已经关联到您的账号了。发送 /ticke
 CLAIM_TAKEN = "这个跟踪码已被其他账号认领。如有疑问，请联系社区工作人员。"
 CLAIM_NOT_FOUND = "没有找到这个跟踪码对应的诉求，请检查链接是否完整。"
 
+# -- too many messages at once (handlers.flood) ------
+FLOOD_SLOW_DOWN = (
+    "您好，您的消息我们收到了，请别着急🙂\n"
+    "请先等一等我们的回复，再接着发。一下子发得太多，后面的几条可能来不及看到，"
+    "请过十几秒再把没说完的话发给我们。"
+)
+FLOOD_CONFIRM_LATER = "您刚刚已经提交了好几件事，我们都收到了。请过十几秒再点「确认提交」，您写的内容还在，不会丢。"
+
 __all__ = [
     "AGE_SAVED",
     "ASK_AGE",
@@ -429,6 +437,8 @@ __all__ = [
     "EMERGENCY_KIND",
     "EMERGENCY_TIPS",
     "FILE_TOO_BIG",
+    "FLOOD_CONFIRM_LATER",
+    "FLOOD_SLOW_DOWN",
     "GREETING",
     "HELP",
     "HELPER_LABEL",

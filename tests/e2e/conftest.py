@@ -101,6 +101,8 @@ def bot_settings(emulator: BotApiEmulator, db_file: Path, **overrides: Any):
         "intents_floor": None,
         "intents_margin": None,
         "callback_secret": None,
+        "flood_messages": 0,  # flood control off, as the emulator's limits are: tests/e2e/test_flood.py turns it on
+        "flood_drafts": 0,
     }
     values.update(overrides)
     return load_settings(**values)
@@ -273,17 +275,17 @@ class Pressed:
 @asynccontextmanager
 async def running_bot(
     emulator: BotApiEmulator, db_file: Path, clock: Clock, *, concurrent_updates: int | None = None,
-    paced: bool = False,
+    paced: bool = False, **settings: Any,
 ) -> AsyncIterator[Bot]:
     """The real linli application polling `emulator` until the block ends.
 
     `concurrent_updates` swaps PTB's update processor before start (the shipped bot handles updates
-    one at a time); only the concurrency tests use it.
+    one at a time); only the concurrency tests use it. `settings` override ``bot_settings``' values.
     """
     emulator.set_limits(Limits.off())
     emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群")
     # pacing off as the emulator's limits are: behaviour is tested here (``paced``: the bot keeps Telegram's limits)
-    app = build_application(bot_settings(emulator, db_file), clock=clock, rate_limited=paced)
+    app = build_application(bot_settings(emulator, db_file, **settings), clock=clock, rate_limited=paced)
     if concurrent_updates is not None:
         app._update_processor = SimpleUpdateProcessor(concurrent_updates)
     since = emulator.polls
