@@ -3,8 +3,10 @@
 python-telegram-bot parses a getUpdates answer as one list: a single update it cannot parse (a field of the
 wrong type, ``"from": 1.5``) makes the whole batch fail, the offset never moves, and the same batch is asked
 for again and again — nobody is answered and the log fills with tracebacks. This request object checks each
-update of a getUpdates answer on its own; one that does not parse is replaced by an empty update with the
-same ``update_id`` (so the offset moves past it and no handler sees it), logged once and counted.
+update of a getUpdates answer on its own; one that does not parse (or names its chat or sender by anything but
+an integer) is replaced by an empty update with the
+same ``update_id`` (so the offset moves past it and no handler sees it), logged once and counted. NUL characters
+are taken out of every string first: PostgreSQL refuses them in text columns (the whole update would fail).
 """
 
 from __future__ import annotations
@@ -33,13 +35,17 @@ class SkippingRequest(HTTPXRequest):
         data = super().parse_json_payload(payload)
         result = data.get("result") if isinstance(data, dict) else None
         if isinstance(result, list):
+            if b"\\u0000" in payload:  # JSON's NUL: PostgreSQL stores no NUL in text, and no one means one
+                result = _without_nul(result)
             data["result"] = [_readable(item) for item in result]
         return data
 
 
 def _readable(item: Any) -> Any:
     try:
-        Update.de_json(item, None)
+        update = Update.de_json(item, None)
+        if not _ids_readable(update):
+            raise TypeError("a chat or user id that is no integer")
     except Exception as exc:
         update_id = item.get("update_id") if isinstance(item, dict) else None
         if not isinstance(update_id, int):
@@ -53,6 +59,22 @@ def _readable(item: Any) -> Any:
                         update_id, type(exc).__name__, exc, Skipped.count)
         return {"update_id": update_id}
     return item
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def _ids_readable(update: Update) -> bool:
+    """PTB does not check the types it parses, but files every update under its chat and its sender: an id that is
+    a list or an object would fail there (unhashable), before any handler or the error handler could see it."""
+    return all(isinstance(x.id, int) for x in (update.effective_chat, update.effective_user) if x is not None)
 
 
 __all__ = ["Skipped", "SkippingRequest"]
