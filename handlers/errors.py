@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from handlers import texts
@@ -13,11 +13,17 @@ from handlers.deps import deps
 from handlers.replies import was_owed
 
 log = logging.getLogger(__name__)
+_STALE_QUERY = "query is too old"  # Telegram: "…and response timeout expired or query id is invalid"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(context.error, Forbidden):  # the user blocked the bot mid-conversation: nobody to tell
+        log.info("update %s: %s", update_id, context.error)
+        return
+    if isinstance(context.error, BadRequest) and _STALE_QUERY in str(context.error).lower():
+        # a press handled too late to answer (after a restart, a long queue, an update taken again): the
+        # resident's spinner is long gone and an apology would fail the same way; they simply press again
         log.info("update %s: %s", update_id, context.error)
         return
     log.error("update %s failed", update_id, exc_info=context.error)
