@@ -7,12 +7,14 @@ package, and pytest's sys.path depends on its import mode, so modules import tha
 
 import contextlib
 import importlib.util
+import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import URL
 
 from storage.db import Database
@@ -30,6 +32,12 @@ def _load_pg_helper() -> None:
 
 
 _load_pg_helper()
+
+# Hypothesis: derandomized by default, so `make test` and CI run the same examples every time and a failure
+# reproduces; HYPOTHESIS_PROFILE=explore draws fresh ones (and more of them) while developing.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("explore", max_examples=500)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
