@@ -59,9 +59,11 @@ async def test_each_kind_of_emergency_alerts_the_right_people(duty: Bot, words: 
     reply = await person.say(words)
     number = ticket_number(reply.text)
     community = duty.deps.community
-    first = (f"请立即拨打电梯内的应急救援电话 {community.emergency.lift_phone}" if call == "lift"
-             else f"请立即拨打 {call}")
+    first = {"lift": f"请立即拨打电梯内的应急救援电话 {community.emergency.lift_phone}",
+             "gas": "请立即关掉燃气阀门"}.get(call if call == "lift" else kind, f"请立即拨打 {call}")
     assert reply.text.startswith(f"🚨 {first}")
+    if kind == "gas":  # out of the room first, then the call
+        assert "到室外后拨打 119" in reply.text and "不要在屋里打电话" in reply.text
     names = {DUTY: community.emergency.duty_name, WORKER: community.grid("A03").worker_name,
              POLICE: community.unit("jingwu").name, UNIT_CHATS["wuye"]: community.unit("wuye").name}
     for chat in alerted:  # exactly who was alerted, in words
