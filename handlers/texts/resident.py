@@ -148,13 +148,14 @@ def staff_new_ticket(number: str, category: str, unit: str, location: str | None
 
 EMERGENCY_KIND = {
     "medical": "急病或受伤", "fire": "火情", "gas": "燃气泄漏", "crime": "治安险情", "trapped": "有人被困",
-    "missing": "有人走失", "self-harm": "自伤风险",
+    "missing": "有人走失", "self-harm": "自伤风险", "help": "紧急求助",
 }
 EMERGENCY_CALL = {
     "120": "请立即拨打 120 急救电话！",
     "119": "请立即拨打 119 火警电话！",
     "110": "请立即拨打 110 报警！",
 }
+HELP_FIRST = "如果有人受伤、起火或遇到危险，请立即拨打 120 / 119 / 110！"
 GAS_FIRST = "请立即关掉燃气阀门、打开门窗，离开房间，到室外后拨打 119 或燃气公司抢修电话！"
 HELPER_LABEL = {"duty": "", "grid_worker": "网格员", "police": "", "property": ""}
 EMERGENCY_TIPS = {
@@ -233,6 +234,8 @@ def sos_opened(number: str, kind: str | None, call: str, alerted: list[tuple[str
         first = f"请立即拨打电梯内的应急救援电话 {lift_phone}（也可拨 110）！"
     elif kind == "gas":  # a call inside a gas-filled room can spark: out first, then dial
         first = GAS_FIRST
+    elif kind == "help":  # 救命 / 快来人 with no kind said: every number, and who is coming
+        first = HELP_FIRST
     else:
         first = EMERGENCY_CALL.get(call, EMERGENCY_CALL["110"])
     names = "、".join(f"{HELPER_LABEL.get(helper, '')}{name}" for helper, name in alerted)
@@ -438,6 +441,7 @@ __all__ = [
     "GREETING",
     "HELP",
     "HELPER_LABEL",
+    "HELP_FIRST",
     "HUMAN_FORWARDED",
     "HUMAN_UNAVAILABLE",
     "LOCATION_OUTSIDE",

@@ -140,3 +140,23 @@ async def test_words_about_something_else_are_not_taken_for_the_emergency_s_plac
     assert saved.text.startswith("已把地点告诉")
     [t] = await duty.tickets(2005)
     assert (t.number, t.location) == (number, "9号楼2单元")
+
+
+async def test_a_cry_for_help_naming_no_kind_sends_the_duty_and_gives_the_case_to_whoever_handles_the_matter(
+        duty: Bot) -> None:
+    """救命 / 快来人 beside a burst pipe is no medical emergency: the resident is told every number (not just 120),
+    the duty and the grid worker go at once, and the red case sits on the property's desk, which fixes pipes."""
+    person = await registered(duty, 2003)
+    cursor = duty.emulator.cursor()
+    reply = await person.say("水管爆了，水漫到楼道里了，快来人")
+    number = ticket_number(reply.text)
+    assert reply.text.startswith(f"🚨 {texts.HELP_FIRST}") and "急病" not in reply.text
+    for chat in (DUTY, WORKER):
+        alert = await duty.emulator.wait_for(chat, number, after=cursor, timeout=10)
+        assert texts.EMERGENCY_KIND["help"] in alert.text
+    [ticket] = await duty.tickets(2003)
+    assert (ticket.emergency, ticket.emergency_kind, ticket.category) == (True, "help", "utilities")
+    assert ticket.unit == duty.deps.community.unit_for("utilities").code
+    desk = UNIT_CHATS.get(ticket.unit, STAFF_CHAT_ID)
+    card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
+    assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND["help"]))
