@@ -19,8 +19,9 @@ from bot import jobs
 from bot.app import build_application, start_polling, stop_polling
 from bot.emulator import BotApiEmulator, run_console
 from bot.settings import Settings
+from handlers import texts
 from handlers.deps import KEY
-from services import local, outbox
+from services import outbox
 
 DEMO_ADMIN = 9001  # admin of the local demo when LINLI_ADMINS names nobody
 _STEP = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(m|min|分钟?|h|小时|d|天)$", re.IGNORECASE)
@@ -52,9 +53,9 @@ def clock_command(clock: DemoClock, app: Application) -> Callable[[str], Awaitab
     async def run(rest: str) -> str:
         if rest.strip():
             if clock.advance(rest) is None:
-                return "用法：/clock 查看演示时间；/clock +30m、+1h、+2d 拨快"
+                return texts.CLOCK_USAGE
             await jobs.desk_tick(app)
-        return f"演示时间：{local(clock.now()):%Y-%m-%d %H:%M}（比真实时间快 {clock.offset}）"
+        return texts.demo_clock(clock.now(), clock.offset)
 
     return run
 

@@ -64,11 +64,19 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
     elif intent == "act.human":
         await actions.to_human(update, context, update.effective_message.message_id)
     elif intent == "act.sos":
-        await actions.sos(update, context, text, result.emergency.kind if result and result.emergency else None)
+        about = next((p for p in result.parts if _intent_kind(context, p) == "complaint"), None) if result else None
+        await actions.sos(update, context, text, result.emergency.kind if result and result.emergency else None,
+                          about)
     elif intent == "act.help":
         await actions.help_(update, context)
     else:
         await actions.greet(update, context, text, result.resolved_topic if result else None)
+
+
+def _intent_kind(context: ContextTypes.DEFAULT_TYPE, intent: str) -> str | None:
+    """What an intent is to the engine's model: a complaint, a service question or an action."""
+    info = deps(context).engine.model.info.get(intent)
+    return info.kind if info else None
 
 
 async def on_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

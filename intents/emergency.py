@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 KINDS = ("medical", "fire", "gas", "crime", "trapped", "missing", "self-harm")
+# a cry for help that names no kind (救命, 快来人): whoever is on duty goes, the resident is told every number
+HELP = "help"
 # When several kinds are present, the one that decides who is sent first.
 PRIORITY = ("self-harm", "fire", "gas", "crime", "trapped", "missing", "medical")
 
@@ -47,6 +49,7 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"从(?:楼|梯子|脚手架|楼梯|阳台|窗户|树|房顶|屋顶)[^，。！？]{0,4}(?:掉|摔|跌|滚)下(?:来|去)", False),
         (r"摔了|摔下(?:来|去)|滑倒|站不起来|磕破|晕了|倒下了?|吐血|流血|在流血", True),
         (r"被[^，。！？]{0,4}撞(?:了|倒|伤|飞)|误(?:吃|服|喝)|吃错|喝错|(?:全|都)是血", False),
+        (r"夹(?:住|伤|到)了?(?:我家|我们家)?(?:的)?(?:孩子|小孩|娃|老人|人|手|腿|脚|胳膊|头)", False),
         (r"(?:不动了|没反应了?|起不来|爬不起来|动不了|脸(?:都|色)?(?:发)?(?:紫|青)了|嘴唇发紫|快不行了|不行了)", True),
         (r"(?:叫|喊|推|拍)(?:了|他|她|人)*(?:半天|几声|好几声)?(?:也|都)?(?:没反应|不醒|不应|没动静)", False),
     ],
@@ -85,7 +88,7 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"(?:拿|持|举|提|抄|握)着?(?:把)?(?:刀|菜刀|水果刀|刀子|棍|棒|铁棍|木棍|斧|砖|枪|凶器|锤)|动刀|砍人|捅人|捅了|"
          r"杀人|弄死我|杀了我|要杀|要砍", False),
         (r"在打我|打我|被打|被人打|被(?!电)[^，。！？]{0,3}打(?:了|伤|得)|打人|打得[^，。！？]{0,4}(?:血|不行)|"
-         r"见血了|殴打|家暴|持械", False),
+         r"见血了|殴打|家暴|持械|打架|打起来了|打成一团|斗殴|互殴", False),
         (r"抢劫|抢(?:了)?(?:我的|她的|他的)?(?:包|手机|钱|孩子)|撬(?:门|锁)|正在撬|还在撬|在撬|闯进|闯入|入室|"
          r"跟踪|尾随|跟着我|猥亵|非礼|绑架|砸(?:我家|我们家|门)|踹门|打110|报警", False),
     ],
@@ -129,7 +132,8 @@ _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早
                    r"培训|知识|宣传|会$|会[^，。！？]?$|能不能|就会|就要|早晚")
 _INFO = re.compile(r"怎么(?:交|办理|登记|预防|领|报名|开户)|在哪(?:里)?(?:领|登记|办|报名|交|买)|培训|演练|年检|安检|"
                    r"什么时候|手环|课|讲座|宣传|登记|开户")
-_DONE = re.compile(r"处理好了|解决了|已经好了|修好了|没事了|救出来了|找到了|回来了|灭了|扑灭|已经处理|送医院了?没事")
+_DONE = re.compile(r"处理好了|解决了|好(?:一)?点了|好多了|好些了|"
+                   r"已经好了|修好了|没事了|救出来了|找到了|回来了|灭了|扑灭|已经处理|送医院了?没事")
 _HYPERBOLE = re.compile(r"得(?:我|人)?(?:都)?(?:想死|要死|不想活)")
 _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
 
@@ -200,7 +204,7 @@ def detect(text: str) -> Emergency | None:
     if not found:
         g = _GENERIC.search(text)
         if g and not _ordinary(text, g.start(), g.end()):
-            return Emergency(kind="medical", evidence=[g.group(0)])
+            return Emergency(kind=HELP, evidence=[g.group(0)])
         return None
     kind = next(k for k in PRIORITY if k in found)
     g = _GENERIC.search(text)

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 
 from intents.cli import run
 from intents.dataset import Example, read_examples, split
-from intents.emergency import KINDS
+from intents.emergency import HELP, KINDS
 from intents.engine import Engine
 from intents.train import Row, learn_from_desk, subject, train
 
 FALLBACK = "other"
 NONE = "none"
-EMERGENCY_LABELS = frozenset((*KINDS, NONE))
+EMERGENCY_LABELS = frozenset((*KINDS, HELP, NONE))
 
 
 @dataclass

@@ -18,6 +18,7 @@ from handlers.resident.draft import case_grid
 from intents.places import named_place, place_or_home, read_place
 from services.cases import emergencies, lifecycle, tickets
 from services.cases.events import resident_actor
+from services.community.model import Category
 from services.outbox import Priority
 from services.people import conversations
 from storage.models import Ticket
@@ -105,9 +106,11 @@ SOS_FLOW = "sos"  # the conversation that asks an emergency's place
 SOS_PLACE_FOR = timedelta(minutes=30)  # a place typed this long after the emergency still goes to it
 
 
-async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None) -> None:
-    """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm): a red case at
-    once, no confirmation. Owed in its own transaction: the resident's answer first (whom to call, who was
+async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None,
+              about: str | None = None) -> None:
+    """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm, or help when
+    none is said; ``about``: the complaint category the message is also about): a red case at once, no
+    confirmation. Owed in its own transaction: the resident's answer first (whom to call, who was
     alerted), then the alerts and the cards. Then, if the place is unknown, one tap to give it."""
     d = deps(context)
     msg = update.effective_message
@@ -118,7 +121,7 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
         case = await emergencies.open_emergency(
             s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
             grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
-            now=d.now())
+            now=d.now(), about=_category(about))
         if place is None:  # asked right after the answer (same chat, so always in this order): one tap to say where
             await conversations.save(s, update.effective_user.id, SOS_FLOW,
                                      {"ticket": case.ticket.id, "kind": kind}, d.now())
@@ -130,6 +133,13 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
                                     markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
+
+
+def _category(intent: str | None) -> Category | None:
+    try:
+        return Category(intent) if intent else None
+    except ValueError:
+        return None
 
 
 HOME_WORDS = ("在家", "家里", "我家", "在家里", "家")

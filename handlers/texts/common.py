@@ -4,7 +4,7 @@ Part of the catalogue (``handlers.texts``): every sentence the bot says lives in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from services import local
 
@@ -113,3 +113,19 @@ __all__ = [
 PARTICIPATION_REFUSED = "抱歉，这个操作需要社区工作人员或管理员的权限。"
 
 __all__ += ["PARTICIPATION_REFUSED"]
+
+
+CLOCK_USAGE = "用法：/clock 查看演示时间；/clock +30m、+1h、+2d 拨快"
+
+
+def demo_clock(now: datetime, ahead: timedelta) -> str:
+    """The terminal demo's clock: its time and how far it runs ahead, in days, hours and minutes."""
+    minutes = int(ahead.total_seconds()) // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}天" if days else "", f"{hours}小时" if hours else "", f"{mins}分钟" if mins else ""]
+    gap = "".join(parts)
+    return f"演示时间：{local(now):%Y-%m-%d %H:%M}（" + (f"比真实时间快 {gap}）" if gap else "与真实时间一致）")
+
+
+__all__ += ["CLOCK_USAGE", "demo_clock"]

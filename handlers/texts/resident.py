@@ -148,16 +148,18 @@ def staff_new_ticket(number: str, category: str, unit: str, location: str | None
 
 EMERGENCY_KIND = {
     "medical": "急病或受伤", "fire": "火情", "gas": "燃气泄漏", "crime": "治安险情", "trapped": "有人被困",
-    "missing": "有人走失", "self-harm": "自伤风险",
+    "missing": "有人走失", "self-harm": "自伤风险", "help": "紧急求助",
 }
 EMERGENCY_CALL = {
     "120": "请立即拨打 120 急救电话！",
     "119": "请立即拨打 119 火警电话！",
     "110": "请立即拨打 110 报警！",
 }
+HELP_FIRST = "如果有人受伤、起火或遇到危险，请立即拨打 120 / 119 / 110！"
+GAS_FIRST = "请立即关掉燃气阀门、打开门窗，离开房间，到室外后拨打 119 或燃气公司抢修电话！"
 HELPER_LABEL = {"duty": "", "grid_worker": "网格员", "police": "", "property": ""}
 EMERGENCY_TIPS = {
-    "gas": "不要开关电灯电器、不要打电话在屋内，立即开窗通风、离开房间。",
+    "gas": "不要开关电灯电器、不要点火，不要在屋里打电话；有人头晕恶心，到室外后拨打 120。",
     "fire": "不要乘电梯，用湿毛巾捂住口鼻，沿安全通道撤离。",
     "trapped": "请不要扒门，按电梯里的警铃，耐心等待救援。",
     "self-harm": "您不是一个人，心理援助热线 12356 随时有人接听。",
@@ -228,8 +230,14 @@ def btn_sos_home(home: str) -> str:
 
 def sos_opened(number: str, kind: str | None, call: str, alerted: list[tuple[str, str]], lift_phone: str) -> str:
     """The resident's answer to an emergency: whom to call first, then exactly who was alerted."""
-    first = (f"请立即拨打电梯内的应急救援电话 {lift_phone}（也可拨 110）！" if call == "lift"
-             else EMERGENCY_CALL.get(call, EMERGENCY_CALL["110"]))
+    if call == "lift":
+        first = f"请立即拨打电梯内的应急救援电话 {lift_phone}（也可拨 110）！"
+    elif kind == "gas":  # a call inside a gas-filled room can spark: out first, then dial
+        first = GAS_FIRST
+    elif kind == "help":  # 救命 / 快来人 with no kind said: every number, and who is coming
+        first = HELP_FIRST
+    else:
+        first = EMERGENCY_CALL.get(call, EMERGENCY_CALL["110"])
     names = "、".join(f"{HELPER_LABEL.get(helper, '')}{name}" for helper, name in alerted)
     told = f"已立即通知：{names}。" if names else "社区值班人员还没有接入机器人，请务必自己拨打急救电话。"
     tip = EMERGENCY_TIPS.get(kind or "", "")
@@ -439,9 +447,11 @@ __all__ = [
     "FILE_TOO_BIG",
     "FLOOD_CONFIRM_LATER",
     "FLOOD_SLOW_DOWN",
+    "GAS_FIRST",
     "GREETING",
     "HELP",
     "HELPER_LABEL",
+    "HELP_FIRST",
     "HUMAN_FORWARDED",
     "HUMAN_UNAVAILABLE",
     "LOCATION_OUTSIDE",

@@ -11,7 +11,12 @@ holds the case. The table is the rule; ``open_emergency`` applies it in one tran
     trapped   96333 property, community duty                 repair (property)
     missing   110   police post, grid worker, community duty  safety
     self-harm 120   community duty, grid worker               community (other)
+    help      110   community duty, grid worker               what the message is about, else safety
     (unknown) 110   community duty, grid worker               safety
+
+``help`` is a cry for help that names no kind (救命, 快来人): the duty and the grid worker go, and the case goes
+to the unit of what the message is about when the engine knows it (水管爆了，快来人 → the property), so the
+right desk has it at once.
 
 The resident's answer is owed first (priority REPLY, never behind a desk's backlog), the alerts at once after
 (ALERT), and the case is red and escalated to the community level from its first minute (``sweep.open_sos``).
@@ -108,12 +113,13 @@ class EmergencyCase:
 
 async def open_emergency(s: AsyncSession, *, resident: Resident, kind: str | None, text: str, location: str | None,
                          grid_code: str | None, community: Community, staff_chat_id: int | None, reply_chat: int | None,
-                         now: datetime) -> EmergencyCase:
+                         now: datetime, about: Category | None = None) -> EmergencyCase:
     """Open the red case and owe, in this transaction: the resident's answer first (who was alerted, whom to
     call), the alerts to each helper, and the card to the case's unit (buttons there) and to the level's chat."""
     r = route(kind)
+    category = about if kind not in ROUTES and about is not None else r.category
     sos = await open_sos(s, resident=resident, text=text, location=location, photos=[], community=community,
-                         now=now, category=r.category, grid_code=grid_code, kind=kind)
+                         now=now, category=category, grid_code=grid_code, kind=kind)
     t = sos.ticket
     assert t.id is not None
     alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)

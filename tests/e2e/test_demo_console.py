@@ -32,8 +32,8 @@ def test_the_demo_clock_brings_the_reminder_the_escalation_and_the_rating(tmp_pa
         "/quit",
     ])
     assert "✅ 已受理！工单号：LL-" in out
-    assert "演示时间：" in out and "比真实时间快 3:00:00" in out
+    assert "演示时间：" in out and "比真实时间快 3小时）" in out
     assert "⏰ 催办" in out and "升级至网格员（超时未签收）" in out
     assert "已签收，请尽快办理。" in out and "已由金桂苑物业服务中心签收，承办人：社区管理员" in out
-    assert "比真实时间快 1 day, 3:00:00" in out and "升级至金桂社区居委会值班室（超过办理时限）" in out
+    assert "比真实时间快 1天3小时）" in out and "升级至金桂社区居委会值班室（超过办理时限）" in out
     assert "用法：/clock" not in out

@@ -59,9 +59,11 @@ async def test_each_kind_of_emergency_alerts_the_right_people(duty: Bot, words: 
     reply = await person.say(words)
     number = ticket_number(reply.text)
     community = duty.deps.community
-    first = (f"请立即拨打电梯内的应急救援电话 {community.emergency.lift_phone}" if call == "lift"
-             else f"请立即拨打 {call}")
+    first = {"lift": f"请立即拨打电梯内的应急救援电话 {community.emergency.lift_phone}",
+             "gas": "请立即关掉燃气阀门"}.get(call if call == "lift" else kind, f"请立即拨打 {call}")
     assert reply.text.startswith(f"🚨 {first}")
+    if kind == "gas":  # out of the room first, then the call
+        assert "到室外后拨打 119" in reply.text and "不要在屋里打电话" in reply.text
     names = {DUTY: community.emergency.duty_name, WORKER: community.grid("A03").worker_name,
              POLICE: community.unit("jingwu").name, UNIT_CHATS["wuye"]: community.unit("wuye").name}
     for chat in alerted:  # exactly who was alerted, in words
@@ -138,3 +140,23 @@ async def test_words_about_something_else_are_not_taken_for_the_emergency_s_plac
     assert saved.text.startswith("已把地点告诉")
     [t] = await duty.tickets(2005)
     assert (t.number, t.location) == (number, "9号楼2单元")
+
+
+async def test_a_cry_for_help_naming_no_kind_sends_the_duty_and_gives_the_case_to_whoever_handles_the_matter(
+        duty: Bot) -> None:
+    """救命 / 快来人 beside a burst pipe is no medical emergency: the resident is told every number (not just 120),
+    the duty and the grid worker go at once, and the red case sits on the property's desk, which fixes pipes."""
+    person = await registered(duty, 2003)
+    cursor = duty.emulator.cursor()
+    reply = await person.say("水管爆了，水漫到楼道里了，快来人")
+    number = ticket_number(reply.text)
+    assert reply.text.startswith(f"🚨 {texts.HELP_FIRST}") and "急病" not in reply.text
+    for chat in (DUTY, WORKER):
+        alert = await duty.emulator.wait_for(chat, number, after=cursor, timeout=10)
+        assert texts.EMERGENCY_KIND["help"] in alert.text
+    [ticket] = await duty.tickets(2003)
+    assert (ticket.emergency, ticket.emergency_kind, ticket.category) == (True, "help", "utilities")
+    assert ticket.unit == duty.deps.community.unit_for("utilities").code
+    desk = UNIT_CHATS.get(ticket.unit, STAFF_CHAT_ID)
+    card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
+    assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND["help"]))
