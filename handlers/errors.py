@@ -13,7 +13,7 @@ from handlers.deps import deps
 from handlers.replies import was_owed
 
 log = logging.getLogger(__name__)
-_STALE_QUERY = "query is too old"  # Telegram: "…and response timeout expired or query id is invalid"
+_HARMLESS = ("query is too old", "message is not modified")  # Telegram's BadRequest wording, lower case
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -21,9 +21,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(context.error, Forbidden):  # the user blocked the bot mid-conversation: nobody to tell
         log.info("update %s: %s", update_id, context.error)
         return
-    if isinstance(context.error, BadRequest) and _STALE_QUERY in str(context.error).lower():
+    if isinstance(context.error, BadRequest) and any(m in str(context.error).lower() for m in _HARMLESS):
         # a press handled too late to answer (after a restart, a long queue, an update taken again): the
-        # resident's spinner is long gone and an apology would fail the same way; they simply press again
+        # resident's spinner is long gone and an apology would fail the same way; or a double tap whose second
+        # edit would show what the first already shows: nothing to report, nothing to apologise for
         log.info("update %s: %s", update_id, context.error)
         return
     log.error("update %s failed", update_id, exc_info=context.error)

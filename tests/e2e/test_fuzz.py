@@ -317,3 +317,18 @@ async def test_a_complaint_while_the_bot_api_fails(fuzzed: Bot, errors: Errors, 
         assert 1 <= told(bot, user, cases[0].number) <= 2
     if card is not None and not any(method == "answerCallbackQuery" for method, _, _ in faults):
         assert cases, "确认 went through and no case was opened"
+
+
+async def test_a_double_tap_on_not_yet_resolved_is_no_error(fuzzed: Bot, errors: Errors) -> None:
+    """Found by fuzzing: 还没有 (``rsn``) pressed twice before the first edit arrives: the second edit would show the
+    same words, Telegram answers 'message is not modified', and that was reported to the staff as an error with an
+    apology to the resident."""
+    person = fuzzed.person(FUZZER)
+    card = await person.say("5号楼电梯坏了")
+    data = pack(fuzzed.deps.callback_secret, "rsn", "LL-20260317-0001")
+    for _ in range(2):
+        pressed = await person.press(card, "", forge_data=data)
+        async with asyncio.timeout(WAIT):
+            await pressed.answer()
+    await check(fuzzed, errors, "rsn twice")
+    assert all(m.body != texts.ERROR for m in fuzzed.emulator.messages_to(FUZZER))
