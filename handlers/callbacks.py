@@ -39,7 +39,7 @@ def pack(secret: bytes, action: str, arg: str = "") -> str:
 
 
 def unpack(secret: bytes, data: str | None) -> Callback | None:
-    if not data or len(data.encode()) > MAX_BYTES:
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:  # PTB passes on any JSON type
         return None
     parts = data.split("|")
     if len(parts) != 4 or parts[0] != VERSION:

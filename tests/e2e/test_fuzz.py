@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, running_bot, ticket_number
 from sqlalchemy import exists
@@ -241,6 +241,13 @@ async def test_any_button_data(fuzzed: Bot, errors: Errors, data: st.DataObject)
 
 @one_bot(80)
 @given(update=update_like)
+@example(update={"callback_query": {"id": "", "from": {"id": FUZZER, "is_bot": False, "first_name": ""},
+                                    "chat_instance": "", "data": 1}})  # found: data no string broke unpack
+@example(update={"message": {"message_id": 1, "date": 0, "chat": {"id": [FUZZER], "type": "private"},
+                             "text": "hi"}})  # found: a chat id no integer failed unhashable inside PTB
+@example(update={"message": {"message_id": 1, "date": 0, "chat": {"id": FUZZER, "type": "private"},
+                             "from": {"id": FUZZER, "is_bot": False, "first_name": "x"},
+                             "text": "9号楼楼道灯坏了\x00"}})  # NUL: PostgreSQL refuses it (the pg test)
 async def test_any_update_shape_into_get_updates(fuzzed: Bot, errors: Errors, update: dict[str, Any]) -> None:
     fuzzed.emulator.inject_raw_update(update)
     await check(fuzzed, errors, update)
