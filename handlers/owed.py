@@ -123,6 +123,8 @@ async def _notify_text(d: Deps, claim: Claim) -> str:
                                phone=phone)
     if say == "sos_place":
         return texts.staff_sos_place(t.number, t.location or "")
+    if say == "sos_more":
+        return texts.staff_sos_more(t.number, str(claim.payload.get("words", "")))
     if say == "hotspot":
         since = datetime.fromisoformat(claim.payload["since"])
         hours = int((d.now() - since).total_seconds() // 3600)

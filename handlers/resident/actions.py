@@ -117,6 +117,18 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
     place = named_place(text)
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
+        earlier = await emergencies.recent_of(s, r.id, d.now())
+        if earlier is not None:  # 救命 … 快点啊: the same trouble, not another red case
+            alerted = await emergencies.add_words(s, earlier, text=text, kind=kind, community=d.community,
+                                                  staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id),
+                                                  now=d.now())
+            told = texts.sos_more_told(earlier.number, [(a.helper, a.name) for a in alerted])
+    if earlier is not None:
+        d.wake_sender()
+        await msg.reply_text(told)
+        return
+    async with d.db.transaction() as s:
+        r = await resident_of(s, update, d)
         grid, _ = case_grid(d, r, place)
         case = await emergencies.open_emergency(
             s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),

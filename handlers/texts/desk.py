@@ -21,6 +21,10 @@ def staff_sos_place(number: str, place: str) -> str:
     return f"📍 紧急求助 {number} 的地点：{place}"
 
 
+def staff_sos_more(number: str, words: str) -> str:
+    return f"🚨 紧急求助 {number} 居民又说：{preview(words, 500)}"
+
+
 def card_header_sos(kind_label: str) -> str:
     return f"🚨 紧急求助·{kind_label}"
 
@@ -521,6 +525,7 @@ __all__ = [
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",
+    "staff_sos_more",
     "staff_sos_place",
     "staff_supplement_caption",
     "staff_unreachable",

@@ -248,6 +248,13 @@ def sos_opened(number: str, kind: str | None, call: str, alerted: list[tuple[str
     return "\n".join(lines)
 
 
+def sos_more_told(number: str, alerted: list[tuple[str, str]]) -> str:
+    """A second cry while the first emergency is open: the same case, the words passed on at once."""
+    names = "、".join(f"{HELPER_LABEL.get(helper, '')}{name}" for helper, name in alerted)
+    told = f"已马上转告：{names}。" if names else ""
+    return f"🚨 收到！您的求助 {number} 正在处理，{told}如有危险请立即拨打 120 / 119 / 110。"
+
+
 def sos_place_saved(alerted: list[tuple[str, str]]) -> str:
     names = "、".join(f"{HELPER_LABEL.get(helper, '')}{name}" for helper, name in alerted)
     return f"已把地点告诉：{names}。请保持电话畅通。" if names else "已记下地点。请保持电话畅通。"
@@ -512,6 +519,7 @@ __all__ = [
     "resolved_done",
     "resolved_offer",
     "shop",
+    "sos_more_told",
     "sos_opened",
     "sos_place_saved",
     "staff_new_ticket",

@@ -20,14 +20,19 @@ right desk has it at once.
 
 The resident's answer is owed first (priority REPLY, never behind a desk's backlog), the alerts at once after
 (ALERT), and the case is red and escalated to the community level from its first minute (``sweep.open_sos``).
+
+A resident in trouble writes again and again (救命 … 快点 … 他不动了): while their emergency is open and recent
+(``REPEAT_WINDOW``), each new cry joins it (:func:`add_words`: a note on the case, the words sent to everyone
+alerted) instead of opening another red case for the same trouble.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox
@@ -35,7 +40,9 @@ from services.cases import events, intake
 from services.cases.sweep import SosResult, open_sos
 from services.community.model import Category, Community
 from services.outbox import Priority
-from storage.models import OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+
+REPEAT_WINDOW = timedelta(minutes=30)  # a cry this soon after the last, its case still open, is the same trouble
 
 
 class Helper(StrEnum):
@@ -156,5 +163,33 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
     return alerted
 
 
-__all__ = ["ROUTES", "Alerted", "EmergencyCase", "Helper", "Route", "add_place", "helpers_for", "open_emergency",
-           "route"]
+async def recent_of(s: AsyncSession, resident_id: int, now: datetime) -> Ticket | None:
+    """The resident's emergency opened within ``REPEAT_WINDOW`` and still open, if any."""
+    q = (select(Ticket)
+         .where(Ticket.resident_id == resident_id, col(Ticket.emergency).is_(True),
+                col(Ticket.status).in_(OPEN_STATUSES), Ticket.created_at >= now - REPEAT_WINDOW)
+         .order_by(col(Ticket.id).desc()).limit(1))
+    return (await s.exec(q)).first()
+
+
+async def add_words(s: AsyncSession, t: Ticket, *, text: str, kind: str | None, community: Community,
+                    staff_chat_id: int | None, actor: str, now: datetime) -> list[Alerted]:
+    """The resident cried out again: the words noted on the case and sent at once to everyone the case alerted
+    (and whoever the new words' kind alerts, when they name another: 摔倒了 … 着火了)."""
+    words = text.strip()[:500]
+    await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"居民又说：{words}")
+    t.updated_at = now
+    s.add(t)
+    alerted = helpers_for(t.emergency_kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
+    for extra in helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code):
+        if kind != t.emergency_kind and all(a.chat_id != extra.chat_id for a in alerted):
+            alerted.append(extra)
+    assert t.id is not None
+    for a in alerted:
+        await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                         priority=Priority.ALERT, payload={"say": "sos_more", "words": words})
+    return alerted
+
+
+__all__ = ["REPEAT_WINDOW", "ROUTES", "Alerted", "EmergencyCase", "Helper", "Route", "add_place", "add_words",
+           "helpers_for", "open_emergency", "recent_of", "route"]

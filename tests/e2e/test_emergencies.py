@@ -14,6 +14,7 @@ from linli_e2e import (
     Bot,
     Clock,
     community_with,
+    events,
     registered,
     running_desk,
     ticket_number,
@@ -160,3 +161,19 @@ async def test_a_cry_for_help_naming_no_kind_sends_the_duty_and_gives_the_case_t
     desk = UNIT_CHATS.get(ticket.unit, STAFF_CHAT_ID)
     card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
     assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND["help"]))
+
+
+async def test_crying_out_again_joins_the_open_emergency_instead_of_opening_another(duty: Bot) -> None:
+    """救命 … 快来人啊他不动了: one red case, the new words at once to everyone alerted, the resident told so."""
+    person = await registered(duty, 2004)
+    first = await person.say("救命，我爸在10号楼楼下摔倒了")
+    number = ticket_number(first.text)
+    cursor = duty.emulator.cursor()
+    again = await person.say("快来人啊，他不动了")
+    assert again.text.startswith("🚨 收到！") and number in again.text and "120" in again.text
+    for chat in (DUTY, WORKER):
+        await duty.emulator.wait_for(chat, texts.staff_sos_more(number, "快来人啊，他不动了"), after=cursor, timeout=10)
+    [ticket] = await duty.tickets(2004)
+    assert ticket.number == number and ticket.emergency_kind == "medical"
+    notes = [e.note for e in await events(duty, number) if e.note]
+    assert "居民又说：快来人啊，他不动了" in notes
