@@ -197,6 +197,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_resolved_at", "status", "resolved_at"),
         Index("ix_tickets_category_created_at", "category", "created_at"),
         Index("ix_tickets_created_at", "created_at"),  # reports: the tickets received in a period
+        # duplicates and hotspots: a category's recent cases at one building, or in one grid
+        Index("ix_tickets_place_building", "category", "building", "created_at"),
+        Index("ix_tickets_place_grid", "category", "grid_code", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -205,6 +208,7 @@ class Ticket(SQLModel, table=True):
     category: str = Field(max_length=32)
     text: str = Field(sa_type=Text)
     location: str | None = Field(default=None, max_length=255)
+    building: str | None = Field(default=None, max_length=32)  # "10号楼" when the location names one (kept with it)
     photos: list[str] = Field(default_factory=list, sa_type=JSON)
     status: TicketStatus = Field(default=TicketStatus.RECEIVED, sa_type=StrEnumType(TicketStatus))
     unit: str = Field(max_length=32)
@@ -276,7 +280,7 @@ class TicketFollower(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
     resident_id: int = Field(foreign_key="residents.id", index=True)
-    linked_at: datetime = _utc()
+    linked_at: datetime = _utc(index=True)  # hotspots count the links of the last day
     text: str = Field(default="", sa_type=Text)
 
 

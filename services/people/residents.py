@@ -5,6 +5,7 @@ import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,6 +70,16 @@ async def get_or_create_resident(
         session.add(resident)
         await session.flush()
     return resident
+
+
+async def rename(session: AsyncSession, *, tg_user_id: int, name: str, now: datetime) -> None:
+    """Keep a resident's display name current (one UPDATE, nothing when they have no row or the same name)."""
+    name = name.strip()
+    if not name:
+        return
+    table = Resident.__table__  # type: ignore[attr-defined]
+    await session.exec(update(table).where(table.c.tg_user_id == tg_user_id, table.c.name != name)  # type: ignore[call-overload]
+                       .values(name=name, updated_at=require_aware(now)))
 
 
 async def sync_grids(session: AsyncSession, community: Community) -> None:
@@ -155,6 +166,7 @@ __all__ = [
     "get_resident",
     "normalize_building",
     "offline_resident",
+    "rename",
     "set_age_band",
     "set_building",
     "sync_grids",
