@@ -96,6 +96,7 @@ STEPS = ("complaint", "confirm", "question")
 BACKGROUND = "background"  # statements no update's task ran: the sender, the jobs
 BENCH = "bench"  # the benchmark's own reads (is everything sent?): not counted
 STEP: contextvars.ContextVar[str] = contextvars.ContextVar("bench_step", default=BACKGROUND)
+TRACE_SQL = bool(os.environ.get("BENCH_TRACE_SQL"))  # print every counted statement (to see what a step runs)
 PLUMBING = frozenset({"getupdates", "getme", "setmycommands", "deletewebhook", "getwebhookinfo"})
 
 
@@ -177,6 +178,8 @@ class SqlMeter:
         if word.startswith("BEGIN") or not self.on or STEP.get() == BENCH:
             return
         self.counts[STEP.get()]["statements"] += 1
+        if TRACE_SQL:
+            print(f"[{STEP.get()}] {' '.join(statement.split())[:160]}", file=sys.stderr)
         tx = conn.info.get("bench_tx")
         if tx is not None and word.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")):
             tx[1] = True
@@ -285,8 +288,8 @@ async def drive(emu: BotApiEmulator, app: Application, name: str, residents: int
                 await emu.press(uid, last_confirmation.message_id, last_confirmation.buttons[0].callback_data)
             else:
                 await emu.send_text(uid, step.text)
-            answer = await emu.wait_for(uid, step.answer, after=cursor, timeout=WAIT)
-            latencies.append((answer.recorded - injected) * 1000)
+            answer, at = await answer_to(emu, uid, step, cursor)
+            latencies.append((at - injected) * 1000)
             if answer.buttons:
                 last_confirmation = answer
 
@@ -314,6 +317,21 @@ async def drive(emu: BotApiEmulator, app: Application, name: str, residents: int
             run.step_paced[kind] += sum(1 for e in emu.events_after(start)[: stop - start]
                                         if e.chat_id == uid and e.kind in ("send", "edit"))
     return run
+
+
+async def answer_to(emu: BotApiEmulator, uid: int, step: Step, cursor: int) -> tuple[SentMessage, float]:
+    """The bot's answer to a step and when it came: a new message into the resident's chat, or (a confirm) the
+    draft edited into the case's number. An edit's time is when this task saw it (the emulator stamps sends
+    only), a little later than it happened: it counts against linli, not for it."""
+    if step.kind != "confirm":
+        answer = await emu.wait_for(uid, step.answer, after=cursor, timeout=WAIT)
+        return answer, answer.recorded
+    deadline = time.monotonic() + WAIT
+    while True:
+        for e in emu.events_after(cursor):
+            if e.chat_id == uid and e.kind in ("send", "edit") and e.message is not None and step.answer(e.message):
+                return e.message, (e.message.recorded if e.kind == "send" else time.monotonic())
+        await asyncio.wait_for(emu.activity(), max(0.0, deadline - time.monotonic()))
 
 
 async def warm_up(emu: BotApiEmulator, text: str) -> None:
