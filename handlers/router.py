@@ -28,7 +28,7 @@ from handlers.desk import record
 from handlers.desk import web as desk_web
 from handlers.errors import on_error
 from handlers.grid import activities, notices
-from handlers.order import SEEN
+from handlers.order import LATE, SEEN
 from handlers.people import resident_of, speaker
 from handlers.resident import (
     actions,
@@ -191,6 +191,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 def register(app: Application) -> None:
     private_cmd = filters.ChatType.PRIVATE
     app.add_handler(TypeHandler(Update, access.remember_user), group=SEEN)
+    app.add_handler(TypeHandler(Update, access.remember_late), group=LATE)
     app.add_handler(CommandHandler("start", start.start, filters=private_cmd))
     app.add_handler(CommandHandler(["tickets", "mytickets"], tickets.my_tickets, filters=private_cmd))
     app.add_handler(CommandHandler("points", services.my_points, filters=private_cmd))

@@ -166,12 +166,12 @@ async def look(
     content = _content(text)
     building = building_of(location)
     place = _at_place(grid_code, building)
-    newest = func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto")
     if place is None:
-        return Looked(content, (), int((await session.exec(select(newest))).one()))
+        return Looked(content, (), 0)  # nowhere to compare with: nothing to read, now or under the lock
+    newest = func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto")
     rows = (await session.exec(_candidates(category, place, now, window, newest))).all()
     tickets = [t for t, _ in rows]
-    upto = int(rows[0][1]) if rows else int((await session.exec(select(newest))).one())
+    upto = int(rows[0][1]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
     ranked = _ranked(tickets, content, grid_code, building, threshold)
     return Looked(content, tuple(t.id for _, t in ranked if t.id is not None), upto)
 
@@ -261,8 +261,11 @@ def _count(category: str, since: datetime, where: ColumnElement[bool]) -> Any:
     """Tickets of ``category`` at a place opened since ``since``, plus duplicates linked to them since."""
     t, f = Ticket.__table__.c, TicketFollower.__table__.c  # type: ignore[attr-defined]
     opened = select(func.count()).where(t.category == category, t.created_at >= since, where).scalar_subquery()
-    linked = (select(func.count()).select_from(TicketFollower.__table__.join(Ticket.__table__, t.id == f.ticket_id))
-              .where(f.linked_at >= since, t.category == category, where).scalar_subquery())
+    # driven by the links of the window (ix_ticket_followers_linked_at), each case looked up by its key: never by
+    # every case ever opened at the place
+    theirs = select(literal(1)).where(t.id == f.ticket_id, t.category == category, where).exists()
+    linked = select(func.count()).select_from(TicketFollower.__table__).where(f.linked_at >= since, theirs)
+    linked = linked.scalar_subquery()
     return opened + linked
 
 
@@ -288,6 +291,8 @@ async def check_hotspot(
     One statement counts both places and looks for both warnings (indexed by category, place and time)."""
     require_aware(now)
     building = building_of(location)
+    if building is None and grid_code is None:
+        return None  # no place: nothing to count
     since = now - window
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     none = literal(0)

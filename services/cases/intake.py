@@ -113,7 +113,7 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
     if told is not None:
         what = "linked" if opened.linked else ("recorded" if intake.recorded_by else "opened")
         await outbox.owe(s, chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id, priority=Priority.REPLY,
-                         payload={**intake.receipt, "say": what, "own": opened.own}, flush=False)
+                         payload={**intake.receipt, "say": what, "own": opened.own})  # owed (and numbered) first
     if not opened.linked:
         await owe_cards(s, t, community=community, staff_chat_id=staff_chat_id, now=now)
     if opened.hotspot is not None:

@@ -193,7 +193,10 @@ async def test_a_busy_staff_chat_does_not_hold_up_other_residents(paced: Bot) ->
     for building in range(1, 21):  # a group may get 20 messages a minute: this fills the staff chat's budget
         confirmation = await busy.say(f"{building}号楼电梯坏了",
                                       lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
-        await busy.confirm(confirmation)  # 20 buildings: 20 cases, no duplicates
+        # 20 buildings: 20 cases, no duplicates. Each press is answered once its case is committed; the numbers
+        # (edits of the drafts, owed) come at the sender's pace, and the last of them may wait behind the staff
+        # chat's full minute (the one sender task paces that chat's card first): not what this test is about
+        await (await busy.press(confirmation, texts.BTN_CONFIRM)).answer()
     assert len(await bot.tickets()) == 20
     presses = [await p.press(c, texts.BTN_CONFIRM) for p, c in zip(waiting, pending, strict=True)]
     other = bot.person(3007, "李大爷")
