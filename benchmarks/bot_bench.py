@@ -223,9 +223,10 @@ class Run:
             "paced_calls_per_step": {k: round(self.step_paced[k] / n, 2) for k, n in self.step_counts.items()},
         }
         if self.sql:
-            total = Counter[str]()
-            for counts in self.sql.values():
-                total.update(counts)
+            total = Counter[str]()  # the updates' own statements (the sender's and the jobs' are given apart)
+            for step, counts in self.sql.items():
+                if step != BACKGROUND:
+                    total.update(counts)
             out["sql_per_update"] = {k: round(total[k] / self.updates, 2)
                                      for k in ("statements", "transactions", "write_transactions")}
             out["sql_per_step"] = {

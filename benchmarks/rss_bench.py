@@ -54,12 +54,12 @@ def status(pid: int) -> dict[str, int]:
     return out
 
 
-def child_env(emu: BotApiEmulator, db_file: Path) -> dict[str, str]:
+def child_env(emu: BotApiEmulator, db_file: Path, extra: dict[str, str]) -> dict[str, str]:
     settings = {name.upper() for name in Settings.model_fields}
     env = {k: v for k, v in os.environ.items() if k.upper() not in settings}
     env.update(BOT_TOKEN=TOKEN, BOT_API_URL=emu.base_url, BOT_FILE_URL=emu.base_file_url,
                DATABASE_URL=f"sqlite+aiosqlite:///{db_file}", STAFF_CHAT_ID=str(STAFF_CHAT_ID), WEB_PORT="0",
-               LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1")
+               LOG_LEVEL="WARNING", PYTHONUNBUFFERED="1", **extra)
     return env
 
 
@@ -89,7 +89,7 @@ async def talk(emu: BotApiEmulator, residents: int, messages: int) -> int:
     return residents * messages
 
 
-async def one(db_file: Path, residents: int, messages: int) -> dict[str, Any]:
+async def one(db_file: Path, residents: int, messages: int, extra: dict[str, str]) -> dict[str, Any]:
     emu = BotApiEmulator(token=TOKEN, limits=Limits.off())
     await emu.start()
     emu.group(STAFF_CHAT_ID, "工作人员群")
@@ -98,7 +98,7 @@ async def one(db_file: Path, residents: int, messages: int) -> dict[str, Any]:
         since = emu.polls
         with log.open("wb") as out:
             child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run", cwd=REPO, env=child_env(emu, db_file),
+                sys.executable, "-m", "bot", "run", cwd=REPO, env=child_env(emu, db_file, extra),
                 stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT)
         try:
             await emu.wait_for_poll(since=since, timeout=WAIT)
@@ -123,8 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tickets", type=int, default=100_000)
     ap.add_argument("--residents", type=int, default=50)
     ap.add_argument("--messages", type=int, default=8)
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="more environment for the bot (e.g. MALLOC_ARENA_MAX=2)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
+    extra = dict(e.split("=", 1) for e in args.env)
     results = {}
     with tempfile.TemporaryDirectory(prefix="linli-rss-") as tmp:
         empty = Path(tmp) / "empty.db"
@@ -132,9 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         full = Path(tmp) / "full.db"
         dup_bench.build(full, args.tickets, min(600, args.tickets), seed=0)
         for name, path in (("empty", empty), (f"{args.tickets}_tickets", full)):
-            results[name] = asyncio.run(one(path, args.residents, args.messages))
+            results[name] = asyncio.run(one(path, args.residents, args.messages, extra))
     print(f"python {platform.python_version()}, {args.residents} residents x {args.messages} updates,"
-          " `python -m bot run` as a child process, SQLite")
+          f" `python -m bot run` as a child process, SQLite{', ' + ' '.join(args.env) if args.env else ''}")
     print(f"{'database':<18}{'RSS start MB':>14}{'RSS after MB':>14}{'peak MB':>9}{'wall s':>8}")
     for name, r in results.items():
         print(f"{name:<18}{r['rss_start_mb']:>14}{r['rss_after_mb']:>14}{r['rss_peak_mb']:>9}{r['wall_s']:>8}")
