@@ -185,7 +185,10 @@ class SqlMeter:
             tx[1] = True
 
     def _end(self, conn: Any) -> None:
-        tx = conn.info.pop("bench_tx", None)
+        try:
+            tx = conn.info.pop("bench_tx", None)
+        except Exception:  # an invalidated connection (a task cancelled at shutdown): nothing to count
+            return
         if tx is None or not self.on or tx[0] == BENCH:
             return
         self.counts[tx[0]]["transactions"] += 1
@@ -289,7 +292,7 @@ async def drive(emu: BotApiEmulator, app: Application, name: str, residents: int
                 await emu.press(uid, last_confirmation.message_id, last_confirmation.buttons[0].callback_data)
             else:
                 await emu.send_text(uid, step.text)
-            answer, at = await answer_to(emu, uid, step, cursor)
+            answer, at = await answer_to(emu, uid, step, cursor, last_confirmation)
             latencies.append((at - injected) * 1000)
             if answer.buttons:
                 last_confirmation = answer
@@ -320,18 +323,23 @@ async def drive(emu: BotApiEmulator, app: Application, name: str, residents: int
     return run
 
 
-async def answer_to(emu: BotApiEmulator, uid: int, step: Step, cursor: int) -> tuple[SentMessage, float]:
+async def answer_to(emu: BotApiEmulator, uid: int, step: Step, cursor: int,
+                    pressed: SentMessage | None) -> tuple[SentMessage, float]:
     """The bot's answer to a step and when it came: a new message into the resident's chat, or (a confirm) the
-    draft edited into the case's number. An edit's time is when this task saw it (the emulator stamps sends
-    only), a little later than it happened: it counts against linli, not for it."""
-    if step.kind != "confirm":
+    draft pressed edited into the case's number. An edit's time is when this task saw it (the emulator stamps
+    sends only), a little later than it happened: it counts against linli, not for it. Only this chat's messages
+    are looked at (the emulator indexes them), so waiting costs the same at any number of residents."""
+    if step.kind != "confirm" or pressed is None:
         answer = await emu.wait_for(uid, step.answer, after=cursor, timeout=WAIT)
         return answer, answer.recorded
     deadline = time.monotonic() + WAIT
     while True:
-        for e in emu.events_after(cursor):
-            if e.chat_id == uid and e.kind in ("send", "edit") and e.message is not None and step.answer(e.message):
-                return e.message, (e.message.recorded if e.kind == "send" else time.monotonic())
+        edited = emu.message(uid, pressed.message_id)
+        if edited is not None and any(v.seq > cursor for v in edited.history[1:]) and step.answer(edited):
+            return edited, time.monotonic()
+        sent = next((m for m in emu.messages_after(uid, cursor) if step.answer(m)), None)
+        if sent is not None:
+            return sent, sent.recorded
         await asyncio.wait_for(emu.activity(), max(0.0, deadline - time.monotonic()))
 
 
