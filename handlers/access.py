@@ -14,7 +14,8 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handlers.deps import Deps, deps
-from services.people import audit, directory, roles
+from handlers.people import directory_owed, forget, owe_directory, pay_directory, speaker
+from services.people import audit, directory, residents, roles
 from services.people.roles import NOWHERE, Action, Grant, Scope
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,10 @@ async def check(d: Deps, user_id: int | None, action: Action, scope: Scope = NOW
 
 
 async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every update: keep the sender's @username in the directory (written once per process, and again
-    when it changes), so an admin can name them in /grant. Never stops or fails the update."""
+    """Every update: keep the sender's @username in the directory, so an admin can name them in /grant, and a
+    resident's name current. Asked once per process per user (and again when the name changes); in a private
+    chat the speaker's read (which the rest of the update uses anyway) tells whether anything changed, so a
+    restart writes nothing for people already known. Never stops or fails the update."""
     user = update.effective_user
     if user is None or user.is_bot:
         return
@@ -50,12 +53,41 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     d = deps(context)
     try:
+        renamed = False
+        if update.effective_chat is not None and update.effective_chat.type == "private":
+            who = await speaker(d, update)
+            handle = directory.username_of(user.username) if user.username else None
+            name = user.full_name.strip()
+            renamed = who.resident is not None and bool(name) and who.resident.name != name
+            if who.known == (handle, user.full_name[:128]) and not renamed:
+                seen[user.id] = key
+                return
+            text = update.effective_message.text if update.effective_message else None
+            if who.resident is None and not (text or "").startswith("/"):  # a first contact (no command, which
+                owe_directory(update)  # an early flow may stop): written with the resident the answer creates
+                return  # remembered as seen once written (the next update's read finds the row)
         async with d.db.transaction() as s:
             await directory.remember(s, tg_user_id=user.id, username=user.username, name=user.full_name, now=d.now())
+            if renamed:
+                await residents.rename(s, tg_user_id=user.id, name=user.full_name, now=d.now())
+        forget()
     except Exception as exc:  # the directory is a convenience: the update itself must go on
         log.warning("could not remember user %s: %s", user.id, exc)
         return
     seen[user.id] = key
+
+
+async def remember_late(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After every handler: the directory row of a first contact whose update wrote nothing (no resident was made),
+    in a transaction of its own. Never stops or fails the update."""
+    if update.effective_user is None or not directory_owed(update):
+        return
+    d = deps(context)
+    try:
+        async with d.db.transaction() as s:
+            await pay_directory(s, update, d)
+    except Exception as exc:  # the directory is a convenience
+        log.warning("could not remember user %s: %s", update.effective_user.id, exc)
 
 
 async def target_user(d: Deps, msg: Message, args: list[str]) -> tuple[int | None, list[str], str | None]:

@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from handlers import texts
 from handlers.deps import deps
-from handlers.people import resident_of
+from handlers.people import resident_now
 from handlers.resident import actions, draft, orders, proposals, services, tickets
 from intents import Result
 from intents.places import named_place
@@ -29,8 +29,7 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     kind = d.engine.model.info[top.id].kind if top else None
     complaint = any(d.engine.model.info[p].kind == "complaint" for p in result.parts)
     if top and not result.ambiguous and kind != "complaint":
-        async with d.db.transaction() as s:  # whoever writes is a resident from now on, asked or not
-            await resident_of(s, update, d)
+        await resident_now(d, update)  # whoever writes is a resident from now on, asked or not (first contact)
         await dispatch(update, context, top.id, text, result)
         if complaint and top.id != "act.sos":  # "我上次报的灯修了没？还有楼道有垃圾": the complaint too
             await draft.take_text(update, context, text, result)

@@ -7,5 +7,6 @@ router's handlers sit in the default group 0 after them.
 
 SEEN = -2
 EARLY = -1
+LATE = 100  # after every handler: what the update still owes (a first contact's directory row)
 
-__all__ = ["EARLY", "SEEN"]
+__all__ = ["EARLY", "LATE", "SEEN"]

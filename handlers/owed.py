@@ -22,6 +22,7 @@ from handlers.deps import Deps
 from handlers.desk import supervision
 from handlers.names import complaint_name, unit_name
 from handlers.replies import under
+from handlers.resident import start
 from services import outbox
 from services.cases import desk as reports
 from services.cases import emergencies
@@ -88,13 +89,33 @@ async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delive
     if head.payload.get(chart_store.PAYLOAD_KEY):
         return await _send_chart(bot, d, head, pace)
     text = head.text or ""
+    markup = _markup(head.payload)
     if head.kind is OutboxKind.NOTIFY:
         text = await _notify_text(d, head)
         if not text:
             return Delivered()
+        if (offer := head.payload.get("offer")) is not None and (found := start.building_offer(d, int(offer))):
+            text, markup = f"{text}\n\n{found[0]}", found[1]
+        if (edit := head.payload.get("edit")) and (done := await _edit_into(bot, head, int(edit), text, markup, pace)):
+            return done
     await pace(head.chat_id)
-    sent = await bot.send_message(head.chat_id, text, reply_markup=_markup(head.payload))
+    sent = await bot.send_message(head.chat_id, text, reply_markup=markup)
     return Delivered(sent.message_id)
+
+
+async def _edit_into(bot: Bot, claim: Claim, message_id: int, text: str, markup: InlineKeyboardMarkup | None,
+                     pace: Pace) -> Delivered | None:
+    """A case's number as an edit of the draft the resident confirmed (one call, which also takes the draft's
+    buttons away). Done again after a crash it changes nothing ("not modified" is success); None when the draft
+    cannot be edited any more (deleted by the resident, too old): the number then goes as a new message."""
+    await pace(claim.chat_id)
+    try:
+        await bot.edit_message_text(text, chat_id=claim.chat_id, message_id=message_id, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc):
+            log.info("could not edit message %s/%s into a receipt (%s): sent anew", claim.chat_id, message_id, exc)
+            return None
+    return Delivered(message_id)
 
 
 async def _notify_text(d: Deps, claim: Claim) -> str:

@@ -28,8 +28,8 @@ from handlers.desk import record
 from handlers.desk import web as desk_web
 from handlers.errors import on_error
 from handlers.grid import activities, notices
-from handlers.order import SEEN
-from handlers.people import resident_of
+from handlers.order import LATE, SEEN
+from handlers.people import resident_of, speaker
 from handlers.resident import (
     actions,
     conversation,
@@ -45,7 +45,7 @@ from handlers.resident import (
     wishes,
 )
 from services.cases.tickets import find_ticket_number
-from services.people import conversations, roles
+from services.people import roles
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """A private message while the user is in a multi-step chat: where an emergency is, words to add to a case,
-    a step of a recording. One read of the user's conversation row decides."""
+    a step of a recording. The speaker's one read decides (the rest of the update asks it too)."""
     d = deps(context)
-    async with d.db.session() as s:
-        flow = await conversations.flow_of(s, update.effective_user.id, d.now())
+    flow = (await speaker(d, update)).flow(d.now())
     if flow == actions.SOS_FLOW:
         return await actions.sos_place(update, context, text)
     if flow == tickets.SUPPLEMENT_FLOW:
@@ -178,7 +177,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await actions.on_resolved(update, context, a, arg)
     elif a == "bldn":
         await q.answer()
-        await q.edit_message_text(texts.BUILDING_NOT_MINE)
+        await (start.answer_offer(q, texts.BUILDING_NOT_MINE) if arg == start.RECEIPT
+               else q.edit_message_text(texts.BUILDING_NOT_MINE))
     elif a == "age":
         await start.on_age(update, context, arg)
     elif a == "fw" and arg.isdigit():
@@ -192,6 +192,7 @@ def register(app: Application) -> None:
     private_cmd = filters.ChatType.PRIVATE
     flood.register(app)  # first of all: a flood is dropped before anything reads or writes
     app.add_handler(TypeHandler(Update, access.remember_user), group=SEEN)
+    app.add_handler(TypeHandler(Update, access.remember_late), group=LATE)
     app.add_handler(CommandHandler("start", start.start, filters=private_cmd))
     app.add_handler(CommandHandler(["tickets", "mytickets"], tickets.my_tickets, filters=private_cmd))
     app.add_handler(CommandHandler("points", services.my_points, filters=private_cmd))

@@ -6,13 +6,17 @@ start-up; everything here is pure and thread-safe after the first call.
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import logging
 import os
 import re
+import sys
 import threading
 import unicodedata
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 MAX_CHARS = 2000
 """Longer input is cut: a 10,000-character paste must stay fast and is never a better signal."""
@@ -174,9 +178,16 @@ def char_ngrams(text: str, sizes: tuple[int, ...] = (1, 2)) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _pinyin_table() -> dict[int, str]:
-    from pypinyin.pinyin_dict import pinyin_dict
-
-    return pinyin_dict
+    """pypinyin's table of characters (code point -> toneless readings), read from its data file without importing the
+    package: ``import pypinyin`` also loads its phrase dictionary, some 55 MB of the bot's memory used by nothing
+    here."""
+    spec = importlib.util.find_spec("pypinyin")  # finds the installed package without running it
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("pypinyin")
+    table = Path(next(iter(spec.submodule_search_locations))) / "pinyin_dict.json"
+    # toneless, and each distinct reading kept once (a few thousand for 42,000 characters): what is asked of it
+    # (``syllable``, ``latin.syllables``) takes the tones off anyway
+    return {int(k): sys.intern(v.translate(_TONES)) for k, v in json.loads(table.read_text(encoding="utf-8")).items()}
 
 
 _TONES = str.maketrans(

@@ -76,13 +76,16 @@ def _claim(row: OutboxMessage) -> Claim:
 
 async def owe(session: AsyncSession, *, chat_id: int, now: datetime, kind: OutboxKind = OutboxKind.MESSAGE,
               text: str | None = None, ticket_id: int | None = None, priority: int = Priority.DESK,
-              payload: dict[str, Any] | None = None) -> OutboxMessage:
-    """Add one owed message to the caller's transaction (nothing is sent before it commits); due at once."""
+              payload: dict[str, Any] | None = None, flush: bool = True) -> OutboxMessage:
+    """Add one owed message to the caller's transaction (nothing is sent before it commits); due at once.
+
+    ``flush=False`` leaves the row to the session's next flush: the rows a change owes then go in one insert."""
     require_aware(now)
     row = OutboxMessage(kind=kind, chat_id=chat_id, ticket_id=ticket_id, priority=int(priority), text=text,
                         payload=payload or {}, created_at=now, next_try_at=wall_now())
     session.add(row)
-    await session.flush()
+    if flush:
+        await session.flush()
     return row
 
 

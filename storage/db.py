@@ -25,6 +25,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
+MIGRATION_LOCK = 0x6C696D67  # PostgreSQL advisory lock held while migrating ("limg")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -98,7 +99,10 @@ async def dialect_name(session: AsyncSession) -> str:
 class Database:
     """One database: an async engine plus session factories and the migration entry point."""
 
-    def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False, busy_timeout_ms: int = 5000):
+    def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False, busy_timeout_ms: int = 5000,
+                 pool_size: int | None = None, max_overflow: int | None = None):
+        """``pool_size``/``max_overflow``: PostgreSQL connections this process may hold (SQLAlchemy's defaults, 5 and
+        10, unless given: several worker processes share the server's ``max_connections``)."""
         self.url = make_url(url)
         self.busy_timeout_ms = busy_timeout_ms
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -110,6 +114,8 @@ class Database:
                 Path(self.url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
         else:
             kwargs["pool_pre_ping"] = True
+            kwargs.update({k: v for k, v in (("pool_size", pool_size), ("max_overflow", max_overflow))
+                           if v is not None})
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine.sync_engine, busy_timeout_ms)
@@ -174,6 +180,8 @@ class Database:
             _install_sqlite_hooks(engine, self.busy_timeout_ms, foreign_keys=False)
         try:
             with engine.begin() as connection:
+                if not self.is_sqlite:  # workers starting together migrate one after the other
+                    connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
                 config.attributes["connection"] = connection
                 command.upgrade(config, revision)
                 if self.is_sqlite:

@@ -197,6 +197,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_resolved_at", "status", "resolved_at"),
         Index("ix_tickets_category_created_at", "category", "created_at"),
         Index("ix_tickets_created_at", "created_at"),  # reports: the tickets received in a period
+        # duplicates and hotspots: a category's recent cases at one building, or in one grid
+        Index("ix_tickets_place_building", "category", "building", "created_at"),
+        Index("ix_tickets_place_grid", "category", "grid_code", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -205,6 +208,7 @@ class Ticket(SQLModel, table=True):
     category: str = Field(max_length=32)
     text: str = Field(sa_type=Text)
     location: str | None = Field(default=None, max_length=255)
+    building: str | None = Field(default=None, max_length=32)  # "10号楼" when the location names one (kept with it)
     photos: list[str] = Field(default_factory=list, sa_type=JSON)
     status: TicketStatus = Field(default=TicketStatus.RECEIVED, sa_type=StrEnumType(TicketStatus))
     unit: str = Field(max_length=32)
@@ -276,7 +280,7 @@ class TicketFollower(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     ticket_id: int = Field(foreign_key="tickets.id", index=True)
     resident_id: int = Field(foreign_key="residents.id", index=True)
-    linked_at: datetime = _utc()
+    linked_at: datetime = _utc(index=True)  # hotspots count the links of the last day
     text: str = Field(default="", sa_type=Text)
 
 
@@ -1049,3 +1053,40 @@ class CaseSource(SQLModel, table=True):
 
 
 __all__ += ["CaseSource", "CaseToken", "Open311Client", "WebLogin", "WebSession"]
+
+
+# --- the inbox: updates accepted before they are acknowledged (services.inbox, bot.intake) ---------------------
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"  # accepted, not yet handled (leased while a worker handles it)
+    DONE = "done"  # handled (whatever the handlers answered)
+    SKIPPED = "skipped"  # did not parse as an update: kept so a repeat is recognised, never handled
+    FAILED = "failed"  # taken too often without being marked (a worker died on it each time): given up
+
+
+class InboxUpdate(SQLModel, table=True):
+    """One Telegram update, written before Telegram is told it arrived (the webhook's 200, the polling offset),
+    handled by whichever worker claims it: one chat's updates in ``update_id`` order, other chats in parallel.
+    The primary key is Telegram's ``update_id``, so a repeated delivery changes nothing. Done rows are kept
+    for a while (Telegram redelivers for a day at most) and then purged."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        Index("ix_inbox_chat_key_status_update_id", "chat_key", "status", "update_id"),
+        Index("ix_inbox_status_lease_until", "status", "lease_until"),
+    )
+
+    update_id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    chat_key: int = Field(sa_type=BigInteger)  # the chat (else the user) whose updates go in order; 0: neither
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)  # the update as Telegram sent it
+    status: InboxStatus = Field(default=InboxStatus.PENDING, sa_type=StrEnumType(InboxStatus, 16))
+    attempts: int = 0  # claims so far
+    received_at: datetime = _utc()
+    lease_until: datetime | None = _utc(default=None)  # a claim runs out then unless the worker renews it
+    claimed_by: str | None = Field(default=None, max_length=64)  # the worker (host:pid) that holds the claim
+    done_at: datetime | None = _utc(default=None)
+    error: str | None = Field(default=None, max_length=255)
+
+
+__all__ += ["InboxStatus", "InboxUpdate"]

@@ -38,6 +38,7 @@ from handlers.access import grants_of
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
 from handlers.order import EARLY
+from handlers.people import speaker
 from services import local, when
 from services.notices import broadcast as notices
 from services.people import conversations, roles
@@ -114,15 +115,19 @@ async def start_notice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     raise ApplicationHandlerStop
 
 
-async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int, stage: str | None) -> dict | None:
+async def _state(context: ContextTypes.DEFAULT_TYPE, user_id: int, stage: str | None,
+                 update: Update | None = None) -> dict | None:
     """The user's notice in composition if it is at ``stage`` (None: any) and not abandoned: from memory,
     else from the database (after a restart), remembered either way so a resident's every message costs one
-    lookup per process at most. The time menu is forgotten after ``WHEN_TTL``, the rest after a day."""
+    lookup per process at most (none for a private message: the speaker's read, made for it anyway, answers).
+    The time menu is forgotten after ``WHEN_TTL``, the rest after a day."""
     cache = context.user_data
     if cache is None:
         return None
     d = deps(context)
-    if _STATE not in cache:
+    if _STATE not in cache and update is not None and update.effective_user.id == user_id:
+        cache[_STATE] = (await speaker(d, update)).flow_data(FLOW, d.now())
+    elif _STATE not in cache:
         async with d.db.session() as s:
             cache[_STATE] = await conversations.load(s, user_id, FLOW, d.now())
     state = cache[_STATE]
@@ -147,7 +152,7 @@ async def _save_state(context: ContextTypes.DEFAULT_TYPE, d: Deps, user_id: int,
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The notice's text, or a typed send time, while one is being composed; otherwise not ours."""
     user_id = update.effective_user.id
-    if (state := await _state(context, user_id, "text")) is not None:
+    if (state := await _state(context, user_id, "text", update)) is not None:
         await _take_text(update, context, state, (update.effective_message.text or "").strip())
     elif (state := await _state(context, user_id, "when")) is not None and _looks_like_time(update):
         await _typed_time(update, context, state)

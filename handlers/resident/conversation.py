@@ -7,7 +7,8 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import cards, texts
-from handlers.deps import Deps, deps
+from handlers.deps import deps
+from handlers.people import speaker
 from services.cases import desk as reports
 from services.cases import duplicates, events, lifecycle
 from services.cases.events import resident_actor
@@ -51,11 +52,6 @@ async def resident_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, num
     return True
 
 
-async def pending_number(d: Deps, tg_user_id: int) -> str | None:
-    async with d.db.session() as s:
-        return await reports.pending_info_number(s, tg_user_id)
-
-
 async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """Router helper: a reply to a bot message naming a ticket, or any text while a ticket waits for
     the resident (待补充), goes to the case. True when handled."""
@@ -65,7 +61,7 @@ async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text
         number = find_ticket_number(to.text or to.caption or "")
         if number and await resident_reply(update, context, number, text):
             return True
-    number = await pending_number(deps(context), update.effective_user.id)
+    number = (await speaker(deps(context), update)).pending_info  # the same one read as the flow check
     return bool(number) and await resident_reply(update, context, number, text)
 
 

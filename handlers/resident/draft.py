@@ -15,22 +15,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from handlers import cards, keyboards, texts
+from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
-from handlers.people import resident_of
+from handlers.people import forget, resident_of, speaker
 from handlers.replies import answer_quietly, drop_buttons, owed_now
+from handlers.resident import start
 from intents import Result
 from intents.places import match_building, named_place, place_or_home
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
 from services.community.model import Category
-from services.outbox import Priority
 from storage.models import CorrectionSource, Draft, Resident
 
 MAX_TEXT = 4096
@@ -65,60 +64,72 @@ def infer_place(text: str, resident: Resident) -> str | None:
 
 
 async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, result: Result) -> None:
-    """A message that is no question or action: the answer to "where?", a step of the draft, or not understood."""
+    """A message that is no question or action: the answer to "where?", a step of the draft, or not understood.
+
+    The draft read with the speaker (before the write lock) is changed in hand and written in one guarded
+    statement; if it changed meanwhile, it is read again under the lock and the step decided again."""
     d = deps(context)
     msg = update.effective_message
     now = d.now()
-    async with d.db.transaction() as s:
-        r = await resident_of(s, update, d)
-        draft = await drafts.get_draft(s, r.id, now=now)
-        if draft is not None and draft.stage == DraftStage.ASKING_LOCATION:
-            draft = await drafts.update_draft(s, r.id, now=now, location=text.strip()[:200],
-                                              stage=DraftStage.CONFIRMING)
-            view = DraftView.of(draft)
-        else:
-            view = await complaint_step(s, d, r, text, result, now)
-    if view is None:
+    who = await speaker(d, update)
+    r, row = who.resident, who.draft
+    planned = _text_step(d, r, row, text, result, now) if r is not None else None
+    if r is None or planned is not None:
+        async with d.db.transaction() as s:
+            if r is None:  # first contact: whoever writes is a resident from now on
+                r, row = await resident_of(s, update, d), None
+                planned = _text_step(d, r, row, text, result, now)
+            if planned is not None and not await drafts.save(s, planned, seen=row.updated_at if row else None):
+                planned = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
+                if planned is not None:
+                    await drafts.save(s, planned, seen=drafts.ANY)
+        forget()
+    if planned is None:
         await msg.reply_text(texts.NOT_UNDERSTOOD, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
     else:
-        await show_draft(msg, d, view)
+        await show_draft(msg, d, DraftView.of(planned))
 
 
-async def complaint_step(s: AsyncSession, d: Deps, r: Resident, text: str, result: Result,
-                         now: datetime) -> DraftView | None:
-    live = await drafts.get_draft(s, r.id, now=now)
+def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Result, now: datetime) -> Draft | None:
+    """The draft after this text (``row``: the resident's draft row as read, stale or not), or None when the text
+    is no step of a complaint (nothing to write)."""
+    live = drafts.live(row, now)
+    if live is not None and live.stage == DraftStage.ASKING_LOCATION:
+        return drafts.changed(live, now=now, location=text.strip()[:200], stage=DraftStage.CONFIRMING)
+    return complaint_step(d, r, row, text, result, now)
+
+
+def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Result,
+                   now: datetime) -> Draft | None:
+    """A complaint's words: joined to the draft being written (within ``JOIN_WINDOW``) or a new draft, then its
+    category and place settled where the words allow. None: no complaint and no draft to join."""
+    live = drafts.live(row, now)
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
     complaints = [m for m in result.intents if d.engine.model.info[m.id].kind == "complaint"]
     if not joining and not complaints:
         return None
-    draft = (await drafts.append_text(s, r.id, text, now)).draft
+    draft = drafts.appended(row, r.id, text, now).draft  # type: ignore[arg-type]
     if joining:
         result = d.engine.classify(draft.text)
         complaints = [m for m in result.intents if d.engine.model.info[m.id].kind == "complaint"] or complaints
     if draft.category and draft.stage == DraftStage.CONFIRMING:  # category settled: more words, same case
         place = named_place(text)
-        if place:
-            draft = await drafts.update_draft(s, r.id, now=now, location=place)
-        return DraftView.of(draft)
+        return drafts.changed(draft, now=now, location=place) if place else draft
     if complaints and not result.ambiguous and result.top.id == complaints[0].id:
-        return DraftView.of(await _with_category(s, d, r, draft, complaints[0].id, now))
+        return _with_category(d, r, draft, complaints[0].id, now)
     if complaints:
-        draft = await drafts.update_draft(
-            s, r.id, now=now, stage=DraftStage.CHOOSING_CATEGORY,
-            candidates=[{"id": m.id, "score": round(m.score, 3)} for m in complaints[:3]],
-        )
-        return DraftView.of(draft)
-    return DraftView.of(draft)  # joined words that say nothing new: show the draft as it stands
+        return drafts.changed(draft, now=now, stage=DraftStage.CHOOSING_CATEGORY,
+                              candidates=[{"id": m.id, "score": round(m.score, 3)} for m in complaints[:3]])
+    return draft  # joined words that say nothing new: show the draft as it stands
 
 
-async def _with_category(s: AsyncSession, d: Deps, r: Resident, draft: Draft, category: str,
-                         now: datetime) -> Draft:
+def _with_category(d: Deps, r: Resident, draft: Draft, category: str, now: datetime) -> Draft:
     """The category settled: the place is the one the words name (an unnamed building's 楼道 or 电梯 completed
     with the resident's own), else the one they answered or shared, else their home; none: ask."""
     named = named_place(draft.text)
     place = place_or_home(draft.text, r.building, r.unit) if named else (draft.location or infer_place("", r))
     stage = DraftStage.CONFIRMING if place else DraftStage.ASKING_LOCATION
-    return await drafts.update_draft(s, r.id, now=now, category=category, location=place, stage=stage)
+    return drafts.changed(draft, now=now, category=category, location=place, stage=stage)
 
 
 async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
@@ -140,6 +151,8 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
 
 
 async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
+    """确认 / 换一类 / a category / 取消 on the draft shown. The draft comes from the speaker read; the write
+    checks it is still that draft (a second tap, or a button of an earlier draft, finds nothing to act on)."""
     d = deps(context)
     q = update.callback_query
     now = d.now()
@@ -147,47 +160,52 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     if action == "cat" and category not in {c.value for c in Category}:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    opened = None
-    async with d.db.transaction() as s:
-        r = await resident_of(s, update, d)
-        draft = await drafts.get_draft(s, r.id, now=now)
-        if draft is not None and draft_stamp(draft) != stamp:
-            draft = None  # a button of an earlier draft: never acts on the one in progress
-        if draft is None or not draft.text:
-            view = None
-        elif action == "x":
-            await drafts.clear_draft(s, r.id)
-            view = None
-        elif action == "rc":
-            view = DraftView.of(await drafts.update_draft(s, r.id, now=now, stage=DraftStage.CHOOSING_CATEGORY,
+    who = await speaker(d, update)
+    r = who.resident
+    draft = drafts.live(who.draft, now) if r is not None else None
+    if draft is not None and draft_stamp(draft) != stamp:
+        draft = None  # a button of an earlier draft: never acts on the one in progress
+    opened = view = None
+    if r is None or draft is None or not draft.text:
+        draft = None
+    elif action == "x":
+        async with d.db.transaction() as s:
+            taken = await drafts.take(s, r.id, seen=draft.updated_at)
+        draft = draft if taken else None
+    elif action == "rc":
+        view = await _write_view(d, draft, drafts.changed(draft, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                                                           candidates=[]))
-        elif action == "cat":  # the resident's own choice: a row the engine learns from
-            top = d.engine.classify(draft.text).top
-            predicted = top.id if top else None
-            await corrections.record(s, text=draft.text, label=category, predicted=predicted,
-                                     source=CorrectionSource.RESIDENT_CHOICE, now=now, actor=resident_actor(r.id))
-            view = DraftView.of(await _with_category(s, d, r, draft, category, now))
-        elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
-            opened = await open_from_draft(s, d, r, draft, now)
-            await drafts.clear_draft(s, r.id)
-            view = None
-            _, building = case_grid(d, r, draft.location)
-            if building and not r.building:  # named for the first time: it may be where they live (after the number)
-                await owe_building_offer(s, d, q.message.chat_id, building)
-        else:
-            view = DraftView.of(draft)
+    elif action == "cat":  # the resident's own choice: a row the engine learns from
+        top = d.engine.classify(draft.text).top
+        chosen = _with_category(d, r, draft, category, now)
+        async with d.db.transaction() as s:
+            if await drafts.save(s, chosen, seen=draft.updated_at):
+                await corrections.record(s, text=draft.text, label=category, predicted=top.id if top else None,
+                                         source=CorrectionSource.RESIDENT_CHOICE, now=now,
+                                         actor=resident_actor(r.id))
+                view = DraftView.of(chosen)
+    elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
+        case = _intake(d, r, draft, q.message.message_id if q.message else None)
+        async with d.db.session() as s:  # the duplicate check, before the write lock
+            looked = await intake.look(s, resident=r, intake=case, now=now)
+        async with d.db.transaction() as s:
+            if await drafts.take(s, r.id, seen=draft.updated_at):
+                opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
+                                                staff_chat_id=d.staff_chat_id, now=now, looked=looked)
+    else:
+        view = DraftView.of(draft)
+    forget()
     if action == "x":
         await q.answer()
         await q.edit_message_text(texts.DRAFT_CANCELLED if draft is not None else texts.DRAFT_EXPIRED)
         return
-    if draft is None or not draft.text:
-        await q.answer(texts.DRAFT_EXPIRED, show_alert=True)
-        await drop_buttons(q)
-        return
     if opened:
         d.wake_sender()
         owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
-        await answer_quietly(q)
+        await answer_quietly(q)  # the number comes as an edit of this draft, which also takes its buttons away
+        return
+    if draft is None or view is None:
+        await q.answer(texts.DRAFT_EXPIRED, show_alert=True)
         await drop_buttons(q)
         return
     await q.answer()
@@ -200,6 +218,12 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     await show_draft(q.message, d, view)
 
 
+async def _write_view(d: Deps, draft: Draft, new: Draft) -> DraftView | None:
+    """Write ``new`` over ``draft`` if the row is still that draft; its view, or None when it had changed."""
+    async with d.db.transaction() as s:
+        return DraftView.of(new) if await drafts.save(s, new, seen=draft.updated_at) else None
+
+
 def case_grid(d: Deps, r: Resident, location: str | None) -> tuple[str | None, str | None]:
     """(grid, building) of the place a case names: a building of the community file sets the case's grid (so its
     grid worker hears of it and duplicates there are joined), else the resident's own grid."""
@@ -208,24 +232,17 @@ def case_grid(d: Deps, r: Resident, location: str | None) -> tuple[str | None, s
     return (grid.code if grid else r.grid_code), building
 
 
-async def open_from_draft(s: AsyncSession, d: Deps, r: Resident, draft: Draft, now: datetime) -> intake.Opened:
-    """One complaint, one case (``services.cases.intake``): what it owes goes out with this transaction."""
-    grid, _ = case_grid(d, r, draft.location)
-    case = intake.Intake(category=draft.category or "other", text=draft.text, location=draft.location,
-                         grid_code=grid, photos=list(draft.photos), attachments=list(draft.attachments))
-    return await intake.open_case(s, resident=r, intake=case, community=d.community, staff_chat_id=d.staff_chat_id,
-                                  now=now)
-
-
-async def owe_building_offer(s: AsyncSession, d: Deps, chat_id: int, building: str) -> None:
-    """A building named in a case, and the resident has none yet: one tap makes it theirs (their grid worker).
-    Owed after the case's number, so it is read after it."""
-    names = [b for g in d.community.grids for b in g.buildings]
-    sec = d.callback_secret
-    await cards.owe_message(s, d, chat_id, texts.offer_building(building), priority=Priority.REPLY,
-                            markup=keyboards.inline(
-                                [keyboards.button(sec, texts.BTN_BUILDING_YES, "bld", str(names.index(building))),
-                                 keyboards.button(sec, texts.BTN_BUILDING_NO, "bldn")]))
+def _intake(d: Deps, r: Resident, draft: Draft, message_id: int | None) -> intake.Intake:
+    """One complaint, one case (``services.cases.intake``). The number is owed with the case and comes as an edit
+    of the draft confirmed (``message_id``), with the offer to save a building named for the first time as home
+    under it: one message for the press, whatever happens to the process after the commit."""
+    grid, building = case_grid(d, r, draft.location)
+    receipt: dict[str, Any] = {"edit": message_id} if message_id else {}
+    if building and not r.building:  # named for the first time: it may be where they live
+        receipt["offer"] = start.buildings(d).index(building)
+    return intake.Intake(category=draft.category or "other", text=draft.text, location=draft.location,
+                         grid_code=grid, photos=list(draft.photos), attachments=list(draft.attachments),
+                         receipt=receipt)
 
 
 MAX_PHOTOS = 10  # a case's photos: an album's worth
@@ -255,6 +272,7 @@ async def take_photo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str 
         else:
             full, draft = False, (await drafts.add_photo(s, r.id, file_id, now)).draft
         count, has_text = len(draft.photos), bool(draft.text)
+    forget()
     if full:
         await msg.reply_text(texts.PHOTOS_TOO_MANY.format(limit=MAX_PHOTOS))
         return None
@@ -284,7 +302,11 @@ async def take_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE, it
         else:
             await drafts.add_attachment(s, r.id, item, now)
             draft = (await drafts.append_text(s, r.id, label, now)).draft
-            view = DraftView.of(await _with_category(s, d, r, draft, "other", now))
+            chosen = _with_category(d, r, draft, "other", now)
+            await drafts.update_draft(s, r.id, now=now, category=chosen.category, location=chosen.location,
+                                      stage=chosen.stage)
+            view = DraftView.of(chosen)
+    forget()
     if view is None:
         await msg.reply_text(texts.ATTACHMENT_ADDED)
         return
@@ -324,6 +346,7 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if draft is not None and draft.text:
             stage = DraftStage.CONFIRMING if draft.category else draft.stage
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, location=place, stage=stage))
+    forget()
     if view is None:
         await msg.reply_text(texts.MEDIA_UNSUPPORTED["location"])
         return
@@ -335,11 +358,10 @@ __all__ = [
     "MAX_TEXT",
     "DraftView",
     "case_grid",
+    "complaint_step",
     "infer_place",
     "on_draft_button",
     "on_location",
-    "open_from_draft",
-    "owe_building_offer",
     "pin_place",
     "show_draft",
     "take_attachment",

@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
-from handlers.people import resident_of
+from handlers.people import resident_now
 from handlers.replies import drop_buttons
 from services import local
 from services.community import schedule
@@ -53,10 +53,7 @@ async def _haircut(update: Update, d: Deps) -> str:
     now = d.now()
     cut = d.community.haircut
     window = schedule.next_haircut(now, cut)
-    async with d.db.session() as s:
-        r = await resident_of(s, update, d)
-        band = r.age_band
-        await s.commit()
+    band = (await resident_now(d, update)).age_band
     senior = None if band is None else band == AgeBand.SENIOR
     return texts.haircut(cut.name, window.start, f"{cut.start:%H:%M}", f"{cut.end:%H:%M}", cut.place,
                          cut.free_age, cut.fee_yuan, senior, window.start.date() == local(now).date())
@@ -103,12 +100,11 @@ async def _clinic(update: Update, d: Deps) -> str:
 
 async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
+    r = await resident_now(d, update)
     async with d.db.session() as s:
-        r = await resident_of(s, update, d)
         bal = await points.balance(s, r.id)
         recent = await points.recent_entries(s, r.id, limit=5)
         entries = [(e.at, e.delta, _entry_name(d, e.reason, e.ref, e.note)) for e in recent]
-        await s.commit()
     rules = d.community.points_rules
     body = (texts.points(bal, entries) + texts.earn_rules([(e.name, e.points) for e in d.community.earning])
             + texts.earn_ways(rules.order.points, rules.wish.points))
@@ -135,11 +131,10 @@ def _entry_name(d: Deps, reason: str, ref: str | None, note: str | None = None) 
 
 async def shop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
+    r = await resident_now(d, update)
     async with d.db.session() as s:
-        r = await resident_of(s, update, d)
         bal = await points.balance(s, r.id)
         items = [(i, await points.stock_left(s, i)) for i in d.community.shop]
-        await s.commit()
     body = texts.shop([(i.name, i.cost, left) for i, left in items], bal)
     buttons = [
         keyboards.button(d.callback_secret, f"{texts.BTN_REDEEM} {i.name}", "buy", i.code)
@@ -161,18 +156,15 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
         await q.answer(texts.REDEEM_REFUSED["unknown_item"], show_alert=True)
         return
     if action == "buy":
+        r = await resident_now(d, update)
         async with d.db.session() as s:
-            r = await resident_of(s, update, d)
             bal = await points.balance(s, r.id)
-            await s.commit()
         await q.answer()
         request = secrets.token_hex(4)  # one confirm button = one purchase, however often it is pressed
         await q.message.reply_text(texts.redeem_ask(item.name, item.cost, bal), reply_markup=keyboards.inline(
             [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", f"{item.code}.{request}")]))
         return
-    async with d.db.session() as s:  # "buyy": the redemption itself, in a transaction of its own
-        r = await resident_of(s, update, d)
-        await s.commit()
+    r = await resident_now(d, update)  # "buyy": the redemption itself, in a transaction of its own
     result = await points.redeem(d.db, resident_id=r.id, item_code=item.code, community=d.community, now=d.now(),
                                  request=request)
     await q.answer()

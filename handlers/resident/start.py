@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from telegram import Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
@@ -42,19 +42,44 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await ask_building(msg, d)
 
 
-def _buildings(d: Deps) -> list[str]:
+RECEIPT = "r"  # a building button under a case's receipt: answering it keeps the receipt's words
+
+
+def buildings(d: Deps) -> list[str]:
+    """Every building of the community file, in its order (a button names one by its index)."""
     return [b for g in d.community.grids for b in g.buildings]
 
 
+def building_offer(d: Deps, index: int) -> tuple[str, InlineKeyboardMarkup] | None:
+    """The offer under a case's receipt when the case named a building and the resident has none yet: save it as
+    home with one tap (their grid worker then sees them), or say it is not theirs."""
+    names = buildings(d)
+    if not 0 <= index < len(names):
+        return None
+    sec = d.callback_secret
+    return texts.offer_building(names[index]), keyboards.inline(
+        [keyboards.button(sec, texts.BTN_BUILDING_YES, "bld", f"{index}{RECEIPT}"),
+         keyboards.button(sec, texts.BTN_BUILDING_NO, "bldn", RECEIPT)])
+
+
+async def answer_offer(q: CallbackQuery, said: str) -> None:
+    """What the resident chose, in place of the question: under a receipt the case's words stay above it."""
+    text = q.message.text if q.message is not None else None
+    keep = text.rsplit("\n\n", 1)[0] if text and "\n\n" in text else None
+    await q.edit_message_text(f"{keep}\n\n{said}" if keep else said)
+
+
 async def ask_building(msg: Message, d: Deps) -> None:
-    buttons = [keyboards.button(d.callback_secret, b, "bld", str(i)) for i, b in enumerate(_buildings(d))]
+    buttons = [keyboards.button(d.callback_secret, b, "bld", str(i)) for i, b in enumerate(buildings(d))]
     await msg.reply_text(texts.ASK_BUILDING, reply_markup=keyboards.inline(*keyboards.rows(buttons, 4)))
 
 
 async def on_building(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
     d = deps(context)
     q = update.callback_query
-    names = _buildings(d)
+    names = buildings(d)
+    receipt = arg.endswith(RECEIPT)
+    arg = arg.removesuffix(RECEIPT) if receipt else arg
     if not arg.isdigit() or int(arg) >= len(names):
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
@@ -64,7 +89,8 @@ async def on_building(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: s
         r = await set_building(s, r, building=building, community=d.community, now=d.now())
         grid = d.community.grid(r.grid_code) if r.grid_code else None
     await q.answer()
-    await q.edit_message_text(texts.bound_building(building, grid and grid.name, grid and grid.worker_name))
+    said = texts.bound_building(building, grid and grid.name, grid and grid.worker_name)
+    await (answer_offer(q, said) if receipt else q.edit_message_text(said))
     s = d.callback_secret
     await q.message.reply_text(texts.ASK_AGE, reply_markup=keyboards.inline(
         [keyboards.button(s, texts.BTN_AGE_65, "age", "65"), keyboards.button(s, texts.BTN_AGE_UNDER, "age", "u")],

@@ -12,7 +12,7 @@ from telegram.ext import ContextTypes
 from handlers import cards, keyboards, texts
 from handlers.deps import deps
 from handlers.names import complaint_name
-from handlers.people import resident_of
+from handlers.people import forget, resident_now, resident_of, speaker
 from handlers.replies import answer_quietly, drop_buttons
 from services.cases import desk as reports
 from services.cases import events, intake, lifecycle, mediation, tickets
@@ -28,8 +28,8 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         number = tickets.parse_ticket_number(" ".join(context.args))
         await show_ticket(update, context, number or "")
         return
+    r = await resident_now(d, update)
     async with d.db.session() as s:
-        r = await resident_of(s, update, d)
         summaries = await tickets.list_for_resident(s, r.id, limit=10)
         rows = [
             (t.ticket.number, texts.STATUS.get(t.ticket.status, t.ticket.status),
@@ -37,7 +37,6 @@ async def my_tickets(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
              _event_text(t.latest_event) if t.latest_event else None)
             for t in summaries
         ]
-        await s.commit()
     if not rows:
         await msg.reply_text(texts.NO_TICKETS)
         return
@@ -63,8 +62,8 @@ async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number
                       edit: bool = False) -> None:
     d = deps(context)
     msg = update.effective_message
+    r = await resident_now(d, update)
     async with d.db.session() as s:
-        r = await resident_of(s, update, d)
         t = await tickets.get_for_resident(s, r.id, number) if number else None
         if t is not None:
             events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in await tickets.history(s, t.id)
@@ -74,7 +73,6 @@ async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number
                                        complaint_name(d, t.category), t.text, t.location,
                                        unit.name if unit else t.unit, t.due_at, events)
             can_withdraw = t.status in OPEN_STATUSES
-        await s.commit()
     if t is None:
         await msg.reply_text(texts.TICKET_NOT_FOUND)
         return
@@ -125,9 +123,8 @@ async def supplement(update: Update, context: ContextTypes.DEFAULT_TYPE, *, text
     d = deps(context)
     user = update.effective_user
     msg = update.effective_message
-    async with d.db.session() as s:
-        if await conversations.flow_of(s, user.id, d.now()) != SUPPLEMENT_FLOW:
-            return False
+    if (await speaker(d, update)).flow(d.now()) != SUPPLEMENT_FLOW:
+        return False
     now = d.now()
     async with d.db.transaction() as s:
         state = await conversations.load(s, user.id, SUPPLEMENT_FLOW, now)
@@ -160,6 +157,7 @@ async def supplement(update: Update, context: ContextTypes.DEFAULT_TYPE, *, text
                                            attachments=[attachment] if attachment else [],
                                            caption=texts.staff_supplement_caption(t.number, r.name))
             await conversations.save(s, user.id, SUPPLEMENT_FLOW, {**state, "at": now.isoformat()}, now)
+    forget()  # the flow row changed: anything asked after this reads again
     if closed is None:
         d.wake_sender()
         await msg.reply_text(texts.SUPPLEMENT_ADDED)
@@ -179,10 +177,9 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         await show_ticket(update, context, number)
         return
     if action == "wd":
+        r = await resident_now(d, update)
         async with d.db.session() as s:
-            r = await resident_of(s, update, d)
             mine = await tickets.get_for_resident(s, r.id, number) is not None
-            await s.commit()
         if not mine:
             await q.answer(texts.TICKET_NOT_FOUND, show_alert=True)
             return

@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlmodel import col, delete
+from sqlalchemy import false
+from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
+from storage.db import dialect_insert, dialect_name
 from storage.models import Draft
 
 JOIN_WINDOW = timedelta(seconds=60)
@@ -179,6 +181,84 @@ async def clear_draft(session: AsyncSession, resident_id: int) -> bool:
     return bool(result.rowcount)
 
 
+# --- the hot path: a draft read once, changed in hand, written in one guarded statement --------------------
+
+_COLUMNS = ("text", "category", "candidates", "location", "photos", "attachments", "stage", "created_at",
+            "updated_at")
+
+
+def live(draft: Draft | None, now: datetime, stale_after: timedelta = STALE_AFTER) -> Draft | None:
+    """``get_draft`` for a row already read: None if there is none or it has gone stale."""
+    return None if draft is None or is_stale(draft, now, stale_after) else draft
+
+
+def copied(draft: Draft, **changes: Any) -> Draft:
+    """A detached copy of ``draft`` with ``changes`` (lists copied: the original is never touched)."""
+    values = {c: getattr(draft, c) for c in _COLUMNS}
+    values.update(candidates=list(draft.candidates), photos=list(draft.photos),
+                  attachments=[dict(a) for a in draft.attachments])
+    values.update(changes)
+    return Draft(resident_id=draft.resident_id, **values)
+
+
+def appended(row: Draft | None, resident_id: int, text: str, now: datetime,
+             join_window: timedelta = JOIN_WINDOW) -> AppendResult:
+    """``append_text`` on a row already read (stale or not, as it is in the table), without a session: the draft
+    to write with :func:`save`."""
+    require_aware(now)
+    if row is None:
+        draft, joined = Draft(resident_id=resident_id, created_at=now, updated_at=now), False
+    else:
+        draft = copied(row)
+        joined = draft.stage != DraftStage.ASKING_LOCATION and (now - draft.updated_at <= join_window or not draft.text)
+        if not joined:
+            _reset(draft, now)
+    draft.text = "\n".join(part for part in (draft.text, text.strip()) if part)
+    draft.updated_at = now
+    return AppendResult(draft, joined)
+
+
+def changed(draft: Draft, *, now: datetime, **fields: Any) -> Draft:
+    """``update_draft`` in hand: a copy with the fields given (``stage``, ``category``, ``candidates``,
+    ``location``, ``photos``, ``attachments``), touched at ``now``."""
+    require_aware(now)
+    if "stage" in fields:
+        fields["stage"] = str(fields["stage"])
+    return copied(draft, **fields, updated_at=now)
+
+
+ANY: Any = _Unset()  # ``save(…, seen=ANY)``: write whatever the row is now
+
+
+async def read(session: AsyncSession, resident_id: int) -> Draft | None:
+    """The resident's draft row as it is (stale or not), detached."""
+    row = (await session.exec(select(*Draft.__table__.c).where(  # type: ignore[call-overload]
+        Draft.__table__.c.resident_id == resident_id))).mappings().first()  # type: ignore[attr-defined]
+    return Draft(**row) if row is not None else None
+
+
+async def save(session: AsyncSession, draft: Draft, *, seen: datetime | None) -> bool:
+    """Write ``draft`` as it is, in one statement (INSERT … ON CONFLICT DO UPDATE), only if the row is still as
+    it was read: ``seen`` is the ``updated_at`` read (None: there was no row; ``ANY``: unguarded). False when it
+    changed since (nothing written): read it again and decide again."""
+    table = Draft.__table__  # type: ignore[attr-defined]
+    values = {c: getattr(draft, c) for c in _COLUMNS}
+    insert = dialect_insert(await dialect_name(session))
+    stmt = insert(table).values(resident_id=draft.resident_id, **values)
+    guard = None if seen is ANY else (table.c.updated_at == seen if seen is not None else false())
+    stmt = stmt.on_conflict_do_update(index_elements=[table.c.resident_id],
+                                      set_={c: stmt.excluded[c] for c in _COLUMNS}, where=guard)
+    return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+
+
+async def take(session: AsyncSession, resident_id: int, *, seen: datetime) -> bool:
+    """Remove the draft being submitted if it is still the one read (``seen``: its ``updated_at``): True for the
+    one press that takes it, False for any other (a second tap, a newer draft)."""
+    table = Draft.__table__  # type: ignore[attr-defined]
+    stmt = delete(Draft).where(table.c.resident_id == resident_id, table.c.updated_at == seen)
+    return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+
+
 async def purge_stale(session: AsyncSession, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
     """Delete abandoned drafts; returns how many (for a periodic job)."""
     cutoff = require_aware(now) - stale_after
@@ -187,6 +267,7 @@ async def purge_stale(session: AsyncSession, now: datetime, stale_after: timedel
 
 
 __all__ = [
+    "ANY",
     "JOIN_WINDOW",
     "STALE_AFTER",
     "UNSET",
@@ -195,9 +276,16 @@ __all__ = [
     "add_attachment",
     "add_photo",
     "append_text",
+    "appended",
+    "changed",
     "clear_draft",
+    "copied",
     "get_draft",
     "is_stale",
+    "live",
     "purge_stale",
+    "read",
+    "save",
+    "take",
     "update_draft",
 ]

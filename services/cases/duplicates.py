@@ -6,21 +6,28 @@ when a building is unknown, the same grid) opened within a window, whose text is
 ``token_set_ratio`` over jieba content words). :func:`link` makes the newcomer a follower who gets the
 case's updates. :func:`check_hotspot` spots clusters (three noise complaints in one building in a day)
 and raises each warning once per window, not on every message.
+
+Both are bounded by the place in SQL (``Ticket.building`` and ``grid_code``, indexed with the category and the
+time): their cost follows the cases at that place in the window, not the tickets stored. The new text is
+tokenised once. :func:`look` makes the duplicate check before the write lock; the check under it
+(``find_duplicate(…, looked=…)``) then reads only what is new since, or the matches it found.
 """
 
-import re
-import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from rapidfuzz import fuzz
+from sqlalchemy import ColumnElement, and_, false, func, literal, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intents.text import normalize, tokens
 from services import require_aware
 from services.cases.events import record_event, resident_actor
+from services.cases.tickets import building_of
 from storage.db import dialect_insert, dialect_name
 from storage.models import (
     OPEN_STATUSES,
@@ -36,9 +43,7 @@ DUPLICATE_WINDOW = timedelta(hours=72)
 SIMILARITY_THRESHOLD = 75.0  # 0–100; see tests/unit/test_duplicates.py for the pairs it separates
 HOTSPOT_WINDOW = timedelta(hours=24)
 HOTSPOT_COUNT = 3
-MAX_CANDIDATES = 200  # newest open tickets compared; far more than one building sees in 72 h
-
-_BUILDING = re.compile(r"(\d{1,4})\s*(?:号楼|栋|幢|座)")  # not 楼 (floor) nor 号 (street number)
+MAX_CANDIDATES = 200  # newest open tickets at the place compared; far more than one building sees in 72 h
 
 
 class LinkStatus(StrEnum):
@@ -78,14 +83,6 @@ class Hotspot:
 # --- text and place ---------------------------------------------------------------------------------
 
 
-def building_of(location: str | None) -> str | None:
-    """``"10号楼2单元"``, ``"１０栋"`` → ``"10号楼"`` (the community file's spelling); None if absent."""
-    if not location:
-        return None
-    match = _BUILDING.search(unicodedata.normalize("NFKC", location))
-    return f"{int(match[1])}号楼" if match else None
-
-
 def _content(text: str) -> str:
     """jieba words of two characters or more, and numbers: particles like 了/太 say nothing about sameness."""
     return " ".join(w for w in tokens(normalize(text)) if len(w) >= 2 or w.isdigit())
@@ -93,21 +90,90 @@ def _content(text: str) -> str:
 
 def similarity(a: str, b: str) -> float:
     """0–100: how much the two complaints say the same thing (order and extra words forgiven)."""
-    ca, cb = _content(a), _content(b)
-    if not ca or not cb:
+    return _similar(_content(a), b)
+
+
+def _similar(content: str, other: str) -> float:
+    """``similarity`` with the first text's content words already worked out (a new text is tokenised once)."""
+    theirs = _content(other)
+    if not content or not theirs:
         return 0.0
-    return float(fuzz.token_set_ratio(ca, cb))
+    return float(fuzz.token_set_ratio(content, theirs))
+
+
+def _at_place(grid_code: str | None, building: str | None) -> ColumnElement[bool] | None:
+    """Tickets at the same place, in SQL: the same building when both are known (another building is another
+    problem), else the same grid. None: nowhere to compare with."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    same_grid = t.grid_code == grid_code if grid_code is not None else None
+    if building is None:
+        return same_grid
+    same_building = t.building == building
+    return same_building if same_grid is None else or_(same_building, and_(t.building.is_(None), same_grid))
 
 
 def _same_place(ticket: Ticket, grid_code: str | None, building: str | None) -> bool:
-    """Same building when both are known (another building is another problem), else same grid."""
-    other = building_of(ticket.location)
+    """``_at_place`` for a ticket in hand."""
+    other = ticket.building
     if building and other:
         return building == other
     return grid_code is not None and ticket.grid_code == grid_code
 
 
 # --- duplicates -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Looked:
+    """A duplicate check made before the write lock: the tickets that matched then (best first) and the newest
+    ticket id it could have seen; the check under the lock reads only those and anything newer."""
+
+    content: str
+    matches: tuple[int, ...]
+    upto: int
+
+
+def _candidates(category: str, place: ColumnElement[bool], now: datetime, window: timedelta, *also: Any) -> Any:
+    return (
+        select(Ticket, *also)
+        .where(Ticket.category == category, col(Ticket.created_at) >= now - window,
+               col(Ticket.status).in_(OPEN_STATUSES), place)
+        .order_by(col(Ticket.created_at).desc())
+        .limit(MAX_CANDIDATES)
+    )
+
+
+def _ranked(tickets: Sequence[Ticket], content: str, grid_code: str | None, building: str | None,
+            threshold: float) -> list[tuple[float, Ticket]]:
+    """The tickets at the place as similar as ``threshold`` or more, the most similar first (newest on a tie)."""
+    scored = [(_similar(content, t.text), t) for t in tickets if _same_place(t, grid_code, building)]
+    return sorted(((score, t) for score, t in scored if score >= threshold), key=lambda p: -p[0])
+
+
+async def look(
+    session: AsyncSession,
+    *,
+    category: str,
+    text: str,
+    grid_code: str | None,
+    location: str | None,
+    now: datetime,
+    window: timedelta = DUPLICATE_WINDOW,
+    threshold: float = SIMILARITY_THRESHOLD,
+) -> Looked:
+    """The duplicate check made outside the write lock (a read): what matched, and how far it looked."""
+    require_aware(now)
+    content = _content(text)
+    building = building_of(location)
+    place = _at_place(grid_code, building)
+    if place is None:
+        return Looked(content, (), 0)  # nowhere to compare with: nothing to read, now or under the lock
+    newest = func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto")
+    rows = (await session.exec(_candidates(category, place, now, window, newest))).all()
+    tickets = [t for t, _ in rows]
+    upto = int(rows[0][1]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
+    ranked = _ranked(tickets, content, grid_code, building, threshold)
+    return Looked(content, tuple(t.id for _, t in ranked if t.id is not None), upto)
 
 
 async def find_duplicate(
@@ -120,30 +186,32 @@ async def find_duplicate(
     now: datetime,
     window: timedelta = DUPLICATE_WINDOW,
     threshold: float = SIMILARITY_THRESHOLD,
+    looked: Looked | None = None,
 ) -> Ticket | None:
-    """The most similar open ticket this complaint duplicates, or None to open a new one."""
+    """The most similar open ticket this complaint duplicates, or None to open a new one.
+
+    ``looked``: the same check made earlier (:func:`look`); then only its matches and the tickets opened since
+    are read (one small statement under the write lock), with the answer a full check would give."""
     require_aware(now)
     building = building_of(location)
-    if grid_code is None and building is None:
+    place = _at_place(grid_code, building)
+    if place is None:
         return None  # nowhere to compare with
-    stmt = (
-        select(Ticket)
-        .where(
-            Ticket.category == category,
-            col(Ticket.created_at) >= now - window,
-            col(Ticket.status).in_(OPEN_STATUSES),
-        )
-        .order_by(col(Ticket.created_at).desc())
-        .limit(MAX_CANDIDATES)
-    )
-    best: tuple[float, Ticket] | None = None
-    for ticket in (await session.exec(stmt)).all():
-        if not _same_place(ticket, grid_code, building):
-            continue
-        score = similarity(text, ticket.text)
-        if score >= threshold and (best is None or score > best[0]):
-            best = (score, ticket)
-    return best[1] if best else None
+    content = looked.content if looked is not None else _content(text)
+    if looked is not None:
+        t = Ticket.__table__.c  # type: ignore[attr-defined]
+        earlier = t.id.in_(looked.matches) if looked.matches else false()
+        place = and_(place, or_(t.id > literal(looked.upto), earlier))
+    tickets = (await session.exec(_candidates(category, place, now, window))).all()
+    if looked is None:
+        ranked = _ranked(tickets, content, grid_code, building, threshold)
+        return ranked[0][1] if ranked else None
+    rank = {tid: i for i, tid in enumerate(looked.matches)}
+    still = sorted((t for t in tickets if t.id in rank), key=lambda t: rank[t.id])  # matched, and still open
+    newer = _ranked([t for t in tickets if t.id not in rank], content, grid_code, building, threshold)
+    if still and (not newer or _similar(content, still[0].text) > newer[0][0]):  # a tie: the newest, as in full
+        return still[0]
+    return newer[0][1] if newer else None
 
 
 async def add_follower(session: AsyncSession, ticket_id: int, resident_id: int, now: datetime, text: str = "") -> bool:
@@ -189,26 +257,22 @@ async def followers(session: AsyncSession, ticket_id: int) -> list[int]:
 # --- early warning ----------------------------------------------------------------------------------
 
 
-async def _complaints(
-    session: AsyncSession, category: str, grid_code: str | None, building: str | None, since: datetime
-) -> tuple[int, int]:
-    """(in the building, in the grid): tickets opened plus duplicates linked since ``since``."""
-    opened = select(Ticket.location, Ticket.grid_code).where(
-        Ticket.category == category, col(Ticket.created_at) >= since
-    )
-    linked = (
-        select(Ticket.location, Ticket.grid_code)
-        .join(TicketFollower, col(TicketFollower.ticket_id) == col(Ticket.id))
-        .where(Ticket.category == category, col(TicketFollower.linked_at) >= since)
-    )
-    in_building = in_grid = 0
-    for stmt in (opened, linked):
-        for location, grid in (await session.exec(stmt)).all():
-            if building is not None and building_of(location) == building:
-                in_building += 1
-            if grid_code is not None and grid == grid_code:
-                in_grid += 1
-    return in_building, in_grid
+def _count(category: str, since: datetime, where: ColumnElement[bool]) -> Any:
+    """Tickets of ``category`` at a place opened since ``since``, plus duplicates linked to them since."""
+    t, f = Ticket.__table__.c, TicketFollower.__table__.c  # type: ignore[attr-defined]
+    opened = select(func.count()).where(t.category == category, t.created_at >= since, where).scalar_subquery()
+    # driven by the links of the window (ix_ticket_followers_linked_at), each case looked up by its key: never by
+    # every case ever opened at the place
+    theirs = select(literal(1)).where(t.id == f.ticket_id, t.category == category, where).exists()
+    linked = select(func.count()).select_from(TicketFollower.__table__).where(f.linked_at >= since, theirs)
+    linked = linked.scalar_subquery()
+    return opened + linked
+
+
+def _raised(category: str, kind: ScopeKind, scope: str, since: datetime) -> Any:
+    h = HotspotWarning.__table__.c  # type: ignore[attr-defined]
+    return (select(h.id).where(h.category == category, h.scope_kind == kind.value, h.scope == scope,
+                               h.raised_at > since).limit(1).scalar_subquery())
 
 
 async def check_hotspot(
@@ -222,24 +286,30 @@ async def check_hotspot(
     threshold: int = HOTSPOT_COUNT,
 ) -> Hotspot | None:
     """A new warning if complaints of ``category`` at this building (else grid) reached ``threshold``
-    within ``window`` and none was raised for it in that window; call after opening or linking."""
+    within ``window`` and none was raised for it in that window; call after opening or linking.
+
+    One statement counts both places and looks for both warnings (indexed by category, place and time)."""
     require_aware(now)
     building = building_of(location)
+    if building is None and grid_code is None:
+        return None  # no place: nothing to count
     since = now - window
-    in_building, in_grid = await _complaints(session, category, grid_code, building, since)
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    none = literal(0)
+    stmt = select(
+        _count(category, since, t.building == building) if building is not None else none,
+        _count(category, since, t.grid_code == grid_code) if grid_code is not None else none,
+        _raised(category, ScopeKind.BUILDING, building, since) if building is not None else literal(None),
+        _raised(category, ScopeKind.GRID, grid_code, since) if grid_code is not None else literal(None),
+    )
+    in_building, in_grid, raised_building, raised_grid = (await session.exec(stmt)).one()
     if building is not None and in_building >= threshold:
-        kind, scope, count = ScopeKind.BUILDING, building, in_building
+        kind, scope, count, raised = ScopeKind.BUILDING, building, in_building, raised_building
     elif grid_code is not None and in_grid >= threshold:
-        kind, scope, count = ScopeKind.GRID, grid_code, in_grid
+        kind, scope, count, raised = ScopeKind.GRID, grid_code, in_grid, raised_grid
     else:
         return None
-    raised = select(HotspotWarning.id).where(
-        HotspotWarning.category == category,
-        HotspotWarning.scope_kind == kind.value,
-        HotspotWarning.scope == scope,
-        col(HotspotWarning.raised_at) > since,
-    )
-    if (await session.exec(raised)).first() is not None:
+    if raised is not None:
         return None
     session.add(HotspotWarning(category=category, scope_kind=kind.value, scope=scope, raised_at=now, count=count))
     await session.flush()
@@ -254,6 +324,7 @@ __all__ = [
     "Hotspot",
     "LinkResult",
     "LinkStatus",
+    "Looked",
     "ScopeKind",
     "add_follower",
     "building_of",
@@ -261,5 +332,6 @@ __all__ = [
     "find_duplicate",
     "followers",
     "link",
+    "look",
     "similarity",
 ]

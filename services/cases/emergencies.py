@@ -38,6 +38,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import outbox
 from services.cases import events, intake
 from services.cases.sweep import SosResult, open_sos
+from services.cases.tickets import building_of
 from services.community.model import Category, Community
 from services.outbox import Priority
 from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
@@ -150,6 +151,7 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
                     staff_chat_id: int | None, actor: str, now: datetime) -> list[Alerted]:
     """The resident said where the emergency is: kept on the case, and every helper alerted again with it."""
     t.location = place[:255]
+    t.building = building_of(t.location)
     t.updated_at = now
     s.add(t)
     await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"地点：{place}")

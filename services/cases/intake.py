@@ -44,6 +44,7 @@ class Intake:
     contact_name: str | None = None
     contact_phone: str | None = None
     notify: dict[str, Any] = field(default_factory=dict)  # where the resident hears back, if not Telegram
+    receipt: dict[str, Any] = field(default_factory=dict)  # how the bot shows the number (kept on its NOTIFY row)
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,20 @@ def unit_chat(community: Community, staff_chat_id: int | None, unit_code: str) -
     return (unit.chat_id if unit and unit.chat_id else None) or staff_chat_id
 
 
+async def look(s: AsyncSession, *, resident: Resident, intake: Intake, now: datetime) -> duplicates.Looked:
+    """The duplicate check for ``open_case``, made before its write transaction (a read, outside the lock)."""
+    return await duplicates.look(s, category=intake.category, text=intake.text,
+                                 grid_code=intake.grid_code or resident.grid_code, location=intake.location, now=now)
+
+
 async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
-                    staff_chat_id: int | None, now: datetime) -> Opened:
-    """Take one complaint: join a similar open case at the same place, or open a new one; owe what it owes."""
+                    staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None = None) -> Opened:
+    """Take one complaint: join a similar open case at the same place, or open a new one; owe what it owes.
+
+    ``looked``: :func:`look` made before this transaction, so only what changed since is checked under the lock."""
     grid = intake.grid_code or resident.grid_code
     dup = await duplicates.find_duplicate(s, category=intake.category, text=intake.text, grid_code=grid,
-                                          location=intake.location, now=now)
+                                          location=intake.location, now=now, looked=looked)
     linked = dup is not None and (
         dup.resident_id == resident.id
         or (await duplicates.link(s, dup, resident, now, text=intake.text)).status != duplicates.LinkStatus.NOT_OPEN
@@ -104,7 +113,7 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
     if told is not None:
         what = "linked" if opened.linked else ("recorded" if intake.recorded_by else "opened")
         await outbox.owe(s, chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id, priority=Priority.REPLY,
-                         payload={"say": what, "own": opened.own})
+                         payload={**intake.receipt, "say": what, "own": opened.own})  # owed (and numbered) first
     if not opened.linked:
         await owe_cards(s, t, community=community, staff_chat_id=staff_chat_id, now=now)
     if opened.hotspot is not None:
@@ -115,7 +124,7 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
             await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
                              priority=Priority.BACKGROUND,  # after the cards: a burst's warnings never hold them up
                              payload={"say": "hotspot", "category": h.category, "scope": h.scope, "count": h.count,
-                                      "since": h.since.isoformat()})
+                                      "since": h.since.isoformat()}, flush=False)
 
 
 async def owe_cards(s: AsyncSession, t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
@@ -135,7 +144,7 @@ async def owe_cards(s: AsyncSession, t: Ticket, *, community: Community, staff_c
         if t.photos:
             card["photo"] = t.photos[0]
         await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=priority,
-                         payload=card)
+                         payload=card, flush=False)
         await owe_media(s, t, chat, now=now, photos=t.photos[1:], attachments=t.attachments, priority=priority)
 
 
@@ -145,10 +154,10 @@ async def owe_media(s: AsyncSession, t: Ticket, chat_id: int, *, now: datetime, 
     """Photos (as albums of up to ten), voice and files under the case's card in ``chat_id``: one row a message."""
     for i in range(0, len(photos), 10):
         await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
-                         text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])})
+                         text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])}, flush=False)
     for item in attachments:
         await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
-                         text=caption, payload={"attachment": dict(item)})
+                         text=caption, payload={"attachment": dict(item)}, flush=False)
 
 
-__all__ = ["Intake", "Opened", "open_case", "owe_cards", "owe_media", "owe_opened", "unit_chat"]
+__all__ = ["Intake", "Opened", "look", "open_case", "owe_cards", "owe_media", "owe_opened", "unit_chat"]

@@ -34,6 +34,17 @@ from storage.models import (
 
 SIGN_LIMIT = timedelta(hours=SIGN_HOURS)  # 签收 within two hours, unless the community file counts working hours
 NUMBER_PREFIX = "LL"
+_BUILDING = re.compile(r"(\d{1,4})\s*(?:号楼|栋|幢|座)")  # not 楼 (floor) nor 号 (street number)
+
+
+def building_of(location: str | None) -> str | None:
+    """``"10号楼2单元"``, ``"１０栋"`` → ``"10号楼"`` (the community file's spelling); None if absent.
+
+    Kept on the ticket (``Ticket.building``) beside its location, so the cases at one building are found in SQL."""
+    if not location:
+        return None
+    match = _BUILDING.search(unicodedata.normalize("NFKC", location))
+    return f"{int(match[1])}号楼" if match else None
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,7 @@ async def allocate_number(session: AsyncSession, now: datetime) -> str:
 # --- opening ----------------------------------------------------------------------------------------
 
 
-async def open_ticket(
+async def new_ticket(
     session: AsyncSession,
     *,
     resident: Resident,
@@ -119,7 +130,7 @@ async def open_ticket(
     emergency: bool = False,
     **intake: Any,
 ) -> Ticket:
-    """Create a received ticket routed by the community file, with its number and "created" event.
+    """A received ticket routed by the community file, with its number, not yet added to the session.
 
     ``grid_code``: the grid of the place named (a building), else the resident's own. ``intake``: how the case
     came in (``channel``, ``recorded_by``, ``contact_name``, ``contact_phone``, ``attachments``). Its deadlines
@@ -128,12 +139,14 @@ async def open_ticket(
     cat = Category(category)
     unit = community.unit_for(cat)
     number = await allocate_number(session, now)
-    ticket = Ticket(
+    place = location.strip() if location and location.strip() else None
+    return Ticket(
         number=number,
         resident_id=resident.id,
         category=cat.value,
         text=text.strip(),
-        location=location.strip() if location and location.strip() else None,
+        location=place,
+        building=building_of(place),
         photos=list(photos),
         status=TicketStatus.RECEIVED,
         unit=unit.code,
@@ -145,6 +158,11 @@ async def open_ticket(
         due_at=deadline(now, community.time_limit(cat), community.working_time, emergency=emergency),
         **intake,
     )
+
+
+async def open_ticket(session: AsyncSession, *, resident: Resident, now: datetime, **args: Any) -> Ticket:
+    """Create a received ticket (``new_ticket``'s arguments) with its "created" event."""
+    ticket = await new_ticket(session, resident=resident, now=now, **args)
     session.add(ticket)
     await session.flush()
     await record_event(
@@ -223,11 +241,13 @@ __all__ = [
     "SIGN_LIMIT",
     "TicketSummary",
     "allocate_number",
+    "building_of",
     "find_ticket_number",
     "format_ticket_number",
     "get_for_resident",
     "history",
     "list_for_resident",
+    "new_ticket",
     "open_of",
     "open_ticket",
     "parse_ticket_number",

@@ -5,6 +5,7 @@ import unicodedata
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,6 +70,28 @@ async def get_or_create_resident(
         session.add(resident)
         await session.flush()
     return resident
+
+
+async def create_resident(session: AsyncSession, *, tg_user_id: int, name: str, now: datetime) -> Resident:
+    """A first contact's resident in one statement (INSERT … ON CONFLICT DO NOTHING RETURNING); if another update
+    created it meanwhile, the row as ``get_or_create_resident`` finds it."""
+    require_aware(now)
+    insert = dialect_insert(await dialect_name(session))
+    stmt = (insert(Resident).values(tg_user_id=tg_user_id, name=name.strip(), created_at=now, updated_at=now)
+            .on_conflict_do_nothing(index_elements=["tg_user_id"]).returning(*Resident.__table__.c))  # type: ignore[attr-defined]
+    row = (await session.exec(select(Resident).from_statement(stmt))).first()  # type: ignore[call-overload]
+    return row[0] if row is not None else await get_or_create_resident(
+        session, tg_user_id=tg_user_id, name=name, now=now)
+
+
+async def rename(session: AsyncSession, *, tg_user_id: int, name: str, now: datetime) -> None:
+    """Keep a resident's display name current (one UPDATE, nothing when they have no row or the same name)."""
+    name = name.strip()
+    if not name:
+        return
+    table = Resident.__table__  # type: ignore[attr-defined]
+    await session.exec(update(table).where(table.c.tg_user_id == tg_user_id, table.c.name != name)  # type: ignore[call-overload]
+                       .values(name=name, updated_at=require_aware(now)))
 
 
 async def sync_grids(session: AsyncSession, community: Community) -> None:
@@ -151,10 +174,12 @@ async def set_age_band(
 __all__ = [
     "BindResult",
     "bind_grid",
+    "create_resident",
     "get_or_create_resident",
     "get_resident",
     "normalize_building",
     "offline_resident",
+    "rename",
     "set_age_band",
     "set_building",
     "sync_grids",

@@ -14,13 +14,7 @@ import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
-
-import matplotlib
-
-matplotlib.use("Agg")
-
-from matplotlib import font_manager
-from matplotlib.figure import Figure as MplFigure
+from typing import TYPE_CHECKING, Any
 
 from services.community import posters
 from services.reports.figures import BUCKETS, Figure, Report, ScopeFigures, ScopeKind
@@ -37,6 +31,24 @@ COLOURS = ("#b71c1c", "#ef6c00", "#2e7d32", "#1565c0")
 DPI = 120
 
 
+if TYPE_CHECKING:
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure as MplFigure
+
+
+@lru_cache(maxsize=1)
+def _mpl() -> tuple[Any, Any]:
+    """matplotlib (Agg backend) on first use: charts are drawn a few times a week, and importing it (with numpy)
+    would cost the running bot some 50 MB from its start."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib.figure import Figure
+
+    return font_manager, Figure
+
+
 class ChartFontMissing(ReportError):
     """No CJK font, or one lacking a glyph a chart needs; the message says which and how to fix it."""
 
@@ -50,7 +62,7 @@ def cjk_font() -> Path:
         raise ChartFontMissing(
             f"找不到中文字体，无法画报表图：请安装 {posters.INSTALL_HINT}（或 fonts-noto-cjk），"
             f"或设置 {posters.CJK_FONT_ENV}=/path/to/font.ttc（{exc}）") from None
-    font_manager.fontManager.addfont(str(path))
+    _mpl()[0].fontManager.addfont(str(path))
     return path
 
 
@@ -60,7 +72,7 @@ def missing_glyphs(text: str) -> str:
 
 
 def _props(size: float = 10) -> font_manager.FontProperties:
-    return font_manager.FontProperties(fname=str(cjk_font()), size=size)
+    return _mpl()[0].FontProperties(fname=str(cjk_font()), size=size)
 
 
 def _pct(figure: Figure | None) -> float | None:
@@ -128,7 +140,7 @@ def report_chart(report: Report, path: str | Path) -> Path:
     rows = [report.overall, *report.of(kind)]
 
     def draw() -> MplFigure:
-        fig = MplFigure(figsize=(11, 5.2), layout="constrained")
+        fig = _mpl()[1](figsize=(11, 5.2), layout="constrained")
         left, right = fig.subplots(1, 2, width_ratios=(2.2, 1))
         fig.suptitle(f"{report.overall.name} {report.period.title} 诉求办理情况", fontproperties=_props(14))
         _rate_bars(left, rows)
@@ -151,7 +163,7 @@ def trend_chart(points: Sequence[tuple[Period, dict[str, Figure]]], path: str | 
     path = Path(path)
 
     def draw() -> MplFigure:
-        fig = MplFigure(figsize=(9, 4.5), layout="constrained")
+        fig = _mpl()[1](figsize=(9, 4.5), layout="constrained")
         ax = fig.subplots()
         labels = [p.label for p, _ in points]
         for i, (key, label) in enumerate(RATES):

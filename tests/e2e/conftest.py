@@ -252,6 +252,12 @@ class Person:
         pressed = await self.press(message, label)
         return await pressed.reply(predicate)
 
+    async def confirm(self, draft: SentMessage, predicate: Predicate = "LL-") -> SentMessage:
+        """Press 确认提交 on a draft and return the receipt: the draft itself, edited into the case's number (one
+        message for the press, sent through the outbox)."""
+        pressed = await self.press(draft, texts.BTN_CONFIRM)
+        return await pressed.edit(predicate)
+
 
 @dataclass
 class Pressed:
@@ -468,7 +474,7 @@ async def open_case(bot: Bot, person: Person, text: str = NOISE,
     """Complaint → 确认提交 → (number, the resident's receipt, the card in the unit's chat)."""
     confirmation = await person.say(text, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     cursor = bot.emulator.cursor()
-    receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    receipt = await person.confirm(confirmation)
     number = ticket_number(receipt.body)
     card = await bot.emulator.wait_for(unit_chat, number, after=cursor, timeout=WAIT)
     await bot.barrier()  # the card's TicketPost row is written after the send

@@ -29,7 +29,7 @@ async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
 
 async def opened_ticket(bot: Bot, person: Person, text: str = NOISE) -> str:
     confirmation = await person.say(text)
-    number = ticket_number((await person.click(confirmation, texts.BTN_CONFIRM, "LL-")).text)
+    number = ticket_number((await person.confirm(confirmation)).text)
     await bot.barrier()  # everything the press owed (the number, an offer to save the building) has gone out
     return number
 
@@ -113,7 +113,7 @@ async def test_a_4000_character_complaint_is_answered_and_kept_whole(bot: Bot) -
     confirmation = await person.reply(lambda m: bool(m.buttons), after=cursor)
     assert warning.text == texts.TOO_LONG
     assert len(confirmation.text) < 1000  # a preview, not the whole text, in the confirmation
-    opened = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    opened = await person.confirm(confirmation)
     [ticket] = await bot.tickets(2004)
     assert ticket.number == ticket_number(opened.text)
     assert ticket.text == text  # the full text is kept
@@ -247,13 +247,13 @@ async def test_confirm_pressed_twice_opens_one_ticket(bot: Bot) -> None:
     confirmation = await person.say(NOISE)
     first = await person.press(confirmation, texts.BTN_CONFIRM)
     second = await person.press(confirmation, texts.BTN_CONFIRM)  # a double tap: both queued at once
-    opened = await first.reply("LL-")
+    opened = await first.edit("LL-")
     late = await second.answer()
     await bot.barrier()
     assert (late.text, late.show_alert) == (texts.DRAFT_EXPIRED, True)
     assert [t.number for t in await bot.tickets()] == [ticket_number(opened.text)]
     assert await bot.count(TicketEvent) == 2  # created + dispatched, once
-    assert len([m for m in person.replies(first.cursor) if "LL-" in m.body]) == 1
+    assert [m.message_id for m in bot.emulator.messages_to(2013) if "LL-" in m.body] == [confirmation.message_id]
 
 
 async def test_old_confirmations_of_a_submitted_draft_are_expired(bot: Bot) -> None:
@@ -261,7 +261,7 @@ async def test_old_confirmations_of_a_submitted_draft_are_expired(bot: Bot) -> N
     oldest = await person.say(NOISE)
     older = await person.say("晚上也不停")  # joined: each message shows the draft again, with buttons
     newest = await person.say("已经一个多月了")
-    await person.click(newest, texts.BTN_CONFIRM, "LL-")
+    await person.confirm(newest)
     before = await bot.counts()
     for stale, label in ((oldest, texts.BTN_CONFIRM), (older, texts.BTN_RECATEGORIZE)):
         answer = await (await person.press(stale, label)).answer()

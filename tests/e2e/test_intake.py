@@ -37,7 +37,7 @@ async def test_the_card_carries_the_first_photo_and_the_rest_as_an_album_under_i
                     if any(b.text == texts.BTN_CONFIRM for b in m.buttons)][-1]
     assert len((await desk.draft(2201)).photos) == 3  # the album's three photos joined the caption's draft
     cursor = desk.emulator.cursor()
-    receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    receipt = await person.confirm(confirmation)
     number = ticket_number(receipt.text)
     card = await desk.emulator.wait_for(WUYE, lambda m: m.method == "sendPhoto" and number in m.body, after=cursor,
                                         timeout=10)
@@ -62,7 +62,7 @@ async def test_a_voice_message_opens_a_draft_and_is_heard_under_the_card(desk: B
         draft = await person.say("9号楼2单元")
     assert texts.voice_label(42) in draft.text and any(b.text == texts.BTN_RECATEGORIZE for b in draft.buttons)
     cursor = desk.emulator.cursor()
-    receipt = await person.click(draft, texts.BTN_CONFIRM, "LL-")
+    receipt = await person.confirm(draft)
     number = ticket_number(receipt.text)
     card = await desk.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=10)  # 其他 → the committee
     voice = await desk.emulator.wait_for(JUWEIHUI, lambda m: m.voice is not None, after=cursor, timeout=10)

@@ -59,7 +59,7 @@ async def with_building(bot: Bot, user_id: int, building: str = "9号楼", name:
 async def confirm(person: Person, confirmation) -> str:
     """Press 确认提交 on a draft; returns the ticket number from the bot's answer, once everything the press
     owed has gone out (a first-time building may follow the number with an offer to save it as home)."""
-    opened = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    opened = await person.confirm(confirmation)
     await person.bot.barrier()
     return ticket_number(opened.body)
 
@@ -123,18 +123,22 @@ async def test_complaint_is_confirmed_into_a_ticket_and_posted_to_staff(bot: Bot
 
     staff_cursor = bot.emulator.cursor()
     pressed = await person.press(confirmation, texts.BTN_CONFIRM)
-    opened = await pressed.reply("LL-")
+    opened = await pressed.edit("LL-")
     answer = await pressed.answer()
     staff = await bot.staff_message("LL-", after=staff_cursor)
 
     number = ticket_number(opened.text)
     assert TICKET_NUMBER.fullmatch(number) and number.startswith(f"LL-{bot.clock.now():%Y%m%d}-")
     due = bot.clock.now() + timedelta(hours=bot.deps.community.limit_hours(Category.NOISE))
-    assert opened.text == texts.ticket_opened(number, noise, unit.name, due)
+    # one message for the press: the draft edited into the number, with the offer to save 9号楼 as home under it
+    assert opened.text == f"{texts.ticket_opened(number, noise, unit.name, due)}\n\n{texts.offer_building('9号楼')}"
+    assert [b.text for b in opened.buttons] == [texts.BTN_BUILDING_YES, texts.BTN_BUILDING_NO]
     assert unit.name in opened.text and texts.fmt_time(due) in opened.text
     assert answer.text is None and not answer.show_alert
     assert number in staff.text and noise in staff.text and "A03" in staff.text
-    assert bot.emulator.message(1003, confirmation.message_id).buttons == []  # cannot be pressed twice
+    assert texts.BTN_CONFIRM not in [b.text for b in bot.emulator.message(1003, confirmation.message_id).buttons]
+    await bot.barrier()
+    assert person.replies(staff_cursor) == []  # no second message: the number is the edit
     [ticket] = await bot.tickets(1003)
     assert (ticket.number, ticket.category, ticket.status, ticket.unit, ticket.grid_code) == (
         number, "noise", TicketStatus.DISPATCHED, unit.code, "A03")
@@ -584,10 +588,11 @@ async def test_the_same_problem_reported_again_joins_the_open_case(bot: Bot) -> 
     first = await registered(bot, 1032, "王阿姨")
     number = await confirm(first, await first.say("9号楼电梯坏了"))
     neighbour = await registered(bot, 1033, "李大爷")
-    linked = await neighbour.click(await neighbour.say("9号楼的电梯又坏了，好几天了"), texts.BTN_CONFIRM, "LL-")
-    assert linked.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=False)
-    again = await first.click(await first.say("9号楼电梯坏了，停在半路不动"), texts.BTN_CONFIRM, "LL-")
-    assert again.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=True)
+    linked = await neighbour.confirm(await neighbour.say("9号楼的电梯又坏了，好几天了"))
+    offer = f"\n\n{texts.offer_building('9号楼')}"  # neither lives in 9号楼: the offer comes under each receipt
+    assert linked.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=False) + offer
+    again = await first.confirm(await first.say("9号楼电梯坏了，停在半路不动"))
+    assert again.text == texts.linked_existing(number, texts.STATUS["dispatched"], own=True) + offer
     assert [t.number for t in await bot.tickets()] == [number]  # one problem, one case
     elsewhere = await confirm(neighbour, await neighbour.say("3号楼电梯坏了"))  # another building: a new case
     assert elsewhere != number and len(await bot.tickets()) == 2

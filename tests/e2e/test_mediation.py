@@ -24,7 +24,7 @@ async def confirmed(bot: Bot, person: Person, text: str) -> str:
     """Confirm a complaint and wait for its card in the staff chat (posted in the background)."""
     cursor = bot.emulator.cursor()
     confirmation = await person.say(text, lambda m: bool(m.buttons))
-    number = ticket_number((await person.click(confirmation, texts.BTN_CONFIRM, "LL-")).body)
+    number = ticket_number((await person.confirm(confirmation)).body)
     await bot.staff_message(lambda m: number in m.text, after=cursor)
     return number
 

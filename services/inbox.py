@@ -1,0 +1,190 @@
+"""The inbox: Telegram updates accepted before they are acknowledged, then handled once by any worker. No Telegram
+here (``bot.intake`` reads the update; this module stores and hands out rows).
+
+::
+
+    webhook POST / getUpdates batch ──accept (INSERT … ON CONFLICT DO NOTHING)──▶ pending row ──▶ 200 / next offset
+    claim_batch: the oldest pending row of each chat, leased to one worker (FOR UPDATE SKIP LOCKED on PostgreSQL)
+    the worker handles it, renewing the lease meanwhile ──▶ mark_done (the chat's next row becomes its head)
+    a worker killed mid-update: its lease runs out ──▶ the row is claimed again; after MAX_ATTEMPTS claims: failed
+
+``update_id`` is the primary key, so a repeated delivery inserts nothing. One chat's rows are handed out strictly in
+``update_id`` order, one at a time across all workers (a row is claimable only when no earlier row of its chat is
+pending); different chats in parallel. Times here are transport time (the wall clock, like the outbox's leases), not
+the bot's domain clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy.orm import aliased
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from storage.db import dialect_insert
+from storage.models import InboxStatus, InboxUpdate
+
+LEASE = timedelta(seconds=15)  # a claim not renewed within this is taken again (its worker died)
+MAX_ATTEMPTS = 5  # claims of one update before it is given up (it killed its worker every time)
+KEEP = timedelta(days=2)  # handled rows are kept this long so a late repeat is still recognised
+ST = InboxStatus
+GIVEN_UP = "given up: its worker died on it each time"
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One update to accept: its id, the chat whose order it keeps, the JSON Telegram sent, and whether it could be
+    read at all (an unreadable one is stored as skipped: recognised when repeated, never handled)."""
+
+    update_id: int
+    chat_key: int
+    payload: dict[str, Any]
+    readable: bool = True
+
+
+@dataclass(frozen=True)
+class Claim:
+    update_id: int
+    chat_key: int
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Lag:
+    pending: int  # rows not yet handled (claimed ones included)
+    oldest_seconds: float  # how long the oldest of them has waited (0 when none)
+
+
+async def accept(session: AsyncSession, rows: Sequence[Incoming], now: datetime) -> list[int]:
+    """Insert the updates not seen before, in the caller's transaction; returns the ids that were new."""
+    require_aware(now)
+    if not rows:
+        return []
+    unique = list({r.update_id: r for r in rows}.values())
+    insert = dialect_insert((await session.connection()).dialect.name)
+    values = [{"update_id": r.update_id, "chat_key": r.chat_key, "payload": r.payload if r.readable else {},
+               "status": ST.PENDING if r.readable else ST.SKIPPED, "attempts": 0, "received_at": now,
+               "done_at": None if r.readable else now} for r in unique]
+    stmt = insert(InboxUpdate).values(values).on_conflict_do_nothing(index_elements=["update_id"])
+    result = await session.exec(stmt.returning(InboxUpdate.update_id))  # type: ignore[call-overload]
+    return sorted(int(i) for i in result.scalars().all())
+
+
+async def claim_batch(session: AsyncSession, now: datetime, limit: int, worker: str) -> list[Claim]:
+    """Up to ``limit`` rows, each the oldest pending row of its chat and not leased to anyone, leased to ``worker``.
+
+    A row claimed ``MAX_ATTEMPTS`` times already is marked failed instead (it took its worker down each time) and
+    its chat moves on."""
+    require_aware(now)
+    if limit <= 0:
+        return []
+    earlier = aliased(InboxUpdate)
+    blocked = select(earlier.update_id).where(earlier.chat_key == InboxUpdate.chat_key, earlier.status == ST.PENDING,
+                                              earlier.update_id < InboxUpdate.update_id).exists()
+    stmt = (
+        select(InboxUpdate)
+        .where(InboxUpdate.status == ST.PENDING,
+               or_(col(InboxUpdate.lease_until).is_(None), col(InboxUpdate.lease_until) <= now), ~blocked)
+        .order_by(col(InboxUpdate.update_id))
+        .with_for_update(skip_locked=True, of=InboxUpdate)
+    )
+    taken: list[InboxUpdate] = []
+    for _ in range(3):  # rows given up free their chats' next rows: look again (a few times at most)
+        rows = list((await session.exec(stmt.limit(limit - len(taken)))).all())
+        spent = [r.update_id for r in rows if r.attempts >= MAX_ATTEMPTS]
+        taken += [r for r in rows if r.attempts < MAX_ATTEMPTS]
+        if spent:
+            await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+                col(InboxUpdate.update_id).in_(spent), col(InboxUpdate.status) == ST.PENDING,
+            ).values(status=ST.FAILED, done_at=now, lease_until=None, error=GIVEN_UP))
+        if not spent or len(taken) >= limit:
+            break
+    if taken:
+        await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+            col(InboxUpdate.update_id).in_([r.update_id for r in taken]),
+        ).values(attempts=InboxUpdate.attempts + 1, lease_until=now + LEASE, claimed_by=worker[:64])
+            .execution_options(synchronize_session=False))
+    return [Claim(r.update_id, r.chat_key, dict(r.payload), r.attempts + 1) for r in taken]
+
+
+async def mark_done(session: AsyncSession, update_ids: Sequence[int], now: datetime,
+                    errors: dict[int, str] | None = None) -> int:
+    """Handled: the chat's next row becomes its head. The payload is dropped (the row stays to recognise
+    repeats). ``errors``: updates whose handling raised past the error handler, noted on the row."""
+    require_aware(now)
+    if not update_ids:
+        return 0
+    errors = errors or {}
+    plain = [i for i in update_ids if i not in errors]
+    changed = 0
+    if plain:
+        changed += (await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+            col(InboxUpdate.update_id).in_(plain), col(InboxUpdate.status) == ST.PENDING,
+        ).values(status=ST.DONE, done_at=now, lease_until=None, payload={}))).rowcount
+    for update_id, error in errors.items():
+        changed += (await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+            col(InboxUpdate.update_id) == update_id, col(InboxUpdate.status) == ST.PENDING,
+        ).values(status=ST.DONE, done_at=now, lease_until=None, payload={}, error=error[:255]))).rowcount
+    return int(changed)
+
+
+async def renew(session: AsyncSession, update_ids: Sequence[int], now: datetime, worker: str) -> int:
+    """Extend this worker's leases on the rows it is still handling."""
+    require_aware(now)
+    if not update_ids:
+        return 0
+    changed = await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+        col(InboxUpdate.update_id).in_(list(update_ids)), col(InboxUpdate.status) == ST.PENDING,
+        col(InboxUpdate.claimed_by) == worker[:64],
+    ).values(lease_until=now + LEASE))
+    return int(changed.rowcount)
+
+
+async def release(session: AsyncSession, update_ids: Sequence[int], worker: str) -> int:
+    """A graceful stop: claimed rows this worker has not started are free at once (the claim not counted)."""
+    if not update_ids:
+        return 0
+    changed = await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+        col(InboxUpdate.update_id).in_(list(update_ids)), col(InboxUpdate.status) == ST.PENDING,
+        col(InboxUpdate.claimed_by) == worker[:64],
+    ).values(lease_until=None, claimed_by=None, attempts=InboxUpdate.attempts - 1))
+    return int(changed.rowcount)
+
+
+async def purge(session: AsyncSession, now: datetime, keep: timedelta = KEEP) -> int:
+    """Forget handled rows older than ``keep`` (Telegram redelivers an update for a day at most)."""
+    changed = await session.exec(delete(InboxUpdate).where(  # type: ignore[call-overload]
+        col(InboxUpdate.status) != ST.PENDING, col(InboxUpdate.received_at) < require_aware(now) - keep))
+    return int(changed.rowcount)
+
+
+async def lag(session: AsyncSession, now: datetime) -> Lag:
+    """How much is waiting to be handled, and for how long the oldest has waited."""
+    require_aware(now)
+    count, oldest = (await session.exec(select(func.count(), func.min(InboxUpdate.received_at)).where(
+        InboxUpdate.status == ST.PENDING))).one()
+    return Lag(int(count), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
+
+
+async def counts(session: AsyncSession) -> dict[str, int]:
+    """Rows by status (for the metrics)."""
+    rows = await session.exec(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))
+    return {str(getattr(s, "value", s)): int(n) for s, n in rows.all()}
+
+
+async def stale_claims(session: AsyncSession, now: datetime) -> int:
+    """Pending rows whose lease ran out (their worker died and nobody has taken them yet)."""
+    return int((await session.exec(select(func.count()).select_from(InboxUpdate).where(
+        InboxUpdate.status == ST.PENDING, and_(col(InboxUpdate.lease_until).is_not(None),
+                                               col(InboxUpdate.lease_until) <= require_aware(now))))).one())
+
+
+__all__ = ["KEEP", "LEASE", "MAX_ATTEMPTS", "Claim", "Incoming", "Lag", "accept", "claim_batch", "counts", "lag",
+           "mark_done", "purge", "release", "renew", "stale_claims"]

@@ -1,0 +1,84 @@
+"""Who is speaking: everything a private message asks about its sender, in one read.
+
+Every message a resident sends is asked the same questions before it is understood: are they in a multi-step
+chat (a notice, an emergency's place, words to add to a case), is a case of theirs waiting for their answer
+(待补充), what is their draft, where do they live, is the directory's name for them current. One statement
+answers all of them (``SELECT … FROM (SELECT :id) LEFT JOIN residents … LEFT JOIN drafts … LEFT JOIN
+conversations … LEFT JOIN known_users``), read outside any write lock; the rows come back detached, as values.
+Anything that then writes checks what it read (``drafts.save``'s guard) or reads again inside its transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, literal, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services import require_aware
+from services.people import conversations
+from storage.models import Conversation, Draft, KnownUser, Resident, Ticket, TicketStatus
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """The sender as one read found them; rows are detached copies (never added to a session as they are)."""
+
+    tg_user_id: int
+    resident: Resident | None  # None: first contact (no resident row yet)
+    draft: Draft | None  # their draft row, stale or not (``drafts.live`` judges)
+    conversation: Conversation | None  # their multi-step chat row, stale or not
+    pending_info: str | None  # the number of their case waiting for their answer (待补充), newest first
+    known: tuple[str | None, str] | None  # the directory's (username, name) for them; None: not in it
+
+    def flow(self, now: datetime) -> str | None:
+        """The multi-step chat they are in, None if none (or it went stale)."""
+        c = self.conversation
+        if c is None or require_aware(now) - c.updated_at > conversations.STALE_AFTER:
+            return None
+        return c.flow
+
+    def flow_data(self, flow: str, now: datetime) -> dict[str, Any] | None:
+        """That chat's state if it is ``flow`` (as ``conversations.load`` gives it)."""
+        return dict(self.conversation.data) if self.conversation and self.flow(now) == flow else None
+
+
+_R, _D, _C, _K, _T = (m.__table__ for m in (Resident, Draft, Conversation, KnownUser, Ticket))  # type: ignore[attr-defined]
+
+
+def _statement(tg_user_id: int) -> Any:
+    me = select(literal(tg_user_id, BigInteger).label("tg")).subquery("me")
+    pending = (select(_T.c.number)
+               .where(_T.c.resident_id == _R.c.id, _T.c.status == TicketStatus.PENDING_INFO)
+               .order_by(_T.c.updated_at.desc()).limit(1).scalar_subquery())
+    return (
+        select(*(c.label(f"r_{c.name}") for c in _R.c), *(c.label(f"d_{c.name}") for c in _D.c),
+               *(c.label(f"c_{c.name}") for c in _C.c), _K.c.tg_user_id.label("k_id"),
+               _K.c.username.label("k_username"), _K.c.name.label("k_name"), pending.label("pending"))
+        .select_from(me.outerjoin(_R, _R.c.tg_user_id == me.c.tg).outerjoin(_D, _D.c.resident_id == _R.c.id)
+                     .outerjoin(_C, _C.c.tg_user_id == me.c.tg).outerjoin(_K, _K.c.tg_user_id == me.c.tg))
+    )
+
+
+def _row(model: type, table: Any, row: Any, prefix: str) -> Any:
+    values = {c.name: row[f"{prefix}{c.name}"] for c in table.c}
+    key = next(iter(table.primary_key.columns)).name
+    return None if values[key] is None else model(**values)
+
+
+async def speaker(session: AsyncSession, tg_user_id: int) -> Speaker:
+    """One statement: the resident, their draft, their multi-step chat, a case waiting for them, the directory."""
+    row = (await session.exec(_statement(tg_user_id))).mappings().one()  # type: ignore[call-overload]
+    return Speaker(
+        tg_user_id=tg_user_id,
+        resident=_row(Resident, _R, row, "r_"),
+        draft=_row(Draft, _D, row, "d_"),
+        conversation=_row(Conversation, _C, row, "c_"),
+        pending_info=row["pending"],
+        known=(row["k_username"], row["k_name"]) if row["k_id"] is not None else None,
+    )
+
+
+__all__ = ["Speaker", "speaker"]
