@@ -78,6 +78,7 @@ PROGRESS_EVERY = 3.0  # seconds between two edits of the author's "x/y"
 CHECK_EVERY = 1.0  # seconds between two looks (during a run) for notices that are done, and at their "x/y"
 NETWORK_RETRY = 30.0  # seconds before a row that hit a network error is tried again
 POLL = 1.0  # seconds between two looks for rows written elsewhere or due for a retry
+DEFER_AFTER = 1.0  # a row whose chat cannot take it for longer is given back until then: a task never sleeps on it
 STOP_WITHIN = 8.0  # seconds a graceful stop waits for the sends in flight
 _LOCK, PACER_KEY, _BOT, _SHOWN, SENDER_KEY = ("linli.notices.lock", "linli.notices.pacer", "linli.notices.bot",
                                            "linli.notices.shown", "linli.sender")
@@ -118,6 +119,21 @@ class Pacer:
         """A send to a group ``ago`` seconds before now (by an earlier run): it counts against the window."""
         if chat_id < 0 and self.group_window > 0:
             self._groups.setdefault(chat_id, deque(maxlen=self.group_burst)).append(self.clock() - ago)
+
+    def ready_in(self, chat_id: int) -> float:
+        """Seconds until ``chat_id`` may be sent to again by its own limits (one a second a chat, twenty a minute a
+        group), reserving nothing: the overall pace aside, which every chat shares."""
+        now = self.clock()
+        at = now
+        recent = self._chats.get(chat_id)
+        if recent:
+            at = max(at, recent[-1])
+            if len(recent) == recent.maxlen:
+                at = max(at, recent[0] + self.chat_interval * recent.maxlen)
+        sent = self._groups.get(chat_id) if chat_id < 0 and self.group_window > 0 else None
+        if sent is not None and len(sent) == self.group_burst:
+            at = max(at, sent[0] + self.group_window)
+        return at - now
 
     @classmethod
     def unlimited(cls) -> Pacer:
@@ -455,7 +471,17 @@ class _Run:
             self.sent += 1
 
     async def deliver_owed(self, claim: outbox.Claim) -> None:
-        """Send one outbox row (or a desk's backlog of cards as one message) and commit the outcome."""
+        """Send one outbox row (or a desk's backlog of cards as one message) and commit the outcome.
+
+        A row whose chat has used up its own limit (a desk group's twenty a minute) is given back until the chat
+        can take it, so the sender task goes on to other chats: a resident's number never waits behind a busy
+        desk. The row keeps its place in its chat's queue (the rows behind it stay blocked)."""
+        later = self.pacer.ready_in(claim.chat_id)
+        if later > DEFER_AFTER:
+            async with self.writing, self.d.db.transaction() as s:
+                await outbox.release(s, [claim.id], outbox.wall_now() + timedelta(seconds=later))
+            self.held.discard(claim.id)
+            return
         group = [claim]
         if claim.kind is OutboxKind.CARD and claim.chat_id < 0:
             room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id)) - COMBINE_RESERVE

@@ -202,7 +202,8 @@ async def mark_retry(session: AsyncSession, row_id: int, now: datetime, seconds:
 
 
 async def release(session: AsyncSession, row_ids: list[int], now: datetime) -> None:
-    """Give leased rows back at once (a graceful stop): the next start sends them without waiting the lease."""
+    """Give leased rows back, due at ``now`` and their attempt not counted: at once on a graceful stop (the next
+    start sends them without waiting the lease), or later when their chat cannot take them yet."""
     if row_ids:
         await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
             col(OutboxMessage.id).in_(row_ids), col(OutboxMessage.status) == ST.PENDING,

@@ -194,10 +194,10 @@ async def test_a_busy_staff_chat_does_not_hold_up_other_residents(paced: Bot) ->
         confirmation = await busy.say(f"{building}号楼电梯坏了",
                                       lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
         # 20 buildings: 20 cases, no duplicates. Each press is answered once its case is committed; the numbers
-        # (edits of the drafts, owed) come at the sender's pace, and the last of them may wait behind the staff
-        # chat's full minute (the one sender task paces that chat's card first): not what this test is about
+        # (edits of the drafts, owed) come at the sender's pace, one a second into her chat
         await (await busy.press(confirmation, texts.BTN_CONFIRM)).answer()
     assert len(await bot.tickets()) == 20
+    before = bot.emulator.cursor()
     presses = [await p.press(c, texts.BTN_CONFIRM) for p, c in zip(waiting, pending, strict=True)]
     other = bot.person(3007, "李大爷")
     loop = asyncio.get_running_loop()
@@ -206,3 +206,15 @@ async def test_a_busy_staff_chat_does_not_hold_up_other_residents(paced: Bot) ->
     waited = loop.time() - started
     await asyncio.gather(*(p.answer() for p in presses))
     assert waited < 1.0, f"/help took {waited:.1f}s"
+    # the staff chat's minute is used up, so the two new cards wait for it; the two residents' numbers do not
+    for person, draft in zip(waiting, pending, strict=True):
+        await bot.emulator.wait_for_edit(person.id, draft.message_id, "LL-", after=before, timeout=10)
+    # nor does the number of someone who confirms while those cards wait for the staff chat
+    late = bot.person(3008, "赵奶奶")
+    draft = await late.say(PARKING)
+    before = bot.emulator.cursor()
+    started = loop.time()
+    await (await late.press(draft, texts.BTN_CONFIRM)).answer()
+    await bot.emulator.wait_for_edit(late.id, draft.message_id, "LL-", after=before, timeout=10)
+    told = loop.time() - started
+    assert told < 5, f"the number took {told:.1f}s behind a busy staff chat"

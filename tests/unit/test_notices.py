@@ -357,3 +357,27 @@ async def test_the_handlers_replies_share_the_sender_s_pacer() -> None:
     assert await limiter.process_request(call, (), {}, "answerCallbackQuery", {"callback_query_id": "x"}, None)
     assert await limiter.process_request(call, (), {}, "editMessageText", {"chat_id": "-100", "text": "x"}, None)
     assert waited == [42, -100]
+
+
+async def test_pacer_says_how_long_a_chat_must_wait_without_taking_a_slot() -> None:
+    """What lets the sender give a full desk group's card back instead of sleeping on it (and keeping a
+    resident's number waiting): the wait a chat's own limits impose, asked without reserving anything."""
+    from bot.sender import Pacer
+
+    clock = [0.0]
+
+    async def sleep(_: float) -> None:
+        return None
+
+    pacer = Pacer(per_second=30, chat_interval=1.0, chat_burst=1, group_window=60.0, group_burst=20,
+                  clock=lambda: clock[0], sleep=sleep)
+    assert pacer.ready_in(-100) == 0.0 and pacer.ready_in(7) == 0.0
+    for _ in range(20):  # a desk group's twenty a minute, taken
+        await pacer.wait(-100)
+        clock[0] += 1.0
+    assert pacer.ready_in(-100) == 40.0  # the 21st: a minute after the first
+    waits = [pacer.ready_in(-100) for _ in range(3)]
+    assert waits == [waits[0]] * 3  # asking reserves nothing
+    assert pacer.ready_in(7) == 0.0  # a resident's chat is free all along
+    await pacer.wait(7)
+    assert 0.0 < pacer.ready_in(7) <= 1.0  # one a second in a private chat
