@@ -3,8 +3,9 @@
 No counter is kept anywhere: every figure is a SQL aggregate over the tickets received in the period (merged
 duplicates excluded, so a case is counted once) joined to their events, grouped by unit × grid × category × channel
 in the database and rolled up here into the scopes a report shows (the whole, each unit, grid, category, channel).
-The cost therefore follows the period's tickets (``ix_tickets_created_at`` and ``ix_ticket_events_ticket_id_kind``),
-not all tickets.
+The cost therefore follows the period's tickets (``ix_tickets_created_at`` and ``ix_ticket_events_report``), not
+all tickets. The work is spread over a few connections at once (:func:`_side_by_side`): the two halves of the
+period's per-ticket pass, the small queries, and in a report the previous period and the top problems.
 
 Every figure carries its numerator and denominator; a rate with nothing to measure has value None (shown "—"),
 never 0 % or 100 %. Definitions (the cohort is the tickets received in the period, judged as things stand at
