@@ -280,7 +280,9 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> 
         mine, col(e.kind) == K.STATUS_CHANGED.value, col(e.to_status) == S.SIGNED.value).scalar_subquery()
     stage = select(func.coalesce(func.max(stage_no), 0)).where(mine, col(e.kind) == K.MEDIATION.value)
     rounds = select(func.coalesce(was(S.REOPENED) * 2 + was(S.RESOLVED), 0)).where(
-        mine, col(e.kind) == K.STATUS_CHANGED.value, col(e.to_status).in_((S.REOPENED.value, S.RESOLVED.value)))
+        mine, col(e.kind) == K.STATUS_CHANGED.value)
+    if dialect == "sqlite":  # two seeks; PostgreSQL would instead read the ticket's events from the table
+        rounds = rounds.where(col(e.to_status).in_((S.REOPENED.value, S.RESOLVED.value)))
     started = func.coalesce(col(t.clock_started_at), col(t.created_at))
     signed = col(t.signed_at).is_not(None)
     resolved = and_(col(t.resolved_at).is_not(None), col(t.resolved_at) >= started)
