@@ -485,7 +485,19 @@ async def _tune(session: AsyncSession, dialect: str) -> None:
 
 
 SIDE_BY_SIDE = 3
-"""How many of a report's independent queries run at once, each on its own connection."""
+"""How many lanes (connections) one call spreads a report's independent queries over."""
+SPARE_CONNECTIONS = 6
+"""How many connections all reports of this process may open beside their callers' own, together: one full report
+uses six. Never waited for: a call that finds none left runs its jobs on its caller's connection, so reports
+running at once, or nested calls, can neither exhaust the pool nor wait on each other for it."""
+
+
+@dataclass
+class _Budget:
+    spare: int
+
+
+_BUDGET = _Budget(SPARE_CONNECTIONS)
 
 
 def _side_engine(session: AsyncSession) -> AsyncEngine | None:
@@ -498,25 +510,38 @@ def _side_engine(session: AsyncSession) -> AsyncEngine | None:
 
 
 async def _side_by_side(session: AsyncSession, *jobs: Callable[[AsyncSession], Awaitable[Any]]) -> list[Any]:
-    """Run independent read-only jobs at once, the first on ``session``, the others each on a connection of its
-    own (at most :data:`SIDE_BY_SIDE` at a time): the database works on them in parallel (PostgreSQL backends,
-    SQLite connections each in their own thread). The other connections see what is committed, which is all a
-    report reads. One after another on ``session`` when no other connection can be had."""
+    """Run independent read-only jobs at once in up to :data:`SIDE_BY_SIDE` lanes, the first lane on ``session``,
+    the others each on a connection of its own taken from :data:`SPARE_CONNECTIONS` (jobs dealt round the lanes,
+    one after another within a lane): the database works on them in parallel (PostgreSQL backends, SQLite
+    connections each in their own thread). The other connections see what is committed, which is all a report
+    reads. All on ``session``, one after another, when no other connection can be had."""
     dialect = await dialect_name(session)
     await _tune(session, dialect)
     engine = _side_engine(session)
-    if engine is None or len(jobs) < 2:
+    extra = min(len(jobs) - 1, SIDE_BY_SIDE - 1, _BUDGET.spare) if engine is not None else 0
+    if extra <= 0:
         return [await job(session) for job in jobs]
-    slots = asyncio.Semaphore(SIDE_BY_SIDE - 1)
+    _BUDGET.spare -= extra
+    lanes = extra + 1
+    results: list[Any] = [None] * len(jobs)
 
-    async def alone(job: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-        async with slots, AsyncSession(engine, expire_on_commit=False) as side:
+    async def lane(first: int, s: AsyncSession) -> None:
+        for k in range(first, len(jobs), lanes):
+            results[k] = await jobs[k](s)
+
+    async def side_lane(first: int) -> None:
+        async with AsyncSession(engine, expire_on_commit=False) as side:
             await _tune(side, dialect)
-            return await job(side)
+            await lane(first, side)
 
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(job(session) if i == 0 else alone(job)) for i, job in enumerate(jobs)]
-    return [task.result() for task in tasks]
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(lane(0, session))
+            for first in range(1, lanes):
+                group.create_task(side_lane(first))
+    finally:
+        _BUDGET.spare += extra
+    return results
 
 
 def _halves(period: Period) -> list[Period]:

@@ -4,6 +4,7 @@ events, on a realistic mixed data set: the benchmark's generator (signings, reso
 escalations, withdrawals, merges, pauses, mediations), a few restarted clocks, emergencies and street escalations
 added, two months plus the previous one, on SQLite and PostgreSQL."""
 
+import asyncio
 import importlib.util
 import random
 import statistics
@@ -247,3 +248,29 @@ async def test_fast_figures_equal_the_plain_computation(any_db: Database) -> Non
     some = fast(month)[ALL]
     assert all(some[k][0] for k in ("reopened", "escalations_street", "mediation_agreement", "withdrawn",
                                     "open_red", "open_yellow", "first_response_4_8h"))  # the data set exercises them
+
+
+async def test_reports_at_once_share_a_few_spare_connections(db: Database, monkeypatch) -> None:
+    """Three reports at once (and nested calls) take spare connections without waiting for them: the spare ones
+    run their work on their caller's connection, the figures are the same, and every connection comes back."""
+    from services.reports import figures
+
+    await load(db, random.Random(11))
+    async with db.session() as s:
+        alone = await build_report(s, NOV, community=C, now=NOW)
+
+    async def one() -> Any:
+        async with db.session() as s:
+            return await build_report(s, NOV, community=C, now=NOW)
+
+    together = await asyncio.gather(one(), one(), one())
+    assert figures._BUDGET.spare == figures.SPARE_CONNECTIONS
+    monkeypatch.setattr(figures._BUDGET, "spare", 0)  # none to spare: all on the caller's connection
+    async with db.session() as s:
+        sequential = await build_report(s, NOV, community=C, now=NOW)
+    assert figures._BUDGET.spare == 0
+
+    def shown(r: Any) -> list[Any]:
+        return [(x.scope, values(dict(x.figures)), values(dict(x.previous))) for x in r.scopes] + [r.top_problems]
+
+    assert all(shown(r) == shown(alone) for r in (*together, sequential))
