@@ -1,13 +1,17 @@
 """Report benchmark: a month of a big street (100,000 tickets) reported in under a second, on SQLite and PostgreSQL,
 the time following the period's tickets, not all tickets.
 
-`python benchmarks/report_bench.py [--month 100000] [--older 75000] [--engines sqlite,postgresql] [--json]`
+`python benchmarks/report_bench.py [--month 100000] [--older 75000] [--engines sqlite,postgresql] [--repeat 3]
+[--baseline REV] [--json]`
 
 For each engine it loads, with the real schema (Alembic to head) and bulk inserts, ``--month`` tickets received in
 November 2026 with their event history (created, dispatched, signed, in progress, resolved, rated, closed; some
-escalated, reopened, withdrawn, merged, paused, mediated), then times, warm, best of ``--repeat``:
+escalated, reopened, withdrawn, merged, paused, mediated), then times a first (cold) run and ``--repeat`` warm runs
+(best–worst) of:
 
 - ``count``: a plain ``SELECT COUNT(*)`` over the same rows (the period's tickets), the floor any report stands on;
+- ``old_figures`` / ``old_report``: the report code as it was at ``--baseline`` (``git show``; default the commit
+  before the side-by-side path), timed in the same run on the same data, and checked to give the same figures;
 - ``figures``: ``services.reports.figures.figures_for`` — every figure for every scope of the month;
 - ``report``: ``build_report`` — the same, the previous month beside it, and the top repeated problems;
 - ``week``: ``figures_for`` of one week (about a quarter of the month's tickets).
@@ -23,12 +27,15 @@ import argparse
 import asyncio
 import importlib.util
 import json
+import os
 import platform
 import random
 import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
+import types
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -62,6 +69,7 @@ TICKET_COLS = ("id", "number", "resident_id", "category", "text", "photos", "sta
                "emergency", "escalation_level", "paused_at", "paused_seconds", "signed_at", "resolved_at",
                "rating", "rated_at", "channel", "attachments", "location", "result")
 EVENT_COLS = ("ticket_id", "at", "actor", "kind", "from_status", "to_status", "level", "mediation_stage")
+BASELINE = "be3705b"  # the report code before the side-by-side path (services/reports/figures.py at that commit)
 STAGES = ("applied", "registered", "meeting", "negotiation", "agreement")
 
 
@@ -197,47 +205,85 @@ async def load_postgres(url: Any, periods: list[tuple[Period, int]], first_id: i
 # --- timing -----------------------------------------------------------------------------------------------
 
 
-async def best(repeat: int, job: Callable[[], Awaitable[Any]]) -> float:
-    times = []
-    await job()  # warm
+async def timings(repeat: int, job: Callable[[], Awaitable[Any]]) -> dict[str, float]:
+    """The first (cold: plans, caches, connections) and then ``repeat`` warm runs, in ms; ``cpu``: the least CPU
+    time this process used in a warm run (all its threads: SQLite's work, not PostgreSQL's), which the machine's
+    other load inflates far less than the wall time."""
+    t0 = time.perf_counter()
+    await job()
+    cold = time.perf_counter() - t0
+    times, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         await job()
         times.append(time.perf_counter() - t0)
-    return min(times)
+        cpu.append(time.process_time() - c0)
+    return {"cold": 1000 * cold, "best": 1000 * min(times), "worst": 1000 * max(times), "cpu": 1000 * min(cpu)}
 
 
-async def measure(db: Database, repeat: int) -> dict[str, Any]:
+def baseline_module(rev: str) -> Any:
+    """``services/reports/figures.py`` as it was at ``rev`` (the code before the fast path), or None."""
+    if not rev:
+        return None
+    try:
+        source = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:services/reports/figures.py"],
+                                capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"baseline {rev}: not available ({exc})", file=sys.stderr)
+        return None
+    module = types.ModuleType("report_figures_baseline")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{rev}:services/reports/figures.py", "exec"), module.__dict__)
+    return module
+
+
+def _plain(figs: dict) -> dict:
+    """Every figure as (numerator, denominator) per scope key, open-now colours aside (the baseline read them 8 h
+    late on SQLite, a bug fixed with the fast path)."""
+    return {s.key: {k: (f.numerator, f.denominator) for k, f in d.items() if not k.startswith("open_")}
+            for s, d in figs.items()}
+
+
+async def measure(db: Database, repeat: int, baseline: Any) -> dict[str, Any]:
     async def count() -> int:
         async with db.session() as s:
             stmt = select(func.count()).select_from(Ticket).where(
                 Ticket.created_at >= MONTH.since, Ticket.created_at < MONTH.until)  # type: ignore[operator]
             return (await s.exec(stmt)).one()[0]
 
-    async def figures(period: Period = MONTH) -> Any:
-        async with db.session() as s:
-            return await figures_for(s, period, community=COMMUNITY, as_of=NOW)
+    def figures(period: Period = MONTH, code: Any = None) -> Callable[[], Awaitable[Any]]:
+        async def job() -> Any:
+            async with db.session() as s:
+                return await (code.figures_for if code else figures_for)(s, period, community=COMMUNITY, as_of=NOW)
+        return job
 
-    async def report() -> Any:
-        async with db.session() as s:
-            return await build_report(s, MONTH, community=COMMUNITY, now=NOW)
+    def report(code: Any = None) -> Callable[[], Awaitable[Any]]:
+        async def job() -> Any:
+            async with db.session() as s:
+                return await (code.build_report if code else build_report)(s, MONTH, community=COMMUNITY, now=NOW)
+        return job
 
     async with db.session() as s:
         total = (await s.exec(select(func.count()).select_from(Ticket))).one()[0]
     rows = await count()
-    out = {"stored": total, "month_tickets": rows,
-           "count_ms": 1000 * await best(repeat, count),
-           "figures_ms": 1000 * await best(repeat, figures),
-           "report_ms": 1000 * await best(repeat, report),
-           "week_ms": 1000 * await best(repeat, lambda: figures(WEEK))}
-    figs = await figures()
+    out: dict[str, Any] = {"stored": total, "month_tickets": rows, "count": await timings(repeat, count)}
+    if baseline is not None:  # first, so that the fast path never runs on caches the baseline warmed
+        out["old_figures"] = await timings(repeat, figures(code=baseline))
+        out["old_report"] = await timings(repeat, report(baseline))
+    out["figures"] = await timings(repeat, figures())
+    out["report"] = await timings(repeat, report())
+    out["week"] = await timings(repeat, figures(WEEK))
+    figs = await figures()()
     whole = next(f for s, f in figs.items() if s.kind.value == "all")
     out["check"] = {k: (whole[k].numerator, whole[k].denominator) for k in ("received", "response_rate",
                                                                           "satisfaction_rate")}
+    if baseline is not None:
+        out["same_as_baseline"] = _plain(figs) == _plain(await figures(code=baseline)())
     return out
 
 
 async def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
+    baseline = baseline_module(args.baseline)
     older = [(month_of(datetime(2026, m, 1).date()), args.older) for m in (8, 9, 10)]
     if engine == "sqlite":
         folder = Path(tempfile.mkdtemp(prefix="report-bench-"))
@@ -249,11 +295,11 @@ async def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
         nxt = load_sqlite(path, [(MONTH, args.month)], 1, args.seed)
         load_s = time.perf_counter() - t0
         db = Database(f"sqlite+aiosqlite:///{path}")
-        first = await measure(db, args.repeat)
+        first = await measure(db, args.repeat, baseline)
         await db.dispose()
         load_sqlite(path, older, nxt, args.seed + 1)
         db = Database(f"sqlite+aiosqlite:///{path}")
-        second = await measure(db, args.repeat)
+        second = await measure(db, args.repeat, baseline)
         await db.dispose()
         return {"engine": engine, "load_s": load_s, "month_only": first, "with_older": second}
     pg = _pg_helper()
@@ -265,9 +311,9 @@ async def run_engine(engine: str, args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             nxt = await load_postgres(url, [(MONTH, args.month)], 1, args.seed)
             load_s = time.perf_counter() - t0
-            first = await measure(db, args.repeat)
+            first = await measure(db, args.repeat, baseline)
             await load_postgres(url, older, nxt, args.seed + 1)
-            second = await measure(db, args.repeat)
+            second = await measure(db, args.repeat, baseline)
             await db.dispose()
         finally:
             await pg.drop_database(server, url)
@@ -290,6 +336,7 @@ def main() -> int:
     ap.add_argument("--engines", default="sqlite,postgresql")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=12)
+    ap.add_argument("--baseline", default=BASELINE, help="git revision whose report code is timed beside ('' none)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     results = []
@@ -303,14 +350,29 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2, default=str))
         return 0
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}")
-    print("| engine | tickets stored | month's tickets | COUNT(*) | figures | full report | one week |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+          f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, load average {os.getloadavg()[0]:.1f}")
+    print(f"warm best–worst of {args.repeat} (cold first run); before = {args.baseline or '(none)'}")
+    print("| engine | tickets stored | month's tickets | COUNT(*) | month's figures before | month's figures | "
+          "full report before | full report | one week | same figures |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+
+    def ms(m: dict[str, Any], key: str) -> str:
+        t = m.get(key)
+        return f"{t['best']:.0f}–{t['worst']:.0f} ms ({t['cold']:.0f})" if t else "—"
+
     for r in results:
         for key in ("month_only", "with_older"):
             m = r[key]
-            print(f"| {r['engine']} | {m['stored']:,} | {m['month_tickets']:,} | {m['count_ms']:.1f} ms | "
-                  f"{m['figures_ms']:.0f} ms | {m['report_ms']:.0f} ms | {m['week_ms']:.0f} ms |")
+            print(f"| {r['engine']} | {m['stored']:,} | {m['month_tickets']:,} | {m['count']['best']:.1f} ms | "
+                  f"{ms(m, 'old_figures')} | {ms(m, 'figures')} | {ms(m, 'old_report')} | {ms(m, 'report')} | "
+                  f"{ms(m, 'week')} | {m.get('same_as_baseline', '—')} |")
+    print("\nCPU of this process, least of the warm runs (SQLite: the database's work too; PostgreSQL: the client's):")
+    for r in results:
+        for key in ("month_only", "with_older"):
+            m = r[key]
+            keys = [k for k in ("old_figures", "figures", "old_report", "report", "week") if k in m]
+            print(f"  {r['engine']} {m['stored']:,} stored: " + ", ".join(f"{k} {m[k]['cpu']:.0f} ms" for k in keys))
     for r in results:
         print(f"{r['engine']}: loaded in {r['load_s']:.1f} s; check {r['month_only']['check']}")
     return 0

@@ -3,8 +3,9 @@
 No counter is kept anywhere: every figure is a SQL aggregate over the tickets received in the period (merged
 duplicates excluded, so a case is counted once) joined to their events, grouped by unit × grid × category × channel
 in the database and rolled up here into the scopes a report shows (the whole, each unit, grid, category, channel).
-The cost therefore follows the period's tickets (``ix_tickets_created_at`` and ``ix_ticket_events_ticket_id_kind``),
-not all tickets.
+The cost therefore follows the period's tickets (``ix_tickets_created_at`` and ``ix_ticket_events_report``), not
+all tickets. The work is spread over a few connections at once (:func:`_side_by_side`): the two halves of the
+period's per-ticket pass, the small queries, and in a report the previous period and the top problems.
 
 Every figure carries its numerator and denominator; a rate with nothing to measure has value None (shown "—"),
 never 0 % or 100 %. Definitions (the cohort is the tickets received in the period, judged as things stand at
@@ -27,16 +28,19 @@ never 0 % or 100 %. Definitions (the cohort is the tickets received in the perio
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, case, func, literal_column, or_, text, type_coerce
+from sqlalchemy import ColumnElement, String, and_, case, func, literal, literal_column, or_, text, type_coerce
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import aliased
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,7 +48,7 @@ from services import require_aware
 from services.cases import clocks
 from services.cases.duplicates import building_of
 from services.community.model import Category, Community, EscalationLevelName
-from services.reports.periods import Period
+from services.reports.periods import Period, PeriodKind
 from storage.db import dialect_name
 from storage.models import (
     OPEN_STATUSES,
@@ -58,6 +62,7 @@ from storage.models import (
     TicketEventKind,
     TicketFollower,
     TicketStatus,
+    UTCDateTime,
 )
 
 S = TicketStatus
@@ -252,26 +257,32 @@ async def _rows(session: AsyncSession, stmt: Any) -> Sequence[Any]:
 
 
 def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> Any:
-    """One row per cohort ticket: its group and small integers (flags, seconds to first signing, mediation stage).
+    """One row per cohort ticket: its group and small integers (flags, seconds to first signing, mediation stage,
+    resolution rounds) and the running time of its resolution clock when resolved.
 
     What comes from the events is read by correlated lookups in ``ix_ticket_events_report`` (a seek or two per
-    ticket, no table access); ``OFFSET 0`` keeps the database from inlining these lookups into every sum that
-    uses them (SQLite flattens such subqueries, PostgreSQL pulls them up)."""
+    ticket, no table access): the first signing; whether it was ever resolved and ever reopened, both from one
+    lookup (``rounds``: 1 resolved, 2 reopened, 3 both); the mediation stage of disputes. ``OFFSET 0`` keeps the
+    database from inlining these lookups into every sum that uses them (SQLite flattens such subqueries,
+    PostgreSQL pulls them up); an aggregate lookup, unlike ``EXISTS``, is never turned by PostgreSQL into a hashed
+    scan of every event ever recorded."""
     t, e = Ticket, aliased(TicketEvent)
     mine = col(e.ticket_id) == col(t.id)
-
-    def changed_to(status: TicketStatus) -> Any:
-        return and_(mine, col(e.kind) == K.STATUS_CHANGED.value, col(e.to_status) == status.value)
 
     def flag(condition: Any) -> ColumnElement[int]:
         return case((condition, 1), else_=0)
 
+    def was(status: TicketStatus) -> ColumnElement[int]:
+        return func.max(flag(col(e.to_status) == status.value))
+
     stage_no = case(*((col(e.mediation_stage) == stage.value, i + 1) for i, stage in enumerate(STAGES)), else_=0)
     first_response = select(_seconds(func.min(col(e.at)), col(t.created_at), dialect)).where(
-        changed_to(S.SIGNED)).scalar_subquery()
+        mine, col(e.kind) == K.STATUS_CHANGED.value, col(e.to_status) == S.SIGNED.value).scalar_subquery()
     stage = select(func.coalesce(func.max(stage_no), 0)).where(mine, col(e.kind) == K.MEDIATION.value)
-    reopened = select(e.id).where(changed_to(S.REOPENED)).exists()
-    resolved_ever = select(e.id).where(changed_to(S.RESOLVED)).exists()
+    rounds = select(func.coalesce(was(S.REOPENED) * 2 + was(S.RESOLVED), 0)).where(
+        mine, col(e.kind) == K.STATUS_CHANGED.value)
+    if dialect == "sqlite":  # two seeks; PostgreSQL would instead read the ticket's events from the table
+        rounds = rounds.where(col(e.to_status).in_((S.REOPENED.value, S.RESOLVED.value)))
     started = func.coalesce(col(t.clock_started_at), col(t.created_at))
     signed = col(t.signed_at).is_not(None)
     resolved = and_(col(t.resolved_at).is_not(None), col(t.resolved_at) >= started)
@@ -281,6 +292,9 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> 
         (col(t.paused_at).is_not(None), col(t.due_at) <= col(t.paused_at)),  # a running pause moves the deadline
         else_=and_(col(t.due_at) <= as_of, or_(col(t.closed_at).is_(None), col(t.closed_at) >= col(t.due_at))),
     )
+    resolve_s: Any = _seconds(col(t.resolved_at), started, dialect) - col(t.paused_seconds)
+    if dialect == "sqlite":  # collected as text (see _grouped): 17 significant digits give back the same float
+        resolve_s = func.printf("%!.17g", resolve_s)
     is_open = col(t.status).in_(OPEN_VALUES)
     u, g, c, ch = _dims()
     return (
@@ -299,9 +313,9 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> 
             first_response.label("response_s"),
             # lookups only where they can find something: a reopening follows a resolution (resolved_at is never
             # cleared), mediation is for disputes
-            case((col(t.resolved_at).is_not(None), flag(reopened)), else_=0).label("reopened"),
-            case((col(t.resolved_at).is_not(None), flag(resolved_ever)), else_=0).label("resolved_ever"),
+            case((col(t.resolved_at).is_not(None), rounds.scalar_subquery()), else_=0).label("rounds"),
             case((col(t.category) == Category.DISPUTE.value, stage.scalar_subquery()), else_=0).label("stage"),
+            case((resolved, resolve_s), else_=None).label("resolve_s"),
         )
         .where(*_cohort(period, filt))
         .offset(0)
@@ -309,16 +323,24 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str) -> 
     )
 
 
-async def _grouped(session: AsyncSession, period: Period, filt: Filter, as_of: datetime,
-                   dialect: str) -> dict[Group, dict[str, int]]:
-    """Sums per (unit, grid, category, channel) of the cohort: one GROUP BY over :func:`_per_ticket`, and one over
-    the escalation events."""
+@dataclass
+class _Grouped:
+    sums: dict[Group, dict[str, int]]
+    times: dict[Group, list[Any]]  # resolution clock seconds of each group's resolved tickets
+
+
+async def _grouped(session: AsyncSession, period: Period, filt: Filter, as_of: datetime, dialect: str) -> _Grouped:
+    """Sums per (unit, grid, category, channel) of the cohort, with the resolution times for the medians, in one
+    GROUP BY over :func:`_per_ticket` (the times come back as one list per group: an array on PostgreSQL, text
+    on SQLite, instead of a row per ticket)."""
     p = _per_ticket(period, filt, as_of, dialect).c
     measures: dict[str, ColumnElement[int]] = {
         "received": func.count(),
         **{k: func.sum(p[k]) for k in ("sign_ok", "sign_judged", "due_ok", "due_judged", "happy", "rated", "unrated",
-                                       "withdrawn", "reopened", "resolved_ever")},
-        "solved": func.sum(case((and_(p.resolved_ever == 1, p.reopened == 0, p.finished == 1), 1), else_=0)),
+                                       "withdrawn")},
+        "reopened": _flag(p.rounds >= 2),
+        "resolved_ever": _flag(p.rounds.in_((1, 3))),
+        "solved": _flag(and_(p.rounds == 1, p.finished == 1)),
         "responded": _flag(p.response_s.is_not(None)),
         "mediations": _flag(p.stage > 0),
         "mediation_closed": _flag(and_(p.stage > 0, p.closed == 1)),
@@ -328,29 +350,28 @@ async def _grouped(session: AsyncSession, period: Period, filt: Filter, as_of: d
         measures[key] = _flag(p.response_s >= low if high is None else and_(p.response_s >= low, p.response_s < high))
     for i, st in enumerate(STAGES):
         measures[f"stage_{st.value}"] = _flag(p.stage == i + 1)
+    times: Any = (func.group_concat(p.resolve_s) if dialect == "sqlite"
+                  else func.array_agg(p.resolve_s).filter(p.resolve_s.is_not(None)))
     keys = (p.u, p.g, p.c, p.ch)
-    rows = await _rows(session, select(*keys, *(m.label(k) for k, m in measures.items())).group_by(*keys))
+    rows = await _rows(session, select(*keys, times, *(m.label(k) for k, m in measures.items())).group_by(*keys))
     names = list(measures)
-    found = {(r[0], r[1], r[2], r[3]): {k: int(v or 0) for k, v in zip(names, r[4:], strict=True)} for r in rows}
+    found = _Grouped({}, {})
+    for r in rows:
+        group = (r[0], r[1], r[2], r[3])
+        found.sums[group] = {k: int(v or 0) for k, v in zip(names, r[5:], strict=True)}
+        values = r[4] or []
+        found.times[group] = sorted(map(float, values.split(",")) if isinstance(values, str) else values)
+    return found
+
+
+async def _escalations(session: AsyncSession, period: Period, filt: Filter) -> list[tuple[Group, str, int]]:
+    """Escalation events of the cohort per group and level."""
     t, e = Ticket, TicketEvent
     dims = _dims()
     esc = (select(*dims, type_coerce(col(e.level), String()), func.count())
            .select_from(t).join(e, and_(col(e.ticket_id) == col(t.id), col(e.kind) == K.ESCALATED.value))
            .where(*_cohort(period, filt)).group_by(*dims, col(e.level)))
-    for u, g, c, ch, level, n in await _rows(session, esc):
-        sums = found.setdefault((u, g, c, ch), {})
-        sums[f"esc_{level}"] = sums.get(f"esc_{level}", 0) + int(n)
-    return found
-
-
-async def _resolve_times(session: AsyncSession, period: Period, filt: Filter, dialect: str) -> Sequence[Any]:
-    """Running time of the resolution clock (pauses excluded) of every resolved cohort ticket."""
-    t = Ticket
-    started = func.coalesce(col(t.clock_started_at), col(t.created_at))
-    secs = _seconds(col(t.resolved_at), started, dialect) - col(t.paused_seconds)
-    stmt = select(*_dims(), secs).where(*_cohort(period, filt), col(t.resolved_at).is_not(None),
-                                        col(t.resolved_at) >= started)
-    return await _rows(session, stmt)  # (unit, grid, category, channel, seconds)
+    return [((u, g, c, ch), level, int(n)) for u, g, c, ch, level, n in await _rows(session, esc)]
 
 
 async def _open_colours(session: AsyncSession, filt: Filter, now: datetime,
@@ -360,7 +381,8 @@ async def _open_colours(session: AsyncSession, filt: Filter, now: datetime,
     three quarters of it."""
     t = Ticket
     started = func.coalesce(col(t.clock_started_at), col(t.created_at))
-    clock_now = case((and_(col(t.paused_at).is_not(None), col(t.paused_at) < now), col(t.paused_at)), else_=now)
+    at_now = literal(now, UTCDateTime())  # stored as naive UTC like the columns (a bare datetime would go in as is)
+    clock_now = case((and_(col(t.paused_at).is_not(None), col(t.paused_at) < now), col(t.paused_at)), else_=at_now)
     used = _seconds(clock_now, started, dialect) - col(t.paused_seconds)
     limit = _seconds(col(t.due_at), started, dialect) - col(t.paused_seconds)
     colour = case((col(t.emergency), "red"), (used >= limit, "red"), (used * 4 >= limit * 3, "yellow"),
@@ -453,44 +475,126 @@ class _Acc:
     times: list[float] = field(default_factory=list)
 
 
-async def _no_jit(session: AsyncSession, dialect: str) -> None:
-    """PostgreSQL's JIT compiles these one-off aggregate queries for longer than they run (100–300 ms each at
-    100,000 tickets): off for the rest of this transaction only."""
+async def _tune(session: AsyncSession, dialect: str) -> None:
+    """PostgreSQL, for the rest of this transaction only: no JIT (it compiles these one-off aggregate queries for
+    longer than they run, 100–300 ms each at 100,000 tickets), and room to group and sort a period's tickets in
+    memory (the 4 MB default spills the per-ticket rows to disk)."""
     if dialect == "postgresql":
         await session.exec(text("SET LOCAL jit = off"))  # type: ignore[call-overload]
+        await session.exec(text("SET LOCAL work_mem = '64MB'"))  # type: ignore[call-overload]
+
+
+SIDE_BY_SIDE = 3
+"""How many lanes (connections) one call spreads a report's independent queries over."""
+SPARE_CONNECTIONS = 6
+"""How many connections all reports of this process may open beside their callers' own, together: one full report
+uses six. Never waited for: a call that finds none left runs its jobs on its caller's connection, so reports
+running at once, or nested calls, can neither exhaust the pool nor wait on each other for it."""
+
+
+@dataclass
+class _Budget:
+    spare: int
+
+
+_BUDGET = _Budget(SPARE_CONNECTIONS)
+
+
+def _side_engine(session: AsyncSession) -> AsyncEngine | None:
+    """The engine more connections can be opened on, or None when this session's connection is the only one (an
+    in-memory SQLite database, a session bound to one connection)."""
+    bind = session.bind
+    if not isinstance(bind, AsyncEngine) or isinstance(bind.sync_engine.pool, StaticPool | SingletonThreadPool):
+        return None
+    return bind
+
+
+async def _side_by_side(session: AsyncSession, *jobs: Callable[[AsyncSession], Awaitable[Any]]) -> list[Any]:
+    """Run independent read-only jobs at once in up to :data:`SIDE_BY_SIDE` lanes, the first lane on ``session``,
+    the others each on a connection of its own taken from :data:`SPARE_CONNECTIONS` (jobs dealt round the lanes,
+    one after another within a lane): the database works on them in parallel (PostgreSQL backends, SQLite
+    connections each in their own thread). The other connections see what is committed, which is all a report
+    reads. All on ``session``, one after another, when no other connection can be had."""
+    dialect = await dialect_name(session)
+    await _tune(session, dialect)
+    engine = _side_engine(session)
+    extra = min(len(jobs) - 1, SIDE_BY_SIDE - 1, _BUDGET.spare) if engine is not None else 0
+    if extra <= 0:
+        return [await job(session) for job in jobs]
+    _BUDGET.spare -= extra
+    lanes = extra + 1
+    results: list[Any] = [None] * len(jobs)
+
+    async def lane(first: int, s: AsyncSession) -> None:
+        for k in range(first, len(jobs), lanes):
+            results[k] = await jobs[k](s)
+
+    async def side_lane(first: int) -> None:
+        async with AsyncSession(engine, expire_on_commit=False) as side:
+            await _tune(side, dialect)
+            await lane(first, side)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(lane(0, session))
+            for first in range(1, lanes):
+                group.create_task(side_lane(first))
+    finally:
+        _BUDGET.spare += extra
+    return results
+
+
+def _halves(period: Period) -> list[Period]:
+    """The period cut in two at a local midnight: the per-ticket pass, the bulk of the work, runs on both halves at
+    once (the cohorts are disjoint, their sums add up and their times join)."""
+    if period.days < 2:
+        return [period]
+    mid = period.first + timedelta(days=period.days // 2)
+    return [Period(PeriodKind.RANGE, period.first, mid - timedelta(days=1)), Period(PeriodKind.RANGE, mid, period.last)]
 
 
 async def _collect(session: AsyncSession, period: Period, filt: Filter, as_of: datetime, community: Community,
                    snapshot: bool) -> dict[Scope, _Acc]:
     dialect = await dialect_name(session)
-    await _no_jit(session, dialect)
+
+    def per_ticket(part: Period) -> Callable[[AsyncSession], Awaitable[_Grouped]]:
+        return lambda s: _grouped(s, part, filt, as_of, dialect)
+
+    async def the_rest(s: AsyncSession) -> tuple[Any, ...]:  # small queries, one after another beside the big one
+        return (await _escalations(s, period, filt), await _supervisions(s, period, filt, as_of),
+                await _warnings(s, period, community),
+                await _open_colours(s, filt, as_of, dialect) if snapshot else [])
+
+    parts = _halves(period)
+    *grouped, (escalations, supervisions, warnings, colours) = await _side_by_side(
+        session, *(per_ticket(part) for part in parts), the_rest)
     accs: dict[Scope, _Acc] = defaultdict(_Acc)
     accs[ALL]  # the whole is always there, even empty
-    for group, sums in (await _grouped(session, period, filt, as_of, dialect)).items():
+    for half in grouped:
+        for group, sums in half.sums.items():
+            for scope in _scopes_of(group):
+                acc = accs[scope].sums
+                for k, v in sums.items():
+                    acc[k] += v
+        for group, values in half.times.items():  # each group's times sorted: a scope's list is sorted runs
+            for scope in _scopes_of(group):
+                accs[scope].times.extend(values)
+    for group, level, n in escalations:
         for scope in _scopes_of(group):
-            acc = accs[scope].sums
-            for k, v in sums.items():
-                acc[k] += v
-    times: dict[Group, list[float]] = defaultdict(list)
-    for u, g, c, ch, secs in await _resolve_times(session, period, filt, dialect):
-        times[(u, g, c, ch)].append(secs)
-    for group, values in times.items():  # per group first: a few hundred groups, not a list append per scope
-        for scope in _scopes_of(group):
-            accs[scope].times.extend(values)
-    for group, judged, ok in await _supervisions(session, period, filt, as_of):
+            accs[scope].sums[f"esc_{level}"] += n
+    for group, judged, ok in supervisions:
         for scope in _scopes_of(group):
             accs[scope].sums["supervised"] += 1
             accs[scope].sums["supervision_judged"] += judged
             accs[scope].sums["supervision_ok"] += ok
-    for unit, grid, cat in await _warnings(session, period, community):
+    for unit, grid, cat in warnings:
         if filt.admits(unit, grid):
             for scope in (ALL, Scope(ScopeKind.UNIT, unit), Scope(ScopeKind.GRID, grid),
                           Scope(ScopeKind.CATEGORY, cat)):
                 accs[scope].sums["warnings"] += 1
-    if snapshot:
-        for group, colour, n in await _open_colours(session, filt, as_of, dialect):
-            for scope in _scopes_of(group):
-                accs[scope].sums[f"open_{colour}"] += n
+    for group, colour, n in colours:
+        for scope in _scopes_of(group):
+            accs[scope].sums[f"open_{colour}"] += n
     return accs
 
 
@@ -547,9 +651,18 @@ async def build_report(session: AsyncSession, period: Period, *, community: Comm
                        filt: Filter = Filter(), top: int = 10) -> Report:
     """The report of ``period`` as of ``now``, each scope beside the previous period, with the top problems."""
     require_aware(now)
-    current = await figures_for(session, period, community=community, as_of=now, filt=filt)
     before_period = period.previous()
-    before = await figures_for(session, before_period, community=community, as_of=now, filt=filt, snapshot=False)
+
+    async def now_(s: AsyncSession) -> dict[Scope, dict[str, Figure]]:
+        return await figures_for(s, period, community=community, as_of=now, filt=filt)
+
+    async def before_(s: AsyncSession) -> dict[Scope, dict[str, Figure]]:
+        return await figures_for(s, before_period, community=community, as_of=now, filt=filt, snapshot=False)
+
+    async def problems_(s: AsyncSession) -> list[Problem]:
+        return await top_problems(s, period, filt=filt, limit=top) if top else []
+
+    current, before, problems = await _side_by_side(session, now_, before_, problems_)
     if filt.unit:  # a unit's report breaks down by grid, category and channel, not into other units
         current = {s: f for s, f in current.items() if s.kind is not ScopeKind.UNIT or s.code == filt.unit}
     if filt.grid:
@@ -558,20 +671,24 @@ async def build_report(session: AsyncSession, period: Period, *, community: Comm
         ScopeFigures(scope, scope_name(scope, community), figs, before.get(scope, _figures({}, [], False)))
         for scope, figs in sorted(current.items(), key=lambda item: _order(item[0], community))
     ]
-    problems = await top_problems(session, period, filt=filt, limit=top) if top else []
     return Report(period, before_period, now, filt, scopes, problems)
 
 
 async def trend(session: AsyncSession, period: Period, *, community: Community, now: datetime, periods: int = 4,
                 filt: Filter = Filter()) -> list[tuple[Period, dict[str, Figure]]]:
     """The whole's figures over the last ``periods`` periods ending with ``period`` (oldest first)."""
-    found: list[tuple[Period, dict[str, Figure]]] = []
-    p = period
-    for _ in range(periods):
-        figs = await figures_for(session, p, community=community, as_of=now, filt=filt, snapshot=False)
-        found.append((p, figs[ALL]))
-        p = p.previous()
-    return found[::-1]
+    if periods <= 0:
+        return []
+    chosen = [period]
+    while len(chosen) < periods:
+        chosen.append(chosen[-1].previous())
+    chosen.reverse()
+
+    def job(p: Period) -> Callable[[AsyncSession], Awaitable[dict[Scope, dict[str, Figure]]]]:
+        return lambda s: figures_for(s, p, community=community, as_of=now, filt=filt, snapshot=False)
+
+    figs = await _side_by_side(session, *(job(p) for p in chosen))
+    return [(p, f[ALL]) for p, f in zip(chosen, figs, strict=True)]
 
 
 async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = Filter(),
@@ -579,7 +696,7 @@ async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = 
     """The problems residents raised most often: complaints (cases, merged duplicates and linked followers)
     per category and building (or location, or grid when no place is known), most first."""
     t = Ticket
-    await _no_jit(session, await dialect_name(session))
+    await _tune(session, await dialect_name(session))
     base = [col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()]
     keys = (type_coerce(col(t.category), String()), col(t.location), col(t.grid_code))
     merged = col(t.status) == S.MERGED.value
