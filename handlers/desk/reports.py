@@ -229,7 +229,8 @@ async def render(d: Deps, period: Period, filt: Filter, *, kind: PeriodKind, now
     periods = TREND.get(kind, 0)
     async with d.db.session() as s:
         report = await build_report(s, period, community=d.community, now=now, filt=filt, top=TOP[kind])
-        points = await trend(s, period, community=d.community, now=now, periods=periods, filt=filt) if periods else []
+        points = (await trend(s, period, community=d.community, now=now, periods=periods, filt=filt, known=report)
+                  if periods else [])
     overdue = await supervision.overdue_count(d, now, filt.unit, filt.grid)
     text = compose(report, kind, name, so_far, overdue, points)
     label = texts.REPORT_KIND[kind.value]

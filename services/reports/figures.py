@@ -435,6 +435,9 @@ def _scopes_of(group: Group) -> tuple[Scope, ...]:
             Scope(ScopeKind.CHANNEL, channel))
 
 
+SNAPSHOT_ONLY = ("open_red", "open_yellow", "open_green")  # what stands now, not what a period did
+
+
 def _figures(sums: Mapping[str, float], medians: Sequence[float], with_snapshot: bool) -> dict[str, Figure]:
     n = sums.get
     received = int(n("received", 0))
@@ -464,8 +467,8 @@ def _figures(sums: Mapping[str, float], medians: Sequence[float], with_snapshot:
     figures["supervision_on_time"] = rate(int(n("supervision_ok", 0)), int(n("supervision_judged", 0)))
     if with_snapshot:
         open_total = int(n("open_red", 0) + n("open_yellow", 0) + n("open_green", 0))
-        for colour in ("red", "yellow", "green"):
-            figures[f"open_{colour}"] = count(int(n(f"open_{colour}", 0)), open_total)
+        for key in SNAPSHOT_ONLY:
+            figures[key] = count(int(n(key, 0)), open_total)
     return figures
 
 
@@ -675,10 +678,15 @@ async def build_report(session: AsyncSession, period: Period, *, community: Comm
 
 
 async def trend(session: AsyncSession, period: Period, *, community: Community, now: datetime, periods: int = 4,
-                filt: Filter = Filter()) -> list[tuple[Period, dict[str, Figure]]]:
-    """The whole's figures over the last ``periods`` periods ending with ``period`` (oldest first)."""
+                filt: Filter = Filter(), known: Report | None = None) -> list[tuple[Period, dict[str, Figure]]]:
+    """The whole's figures over the last ``periods`` periods ending with ``period`` (oldest first). ``known``: a
+    report of the same filter as of the same ``now``, whose period and previous period are not computed again."""
     if periods <= 0:
         return []
+    have: dict[Period, dict[str, Figure]] = {}
+    if known is not None and known.filter == filt and known.as_of == now and known.overall.scope == ALL:
+        current = {k: f for k, f in known.overall.figures.items() if k not in SNAPSHOT_ONLY}
+        have = {known.period: current, known.previous_period: dict(known.overall.previous)}
     chosen = [period]
     while len(chosen) < periods:
         chosen.append(chosen[-1].previous())
@@ -687,8 +695,10 @@ async def trend(session: AsyncSession, period: Period, *, community: Community, 
     def job(p: Period) -> Callable[[AsyncSession], Awaitable[dict[Scope, dict[str, Figure]]]]:
         return lambda s: figures_for(s, p, community=community, as_of=now, filt=filt, snapshot=False)
 
-    figs = await _side_by_side(session, *(job(p) for p in chosen))
-    return [(p, f[ALL]) for p, f in zip(chosen, figs, strict=True)]
+    todo = [p for p in chosen if p not in have]
+    figs = await _side_by_side(session, *(job(p) for p in todo))
+    have.update((p, f[ALL]) for p, f in zip(todo, figs, strict=True))
+    return [(p, have[p]) for p in chosen]
 
 
 async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = Filter(),

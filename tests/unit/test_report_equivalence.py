@@ -229,6 +229,7 @@ async def test_fast_figures_equal_the_plain_computation(any_db: Database) -> Non
         grid = await figures_for(s, NOV, community=C, as_of=NOW, filt=Filter(grid="A03"), snapshot=False)
         report = await build_report(s, NOV, community=C, now=NOW)
         points = await trend(s, NOV, community=C, now=NOW, periods=3)
+        reused = await trend(s, NOV, community=C, now=NOW, periods=3, known=report)  # the chat's report does this
     assert fast(month)[ALL]["received"][0] > 700
     expected = await plain(any_db, NOV, NOW)
     diff = {(sc.key, k): (v, expected.get(sc, {}).get(k)) for sc, f in fast(month).items() for k, v in f.items()
@@ -245,6 +246,7 @@ async def test_fast_figures_equal_the_plain_computation(any_db: Database) -> Non
     assert [p for p, _ in points] == [parse_period("2026-09"), NOV.previous(), NOV]
     assert values(points[1][1]) == october[ALL]
     assert values(points[2][1]) == (await plain(any_db, NOV, NOW, snapshot=False))[ALL]
+    assert [(p, values(f)) for p, f in reused] == [(p, values(f)) for p, f in points]
     some = fast(month)[ALL]
     assert all(some[k][0] for k in ("reopened", "escalations_street", "mediation_agreement", "withdrawn",
                                     "open_red", "open_yellow", "first_response_4_8h"))  # the data set exercises them
