@@ -106,7 +106,7 @@ async def test_fifty_messages_in_ten_seconds_get_one_slow_down_and_at_most_the_c
     # the waiting draft was not lost: after the window, the same 确认 opens it
     bot.clock.advance(seconds=LIMITS["flood_window_seconds"] + 1)
     pressed = await flooder.press(refused, texts.BTN_CONFIRM)
-    number = await pressed.reply("LL-")
+    number = await pressed.edit("LL-")  # the draft edited into the case's number
     assert "LL-" in number.body
     await bot.barrier()
     assert (await rows_of(bot, 4101))[0] == LIMITS["flood_drafts"] + 1

@@ -188,7 +188,7 @@ async def still_answers(bot: Bot) -> None:
     """An ordinary resident after the fuzz: a complaint, 确认, and the case's number."""
     person = bot.person(NEIGHBOUR + 100, "孙阿姨")
     card = await person.say("9号楼楼道灯坏了好几天了", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
-    receipt = await person.click(card, texts.BTN_CONFIRM, "LL-")
+    receipt = await person.confirm(card)
     ticket_number(receipt.body)
     await bot.barrier()
 
