@@ -7,11 +7,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import sender, web_wiring
 from bot.jobs import schedule
+from bot.metrics import CountingRequest
 from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings
 from bot.updates import SkippingRequest
@@ -40,6 +42,7 @@ COMMANDS = [
     BotCommand("unmute", "恢复接收通知"),
 ]
 LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
+PREPARE_LOCK = 0x6C697072  # PostgreSQL advisory lock held while a worker syncs the grids ("lipr")
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
@@ -55,9 +58,10 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         log.warning(warning)  # deadlines in working days would ignore next year's holidays
     engine = Engine.from_file(settings.taxonomy_file, floor=settings.intents_floor,
                               margin=settings.intents_margin)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool, max_overflow=settings.database_pool)
     token = token or settings.bot_token or LOCAL_TOKEN
     builder = (ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
+               .request(CountingRequest(connection_pool_size=256))  # PTB's default, counting 429s
                .get_updates_request(SkippingRequest(connection_pool_size=1)))
     pacer = sender.Pacer() if rate_limited else sender.Pacer.unlimited()
     if rate_limited:  # the handlers' replies share the sender's pacer: one rate budget for the whole bot
@@ -85,12 +89,25 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     return app
 
 
-async def _post_init(app: Application) -> None:
+async def prepare(app: Application) -> None:
+    """What a start does before any update is handled: the schema to head, the community's grids into the database
+    (on PostgreSQL one worker after the other: several may start at once)."""
     d: Deps = app.bot_data[KEY]
-    warm = asyncio.create_task(asyncio.to_thread(tokenizer))  # jieba's dictionary: ~1 s, off the first reply
     await d.db.migrate_async()
     async with d.db.transaction() as s:
+        if not d.db.is_sqlite:
+            await (await s.connection()).execute(text(f"SELECT pg_advisory_xact_lock({PREPARE_LOCK})"))
         await sync_grids(s, d.community)
+
+
+def warm_up() -> asyncio.Task[object]:
+    """jieba's dictionary loaded in a thread (~1 s) while the rest starts, off the first reply."""
+    return asyncio.create_task(asyncio.to_thread(tokenizer))
+
+
+async def _post_init(app: Application) -> None:
+    warm = warm_up()
+    await prepare(app)
     await app.bot.set_my_commands(COMMANDS)
     sender.start(app)  # what earlier runs still owe goes out now
     await web_wiring.start(app)
