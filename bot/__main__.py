@@ -33,7 +33,7 @@ def cmd_run(settings: Settings) -> int:
     if not settings.bot_token:
         print("未设置 BOT_TOKEN：启动本地 Bot API 模拟器和终端对话（Ctrl-D 退出）。", file=sys.stderr)
         return cmd_console(settings)
-    from bot import runtime
+    from bot import serving as runtime
 
     if settings.workers > 1:
         runtime.check_workers(settings)

@@ -2,47 +2,32 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
-from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import sender, web_wiring
 from bot.jobs import schedule
 from bot.metrics import CountingRequest
 from bot.processor import PerChatUpdateProcessor
+from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.startup import COMMANDS, LOCAL_TOKEN, prepare, warm_up
 from bot.updates import SkippingRequest
 from handlers.callbacks import secret_from
 from handlers.deps import KEY, Deps, utc_now
 from handlers.router import register
 from intents import Engine
-from intents.text import tokenizer
 from services.cases.working_time import calendar_warning
 from services.community.model import load_community
-from services.people.residents import sync_grids
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "开始 / 绑定楼栋"),
-    BotCommand("tickets", "我的工单"),
-    BotCommand("points", "我的积分"),
-    BotCommand("services", "便民服务"),
-    BotCommand("order", "找人上门服务（点单）"),
-    BotCommand("propose", "提建议（码上议）"),
-    BotCommand("projects", "民生实事进展"),
-    BotCommand("help", "帮助"),
-    BotCommand("mute", "不接收一般通知（紧急通知照收）"),
-    BotCommand("unmute", "恢复接收通知"),
-]
-LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
-PREPARE_LOCK = 0x6C697072  # PostgreSQL advisory lock held while a worker syncs the grids ("lipr")
+SETTINGS_KEY, RUNTIME_KEY = "linli.settings", "linli.runtime"  # bot_data: what it was built with; its Runtime
+
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
@@ -82,27 +67,12 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         rating_window=timedelta(hours=settings.rating_window_hours),
     )
     app.bot_data[sender.PACER_KEY] = pacer
+    app.bot_data[SETTINGS_KEY] = settings
     register(app)
     schedule(app, every=timedelta(seconds=settings.sweep_interval_seconds))
     if serve_web:
         web_wiring.attach(app, settings, token)
     return app
-
-
-async def prepare(app: Application) -> None:
-    """What a start does before any update is handled: the schema to head, the community's grids into the database
-    (on PostgreSQL one worker after the other: several may start at once)."""
-    d: Deps = app.bot_data[KEY]
-    await d.db.migrate_async()
-    async with d.db.transaction() as s:
-        if not d.db.is_sqlite:
-            await (await s.connection()).execute(text(f"SELECT pg_advisory_xact_lock({PREPARE_LOCK})"))
-        await sync_grids(s, d.community)
-
-
-def warm_up() -> asyncio.Task[object]:
-    """jieba's dictionary loaded in a thread (~1 s) while the rest starts, off the first reply."""
-    return asyncio.create_task(asyncio.to_thread(tokenizer))
 
 
 async def _post_init(app: Application) -> None:
@@ -122,20 +92,14 @@ async def _post_shutdown(app: Application) -> None:
 
 
 async def start_polling(app: Application) -> None:
-    """Start an initialised application polling (for the console, tests and benchmarks)."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES,
-                                    drop_pending_updates=False)
+    """Start the application as `linli run` does, polling through the inbox (for the console, tests and benchmarks):
+    :class:`bot.runtime.Runtime` over the settings it was built with."""
+    runtime = Runtime(app, app.bot_data[SETTINGS_KEY], poll_timeout=10)
+    app.bot_data[RUNTIME_KEY] = runtime
+    await runtime.start()
 
 
 async def stop_polling(app: Application) -> None:
-    if app.updater and app.updater.running:
-        await app.updater.stop()
-    if app.running:
-        await app.stop()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
-    await app.shutdown()
+    runtime = app.bot_data.pop(RUNTIME_KEY, None)
+    if runtime is not None:
+        await runtime.stop()

@@ -7,9 +7,10 @@ periodic jobs (desk tick, purges) and, when polling, getUpdates; on gaining the 
 updates go (``setWebhook`` with ``BASE_URL``, or ``deleteWebhook`` for polling) and sets the command menu.
 
 - ``linli run`` (SQLite or PostgreSQL, one process): polling, or with ``--webhook`` the webhook on ``WEB_PORT``;
-  the web side in the bot's event loop (:func:`serve`).
+  the web side in the bot's event loop (``bot.serving.serve``; the console, tests and benchmarks start the same
+  Runtime through ``bot.app.start_polling``).
 - ``linli run --webhook --workers N`` (PostgreSQL): uvicorn's supervisor with N worker processes on one port
-  (:func:`run_workers`), each built by :func:`worker_app`; a dead worker is started again by the supervisor.
+  (``bot.serving.run_workers``), each a Runtime; a dead worker is started again by the supervisor.
 
 The rate budget: every process paces what it sends itself (its handlers' replies, and on the leader the sender)
 with a pacer of ``GLOBAL_PER_SECOND / workers``, so together they stay within Telegram's 30 a second.
@@ -20,25 +21,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-import tempfile
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from starlette.applications import Starlette
 from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot import metrics, sender, web_wiring
-from bot.app import COMMANDS, LOCAL_TOKEN, build_application, prepare, warm_up
 from bot.cluster import Cluster, PgCluster, cluster_for
 from bot.intake import Intake, Poller, body_of, wall_now
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError
+from bot.startup import COMMANDS, prepare, warm_up
 from handlers.deps import KEY, Deps
 from services import inbox
-from web import Web, create_app
+from web import Web
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +43,6 @@ PURGE_EVERY = timedelta(minutes=10)
 PURGE_JOB = "purge-inbox"
 REAP_EVERY = 1.0  # seconds between two looks (by the leader) for inbox leases of workers that died
 CONNECT_WAIT = 10.0  # seconds a starting worker waits for its cluster connection before it claims anyway
-WORKER_POOL = 5  # PostgreSQL connections per worker process (and as many on overflow) unless DATABASE_POOL says
 
 
 class Runtime:
@@ -225,84 +220,4 @@ class Runtime:
                 delay = min(delay * 2, 60.0)
 
 
-# -- one process ---------------------------------------------------------------------------------------------------
-
-
-async def serve(settings: Settings) -> int:
-    """`linli run` in one process until SIGINT or SIGTERM."""
-    if settings.webhook and settings.web_port is None:
-        raise SettingsError("配置错误 WEB_PORT: the webhook is served by the web side; it cannot be off")
-    runtime = Runtime(build_application(settings, serve_web=True), settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await runtime.start()
-    try:
-        await stop.wait()
-    finally:
-        await runtime.stop()
-    return 0
-
-
-# -- N processes behind one port (uvicorn's supervisor) ------------------------------------------------------------
-
-
-def setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
-                        format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-
-
-def worker_app() -> Starlette:
-    """The ASGI app of one worker process (uvicorn's factory): the bot starts and stops with its lifespan."""
-    settings = load_settings()
-    setup_logging(settings.log_level)
-    app = build_application(settings, serve_web=False)
-    runtime = Runtime(app, settings)
-    web = web_wiring.make_web(app, settings, settings.bot_token or LOCAL_TOKEN)
-    runtime.wire(web)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await runtime.start()
-        try:
-            yield
-        finally:
-            await runtime.stop()
-
-    return create_app(web, lifespan=lifespan)
-
-
-def check_workers(settings: Settings) -> None:
-    """What several workers need, said before any starts."""
-    if not settings.database_url.startswith("postgresql"):
-        raise SettingsError("配置错误 WORKERS: more than one worker needs PostgreSQL (DATABASE_URL=postgresql+asyncpg://…)")
-    if settings.web_port is None:
-        raise SettingsError("配置错误 WEB_PORT: the workers serve on it; it cannot be off")
-    if not settings.bot_token:
-        raise SettingsError("配置错误 BOT_TOKEN: workers talk to Telegram; set the bot's token")
-
-
-def run_workers(settings: Settings) -> int:
-    """`linli run --workers N`: migrate once, then N uvicorn worker processes on WEB_HOST:WEB_PORT."""
-    import uvicorn
-
-    from storage.db import Database
-
-    check_workers(settings)
-    Database(settings.database_url).migrate()  # once, here: a wrong DATABASE_URL is said before anything starts
-    with tempfile.TemporaryDirectory(prefix="linli-metrics-") as shared:
-        env = {"PROMETHEUS_MULTIPROC_DIR": shared, "WORKERS": str(settings.workers),
-               "WEBHOOK": "true" if settings.webhook else "false", "WEB_PORT": str(settings.web_port)}
-        if settings.database_pool is None:
-            env["DATABASE_POOL"] = str(WORKER_POOL)
-        os.environ.update(env)  # the workers read their settings from the environment, as this process did
-        uvicorn.run("bot.runtime:worker_app", factory=True, host=settings.web_host, port=settings.web_port,
-                    workers=settings.workers, lifespan="on", log_level=settings.log_level.lower(), access_log=False,
-                    proxy_headers=True, server_header=False, timeout_graceful_shutdown=15)
-    return 0
-
-
-__all__ = ["PURGE_JOB", "WEBHOOK_PATH", "Runtime", "check_workers", "run_workers", "serve", "setup_logging",
-           "worker_app"]
+__all__ = ["PURGE_JOB", "WEBHOOK_PATH", "Runtime"]

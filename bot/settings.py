@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, description="X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -)")
     workers: int = Field(default=1, ge=1, le=64, description="processes behind WEB_PORT (more than one: PostgreSQL)")
     inbox_slots: int = Field(default=32, ge=1, le=1024, description="updates one worker handles at once")
+    rate_limit: bool = Field(default=True, description="the bot paces its own sends (off: benchmarks against the "
+                             "emulator with its limits off, never against Telegram)")
     database_pool: int | None = Field(default=None, ge=1, le=100,
                                       description="PostgreSQL connections per process (and as many on overflow)")
 

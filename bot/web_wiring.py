@@ -75,7 +75,7 @@ def hooks_for(app: Application) -> Hooks:
 
 def make_web(app: Application, settings: Settings, token: str) -> Web:
     """The web side's state over ``app``'s Deps (served in this process by :func:`attach`, or by uvicorn's worker
-    processes, ``bot.runtime.worker_app``)."""
+    processes, ``bot.serving.worker_app``)."""
     d: Deps = app.bot_data[KEY]
     web = Web(db=d.db, community=d.community, engine=d.engine, hooks=hooks_for(app), clock=d.clock,
               staff_chat_id=d.staff_chat_id, admins=d.admins,
