@@ -398,3 +398,31 @@ async def test_a_conversation_moving_between_workers_follows_the_database(
         await only(one)
         await li.say("明天上午9点停水，请提前储水", texts.NOTICE_CHOOSE_AUDIENCE)
         assert await count_tickets(one) == 0
+
+
+async def test_only_the_leader_runs_the_timers_and_the_sender(
+        emulator: BotApiEmulator, tmp_path: Path, clock: Clock, pg_url: Any) -> None:
+    """The sweep, follow-ups, reports (the desk tick), the purges and the paced sender run on the leader alone, so
+    nothing is escalated or sent twice; when the lead moves, they move with it."""
+    from bot import sender
+
+    url = pg_url.render_as_string(hide_password=False)
+
+    def timers(bot: InboxBot) -> set[str]:
+        assert bot.app.job_queue is not None
+        return {job.name for job in bot.app.job_queue.jobs() if job.enabled}
+
+    def sending(bot: InboxBot) -> bool:
+        running = bot.app.bot_data.get(sender.SENDER_KEY)
+        return running is not None and running.task is not None and not running.task.done()
+
+    async with running(emulator, tmp_path, clock, database_url=url, name="one", web=False) as first, \
+            running(emulator, tmp_path, clock, database_url=url, name="two", web=False) as second:
+        await until(lambda: first.runtime.cluster.is_leader or second.runtime.cluster.is_leader)
+        leader, other = (first, second) if first.runtime.cluster.is_leader else (second, first)
+        assert {"desk", "purge-inbox"} <= timers(leader) and timers(other) == set()
+        assert sending(leader) and not sending(other)
+        await leader.runtime.cluster.stop()
+        await until(lambda: other.runtime.cluster.is_leader, cluster_mod.HEARTBEAT * 5)
+        assert {"desk", "purge-inbox"} <= timers(other) and timers(leader) == set()
+        assert sending(other) and not sending(leader)
