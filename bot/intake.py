@@ -282,6 +282,10 @@ class Poller:
         self.offset: int | None = None
         self._task: asyncio.Task[None] | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="inbox-poll")
 
