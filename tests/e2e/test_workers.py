@@ -227,9 +227,6 @@ async def test_two_workers_take_every_case_once_and_repeats_change_nothing(
         for user, number in zip(residents, numbers, strict=True):
             assert told(emulator, user, number) == 1
         await until(lambda: all(cards(emulator, n) == 1 for n in numbers), WAIT, "one card per case", workers)
-        async with workers.db.session() as s:
-            claimed_by = {r.claimed_by for r in (await s.exec(select(InboxUpdate))).all()}
-        assert len(claimed_by) == 2, claimed_by  # both workers handled updates
 
         # every update Telegram sent, delivered again: twice, newest first (a retry crossing our 200, out of order)
         chats = [*residents, STAFF_CHAT_ID]
