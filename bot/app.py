@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import sender, web_wiring
@@ -93,7 +94,14 @@ async def _post_shutdown(app: Application) -> None:
 
 async def start_polling(app: Application) -> None:
     """Start the application as `linli run` does, polling through the inbox (for the console, tests and benchmarks):
-    :class:`bot.runtime.Runtime` over the settings it was built with."""
+    :class:`bot.runtime.Runtime` over the settings it was built with. An application not built here (a benchmark's
+    echo bot) polls with PTB's updater."""
+    if SETTINGS_KEY not in app.bot_data:
+        await app.initialize()
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES,
+                                        drop_pending_updates=False)
+        return
     runtime = Runtime(app, app.bot_data[SETTINGS_KEY], poll_timeout=10)
     app.bot_data[RUNTIME_KEY] = runtime
     await runtime.start()
@@ -103,3 +111,9 @@ async def stop_polling(app: Application) -> None:
     runtime = app.bot_data.pop(RUNTIME_KEY, None)
     if runtime is not None:
         await runtime.stop()
+        return
+    if app.updater and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
