@@ -65,12 +65,25 @@ def incoming(item: object) -> inbox.Incoming:
     update_id = item.get("update_id")
     if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id <= MAX_UPDATE_ID:
         raise NotAnUpdate(f"update_id must be a non-negative 64-bit integer, not {update_id!r}")
+    item = without_nul(item)
     try:
         update = Update.de_json(item, None)
+        key = PerChatUpdateProcessor._key(update)
+        if not isinstance(key, int) or isinstance(key, bool) or not -MAX_UPDATE_ID <= key <= MAX_UPDATE_ID:
+            raise TypeError(f"a chat or user id must be a 64-bit integer, not {key!r}"[:200])
     except Exception as exc:  # any field of the wrong shape: the same rule as polling's SkippingRequest
         Skipped.note(update_id, exc)
         return inbox.Incoming(update_id, 0, {}, readable=False)
-    return inbox.Incoming(update_id, PerChatUpdateProcessor._key(update), item)
+    return inbox.Incoming(update_id, key, item)
+
+
+def without_nul(item: dict[str, Any]) -> dict[str, Any]:
+    """The update with every U+0000 replaced by U+FFFD: PostgreSQL's JSON cannot store it, and an update the inbox
+    cannot store would be delivered again and again."""
+    encoded = json.dumps(item, ensure_ascii=True)
+    if "\\u0000" not in encoded:
+        return item
+    return dict(json.loads(encoded.replace("\\u0000", "\\ufffd")))
 
 
 def body_of(raw: bytes) -> object:

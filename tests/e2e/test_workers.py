@@ -10,6 +10,7 @@ Skipped, saying why, without PostgreSQL.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import sys
@@ -22,6 +23,8 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from linli_e2e import STAFF_CHAT_ID, child_env, ticket_number
 from sqlalchemy import func
 from sqlalchemy.engine import URL
@@ -34,6 +37,7 @@ from handlers import texts
 from services import outbox
 from storage.db import Database
 from storage.models import InboxStatus, InboxUpdate, Ticket
+from web.telegram import MAX_BODY
 
 pytestmark = pytest.mark.slow
 
@@ -342,3 +346,47 @@ async def test_every_database_connection_cut_mid_run(emulator: BotApiEmulator, t
         await settled(workers)
         assert sorted(t.number for t in await workers.tickets()) == sorted(numbers)
         assert all(told(emulator, u, n) == 1 for u, n in zip([*residents, 7100], numbers, strict=True))
+
+
+# -- random bodies at the workers' webhook ------
+
+LEAF = st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=False) | st.text(max_size=30)
+TREE = st.recursive(LEAF, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                      max_size=4), max_leaves=10)
+SHAPES = st.fixed_dictionaries({}, optional={
+    "update_id": st.integers(10**6, 10**9) | TREE,
+    "message": st.fixed_dictionaries({"message_id": st.integers(1, 10**6) | TREE, "date": st.integers(0, 2**31),
+                                      "chat": st.fixed_dictionaries({"id": st.integers(1, 10**9) | TREE,
+                                                                     "type": st.just("private") | TREE})},
+                                     optional={"text": st.text(max_size=200), "from": TREE}) | TREE,
+    "callback_query": TREE}) | TREE
+
+
+async def test_random_bodies_at_two_workers_never_500_and_the_next_resident_is_answered(
+        emulator: BotApiEmulator, tmp_path: Path, pg_url: URL) -> None:
+    async with deployed(emulator, tmp_path, pg_url) as workers:
+        statuses: list[int] = []
+        loop = asyncio.get_running_loop()
+        client = httpx.AsyncClient(timeout=WAIT)
+
+        @settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        @given(body=SHAPES, how=st.sampled_from(["json", "json", "json", "bytes", "huge", "nested"]),
+               noise=st.binary(max_size=40))
+        def post(body: Any, how: str, noise: bytes) -> None:
+            raw = {"json": lambda: json.dumps(body).encode(), "bytes": lambda: noise + b"\xff{",
+                   "huge": lambda: b'{"update_id": 1, "x": "' + b"a" * (MAX_BODY + 1) + b'"}',
+                   "nested": lambda: b"[" * 50_000 + b"]" * 50_000}[how]()
+            future = asyncio.run_coroutine_threadsafe(
+                client.post(workers.url + WEBHOOK_PATH, content=raw, headers={HEADER: SECRET}), loop)
+            statuses.append(future.result(WAIT).status_code)
+
+        await asyncio.to_thread(post)
+        await client.aclose()
+        assert set(statuses) <= {200, 400, 413}, sorted(set(statuses))
+        await settled(workers)  # everything accepted was handled (or skipped): nothing left half-done
+        async with workers.db.session() as s:
+            failed = (await s.exec(select(InboxUpdate).where(InboxUpdate.error.is_not(None)))).all()  # type: ignore[union-attr]
+        assert not failed, [(r.update_id, r.error) for r in failed]
+        assert await workers.tickets() == []
+        number = await complain(emulator, 8001, PROBLEMS[0])
+        assert [t.number for t in await workers.tickets()] == [number]

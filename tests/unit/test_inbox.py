@@ -196,3 +196,16 @@ async def test_the_first_commit_inside_the_block_carries_the_mark_and_a_rollback
     async with any_db.transaction() as s:  # outside the block: nothing carried
         await inbox.accept(s, [row(3, 12)], T0)
     assert (await rows_of(any_db))[3].status is InboxStatus.PENDING
+
+
+async def test_an_update_with_nul_characters_is_stored_on_both_engines(any_db: Database) -> None:
+    from bot.intake import incoming
+
+    raw = {"update_id": 9, "message": {"message_id": 1, "date": 1773712800, "text": "a\x00b",
+                                       "chat": {"id": 31, "type": "private"}, "\x00": "\x00"}}
+    assert await accept(any_db, incoming(raw)) == [9]
+    stored = (await rows_of(any_db))[9]
+    assert stored.payload["message"]["text"] == "a\ufffdb" and stored.chat_key == 31
+    odd = incoming({"update_id": 10, "message": {"message_id": 1, "date": 1, "chat": {"id": [1], "type": "private"}}})
+    assert not odd.readable and odd.chat_key == 0  # a chat id that is no integer: skipped, as an unparseable one
+    assert await accept(any_db, odd) == [10]
