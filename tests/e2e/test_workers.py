@@ -390,3 +390,11 @@ async def test_random_bodies_at_two_workers_never_500_and_the_next_resident_is_a
         assert await workers.tickets() == []
         number = await complain(emulator, 8001, PROBLEMS[0])
         assert [t.number for t in await workers.tickets()] == [number]
+        async with httpx.AsyncClient(timeout=WAIT) as client:  # any worker answers for the whole deployment
+            health = await client.get(workers.url + "/healthz")
+            page = (await client.get(workers.url + "/metrics")).text
+        assert health.status_code == 200 and health.json()["leader"] in await workers.names()
+        values = {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+                  for line in page.splitlines() if line and not line.startswith("#")}
+        assert values['linli_updates_processed_total{outcome="done"}'] >= 3  # summed over both workers' files
+        assert values["linli_updates_skipped_total"] >= 1 and values['linli_open_cases{colour="green"}'] == 1
