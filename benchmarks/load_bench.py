@@ -13,8 +13,8 @@ per run: updates/s (updates injected / wall time from the first injection to the
 p50/p99 (injection to the emulator recording the answer), errors (steps not answered within ``--timeout``), and
 the cases stored. The emulator's flood limits are off; ``--limiter off`` (the default) also turns the bot's own
 pacing off (``RATE_LIMIT=false``) so the workers, not the rate budget, are measured. The emulator runs in this
-process and delivers webhook updates one at a time (Telegram uses up to 40 connections): intake is serial,
-handling is spread over the workers.
+process and delivers webhook updates one at a time by default (``--connections N``: N POSTs at once, as Telegram
+does with up to 40 connections): with one, intake is serial and handling is spread over the workers.
 """
 
 from __future__ import annotations
@@ -220,10 +220,11 @@ async def resident(emulator: BotApiEmulator, uid: int, i: int, timeout: float,  
 
 
 async def one_run(setup: Setup, run: int, residents: int, database_url: str, workdir: Path, limiter: bool,
-                  timeout: float) -> Result:  # noqa: ASYNC109
+                  timeout: float, connections: int) -> Result:  # noqa: ASYNC109
     emulator = BotApiEmulator(bot_username="linli_bot")
     await emulator.start()
     try:
+        emulator.webhook_connections = connections
         emulator.set_limits(Limits.off())
         emulator.group(STAFF, "金桂社区工作人员群")
         async with deployed(emulator, setup, database_url, workdir, limiter):
@@ -274,7 +275,7 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
                         database_url = f"sqlite+aiosqlite:///{workdir / f'linli-{run}.db'}"
                     try:
                         result = await one_run(setup, run, args.residents, database_url, workdir,
-                                               args.limiter == "on", args.timeout)
+                                               args.limiter == "on", args.timeout, args.connections)
                     finally:
                         if setup.postgres:
                             await pg.drop_database(server, url)  # type: ignore[union-attr]
@@ -309,8 +310,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--limiter", choices=["off", "on"], default="off")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds a step may wait for its answer")
+    ap.add_argument("--connections", type=int, default=1,
+                    help="webhook POSTs the emulator makes at once (Telegram: up to 40); 1: one at a time, in order")
     args = ap.parse_args()
-    print(f"load_bench: {args.residents} residents, setups {args.setups}, {args.runs} runs, limiter {args.limiter}; "
+    print(f"load_bench: {args.residents} residents, setups {args.setups}, {args.runs} runs, limiter {args.limiter}, "
+          f"{args.connections} webhook connections; "
           f"{platform.processor() or platform.machine()}, nproc {os.cpu_count()}, Python {platform.python_version()}",
           flush=True)
     summary(asyncio.run(main_async(args)))
