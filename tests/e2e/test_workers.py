@@ -90,6 +90,10 @@ class Workers:
         async with self.db.session() as s:
             return await outbox.pending(s)
 
+    async def inbox_rows(self) -> int:
+        async with self.db.session() as s:
+            return int((await s.exec(select(func.count()).select_from(InboxUpdate))).one())
+
     async def inbox_pending(self) -> int:
         async with self.db.session() as s:
             return int((await s.exec(select(func.count()).select_from(InboxUpdate).where(
@@ -264,7 +268,7 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         residents = list(range(6001, 6001 + len(PROBLEMS)))
         going = [asyncio.create_task(complain(emulator, u, p, patient=True))
                  for u, p in zip(residents, PROBLEMS, strict=True)]
-        await until(workers.inbox_pending, WAIT, "updates coming in", workers)
+        await until(lambda: _rows_at_least(workers, 3), WAIT, "updates coming in", workers)
         follower = next(n for n in first if n != leader)
         os.kill(pid_of(follower), signal.SIGKILL)
         numbers = await asyncio.gather(*going)
@@ -308,6 +312,10 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         assert len(await workers.tickets()) == before + 1
 
 
+async def _rows_at_least(workers: Workers, n: int) -> bool:
+    return await workers.inbox_rows() >= n
+
+
 async def _more_tickets(workers: Workers, before: int) -> bool:
     return len(await workers.tickets()) > before
 
@@ -331,7 +339,7 @@ async def test_every_database_connection_cut_mid_run(emulator: BotApiEmulator, t
         residents = list(range(7001, 7001 + 4))
         going = [asyncio.create_task(complain(emulator, u, p, patient=True))
                  for u, p in zip(residents, PROBLEMS, strict=False)]
-        await until(workers.inbox_pending, WAIT, "updates coming in", workers)
+        await until(lambda: _rows_at_least(workers, 3), WAIT, "updates coming in", workers)
         admin = await asyncpg.connect(pg_url.set(drivername="postgresql").render_as_string(hide_password=False))
         try:
             cut = await admin.fetchval(
