@@ -28,17 +28,19 @@ def _logging(level: str, quiet: bool = False) -> None:
 
 
 def cmd_run(settings: Settings) -> int:
-    """Long polling against BOT_API_URL; with no BOT_TOKEN, the local emulator and a terminal chat."""
+    """The bot against BOT_API_URL: polling, or Telegram's webhook (--webhook), in one process or --workers N
+    (PostgreSQL); every update goes through the inbox. With no BOT_TOKEN, the local emulator and a terminal chat."""
     if not settings.bot_token:
         print("未设置 BOT_TOKEN：启动本地 Bot API 模拟器和终端对话（Ctrl-D 退出）。", file=sys.stderr)
         return cmd_console(settings)
-    from telegram import Update
+    from bot import serving as runtime
 
-    from bot.app import build_application
-
+    if settings.workers > 1:
+        runtime.check_workers(settings)
+        _logging(settings.log_level)
+        return runtime.run_workers(settings)
     _logging(settings.log_level)
-    build_application(settings, serve_web=True).run_polling(allowed_updates=Update.ALL_TYPES)
-    return 0
+    return asyncio.run(runtime.serve(settings))
 
 
 def cmd_console(settings: Settings) -> int:
@@ -80,6 +82,11 @@ def main(argv: list[str] | None = None) -> int:
                        ("console", "local emulator + the bot + a terminal chat")):
         sub.add_parser(name, help=text).add_argument(
             "--web-port", help="the web side's port (default WEB_PORT, 8080; 0: any free port; off: no web side)")
+    run_parser = sub.choices["run"]
+    run_parser.add_argument("--webhook", action="store_true", default=None,
+                            help="take updates at BASE_URL/telegram/webhook (WEBHOOK_SECRET) instead of polling")
+    run_parser.add_argument("--workers", type=int, help="worker processes behind --web-port (default WORKERS, 1; "
+                            "more than one needs PostgreSQL)")
     sub.add_parser("migrate", help="migrate the database to the latest schema")
     sub.add_parser("check", help="validate the community file and the taxonomy")
     add_poster_parser(sub)
@@ -91,8 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     add_open311_parser(sub)
     args = ap.parse_args(argv)
     try:
-        web_port = getattr(args, "web_port", None)
-        settings = load_settings(**({"web_port": web_port} if web_port is not None else {}))
+        flags = {name: getattr(args, name, None) for name in ("web_port", "webhook", "workers")}
+        settings = load_settings(**{name: value for name, value in flags.items() if value is not None})
         handler = {"run": cmd_run, "console": cmd_console, "migrate": cmd_migrate,
                    "check": cmd_check, "poster": lambda s: cmd_poster(args, s),
                    "roles": lambda s: cmd_roles(args, s), "intents": lambda s: cmd_intents(args, s),

@@ -2,45 +2,34 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, ApplicationBuilder
 
 from bot import sender, web_wiring
 from bot.jobs import schedule
+from bot.metrics import CountingRequest
 from bot.processor import PerChatUpdateProcessor
+from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.startup import COMMANDS, LOCAL_TOKEN, prepare, warm_up
 from bot.updates import SkippingRequest
 from handlers.callbacks import secret_from
 from handlers.deps import KEY, Deps, utc_now
 from handlers.router import register
 from intents import Engine
-from intents.text import tokenizer
 from services.cases.working_time import calendar_warning
 from services.community.model import load_community
 from services.flood import FloodLimits
-from services.people.residents import sync_grids
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-COMMANDS = [
-    BotCommand("start", "开始 / 绑定楼栋"),
-    BotCommand("tickets", "我的工单"),
-    BotCommand("points", "我的积分"),
-    BotCommand("services", "便民服务"),
-    BotCommand("order", "找人上门服务（点单）"),
-    BotCommand("propose", "提建议（码上议）"),
-    BotCommand("projects", "民生实事进展"),
-    BotCommand("help", "帮助"),
-    BotCommand("mute", "不接收一般通知（紧急通知照收）"),
-    BotCommand("unmute", "恢复接收通知"),
-]
-LOCAL_TOKEN = "123456:LOCAL-EMULATOR-TOKEN"
+SETTINGS_KEY, RUNTIME_KEY = "linli.settings", "linli.runtime"  # bot_data: what it was built with; its Runtime
+
 
 
 def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc_now,
@@ -56,9 +45,10 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         log.warning(warning)  # deadlines in working days would ignore next year's holidays
     engine = Engine.from_file(settings.taxonomy_file, floor=settings.intents_floor,
                               margin=settings.intents_margin)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool, max_overflow=settings.database_pool)
     token = token or settings.bot_token or LOCAL_TOKEN
     builder = (ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
+               .request(CountingRequest(connection_pool_size=256))  # PTB's default, counting 429s
                .get_updates_request(SkippingRequest(connection_pool_size=1)))
     pacer = sender.Pacer() if rate_limited else sender.Pacer.unlimited()
     if rate_limited:  # the handlers' replies share the sender's pacer: one rate budget for the whole bot
@@ -80,6 +70,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         flood=FloodLimits(settings.flood_messages, settings.flood_window_seconds, settings.flood_drafts),
     )
     app.bot_data[sender.PACER_KEY] = pacer
+    app.bot_data[SETTINGS_KEY] = settings
     register(app)
     schedule(app, every=timedelta(seconds=settings.sweep_interval_seconds))
     if serve_web:
@@ -88,11 +79,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
 
 
 async def _post_init(app: Application) -> None:
-    d: Deps = app.bot_data[KEY]
-    warm = asyncio.create_task(asyncio.to_thread(tokenizer))  # jieba's dictionary: ~1 s, off the first reply
-    await d.db.migrate_async()
-    async with d.db.transaction() as s:
-        await sync_grids(s, d.community)
+    warm = warm_up()
+    await prepare(app)
     await app.bot.set_my_commands(COMMANDS)
     sender.start(app)  # what earlier runs still owe goes out now
     await web_wiring.start(app)
@@ -107,20 +95,27 @@ async def _post_shutdown(app: Application) -> None:
 
 
 async def start_polling(app: Application) -> None:
-    """Start an initialised application polling (for the console, tests and benchmarks)."""
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES,
-                                    drop_pending_updates=False)
+    """Start the application as `linli run` does, polling through the inbox (for the console, tests and benchmarks):
+    :class:`bot.runtime.Runtime` over the settings it was built with. An application not built here (a benchmark's
+    echo bot) polls with PTB's updater."""
+    if SETTINGS_KEY not in app.bot_data:
+        await app.initialize()
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=10, allowed_updates=Update.ALL_TYPES,
+                                        drop_pending_updates=False)
+        return
+    runtime = Runtime(app, app.bot_data[SETTINGS_KEY], poll_timeout=10)
+    app.bot_data[RUNTIME_KEY] = runtime
+    await runtime.start()
 
 
 async def stop_polling(app: Application) -> None:
+    runtime = app.bot_data.pop(RUNTIME_KEY, None)
+    if runtime is not None:
+        await runtime.stop()
+        return
     if app.updater and app.updater.running:
         await app.updater.stop()
     if app.running:
         await app.stop()
-    if app.post_shutdown:
-        await app.post_shutdown(app)
     await app.shutdown()

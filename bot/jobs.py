@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot import metrics
 from handlers import cards, texts
 from handlers.deps import KEY, Deps
 from handlers.desk import participation, reports
@@ -39,10 +40,13 @@ def _deps(app: Application) -> Deps:
 async def _guarded(what: str, step: Awaitable[object]) -> object:
     """Run one post of a tick; a failure is logged and answered None, and the tick goes on."""
     try:
-        return await step
+        result = await step
     except Exception:  # one failed post or part must not stop the rest of the tick
         log.exception("desk tick: %s failed", what)
+        metrics.JOB_RUNS.labels(what, "failed").inc()
         return None
+    metrics.JOB_RUNS.labels(what, "ok").inc()
+    return result
 
 
 async def sweep_tick(app: Application) -> sweep.SweepReport:
@@ -125,6 +129,7 @@ async def purge_stale_drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
     d: Deps = context.application.bot_data[KEY]
     async with d.db.transaction() as s:
         n = await drafts.purge_stale(s, d.now())
+    metrics.JOB_RUNS.labels("purge-drafts", "ok").inc()
     if n:
         log.info("purged %d stale drafts", n)
 

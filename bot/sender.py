@@ -54,6 +54,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, BaseRateLimiter
 from telegram.request import BaseRequest, RequestData
 
+from bot import metrics
 from handlers import owed, texts
 from handlers.deps import KEY, Deps
 from services import outbox
@@ -80,6 +81,7 @@ NETWORK_RETRY = 30.0  # seconds before a row that hit a network error is tried a
 POLL = 1.0  # seconds between two looks for rows written elsewhere or due for a retry
 DEFER_AFTER = 1.0  # a row whose chat cannot take it for longer is given back until then: a task never sleeps on it
 STOP_WITHIN = 8.0  # seconds a graceful stop waits for the sends in flight
+ELSEWHERE_KEY = "linli.sender.elsewhere"  # bot_data: how to wake the sender of the leading worker, when not this one
 _LOCK, PACER_KEY, _BOT, _SHOWN, SENDER_KEY = ("linli.notices.lock", "linli.notices.pacer", "linli.notices.bot",
                                            "linli.notices.shown", "linli.sender")
 Job = notices.Claim | outbox.Claim
@@ -284,6 +286,8 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(method, url, data=body,
                                              headers={"User-Agent": self.USER_AGENT}, proxy=self._proxy(url),
                                              **options) as response:
+                if response.status == 429:
+                    metrics.too_many_requests()
                 return response.status, await response.read()
         except TimeoutError as exc:
             raise TimedOut from exc
@@ -734,6 +738,8 @@ def kick(app: Application) -> None:
     sender: Sender | None = app.bot_data.get(SENDER_KEY)
     if sender is not None and sender.task is not None:
         sender.kick()
+    elif (elsewhere := app.bot_data.get(ELSEWHERE_KEY)) is not None:  # another worker leads: it sends (bot.runtime)
+        elsewhere()
     else:  # no loop (a test driving the application by hand): one run in the background
         app.create_task(run_once(app), name="sender")
 
@@ -748,4 +754,5 @@ async def close(app: Application) -> None:
         await bot.shutdown()
 
 
-__all__ = ["PACER_KEY", "Pacer", "Sender", "SharedLimiter", "close", "kick", "run_once", "show_progress", "start"]
+__all__ = ["ELSEWHERE_KEY", "PACER_KEY", "Pacer", "Sender", "SharedLimiter", "close", "kick", "run_once",
+           "show_progress", "start"]

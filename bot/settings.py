@@ -49,6 +49,15 @@ class Settings(BaseSettings):
     web_host: str = Field(default="127.0.0.1", description="address the web side listens on")
     web_port: int | None = Field(default=8080, ge=0, le=65535, description="its port; 0 picks a free one; off: none")
     base_url: str | None = Field(default=None, description="the public address of the web side (https://…)")
+    # scale-out (docs/deploy.md): Telegram's webhook instead of polling, worker processes, their share of the database
+    webhook: bool = Field(default=False, description="take updates at BASE_URL/telegram/webhook instead of polling")
+    webhook_secret: str | None = Field(default=None, description="X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -)")
+    workers: int = Field(default=1, ge=1, le=64, description="processes behind WEB_PORT (more than one: PostgreSQL)")
+    inbox_slots: int = Field(default=32, ge=1, le=1024, description="updates one worker handles at once")
+    rate_limit: bool = Field(default=True, description="the bot paces its own sends (off: benchmarks against the "
+                             "emulator with its limits off, never against Telegram)")
+    database_pool: int | None = Field(default=None, ge=1, le=100,
+                                      description="PostgreSQL connections per process (and as many on overflow)")
 
     @field_validator("bot_token")
     @classmethod
@@ -88,6 +97,16 @@ class Settings(BaseSettings):
         v = v.strip().rstrip("/")
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return v
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret(cls, v: str | None) -> str | None:
+        if v is None or not v.strip():
+            return None
+        v = v.strip()
+        if len(v) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in v):
+            raise ValueError("1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)")
         return v
 
     @property

@@ -17,6 +17,8 @@ from typing import Any, ClassVar
 from telegram import Update
 from telegram.request import HTTPXRequest
 
+from bot.metrics import SKIPPED
+
 log = logging.getLogger(__name__)
 
 
@@ -26,6 +28,20 @@ class Skipped:
 
     count = 0
     seen: ClassVar[dict[int, None]] = {}
+
+    @classmethod
+    def note(cls, update_id: int, why: Exception) -> bool:
+        """Count (and log) a skipped update once; False when it was counted already."""
+        if update_id in cls.seen:
+            return False
+        cls.seen[update_id] = None
+        while len(cls.seen) > 1000:
+            del cls.seen[next(iter(cls.seen))]
+        cls.count += 1
+        SKIPPED.inc()
+        log.warning("update %s skipped: it does not parse (%s: %s); %d skipped since start",
+                    update_id, type(why).__name__, why, cls.count)
+        return True
 
 
 class SkippingRequest(HTTPXRequest):
@@ -50,13 +66,7 @@ def _readable(item: Any) -> Any:
         update_id = item.get("update_id") if isinstance(item, dict) else None
         if not isinstance(update_id, int):
             raise  # without an id the offset cannot move past it: let PTB report it as it does
-        if update_id not in Skipped.seen:
-            Skipped.seen[update_id] = None
-            while len(Skipped.seen) > 1000:
-                del Skipped.seen[next(iter(Skipped.seen))]
-            Skipped.count += 1
-            log.warning("update %s skipped: it does not parse (%s: %s); %d skipped since start",
-                        update_id, type(exc).__name__, exc, Skipped.count)
+        Skipped.note(update_id, exc)
         return {"update_id": update_id}
     return item
 

@@ -73,17 +73,24 @@ def hooks_for(app: Application) -> Hooks:
                  upload_photo=upload_photo, fetch_photo=fetch_photo)
 
 
-def attach(app: Application, settings: Settings, token: str) -> None:
-    """Prepare the web side for ``app`` (started in post_init by :func:`start`)."""
-    if settings.web_port is None:
-        return
+def make_web(app: Application, settings: Settings, token: str) -> Web:
+    """The web side's state over ``app``'s Deps (served in this process by :func:`attach`, or by uvicorn's worker
+    processes, ``bot.serving.worker_app``)."""
     d: Deps = app.bot_data[KEY]
     web = Web(db=d.db, community=d.community, engine=d.engine, hooks=hooks_for(app), clock=d.clock,
               staff_chat_id=d.staff_chat_id, admins=d.admins,
               config=Config(base_url=settings.web_url, bot_token=token, secret=d.callback_secret))
     app.bot_data[STATE] = web
-    app.bot_data[SERVER] = WebServer(create_app(web), host=settings.web_host, port=settings.web_port)
     app.bot_data[WEB_URL] = settings.base_url  # None until the server knows its own address
+    return web
+
+
+def attach(app: Application, settings: Settings, token: str) -> None:
+    """Prepare the web side for ``app`` (started in post_init by :func:`start`)."""
+    if settings.web_port is None:
+        return
+    web = make_web(app, settings, token)
+    app.bot_data[SERVER] = WebServer(create_app(web), host=settings.web_host, port=settings.web_port)
 
 
 async def start(app: Application) -> None:
@@ -110,4 +117,4 @@ async def stop(app: Application) -> None:
         await server.stop()
 
 
-__all__ = ["SERVER", "STATE", "attach", "hooks_for", "start", "stop"]
+__all__ = ["SERVER", "STATE", "attach", "hooks_for", "make_web", "start", "stop"]

@@ -16,7 +16,7 @@ the bot's domain clock.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -130,7 +130,7 @@ async def mark_done(session: AsyncSession, update_ids: Sequence[int], now: datet
         ).values(status=ST.DONE, done_at=now, lease_until=None, payload={}))).rowcount
     for update_id, error in errors.items():
         changed += (await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
-            col(InboxUpdate.update_id) == update_id, col(InboxUpdate.status) == ST.PENDING,
+            col(InboxUpdate.update_id) == update_id, col(InboxUpdate.status).in_([ST.PENDING, ST.DONE]),
         ).values(status=ST.DONE, done_at=now, lease_until=None, payload={}, error=error[:255]))).rowcount
     return int(changed)
 
@@ -155,6 +155,20 @@ async def release(session: AsyncSession, update_ids: Sequence[int], worker: str)
         col(InboxUpdate.update_id).in_(list(update_ids)), col(InboxUpdate.status) == ST.PENDING,
         col(InboxUpdate.claimed_by) == worker[:64],
     ).values(lease_until=None, claimed_by=None, attempts=InboxUpdate.attempts - 1))
+    return int(changed.rowcount)
+
+
+async def free_orphans(session: AsyncSession, alive: Collection[str], now: datetime,
+                       settled: timedelta = timedelta(seconds=3)) -> int:
+    """Leases of workers known to be dead end now, not when they run out: the rows of a worker not in ``alive``
+    (the workers that are up, as the leader sees them) whose lease was taken or renewed at least ``settled`` ago
+    (so a worker that just started, and is not yet seen, keeps its claims). The claim stays counted."""
+    require_aware(now)
+    changed = await session.exec(update(InboxUpdate).where(  # type: ignore[call-overload]
+        col(InboxUpdate.status) == ST.PENDING, col(InboxUpdate.lease_until).is_not(None),
+        col(InboxUpdate.lease_until) <= now + LEASE - settled,
+        or_(col(InboxUpdate.claimed_by).is_(None), col(InboxUpdate.claimed_by).not_in([a[:64] for a in alive])),
+    ).values(lease_until=None).execution_options(synchronize_session=False))
     return int(changed.rowcount)
 
 
@@ -186,5 +200,5 @@ async def stale_claims(session: AsyncSession, now: datetime) -> int:
                                                col(InboxUpdate.lease_until) <= require_aware(now))))).one())
 
 
-__all__ = ["KEEP", "LEASE", "MAX_ATTEMPTS", "Claim", "Incoming", "Lag", "accept", "claim_batch", "counts", "lag",
-           "mark_done", "purge", "release", "renew", "stale_claims"]
+__all__ = ["KEEP", "LEASE", "MAX_ATTEMPTS", "Claim", "Incoming", "Lag", "accept", "claim_batch", "counts",
+           "free_orphans", "lag", "mark_done", "purge", "release", "renew", "stale_claims"]

@@ -12,8 +12,10 @@ writer the moment the last one commits. The busy timeout is left for other proce
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,29 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
 MIGRATION_LOCK = 0x6C696D67  # PostgreSQL advisory lock held while migrating ("limg")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass
+class FirstCommit:
+    """Something to write with the first transaction that commits inside a :func:`first_commit` block."""
+
+    action: Callable[[AsyncSession], Awaitable[object]]
+    done: bool = False
+
+
+_FIRST_COMMIT: ContextVar[FirstCommit | None] = ContextVar("linli_first_commit", default=None)
+
+
+@contextmanager
+def first_commit(note: FirstCommit) -> Iterator[FirstCommit]:
+    """Within this block (and tasks started in it), the first write transaction that commits runs
+    ``note.action`` in it, so the action's write (an inbox row marked handled) commits with the caller's change
+    or not at all; ``note.done`` says whether it did."""
+    token = _FIRST_COMMIT.set(note)
+    try:
+        yield note
+    finally:
+        _FIRST_COMMIT.reset(token)
 
 
 def head_revision() -> str | None:
@@ -160,9 +185,18 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed when the block ends, rolled back if it raises."""
-        async with self.writing(), self._writers() as session, session.begin():
-            yield session
+        """One write transaction: committed when the block ends, rolled back if it raises. Inside
+        :func:`first_commit`, the first of them also runs that block's action before it commits."""
+        note = _FIRST_COMMIT.get()
+        async with self.writing(), self._writers() as session:
+            ran = False
+            async with session.begin():
+                yield session
+                if note is not None and not note.done:
+                    await note.action(session)
+                    ran = True
+            if ran and note is not None:
+                note.done = True
 
     def migrate(self, revision: str = "head") -> None:
         """Run Alembic ``upgrade`` synchronously; from async code use ``await db.migrate_async()``."""
@@ -198,4 +232,5 @@ class Database:
         await self.engine.dispose()
 
 
-__all__ = ["DEFAULT_URL", "Database", "dialect_insert", "dialect_name", "head_revision", "sync_url"]
+__all__ = ["DEFAULT_URL", "Database", "FirstCommit", "dialect_insert", "dialect_name", "first_commit", "head_revision",
+           "sync_url"]

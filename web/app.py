@@ -8,12 +8,12 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from web import board, open311, resident, signin, texts
+from web import board, open311, resident, signin, telegram, texts
 from web.core import HERE, Web, message, render
 
 CSP = ("default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; form-action 'self'; "
@@ -49,10 +49,6 @@ async def index(request: Request) -> Response:
     return render(request, "index.html")
 
 
-async def health(request: Request) -> Response:
-    return PlainTextResponse("ok")
-
-
 async def not_found(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/open311/"):
         return JSONResponse([{"code": 404, "description": "not found"}], status_code=404)
@@ -67,7 +63,7 @@ def create_app(web: Web, **starlette: Any) -> Starlette:
     """The web side of linli over ``web`` (database, community, engine, clock, hooks)."""
     routes = [
         Route("/", index, methods=["GET"]),
-        Route("/healthz", health, methods=["GET"]),
+        *telegram.routes,
         *resident.routes,
         *signin.routes,
         *board.routes,

@@ -57,6 +57,11 @@ class Hooks:
     rated: Callable[[AsyncSession, Ticket, Escalation | None], Awaitable[None]] = _nothing
     upload_photo: Callable[[bytes], Awaitable[str]] | None = None  # JPEG bytes -> Telegram file_id
     fetch_photo: Callable[[str], Awaitable[bytes | None]] | None = None  # file_id -> bytes
+    # the bot's runtime: the webhook's body (a Telegram update as JSON) into the inbox, committed when it returns
+    # (ValueError: it is no update at all); the worker's health (ok, details) and its /metrics page (body, type)
+    accept_update: Callable[[bytes], Awaitable[None]] | None = None
+    health: Callable[[], Awaitable[tuple[bool, dict[str, Any]]]] | None = None
+    metrics: Callable[[], Awaitable[tuple[bytes, str]]] | None = None
 
 
 @dataclass
@@ -65,6 +70,7 @@ class Config:
     bot_token: str = ""  # checks Mini App init data
     bot_username: str | None = None  # for the claim link t.me/<bot>?start=t-<token>
     secret: bytes = b""  # form tokens
+    webhook_secret: str | None = None  # X-Telegram-Bot-Api-Secret-Token of POST /telegram/webhook (none: no webhook)
     init_data_max_age: timedelta = auth.INIT_DATA_MAX_AGE
     max_photo_bytes: int = 10 * 1024 * 1024
     per_ip: limits.Rule | None = field(default_factory=lambda: limits.Rule(5, timedelta(minutes=10)))

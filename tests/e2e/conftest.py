@@ -16,7 +16,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from bot.processor import PerChatUpdateProcessor
 from bot.settings import Settings, load_settings
 from handlers import texts
 from handlers.deps import KEY, Deps
-from services import SHANGHAI, outbox
+from services import SHANGHAI, inbox, outbox
 from services.community.model import SAMPLE_COMMUNITY_FILE
 from storage.db import Database
 from storage.models import Draft, PointsEntry, Resident, Ticket, TicketEvent, TicketEventKind
@@ -142,6 +142,12 @@ class Bot:
         await probe.say("/help")
         await self.emulator.wait_for_updates_consumed()
         processor = self.app.update_processor
+        async with asyncio.timeout(WAIT):  # every update stored in the inbox handled (the bot polls through it)
+            while True:
+                async with self.db.session() as s:
+                    if not (await inbox.lag(s, datetime.now(UTC))).pending:
+                        break
+                await asyncio.sleep(0.02)
         if isinstance(processor, PerChatUpdateProcessor):
             async with asyncio.timeout(WAIT):
                 await processor.wait_idle()

@@ -11,6 +11,7 @@ import pytest
 from linli_e2e import STAFF_CHAT_ID, Bot, Person, ticket_number
 from sqlmodel import select
 
+from bot.app import RUNTIME_KEY
 from handlers import texts
 from handlers.callbacks import _sig, pack, secret_from
 from storage.models import Draft, TicketEvent, TicketStatus
@@ -354,7 +355,8 @@ async def test_a_blocked_user_does_not_stop_the_bot_for_others(bot: Bot) -> None
     await pressed.answer()
     await bot.barrier()
     assert bot.emulator.stats.forbidden[2019] >= 2
-    assert bot.app.running and bot.app.updater.running
+    runtime = bot.app.bot_data[RUNTIME_KEY]  # the bot polls through the inbox (bot.runtime), not PTB's updater
+    assert bot.app.running and runtime.poller is not None and runtime.poller.running
     # the press was handled in full: the ticket exists and its draft is gone, nothing half-written
     [ticket] = await bot.tickets(2019)
     assert await bot.draft(2019) is None and ticket.status == TicketStatus.DISPATCHED

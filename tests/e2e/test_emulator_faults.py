@@ -451,3 +451,22 @@ async def test_set_webhook_ends_a_parked_poll_and_checks_its_arguments(emulator:
         assert await other.set_webhook("")  # an empty URL removes the webhook, as deleteWebhook does
         assert (await other.get_webhook_info()).url == ""
         assert await bot.get_updates(timeout=0) == ()
+
+
+async def test_webhook_connections_post_several_updates_at_once(fast_emulator: BotApiEmulator) -> None:
+    """``webhook_connections = 3``: three updates on their way at once (the receiver holds them), each once."""
+    emu = fast_emulator
+    emu.webhook_connections = 3
+    async with receiving(Receiver(hold=True)) as receiver, make_bot(emu) as bot:
+        for n in range(5):
+            await emu.send_text(RESIDENT, f"消息{n}")
+        assert await bot.set_webhook(receiver.url, secret_token=SECRET)
+        held = [await receiver.next_post() for _ in range(3)]
+        await asyncio.sleep(0.05)
+        assert receiver.posts.empty()  # no fourth while three are held
+        receiver.release.set()
+        rest = [await receiver.next_post() for _ in range(2)]
+        await emu.wait_for_updates_consumed()
+        assert await bot.delete_webhook()
+    texts_posted = sorted(body["message"]["text"] for _, body in [*held, *rest])
+    assert texts_posted == [f"消息{n}" for n in range(5)]

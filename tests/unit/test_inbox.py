@@ -158,3 +158,54 @@ async def test_two_claimers_at_once_take_disjoint_rows_on_postgresql(pg_db: Data
 async def test_chat_keys_of_every_size(any_db: Database, chat: int) -> None:
     await accept(any_db, row(2**62, chat))
     assert await claim(any_db) == [2**62]
+
+
+async def test_a_dead_workers_claims_are_freed_at_once_a_live_or_new_ones_kept(any_db: Database) -> None:
+    await accept(any_db, row(1, 10), row(2, 11), row(3, 12))
+    assert await claim(any_db, 1, worker="dead") == [1]
+    assert await claim(any_db, 1, worker="alive") == [2]
+    assert await claim(any_db, 1, now=T0 + timedelta(seconds=10), worker="young") == [3]  # claimed just now
+    async with any_db.transaction() as s:
+        assert await inbox.free_orphans(s, ["alive"], T0 + timedelta(seconds=11)) == 1
+    stored = await rows_of(any_db)
+    assert stored[1].lease_until is None and stored[1].attempts == 1  # free again, the claim still counted
+    assert stored[2].lease_until is not None and stored[3].lease_until is not None
+    assert await claim(any_db, now=T0 + timedelta(seconds=11), worker="alive") == [1]
+
+
+async def test_the_first_commit_inside_the_block_carries_the_mark_and_a_rollback_does_not(any_db: Database) -> None:
+    from storage.db import FirstCommit, first_commit
+
+    await accept(any_db, row(1, 10), row(2, 11))
+    assert await claim(any_db) == [1, 2]
+    for update_id, fails in ((1, True), (2, False)):
+        note = FirstCommit(lambda s, i=update_id: inbox.mark_done(s, [i], T0))
+        with first_commit(note):
+            if fails:
+                with pytest.raises(RuntimeError):
+                    async with any_db.transaction():
+                        raise RuntimeError("the handler's write failed")
+                assert not note.done
+            async with any_db.transaction() as s:  # the handler's write
+                await inbox.accept(s, [row(100 + update_id, 99)], T0)
+            assert note.done
+            async with any_db.transaction() as s:  # a second one carries nothing
+                await inbox.accept(s, [row(200 + update_id, 99)], T0)
+    stored = await rows_of(any_db)
+    assert stored[1].status is InboxStatus.DONE and stored[2].status is InboxStatus.DONE
+    async with any_db.transaction() as s:  # outside the block: nothing carried
+        await inbox.accept(s, [row(3, 12)], T0)
+    assert (await rows_of(any_db))[3].status is InboxStatus.PENDING
+
+
+async def test_an_update_with_nul_characters_is_stored_on_both_engines(any_db: Database) -> None:
+    from bot.intake import incoming
+
+    raw = {"update_id": 9, "message": {"message_id": 1, "date": 1773712800, "text": "a\x00b",
+                                       "chat": {"id": 31, "type": "private"}, "\x00": "\x00"}}
+    assert await accept(any_db, incoming(raw)) == [9]
+    stored = (await rows_of(any_db))[9]
+    assert stored.payload["message"]["text"] == "a\ufffdb" and stored.chat_key == 31
+    odd = incoming({"update_id": 10, "message": {"message_id": 1, "date": 1, "chat": {"id": [1], "type": "private"}}})
+    assert not odd.readable and odd.chat_key == 0  # a chat id that is no integer: skipped, as an unparseable one
+    assert await accept(any_db, odd) == [10]
