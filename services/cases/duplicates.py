@@ -13,6 +13,7 @@ tokenised once. :func:`look` makes the duplicate check before the write lock; th
 (``find_duplicate(…, looked=…)``) then reads only what is new since, or the matches it found.
 """
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -91,6 +92,12 @@ def _content(text: str) -> str:
 def similarity(a: str, b: str) -> float:
     """0–100: how much the two complaints say the same thing (order and extra words forgiven)."""
     return _similar(_content(a), b)
+
+
+def _place_key(category: str, grid_code: str | None, building: str | None) -> int:
+    """A signed 64-bit advisory lock key for the cases of one category at one place (the grid, else the building)."""
+    digest = hashlib.blake2b(f"linli:dup:{category}:{grid_code or building}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _similar(content: str, other: str) -> float:
@@ -197,6 +204,11 @@ async def find_duplicate(
     place = _at_place(grid_code, building)
     if place is None:
         return None  # nowhere to compare with
+    if await dialect_name(session) == "postgresql":
+        # Several workers confirm at once: one at a time per category and place until commit, and the full check
+        # (still bounded by the place), since a case committed meanwhile may carry a lower id than the look saw.
+        await session.exec(select(func.pg_advisory_xact_lock(_place_key(category, grid_code, building))))
+        looked = None
     content = looked.content if looked is not None else _content(text)
     if looked is not None:
         t = Ticket.__table__.c  # type: ignore[attr-defined]

@@ -112,3 +112,40 @@ async def test_create_resident_is_one_insert_and_finds_a_row_made_meanwhile(db: 
     assert again.id == same.id == made.id
     async with db.session() as s:
         assert len((await s.exec(select(Resident).where(Resident.tg_user_id == 77))).all()) == 1
+
+
+async def test_two_workers_confirming_at_one_place_at_once_make_one_case_and_a_duplicate(pg_db: Database) -> None:
+    """On PostgreSQL several workers confirm at the same moment: the check under the lock waits for a case being
+    opened at the same place and category, then finds it, even though its look saw nothing there."""
+    import asyncio
+
+    from tests.unit.test_duplicates import COMMUNITY, open_ticket
+
+    alice = await make_resident(pg_db, 1)
+    seen = await looked(pg_db, "楼上又在装修，太吵了")  # both looks made before either case exists
+    assert seen.matches == ()
+    opening = asyncio.Event()
+    commit = asyncio.Event()
+
+    async def first() -> Ticket:
+        async with pg_db.transaction() as s:
+            assert await find_duplicate(s, text="楼上装修太吵", **ASK) is None  # takes the place's lock
+            t = await open_ticket(s, resident=alice, category="noise", text="楼上装修太吵", location="10号楼2单元",
+                                  photos=[], community=COMMUNITY, now=NOW + H)
+            opening.set()
+            await commit.wait()
+            return t
+
+    async def second() -> Ticket | None:
+        await opening.wait()
+        async with pg_db.transaction() as s:
+            return await find_duplicate(s, text="楼上又在装修，太吵了", looked=seen, **ASK)
+
+    one = asyncio.create_task(first())
+    two = asyncio.create_task(second())
+    await opening.wait()
+    await asyncio.sleep(0.3)
+    assert not two.done()  # waiting for the place's lock, not reading past the case being opened
+    commit.set()
+    opened, found = await one, await two
+    assert found is not None and found.id == opened.id
