@@ -189,14 +189,17 @@ async def resident(emulator: BotApiEmulator, uid: int, i: int, timeout: float,  
     emulator.user(uid, f"居民{i}")
     sent = errors = 0
 
-    async def step(act, predicate):
+    async def step(act, predicate, edited=None):
         nonlocal sent, errors
         cursor = emulator.cursor()
         began = time.monotonic()
         await act()
         sent += 1
         try:
-            found = await emulator.wait_for(uid, predicate, after=cursor, timeout=timeout)
+            if edited is not None:  # the answer is that message edited (the draft into the case's number)
+                found = await emulator.wait_for_edit(uid, edited, predicate, after=cursor, timeout=timeout)
+            else:
+                found = await emulator.wait_for(uid, predicate, after=cursor, timeout=timeout)
         except TimeoutError:
             errors += 1
             return None
@@ -215,7 +218,8 @@ async def resident(emulator: BotApiEmulator, uid: int, i: int, timeout: float,  
                                           timeout=timeout)
     confirm = next((b for b in preview.buttons if b.text == texts.BTN_CONFIRM), None)
     if confirm is not None:
-        await step(lambda: emulator.press(uid, preview.message_id, confirm.callback_data), None)
+        await step(lambda: emulator.press(uid, preview.message_id, confirm.callback_data), "LL-",
+                   edited=preview.message_id)
     return sent, errors
 
 

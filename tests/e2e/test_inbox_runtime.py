@@ -130,7 +130,7 @@ async def complaint(bot: Bot, user_id: int) -> str:
     person = bot.person(user_id, f"居民{user_id}")
     await person.say("/start g-A03", "第三网格")
     confirmation = await person.say(NOISE, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
-    receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+    receipt = await person.confirm(confirmation)
     return ticket_number(receipt.text)
 
 
@@ -191,7 +191,7 @@ async def test_a_repeated_or_late_update_changes_nothing(emulator: BotApiEmulato
         emulator._post_update = recording  # type: ignore[method-assign]
         cursor = emulator.cursor()
         confirmation = await person.say(NOISE, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
-        receipt = await person.click(confirmation, texts.BTN_CONFIRM, "LL-")
+        receipt = await person.confirm(confirmation)
         await bot.barrier()
         complaint_update, press_update = seen[0], seen[1]
         before = len(person.replies(cursor))

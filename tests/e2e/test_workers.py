@@ -176,11 +176,13 @@ async def complain(emulator: BotApiEmulator, user_id: int, problem: str, timeout
     tries = 4 if patient else 1
     each = PATIENCE if patient else timeout
 
-    async def step(act: Any, predicate: Any) -> Any:
+    async def step(act: Any, predicate: Any, edited: int | None = None) -> Any:
         for attempt in range(tries):
             cursor = emulator.cursor()
             await act()
             try:
+                if edited is not None:  # the answer is this message edited (the draft into the case's number)
+                    return await emulator.wait_for_edit(user_id, edited, predicate, after=cursor, timeout=each)
                 return await emulator.wait_for(user_id, predicate, after=cursor, timeout=each)
             except TimeoutError:
                 if attempt == tries - 1:
@@ -193,7 +195,7 @@ async def complain(emulator: BotApiEmulator, user_id: int, problem: str, timeout
                      lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     button = next(b for b in ask.buttons if b.text == texts.BTN_CONFIRM).callback_data
     receipt = await step(lambda: emulator.press(user_id, ask.message_id, button),
-                         lambda m: m.body.startswith("✅ 已受理"))
+                         lambda m: m.body.startswith("✅ 已受理"), edited=ask.message_id)
     return ticket_number(receipt.body)
 
 
@@ -290,6 +292,7 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         before = len(await workers.tickets())
         emulator.fail("sendMessage", 500, times=10_000)  # nothing owed goes out before the kill
         emulator.fail("editMessageReplyMarkup", 500, times=10_000)
+        emulator.fail("editMessageText", 500, times=10_000)  # the number: the draft edited into it
         await emulator.press(6100, ask.message_id, next(b for b in ask.buttons if b.text == texts.BTN_CONFIRM)
                              .callback_data)
         await until(lambda: _more_tickets(workers, before), WAIT, "the case stored", workers)
@@ -305,7 +308,7 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         took = loop.time() - killed_at
         assert took < 5.0, took
         assert new_leader != old_leader
-        await emulator.wait_for(6100, number, after=cursor, timeout=WAIT)
+        await emulator.wait_for_edit(6100, ask.message_id, number, after=cursor, timeout=WAIT)
         await until(lambda: cards(emulator, number) >= 1, WAIT, "the card", workers)
         await settled(workers)
         assert told(emulator, 6100, number) == 1 and cards(emulator, number) == 1
