@@ -193,8 +193,9 @@ async def test_a_named_building_sets_the_grid_tells_its_worker_and_is_offered_as
         draft = await person.say("3号楼门口的井盖丢了，晚上很危险", lambda m: any(b.text == texts.BTN_CONFIRM
                                                                           for b in m.buttons))
         cursor = desk.emulator.cursor()
-        number = ticket_number((await person.click(draft, texts.BTN_CONFIRM, "LL-")).text)
-        offer = await person.reply(lambda m: m.text == texts.offer_building("3号楼"), after=cursor)
+        offer = await person.confirm(draft)  # the number, with the offer to save 3号楼 as home under it
+        number = ticket_number(offer.text)
+        assert texts.offer_building("3号楼") in offer.text
         card = await desk.emulator.wait_for(4101, number, after=cursor, timeout=10)
         assert "A01 第一网格（网格员 王丽娟）" in card.text and [b.text for b in card.buttons] == CARD_BUTTONS
         [t] = await desk.tickets(2208)
