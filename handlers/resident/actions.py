@@ -111,7 +111,8 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
     """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm, or help when
     none is said; ``about``: the complaint category the message is also about): a red case at once, no
     confirmation. Owed in its own transaction: the resident's answer first (whom to call, who was
-    alerted), then the alerts and the cards. Then, if the place is unknown, one tap to give it."""
+    alerted), then the alerts and the cards. Then, if the place is unknown, one tap to give it. A cry while their
+    emergency is open and recent joins it instead (the words to everyone alerted)."""
     d = deps(context)
     msg = update.effective_message
     place = named_place(text)
@@ -122,27 +123,24 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
             alerted = await emergencies.add_words(s, earlier, text=text, kind=kind, community=d.community,
                                                   staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id),
                                                   now=d.now())
-            told = texts.sos_more_told(earlier.number, [(a.helper, a.name) for a in alerted])
-    if earlier is not None:
-        d.wake_sender()
-        await msg.reply_text(told)
-        return
-    async with d.db.transaction() as s:
-        r = await resident_of(s, update, d)
-        grid, _ = case_grid(d, r, place)
-        case = await emergencies.open_emergency(
-            s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
-            grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
-            now=d.now(), about=_category(about))
-        if place is None:  # asked right after the answer (same chat, so always in this order): one tap to say where
-            await conversations.save(s, update.effective_user.id, SOS_FLOW,
-                                     {"ticket": case.ticket.id, "kind": kind}, d.now())
-            rows = [[KeyboardButton(texts.BTN_SOS_LOCATION, request_location=True)]]
-            if r.building:
-                rows.append([KeyboardButton(texts.btn_sos_home(r.building + (r.unit or "")))])
-            await cards.owe_message(s, d, msg.chat_id, texts.SOS_ASK_PLACE, ticket_id=case.ticket.id,
-                                    priority=Priority.REPLY,
-                                    markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
+            await cards.owe_message(s, d, msg.chat_id, texts.sos_more_told(earlier.number,
+                                                                           [(a.helper, a.name) for a in alerted]),
+                                    ticket_id=earlier.id, priority=Priority.REPLY)
+        else:
+            grid, _ = case_grid(d, r, place)
+            case = await emergencies.open_emergency(
+                s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
+                grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
+                now=d.now(), about=_category(about))
+            if place is None:  # asked right after the answer (same chat, so always in this order): one tap to say where
+                await conversations.save(s, update.effective_user.id, SOS_FLOW,
+                                         {"ticket": case.ticket.id, "kind": kind}, d.now())
+                rows = [[KeyboardButton(texts.BTN_SOS_LOCATION, request_location=True)]]
+                if r.building:
+                    rows.append([KeyboardButton(texts.btn_sos_home(r.building + (r.unit or "")))])
+                await cards.owe_message(s, d, msg.chat_id, texts.SOS_ASK_PLACE, ticket_id=case.ticket.id,
+                                        priority=Priority.REPLY,
+                                        markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
 
