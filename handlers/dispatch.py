@@ -34,6 +34,8 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         if complaint and top.id != "act.sos":  # "我上次报的灯修了没？还有楼道有垃圾": the complaint too
             await draft.take_text(update, context, text, result)
         return
+    if (top is None or result.ambiguous) and await actions.sos_more(update, context, text):
+        return  # words about an emergency still open (他还是不动): to everyone alerted
     if await _participation(update, context, text, result):
         return
     await draft.take_text(update, context, text, result)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
@@ -21,7 +23,7 @@ from services.cases.events import resident_actor
 from services.community.model import Category
 from services.outbox import Priority
 from services.people import conversations
-from storage.models import Ticket
+from storage.models import Resident, Ticket
 
 
 async def greet(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, resolved: str | None = None) -> None:
@@ -120,12 +122,7 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
         r = await resident_of(s, update, d)
         earlier = await emergencies.recent_of(s, r.id, d.now())
         if earlier is not None:  # 救命 … 快点啊: the same trouble, not another red case
-            alerted = await emergencies.add_words(s, earlier, text=text, kind=kind, community=d.community,
-                                                  staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id),
-                                                  now=d.now())
-            await cards.owe_message(s, d, msg.chat_id, texts.sos_more_told(earlier.number,
-                                                                           [(a.helper, a.name) for a in alerted]),
-                                    ticket_id=earlier.id, priority=Priority.REPLY)
+            await _join(s, d, earlier, r.id, text, kind, msg.chat_id)
         else:
             grid, _ = case_grid(d, r, place)
             case = await emergencies.open_emergency(
@@ -143,6 +140,35 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
                                         markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
+
+
+async def _join(s: AsyncSession, d: Deps, earlier: Ticket, resident_id: int, text: str, kind: str | None,
+                chat_id: int) -> None:
+    """More words about an open emergency: to everyone it alerted, and the resident told so (owed with it)."""
+    alerted = await emergencies.add_words(s, earlier, text=text, kind=kind, community=d.community,
+                                          staff_chat_id=d.staff_chat_id, actor=resident_actor(resident_id),
+                                          now=d.now())
+    await cards.owe_message(s, d, chat_id, texts.sos_more_told(earlier.number, [(a.helper, a.name) for a in alerted]),
+                            ticket_id=earlier.id, priority=Priority.REPLY)
+
+
+async def sos_more(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Words the engine cannot place (他还是不动) from a resident whose emergency is open and recent: more about it,
+    passed on at once. False (nothing written) for anyone else."""
+    d = deps(context)
+    user = update.effective_user
+    async with d.db.session() as s:  # a read first: most messages that are not understood have no emergency behind
+        found = (await s.exec(select(Resident.id).where(Resident.tg_user_id == user.id))).first()
+        if found is None or await emergencies.recent_of(s, found, d.now()) is None:
+            return False
+    async with d.db.transaction() as s:
+        earlier = await emergencies.recent_of(s, found, d.now())
+        if earlier is None:
+            return False
+        await _join(s, d, earlier, found, text, None, update.effective_message.chat_id)
+    owed_now(context, update)
+    d.wake_sender()
+    return True
 
 
 def _category(intent: str | None) -> Category | None:
@@ -199,4 +225,4 @@ async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: s
     return True
 
 
-__all__ = ["greet", "help_", "offer_resolved", "on_resolved", "sos", "sos_place", "to_human"]
+__all__ = ["greet", "help_", "offer_resolved", "on_resolved", "sos", "sos_more", "sos_place", "to_human"]

@@ -148,7 +148,7 @@ def staff_new_ticket(number: str, category: str, unit: str, location: str | None
 
 EMERGENCY_KIND = {
     "medical": "急病或受伤", "fire": "火情", "gas": "燃气泄漏", "crime": "治安险情", "trapped": "有人被困",
-    "missing": "有人走失", "self-harm": "自伤风险", "help": "紧急求助",
+    "missing": "有人走失", "self-harm": "自伤风险", "help": "呼救",
 }
 EMERGENCY_CALL = {
     "120": "请立即拨打 120 急救电话！",

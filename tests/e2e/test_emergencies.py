@@ -177,3 +177,18 @@ async def test_crying_out_again_joins_the_open_emergency_instead_of_opening_anot
     assert ticket.number == number and ticket.emergency_kind == "medical"
     notes = [e.note for e in await events(duty, number) if e.note]
     assert "居民又说：快来人啊，他不动了" in notes
+
+
+async def test_words_not_understood_while_an_emergency_is_open_go_to_it(duty: Bot) -> None:
+    """他还是不动 says nothing the engine knows, but the resident's emergency is open: it goes to everyone alerted."""
+    person = await registered(duty, 2005)
+    first = await person.say("救命啊快来人")
+    number = ticket_number(first.text)
+    assert f"（{texts.EMERGENCY_KIND['help']}）" in first.text
+    assert (await person.reply(after=first)).text == texts.SOS_ASK_PLACE  # no place said: asked, still open
+    cursor = duty.emulator.cursor()
+    again = await person.say("他还是不动")
+    assert again.text.startswith("🚨 收到！") and number in again.text
+    await duty.emulator.wait_for(DUTY, texts.staff_sos_more(number, "他还是不动"), after=cursor, timeout=10)
+    other = await registered(duty, 2006)  # someone with no emergency: the usual polite answer
+    assert (await other.say("他还是不动")).text == texts.NOT_UNDERSTOOD
