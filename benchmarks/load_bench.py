@@ -26,7 +26,6 @@ import importlib.util
 import os
 import platform
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -66,12 +65,6 @@ def _pg_module():
     sys.modules["linli_tests_pg"] = module
     spec.loader.exec_module(module)
     return module
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -147,7 +140,7 @@ async def _wait(check, timeout: float, what: str, log: Path) -> None:  # noqa: A
 @contextlib.asynccontextmanager
 async def deployed(emulator: BotApiEmulator, setup: Setup, database_url: str, workdir: Path,
                    limiter: bool) -> AsyncIterator[None]:
-    port = free_port()
+    port = _pg_module().free_port()
     argv = [sys.executable, "-m", "bot", "run", "--web-port", str(port)]
     if setup.postgres:
         argv += ["--webhook", "--workers", str(setup.workers)]

@@ -128,7 +128,8 @@ def _run(cmd: Sequence[str], account: pwd.struct_passwd | None, timeout: float) 
         raise PgUnavailable(f"{Path(cmd[0]).name} exited {proc.returncode}: {' | '.join(output)}")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A local TCP port free now (another process may take it before the caller binds it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -171,7 +172,7 @@ def throwaway_cluster(bindir: Path | None = None, attempts: int = 3) -> Iterator
         _run(initdb, account, timeout=120)
         pwfile.unlink()
         for attempt in range(attempts):
-            port = _free_port()  # another process may grab it before the server does: then try again
+            port = free_port()  # another process may grab it before the server does: then try again
             options = [f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets}"]
             options += [f"-c {o}" for o in _SERVER_OPTIONS]
             pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -35,17 +34,13 @@ from handlers import texts
 from handlers.deps import KEY
 from services import inbox, outbox
 from storage.models import InboxStatus, InboxUpdate, Ticket
+from tests.pg import free_port
 from web.telegram import MAX_BODY
 
 SECRET = "test-secret_42"
 NOISE = "楼上天天装修，吵死了，9号楼"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -37,6 +37,7 @@ from handlers import texts
 from services import outbox
 from storage.db import Database
 from storage.models import InboxStatus, InboxUpdate, Ticket
+from tests.pg import free_port
 from web.telegram import MAX_BODY
 
 pytestmark = pytest.mark.slow
@@ -52,13 +53,6 @@ PROBLEMS = ["楼道灯坏了好几天", "门口垃圾堆满没人清", "车库�
 PATIENCE = 10.0  # seconds a patient resident waits before doing a step again
 RETRIES: list[tuple[int, int]] = []  # (resident, attempt) of the steps done again
 
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
