@@ -31,7 +31,7 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     if top and not result.ambiguous and kind != "complaint":
         await resident_now(d, update)  # whoever writes is a resident from now on, asked or not (first contact)
         await dispatch(update, context, top.id, text, result)
-        if complaint and top.id != "act.sos":  # "我上次报的灯修了没？还有楼道有垃圾": the complaint too
+        if complaint and top.id not in ("act.sos", "act.withdraw"):  # "我上次报的灯修了没？还有楼道有垃圾": that too
             await draft.take_text(update, context, text, result)
         return
     if (top is None or result.ambiguous) and await actions.sos_more(update, context, text):
@@ -62,6 +62,11 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
         await services.answer(update, context, intent)
     elif intent == "act.my_tickets":
         await tickets.my_tickets(update, context)
+    elif intent == "act.withdraw":
+        about = next((m.id for m in result.intents if _intent_kind(context, m.id) == "complaint"
+                      and m.score >= deps(context).engine.floor), None) if result else None
+        about = about or (result.resolved_topic if result else None)  # "水管我自己修好了，不用来了"
+        await tickets.take_back(update, context, text, about)
     elif intent == "act.human":
         await actions.to_human(update, context, update.effective_message.message_id)
     elif intent == "act.sos":

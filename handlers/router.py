@@ -44,6 +44,7 @@ from handlers.resident import (
     tickets,
     wishes,
 )
+from intents.discourse import takes_back
 from services.cases.tickets import find_ticket_number
 from services.people import roles
 
@@ -83,7 +84,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(texts.MEDIA_UNSUPPORTED["sticker"])
         return
     number = find_ticket_number(text)
-    if number and len(text) <= 30:
+    if number and len(text) <= 30 and not takes_back(text):  # "撤销LL-…" is a take-back, not a look
         await tickets.show_ticket(update, context, number)
         return
     await dispatch.understand(update, context, text)
@@ -163,7 +164,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     a, arg = cb.action, cb.arg
     if a in ("ok", "rc", "cat", "x"):
         await draft.on_draft_button(update, context, a, arg)
-    elif a in ("tk", "wd", "wdy"):
+    elif a in ("tk", "wd", "wdy", "wdn"):
         await tickets.on_ticket_button(update, context, a, arg)
     elif a in ("svc", "buy", "buyy"):
         await services.on_button(update, context, a, arg)

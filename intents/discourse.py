@@ -53,6 +53,19 @@ _HOW_IS_IT = re.compile(
     r"到现在(?:都|还)?没|什么时候(?:来|能)?(?:修|处理|解决|弄)|有人管了?吗"
 )
 _PROGRESS_ALONE = re.compile(r"进度|进展|工单|单号|到哪一?步|处理得怎么样|办得怎么样|有结果了吗")
+# Taking a report back ("撤销刚才那个工单"): it names the report but asks nothing about how it is going. Said as
+# the resident's own request: "低保被取消了", "公交站取消了", "快递发错了" are complaints, not take-backs.
+_TAKE_BACK = re.compile(
+    r"撤销|撤回|撤单|作废|(?:工单|投诉|报修|单子|那个|这个|\d)撤了|撤了吧|撤掉|"
+    r"取消(?:工单|投诉|报修|反映|诉求|刚才|刚刚|这个|那个|吧|掉|一下|LL)|(?:帮我|给我|请|我要|我想|要|想)取消|^取消[。!！]?$|"
+    r"不用(?:再)?(?:修|处理|管|来|麻烦|上门)了|不需要(?:再)?(?:处理|修|来|上门)|不(?:投诉|反映|报修)了|不用了|^算了|"
+    r"(?:我|刚才|刚刚|不小心)(?:发|报|点)错|(?:那个|刚才的?|刚刚的?)不算"
+)
+
+
+def takes_back(text: str) -> bool:
+    """The resident asks to take back a report (a draft or a case), in their own words."""
+    return _TAKE_BACK.search(text) is not None
 
 # The category a "done" word names when the clause names nothing else.
 _MARKER_TOPIC = (
@@ -148,7 +161,8 @@ def analyse(text: str, named: set[int] | None = None) -> Discourse:
                 continue
             d.resolved_markers.append(m.group(0))
             d.spans.append(Span(a, b, "resolved"))
-    if (_EARLIER.search(text) and _HOW_IS_IT.search(text)) or _PROGRESS_ALONE.search(text):
+    if ((_EARLIER.search(text) and _HOW_IS_IT.search(text)) or _PROGRESS_ALONE.search(text)) \
+            and not _TAKE_BACK.search(text):
         d.progress = True
         for rx in (_EARLIER, _HOW_IS_IT, _PROGRESS_ALONE):
             d.progress_markers += [m.group(0) for m in rx.finditer(text)]

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 
 from intents import latin
 from intents import text as tx
-from intents.discourse import Discourse, analyse, clauses
+from intents.discourse import Discourse, analyse, clauses, takes_back
 from intents.emergency import Emergency, detect
 from intents.model import Model
 from intents.ngram import NgramModel
@@ -44,7 +44,7 @@ _DONE_AFTER = re.compile(
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
-_SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human")
+_SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human", "act.withdraw")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
 
 
@@ -447,7 +447,21 @@ class Engine:
             li = special["act.sos"]
             pinned[li] = Match(id="act.sos", name=m.name("act.sos"), score=0.99, evidence=emergency.evidence)
             parts.append(li)
-        if disc is not None and disc.progress and special.get("act.my_tickets") is not None:
+        wd = special.get("act.withdraw")
+        if wd is not None and wd in order and not takes_back(text):  # "低保被取消了": a complaint, not a take-back
+            order.remove(wd)
+            confs[wd] = 0.0
+            matches.pop(wd, None)
+            for row in by_clause.values():
+                row.pop(wd, None)
+            by_clause = {k: row for k, row in by_clause.items() if row}
+        withdrawing = (wd is not None and confs[wd] >= self.floor and emergency is None
+                       and not any(confs[i] > confs[wd] for i in order if m.info[m.labels[i]].kind == "service")
+                       and any(not e.startswith(("~", "≈")) for e in explain(wd)))  # said, not a near miss
+        if withdrawing:  # "刚才那个报修不用修了": a case taken back; the complaint words only say which one
+            pinned[wd] = matches.get(wd) or Match("act.withdraw", m.name("act.withdraw"), confs[wd])
+            parts.append(wd)
+        if disc is not None and disc.progress and special.get("act.my_tickets") is not None and not withdrawing:
             li = special["act.my_tickets"]
             ev = list(dict.fromkeys([*disc.progress_markers, *explain(li)]))[:6]
             pinned[li] = Match(id="act.my_tickets", name=m.name("act.my_tickets"), score=max(confs[li], 0.9),

@@ -15,7 +15,7 @@ from handlers.names import complaint_name
 from handlers.people import forget, resident_now, resident_of, speaker
 from handlers.replies import answer_quietly, drop_buttons
 from services.cases import desk as reports
-from services.cases import events, intake, lifecycle, mediation, tickets
+from services.cases import drafts, events, intake, lifecycle, mediation, tickets
 from services.cases.events import resident_actor
 from services.people import conversations
 from storage.models import OPEN_STATUSES, Ticket, TicketEvent, TicketEventKind
@@ -168,6 +168,66 @@ async def supplement(update: Update, context: ContextTypes.DEFAULT_TYPE, *, text
     return False
 
 
+async def take_back(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, about: str | None = None) -> None:
+    """撤回 in words ("刚才那个不用处理了"): a draft not yet confirmed is what "刚才那个" means and is dropped at
+    once; otherwise the open case it names (its number, its kind, or the only/newest one) is asked about with
+    one tap to withdraw and one to keep it; several and no hint: the open ones to choose from."""
+    d = deps(context)
+    msg = update.effective_message
+    now = d.now()
+    number = tickets.find_ticket_number(text)
+    who = await speaker(d, update)
+    draft = drafts.live(who.draft, now) if who.resident is not None else None
+    if number is None and draft is not None and draft.text:
+        async with d.db.transaction() as s:
+            taken = await drafts.take(s, who.resident.id, seen=draft.updated_at)
+        forget()
+        if taken:
+            await msg.reply_text(texts.DRAFT_CANCELLED)
+            return
+    r = await resident_now(d, update)
+    async with d.db.session() as s:
+        mine = [t.ticket for t in await tickets.list_for_resident(s, r.id, limit=20)
+                if t.ticket.resident_id == r.id and t.ticket.status in OPEN_STATUSES]
+    if number is not None:
+        mine = [t for t in mine if t.number == number]
+        if not mine:
+            await msg.reply_text(texts.WITHDRAW_REFUSED["not_found"])
+            return
+    else:
+        mine = _spoken_of(text, about, mine)
+    if not mine:
+        await msg.reply_text(texts.WITHDRAW_NOTHING)
+        return
+    sec = d.callback_secret
+    if len(mine) == 1:
+        t = mine[0]
+        choice = [keyboards.button(sec, texts.BTN_WITHDRAW_YES, "wdy", t.number),
+                  keyboards.button(sec, texts.BTN_WITHDRAW_NO, "wdn", t.number)]
+        await msg.reply_text(texts.withdraw_ask(t.number, complaint_name(d, t.category), t.text),
+                             reply_markup=keyboards.inline(choice))
+        return
+    buttons = [keyboards.button(sec, texts.withdraw_choice(t.number, complaint_name(d, t.category)), "wd", t.number)
+               for t in mine[:8]]
+    await msg.reply_text(texts.WITHDRAW_WHICH, reply_markup=keyboards.inline(*keyboards.rows(buttons, 1)))
+
+
+def _pairs(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1) if text[i].isalnum() and text[i + 1].isalnum()}
+
+
+def _spoken_of(text: str, about: str | None, cases: list[Ticket]) -> list[Ticket]:
+    """The open case the words speak of: the newest of the kind they name ("那个报修不用修了"), else the one whose
+    own words they share most ("水管我自己修好了" → the 水管漏水 case), else all of them to choose from."""
+    if about is not None and any(t.category == about for t in cases):
+        return [t for t in cases if t.category == about][:1]
+    said = _pairs(text)
+    shared = sorted(((len(said & _pairs(t.text)), i) for i, t in enumerate(cases)), reverse=True)
+    if shared and shared[0][0] >= 1 and (len(shared) == 1 or shared[0][0] > shared[1][0]):
+        return [cases[shared[0][1]]]
+    return cases
+
+
 async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
     d = deps(context)
     q = update.callback_query
@@ -175,6 +235,10 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     if action == "tk":
         await q.answer()
         await show_ticket(update, context, number)
+        return
+    if action == "wdn":
+        await answer_quietly(q)
+        await q.edit_message_text(texts.WITHDRAW_KEPT.format(number=number))
         return
     if action == "wd":
         r = await resident_now(d, update)
@@ -185,7 +249,8 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
             return
         await q.answer()
         await q.message.reply_text(texts.WITHDRAW_ASK.format(number=number), reply_markup=keyboards.inline(
-            [keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_YES, "wdy", number)]))
+            [keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_YES, "wdy", number),
+             keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_NO, "wdn", number)]))
         return
     async with d.db.transaction() as s:  # "wdy": withdraw for real
         r = await resident_of(s, update, d)
@@ -196,4 +261,5 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     await q.message.reply_text(reply)
 
 
-__all__ = ["SUPPLEMENT_FLOW", "my_tickets", "on_supplement_button", "on_ticket_button", "show_ticket", "supplement"]
+__all__ = ["SUPPLEMENT_FLOW", "my_tickets", "on_supplement_button", "on_ticket_button", "show_ticket", "supplement",
+           "take_back"]

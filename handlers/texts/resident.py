@@ -287,6 +287,19 @@ def ticket_detail(number: str, status: str, category: str, text: str, location: 
 
 WITHDRAW_ASK = "确定撤回工单 {number} 吗？撤回后不再办理。"
 WITHDRAWN = "工单 {number} 已撤回。"
+BTN_WITHDRAW_NO = "不撤回，继续办理"
+WITHDRAW_KEPT = "好的，工单 {number} 继续办理。"
+WITHDRAW_NOTHING = "您现在没有正在办理的诉求，不需要撤回。想看以前的记录，请发“我的工单”。"
+WITHDRAW_WHICH = "您有几件诉求正在办理，要撤回哪一件？点下面的单号："
+
+
+def withdraw_ask(number: str, category: str, text: str) -> str:
+    """Which case a take-back in words would withdraw, said in full so the resident can check it is that one."""
+    return f"要撤回这件诉求吗？\n工单 {number}（{category}）\n“{preview(text, 40)}”\n撤回后不再办理。"
+
+
+def withdraw_choice(number: str, category: str) -> str:
+    return f"撤回 {number} {category}"
 WITHDRAW_REFUSED = {
     "not_found": TICKET_NOT_FOUND,
     "already_withdrawn": "这个工单已经撤回过了。",
@@ -438,6 +451,7 @@ __all__ = [
     "BTN_SUPPLEMENT",
     "BTN_SUPPLEMENT_DONE",
     "BTN_WITHDRAW",
+    "BTN_WITHDRAW_NO",
     "BTN_WITHDRAW_YES",
     "BUILDING_NOT_MINE",
     "CAPTION_TOO_LONG",
@@ -492,7 +506,10 @@ __all__ = [
     "VOICE_TOO_LONG",
     "WITHDRAWN",
     "WITHDRAW_ASK",
+    "WITHDRAW_KEPT",
+    "WITHDRAW_NOTHING",
     "WITHDRAW_REFUSED",
+    "WITHDRAW_WHICH",
     "bound_building",
     "bound_grid",
     "btn_sos_home",
@@ -529,6 +546,8 @@ __all__ = [
     "ticket_opened",
     "voice_label",
     "welcome",
+    "withdraw_ask",
+    "withdraw_choice",
 ]
 
 
