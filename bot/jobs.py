@@ -20,7 +20,7 @@ from telegram.ext import Application, ContextTypes
 from bot import metrics
 from handlers import cards, texts
 from handlers.deps import KEY, Deps
-from handlers.desk import participation, reports
+from handlers.desk import participation, reports, supervision
 from services.cases import drafts, followup, mediation, sweep
 from storage.models import Ticket
 
@@ -114,6 +114,7 @@ async def desk_tick(app: Application) -> None:
     parts: list[tuple[str, Callable[[Application], Awaitable[object]]]] = [
         ("sweep", sweep_tick), ("follow-up", followup_tick), ("meetings", meeting_tick),
         ("participation", participation.tick),  # orders nobody took go to the desk; monthly three lists
+        ("督办", supervision.tick),  # a 督办 past its reply deadline: the desk and the supervisor told, once
         ("reports", reports.tick),  # 周调度 Monday 08:00, 月评估 on the 1st, 季研判 at a quarter's start, each once
     ]
     for name, part in parts:

@@ -21,7 +21,7 @@ from telegram import Message, Update
 from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, MessageHandler, filters
 
 from handlers import access, cards, texts
-from handlers.deps import Deps, deps
+from handlers.deps import KEY, Deps, deps
 from handlers.desk.access import desk_or_private, may_on_case, typed_may_act
 from handlers.names import unit_name
 from handlers.order import EARLY
@@ -282,6 +282,27 @@ async def card_line(d: Deps, ticket_id: int | None) -> str | None:
     return line_of(found[-1] if found else None, d.now())
 
 
+async def tick(app: Application) -> int:
+    """督办 whose reply deadline passed unanswered: the unit's desk is told under the card (a reply to it answers)
+    and the supervisor privately, each once (an internal note in the case records it, in the same transaction as
+    what is owed). Wired into ``bot.jobs.desk_tick``; returns how many."""
+    d: Deps = app.bot_data[KEY]
+    now = d.now()
+    async with d.db.transaction() as s:
+        due = await supervision.overdue_unalerted(s, now)
+        for sup, t in due:
+            await cards.owe_under_card(s, d, t, texts.staff_supervision_overdue(t.number, sup.reason, sup.reply_by),
+                                       chat_id=cards.unit_chat(d, t.unit))
+            if sup.supervisor_tg_id is not None:
+                await cards.owe_message(s, d, sup.supervisor_tg_id,
+                                        texts.supervisor_told_overdue(t.number, unit_name(d, t.unit), sup.reply_by))
+            await supervision.overdue_alerted(s, sup, t, now)
+            await cards.owe_refresh(s, d, t)  # the cards' 督办 line turns to 已逾期
+    if due:
+        d.wake_sender()
+    return len(due)
+
+
 def register(app: Application) -> None:
     """Ahead of the router's catch-alls (which would answer a private or group command) and of the participation
     desk's ``/answer`` (码上议), which keeps every ``/answer`` that names no case."""
@@ -293,4 +314,4 @@ def register(app: Application) -> None:
 
 
 __all__ = ["board_note", "card_line", "line_of", "on_answer", "on_list", "on_reply", "on_supervise",
-           "overdue_count", "parse_supervise", "register", "reply_deadline"]
+           "overdue_count", "parse_supervise", "register", "reply_deadline", "tick"]

@@ -980,6 +980,17 @@ def supervisor_told_answer(number: str, unit: str, answer: str, on_time: bool) -
     return f"📨 督办答复 {number}（{unit}，{'按时' if on_time else '逾期'}）：\n{preview(answer, 1500)}"
 
 
+def staff_supervision_overdue(number: str, reason: str, reply_by: datetime) -> str:
+    return (f"{SUPERVISION_MARK}{number} ⚠️ 已逾期\n督办原因：{preview(reason, 200)}\n"
+            f"回复期限 {fmt_time(reply_by)} 已过，仍未答复。"
+            f"请尽快直接回复本消息答复督办，或发送 /answer {number} 答复内容。")
+
+
+def supervisor_told_overdue(number: str, unit: str, reply_by: datetime) -> str:
+    return (f"⚠️ 您督办的 {number}（{unit}）到回复期限 {fmt_time(reply_by)} 仍未答复。"
+            f"承办单位已收到提醒；发 /history {number} 可查看办理记录。")
+
+
 def supervisions_header(count: int, overdue: int) -> str:
     return f"🔔 待答复的督办：{count} 件，其中逾期 {overdue} 件"
 
@@ -1123,6 +1134,7 @@ __all__ += [
     "report_trend_title",
     "report_unknown_scope",
     "staff_supervised",
+    "staff_supervision_overdue",
     "supervise_done",
     "supervision_answered",
     "supervision_item",
@@ -1130,4 +1142,5 @@ __all__ += [
     "supervision_nothing_pending",
     "supervisions_header",
     "supervisor_told_answer",
+    "supervisor_told_overdue",
 ]

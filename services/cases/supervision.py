@@ -17,7 +17,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.cases.events import new_event
+from services.cases.events import SYSTEM_ACTOR, new_event
 from storage.models import Supervision, Ticket, TicketEvent, TicketEventKind, TicketStatus
 
 
@@ -109,6 +109,32 @@ async def overdue(session: AsyncSession, now: datetime) -> list[Supervision]:
     return list((await session.exec(stmt)).all())
 
 
+def overdue_note(supervision: Supervision) -> str:
+    """The internal note that records a 督办's deadline passing unanswered (so the alert goes once)."""
+    return f"督办逾期未答复（督办#{supervision.id}）"
+
+
+async def overdue_unalerted(session: AsyncSession, now: datetime) -> list[tuple[Supervision, Ticket]]:
+    """Unanswered 督办 past their reply deadline whose passing nobody was told of yet, earliest first."""
+    rows = (await session.exec(
+        select(Supervision, Ticket).join(Ticket, col(Ticket.id) == col(Supervision.ticket_id))
+        .where(col(Supervision.answered_at).is_(None), col(Supervision.reply_by) <= require_aware(now))
+        .order_by(col(Supervision.reply_by), col(Supervision.id)))).all()
+    if not rows:
+        return []
+    told = set((await session.exec(
+        select(TicketEvent.note).where(col(TicketEvent.ticket_id).in_({t.id for _, t in rows}),
+                                       TicketEvent.kind == TicketEventKind.NOTE))).all())
+    return [(sup, t) for sup, t in rows if overdue_note(sup) not in told]
+
+
+async def overdue_alerted(session: AsyncSession, supervision: Supervision, ticket: Ticket, now: datetime) -> None:
+    """Record, as an internal note in the case's history, that the 督办's passing deadline was told."""
+    session.add(new_event(ticket, kind=TicketEventKind.NOTE, actor=SYSTEM_ACTOR, now=require_aware(now),
+                          from_status=ticket.status, to_status=ticket.status, note=overdue_note(supervision)))
+    await session.flush()
+
+
 async def unanswered(session: AsyncSession, units: Iterable[str] | None = None) -> list[tuple[Supervision, Ticket]]:
     """Every 督办 still waiting for its answer, with its case (of ``units`` only, when given), earliest deadline
     first: what a desk's list and board show."""
@@ -125,6 +151,9 @@ __all__ = [
     "answer",
     "on_time",
     "overdue",
+    "overdue_alerted",
+    "overdue_note",
+    "overdue_unalerted",
     "pending",
     "supervise",
     "supervisions_of",

@@ -221,3 +221,53 @@ async def test_history_pages_every_act_with_who_where_and_refusals(desk: Bot) ->
     assert first.text.split("\n")[0].endswith("第 1/2 页）") and "提交诉求" in first.text
     assert [b.text for b in first.buttons] == [texts.BTN_HISTORY_NEWER]
     assert await said(desk, ZHANG, JUWEIHUI, f"/history {number} 1") == first.text
+
+
+def overdue_alerts(messages: list[SentMessage]) -> list[SentMessage]:
+    """The 督办-overdue alerts among what a desk chat got (the sweep's 催办 may come too)."""
+    return [m for m in messages if m.method == "sendMessage" and (m.text or "").startswith(texts.SUPERVISION_MARK)]
+
+
+async def test_a_supervision_past_its_deadline_is_told_once_to_the_desk_and_the_supervisor(desk: Bot) -> None:
+    from bot import jobs
+
+    emu, clock = desk.emulator, desk.clock
+    await desk.grant(SUPERVISOR, "supervisor")
+    sup = desk.person(SUPERVISOR, "纪工委老陈")
+    resident = await registered(desk, 2011)
+    number, _, card = await open_case(desk, resident)
+    unit = desk.deps.community.unit("juweihui")
+    due = clock.now() + timedelta(days=2)
+    await said(desk, SUPERVISOR, sup.id, f"/supervise {number} {REASON} 2天")
+
+    clock.advance(days=1)  # not yet due: nothing told
+    cursor = emu.cursor()
+    await jobs.desk_tick(desk.app)
+    await desk.barrier()
+    assert overdue_alerts(emu.messages_after(JUWEIHUI, cursor)) == [] and sup.replies(cursor) == []
+
+    clock.advance(days=1, minutes=1)
+    cursor = emu.cursor()
+    await jobs.desk_tick(desk.app)
+    await desk.barrier()
+    [alert] = overdue_alerts(emu.messages_after(JUWEIHUI, cursor))
+    assert alert.text == texts.staff_supervision_overdue(number, REASON, due)
+    assert [m.text for m in sup.replies(cursor)] == [texts.supervisor_told_overdue(number, unit.name, due)]
+    assert texts.supervision_line(REASON, due, False, None, True) in emu.message(JUWEIHUI, card.message_id).text
+    notes = await events(desk, number, TicketEventKind.NOTE)
+    assert [e.note for e in notes] == [f"督办逾期未答复（督办#{(await supervisions(desk))[0].id}）"]
+    assert resident.replies(cursor) == []  # internal: the resident's history never shows it
+
+    cursor = emu.cursor()  # told once: the next ticks say nothing more
+    clock.advance(hours=5)
+    await jobs.desk_tick(desk.app)
+    await desk.barrier()
+    assert overdue_alerts(emu.messages_after(JUWEIHUI, cursor)) == []
+    assert sup.replies(cursor) == []
+
+    # a reply to the overdue alert is the unit's (late) answer
+    cursor = emu.cursor()
+    assert await said(desk, ZHANG, JUWEIHUI, "已上门处理完毕", reply_to=alert) == texts.supervision_answered(
+        number, False)
+    assert (await sup.reply(after=cursor)).text == texts.supervisor_told_answer(number, unit.name, "已上门处理完毕",
+                                                                              False)
