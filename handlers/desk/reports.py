@@ -307,6 +307,21 @@ def audiences(d: Deps) -> list[tuple[Filter, list[int]]]:
     return found
 
 
+async def with_supervisors(d: Deps, found: list[tuple[Filter, list[int]]]) -> list[tuple[Filter, list[int]]]:
+    """``audiences`` plus each supervisor (督办, e.g. the street's 纪工委) in a private chat: the whole report for one
+    of every case or of an escalation level, their unit's for one of a unit. A supervisor is seldom in the
+    desk's group, and the figures are what they supervise by."""
+    async with d.db.session() as s:
+        grants = [r for r in await roles.all_roles(s) if r.role == RoleName.SUPERVISOR]
+    merged = {f: list(chats) for f, chats in found}
+    for g in grants:
+        key = Filter(unit=g.scope) if g.scope and d.community.unit(g.scope) is not None else Filter()
+        chats = merged.setdefault(key, [])
+        if g.tg_user_id not in chats:
+            chats.append(g.tg_user_id)
+    return [(f, chats) for f, chats in merged.items() if chats]
+
+
 async def tick(app: Application) -> int:
     """Send the 周调度/月评估/季研判 that are due, each once; returns how many. Wired into ``bot.jobs.desk_tick``."""
     d: Deps = app.bot_data[KEY]
@@ -318,7 +333,7 @@ async def tick(app: Application) -> int:
     for item in due:
         stale = item.kind in new and now - item.due_at > FIRST_RUN_WITHIN  # a new install: no old news
         made = [] if stale else [(await render(d, item.period, filt, kind=item.kind, now=now, so_far=False), chats)
-                                 for filt, chats in audiences(d)]
+                                 for filt, chats in await with_supervisors(d, audiences(d))]
         async with d.db.transaction() as s:
             if not await schedule.claim(s, item, now):  # another run sent it meanwhile
                 continue
@@ -343,5 +358,16 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("report", on_report), group=EARLY)
 
 
-__all__ = ["Rendered", "audiences", "compose", "on_report", "read", "read_period", "read_scope", "register",
-           "render", "tick"]
+__all__ = [
+    "Rendered",
+    "audiences",
+    "compose",
+    "on_report",
+    "read",
+    "read_period",
+    "read_scope",
+    "register",
+    "render",
+    "tick",
+    "with_supervisors",
+]

@@ -135,6 +135,29 @@ async def test_supervisors_get_reports_in_their_private_chat_within_their_scope(
     assert [m.text for m in said] == [texts.REPORT_OUT_OF_SCOPE]
 
 
+async def test_the_monday_push_reaches_supervisors_privately_within_their_scope(desk: Bot) -> None:
+    from bot import jobs
+
+    await desk.grant(SUPERVISOR, "supervisor")
+    await desk.grant(UNIT_SUPERVISOR, "supervisor", "wuye")
+    street, unit = desk.person(SUPERVISOR, "纪工委"), desk.person(UNIT_SUPERVISOR, "物业督办")
+    await street.send("/start")
+    await unit.send("/start")
+    await desk.barrier()
+    await reports.tick(desk.app)  # what was due at the first run is claimed (a new install sends no old news)
+    await desk.barrier()
+    desk.clock.set(2026, 3, 23, 8, 0)
+    cursor = desk.emulator.cursor()
+    await jobs.desk_tick(desk.app)
+    await desk.barrier()
+    got = {who.id: [m for m in who.replies(cursor) if (m.text or "").startswith("📊 周调度｜")]
+           for who in (street, unit)}
+    assert [m.text.split("\n", 1)[0] for m in got[SUPERVISOR]] == [f"📊 周调度｜{desk.deps.community.name}"]
+    assert [m.text.split("\n", 1)[0] for m in got[UNIT_SUPERVISOR]] == [
+        f"📊 周调度｜{desk.deps.community.unit('wuye').name}"]
+    assert sorted(scheduled(desk, cursor, "week")) == sorted(DESKS)  # the desks get theirs as before
+
+
 def scheduled(bot: Bot, after: int, kind: str) -> dict[int, list[SentMessage]]:
     """What each desk chat got of one kind of scheduled report: its text and the photos right after it."""
     found: dict[int, list[SentMessage]] = {}
