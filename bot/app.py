@@ -41,7 +41,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     (``web``) runs in the same process and event loop, on ``WEB_HOST``:``WEB_PORT`` (``linli run`` and the
     console turn it on; tests that do not need it leave it off)."""
     community = load_community(settings.community_file)
-    if community.uses_working_time and (warning := calendar_warning(clock())):
+    if community.uses_working_time and (warning := calendar_warning(clock(), working=community.working_time)):
         log.warning(warning)  # deadlines in working days would ignore next year's holidays
     engine = Engine.from_file(settings.taxonomy_file, floor=settings.intents_floor,
                               margin=settings.intents_margin)

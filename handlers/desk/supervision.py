@@ -31,7 +31,7 @@ from services import when
 from services.cases import desk as reports
 from services.cases import supervision, tickets
 from services.cases.events import staff_actor
-from services.cases.working_time import add_working_time, day_length
+from services.cases.working_time import add_working_time, calendar, day_length
 from services.community.model import Community
 from services.people import roles
 from services.people.roles import Action
@@ -58,7 +58,8 @@ def reply_deadline(words: list[str], now: datetime, community: Community) -> tup
             return now + timedelta(days=int(m[1])), words[:-1]
         if (m := _WORKDAYS.match(last)) and 0 < int(m[1]) <= MAX_DAYS:
             working = community.working_time
-            return add_working_time(now, int(m[1]) * day_length(working), hours=working.day), words[:-1]
+            return add_working_time(now, int(m[1]) * day_length(working), hours=working.day,
+                                    workday=calendar(working)), words[:-1]
         if (m := _HOURS.match(last)) and 0 < int(m[1]) <= MAX_DAYS * 24:
             return now + timedelta(hours=int(m[1])), words[:-1]
     for n in (2, 1):

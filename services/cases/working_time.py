@@ -47,16 +47,33 @@ def is_workday(day: date) -> bool:
     return day.weekday() < 5
 
 
-def calendar_warning(now: datetime, horizon: timedelta = WARNING_HORIZON) -> str | None:
-    """A start-up warning when a year a deadline may reach (from ``now`` to ``now + horizon``) is unknown."""
+def calendar(working: WorkingTime) -> IsWorkday:
+    """The community's working days: the dates its file lists as holidays or 调休 working days first (a year the
+    package does not know yet, once the State Council has published it), then :func:`is_workday`."""
+    off, on = frozenset(working.holidays), frozenset(working.workdays)
+    if not off and not on:
+        return is_workday
+
+    def workday(day: date) -> bool:
+        return False if day in off else True if day in on else is_workday(day)
+
+    return workday
+
+
+def calendar_warning(now: datetime, horizon: timedelta = WARNING_HORIZON,
+                     working: WorkingTime | None = None) -> str | None:
+    """A start-up warning when a year a deadline may reach (from ``now`` to ``now + horizon``) is unknown, to the
+    package and to the community file (``[working_time] holidays``)."""
     first, last = local(now).year, local(now + horizon).year
-    missing = [y for y in range(first, last + 1) if not known_year(y)]
+    listed = {d.year for d in (*working.holidays, *working.workdays)} if working is not None else set()
+    missing = [y for y in range(first, last + 1) if not known_year(y) and y not in listed]
     if not missing:
         return None
     years = "、".join(map(str, missing))
     version = getattr(chinese_calendar, "__version__", "")
     return (f"chinesecalendar {version} 还不知道 {years} 年的法定节假日和调休：这些年份按周一至周五上班计算"
-            "工作日时限。请升级 chinesecalendar（pip install -U chinesecalendar）。")
+            "工作日时限。请升级 chinesecalendar（pip install -U chinesecalendar），或在社区配置文件 [working_time] "
+            "里写上国务院公布的放假日 holidays 和调休上班日 workdays。")
 
 
 def _span(day: date, hours: tuple[time, time], tz: object) -> tuple[datetime, datetime]:
@@ -109,7 +126,7 @@ def day_length(working: WorkingTime) -> timedelta:
 
 
 def deadline(start: datetime, limit: TimeLimit, working: WorkingTime, *, emergency: bool = False,
-             workday: IsWorkday = is_workday) -> datetime:
+             workday: IsWorkday | None = None) -> datetime:
     """When a limit given in the community file runs out for something started at ``start``.
 
     Wall-clock hours are added as they are; working hours and working days skip non-working time, except for an
@@ -122,12 +139,13 @@ def deadline(start: datetime, limit: TimeLimit, working: WorkingTime, *, emergen
         return start + limit.amount * per
     assert working.day is not None
     amount = limit.amount * (day_length(working) if limit.unit is LimitUnit.WORKING_DAYS else timedelta(hours=1))
-    return add_working_time(start, amount, hours=working.day, workday=workday)
+    return add_working_time(start, amount, hours=working.day, workday=workday or calendar(working))
 
 
 __all__ = [
     "WARNING_HORIZON",
     "add_working_time",
+    "calendar",
     "calendar_warning",
     "day_length",
     "deadline",

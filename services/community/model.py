@@ -16,7 +16,7 @@ import math
 import os
 import tomllib
 from collections.abc import Mapping
-from datetime import time
+from datetime import date, time
 from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
@@ -131,6 +131,9 @@ class WorkingTime:
     days: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))
     hours: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))
     sign_hours: Annotated[Int, Field(ge=1, le=72)] | None = None  # 签收 in working hours (default: 2 wall hours)
+    # the State Council's holidays and 调休 days for a year the calendar package does not know yet (or corrections)
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()
 
     @model_validator(mode="after")
     def _valid(self) -> Self:
@@ -138,6 +141,8 @@ class WorkingTime:
             raise problem("工作时间不能是休息", "day")
         if self.day[0] >= self.day[1]:
             raise problem("下班时间应晚于上班时间", "day")
+        if both := sorted(set(self.holidays) & set(self.workdays)):
+            raise problem(f"{both[0].isoformat()} 不能既是放假日又是调休上班日", "holidays")
         _one_limit_each(days=self.days, hours=self.hours)
         return self
 

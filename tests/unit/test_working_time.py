@@ -14,6 +14,7 @@ from services.cases.lifecycle import open_dispatched, reassign, transition
 from services.cases.sweep import open_sos
 from services.cases.working_time import (
     add_working_time,
+    calendar,
     calendar_warning,
     deadline,
     is_workday,
@@ -158,6 +159,27 @@ async def _open(db: Database, community, when: datetime, category: str = "welfar
         r = await get_or_create_resident(s, tg_user_id=int(when.timestamp()) % 100000, name="居民", now=when)
         return await open_dispatched(s, resident=r, category=category, text="低保申请", location=None, photos=[],
                                      community=community, now=when)
+
+
+def test_the_community_file_lists_a_year_the_package_does_not_know_yet() -> None:
+    """2027's holidays (as the State Council publishes them in December) written into the file: New Year's Day off,
+    a Sunday worked; the start-up warning no longer names 2027."""
+    from datetime import date
+
+    c = community_with(days={"welfare": 2}, holidays=[date(2027, 1, 1)], workdays=[date(2027, 1, 3)])
+    workday = calendar(c.working_time)
+    assert not workday(date(2027, 1, 1)) and workday(date(2027, 1, 3)) and workday(date(2027, 1, 4))
+    assert not workday(date(2027, 1, 2))  # an ordinary Saturday stays off
+    assert workday(date(2026, 10, 9)) == is_workday(date(2026, 10, 9))  # a known year: the package decides
+    # opened Thursday 31 Dec 2026 17:00 with two working days: Thu 1 h, Fri 1 Jan off, Sat off, Sun 3 Jan worked
+    # (9 h), Mon 4 Jan 09:00 + 8 h = 17:00
+    due = deadline(at(2026, 12, 31, 17), TimeLimit(2, LimitUnit.WORKING_DAYS), c.working_time)
+    assert due == at(2027, 1, 4, 17)
+    assert "2027" not in (calendar_warning(at(2026, 12, 1), working=c.working_time) or "")
+    if not known_year(2027):  # without the file's dates it still warns (until the package learns 2027)
+        assert "2027" in (calendar_warning(at(2026, 12, 1)) or "")
+    with pytest.raises(CommunityFileError, match="既是放假日又是调休上班日"):
+        community_with(holidays=[date(2027, 1, 1)], workdays=[date(2027, 1, 1)])
 
 
 async def test_opening_and_reassigning_use_working_time(db: Database) -> None:
