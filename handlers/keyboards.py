@@ -38,6 +38,14 @@ def confirm_draft(secret: bytes, draft: str) -> InlineKeyboardMarkup:
     )
 
 
+def confirm_two(secret: bytes, draft: str) -> InlineKeyboardMarkup:
+    """A draft holding two matters: submitted apart (two cases), as one, or not at all."""
+    return inline(
+        [button(secret, texts.BTN_SUBMIT_TWO, "two", draft)],
+        [button(secret, texts.BTN_SUBMIT_ONE, "ok", draft), button(secret, texts.BTN_CANCEL, "x", draft)],
+    )
+
+
 def categories(secret: bytes, choices: Sequence[tuple[str, str]], draft: str, *, more: bool) -> InlineKeyboardMarkup:
     buttons = [button(secret, name, "cat", f"{cid}.{draft}") for cid, name in choices]
     extra = [button(secret, texts.BTN_OTHER_CATEGORY, "rc", draft)] if more else []

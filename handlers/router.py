@@ -162,7 +162,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     a, arg = cb.action, cb.arg
-    if a in ("ok", "rc", "cat", "x"):
+    if a in ("ok", "two", "rc", "cat", "x"):
         await draft.on_draft_button(update, context, a, arg)
     elif a in ("tk", "wd", "wdy", "wdn"):
         await tickets.on_ticket_button(update, context, a, arg)

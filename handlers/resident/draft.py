@@ -46,11 +46,21 @@ class DraftView:
     stage: str
     candidates: list[str]
     stamp: str
+    split: dict[str, Any] | None = None  # a second matter said while this one waited (see ``another_matter``)
 
     @classmethod
     def of(cls, d: Draft) -> DraftView:
-        cands = [c["id"] if isinstance(c, dict) else str(c) for c in d.candidates]
-        return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands, draft_stamp(d))
+        cands = [c["id"] if isinstance(c, dict) else str(c) for c in d.candidates if not _is_split(c)]
+        return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands, draft_stamp(d), split_of(d))
+
+
+def _is_split(candidate: object) -> bool:
+    return isinstance(candidate, dict) and "split" in candidate
+
+
+def split_of(d: Draft) -> dict[str, Any] | None:
+    """Where a second, different matter begins in the draft's text, its category and place; None: one matter."""
+    return next((dict(c) for c in d.candidates if _is_split(c)), None) if d.category else None
 
 
 def draft_stamp(d: Draft) -> str:
@@ -113,6 +123,9 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
         result = d.engine.classify(draft.text)
         complaints = [m for m in result.intents if d.engine.model.info[m.id].kind == "complaint"] or complaints
     if draft.category and draft.stage == DraftStage.CONFIRMING:  # category settled: more words, same case
+        other = another_matter(d, live, draft, text, now) if joining else None
+        if other is not None:
+            return other
         place = named_place(text)
         return drafts.changed(draft, now=now, location=place) if place else draft
     if complaints and not result.ambiguous and result.top.id == complaints[0].id:
@@ -121,6 +134,36 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
         return drafts.changed(draft, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                               candidates=[{"id": m.id, "score": round(m.score, 3)} for m in complaints[:3]])
     return draft  # joined words that say nothing new: show the draft as it stands
+
+
+MIN_MATTER = 6  # characters: "还有9号楼" adds to a matter, "小区门口乱停车堵住了" is one of its own
+
+
+def another_matter(d: Deps, live: Draft | None, joined: Draft, text: str, now: datetime) -> Draft | None:
+    """A second, different complaint typed while the first waits for 确认 ("楼上装修太吵" … "还有门口乱停车"):
+    the draft keeps both words, remembers where the second begins, its category and place, and is shown as two
+    matters to submit apart or as one. None: the words add to the first (same kind, a place, too short, unsure)."""
+    if live is None or not live.category or live.stage != DraftStage.CONFIRMING or split_of(live) is not None:
+        return None
+    words = text.strip()
+    own = d.engine.classify(words)
+    top = own.top
+    if (len(words) < MIN_MATTER or top is None or own.ambiguous or top.score < d.engine.floor
+            or d.engine.model.info[top.id].kind != "complaint" or top.id in (live.category, "other")):
+        return None
+    split = {"split": len(live.text) + 1 if live.text else 0, "id": top.id, "location": named_place(words)}
+    return drafts.changed(joined, now=now, candidates=[split])
+
+
+def halves(d: Deps, r: Resident, draft: Draft, split: dict[str, Any], message_id: int | None
+           ) -> tuple[intake.Intake, intake.Intake]:
+    """The two cases of a draft holding two matters: the first as the draft stood (its photos, its receipt the
+    edit of the draft), the second from where its words begin, at the place it named (else the first's)."""
+    at = int(split["split"])
+    first = drafts.copied(draft, text=draft.text[:at].strip(), candidates=[])
+    second = drafts.copied(draft, text=draft.text[at:].strip(), category=split["id"], candidates=[], photos=[],
+                           attachments=[], location=split.get("location") or draft.location)
+    return _intake(d, r, first, message_id), _intake(d, r, second, None)
 
 
 def _with_category(d: Deps, r: Resident, draft: Draft, category: str, now: datetime) -> Draft:
@@ -140,6 +183,13 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
         choices = [(c, complaint_name(d, c)) for c in view.candidates] or complaint_choices(d)
         await msg.reply_text(texts.choose_category(view.text),
                              reply_markup=keyboards.categories(sec, choices, view.stamp, more=bool(view.candidates)))
+    elif view.split is not None:
+        at = int(view.split["split"])
+        await msg.reply_text(
+            texts.confirm_two(complaint_name(d, view.category), view.text[:at], view.location,
+                              complaint_name(d, view.split["id"]), view.text[at:],
+                              view.split.get("location") or view.location),
+            reply_markup=keyboards.confirm_two(sec, view.stamp))
     else:
         unit = d.community.unit_for(Category(view.category))
         hours = d.community.limit_hours(Category(view.category))
@@ -184,6 +234,15 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                                          source=CorrectionSource.RESIDENT_CHOICE, now=now,
                                          actor=resident_actor(r.id))
                 view = DraftView.of(chosen)
+    elif action == "two" and draft.stage == DraftStage.CONFIRMING and (split := split_of(draft)) is not None:
+        cases = halves(d, r, draft, split, q.message.message_id if q.message else None)
+        async with d.db.session() as s:  # the duplicate checks, before the write lock
+            looks = [await intake.look(s, resident=r, intake=c, now=now) for c in cases]
+        async with d.db.transaction() as s:
+            if await drafts.take(s, r.id, seen=draft.updated_at):
+                for case, looked in zip(cases, looks, strict=True):
+                    opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
+                                                    staff_chat_id=d.staff_chat_id, now=now, looked=looked)
     elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
         case = _intake(d, r, draft, q.message.message_id if q.message else None)
         async with d.db.session() as s:  # the duplicate check, before the write lock

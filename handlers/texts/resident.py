@@ -96,6 +96,21 @@ def confirm_draft(category: str, text: str, location: str | None, unit: str, lim
     return "\n".join(lines)
 
 
+BTN_SUBMIT_TWO = "✅ 分开提交（两件）"
+BTN_SUBMIT_ONE = "合成一件提交"
+
+
+def confirm_two(first: str, first_text: str, first_place: str | None, second: str, second_text: str,
+                second_place: str | None) -> str:
+    return "\n".join([
+        "📝 您说的像是两件事：",
+        f"① {first}：{preview(first_text.strip(), 120)}（地点：{first_place or '未填写'}）",
+        f"② {second}：{preview(second_text.strip(), 120)}（地点：{second_place or '未填写'}）",
+        "",
+        "分开提交，各由承办单位办理；也可以合成一件提交。",
+    ])
+
+
 def choose_category(text: str) -> str:
     return f"“{preview(text, 60)}”\n我不太确定属于哪一类，请选一下："
 
@@ -448,6 +463,8 @@ __all__ = [
     "BTN_RESOLVED_YES",
     "BTN_SKIP",
     "BTN_SOS_LOCATION",
+    "BTN_SUBMIT_ONE",
+    "BTN_SUBMIT_TWO",
     "BTN_SUPPLEMENT",
     "BTN_SUPPLEMENT_DONE",
     "BTN_WITHDRAW",
@@ -518,6 +535,7 @@ __all__ = [
     "classes",
     "clinic",
     "confirm_draft",
+    "confirm_two",
     "earn_rules",
     "file_label",
     "grid_worker",
