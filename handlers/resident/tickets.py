@@ -252,9 +252,14 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
             [keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_YES, "wdy", number),
              keyboards.button(d.callback_secret, texts.BTN_WITHDRAW_NO, "wdn", number)]))
         return
-    async with d.db.transaction() as s:  # "wdy": withdraw for real
+    async with d.db.transaction() as s:  # "wdy": withdraw for real; the desk sees it on the card, told under it
         r = await resident_of(s, update, d)
         result = await lifecycle.withdraw(s, resident_id=r.id, number=number, now=d.now())
+        if result.ok and result.ticket is not None:
+            await cards.owe_refresh(s, d, result.ticket)
+            await cards.owe_under_card(s, d, result.ticket, texts.staff_withdrawn(number))
+    if result.ok:
+        d.wake_sender()
     await q.answer()
     await drop_buttons(q)
     reply = texts.WITHDRAWN.format(number=number) if result.ok else texts.WITHDRAW_REFUSED[result.status.value]

@@ -957,6 +957,10 @@ def supervise_done(number: str, unit: str, reply_by: datetime) -> str:
     return f"🔔 已督办 {number}（承办：{unit}），回复期限 {fmt_time(reply_by)}。承办单位答复后会通知您。"
 
 
+def staff_withdrawn(number: str) -> str:
+    return f"↩️ 居民已撤回工单 {number}，不再办理。"
+
+
 def staff_supervised(number: str, reason: str, reply_by: datetime) -> str:
     return (f"{SUPERVISION_MARK}{number}\n督办原因：{preview(reason, 500)}\n回复期限：{fmt_time(reply_by)}\n"
             f"请直接回复本消息答复督办，或发送 /answer {number} 答复内容。")
@@ -1135,6 +1139,7 @@ __all__ += [
     "report_unknown_scope",
     "staff_supervised",
     "staff_supervision_overdue",
+    "staff_withdrawn",
     "supervise_done",
     "supervision_answered",
     "supervision_item",

@@ -7,7 +7,7 @@ A draft not yet confirmed is what "刚才那个" means and is dropped at once; a
 
 from __future__ import annotations
 
-from linli_e2e import Bot, Person, ticket_number
+from linli_e2e import STAFF_CHAT_ID, Bot, Person, ticket_number
 
 from handlers import texts
 from storage.models import TicketStatus
@@ -50,9 +50,16 @@ async def test_the_only_open_case_is_offered_and_kept_or_withdrawn_by_one_tap(bo
     assert (await bot.tickets(4102))[0].status == TicketStatus.DISPATCHED
 
     again = await person.say("算了不投诉了")
+    cursor = bot.emulator.cursor()
     done = await person.click(again, texts.BTN_WITHDRAW_YES)
     assert done.text == texts.WITHDRAWN.format(number=number)
     assert (await bot.tickets(4102))[0].status == TicketStatus.WITHDRAWN
+    await bot.barrier()  # the desk sees it: told under the card, the card redrawn without its buttons
+    told = [m for m in bot.emulator.messages_after(STAFF_CHAT_ID, cursor) if m.method == "sendMessage"]
+    assert [m.text for m in told] == [texts.staff_withdrawn(number)]
+    first = next(m for m in bot.emulator.messages_to(STAFF_CHAT_ID) if number in (m.text or ""))
+    card = bot.emulator.message(STAFF_CHAT_ID, first.message_id)
+    assert texts.STATUS["withdrawn"] in card.text and card.buttons == []
     assert (await person.say("撤回投诉")).text == texts.WITHDRAW_NOTHING
 
 
