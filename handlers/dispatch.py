@@ -68,7 +68,7 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
         about = about or (result.resolved_topic if result else None)  # "水管我自己修好了，不用来了"
         await tickets.take_back(update, context, text, about)
     elif intent == "act.human":
-        await actions.to_human(update, context, update.effective_message.message_id)
+        await actions.to_human(update, context, update.effective_message.message_id, text)
     elif intent == "act.sos":
         about = next((p for p in result.parts if _intent_kind(context, p) == "complaint"), None) if result else None
         await actions.sos(update, context, text, result.emergency.kind if result and result.emergency else None,

@@ -127,7 +127,7 @@ async def _grid_worker(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if grid is None:
         await start.ask_building(msg, d)
         return
-    await msg.reply_text(texts.grid_worker(grid.name, grid.worker_name),
+    await msg.reply_text(texts.grid_worker(grid.name, grid.worker_name, grid.phone),
                          reply_markup=keyboards.human(d.callback_secret, msg.message_id))
 
 

@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_name
-from handlers.people import resident_of
+from handlers.people import resident_now, resident_of
 from handlers.replies import answer_quietly, owed_now, safe_send
 from handlers.resident.draft import case_grid
 from intents.places import named_place, place_or_home, read_place
@@ -83,9 +83,18 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(texts.HELP, reply_markup=keyboards.main_menu())
 
 
-async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_id: int) -> None:
-    """Forward the resident's message to the staff chat and say so; no staff chat: say that too."""
+# asking for a number ("网格员电话多少", "怎么联系网格员"), not for a call back ("让工作人员打电话给我")
+CONTACT_ASKED = re.compile(r"电话(?:是)?多少|电话号码?是?(?:啥|什么)|联系方式|怎么联系|手机号|号码(?:是)?多少|"
+                           r"有(?:没有)?(?:电话|手机)|(?:留|给)个(?:电话|手机|号)|微信")
+
+
+async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_id: int,
+                   text: str = "") -> None:
+    """Forward the resident's message to the staff chat and say so; no staff chat: say that too. Asked only for
+    how to reach their grid worker ("网格员电话多少") and the grid has a number: that number, nobody disturbed."""
     d = deps(context)
+    if CONTACT_ASKED.search(text) and await grid_contact(update, context):
+        return
     chat_id = update.effective_chat.id
     if not d.staff_chat_id:
         await context.bot.send_message(chat_id, texts.HUMAN_UNAVAILABLE)
@@ -102,6 +111,19 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
         except TelegramError:
             ok = False
     await context.bot.send_message(chat_id, texts.HUMAN_FORWARDED if ok else texts.HUMAN_UNAVAILABLE)
+
+
+async def grid_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The resident's grid worker and the number on the grid's board, with 转人工 beside; False: no number known."""
+    d = deps(context)
+    r = await resident_now(d, update)
+    grid = d.community.grid(r.grid_code) if r.grid_code else None
+    if grid is None or not grid.phone:
+        return False
+    msg = update.effective_message
+    await msg.reply_text(texts.grid_worker(grid.name, grid.worker_name, grid.phone),
+                         reply_markup=keyboards.human(d.callback_secret, msg.message_id))
+    return True
 
 
 SOS_FLOW = "sos"  # the conversation that asks an emergency's place

@@ -415,9 +415,9 @@ def clinic(name: str, when: str | None, place: str, note: str) -> str:
 NO_CLASSES = "近期暂无公益课堂安排。"
 
 
-def grid_worker(grid_name: str, worker: str) -> str:
+def grid_worker(grid_name: str, worker: str, phone: str | None = None) -> str:
     return (
-        f"您所在的【{grid_name}】网格员是 {worker}。\n"
+        f"您所在的【{grid_name}】网格员是 {worker}" + (f"，电话 {phone}" if phone else "") + "。\n"
         "有事可以直接发给我，我会登记并派给网格员；需要人工请点“转人工”。"
     )
 

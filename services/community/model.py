@@ -164,6 +164,7 @@ class GridInfo:
     buildings: tuple[Text, ...]
     worker_name: Text = Field(alias="worker")
     worker_tg_id: Int | None = None
+    phone: Text | None = None  # the number on the grid's 网格员公示牌, given to residents who ask for it
 
 
 @dataclass(frozen=True, config=CONFIG)

@@ -566,11 +566,24 @@ async def test_greetings_help_and_menu_words(bot: Bot) -> None:
     assert (await person.say(texts.MENU_REPORT)).text == texts.REPORT_PROMPT
     grid = bot.deps.community.grid("A03")
     worker = await person.say(texts.MENU_GRID)
-    assert worker.text == texts.grid_worker(grid.name, grid.worker_name)
+    assert worker.text == texts.grid_worker(grid.name, grid.worker_name, grid.phone)
     assert [b.text for b in worker.buttons] == [texts.BTN_HUMAN]
     assert (await person.say("我的工单呢")).text == texts.NO_TICKETS
     assert await bot.counts() == {"tickets": 0, "ticket_events": 0, "drafts": 0, "points_entries": 0,
                                   "daily_counters": 0}
+
+
+async def test_asking_for_the_grid_workers_number_gets_it_and_disturbs_nobody(bot: Bot) -> None:
+    person = await registered(bot, 1034)
+    grid = bot.deps.community.grid("A03")
+    staff_cursor = bot.emulator.cursor()
+    answer = await person.say("网格员电话多少")
+    assert answer.text == texts.grid_worker(grid.name, grid.worker_name, grid.phone) and grid.phone in answer.text
+    assert [b.text for b in answer.buttons] == [texts.BTN_HUMAN]  # a person is still one tap away
+    await bot.barrier()
+    assert bot.emulator.messages_after(STAFF_CHAT_ID, staff_cursor) == []
+    called = await person.say("让工作人员打电话给我")  # a call back asked for: that goes to the desk
+    assert called.text == texts.HUMAN_FORWARDED
 
 
 async def test_ticket_numbers_follow_the_shanghai_day(bot: Bot) -> None:
