@@ -246,7 +246,7 @@ def poster_text(community: Community, grid_code: str, bot_username: str) -> Post
         call_to_action_sub=CALL_TO_ACTION_SUB,
         scan_hint=SCAN_HINT,
         link=link.removeprefix("https://"),
-        worker=grid.worker_name,
+        worker=f"{grid.worker_name}　{grid.phone}" if grid.phone else grid.worker_name,  # as on a 网格员公示牌
         buildings="、".join(grid.buildings),
         address=community.address,
     )

@@ -183,7 +183,7 @@ def test_every_character_on_the_poster_has_a_glyph(community: Community, font: P
 
 def test_poster_shows_the_grid_worker_buildings_and_header(community: Community, font: Path) -> None:
     t = poster_text(community, "a03", "linli_bot")
-    assert (t.community, t.grid_title, t.worker) == ("金桂社区", "第三网格", "李秀英")
+    assert (t.community, t.grid_title, t.worker) == ("金桂社区", "第三网格", "李秀英　13800000003")
     assert "A03" in t.grid_code and t.buildings == "9号楼、10号楼、11号楼、12号楼"
     assert t.link == "t.me/linli_bot?start=g-A03"
     img = render_poster(community, "A03", "linli_bot", font_path=font)
