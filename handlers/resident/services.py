@@ -33,6 +33,10 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, service: st
         await shop(update, context)
         return
     if service == "svc.points":
+        said = msg.text or ""
+        if "志愿" in said and not any(w in said for w in ("积分", "多少分", "几分")):
+            await volunteer(update, context)  # "我想报名当志愿者": how to join, then what it earns
+            return
         await my_points(update, context)
         return
     builders = {
@@ -96,6 +100,16 @@ async def _clinic(update: Update, d: Deps) -> str:
         st = w.start
         when = f"{st.month}月{st.day}日（周{texts.WEEKDAYS[st.weekday()]}）{st:%H:%M}–{w.end:%H:%M}"
     return texts.clinic(c.name, when, c.place, c.note)
+
+
+async def volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Signing up as a volunteer goes through the grid worker (who runs the activities and their check-in)."""
+    d = deps(context)
+    r = await resident_now(d, update)
+    grid = d.community.grid(r.grid_code) if r.grid_code else None
+    body = texts.volunteer(grid.worker_name if grid else None, grid.phone if grid else None)
+    body += texts.earn_rules([(e.name, e.points) for e in d.community.earning])
+    await update.effective_message.reply_text(body)
 
 
 async def my_points(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -415,6 +415,12 @@ def clinic(name: str, when: str | None, place: str, note: str) -> str:
 NO_CLASSES = "近期暂无公益课堂安排。"
 
 
+def volunteer(worker: str | None, phone: str | None) -> str:
+    who = f"您的网格员{worker}" + (f"（电话 {phone}）" if phone else "") if worker else "社区工作人员"
+    return (f"🙌 欢迎加入志愿服务！请联系{who}报名，也可以到社区党群服务中心登记。\n"
+            "参加活动时扫码或发 /checkin 口令签到，就能得到积分，积分可以在积分超市兑换。\n")
+
+
 def grid_worker(grid_name: str, worker: str, phone: str | None = None) -> str:
     return (
         f"您所在的【{grid_name}】网格员是 {worker}" + (f"，电话 {phone}" if phone else "") + "。\n"
@@ -563,6 +569,7 @@ __all__ = [
     "ticket_line",
     "ticket_opened",
     "voice_label",
+    "volunteer",
     "welcome",
     "withdraw_ask",
     "withdraw_choice",

@@ -586,6 +586,15 @@ async def test_asking_for_the_grid_workers_number_gets_it_and_disturbs_nobody(bo
     assert called.text == texts.HUMAN_FORWARDED
 
 
+async def test_wanting_to_volunteer_is_told_how_and_a_points_question_still_gets_the_balance(bot: Bot) -> None:
+    person = await registered(bot, 1035)
+    grid = bot.deps.community.grid("A03")
+    join = await person.say("我想报名当志愿者")
+    assert join.text.startswith(texts.volunteer(grid.worker_name, grid.phone)) and "/checkin" in join.text
+    balance = await person.say("做志愿者攒了多少分")
+    assert balance.text.startswith("⭐ 您当前积分：0 分")
+
+
 async def test_ticket_numbers_follow_the_shanghai_day(bot: Bot) -> None:
     person = await registered(bot, 1031)
     bot.clock.set(2026, 3, 17, 23, 58)  # 15:58 UTC
