@@ -7,7 +7,7 @@ A draft not yet confirmed is what "刚才那个" means and is dropped at once; a
 
 from __future__ import annotations
 
-from linli_e2e import STAFF_CHAT_ID, Bot, Person, ticket_number
+from linli_e2e import STAFF_CHAT_ID, Bot, Person, registered, ticket_number
 
 from handlers import texts
 from storage.models import TicketStatus
@@ -15,12 +15,6 @@ from storage.models import TicketStatus
 NOISE = "楼上天天装修，吵死了，9号楼"
 LEAK = "厨房水管漏水了，9号楼2单元"
 
-
-async def registered(bot: Bot, user_id: int) -> Person:
-    person = bot.person(user_id, "赵大爷")
-    await person.send("/start g-A03")
-    await bot.barrier()
-    return person
 
 
 async def opened(person: Person, text: str) -> str:

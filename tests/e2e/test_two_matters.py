@@ -4,7 +4,7 @@ add to the first (a place, the same kind, a few characters) still join it as bef
 
 from __future__ import annotations
 
-from linli_e2e import Bot, Person, ticket_number
+from linli_e2e import Bot, registered, ticket_number
 
 from handlers import texts
 from storage.models import TicketStatus
@@ -12,12 +12,6 @@ from storage.models import TicketStatus
 NOISE = "楼上天天装修，吵死了，9号楼"
 PARKING = "小区东门口天天有车乱停，车都开不出去"
 
-
-async def registered(bot: Bot, user_id: int) -> Person:
-    person = bot.person(user_id, "钱阿姨")
-    await person.send("/start g-A03")
-    await bot.barrier()
-    return person
 
 
 async def test_a_second_matter_is_offered_apart_and_becomes_its_own_case(bot: Bot) -> None:
