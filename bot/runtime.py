@@ -143,10 +143,13 @@ class Runtime:
         self._jobs(enabled=self.cluster.is_leader)
 
     def _jobs(self, *, enabled: bool) -> None:
+        """Resume (leader) or pause (follower) every job. Set, never compared: PTB's ``Job.enabled`` starts False for a
+        job that is scheduled and runs, so "already disabled" cannot be read from it (every worker ran the desk
+        tick)."""
         if self.app.job_queue is None:
             return
         for job in self.app.job_queue.jobs():
-            if not job.removed and job.enabled != enabled:
+            if not job.removed:
                 job.enabled = enabled
 
     async def _purge_inbox(self, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -678,11 +678,12 @@ class Sender:
         try:
             async with d.db.transaction() as s:
                 released = await outbox.release_all(s, outbox.wall_now())
+                resumed = await notices.release_all(s, d.now())  # a broadcast the dead sender was in the middle of
         except Exception:
             log.exception("could not release the outbox's old leases; they run out by themselves")
             return
-        if released:
-            log.info("outbox: %d rows left by an earlier run are due again", released)
+        if released or resumed:
+            log.info("outbox: %d rows, notices: %d deliveries left by an earlier run are due again", released, resumed)
         pacer: Pacer = self.app.bot_data.setdefault(PACER_KEY, Pacer())
         now = outbox.wall_now()
         try:

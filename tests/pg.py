@@ -145,9 +145,38 @@ def _tail(path: Path, lines: int = 5) -> str:
 # --- the throwaway cluster --------------------------------------------------------------------------
 
 
+@dataclass
+class OwnCluster:
+    """A throwaway cluster a test may stop and start again, on the same port (a PostgreSQL restart)."""
+
+    server: PgServer
+    bindir: Path
+    data: Path
+    log: Path
+    options: str
+    account: pwd.struct_passwd | None
+
+    @property
+    def port(self) -> int:
+        return int(self.server.admin_url.port or 0)
+
+    def stop(self, mode: str = "fast") -> None:
+        """``pg_ctl stop``: ``fast`` ends every session (rolling back what they had open), as a restart does."""
+        _run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"], self.account, 60)
+
+    def start(self) -> None:
+        """Start it again on the same port; raises PgUnavailable (with the server log) if it will not."""
+        pg_ctl = [str(self.bindir / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-t", "60"]
+        try:
+            _run([*pg_ctl, "-o", self.options, "start"], self.account, timeout=90)
+        except PgUnavailable as exc:
+            raise PgUnavailable(f"{exc}; server log: {_tail(self.log)}") from exc
+
+
 @contextlib.contextmanager
-def throwaway_cluster(bindir: Path | None = None, attempts: int = 3) -> Iterator[PgServer]:
-    """initdb + start on 127.0.0.1:<free port>; stopped and deleted on exit, whatever happened."""
+def own_cluster(bindir: Path | None = None, attempts: int = 3) -> Iterator[OwnCluster]:
+    """initdb + start on 127.0.0.1:<free port>; stopped and deleted on exit, whatever happened (also when the test
+    left it stopped)."""
     bindir = bindir or find_server_bindir()
     if bindir is None:
         where = os.environ.get(ENV_BINDIR) or f"PATH or {', '.join(DEFAULT_DIRS)}"
@@ -173,24 +202,42 @@ def throwaway_cluster(bindir: Path | None = None, attempts: int = 3) -> Iterator
         pwfile.unlink()
         for attempt in range(attempts):
             port = free_port()  # another process may grab it before the server does: then try again
-            options = [f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets}"]
-            options += [f"-c {o}" for o in _SERVER_OPTIONS]
-            pg_ctl = [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60"]
+            options = " ".join([f"-c listen_addresses=127.0.0.1 -p {port} -k {sockets}",
+                                *(f"-c {o}" for o in _SERVER_OPTIONS)])
+            url = URL.create(ASYNC_DRIVER, "postgres", password, "127.0.0.1", port, "postgres")
+            cluster = OwnCluster(PgServer(url), bindir, data, log, options, account)
             try:
-                _run([*pg_ctl, "-o", " ".join(options), "start"], account, timeout=90)
-            except PgUnavailable as exc:
+                cluster.start()
+            except PgUnavailable:
                 if attempt == attempts - 1:
-                    raise PgUnavailable(f"{exc}; server log: {_tail(log)}") from exc
+                    raise
                 continue
             started = True
             break
-        url = URL.create(ASYNC_DRIVER, "postgres", password, "127.0.0.1", port, "postgres")
-        yield PgServer(url)
+        yield cluster
     finally:
         if started:
-            with contextlib.suppress(PgUnavailable):
+            with contextlib.suppress(PgUnavailable):  # already stopped by the test: pg_ctl says so, and that is fine
                 _run([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], account, 60)
         shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def throwaway_cluster(bindir: Path | None = None, attempts: int = 3) -> Iterator[PgServer]:
+    """initdb + start on 127.0.0.1:<free port>; stopped and deleted on exit, whatever happened."""
+    with own_cluster(bindir, attempts) as cluster:
+        yield cluster.server
+
+
+def restartable_cluster() -> contextlib.AbstractContextManager[OwnCluster]:
+    """A cluster of the test's own (never ``LINLI_TEST_PG_URL``'s server, which it must not restart); raises
+    PgUnavailable as :func:`postgres_server` does."""
+    if os.environ.get(ENV_SWITCH, "").lower() in {"0", "off", "no", "skip"}:
+        raise PgUnavailable(f"{ENV_SWITCH}={os.environ[ENV_SWITCH]} turns the PostgreSQL tests off")
+    missing = missing_drivers()
+    if missing:
+        raise PgUnavailable(f"Python drivers missing: pip install {' '.join(missing)}")
+    return own_cluster()
 
 
 def _external(url: str) -> PgServer:
@@ -256,12 +303,16 @@ __all__ = [
     "ENV_BINDIR",
     "ENV_SWITCH",
     "ENV_URL",
+    "OwnCluster",
     "PgServer",
     "PgUnavailable",
     "create_database",
     "drop_database",
     "find_server_bindir",
+    "free_port",
     "missing_drivers",
+    "own_cluster",
     "postgres_server",
+    "restartable_cluster",
     "throwaway_cluster",
 ]

@@ -10,7 +10,7 @@ ticket therefore loses cleanly (``CONFLICT``) on SQLite and PostgreSQL alike, in
 the first. Refusals are reason enums; nothing is ever half applied.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -183,11 +183,14 @@ def _changes(
 # --- writing ----------------------------------------------------------------------------------------
 
 
-async def write(session: AsyncSession, ticket: Ticket, changes: Mapping[str, Any], *, bump: bool = True) -> bool:
-    """Apply ``changes`` only if the row still has the version and status of the ticket in hand.
+async def write(session: AsyncSession, ticket: Ticket, changes: Mapping[str, Any], *, bump: bool = True,
+                guard: Sequence[str] = ()) -> bool:
+    """Apply ``changes`` only if the row still has the version and status of the ticket in hand (and the values of
+    the ``guard`` columns).
 
     Returns False (and writes nothing) when another transaction got there first. ``bump=False`` is for
-    bookkeeping that must not invalidate buttons staff already hold (the sweep's alert marks).
+    bookkeeping that must not invalidate buttons staff already hold (the sweep's alert marks); such a write needs a
+    ``guard`` of its own, since the version does not tell two of them apart.
     """
     assert ticket.id is not None, "flush the ticket first"
     await session.flush()  # pending ORM changes first, so they cannot overwrite ours later
@@ -195,9 +198,11 @@ async def write(session: AsyncSession, ticket: Ticket, changes: Mapping[str, Any
     values = dict(changes)
     if bump:
         values["version"] = ticket.version + 1
+    same = [table.c[name].is_(None) if getattr(ticket, name) is None else table.c[name] == getattr(ticket, name)
+            for name in guard]
     stmt = (
         update(table)
-        .where(table.c.id == ticket.id, table.c.version == ticket.version, table.c.status == ticket.status)
+        .where(table.c.id == ticket.id, table.c.version == ticket.version, table.c.status == ticket.status, *same)
         .values(values)
     )
     if (await session.exec(stmt)).rowcount != 1:

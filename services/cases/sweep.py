@@ -179,8 +179,10 @@ async def sweep(session: AsyncSession, now: datetime, community: Community, *, b
     conflicts = 0
     for ticket in tickets:
         plan = _plan(ticket, now, community)
-        # bump=False: alert marks must not invalidate the buttons staff hold for this ticket
-        if not await write(session, ticket, plan.changes, bump=False):
+        # bump=False: alert marks must not invalidate the buttons staff hold for this ticket; so the guard is the
+        # next check the plan was made from: a sweep that overlapped this one (a leader that lost the lead while it
+        # swept, and the next) and gave these alerts first has moved it on, and this one gives them no second time
+        if not await write(session, ticket, plan.changes, bump=False, guard=("next_check_at",)):
             conflicts += 1
             continue
         events += (_reminded(ticket, r, now) for r in plan.reminders)

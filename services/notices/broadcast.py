@@ -207,6 +207,17 @@ async def reclaim(session: AsyncSession, claim: Claim, due: datetime, now: datet
     return Claim(claim.delivery_id, claim.notice_id, claim.tg_user_id, claim.attempts + 1, lease)
 
 
+async def release_all(session: AsyncSession, now: datetime) -> int:
+    """At the start of the one sender: rows a sender that died had claimed are due at once, so nobody waits out
+    ``LEASE`` after a crash (rows waiting for a 429 retry too, which at worst try once early). Rows never claimed
+    (``attempts`` 0: a scheduled notice not yet due) keep their time."""
+    changed = await session.exec(update(NoticeDelivery).where(  # type: ignore[call-overload]
+        NoticeDelivery.status == D.PENDING, col(NoticeDelivery.attempts) > 0,
+        col(NoticeDelivery.next_try_at) > require_aware(now),
+    ).values(next_try_at=now))
+    return int(changed.rowcount)
+
+
 async def _mark(session: AsyncSession, delivery_id: int, **values: object) -> bool:
     changed = await session.exec(update(NoticeDelivery).where(  # type: ignore[call-overload]
         col(NoticeDelivery.id) == delivery_id, col(NoticeDelivery.status) == D.PENDING,
@@ -336,6 +347,7 @@ __all__ = [
     "progress",
     "recipients",
     "reclaim",
+    "release_all",
     "schedule",
     "set_report",
     "unmute",

@@ -13,10 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,189 +21,37 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from linli_e2e import STAFF_CHAT_ID, child_env, ticket_number
-from sqlalchemy import func
+from linli_e2e import STAFF_CHAT_ID
 from sqlalchemy.engine import URL
 from sqlmodel import select
 
-from bot import cluster
-from bot.emulator import BotApiEmulator, Limits
+from bot.emulator import BotApiEmulator
 from bot.runtime import WEBHOOK_PATH
 from handlers import texts
-from services import outbox
-from storage.db import Database
-from storage.models import InboxStatus, InboxUpdate, Ticket
-from tests.pg import free_port
+from storage.models import InboxUpdate
+from tests.e2e.deployment import (
+    HEADER,
+    PROBLEMS,
+    RETRIES,
+    SECRET,
+    START,
+    WAIT,
+    cards,
+    complain,
+    count,
+    deployed,
+    more_tickets,
+    new_leader,
+    owed_at_least,
+    pid_of,
+    rows_at_least,
+    settled,
+    told,
+    until,
+)
 from web.telegram import MAX_BODY
 
 pytestmark = pytest.mark.slow
-
-SECRET = "workers-secret_7"
-HEADER = "X-Telegram-Bot-Api-Secret-Token"
-START = 60.0  # seconds: two cold workers import jieba, migrate, sync the grids
-WAIT = 30.0  # seconds for what goes through a kill (a dead worker's connection refused, then retried)
-PROBLEMS = ["楼道灯坏了好几天", "门口垃圾堆满没人清", "车库门口有车乱停堵路", "物业费乱收费", "家里停水了",
-            "楼上天天装修，吵死了", "电梯坏了三天了", "下水道堵了"]
-
-
-PATIENCE = 10.0  # seconds a patient resident waits before doing a step again
-RETRIES: list[tuple[int, int]] = []  # (resident, attempt) of the steps done again
-
-
-
-@dataclass
-class Workers:
-    """The supervisor process and what the test reads of the deployment."""
-
-    process: asyncio.subprocess.Process
-    db: Database
-    port: int
-    log: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def names(self) -> list[str]:
-        async with self.db.session() as s:
-            return sorted(await cluster.workers_of(s))
-
-    async def leader(self) -> str | None:
-        async with self.db.session() as s:
-            return await cluster.leader_of(s)
-
-    async def tickets(self) -> list[Ticket]:
-        async with self.db.session() as s:
-            return list((await s.exec(select(Ticket).order_by(Ticket.id))).all())
-
-    async def owed(self) -> int:
-        async with self.db.session() as s:
-            return await outbox.pending(s)
-
-    async def inbox_rows(self) -> int:
-        async with self.db.session() as s:
-            return int((await s.exec(select(func.count()).select_from(InboxUpdate))).one())
-
-    async def inbox_pending(self) -> int:
-        async with self.db.session() as s:
-            return int((await s.exec(select(func.count()).select_from(InboxUpdate).where(
-                InboxUpdate.status == InboxStatus.PENDING))).one())
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")[-4000:]
-
-
-def pid_of(name: str) -> int:
-    return int(name.rsplit(":", 1)[1])
-
-
-async def until(check: Any, timeout: float, what: str, workers: Workers | None = None) -> Any:  # noqa: ASYNC109
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        found = check()
-        if asyncio.iscoroutine(found):
-            found = await found
-        if found:
-            return found
-        if loop.time() > deadline:
-            log = f"; log:\n{workers.log_text()}" if workers else ""
-            raise AssertionError(f"{what} not within {timeout} s{log}")
-        await asyncio.sleep(0.1)
-
-
-@asynccontextmanager
-async def deployed(emulator: BotApiEmulator, tmp_path: Path, pg_url: URL, workers: int = 2) -> AsyncIterator[Workers]:
-    """`linli run --webhook --workers N` until the block ends (then SIGTERM, and SIGKILL if it lingers)."""
-    emulator.set_limits(Limits.off())
-    emulator.group(STAFF_CHAT_ID, "金桂社区工作人员群")
-    port = free_port()
-    url = pg_url.render_as_string(hide_password=False)
-    env = {**child_env(emulator, tmp_path / "unused.db"), "DATABASE_URL": url, "BASE_URL": f"http://127.0.0.1:{port}",
-           "WEBHOOK_SECRET": SECRET, "LOG_LEVEL": os.environ.get("LINLI_TEST_WORKERS_LOG", "WARNING")}
-    log = tmp_path / "workers.log"
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--webhook", "--workers", str(workers), "--web-port", str(port),
-            cwd=tmp_path, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=out, stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True)
-    db = Database(pg_url)
-    deployment = Workers(process, db, port, log)
-    try:
-        await until(lambda: emulator.webhook_url == f"http://127.0.0.1:{port}{WEBHOOK_PATH}", START,
-                    "setWebhook", deployment)
-        await until(lambda: _count(deployment, workers), START, f"{workers} workers up", deployment)
-        yield deployment
-    finally:
-        if process.returncode is None:
-            with _suppress():
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                with _suppress():
-                    os.killpg(process.pid, signal.SIGKILL)
-                await process.wait()
-        await db.dispose()
-
-
-async def _count(workers: Workers, n: int) -> bool:
-    return len(await workers.names()) == n and await workers.leader() is not None
-
-
-def _suppress():
-    import contextlib
-
-    return contextlib.suppress(ProcessLookupError)
-
-
-async def complain(emulator: BotApiEmulator, user_id: int, problem: str, timeout: float = WAIT,  # noqa: ASYNC109
-                   patient: bool = False) -> str:
-    """/start in 第三网格, a complaint in 9号楼, 确认: the case's number (from the receipt). ``patient``: a resident
-    whose step got no answer within a few seconds does it again, as people do (a worker killed after committing
-    an update, before its reply went out, loses that reply: replies are not owed messages)."""
-    emulator.user(user_id, f"居民{user_id}")
-    tries = 4 if patient else 1
-    each = PATIENCE if patient else timeout
-
-    async def step(act: Any, predicate: Any, edited: int | None = None) -> Any:
-        for attempt in range(tries):
-            cursor = emulator.cursor()
-            await act()
-            try:
-                if edited is not None:  # the answer is this message edited (the draft into the case's number)
-                    return await emulator.wait_for_edit(user_id, edited, predicate, after=cursor, timeout=each)
-                return await emulator.wait_for(user_id, predicate, after=cursor, timeout=each)
-            except TimeoutError:
-                if attempt == tries - 1:
-                    raise
-                RETRIES.append((user_id, attempt))
-        raise AssertionError("unreachable")
-
-    await step(lambda: emulator.send_text(user_id, "/start g-A03"), "第三网格")
-    ask = await step(lambda: emulator.send_text(user_id, f"9号楼{problem}"),
-                     lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
-    button = next(b for b in ask.buttons if b.text == texts.BTN_CONFIRM).callback_data
-    receipt = await step(lambda: emulator.press(user_id, ask.message_id, button),
-                         lambda m: m.body.startswith("✅ 已受理"), edited=ask.message_id)
-    return ticket_number(receipt.body)
-
-
-def told(emulator: BotApiEmulator, user_id: int, number: str) -> int:
-    return sum(1 for m in emulator.messages_to(user_id) if number in m.body and m.body.startswith("✅ 已受理"))
-
-
-def cards(emulator: BotApiEmulator, number: str) -> int:
-    return sum(1 for m in emulator.messages_to(STAFF_CHAT_ID) if number in m.body and m.buttons)
-
-
-async def settled(workers: Workers) -> None:
-    """Nothing left in the inbox or the outbox."""
-    async def empty() -> bool:
-        return not await workers.inbox_pending() and not await workers.owed()
-
-    await until(empty, WAIT, "inbox and outbox empty", workers)
-
 
 # -- every case once, however the updates come ------
 
@@ -264,7 +108,7 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         residents = list(range(6001, 6001 + len(PROBLEMS)))
         going = [asyncio.create_task(complain(emulator, u, p, patient=True))
                  for u, p in zip(residents, PROBLEMS, strict=True)]
-        await until(lambda: _rows_at_least(workers, 3), WAIT, "updates coming in", workers)
+        await until(lambda: rows_at_least(workers, 3), WAIT, "updates coming in", workers)
         follower = next(n for n in first if n != leader)
         os.kill(pid_of(follower), signal.SIGKILL)
         numbers = await asyncio.gather(*going)
@@ -272,7 +116,7 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         assert sorted(t.number for t in await workers.tickets()) == sorted(numbers)
         assert all(told(emulator, u, n) == 1 for u, n in zip(residents, numbers, strict=True))
         print("steps done again:", RETRIES)
-        await until(lambda: _count(workers, 2), START, "the killed worker replaced", workers)
+        await until(lambda: count(workers, 2), START, "the killed worker replaced", workers)
         assert follower not in await workers.names()
 
         # the leader killed with messages owed: a new leader within seconds sends them, once
@@ -289,8 +133,8 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         emulator.fail("editMessageText", 500, times=10_000)  # the number: the draft edited into it
         await emulator.press(6100, ask.message_id, next(b for b in ask.buttons if b.text == texts.BTN_CONFIRM)
                              .callback_data)
-        await until(lambda: _more_tickets(workers, before), WAIT, "the case stored", workers)
-        await until(lambda: _owed_at_least(workers, 1), WAIT, "the number owed", workers)
+        await until(lambda: more_tickets(workers, before), WAIT, "the case stored", workers)
+        await until(lambda: owed_at_least(workers, 1), WAIT, "the number owed", workers)
         number = (await workers.tickets())[-1].number
         old_leader = await workers.leader()
         assert old_leader is not None
@@ -298,10 +142,10 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         loop = asyncio.get_running_loop()
         killed_at = loop.time()
         emulator.clear_faults()
-        new_leader = await until(lambda: _new_leader(workers, old_leader), WAIT, "a new leader", workers)
+        successor = await until(lambda: new_leader(workers, old_leader), WAIT, "a new leader", workers)
         took = loop.time() - killed_at
         assert took < 5.0, took
-        assert new_leader != old_leader
+        assert successor != old_leader
         await emulator.wait_for_edit(6100, ask.message_id, number, after=cursor, timeout=WAIT)
         await until(lambda: cards(emulator, number) >= 1, WAIT, "the card", workers)
         await settled(workers)
@@ -309,21 +153,8 @@ async def test_a_killed_worker_and_a_killed_leader_lose_nothing(
         assert len(await workers.tickets()) == before + 1
 
 
-async def _rows_at_least(workers: Workers, n: int) -> bool:
-    return await workers.inbox_rows() >= n
 
 
-async def _more_tickets(workers: Workers, before: int) -> bool:
-    return len(await workers.tickets()) > before
-
-
-async def _owed_at_least(workers: Workers, n: int) -> bool:
-    return await workers.owed() >= n
-
-
-async def _new_leader(workers: Workers, old: str) -> str | None:
-    leader = await workers.leader()
-    return leader if leader is not None and leader != old else None
 
 
 # -- the database's connections cut (PostgreSQL restarting) ------
@@ -336,7 +167,7 @@ async def test_every_database_connection_cut_mid_run(emulator: BotApiEmulator, t
         residents = list(range(7001, 7001 + 4))
         going = [asyncio.create_task(complain(emulator, u, p, patient=True))
                  for u, p in zip(residents, PROBLEMS, strict=False)]
-        await until(lambda: _rows_at_least(workers, 3), WAIT, "updates coming in", workers)
+        await until(lambda: rows_at_least(workers, 3), WAIT, "updates coming in", workers)
         admin = await asyncpg.connect(pg_url.set(drivername="postgresql").render_as_string(hide_password=False))
         try:
             cut = await admin.fetchval(
@@ -346,7 +177,7 @@ async def test_every_database_connection_cut_mid_run(emulator: BotApiEmulator, t
             await admin.close()
         assert cut >= 2  # at least the two workers' cluster connections
         numbers = await asyncio.gather(*going)
-        await until(lambda: _count(workers, 2), WAIT, "both workers back, one leading", workers)
+        await until(lambda: count(workers, 2), WAIT, "both workers back, one leading", workers)
         numbers.append(await complain(emulator, 7100, PROBLEMS[-1]))
         await settled(workers)
         assert sorted(t.number for t in await workers.tickets()) == sorted(numbers)

@@ -175,6 +175,26 @@ async def test_resume_after_crash(db: Database) -> None:
     assert total == 5
 
 
+
+async def test_a_new_sender_takes_a_dead_one_s_claims_at_once_and_leaves_scheduled_rows(db: Database) -> None:
+    """The next sender (a restart, a new leader) does not wait out the lease of rows a killed one had claimed; rows
+    of a notice scheduled for later, never claimed, keep their time."""
+    await populate(db)
+    notice_id = await draft(db, audience=AudienceKind.COMMUNITY, value="")
+    later = await draft(db, audience=AudienceKind.GRID, value="A04")
+    async with db.transaction() as s:
+        await n.schedule(s, later, NOW + timedelta(hours=3))
+        await n.confirm(s, later, NOW)
+        await n.confirm(s, notice_id, NOW)
+        batch = await n.claim_batch(s, NOW, 10)
+        await n.mark_sent(s, batch[0].delivery_id, NOW)
+    assert {c.notice_id for c in batch} == {notice_id}
+    async with db.transaction() as s:  # the sender died; the next one starts a second later
+        assert await n.release_all(s, NOW + timedelta(seconds=1)) == 4
+        resumed = await n.claim_batch(s, NOW + timedelta(seconds=1), 10)
+    assert sorted(c.tg_user_id for c in resumed) == [102, 103, 104, 105]
+    assert (await rows(db, later))[104].next_try_at == NOW + timedelta(hours=3)
+
 # --- the sender's pieces (bot/sender.py) that need no Bot API --------------------------------
 
 

@@ -1,6 +1,7 @@
 """Sweep: the indexed due query, reminders and escalation once per level, idempotence, SOS tickets,
 and the 0002 migration arming tickets stored before it."""
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,16 @@ from services import SHANGHAI
 from services.cases.clocks import Colour, colour
 from services.cases.events import staff_actor
 from services.cases.lifecycle import Outcome, transition, withdraw
-from services.cases.sweep import EscalationReason, ReminderKind, SweepReport, due_query, next_level, open_sos, sweep
+from services.cases.sweep import (
+    EscalationReason,
+    ReminderKind,
+    SweepReport,
+    due_for_check,
+    due_query,
+    next_level,
+    open_sos,
+    sweep,
+)
 from services.cases.tickets import history, open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
 from services.people.residents import bind_grid, get_or_create_resident
@@ -349,3 +359,31 @@ async def test_tickets_resolved_before_the_sweep_raise_nothing(db: Database, sta
     steps = [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RESOLVED] + ([S.CLOSED] if status is S.CLOSED else [])
     await walk(db, ticket.id, *steps, now=NOW + H)
     assert (await run(db, NOW + 1000 * H)).checked == 0
+
+
+async def test_two_overlapping_sweeps_give_each_alert_once(pg_db: Database) -> None:
+    """A leader that lost the lead while it swept, and the next one, sweeping the same tickets at once (PostgreSQL,
+    where they really run side by side): the second waits for the first's rows, then finds its plan stale and gives
+    nothing a second time."""
+    ticket = await signed_ticket(pg_db)
+    later = NOW + 30 * 24 * H
+    async with pg_db.transaction() as first:
+        report = await sweep(first, later, COMMUNITY)
+        assert [e.level for e in report.escalations] == [L.GRID]
+        async with pg_db.session() as other:  # the other sweep reads before the first commits …
+            assert [t.id for t in await due_for_check(other, later)] == [ticket.id]
+        second = asyncio.create_task(run(pg_db, later + H))  # … and writes after: it waits on the row
+        async with asyncio.timeout(10):
+            while not await _waiting_on_a_lock(pg_db):
+                assert not second.done()
+                await asyncio.sleep(0.02)
+    late = await second
+    assert late.empty and late.conflicts == 1
+    assert await alerts(pg_db, ticket.id) == [(TicketEventKind.ESCALATED, "breached", "grid")]
+
+
+async def _waiting_on_a_lock(db: Database) -> bool:
+    async with db.session() as s:
+        return bool((await s.exec(text(  # type: ignore[call-overload]
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        ))).one()[0])
