@@ -294,13 +294,8 @@ FLAGS: tuple[str, ...] = ("sign_ok", "sign_judged", "due_ok", "due_judged", "hap
 """The per-ticket yes/no facts, bit ``i`` of the ``bits`` integer each cohort ticket gets in SQL."""
 
 
-def _bits(conditions: Mapping[str, ColumnElement[bool]]) -> ColumnElement[int]:
-    """One small integer of yes/no facts (bit i: FLAGS[i]), so the GROUP BY counts tickets per combination instead
-    of summing a column per fact (a few thousand combinations at most, decoded once each in Python)."""
-    total: Any = literal_column("0")
-    for i, name in enumerate(FLAGS):
-        total = total + case((conditions[name], 1 << i), else_=0)
-    return total
+def _bit(name: str) -> int:
+    return 1 << FLAGS.index(name)
 
 
 def _event_facts(dialect: str, period: Period, filt: Filter) -> tuple[Any, dict[str, Any]]:
@@ -338,7 +333,9 @@ def _event_facts(dialect: str, period: Period, filt: Filter) -> tuple[Any, dict[
             *(func.count().filter(and_(col(e.kind) == K.ESCALATED.value, col(e.level) == level)).label(f"esc_{level}")
               for level in LEVELS),
         )
-        .where(col(e.ticket_id).between(select(ids.c.lo).scalar_subquery(), select(ids.c.hi).scalar_subquery()))
+        .where(col(e.ticket_id).between(select(ids.c.lo).scalar_subquery(), select(ids.c.hi).scalar_subquery()),
+               or_(and_(changed, col(e.to_status).in_((S.SIGNED.value, S.REOPENED.value, S.RESOLVED.value))),
+                   col(e.kind).in_((K.MEDIATION.value, K.ESCALATED.value))))  # read in the index, fewer to group
         .group_by(col(e.ticket_id))
         .subquery("ev")
     )
@@ -351,9 +348,9 @@ def _event_facts(dialect: str, period: Period, filt: Filter) -> tuple[Any, dict[
 
 def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str, codes: _Codes) -> Any:
     """One row per cohort ticket: its group, its yes/no facts as ``bits``, the time to its first signing (seconds
-    on SQLite, an interval on PostgreSQL: compared exactly, no numeric arithmetic), its
-    resolution rounds and mediation stage (from the events, see :func:`_event_facts`), and the running time of its
-    resolution clock when resolved. ``OFFSET 0`` keeps the database from inlining the event lookups into every
+    on SQLite, an interval on PostgreSQL: compared exactly, no numeric arithmetic), its resolution rounds and
+    mediation stage (from the events, see :func:`_event_facts`), and the running time of its resolution clock
+    when resolved. ``OFFSET 0`` keeps the database from inlining the event lookups into every
     expression of the outer query that uses them (SQLite flattens such subqueries, PostgreSQL pulls them up)."""
     t = Ticket
     source, facts = _event_facts(dialect, period, filt)
@@ -370,18 +367,22 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str, cod
     if dialect == "sqlite":  # collected as text (see _grouped): 17 significant digits give back the same float
         resolve_s = func.printf("%!.17g", resolve_s)
     is_open = col(t.status).in_(OPEN_VALUES)
-    bits = _bits({
-        "sign_ok": and_(signed, col(t.signed_at) <= col(t.sign_due_at)),
-        "sign_judged": sign_judged,
-        "due_ok": and_(resolved, col(t.resolved_at) <= col(t.due_at)),
-        "due_judged": or_(resolved, and_(~resolved, overdue_unresolved)),
-        "finished": and_(col(t.resolved_at).is_not(None), ~is_open),
-        "happy": col(t.rating).in_(SATISFIED_VALUES),
-        "rated": col(t.rating).in_(RATED_VALUES),
-        "unrated": col(t.rating) == Rating.UNRATED.value,
-        "withdrawn": col(t.status) == S.WITHDRAWN.value,
-        "closed": ~is_open,
-    })
+    # the yes/no facts as one small integer (bit i: FLAGS[i]), so the GROUP BY counts tickets per combination
+    # instead of summing a column per fact; facts that go together in one CASE each (fewer to evaluate per ticket)
+    sign = case((signed, case((col(t.signed_at) <= col(t.sign_due_at), _bit("sign_ok") | _bit("sign_judged")),
+                              else_=_bit("sign_judged"))),
+                (sign_judged, _bit("sign_judged")), else_=0)
+    due = case((resolved, case((col(t.resolved_at) <= col(t.due_at), _bit("due_ok") | _bit("due_judged")),
+                               else_=_bit("due_judged"))),
+               (overdue_unresolved, _bit("due_judged")), else_=0)
+    happy = _bit("happy") | _bit("rated")
+    rating = case({Rating.SATISFIED.value: happy, Rating.BASICALLY_SATISFIED.value: happy,
+                   Rating.UNSATISFIED.value: _bit("rated"), Rating.UNRATED.value: _bit("unrated")},
+                  value=type_coerce(col(t.rating), String()), else_=0)
+    ended = case((is_open, 0), else_=_bit("closed") + case((col(t.status) == S.WITHDRAWN.value, _bit("withdrawn")),
+                                                            else_=0)
+                 + case((col(t.resolved_at).is_not(None), _bit("finished")), else_=0))
+    bits = sign + due + rating + ended
     u, g, c, ch = codes.columns()
     extra = [v.label(k) for k, v in facts.items() if k.startswith("esc_")]
     response: Any = (_seconds(facts["first_signed"], col(t.created_at), dialect) if dialect == "sqlite"
