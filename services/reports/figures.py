@@ -809,7 +809,7 @@ async def build_report(session: AsyncSession, period: Period, *, community: Comm
         return await figures_for(s, before_period, community=community, as_of=now, filt=filt, snapshot=False)
 
     async def problems_(s: AsyncSession) -> list[Problem]:
-        return await top_problems(s, period, filt=filt, limit=top) if top else []
+        return await top_problems(s, period, filt=filt, limit=top, community=community) if top else []
 
     current, before, problems = await _side_by_side(session, now_, before_, problems_)
     if filt.unit:  # a unit's report breaks down by grid, category and channel, not into other units
@@ -847,29 +847,40 @@ async def trend(session: AsyncSession, period: Period, *, community: Community, 
     return [(p, have[p]) for p in chosen]
 
 
-async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = Filter(),
-                       limit: int = 10) -> list[Problem]:
+async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = Filter(), limit: int = 10,
+                       community: Community | None = None) -> list[Problem]:
     """The problems residents raised most often: complaints (cases, merged duplicates and linked followers)
-    per category and building (or location, or grid when no place is known), most first."""
+    per category and building (or location, or grid when no place is known), most first. ``community``: lets
+    SQLite group by numbered categories and grids (see :class:`_Codes`), a fifth faster."""
     t = Ticket
-    await _tune(session, await dialect_name(session))
+    dialect = await dialect_name(session)
+    await _tune(session, dialect)
+    codes = _Codes.of(community, dialect) if community is not None else _Codes()
+    _, grid, category, _ = codes.columns()
     base = [col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()]
-    keys = (type_coerce(col(t.category), String()), col(t.location), col(t.grid_code))
+    keys = (category, grid, col(t.location))
     merged = col(t.status) == S.MERGED.value
     tickets = await _rows(session, select(*keys, func.count(), _flag(merged)).where(*base).group_by(*keys))
     followers = await _rows(session, select(*keys, func.count()).select_from(TicketFollower)
                             .join(t, col(t.id) == col(TicketFollower.ticket_id)).where(*base).group_by(*keys))
+
+    def named(c: Any, g: Any) -> tuple[str, str]:
+        _, grid_code, cat, _ = codes.group("", g, c, "")
+        return cat, grid_code
+
     complaints: Counter[tuple[str, str]] = Counter()
     cases: Counter[tuple[str, str]] = Counter()
 
     def place(location: str | None, grid: str | None) -> str:
         return building_of(location) or (location or "").strip() or (f"网格 {grid}" if grid else "未知地点")
 
-    for category, location, grid, n, n_merged in tickets:
-        complaints[(category, place(location, grid))] += n
-        cases[(category, place(location, grid))] += n - int(n_merged or 0)
-    for category, location, grid, n in followers:
-        complaints[(category, place(location, grid))] += n
+    for c, g, location, n, n_merged in tickets:
+        cat, grid_code = named(c, g)
+        complaints[(cat, place(location, grid_code))] += n
+        cases[(cat, place(location, grid_code))] += n - int(n_merged or 0)
+    for c, g, location, n in followers:
+        cat, grid_code = named(c, g)
+        complaints[(cat, place(location, grid_code))] += n
     ranked = sorted(complaints.items(), key=lambda kv: (-kv[1], kv[0]))
     return [Problem(cat, where, n, cases[(cat, where)]) for (cat, where), n in ranked[:limit] if n > 1]
 
