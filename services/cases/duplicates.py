@@ -10,18 +10,20 @@ and raises each warning once per window, not on every message.
 Both are bounded by the place in SQL (``Ticket.building`` and ``grid_code``, indexed with the category and the
 time): their cost follows the cases at that place in the window, not the tickets stored. The new text is
 tokenised once. :func:`look` makes the duplicate check before the write lock; the check under it
-(``find_duplicate(…, looked=…)``) then reads only what is new since, or the matches it found.
+(``find_duplicate(…, looked=…)``, or :class:`Check`'s columns riding in a statement the write runs anyway) then
+reads only what is new since, or the matches it found, and the hotspot counts before the complaint is written.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_
+from sqlalchemy import ColumnElement, String, and_, cast, false, func, literal, or_
+from sqlalchemy import select as sa_select  # rows of several columns (sqlmodel's gives scalars for one)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -140,9 +142,10 @@ class Looked:
     upto: int
 
 
-def _candidates(category: str, place: ColumnElement[bool], now: datetime, window: timedelta, *also: Any) -> Any:
+def _candidates(category: str, place: ColumnElement[bool], now: datetime, window: timedelta, *also: Any,
+                what: Any = Ticket) -> Any:
     return (
-        select(Ticket, *also)
+        select(what, *also)
         .where(Ticket.category == category, col(Ticket.created_at) >= now - window,
                col(Ticket.status).in_(OPEN_STATUSES), place)
         .order_by(col(Ticket.created_at).desc())
@@ -198,32 +201,107 @@ async def find_duplicate(
     """The most similar open ticket this complaint duplicates, or None to open a new one.
 
     ``looked``: the same check made earlier (:func:`look`); then only its matches and the tickets opened since
-    are read (one small statement under the write lock), with the answer a full check would give."""
-    require_aware(now)
-    building = building_of(location)
-    place = _at_place(grid_code, building)
-    if place is None:
-        return None  # nowhere to compare with
-    if await dialect_name(session) == "postgresql":
-        # Several workers confirm at once: one at a time per category and place until commit, and the full check
-        # (still bounded by the place), since a case committed meanwhile may carry a lower id than the look saw.
-        await session.exec(select(func.pg_advisory_xact_lock(_place_key(category, grid_code, building))))
-        looked = None
-    content = looked.content if looked is not None else _content(text)
-    if looked is not None:
-        t = Ticket.__table__.c  # type: ignore[attr-defined]
-        earlier = t.id.in_(looked.matches) if looked.matches else false()
-        place = and_(place, or_(t.id > literal(looked.upto), earlier))
-    tickets = (await session.exec(_candidates(category, place, now, window))).all()
-    if looked is None:
-        ranked = _ranked(tickets, content, grid_code, building, threshold)
-        return ranked[0][1] if ranked else None
-    rank = {tid: i for i, tid in enumerate(looked.matches)}
-    still = sorted((t for t in tickets if t.id in rank), key=lambda t: rank[t.id])  # matched, and still open
-    newer = _ranked([t for t in tickets if t.id not in rank], content, grid_code, building, threshold)
-    if still and (not newer or _similar(content, still[0].text) > newer[0][0]):  # a tie: the newest, as in full
-        return still[0]
-    return newer[0][1] if newer else None
+    are read under the write lock (their ids, then the case to join, if any), with the answer a full check would
+    give. ``intake.open_case`` reads the ids as columns of a statement it runs anyway (:class:`Check`)."""
+    check = await Check.of(session, category=category, text=text, grid_code=grid_code, location=location, now=now,
+                           looked=looked, window=window, threshold=threshold)
+    await check.lock(session)
+    return await check.duplicate(session, await check.read(session, hotspot=False))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The duplicate check and the hotspot count of one complaint under the write lock, as columns of a statement
+    the caller runs anyway (the draft's ``DELETE … RETURNING``, else one ``SELECT``): the ids of the cases to
+    compare (those the look did not see, and its matches still open) and the place's counts before this complaint.
+    The cases themselves are read only when there is one to compare with or join."""
+
+    category: str
+    content: str
+    grid_code: str | None
+    building: str | None
+    now: datetime
+    looked: Looked | None  # None: a full check (no look, or PostgreSQL, where a case committed meanwhile may
+    #                      carry a lower id than the look saw)
+    postgres: bool
+    window: timedelta = DUPLICATE_WINDOW
+    threshold: float = SIMILARITY_THRESHOLD
+    hotspot_window: timedelta = HOTSPOT_WINDOW
+    hotspot_threshold: int = HOTSPOT_COUNT
+
+    @classmethod
+    async def of(cls, session: AsyncSession, *, category: str, text: str, grid_code: str | None,
+                 location: str | None, now: datetime, looked: Looked | None = None, **limits: Any) -> "Check":
+        require_aware(now)
+        postgres = await dialect_name(session) == "postgresql"
+        looked = None if postgres else looked
+        content = looked.content if looked is not None else _content(text)
+        return cls(category, content, grid_code, building_of(location), now, looked, postgres, **limits)
+
+    @property
+    def place(self) -> ColumnElement[bool] | None:
+        return _at_place(self.grid_code, self.building)
+
+    async def lock(self, session: AsyncSession) -> None:
+        """PostgreSQL: one complaint at a time per category and place until commit (SQLite's write lock is one)."""
+        if self.postgres and self.place is not None:
+            key = _place_key(self.category, self.grid_code, self.building)
+            await session.exec(select(func.pg_advisory_xact_lock(key)))
+
+    def columns(self, *, hotspot: bool = True) -> list[Any]:
+        """The labelled scalar subqueries to read under the lock (none when the complaint names no place)."""
+        place = self.place
+        if place is None:
+            return []
+        if self.looked is not None:
+            t = Ticket.__table__.c  # type: ignore[attr-defined]
+            earlier = t.id.in_(self.looked.matches) if self.looked.matches else false()
+            place = and_(place, or_(t.id > literal(self.looked.upto), earlier))
+        ids = _candidates(self.category, place, self.now, self.window, what=col(Ticket.id)).subquery()
+        found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
+        return [found, *(_hotspot_columns(self.category, self.building, self.grid_code,
+                                          self.now - self.hotspot_window) if hotspot else ())]
+
+    async def read(self, session: AsyncSession, *, hotspot: bool = True) -> dict[str, Any]:
+        """The columns in a statement of their own (a caller with no statement to carry them)."""
+        columns = self.columns(hotspot=hotspot)
+        return dict((await session.exec(sa_select(*columns))).mappings().one()) if columns else {}  # type: ignore
+
+    async def duplicate(self, session: AsyncSession, values: Mapping[str, Any]) -> Ticket | None:
+        """The most similar open case at the place, from what :meth:`columns` read (as :func:`find_duplicate`)."""
+        ids = [int(i) for i in (values.get("dup_ids") or "").split(",") if i]
+        if not ids:
+            return None
+        looked = self.looked
+        rank = {tid: i for i, tid in enumerate(looked.matches)} if looked is not None else {}
+        still = sorted((i for i in ids if i in rank), key=rank.__getitem__)  # matched, and still open
+        if still and len(still) == len(ids):  # nothing new since the look: its best match stands
+            return await session.get(Ticket, still[0])
+        stmt = (select(Ticket).where(col(Ticket.id).in_(ids))  # newest first, the later one on a tie
+                .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()))
+        tickets = (await session.exec(stmt)).all()
+        if looked is None:
+            ranked = _ranked(tickets, self.content, self.grid_code, self.building, self.threshold)
+            return ranked[0][1] if ranked else None
+        matched = sorted((t for t in tickets if t.id in rank), key=lambda t: rank[t.id])
+        newer = _ranked([t for t in tickets if t.id not in rank], self.content, self.grid_code, self.building,
+                        self.threshold)
+        if matched and (not newer or _similar(self.content, matched[0].text) > newer[0][0]):  # a tie: the newest
+            return matched[0]
+        return newer[0][1] if newer else None
+
+    async def hotspot(self, session: AsyncSession, values: Mapping[str, Any], *,
+                      added: Ticket | None) -> "Hotspot | None":
+        """:func:`check_hotspot` from the counts :meth:`columns` read before this complaint was written; ``added``:
+        the case this complaint was counted with (opened, or joined as a new follower), None if it added none."""
+        if "hot_building" not in values:
+            return None
+        extra_b = int(added is not None and self.building is not None and added.building == self.building)
+        extra_g = int(added is not None and self.grid_code is not None and added.grid_code == self.grid_code)
+        return await _raise(session, self.category, self.building, self.grid_code, self.now,
+                            self.now - self.hotspot_window, self.hotspot_threshold,
+                            (values["hot_building"] + extra_b, values["hot_grid"] + extra_g,
+                             values["raised_building"], values["raised_grid"]))
 
 
 async def add_follower(session: AsyncSession, ticket_id: int, resident_id: int, now: datetime, text: str = "") -> bool:
@@ -287,6 +365,38 @@ def _raised(category: str, kind: ScopeKind, scope: str, since: datetime) -> Any:
                                h.raised_at > since).limit(1).scalar_subquery())
 
 
+def _hotspot_columns(category: str, building: str | None, grid_code: str | None, since: datetime) -> list[Any]:
+    """Both places' counts and both earlier warnings, as labelled scalar subqueries (indexed by category, place and
+    time)."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    none = literal(0)
+    return [
+        (_count(category, since, t.building == building) if building is not None else none).label("hot_building"),
+        (_count(category, since, t.grid_code == grid_code) if grid_code is not None else none).label("hot_grid"),
+        (_raised(category, ScopeKind.BUILDING, building, since) if building is not None
+         else literal(None)).label("raised_building"),
+        (_raised(category, ScopeKind.GRID, grid_code, since) if grid_code is not None
+         else literal(None)).label("raised_grid"),
+    ]
+
+
+async def _raise(session: AsyncSession, category: str, building: str | None, grid_code: str | None, now: datetime,
+                 since: datetime, threshold: int, counted: tuple[int, int, Any, Any]) -> Hotspot | None:
+    """The warning the counts call for, written, unless one was raised for that place in the window."""
+    in_building, in_grid, raised_building, raised_grid = counted
+    if building is not None and in_building >= threshold:
+        kind, scope, count, raised = ScopeKind.BUILDING, building, in_building, raised_building
+    elif grid_code is not None and in_grid >= threshold:
+        kind, scope, count, raised = ScopeKind.GRID, grid_code, in_grid, raised_grid
+    else:
+        return None
+    if raised is not None:
+        return None
+    session.add(HotspotWarning(category=category, scope_kind=kind.value, scope=scope, raised_at=now, count=count))
+    await session.flush()
+    return Hotspot(category=category, scope_kind=kind, scope=scope, grid_code=grid_code, count=count, since=since)
+
+
 async def check_hotspot(
     session: AsyncSession,
     *,
@@ -306,26 +416,8 @@ async def check_hotspot(
     if building is None and grid_code is None:
         return None  # no place: nothing to count
     since = now - window
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
-    none = literal(0)
-    stmt = select(
-        _count(category, since, t.building == building) if building is not None else none,
-        _count(category, since, t.grid_code == grid_code) if grid_code is not None else none,
-        _raised(category, ScopeKind.BUILDING, building, since) if building is not None else literal(None),
-        _raised(category, ScopeKind.GRID, grid_code, since) if grid_code is not None else literal(None),
-    )
-    in_building, in_grid, raised_building, raised_grid = (await session.exec(stmt)).one()
-    if building is not None and in_building >= threshold:
-        kind, scope, count, raised = ScopeKind.BUILDING, building, in_building, raised_building
-    elif grid_code is not None and in_grid >= threshold:
-        kind, scope, count, raised = ScopeKind.GRID, grid_code, in_grid, raised_grid
-    else:
-        return None
-    if raised is not None:
-        return None
-    session.add(HotspotWarning(category=category, scope_kind=kind.value, scope=scope, raised_at=now, count=count))
-    await session.flush()
-    return Hotspot(category=category, scope_kind=kind, scope=scope, grid_code=grid_code, count=count, since=since)
+    counted = (await session.exec(sa_select(*_hotspot_columns(category, building, grid_code, since)))).one()  # type: ignore
+    return await _raise(session, category, building, grid_code, now, since, threshold, tuple(counted))  # type: ignore
 
 
 __all__ = [
@@ -333,6 +425,7 @@ __all__ = [
     "HOTSPOT_COUNT",
     "HOTSPOT_WINDOW",
     "SIMILARITY_THRESHOLD",
+    "Check",
     "Hotspot",
     "LinkResult",
     "LinkStatus",

@@ -22,7 +22,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox
-from services.cases import duplicates, events, lifecycle
+from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.duplicates import Hotspot
 from services.community.model import Community
 from services.outbox import Priority
@@ -74,13 +74,46 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
     """Take one complaint: join a similar open case at the same place, or open a new one; owe what it owes.
 
     ``looked``: :func:`look` made before this transaction, so only what changed since is checked under the lock."""
+    opened = await _open(s, resident=resident, intake=intake, community=community, staff_chat_id=staff_chat_id,
+                         now=now, looked=looked, draft_seen=None)
+    assert opened is not None
+    return opened
+
+
+async def open_draft(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
+                     staff_chat_id: int | None, now: datetime, seen: datetime,
+                     looked: duplicates.Looked | None = None) -> Opened | None:
+    """:func:`open_case` for the resident's draft confirmed, taken in the same transaction if it is still the one
+    read (``seen``: its ``updated_at``); None when it is not (a second tap, a newer draft): nothing written.
+
+    The duplicate check under the lock and the hotspot count ride in the draft's ``DELETE … RETURNING``."""
+    return await _open(s, resident=resident, intake=intake, community=community, staff_chat_id=staff_chat_id,
+                       now=now, looked=looked, draft_seen=seen)
+
+
+async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
+                staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
+                draft_seen: datetime | None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
-    dup = await duplicates.find_duplicate(s, category=intake.category, text=intake.text, grid_code=grid,
-                                          location=intake.location, now=now, looked=looked)
-    linked = dup is not None and (
-        dup.resident_id == resident.id
-        or (await duplicates.link(s, dup, resident, now, text=intake.text)).status != duplicates.LinkStatus.NOT_OPEN
-    )
+    check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
+                                      location=intake.location, now=now, looked=looked)
+    await check.lock(s)
+    if draft_seen is not None:
+        assert resident.id is not None
+        values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=check.columns())
+        if values is None:
+            return None
+    else:
+        values = await check.read(s)
+    dup = await check.duplicate(s, values)
+    added: Ticket | None = None  # the case this complaint counts with in the hotspot count
+    linked = False
+    if dup is not None and dup.resident_id == resident.id:
+        linked = True
+    elif dup is not None:
+        status = (await duplicates.link(s, dup, resident, now, text=intake.text)).status
+        linked = status != duplicates.LinkStatus.NOT_OPEN
+        added = dup if status == duplicates.LinkStatus.LINKED else None
     if linked:
         assert dup is not None
         ticket = dup
@@ -91,13 +124,12 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
             dup.photos = [*dup.photos, *intake.photos]
             s.add(dup)
     else:
-        ticket = await lifecycle.open_dispatched(
+        ticket = added = await lifecycle.open_dispatched(
             s, resident=resident, category=intake.category, text=intake.text, location=intake.location,
             photos=list(intake.photos), community=community, now=now, grid_code=grid, channel=intake.channel,
             recorded_by=intake.recorded_by, contact_name=intake.contact_name, contact_phone=intake.contact_phone,
             attachments=list(intake.attachments))
-    hotspot = await duplicates.check_hotspot(s, category=intake.category, grid_code=grid,
-                                             location=intake.location, now=now)
+    hotspot = await check.hotspot(s, values, added=added)
     opened = Opened(ticket, linked, linked and ticket.resident_id == resident.id, hotspot)
     await owe_opened(s, opened, resident=resident, intake=intake, community=community,
                      staff_chat_id=staff_chat_id, now=now)
@@ -113,7 +145,8 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
     if told is not None:
         what = "linked" if opened.linked else ("recorded" if intake.recorded_by else "opened")
         await outbox.owe(s, chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id, priority=Priority.REPLY,
-                         payload={**intake.receipt, "say": what, "own": opened.own})  # owed (and numbered) first
+                         payload={**intake.receipt, "say": what, "own": opened.own},
+                         flush=False)  # owed (and numbered) first: the rows a case owes go in one insert
     if not opened.linked:
         await owe_cards(s, t, community=community, staff_chat_id=staff_chat_id, now=now)
     if opened.hotspot is not None:
@@ -160,4 +193,4 @@ async def owe_media(s: AsyncSession, t: Ticket, chat_id: int, *, now: datetime, 
                          text=caption, payload={"attachment": dict(item)}, flush=False)
 
 
-__all__ = ["Intake", "Opened", "look", "open_case", "owe_cards", "owe_media", "owe_opened", "unit_chat"]
+__all__ = ["Intake", "Opened", "look", "open_case", "open_draft", "owe_cards", "owe_media", "owe_opened", "unit_chat"]
