@@ -13,10 +13,12 @@ Timed, warm, best of ``--repeat``, through the real services on the bot's own da
 
 - ``look``: ``duplicates.look``, the check made before the write lock (one read: the category's open cases of the
   last 72 h at that building, or in its grid for cases that name no building; the new text tokenised once);
-- ``under lock``: ``find_duplicate(…, looked=…)``, what the write transaction still reads (what matched, and only
-  tickets newer than the look);
+- ``under lock``: what the confirm's write transaction still reads (``duplicates.Check``: the ids of the look's
+  matches still open and of tickets newer than the look, with the hotspot counts, as columns the bot reads in the
+  draft's ``DELETE … RETURNING``, here in a ``SELECT``; then the case to join, if one matched);
 - ``full``: ``find_duplicate`` without a look (what a caller with no look pays);
-- ``hotspot``: ``check_hotspot``, one statement counting the place's cases and links of the last day (rolled back);
+- ``hotspot``: ``check_hotspot`` alone, one statement counting the place's cases and links of the last day (rolled
+  back; the bot reads the same counts under the lock, above);
 - baselines, measured the same way: ``old dup`` the check as it was before (the category's 200 newest open cases
   of the window loaded, the place and similarity worked out in Python, the new text tokenised once per
   candidate) and ``old hotspot`` (every case of the category of the last day loaded and its building parsed).
@@ -241,8 +243,10 @@ async def _measure(path: Path, size: int, recent: int, repeat: int, create_s: fl
         looked = await look()  # warm: jieba's dictionary, the connection
 
         async def under_lock() -> Ticket | None:
-            async with db.session() as s:
-                return await duplicates.find_duplicate(s, now=NOW, looked=looked, **ASK)
+            async with db.session() as s:  # what the confirm's write transaction reads
+                check = await duplicates.Check.of(s, now=NOW, looked=looked, **ASK)
+                values = await check.read(s)  # in the bot: columns of the draft's DELETE … RETURNING
+                return await check.duplicate(s, values)  # (the warning, if the counts call for one: ``hotspot``)
 
         async def full() -> Ticket | None:
             async with db.session() as s:

@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, String, and_, cast, false, func, literal, or_
+from sqlalchemy import ColumnElement, String, and_, cast, desc, false, func, literal, or_, union_all
 from sqlalchemy import select as sa_select  # rows of several columns (sqlmodel's gives scalars for one)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -110,15 +110,17 @@ def _similar(content: str, other: str) -> float:
     return float(fuzz.token_set_ratio(content, theirs))
 
 
-def _at_place(grid_code: str | None, building: str | None) -> ColumnElement[bool] | None:
+def _at_place(grid_code: str | None, building: str | None) -> list[ColumnElement[bool]]:
     """Tickets at the same place, in SQL: the same building when both are known (another building is another
-    problem), else the same grid. None: nowhere to compare with."""
+    problem), else the same grid. Given as branches, each searched with its own place index (``(category,
+    building, created_at)``; ``(category, grid_code, created_at)`` for the grid's cases naming no building) and
+    merged, never as one OR, which SQLite answers from the category's whole window. []: nowhere to compare with."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
-    same_grid = t.grid_code == grid_code if grid_code is not None else None
     if building is None:
-        return same_grid
+        return [t.grid_code == grid_code] if grid_code is not None else []
     same_building = t.building == building
-    return same_building if same_grid is None else or_(same_building, and_(t.building.is_(None), same_grid))
+    return [same_building] if grid_code is None else [same_building, and_(t.grid_code == grid_code,
+                                                                          t.building.is_(None))]
 
 
 def _same_place(ticket: Ticket, grid_code: str | None, building: str | None) -> bool:
@@ -142,15 +144,22 @@ class Looked:
     upto: int
 
 
-def _candidates(category: str, place: ColumnElement[bool], now: datetime, window: timedelta, *also: Any,
-                what: Any = Ticket) -> Any:
-    return (
-        select(what, *also)
-        .where(Ticket.category == category, col(Ticket.created_at) >= now - window,
-               col(Ticket.status).in_(OPEN_STATUSES), place)
-        .order_by(col(Ticket.created_at).desc())
-        .limit(MAX_CANDIDATES)
-    )
+def _candidates(category: str, places: Sequence[ColumnElement[bool]], now: datetime, window: timedelta,
+                *also: Any, what: Any = Ticket, where: Sequence[ColumnElement[bool]] = ()) -> Any:
+    """The newest ``MAX_CANDIDATES`` open tickets of ``category`` in the window at the place (``_at_place``), newest
+    first (the later one on a tie)."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+
+    def branch(place: ColumnElement[bool], *columns: Any) -> Any:
+        return select(*columns).where(t.category == category, t.created_at >= now - window,
+                                      t.status.in_(OPEN_STATUSES), place, *where)
+
+    newest = (t.created_at.desc(), t.id.desc())
+    if len(places) == 1:
+        return branch(places[0], what, *also).order_by(*newest).limit(MAX_CANDIDATES)
+    merged = (union_all(*(branch(p, t.id, t.created_at) for p in places))
+              .order_by(desc("created_at"), desc("id")).limit(MAX_CANDIDATES).subquery())
+    return select(what, *also).where(t.id.in_(select(merged.c.id))).order_by(*newest)
 
 
 def _ranked(tickets: Sequence[Ticket], content: str, grid_code: str | None, building: str | None,
@@ -175,11 +184,11 @@ async def look(
     require_aware(now)
     content = _content(text)
     building = building_of(location)
-    place = _at_place(grid_code, building)
-    if place is None:
+    places = _at_place(grid_code, building)
+    if not places:
         return Looked(content, (), 0)  # nowhere to compare with: nothing to read, now or under the lock
     newest = func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto")
-    rows = (await session.exec(_candidates(category, place, now, window, newest))).all()
+    rows = (await session.exec(_candidates(category, places, now, window, newest))).all()
     tickets = [t for t, _ in rows]
     upto = int(rows[0][1]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
     ranked = _ranked(tickets, content, grid_code, building, threshold)
@@ -239,25 +248,26 @@ class Check:
         return cls(category, content, grid_code, building_of(location), now, looked, postgres, **limits)
 
     @property
-    def place(self) -> ColumnElement[bool] | None:
+    def places(self) -> list[ColumnElement[bool]]:
         return _at_place(self.grid_code, self.building)
 
     async def lock(self, session: AsyncSession) -> None:
         """PostgreSQL: one complaint at a time per category and place until commit (SQLite's write lock is one)."""
-        if self.postgres and self.place is not None:
+        if self.postgres and self.places:
             key = _place_key(self.category, self.grid_code, self.building)
             await session.exec(select(func.pg_advisory_xact_lock(key)))
 
     def columns(self, *, hotspot: bool = True) -> list[Any]:
         """The labelled scalar subqueries to read under the lock (none when the complaint names no place)."""
-        place = self.place
-        if place is None:
+        places = self.places
+        if not places:
             return []
+        where = []
         if self.looked is not None:
             t = Ticket.__table__.c  # type: ignore[attr-defined]
             earlier = t.id.in_(self.looked.matches) if self.looked.matches else false()
-            place = and_(place, or_(t.id > literal(self.looked.upto), earlier))
-        ids = _candidates(self.category, place, self.now, self.window, what=col(Ticket.id)).subquery()
+            where.append(or_(t.id > literal(self.looked.upto), earlier))
+        ids = _candidates(self.category, places, self.now, self.window, what=col(Ticket.id), where=where).subquery()
         found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
         return [found, *(_hotspot_columns(self.category, self.building, self.grid_code,
                                           self.now - self.hotspot_window) if hotspot else ())]
