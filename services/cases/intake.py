@@ -26,7 +26,7 @@ from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.duplicates import Hotspot
 from services.community.model import Community
 from services.outbox import Priority
-from storage.models import Channel, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+from storage.models import Channel, OutboxKind, OutboxMessage, PostKind, Resident, Ticket, TicketEventKind
 
 
 @dataclass(frozen=True)
@@ -138,59 +138,79 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
 
 async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,
                      staff_chat_id: int | None, now: datetime) -> None:
-    """The number to the resident first (or to whoever recorded it), then the cards, then any warning."""
+    """The number to the resident first (or to whoever recorded it), then the cards, then any warning: one insert."""
     t = opened.ticket
     assert t.id is not None
+    rows: list[OutboxMessage] = []
     told = resident.tg_user_id if intake.channel is Channel.TELEGRAM else intake.recorded_by
     if told is not None:
         what = "linked" if opened.linked else ("recorded" if intake.recorded_by else "opened")
-        await outbox.owe(s, chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id, priority=Priority.REPLY,
-                         payload={**intake.receipt, "say": what, "own": opened.own},
-                         flush=False)  # owed (and numbered) first: the rows a case owes go in one insert
+        rows.append(outbox.new_row(chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                                   priority=Priority.REPLY,
+                                   payload={**intake.receipt, "say": what, "own": opened.own}))  # numbered first
     if not opened.linked:
-        await owe_cards(s, t, community=community, staff_chat_id=staff_chat_id, now=now)
+        rows += card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now)
     if opened.hotspot is not None:
         h = opened.hotspot
         grid = community.grid(h.grid_code) if h.grid_code else None
         for chat in {staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
             assert chat is not None
-            await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
-                             priority=Priority.BACKGROUND,  # after the cards: a burst's warnings never hold them up
-                             payload={"say": "hotspot", "category": h.category, "scope": h.scope, "count": h.count,
-                                      "since": h.since.isoformat()}, flush=False)
+            rows.append(outbox.new_row(chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                                       priority=Priority.BACKGROUND,  # after the cards: never holds them up
+                                       payload={"say": "hotspot", "category": h.category, "scope": h.scope,
+                                                "count": h.count, "since": h.since.isoformat()}))
+    await outbox.owe_rows(s, rows)
 
 
 async def owe_cards(s: AsyncSession, t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
                     header: str | None = None, priority: int = Priority.DESK) -> None:
     """A new case's card to its unit's desk, with its media, and to the grid worker of its grid (privately,
     with the buttons their role allows)."""
+    await outbox.owe_rows(s, card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now, header=header,
+                                       priority=priority))
+
+
+def card_rows(t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
+              header: str | None = None, priority: int = Priority.DESK) -> list[OutboxMessage]:
+    """:func:`owe_cards`'s rows, not yet written."""
     assert t.id is not None
     payload: dict[str, Any] = {"post": PostKind.TICKET.value}
     if header:
         payload["header"] = header
     desk = unit_chat(community, staff_chat_id, t.unit)
     grid = community.grid(t.grid_code) if t.grid_code else None
+    rows: list[OutboxMessage] = []
     for chat in dict.fromkeys([desk, grid.worker_tg_id if grid else None]):
         if chat is None:
             continue
         card = dict(payload)
         if t.photos:
             card["photo"] = t.photos[0]
-        await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=priority,
-                         payload=card, flush=False)
-        await owe_media(s, t, chat, now=now, photos=t.photos[1:], attachments=t.attachments, priority=priority)
+        rows.append(outbox.new_row(chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=priority,
+                                   payload=card))
+        rows += media_rows(t, chat, now=now, photos=t.photos[1:], attachments=t.attachments, priority=priority)
+    return rows
 
 
 async def owe_media(s: AsyncSession, t: Ticket, chat_id: int, *, now: datetime, photos: Sequence[str],
                     attachments: Sequence[dict[str, Any]], priority: int = Priority.DESK,
                     caption: str | None = None) -> None:
     """Photos (as albums of up to ten), voice and files under the case's card in ``chat_id``: one row a message."""
-    for i in range(0, len(photos), 10):
-        await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
-                         text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])}, flush=False)
-    for item in attachments:
-        await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
-                         text=caption, payload={"attachment": dict(item)}, flush=False)
+    await outbox.owe_rows(s, media_rows(t, chat_id, now=now, photos=photos, attachments=attachments,
+                                        priority=priority, caption=caption))
 
 
-__all__ = ["Intake", "Opened", "look", "open_case", "open_draft", "owe_cards", "owe_media", "owe_opened", "unit_chat"]
+def media_rows(t: Ticket, chat_id: int, *, now: datetime, photos: Sequence[str],
+               attachments: Sequence[dict[str, Any]], priority: int = Priority.DESK,
+               caption: str | None = None) -> list[OutboxMessage]:
+    """:func:`owe_media`'s rows, not yet written."""
+    rows = [outbox.new_row(chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
+                           text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])})
+            for i in range(0, len(photos), 10)]
+    rows += [outbox.new_row(chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
+                            text=caption, payload={"attachment": dict(item)}) for item in attachments]
+    return rows
+
+
+__all__ = ["Intake", "Opened", "card_rows", "look", "media_rows", "open_case", "open_draft", "owe_cards", "owe_media",
+           "owe_opened", "unit_chat"]
