@@ -19,10 +19,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, String, and_, cast, desc, false, func, literal, or_, union_all
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, desc, func, literal, or_, union_all
 from sqlalchemy import select as sa_select  # rows of several columns (sqlmodel's gives scalars for one)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -110,21 +111,27 @@ def _similar(content: str, other: str) -> float:
     return float(fuzz.token_set_ratio(content, theirs))
 
 
-def _at_place(grid_code: str | None, building: str | None) -> list[ColumnElement[bool]]:
-    """Tickets at the same place, in SQL: the same building when both are known (another building is another
-    problem), else the same grid. Given as branches, each searched with its own place index (``(category,
-    building, created_at)``; ``(category, grid_code, created_at)`` for the grid's cases naming no building) and
-    merged, never as one OR, which SQLite answers from the category's whole window. []: nowhere to compare with."""
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
+def _place(grid_code: str | None, building: str | None) -> tuple[str, dict[str, Any]]:
+    """Where to compare, as a statement shape and its parameters: the same building when both are known (another
+    building is another problem), else the same grid. "": nowhere to compare with."""
     if building is None:
-        return [t.grid_code == grid_code] if grid_code is not None else []
-    same_building = t.building == building
-    return [same_building] if grid_code is None else [same_building, and_(t.grid_code == grid_code,
-                                                                          t.building.is_(None))]
+        return ("grid", {"dup_grid": grid_code}) if grid_code is not None else ("", {})
+    return ("building", {"dup_building": building}) if grid_code is None else \
+        ("both", {"dup_building": building, "dup_grid": grid_code})
+
+
+def _at_place(shape: str) -> list[ColumnElement[bool]]:
+    """Tickets at the place of ``shape`` (``_place``), in SQL, as branches, each searched with its own place index
+    (``(category, building, created_at)``; ``(category, grid_code, created_at)`` for the grid's cases naming no
+    building) and merged, never as one OR, which SQLite answers from the category's whole window."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    same_building, same_grid = t.building == bindparam("dup_building"), t.grid_code == bindparam("dup_grid")
+    return {"building": [same_building], "grid": [same_grid],
+            "both": [same_building, and_(same_grid, t.building.is_(None))]}[shape]
 
 
 def _same_place(ticket: Ticket, grid_code: str | None, building: str | None) -> bool:
-    """``_at_place`` for a ticket in hand."""
+    """``_place`` for a ticket in hand."""
     other = ticket.building
     if building and other:
         return building == other
@@ -144,22 +151,38 @@ class Looked:
     upto: int
 
 
-def _candidates(category: str, places: Sequence[ColumnElement[bool]], now: datetime, window: timedelta,
-                *also: Any, what: Any = Ticket, where: Sequence[ColumnElement[bool]] = ()) -> Any:
-    """The newest ``MAX_CANDIDATES`` open tickets of ``category`` in the window at the place (``_at_place``), newest
-    first (the later one on a tie)."""
+@cache
+def _candidates(shape: str, *, ids: bool, since_look: bool = False) -> Any:
+    """The newest ``MAX_CANDIDATES`` open tickets of a category in the window at a place of ``shape``, newest first
+    (the later one on a tie): the rows with the newest ticket id (``ids=False``, the look) or their ids; with
+    ``since_look``, only those newer than a look or among its matches. Built once a shape (building a statement costs
+    more than running it); parameters: ``_params``."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
+    where = [or_(t.id > bindparam("dup_upto"), t.id.in_(bindparam("dup_matches", expanding=True)))] \
+        if since_look else []
 
     def branch(place: ColumnElement[bool], *columns: Any) -> Any:
-        return select(*columns).where(t.category == category, t.created_at >= now - window,
-                                      t.status.in_(OPEN_STATUSES), place, *where)
+        return select(*columns).where(t.category == bindparam("dup_category"), t.created_at >= bindparam("dup_since"),
+                                      t.status.in_(sorted(OPEN_STATUSES)), place, *where)
 
+    what = (col(Ticket.id),) if ids else \
+        (Ticket, func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto"))
     newest = (t.created_at.desc(), t.id.desc())
+    places = _at_place(shape)
     if len(places) == 1:
-        return branch(places[0], what, *also).order_by(*newest).limit(MAX_CANDIDATES)
+        return branch(places[0], *what).order_by(*newest).limit(MAX_CANDIDATES)
     merged = (union_all(*(branch(p, t.id, t.created_at) for p in places))
               .order_by(desc("created_at"), desc("id")).limit(MAX_CANDIDATES).subquery())
-    return select(what, *also).where(t.id.in_(select(merged.c.id))).order_by(*newest)
+    return select(*what).where(t.id.in_(select(merged.c.id))).order_by(*newest)
+
+
+def _params(category: str, place: dict[str, Any], now: datetime, window: timedelta,
+            looked: "Looked | None" = None) -> dict[str, Any]:
+    """The parameters of ``_candidates``."""
+    out = {"dup_category": category, "dup_since": now - window, **place}
+    if looked is not None:
+        out.update(dup_upto=looked.upto, dup_matches=list(looked.matches))
+    return out
 
 
 def _ranked(tickets: Sequence[Ticket], content: str, grid_code: str | None, building: str | None,
@@ -184,11 +207,10 @@ async def look(
     require_aware(now)
     content = _content(text)
     building = building_of(location)
-    places = _at_place(grid_code, building)
-    if not places:
+    shape, place = _place(grid_code, building)
+    if not shape:
         return Looked(content, (), 0)  # nowhere to compare with: nothing to read, now or under the lock
-    newest = func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto")
-    rows = (await session.exec(_candidates(category, places, now, window, newest))).all()
+    rows = (await session.exec(_candidates(shape, ids=False), params=_params(category, place, now, window))).all()
     tickets = [t for t, _ in rows]
     upto = int(rows[0][1]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
     ranked = _ranked(tickets, content, grid_code, building, threshold)
@@ -247,35 +269,32 @@ class Check:
         content = looked.content if looked is not None else _content(text)
         return cls(category, content, grid_code, building_of(location), now, looked, postgres, **limits)
 
-    @property
-    def places(self) -> list[ColumnElement[bool]]:
-        return _at_place(self.grid_code, self.building)
-
     async def lock(self, session: AsyncSession) -> None:
         """PostgreSQL: one complaint at a time per category and place until commit (SQLite's write lock is one)."""
-        if self.postgres and self.places:
+        if self.postgres and _place(self.grid_code, self.building)[0]:
             key = _place_key(self.category, self.grid_code, self.building)
             await session.exec(select(func.pg_advisory_xact_lock(key)))
 
     def columns(self, *, hotspot: bool = True) -> list[Any]:
-        """The labelled scalar subqueries to read under the lock (none when the complaint names no place)."""
-        places = self.places
-        if not places:
-            return []
-        where = []
-        if self.looked is not None:
-            t = Ticket.__table__.c  # type: ignore[attr-defined]
-            earlier = t.id.in_(self.looked.matches) if self.looked.matches else false()
-            where.append(or_(t.id > literal(self.looked.upto), earlier))
-        ids = _candidates(self.category, places, self.now, self.window, what=col(Ticket.id), where=where).subquery()
-        found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
-        return [found, *(_hotspot_columns(self.category, self.building, self.grid_code,
-                                          self.now - self.hotspot_window) if hotspot else ())]
+        """The labelled scalar subqueries to read under the lock, with :meth:`params` (none when the complaint names
+        no place)."""
+        shape = _place(self.grid_code, self.building)[0]
+        return list(_check_columns(shape, self.looked is not None, self.building is not None,
+                                   self.grid_code is not None, hotspot)) if shape else []
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of :meth:`columns`."""
+        _, place = _place(self.grid_code, self.building)
+        return {**_params(self.category, place, self.now, self.window, self.looked),
+                **_hotspot_params(self.category, self.building, self.grid_code, self.now - self.hotspot_window)}
 
     async def read(self, session: AsyncSession, *, hotspot: bool = True) -> dict[str, Any]:
         """The columns in a statement of their own (a caller with no statement to carry them)."""
         columns = self.columns(hotspot=hotspot)
-        return dict((await session.exec(sa_select(*columns))).mappings().one()) if columns else {}  # type: ignore
+        if not columns:
+            return {}
+        row = (await session.exec(sa_select(*columns), params=self.params())).mappings().one()  # type: ignore
+        return dict(row)
 
     async def duplicate(self, session: AsyncSession, values: Mapping[str, Any]) -> Ticket | None:
         """The most similar open case at the place, from what :meth:`columns` read (as :func:`find_duplicate`)."""
@@ -375,19 +394,38 @@ def _raised(category: str, kind: ScopeKind, scope: str, since: datetime) -> Any:
                                h.raised_at > since).limit(1).scalar_subquery())
 
 
-def _hotspot_columns(category: str, building: str | None, grid_code: str | None, since: datetime) -> list[Any]:
+@cache
+def _hotspot_columns(building: bool, grid: bool) -> tuple[Any, ...]:
     """Both places' counts and both earlier warnings, as labelled scalar subqueries (indexed by category, place and
-    time)."""
+    time), for a place with a building and/or a grid; built once a shape, parameters: ``_hotspot_params``."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
+    category, since = bindparam("hot_category"), bindparam("hot_since")
+    in_building, in_grid = bindparam("hot_building"), bindparam("hot_grid")
     none = literal(0)
-    return [
-        (_count(category, since, t.building == building) if building is not None else none).label("hot_building"),
-        (_count(category, since, t.grid_code == grid_code) if grid_code is not None else none).label("hot_grid"),
-        (_raised(category, ScopeKind.BUILDING, building, since) if building is not None
+    return (
+        (_count(category, since, t.building == in_building) if building else none).label("hot_building"),
+        (_count(category, since, t.grid_code == in_grid) if grid else none).label("hot_grid"),
+        (_raised(category, ScopeKind.BUILDING, in_building, since) if building
          else literal(None)).label("raised_building"),
-        (_raised(category, ScopeKind.GRID, grid_code, since) if grid_code is not None
-         else literal(None)).label("raised_grid"),
-    ]
+        (_raised(category, ScopeKind.GRID, in_grid, since) if grid else literal(None)).label("raised_grid"),
+    )
+
+
+def _hotspot_params(category: str, building: str | None, grid_code: str | None, since: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {"hot_category": category, "hot_since": since}
+    if building is not None:
+        out["hot_building"] = building
+    if grid_code is not None:
+        out["hot_grid"] = grid_code
+    return out
+
+
+@cache
+def _check_columns(shape: str, since_look: bool, building: bool, grid: bool, hotspot: bool) -> tuple[Any, ...]:
+    """``Check.columns`` for one shape, built once."""
+    ids = _candidates(shape, ids=True, since_look=since_look).subquery()
+    found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
+    return (found, *(_hotspot_columns(building, grid) if hotspot else ()))
 
 
 async def _raise(session: AsyncSession, category: str, building: str | None, grid_code: str | None, now: datetime,
@@ -426,7 +464,8 @@ async def check_hotspot(
     if building is None and grid_code is None:
         return None  # no place: nothing to count
     since = now - window
-    counted = (await session.exec(sa_select(*_hotspot_columns(category, building, grid_code, since)))).one()  # type: ignore
+    stmt = sa_select(*_hotspot_columns(building is not None, grid_code is not None))
+    counted = (await session.exec(stmt, params=_hotspot_params(category, building, grid_code, since))).one()  # type: ignore
     return await _raise(session, category, building, grid_code, now, since, threshold, tuple(counted))  # type: ignore
 
 

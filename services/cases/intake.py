@@ -100,7 +100,8 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
     await check.lock(s)
     if draft_seen is not None:
         assert resident.id is not None
-        values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=check.columns())
+        values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=check.columns(),
+                                        params=check.params())
         if values is None:
             return None
     else:
