@@ -8,7 +8,8 @@ everyone else, nor turn into fifty replies or a pile of cases.
   times the limit (looked up only once someone is over it, so an ordinary message costs no query).
 - 确认 (the draft's ``ok`` button) past ``FLOOD_DRAFTS`` complaints confirmed in the window is answered with an alert
   and goes no further: the draft stays as it was, the resident confirms it a little later. That cap is counted in
-  the database (``services.flood.confirmed_since``), so it holds across restarts and worker processes.
+  the database (``services.flood.confirmed_count``, read with the speaker), so it holds across restarts and worker
+  processes.
 
 Nothing else is held back: every other button goes on (they act on what exists, a dropped press would leave a
 spinner), and a dropped message never touches a draft or a case.
@@ -27,10 +28,11 @@ from handlers import texts
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
 from handlers.order import SEEN
+from handlers.people import speaker
 from handlers.replies import answer_quietly
 from intents.emergency import detect
 from intents.text import canonical
-from services.flood import FloodWindow, Verdict, confirmed_since
+from services.flood import FloodWindow, Verdict
 from services.people import roles
 from storage.models import RoleName
 
@@ -108,8 +110,8 @@ async def _confirm_cap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if cb is None or cb.action != "ok":
         return
     now = d.now()
-    async with d.db.session() as s:
-        confirmed = await confirmed_since(s, q.from_user.id, now - timedelta(seconds=d.flood.window))
+    who = await speaker(d, update, confirmed_since=now - timedelta(seconds=d.flood.window))  # kept for the 确认
+    confirmed = who.confirmed or 0
     if confirmed < d.flood.drafts:
         return
     log.info("flood: user %s confirmed %d complaints in %gs; this one waits", q.from_user.id, confirmed,

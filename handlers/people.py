@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
@@ -82,15 +83,16 @@ async def resident_of(session: AsyncSession, update: Update, d: Deps) -> Residen
     return await get_or_create_resident(session, tg_user_id=user.id, name=user.full_name, now=d.now())
 
 
-async def speaker(d: Deps, update: Update) -> Speaker:
+async def speaker(d: Deps, update: Update, *, confirmed_since: datetime | None = None) -> Speaker:
     """The sender of ``update`` in one read (outside any write lock), kept for the rest of this update: the
     directory, the flow check, the 待补充 check, the draft and the answer all ask it, one statement answers.
-    A handler that changes what it holds calls :func:`forget` (drafts are also guarded when written)."""
+    A handler that changes what it holds calls :func:`forget` (drafts are also guarded when written).
+    ``confirmed_since``: the flood cap's count is read too (``Speaker.confirmed``)."""
     held = _held(update)
-    if held is not None:
+    if held is not None and (confirmed_since is None or held.confirmed is not None):
         return held
     async with d.db.session() as s:
-        found = await speakers.speaker(s, update.effective_user.id)
+        found = await speakers.speaker(s, update.effective_user.id, confirmed_since=confirmed_since)
     _hold(update, found)
     return found
 

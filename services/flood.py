@@ -21,6 +21,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import col, select
@@ -148,20 +149,26 @@ class FloodWindow:
             st.warned = False
 
 
-async def confirmed_since(session: AsyncSession, tg_user_id: int, since: datetime) -> int:
-    """How many complaints this Telegram user confirmed since ``since``: cases they opened in the bot (not cases
-    recorded for them by staff, not emergencies) and open cases their complaint joined. One statement."""
+def confirmed_count(resident_id: Any, since: datetime) -> Any:
+    """:func:`confirmed_since` as an SQL expression for ``resident_id`` (a column or a subquery), so a read made
+    anyway (``services.people.speakers``) can carry it."""
     since = require_aware(since)
-    resident = select(Resident.id).where(col(Resident.tg_user_id) == tg_user_id).scalar_subquery()
     opened = (select(func.count()).select_from(Ticket)
-              .where(col(Ticket.resident_id) == resident, col(Ticket.created_at) >= since,
+              .where(col(Ticket.resident_id) == resident_id, col(Ticket.created_at) >= since,
                      col(Ticket.channel) == Channel.TELEGRAM, col(Ticket.recorded_by).is_(None),
                      col(Ticket.emergency).is_(False))
               .scalar_subquery())
     joined = (select(func.count()).select_from(TicketFollower)
-              .where(col(TicketFollower.resident_id) == resident, col(TicketFollower.linked_at) >= since)
+              .where(col(TicketFollower.resident_id) == resident_id, col(TicketFollower.linked_at) >= since)
               .scalar_subquery())
-    return int((await session.exec(select(opened + joined))).one())
+    return opened + joined
 
 
-__all__ = ["FloodLimits", "FloodWindow", "Verdict", "confirmed_since"]
+async def confirmed_since(session: AsyncSession, tg_user_id: int, since: datetime) -> int:
+    """How many complaints this Telegram user confirmed since ``since``: cases they opened in the bot (not cases
+    recorded for them by staff, not emergencies) and open cases their complaint joined. One statement."""
+    resident = select(Resident.id).where(col(Resident.tg_user_id) == tg_user_id).scalar_subquery()
+    return int((await session.exec(select(confirmed_count(resident, since)))).one())
+
+
+__all__ = ["FloodLimits", "FloodWindow", "Verdict", "confirmed_count", "confirmed_since"]

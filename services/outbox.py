@@ -20,12 +20,13 @@ demo and the tests move); when it is due, leased or retried is transport time, t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, insert, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -79,14 +80,32 @@ async def owe(session: AsyncSession, *, chat_id: int, now: datetime, kind: Outbo
               payload: dict[str, Any] | None = None, flush: bool = True) -> OutboxMessage:
     """Add one owed message to the caller's transaction (nothing is sent before it commits); due at once.
 
-    ``flush=False`` leaves the row to the session's next flush: the rows a change owes then go in one insert."""
-    require_aware(now)
-    row = OutboxMessage(kind=kind, chat_id=chat_id, ticket_id=ticket_id, priority=int(priority), text=text,
-                        payload=payload or {}, created_at=now, next_try_at=wall_now())
+    ``flush=False`` leaves the row to the session's next flush. Several rows owed together: :func:`owe_rows`."""
+    row = new_row(chat_id=chat_id, now=now, kind=kind, text=text, ticket_id=ticket_id, priority=priority,
+                  payload=payload)
     session.add(row)
     if flush:
         await session.flush()
     return row
+
+
+def new_row(*, chat_id: int, now: datetime, kind: OutboxKind = OutboxKind.MESSAGE, text: str | None = None,
+            ticket_id: int | None = None, priority: int = Priority.DESK,
+            payload: dict[str, Any] | None = None) -> OutboxMessage:
+    """One owed message as a row, not yet written (:func:`owe` adds it to the session, :func:`owe_rows` inserts)."""
+    require_aware(now)
+    return OutboxMessage(kind=kind, chat_id=chat_id, ticket_id=ticket_id, priority=int(priority), text=text,
+                         payload=payload or {}, created_at=now, next_try_at=wall_now())
+
+
+async def owe_rows(session: AsyncSession, rows: Sequence[OutboxMessage]) -> None:
+    """Rows a change owes together (:func:`new_row`), in one plain ``INSERT`` in their order, after whatever the
+    session still holds (the ORM would send one statement a row: it wants each id back)."""
+    if not rows:
+        return
+    await session.flush()
+    await session.exec(insert(OutboxMessage.__table__).values(  # type: ignore[attr-defined,call-overload]
+        [r.model_dump(exclude={"id"}) for r in rows]))
 
 
 async def owe_refresh(session: AsyncSession, *, ticket_id: int, chat_id: int, now: datetime) -> None:
@@ -246,8 +265,10 @@ __all__ = [
     "mark_retry",
     "mark_sent",
     "mark_unreachable",
+    "new_row",
     "owe",
     "owe_refresh",
+    "owe_rows",
     "pending",
     "recent_group_sends",
     "release",

@@ -247,10 +247,10 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         case = _intake(d, r, draft, q.message.message_id if q.message else None)
         async with d.db.session() as s:  # the duplicate check, before the write lock
             looked = await intake.look(s, resident=r, intake=case, now=now)
-        async with d.db.transaction() as s:
-            if await drafts.take(s, r.id, seen=draft.updated_at):
-                opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
-                                                staff_chat_id=d.staff_chat_id, now=now, looked=looked)
+        async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
+            opened = await intake.open_draft(s, resident=r, intake=case, community=d.community,
+                                             staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,
+                                             looked=looked)
     else:
         view = DraftView.of(draft)
     forget()

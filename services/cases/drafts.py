@@ -259,6 +259,18 @@ async def take(session: AsyncSession, resident_id: int, *, seen: datetime) -> bo
     return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
 
 
+async def take_with(session: AsyncSession, resident_id: int, *, seen: datetime, returning: Sequence[Any],
+                    params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """:func:`take` that also reads ``returning`` (labelled scalar subqueries of other tables, with their ``params``)
+    in the same ``DELETE … RETURNING``: what the write that follows needs to know, at no extra statement. None: not
+    taken."""
+    table = Draft.__table__  # type: ignore[attr-defined]
+    stmt = (delete(Draft).where(table.c.resident_id == resident_id, table.c.updated_at == seen)
+            .returning(table.c.resident_id, *returning))
+    row = (await session.exec(stmt, params=params)).mappings().first()  # type: ignore[call-overload]
+    return dict(row) if row is not None else None
+
+
 async def purge_stale(session: AsyncSession, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
     """Delete abandoned drafts; returns how many (for a periodic job)."""
     cutoff = require_aware(now) - stale_after
@@ -287,5 +299,6 @@ __all__ = [
     "read",
     "save",
     "take",
+    "take_with",
     "update_draft",
 ]

@@ -10,18 +10,21 @@ and raises each warning once per window, not on every message.
 Both are bounded by the place in SQL (``Ticket.building`` and ``grid_code``, indexed with the category and the
 time): their cost follows the cases at that place in the window, not the tickets stored. The new text is
 tokenised once. :func:`look` makes the duplicate check before the write lock; the check under it
-(``find_duplicate(…, looked=…)``) then reads only what is new since, or the matches it found.
+(``find_duplicate(…, looked=…)``, or :class:`Check`'s columns riding in a statement the write runs anyway) then
+reads only what is new since, or the matches it found, and the hotspot counts before the complaint is written.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, and_, false, func, literal, or_
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, desc, func, literal, or_, union_all
+from sqlalchemy import select as sa_select  # rows of several columns (sqlmodel's gives scalars for one)
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -108,19 +111,27 @@ def _similar(content: str, other: str) -> float:
     return float(fuzz.token_set_ratio(content, theirs))
 
 
-def _at_place(grid_code: str | None, building: str | None) -> ColumnElement[bool] | None:
-    """Tickets at the same place, in SQL: the same building when both are known (another building is another
-    problem), else the same grid. None: nowhere to compare with."""
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
-    same_grid = t.grid_code == grid_code if grid_code is not None else None
+def _place(grid_code: str | None, building: str | None) -> tuple[str, dict[str, Any]]:
+    """Where to compare, as a statement shape and its parameters: the same building when both are known (another
+    building is another problem), else the same grid. "": nowhere to compare with."""
     if building is None:
-        return same_grid
-    same_building = t.building == building
-    return same_building if same_grid is None else or_(same_building, and_(t.building.is_(None), same_grid))
+        return ("grid", {"dup_grid": grid_code}) if grid_code is not None else ("", {})
+    return ("building", {"dup_building": building}) if grid_code is None else \
+        ("both", {"dup_building": building, "dup_grid": grid_code})
+
+
+def _at_place(shape: str) -> list[ColumnElement[bool]]:
+    """Tickets at the place of ``shape`` (``_place``), in SQL, as branches, each searched with its own place index
+    (``(category, building, created_at)``; ``(category, grid_code, created_at)`` for the grid's cases naming no
+    building) and merged, never as one OR, which SQLite answers from the category's whole window."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    same_building, same_grid = t.building == bindparam("dup_building"), t.grid_code == bindparam("dup_grid")
+    return {"building": [same_building], "grid": [same_grid],
+            "both": [same_building, and_(same_grid, t.building.is_(None))]}[shape]
 
 
 def _same_place(ticket: Ticket, grid_code: str | None, building: str | None) -> bool:
-    """``_at_place`` for a ticket in hand."""
+    """``_place`` for a ticket in hand."""
     other = ticket.building
     if building and other:
         return building == other
@@ -140,14 +151,38 @@ class Looked:
     upto: int
 
 
-def _candidates(category: str, place: ColumnElement[bool], now: datetime, window: timedelta, *also: Any) -> Any:
-    return (
-        select(Ticket, *also)
-        .where(Ticket.category == category, col(Ticket.created_at) >= now - window,
-               col(Ticket.status).in_(OPEN_STATUSES), place)
-        .order_by(col(Ticket.created_at).desc())
-        .limit(MAX_CANDIDATES)
-    )
+@cache
+def _candidates(shape: str, *, ids: bool, since_look: bool = False) -> Any:
+    """The newest ``MAX_CANDIDATES`` open tickets of a category in the window at a place of ``shape``, newest first
+    (the later one on a tie): the rows with the newest ticket id (``ids=False``, the look) or their ids; with
+    ``since_look``, only those newer than a look or among its matches. Built once a shape (building a statement costs
+    more than running it); parameters: ``_params``."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    where = [or_(t.id > bindparam("dup_upto"), t.id.in_(bindparam("dup_matches", expanding=True)))] \
+        if since_look else []
+
+    def branch(place: ColumnElement[bool], *columns: Any) -> Any:
+        return select(*columns).where(t.category == bindparam("dup_category"), t.created_at >= bindparam("dup_since"),
+                                      t.status.in_(sorted(OPEN_STATUSES)), place, *where)
+
+    what = (col(Ticket.id),) if ids else \
+        (Ticket, func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto"))
+    newest = (t.created_at.desc(), t.id.desc())
+    places = _at_place(shape)
+    if len(places) == 1:
+        return branch(places[0], *what).order_by(*newest).limit(MAX_CANDIDATES)
+    merged = (union_all(*(branch(p, t.id, t.created_at) for p in places))
+              .order_by(desc("created_at"), desc("id")).limit(MAX_CANDIDATES).subquery())
+    return select(*what).where(t.id.in_(select(merged.c.id))).order_by(*newest)
+
+
+def _params(category: str, place: dict[str, Any], now: datetime, window: timedelta,
+            looked: "Looked | None" = None) -> dict[str, Any]:
+    """The parameters of ``_candidates``."""
+    out = {"dup_category": category, "dup_since": now - window, **place}
+    if looked is not None:
+        out.update(dup_upto=looked.upto, dup_matches=list(looked.matches))
+    return out
 
 
 def _ranked(tickets: Sequence[Ticket], content: str, grid_code: str | None, building: str | None,
@@ -172,11 +207,10 @@ async def look(
     require_aware(now)
     content = _content(text)
     building = building_of(location)
-    place = _at_place(grid_code, building)
-    if place is None:
+    shape, place = _place(grid_code, building)
+    if not shape:
         return Looked(content, (), 0)  # nowhere to compare with: nothing to read, now or under the lock
-    newest = func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto")
-    rows = (await session.exec(_candidates(category, place, now, window, newest))).all()
+    rows = (await session.exec(_candidates(shape, ids=False), params=_params(category, place, now, window))).all()
     tickets = [t for t, _ in rows]
     upto = int(rows[0][1]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
     ranked = _ranked(tickets, content, grid_code, building, threshold)
@@ -198,32 +232,105 @@ async def find_duplicate(
     """The most similar open ticket this complaint duplicates, or None to open a new one.
 
     ``looked``: the same check made earlier (:func:`look`); then only its matches and the tickets opened since
-    are read (one small statement under the write lock), with the answer a full check would give."""
-    require_aware(now)
-    building = building_of(location)
-    place = _at_place(grid_code, building)
-    if place is None:
-        return None  # nowhere to compare with
-    if await dialect_name(session) == "postgresql":
-        # Several workers confirm at once: one at a time per category and place until commit, and the full check
-        # (still bounded by the place), since a case committed meanwhile may carry a lower id than the look saw.
-        await session.exec(select(func.pg_advisory_xact_lock(_place_key(category, grid_code, building))))
-        looked = None
-    content = looked.content if looked is not None else _content(text)
-    if looked is not None:
-        t = Ticket.__table__.c  # type: ignore[attr-defined]
-        earlier = t.id.in_(looked.matches) if looked.matches else false()
-        place = and_(place, or_(t.id > literal(looked.upto), earlier))
-    tickets = (await session.exec(_candidates(category, place, now, window))).all()
-    if looked is None:
-        ranked = _ranked(tickets, content, grid_code, building, threshold)
-        return ranked[0][1] if ranked else None
-    rank = {tid: i for i, tid in enumerate(looked.matches)}
-    still = sorted((t for t in tickets if t.id in rank), key=lambda t: rank[t.id])  # matched, and still open
-    newer = _ranked([t for t in tickets if t.id not in rank], content, grid_code, building, threshold)
-    if still and (not newer or _similar(content, still[0].text) > newer[0][0]):  # a tie: the newest, as in full
-        return still[0]
-    return newer[0][1] if newer else None
+    are read under the write lock (their ids, then the case to join, if any), with the answer a full check would
+    give. ``intake.open_case`` reads the ids as columns of a statement it runs anyway (:class:`Check`)."""
+    check = await Check.of(session, category=category, text=text, grid_code=grid_code, location=location, now=now,
+                           looked=looked, window=window, threshold=threshold)
+    await check.lock(session)
+    return await check.duplicate(session, await check.read(session, hotspot=False))
+
+
+@dataclass(frozen=True)
+class Check:
+    """The duplicate check and the hotspot count of one complaint under the write lock, as columns of a statement
+    the caller runs anyway (the draft's ``DELETE … RETURNING``, else one ``SELECT``): the ids of the cases to
+    compare (those the look did not see, and its matches still open) and the place's counts before this complaint.
+    The cases themselves are read only when there is one to compare with or join."""
+
+    category: str
+    content: str
+    grid_code: str | None
+    building: str | None
+    now: datetime
+    looked: Looked | None  # None: a full check (no look, or PostgreSQL, where a case committed meanwhile may
+    #                      carry a lower id than the look saw)
+    postgres: bool
+    window: timedelta = DUPLICATE_WINDOW
+    threshold: float = SIMILARITY_THRESHOLD
+    hotspot_window: timedelta = HOTSPOT_WINDOW
+    hotspot_threshold: int = HOTSPOT_COUNT
+
+    @classmethod
+    async def of(cls, session: AsyncSession, *, category: str, text: str, grid_code: str | None,
+                 location: str | None, now: datetime, looked: Looked | None = None, **limits: Any) -> "Check":
+        require_aware(now)
+        postgres = await dialect_name(session) == "postgresql"
+        looked = None if postgres else looked
+        content = looked.content if looked is not None else _content(text)
+        return cls(category, content, grid_code, building_of(location), now, looked, postgres, **limits)
+
+    async def lock(self, session: AsyncSession) -> None:
+        """PostgreSQL: one complaint at a time per category and place until commit (SQLite's write lock is one)."""
+        if self.postgres and _place(self.grid_code, self.building)[0]:
+            key = _place_key(self.category, self.grid_code, self.building)
+            await session.exec(select(func.pg_advisory_xact_lock(key)))
+
+    def columns(self, *, hotspot: bool = True) -> list[Any]:
+        """The labelled scalar subqueries to read under the lock, with :meth:`params` (none when the complaint names
+        no place)."""
+        shape = _place(self.grid_code, self.building)[0]
+        return list(_check_columns(shape, self.looked is not None, self.building is not None,
+                                   self.grid_code is not None, hotspot)) if shape else []
+
+    def params(self) -> dict[str, Any]:
+        """The parameters of :meth:`columns`."""
+        _, place = _place(self.grid_code, self.building)
+        return {**_params(self.category, place, self.now, self.window, self.looked),
+                **_hotspot_params(self.category, self.building, self.grid_code, self.now - self.hotspot_window)}
+
+    async def read(self, session: AsyncSession, *, hotspot: bool = True) -> dict[str, Any]:
+        """The columns in a statement of their own (a caller with no statement to carry them)."""
+        columns = self.columns(hotspot=hotspot)
+        if not columns:
+            return {}
+        row = (await session.exec(sa_select(*columns), params=self.params())).mappings().one()  # type: ignore
+        return dict(row)
+
+    async def duplicate(self, session: AsyncSession, values: Mapping[str, Any]) -> Ticket | None:
+        """The most similar open case at the place, from what :meth:`columns` read (as :func:`find_duplicate`)."""
+        ids = [int(i) for i in (values.get("dup_ids") or "").split(",") if i]
+        if not ids:
+            return None
+        looked = self.looked
+        rank = {tid: i for i, tid in enumerate(looked.matches)} if looked is not None else {}
+        still = sorted((i for i in ids if i in rank), key=rank.__getitem__)  # matched, and still open
+        if still and len(still) == len(ids):  # nothing new since the look: its best match stands
+            return await session.get(Ticket, still[0])
+        stmt = (select(Ticket).where(col(Ticket.id).in_(ids))  # newest first, the later one on a tie
+                .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()))
+        tickets = (await session.exec(stmt)).all()
+        if looked is None:
+            ranked = _ranked(tickets, self.content, self.grid_code, self.building, self.threshold)
+            return ranked[0][1] if ranked else None
+        matched = sorted((t for t in tickets if t.id in rank), key=lambda t: rank[t.id])
+        newer = _ranked([t for t in tickets if t.id not in rank], self.content, self.grid_code, self.building,
+                        self.threshold)
+        if matched and (not newer or _similar(self.content, matched[0].text) > newer[0][0]):  # a tie: the newest
+            return matched[0]
+        return newer[0][1] if newer else None
+
+    async def hotspot(self, session: AsyncSession, values: Mapping[str, Any], *,
+                      added: Ticket | None) -> "Hotspot | None":
+        """:func:`check_hotspot` from the counts :meth:`columns` read before this complaint was written; ``added``:
+        the case this complaint was counted with (opened, or joined as a new follower), None if it added none."""
+        if "hot_building" not in values:
+            return None
+        extra_b = int(added is not None and self.building is not None and added.building == self.building)
+        extra_g = int(added is not None and self.grid_code is not None and added.grid_code == self.grid_code)
+        return await _raise(session, self.category, self.building, self.grid_code, self.now,
+                            self.now - self.hotspot_window, self.hotspot_threshold,
+                            (values["hot_building"] + extra_b, values["hot_grid"] + extra_g,
+                             values["raised_building"], values["raised_grid"]))
 
 
 async def add_follower(session: AsyncSession, ticket_id: int, resident_id: int, now: datetime, text: str = "") -> bool:
@@ -287,6 +394,57 @@ def _raised(category: str, kind: ScopeKind, scope: str, since: datetime) -> Any:
                                h.raised_at > since).limit(1).scalar_subquery())
 
 
+@cache
+def _hotspot_columns(building: bool, grid: bool) -> tuple[Any, ...]:
+    """Both places' counts and both earlier warnings, as labelled scalar subqueries (indexed by category, place and
+    time), for a place with a building and/or a grid; built once a shape, parameters: ``_hotspot_params``."""
+    t = Ticket.__table__.c  # type: ignore[attr-defined]
+    category, since = bindparam("hot_category"), bindparam("hot_since")
+    in_building, in_grid = bindparam("hot_building"), bindparam("hot_grid")
+    none = literal(0)
+    return (
+        (_count(category, since, t.building == in_building) if building else none).label("hot_building"),
+        (_count(category, since, t.grid_code == in_grid) if grid else none).label("hot_grid"),
+        (_raised(category, ScopeKind.BUILDING, in_building, since) if building
+         else literal(None)).label("raised_building"),
+        (_raised(category, ScopeKind.GRID, in_grid, since) if grid else literal(None)).label("raised_grid"),
+    )
+
+
+def _hotspot_params(category: str, building: str | None, grid_code: str | None, since: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {"hot_category": category, "hot_since": since}
+    if building is not None:
+        out["hot_building"] = building
+    if grid_code is not None:
+        out["hot_grid"] = grid_code
+    return out
+
+
+@cache
+def _check_columns(shape: str, since_look: bool, building: bool, grid: bool, hotspot: bool) -> tuple[Any, ...]:
+    """``Check.columns`` for one shape, built once."""
+    ids = _candidates(shape, ids=True, since_look=since_look).subquery()
+    found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
+    return (found, *(_hotspot_columns(building, grid) if hotspot else ()))
+
+
+async def _raise(session: AsyncSession, category: str, building: str | None, grid_code: str | None, now: datetime,
+                 since: datetime, threshold: int, counted: tuple[int, int, Any, Any]) -> Hotspot | None:
+    """The warning the counts call for, written, unless one was raised for that place in the window."""
+    in_building, in_grid, raised_building, raised_grid = counted
+    if building is not None and in_building >= threshold:
+        kind, scope, count, raised = ScopeKind.BUILDING, building, in_building, raised_building
+    elif grid_code is not None and in_grid >= threshold:
+        kind, scope, count, raised = ScopeKind.GRID, grid_code, in_grid, raised_grid
+    else:
+        return None
+    if raised is not None:
+        return None
+    session.add(HotspotWarning(category=category, scope_kind=kind.value, scope=scope, raised_at=now, count=count))
+    await session.flush()
+    return Hotspot(category=category, scope_kind=kind, scope=scope, grid_code=grid_code, count=count, since=since)
+
+
 async def check_hotspot(
     session: AsyncSession,
     *,
@@ -306,26 +464,9 @@ async def check_hotspot(
     if building is None and grid_code is None:
         return None  # no place: nothing to count
     since = now - window
-    t = Ticket.__table__.c  # type: ignore[attr-defined]
-    none = literal(0)
-    stmt = select(
-        _count(category, since, t.building == building) if building is not None else none,
-        _count(category, since, t.grid_code == grid_code) if grid_code is not None else none,
-        _raised(category, ScopeKind.BUILDING, building, since) if building is not None else literal(None),
-        _raised(category, ScopeKind.GRID, grid_code, since) if grid_code is not None else literal(None),
-    )
-    in_building, in_grid, raised_building, raised_grid = (await session.exec(stmt)).one()
-    if building is not None and in_building >= threshold:
-        kind, scope, count, raised = ScopeKind.BUILDING, building, in_building, raised_building
-    elif grid_code is not None and in_grid >= threshold:
-        kind, scope, count, raised = ScopeKind.GRID, grid_code, in_grid, raised_grid
-    else:
-        return None
-    if raised is not None:
-        return None
-    session.add(HotspotWarning(category=category, scope_kind=kind.value, scope=scope, raised_at=now, count=count))
-    await session.flush()
-    return Hotspot(category=category, scope_kind=kind, scope=scope, grid_code=grid_code, count=count, since=since)
+    stmt = sa_select(*_hotspot_columns(building is not None, grid_code is not None))
+    counted = (await session.exec(stmt, params=_hotspot_params(category, building, grid_code, since))).one()  # type: ignore
+    return await _raise(session, category, building, grid_code, now, since, threshold, tuple(counted))  # type: ignore
 
 
 __all__ = [
@@ -333,6 +474,7 @@ __all__ = [
     "HOTSPOT_COUNT",
     "HOTSPOT_WINDOW",
     "SIMILARITY_THRESHOLD",
+    "Check",
     "Hotspot",
     "LinkResult",
     "LinkStatus",

@@ -22,11 +22,11 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox
-from services.cases import duplicates, events, lifecycle
+from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.duplicates import Hotspot
 from services.community.model import Community
 from services.outbox import Priority
-from storage.models import Channel, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+from storage.models import Channel, OutboxKind, OutboxMessage, PostKind, Resident, Ticket, TicketEventKind
 
 
 @dataclass(frozen=True)
@@ -74,13 +74,47 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
     """Take one complaint: join a similar open case at the same place, or open a new one; owe what it owes.
 
     ``looked``: :func:`look` made before this transaction, so only what changed since is checked under the lock."""
+    opened = await _open(s, resident=resident, intake=intake, community=community, staff_chat_id=staff_chat_id,
+                         now=now, looked=looked, draft_seen=None)
+    assert opened is not None
+    return opened
+
+
+async def open_draft(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
+                     staff_chat_id: int | None, now: datetime, seen: datetime,
+                     looked: duplicates.Looked | None = None) -> Opened | None:
+    """:func:`open_case` for the resident's draft confirmed, taken in the same transaction if it is still the one
+    read (``seen``: its ``updated_at``); None when it is not (a second tap, a newer draft): nothing written.
+
+    The duplicate check under the lock and the hotspot count ride in the draft's ``DELETE … RETURNING``."""
+    return await _open(s, resident=resident, intake=intake, community=community, staff_chat_id=staff_chat_id,
+                       now=now, looked=looked, draft_seen=seen)
+
+
+async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
+                staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
+                draft_seen: datetime | None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
-    dup = await duplicates.find_duplicate(s, category=intake.category, text=intake.text, grid_code=grid,
-                                          location=intake.location, now=now, looked=looked)
-    linked = dup is not None and (
-        dup.resident_id == resident.id
-        or (await duplicates.link(s, dup, resident, now, text=intake.text)).status != duplicates.LinkStatus.NOT_OPEN
-    )
+    check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
+                                      location=intake.location, now=now, looked=looked)
+    await check.lock(s)
+    if draft_seen is not None:
+        assert resident.id is not None
+        values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=check.columns(),
+                                        params=check.params())
+        if values is None:
+            return None
+    else:
+        values = await check.read(s)
+    dup = await check.duplicate(s, values)
+    added: Ticket | None = None  # the case this complaint counts with in the hotspot count
+    linked = False
+    if dup is not None and dup.resident_id == resident.id:
+        linked = True
+    elif dup is not None:
+        status = (await duplicates.link(s, dup, resident, now, text=intake.text)).status
+        linked = status != duplicates.LinkStatus.NOT_OPEN
+        added = dup if status == duplicates.LinkStatus.LINKED else None
     if linked:
         assert dup is not None
         ticket = dup
@@ -91,13 +125,12 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
             dup.photos = [*dup.photos, *intake.photos]
             s.add(dup)
     else:
-        ticket = await lifecycle.open_dispatched(
+        ticket = added = await lifecycle.open_dispatched(
             s, resident=resident, category=intake.category, text=intake.text, location=intake.location,
             photos=list(intake.photos), community=community, now=now, grid_code=grid, channel=intake.channel,
             recorded_by=intake.recorded_by, contact_name=intake.contact_name, contact_phone=intake.contact_phone,
             attachments=list(intake.attachments))
-    hotspot = await duplicates.check_hotspot(s, category=intake.category, grid_code=grid,
-                                             location=intake.location, now=now)
+    hotspot = await check.hotspot(s, values, added=added)
     opened = Opened(ticket, linked, linked and ticket.resident_id == resident.id, hotspot)
     await owe_opened(s, opened, resident=resident, intake=intake, community=community,
                      staff_chat_id=staff_chat_id, now=now)
@@ -106,58 +139,79 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
 
 async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,
                      staff_chat_id: int | None, now: datetime) -> None:
-    """The number to the resident first (or to whoever recorded it), then the cards, then any warning."""
+    """The number to the resident first (or to whoever recorded it), then the cards, then any warning: one insert."""
     t = opened.ticket
     assert t.id is not None
+    rows: list[OutboxMessage] = []
     told = resident.tg_user_id if intake.channel is Channel.TELEGRAM else intake.recorded_by
     if told is not None:
         what = "linked" if opened.linked else ("recorded" if intake.recorded_by else "opened")
-        await outbox.owe(s, chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id, priority=Priority.REPLY,
-                         payload={**intake.receipt, "say": what, "own": opened.own})  # owed (and numbered) first
+        rows.append(outbox.new_row(chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                                   priority=Priority.REPLY,
+                                   payload={**intake.receipt, "say": what, "own": opened.own}))  # numbered first
     if not opened.linked:
-        await owe_cards(s, t, community=community, staff_chat_id=staff_chat_id, now=now)
+        rows += card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now)
     if opened.hotspot is not None:
         h = opened.hotspot
         grid = community.grid(h.grid_code) if h.grid_code else None
         for chat in {staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
             assert chat is not None
-            await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
-                             priority=Priority.BACKGROUND,  # after the cards: a burst's warnings never hold them up
-                             payload={"say": "hotspot", "category": h.category, "scope": h.scope, "count": h.count,
-                                      "since": h.since.isoformat()}, flush=False)
+            rows.append(outbox.new_row(chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                                       priority=Priority.BACKGROUND,  # after the cards: never holds them up
+                                       payload={"say": "hotspot", "category": h.category, "scope": h.scope,
+                                                "count": h.count, "since": h.since.isoformat()}))
+    await outbox.owe_rows(s, rows)
 
 
 async def owe_cards(s: AsyncSession, t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
                     header: str | None = None, priority: int = Priority.DESK) -> None:
     """A new case's card to its unit's desk, with its media, and to the grid worker of its grid (privately,
     with the buttons their role allows)."""
+    await outbox.owe_rows(s, card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now, header=header,
+                                       priority=priority))
+
+
+def card_rows(t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
+              header: str | None = None, priority: int = Priority.DESK) -> list[OutboxMessage]:
+    """:func:`owe_cards`'s rows, not yet written."""
     assert t.id is not None
     payload: dict[str, Any] = {"post": PostKind.TICKET.value}
     if header:
         payload["header"] = header
     desk = unit_chat(community, staff_chat_id, t.unit)
     grid = community.grid(t.grid_code) if t.grid_code else None
+    rows: list[OutboxMessage] = []
     for chat in dict.fromkeys([desk, grid.worker_tg_id if grid else None]):
         if chat is None:
             continue
         card = dict(payload)
         if t.photos:
             card["photo"] = t.photos[0]
-        await outbox.owe(s, chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=priority,
-                         payload=card, flush=False)
-        await owe_media(s, t, chat, now=now, photos=t.photos[1:], attachments=t.attachments, priority=priority)
+        rows.append(outbox.new_row(chat_id=chat, now=now, kind=OutboxKind.CARD, ticket_id=t.id, priority=priority,
+                                   payload=card))
+        rows += media_rows(t, chat, now=now, photos=t.photos[1:], attachments=t.attachments, priority=priority)
+    return rows
 
 
 async def owe_media(s: AsyncSession, t: Ticket, chat_id: int, *, now: datetime, photos: Sequence[str],
                     attachments: Sequence[dict[str, Any]], priority: int = Priority.DESK,
                     caption: str | None = None) -> None:
     """Photos (as albums of up to ten), voice and files under the case's card in ``chat_id``: one row a message."""
-    for i in range(0, len(photos), 10):
-        await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
-                         text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])}, flush=False)
-    for item in attachments:
-        await outbox.owe(s, chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
-                         text=caption, payload={"attachment": dict(item)}, flush=False)
+    await outbox.owe_rows(s, media_rows(t, chat_id, now=now, photos=photos, attachments=attachments,
+                                        priority=priority, caption=caption))
 
 
-__all__ = ["Intake", "Opened", "look", "open_case", "owe_cards", "owe_media", "owe_opened", "unit_chat"]
+def media_rows(t: Ticket, chat_id: int, *, now: datetime, photos: Sequence[str],
+               attachments: Sequence[dict[str, Any]], priority: int = Priority.DESK,
+               caption: str | None = None) -> list[OutboxMessage]:
+    """:func:`owe_media`'s rows, not yet written."""
+    rows = [outbox.new_row(chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
+                           text=caption if i == 0 else None, payload={"photos": list(photos[i:i + 10])})
+            for i in range(0, len(photos), 10)]
+    rows += [outbox.new_row(chat_id=chat_id, now=now, kind=OutboxKind.MEDIA, ticket_id=t.id, priority=priority,
+                            text=caption, payload={"attachment": dict(item)}) for item in attachments]
+    return rows
+
+
+__all__ = ["Intake", "Opened", "card_rows", "look", "media_rows", "open_case", "open_draft", "owe_cards", "owe_media",
+           "owe_opened", "unit_chat"]

@@ -5,6 +5,7 @@ chat (a notice, an emergency's place, words to add to a case), is a case of thei
 (待补充), what is their draft, where do they live, is the directory's name for them current. One statement
 answers all of them (``SELECT … FROM (SELECT :id) LEFT JOIN residents … LEFT JOIN drafts … LEFT JOIN
 conversations … LEFT JOIN known_users``), read outside any write lock; the rows come back detached, as values.
+On 确认 it also counts the complaints confirmed in the flood window (the cap's check rides in the same read).
 Anything that then writes checks what it read (``drafts.save``'s guard) or reads again inside its transaction.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import BigInteger, literal, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import require_aware
+from services import flood, require_aware
 from services.people import conversations
 from storage.models import Conversation, Draft, KnownUser, Resident, Ticket, TicketStatus
 
@@ -32,6 +33,7 @@ class Speaker:
     conversation: Conversation | None  # their multi-step chat row, stale or not
     pending_info: str | None  # the number of their case waiting for their answer (待补充), newest first
     known: tuple[str | None, str] | None  # the directory's (username, name) for them; None: not in it
+    confirmed: int | None = None  # complaints they confirmed since the time asked (flood cap); None: not asked
 
     def flow(self, now: datetime) -> str | None:
         """The multi-step chat they are in, None if none (or it went stale)."""
@@ -48,15 +50,17 @@ class Speaker:
 _R, _D, _C, _K, _T = (m.__table__ for m in (Resident, Draft, Conversation, KnownUser, Ticket))  # type: ignore[attr-defined]
 
 
-def _statement(tg_user_id: int) -> Any:
+def _statement(tg_user_id: int, confirmed_since: datetime | None = None) -> Any:
     me = select(literal(tg_user_id, BigInteger).label("tg")).subquery("me")
     pending = (select(_T.c.number)
                .where(_T.c.resident_id == _R.c.id, _T.c.status == TicketStatus.PENDING_INFO)
                .order_by(_T.c.updated_at.desc()).limit(1).scalar_subquery())
+    confirmed = (flood.confirmed_count(_R.c.id, confirmed_since) if confirmed_since is not None
+                 else literal(None)).label("confirmed")
     return (
         select(*(c.label(f"r_{c.name}") for c in _R.c), *(c.label(f"d_{c.name}") for c in _D.c),
                *(c.label(f"c_{c.name}") for c in _C.c), _K.c.tg_user_id.label("k_id"),
-               _K.c.username.label("k_username"), _K.c.name.label("k_name"), pending.label("pending"))
+               _K.c.username.label("k_username"), _K.c.name.label("k_name"), pending.label("pending"), confirmed)
         .select_from(me.outerjoin(_R, _R.c.tg_user_id == me.c.tg).outerjoin(_D, _D.c.resident_id == _R.c.id)
                      .outerjoin(_C, _C.c.tg_user_id == me.c.tg).outerjoin(_K, _K.c.tg_user_id == me.c.tg))
     )
@@ -68,9 +72,10 @@ def _row(model: type, table: Any, row: Any, prefix: str) -> Any:
     return None if values[key] is None else model(**values)
 
 
-async def speaker(session: AsyncSession, tg_user_id: int) -> Speaker:
-    """One statement: the resident, their draft, their multi-step chat, a case waiting for them, the directory."""
-    row = (await session.exec(_statement(tg_user_id))).mappings().one()  # type: ignore[call-overload]
+async def speaker(session: AsyncSession, tg_user_id: int, *, confirmed_since: datetime | None = None) -> Speaker:
+    """One statement: the resident, their draft, their multi-step chat, a case waiting for them, the directory;
+    with ``confirmed_since``, also how many complaints they confirmed since then (``flood.confirmed_since``)."""
+    row = (await session.exec(_statement(tg_user_id, confirmed_since))).mappings().one()  # type: ignore[call-overload]
     return Speaker(
         tg_user_id=tg_user_id,
         resident=_row(Resident, _R, row, "r_"),
@@ -78,6 +83,7 @@ async def speaker(session: AsyncSession, tg_user_id: int) -> Speaker:
         conversation=_row(Conversation, _C, row, "c_"),
         pending_info=row["pending"],
         known=(row["k_username"], row["k_name"]) if row["k_id"] is not None else None,
+        confirmed=int(row["confirmed"]) if row["confirmed"] is not None else None,
     )
 
 

@@ -1,0 +1,109 @@
+"""A confirmed draft opens or joins a case in one transaction whose draft ``DELETE … RETURNING`` also carries the
+duplicate check under the lock and the hotspot counts (``intake.open_draft``): the same cases, links, warnings and
+owed rows as the separate checks made after the writes, in fewer statements."""
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import event
+from sqlmodel import col, func, select
+
+from services.cases import duplicates, intake
+from storage.db import Database
+from storage.models import Draft, HotspotWarning, OutboxKind, OutboxMessage, Resident, Ticket, TicketFollower
+from tests.unit.test_duplicates import COMMUNITY, NOW, make_resident
+
+M = timedelta(minutes=1)
+PLACE = "10号楼2单元"
+
+
+async def confirm(db: Database, r: Resident, text: str, now: Any, *, seen: Any = None) -> intake.Opened | None:
+    """What the bot does on 确认: the draft written, the look before the lock, then the draft taken with its case."""
+    async with db.transaction() as s:
+        s.add(Draft(resident_id=r.id, text=text, category="noise", location=PLACE, stage="confirming",
+                    created_at=now, updated_at=now))
+    case = intake.Intake(category="noise", text=text, location=PLACE, grid_code="A03")
+    async with db.session() as s:
+        looked = await intake.look(s, resident=r, intake=case, now=now)
+    async with db.transaction() as s:
+        return await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100, now=now,
+                                       seen=now if seen is None else seen, looked=looked)
+
+
+async def count(db: Database, model: Any) -> int:
+    async with db.session() as s:
+        return int((await s.exec(select(func.count()).select_from(model))).one())
+
+
+async def test_similar_complaints_make_one_case_and_one_warning_at_the_third(any_db: Database) -> None:
+    residents = [await make_resident(any_db, 300 + i) for i in range(4)]
+    texts = ["楼上装修太吵了", "楼上装修太吵", "楼上又在装修，太吵了", "楼上装修吵死了"]
+    opened = [await confirm(any_db, r, t, NOW + i * M) for i, (r, t) in enumerate(zip(residents, texts, strict=True))]
+    assert [o is not None and o.linked for o in opened] == [False, True, True, True]
+    assert len({o.ticket.id for o in opened if o is not None}) == 1
+    hot = [o.hotspot for o in opened if o is not None]
+    assert hot[:2] == [None, None] and hot[3] is None  # raised once, at the third, not again
+    assert hot[2] is not None and (hot[2].scope_kind, hot[2].scope, hot[2].count) == (
+        duplicates.ScopeKind.BUILDING, "10号楼", 3)
+    assert (await count(any_db, Ticket), await count(any_db, TicketFollower), await count(any_db, HotspotWarning),
+            await count(any_db, Draft)) == (1, 3, 1, 0)
+    async with any_db.session() as s:
+        rows = (await s.exec(select(OutboxMessage).order_by(col(OutboxMessage.id)))).all()
+    assert [(m.chat_id, m.kind, m.payload.get("say")) for m in rows] == [
+        (300, OutboxKind.NOTIFY, "opened"), (-100, OutboxKind.CARD, None), (301, OutboxKind.NOTIFY, "linked"),
+        (302, OutboxKind.NOTIFY, "linked"), (-100, OutboxKind.NOTIFY, "hotspot"), (303, OutboxKind.NOTIFY, "linked")]
+
+
+async def test_different_complaints_at_one_building_count_as_the_checks_after_the_writes_would(
+        any_db: Database) -> None:
+    residents = [await make_resident(any_db, 310 + i) for i in range(3)]
+    texts = ["楼上装修太吵了", "晚上广场舞音乐太响", "楼下商铺音响吵"]  # not the same problem: three cases
+    opened = [await confirm(any_db, r, t, NOW + i * M) for i, (r, t) in enumerate(zip(residents, texts, strict=True))]
+    assert [o is not None and o.linked for o in opened] == [False, False, False]
+    hot = [o.hotspot for o in opened if o is not None]
+    assert hot[:2] == [None, None] and hot[2] is not None and (hot[2].scope, hot[2].count) == ("10号楼", 3)
+    async with any_db.transaction() as s:  # the check made after the writes, as before: raised already, once
+        assert await duplicates.check_hotspot(s, category="noise", grid_code="A03", location=PLACE,
+                                              now=NOW + 2 * M) is None
+        warnings = (await s.exec(select(HotspotWarning))).all()
+    assert [(w.scope, w.count) for w in warnings] == [("10号楼", 3)]
+
+
+async def test_saying_it_again_adds_no_count_and_a_second_tap_writes_nothing(any_db: Database) -> None:
+    alice, bob = await make_resident(any_db, 320), await make_resident(any_db, 321)
+    first = await confirm(any_db, alice, "楼上装修太吵了", NOW)
+    again = await confirm(any_db, alice, "楼上装修太吵", NOW + M)  # her own case: a note on it, no follower
+    assert first is not None and again is not None and again.own and again.ticket.id == first.ticket.id
+    joined = await confirm(any_db, bob, "楼上又在装修，太吵了", NOW + 2 * M)
+    assert joined is not None and joined.linked and joined.hotspot is None  # one case and one follower: 2, not 3
+    stale = await confirm(any_db, bob, "楼上装修太吵了", NOW + 3 * M, seen=NOW)  # an earlier draft's button
+    assert stale is None
+    assert (await count(any_db, Ticket), await count(any_db, TicketFollower), await count(any_db, Draft)) == (1, 1, 1)
+
+
+async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> None:
+    """SQLite: the draft taken with the check's columns, the day's counter, the ticket, both events, the owed rows."""
+    r = await make_resident(db, 330)
+    async with db.transaction() as s:
+        s.add(Draft(resident_id=r.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
+                    created_at=NOW, updated_at=NOW))
+    case = intake.Intake(category="noise", text="楼上装修太吵了", location=PLACE, grid_code="A03")
+    async with db.session() as s:
+        looked = await intake.look(s, resident=r, intake=case, now=NOW)
+    seen: list[str] = []
+
+    def statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+            words = sql.split()  # "DELETE FROM drafts …", "INSERT INTO tickets …"
+            seen.append(f"{words[0].upper()} {words[2]}")
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
+    try:
+        async with db.transaction() as s:
+            opened = await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100,
+                                             now=NOW, seen=NOW, looked=looked)
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
+    assert opened is not None and not opened.linked
+    assert seen == ["DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events",
+                    "INSERT outbox"]
