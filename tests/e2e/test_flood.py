@@ -23,7 +23,8 @@ LIMITS = {"flood_messages": 8, "flood_window_seconds": 10, "flood_drafts": 3}
 
 
 def confirmable(m) -> bool:  # type: ignore[no-untyped-def]
-    return any(b.text == texts.BTN_CONFIRM for b in m.buttons)
+    """A draft shown: one matter (确认提交), or two (another kind typed while the first waited)."""
+    return any(b.text in (texts.BTN_CONFIRM, texts.BTN_SUBMIT_TWO) for b in m.buttons)
 
 
 @pytest.fixture
