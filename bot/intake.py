@@ -148,6 +148,8 @@ class Intake:
     _marks: _Marks = field(init=False)
     _parsed: dict[int, Update] = field(default_factory=dict)  # update_id -> the update read at accept
     _claiming: int = 0  # slots being claimed for right now (by the claim loop or an accept)
+    _unclaimed: dict[int, int] = field(default_factory=dict)  # update_id -> chat: accepted here, not claimed here
+    _strangers: set[int] = field(default_factory=set)  # running updates this worker did not accept
 
     def __post_init__(self) -> None:
         self._marks = _Marks(self.db)
@@ -186,8 +188,14 @@ class Intake:
                     claims = await inbox.claim_batch(s, now, free, self.worker)
         finally:
             self._claiming -= free
-        self._start(claims)
         readable = {r.update_id for r in rows if r.readable}
+        keys = {r.update_id: r.chat_key for r in rows}
+        for update_id in new:
+            if update_id in readable:
+                self._unclaimed[update_id] = keys[update_id]
+        while len(self._unclaimed) > KEEP_PARSED:  # rows other workers took (PostgreSQL): forgotten in time
+            del self._unclaimed[next(iter(self._unclaimed))]
+        self._start(claims)
         if fresh := [i for i in new if i in readable]:
             metrics.ACCEPTED.labels(via).inc(len(fresh))
         if repeated := len({r.update_id for r in rows}) - len(new):
@@ -244,7 +252,20 @@ class Intake:
 
     def _start(self, claims: list[inbox.Claim]) -> None:
         for claim in claims:
+            if self._unclaimed.pop(claim.update_id, None) is None:
+                self._strangers.add(claim.update_id)  # accepted elsewhere or earlier: its chat may have more
             self.running[claim.update_id] = asyncio.create_task(self._handle(claim), name=f"update-{claim.update_id}")
+
+    def _after(self, update_id: int) -> None:
+        """An update is done: look for claimable rows again if it may have made one its chat's head or freed a slot
+        that something waits for: rows this worker accepted and has not claimed, an update it did not accept (what
+        queued behind it is unknown here), or other workers sharing the inbox. Otherwise there is nothing new to
+        claim (the claim loop still looks every ``poll`` seconds), and no write transaction is spent finding that
+        out."""
+        stranger = update_id in self._strangers
+        self._strangers.discard(update_id)
+        if self._unclaimed or stranger or self.notify_sql is not None:
+            self._wake.set()
 
     async def _claim_loop(self) -> None:
         delay = self.poll
@@ -293,7 +314,7 @@ class Intake:
                 await self._mark(claim.update_id, error)
         finally:
             self.running.pop(claim.update_id, None)
-            self._wake.set()  # a slot is free, and the chat's next update may be its head now
+            self._after(claim.update_id)  # a slot is free, and the chat's next update may be its head now
         self.handled += 1
         metrics.UPDATES.labels("error" if error else "done").inc()
 

@@ -107,6 +107,9 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, *, foreign_keys:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite_async.Connection) and driver.hold_begin(f"BEGIN {mode}"):
+            return  # sent with the first statement (no statement of its own through SQLAlchemy)
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
