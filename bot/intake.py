@@ -338,7 +338,7 @@ class Intake:
             if not self.running:
                 continue
             try:
-                async with self.db.transaction(urgent=True) as s:  # before the leases run out
+                async with self.db.transaction() as s:
                     await inbox.renew(s, list(self.running), wall_now(), self.worker)
             except Exception as exc:
                 log.warning("inbox: renewing leases failed (%s: %s)", type(exc).__name__, exc)

@@ -385,7 +385,7 @@ class _SentMarks:
             try:
                 if self.conn is None:
                     self.conn = await self.d.db.engine.connect()
-                async with self.d.db.writing(urgent=True), self.conn.begin():
+                async with self.d.db.writing(), self.conn.begin():
                     await notices.mark_sent_many(self.conn, ids, self.d.now())
             except BaseException:
                 self.waiting[:0] = ids
@@ -420,8 +420,8 @@ class _OwedMarks:
             if key not in self.waiting:  # committed by the task that held the lock before
                 return
             batch, self.waiting = self.waiting, {}
-            try:  # urgent: each sender task waits for its mark before its next send
-                async with self.d.db.transaction(urgent=True) as s:
+            try:
+                async with self.d.db.transaction() as s:
                     now = outbox.wall_now()
                     for rows, done in batch.values():
                         for row_id in rows:
@@ -565,7 +565,7 @@ class _Run:
 
     async def claim(self) -> list[Job]:
         """Due rows from the database: the outbox first, notices with what room is left."""
-        async with self.writing, self.d.db.transaction(urgent=True) as s:
+        async with self.writing, self.d.db.transaction() as s:
             owed_rows: list[Job] = [c for c in await outbox.claim_batch(s, outbox.wall_now(), BATCH)
                                     if c.id not in self.held]
             self.held.update(c.id for c in owed_rows)  # type: ignore[union-attr]

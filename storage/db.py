@@ -12,8 +12,6 @@ writer the moment the last one commits. The busy timeout is left for other proce
 """
 
 import asyncio
-import contextlib
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import ContextVar
@@ -132,51 +130,6 @@ async def dialect_name(session: AsyncSession) -> str:
     return (await session.connection()).dialect.name
 
 
-class WriteTurn:
-    """The process's turn to write on SQLite: a lock whose urgent waiters go before the others.
-
-    Urgent are the writes that a chain of work waits on one after another — the inbox taking in the next batch
-    of updates, an update's done-mark that its chat's next update waits for, the sender's mark before its next
-    send — while the handlers' own transactions run side by side (one per chat at a time) and each waits for
-    its own only. Served in arrival order, one handler write after another put ahead of every link of those
-    chains; urgent first, the chains keep moving while the handlers still share the rest in order."""
-
-    def __init__(self) -> None:
-        self._held = False
-        self._urgent: deque[asyncio.Future[None]] = deque()
-        self._other: deque[asyncio.Future[None]] = deque()
-
-    def locked(self) -> bool:
-        return self._held
-
-    async def acquire(self, *, urgent: bool = False) -> None:
-        if not self._held and not self._urgent and not self._other:
-            self._held = True
-            return
-        queue = self._urgent if urgent else self._other
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        queue.append(turn)
-        try:
-            await turn
-        except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():  # handed the turn, cancelled before taking it: pass it on
-                self.release()
-            else:
-                with contextlib.suppress(ValueError):
-                    queue.remove(turn)
-            raise
-
-    def release(self) -> None:
-        """Hand the turn to the next waiter (urgent first); the lock stays held through the hand-over."""
-        for queue in (self._urgent, self._other):
-            while queue:
-                turn = queue.popleft()
-                if not turn.done():
-                    turn.set_result(None)
-                    return
-        self._held = False
-
-
 class Database:
     """One database: an async engine plus session factories and the migration entry point."""
 
@@ -208,7 +161,7 @@ class Database:
         self._writers = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False, execution_options=writer_opts
         )
-        self._write_lock = WriteTurn()
+        self._write_lock: asyncio.Lock | None = None
         self._writer: asyncio.Task[Any] | None = None
 
     @property
@@ -222,35 +175,32 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def writing(self, *, urgent: bool = False) -> AsyncIterator[None]:
-        """Hold this process's turn to write (SQLite only; PostgreSQL writers run side by side); ``urgent``: before
-        the writes waiting that are not (see :class:`WriteTurn`).
+    async def writing(self) -> AsyncIterator[None]:
+        """Hold this process's turn to write (SQLite only; PostgreSQL writers run side by side).
 
         A task that already holds it and asks again has nested two write transactions, which on SQLite would
         wait on itself: that is a bug, said at once instead of after the busy timeout."""
         if not self.is_sqlite:
             yield
             return
+        if self._write_lock is None:
+            self._write_lock = asyncio.Lock()
         task = asyncio.current_task()
         if task is not None and self._writer is task:
             raise RuntimeError("a write transaction inside another one: SQLite would wait on itself")
-        await self._write_lock.acquire(urgent=urgent)
-        try:
+        async with self._write_lock:
             self._writer = task
             try:
                 yield
             finally:
                 self._writer = None
-        finally:
-            self._write_lock.release()
 
     @asynccontextmanager
-    async def transaction(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed when the block ends, rolled back if it raises. Inside
-        :func:`first_commit`, the first of them also runs that block's action before it commits. ``urgent``: its
-        turn to write comes before the others' (:class:`WriteTurn`)."""
+        :func:`first_commit`, the first of them also runs that block's action before it commits."""
         note = _FIRST_COMMIT.get()
-        async with self.writing(urgent=urgent), self._writers() as session:
+        async with self.writing(), self._writers() as session:
             ran = False
             async with session.begin():
                 yield session
@@ -294,5 +244,5 @@ class Database:
         await self.engine.dispose()
 
 
-__all__ = ["DEFAULT_URL", "Database", "FirstCommit", "WriteTurn", "dialect_insert", "dialect_name", "first_commit",
-           "head_revision", "sync_url"]
+__all__ = ["DEFAULT_URL", "Database", "FirstCommit", "dialect_insert", "dialect_name", "first_commit", "head_revision",
+           "sync_url"]

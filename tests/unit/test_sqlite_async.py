@@ -1,8 +1,7 @@
-"""SQLite in one thread trip per statement (storage.sqlite_async) and the process's turn to write (WriteTurn)."""
+"""SQLite in one thread trip per statement (storage.sqlite_async)."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from storage import sqlite_async
-from storage.db import Database, WriteTurn
+from storage.db import Database
 
 
 @pytest.fixture
@@ -94,38 +93,3 @@ async def test_a_rolled_back_transaction_leaves_nothing(db: Database) -> None:
             raise RuntimeError("abandon")
     async with db.session() as s:
         assert (await (await s.connection()).execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
-
-
-async def test_urgent_waiters_take_the_turn_before_the_others_in_order() -> None:
-    turn = WriteTurn()
-    order: list[str] = []
-    await turn.acquire()
-
-    async def writer(name: str, urgent: bool) -> None:
-        await turn.acquire(urgent=urgent)
-        order.append(name)
-        turn.release()
-
-    tasks = [asyncio.create_task(writer(n, u)) for n, u in
-             (("handler-1", False), ("sender-1", True), ("handler-2", False), ("sender-2", True))]
-    await asyncio.sleep(0)
-    turn.release()
-    await asyncio.gather(*tasks)
-    assert order == ["sender-1", "sender-2", "handler-1", "handler-2"]
-    assert not turn.locked()
-
-
-async def test_a_waiter_cancelled_after_being_handed_the_turn_passes_it_on() -> None:
-    turn = WriteTurn()
-    await turn.acquire()
-    first = asyncio.create_task(turn.acquire())
-    second = asyncio.create_task(turn.acquire())
-    await asyncio.sleep(0)
-    turn.release()  # handed to `first` …
-    first.cancel()  # … which is cancelled before it runs
-    with pytest.raises(asyncio.CancelledError):
-        await first
-    await asyncio.wait_for(second, 1.0)  # the turn went on to the next
-    assert turn.locked()
-    turn.release()
-    assert not turn.locked()
