@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot import metrics
@@ -48,6 +48,7 @@ RENEW_EVERY = inbox.LEASE.total_seconds() / 3
 STOP_WITHIN = 8.0  # seconds a graceful stop waits for running updates
 MARK_RETRY_FOR = 60.0  # seconds a done-mark is retried while the database is away (then the lease decides)
 MAX_UPDATE_ID = 2**63 - 1
+KEEP_PARSED = 4096  # updates read at accept and kept for the handler (those another worker claims age out)
 
 
 def wall_now() -> datetime:
@@ -60,6 +61,12 @@ class NotAnUpdate(ValueError):
 
 def incoming(item: object) -> inbox.Incoming:
     """One update as the inbox stores it: id, the chat whose order it keeps, the JSON; unreadable ones flagged."""
+    return parsed(item, None)[0]
+
+
+def parsed(item: object, bot: Bot | None) -> tuple[inbox.Incoming, Update | None]:
+    """:func:`incoming`, and the update as python-telegram-bot reads it (for ``bot``; None when unreadable): the
+    worker that accepted it hands it to its handlers without reading the JSON a second time."""
     if not isinstance(item, dict):
         raise NotAnUpdate(f"an update is a JSON object, not {type(item).__name__}")
     update_id = item.get("update_id")
@@ -67,14 +74,14 @@ def incoming(item: object) -> inbox.Incoming:
         raise NotAnUpdate(f"update_id must be a non-negative 64-bit integer, not {update_id!r}")
     item = without_nul(item)
     try:
-        update = Update.de_json(item, None)
+        update = Update.de_json(item, bot)
         key = PerChatUpdateProcessor._key(update)
         if not isinstance(key, int) or isinstance(key, bool) or not -MAX_UPDATE_ID <= key <= MAX_UPDATE_ID:
             raise TypeError(f"a chat or user id must be a 64-bit integer, not {key!r}"[:200])
     except Exception as exc:  # any field of the wrong shape: the same rule as polling's SkippingRequest
         Skipped.note(update_id, exc)
-        return inbox.Incoming(update_id, 0, {}, readable=False)
-    return inbox.Incoming(update_id, key, item)
+        return inbox.Incoming(update_id, 0, {}, readable=False), None
+    return inbox.Incoming(update_id, key, item), update
 
 
 def without_nul(item: dict[str, Any]) -> dict[str, Any]:
@@ -139,31 +146,63 @@ class Intake:
     _stopping: bool = False
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
     _marks: _Marks = field(init=False)
+    _parsed: dict[int, Update] = field(default_factory=dict)  # update_id -> the update read at accept
+    _claiming: int = 0  # slots being claimed for right now (by the claim loop or an accept)
+    _unclaimed: dict[int, int] = field(default_factory=dict)  # update_id -> chat: accepted here, not claimed here
+    _strangers: set[int] = field(default_factory=set)  # running updates this worker did not accept
 
     def __post_init__(self) -> None:
         self._marks = _Marks(self.db)
 
     # -- accepting ------------------------------------------------------------------------------------------------
 
+    def read(self, item: object) -> inbox.Incoming:
+        """One update as the inbox stores it (:func:`incoming`), its reading kept for this worker's handler."""
+        row, update = parsed(item, self.app.bot)
+        if update is not None:
+            self._parsed[row.update_id] = update
+            while len(self._parsed) > KEEP_PARSED:
+                del self._parsed[next(iter(self._parsed))]
+        return row
+
     async def accept(self, items: Iterable[object], *, via: str) -> list[int]:
         """Store updates (raising NotAnUpdate, before anything is written, if one is no update at all); returns the
         ids that were new. Once this returns they are committed: Telegram may be told."""
-        return await self.accept_rows([incoming(item) for item in items], via=via)
+        return await self.accept_rows([self.read(item) for item in items], via=via)
 
     async def accept_rows(self, rows: list[inbox.Incoming], *, via: str) -> list[int]:
+        """Store the rows; a running worker with free slots claims in the same transaction what it can handle now
+        (one write instead of two, and no trip through the claim loop)."""
         if not rows:
             return []
-        async with self.db.transaction() as s:
-            new = await inbox.accept(s, rows, wall_now())
-            if new and self.notify_sql:
-                await (await s.connection()).execute(text(self.notify_sql))
+        claims: list[inbox.Claim] = []
+        free = self._free() if self._tasks and not self._stopping else 0
+        self._claiming += free
+        try:
+            async with self.db.transaction() as s:
+                now = wall_now()
+                new = await inbox.accept(s, rows, now)
+                if new and self.notify_sql:
+                    await (await s.connection()).execute(text(self.notify_sql))
+                if new and free > 0:
+                    claims = await inbox.claim_batch(s, now, free, self.worker)
+        finally:
+            self._claiming -= free
         readable = {r.update_id for r in rows if r.readable}
+        keys = {r.update_id: r.chat_key for r in rows}
+        for update_id in new:
+            if update_id in readable:
+                self._unclaimed[update_id] = keys[update_id]
+        while len(self._unclaimed) > KEEP_PARSED:  # rows other workers took (PostgreSQL): forgotten in time
+            del self._unclaimed[next(iter(self._unclaimed))]
+        self._start(claims)
         if fresh := [i for i in new if i in readable]:
             metrics.ACCEPTED.labels(via).inc(len(fresh))
         if repeated := len({r.update_id for r in rows}) - len(new):
             metrics.REPEATED.inc(repeated)
         if fresh:
-            self.wake()
+            if not {c.update_id for c in claims}.issuperset(fresh):  # some wait (their chat is busy): the loop
+                self.wake()
             self.announce()
         return new
 
@@ -208,13 +247,34 @@ class Intake:
         async with self.db.session() as s:
             return (await inbox.lag(s, wall_now())).pending > 0
 
+    def _free(self) -> int:
+        return self.slots - len(self.running) - self._claiming
+
+    def _start(self, claims: list[inbox.Claim]) -> None:
+        for claim in claims:
+            if self._unclaimed.pop(claim.update_id, None) is None:
+                self._strangers.add(claim.update_id)  # accepted elsewhere or earlier: its chat may have more
+            self.running[claim.update_id] = asyncio.create_task(self._handle(claim), name=f"update-{claim.update_id}")
+
+    def _after(self, update_id: int) -> None:
+        """An update is done: look for claimable rows again if it may have made one its chat's head or freed a slot
+        that something waits for: rows this worker accepted and has not claimed, an update it did not accept (what
+        queued behind it is unknown here), or other workers sharing the inbox. Otherwise there is nothing new to
+        claim (the claim loop still looks every ``poll`` seconds), and no write transaction is spent finding that
+        out."""
+        stranger = update_id in self._strangers
+        self._strangers.discard(update_id)
+        if self._unclaimed or stranger or self.notify_sql is not None:
+            self._wake.set()
+
     async def _claim_loop(self) -> None:
         delay = self.poll
         while not self._stopping:
             self._wake.clear()
-            free = self.slots - len(self.running)
+            free = self._free()
             claims: list[inbox.Claim] = []
             if free > 0:
+                self._claiming += free
                 try:
                     async with self.db.transaction() as s:
                         claims = await inbox.claim_batch(s, wall_now(), free, self.worker)
@@ -222,9 +282,9 @@ class Intake:
                 except Exception as exc:  # the database is away: look again later, more slowly
                     log.warning("inbox: claiming failed (%s: %s)", type(exc).__name__, exc)
                     delay = min(delay * 2, 5.0)
-            for claim in claims:
-                self.running[claim.update_id] = asyncio.create_task(self._handle(claim),
-                                                                     name=f"update-{claim.update_id}")
+                finally:
+                    self._claiming -= free
+            self._start(claims)
             if claims and len(claims) == free:
                 continue  # maybe more: look again once a slot is free (a finished update wakes this loop)
             with contextlib.suppress(TimeoutError):
@@ -234,7 +294,7 @@ class Intake:
         error: str | None = None
         note = FirstCommit(lambda s: inbox.mark_done(s, [claim.update_id], wall_now()))
         try:
-            update = Update.de_json(claim.payload, self.app.bot)
+            update = self._parsed.pop(claim.update_id, None) or Update.de_json(claim.payload, self.app.bot)
             if self.fresh_user_state:
                 if update.effective_user is not None:
                     self.app.drop_user_data(update.effective_user.id)
@@ -254,7 +314,7 @@ class Intake:
                 await self._mark(claim.update_id, error)
         finally:
             self.running.pop(claim.update_id, None)
-            self._wake.set()  # a slot is free, and the chat's next update may be its head now
+            self._after(claim.update_id)  # a slot is free, and the chat's next update may be its head now
         self.handled += 1
         metrics.UPDATES.labels("error" if error else "done").inc()
 
@@ -346,7 +406,7 @@ class Poller:
         rows: list[inbox.Incoming] = []
         for item in items:
             try:
-                rows.append(incoming(item))
+                rows.append(self.intake.read(item))
             except NotAnUpdate as exc:
                 log.warning("polling: dropped something that is no update: %s", exc)
         if not rows:
@@ -356,4 +416,4 @@ class Poller:
         self.offset = max(r.update_id for r in rows) + 1
 
 
-__all__ = ["POLL", "STOP_WITHIN", "Intake", "NotAnUpdate", "Poller", "body_of", "incoming", "wall_now"]
+__all__ = ["POLL", "STOP_WITHIN", "Intake", "NotAnUpdate", "Poller", "body_of", "incoming", "parsed", "wall_now"]

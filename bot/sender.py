@@ -399,6 +399,40 @@ class _SentMarks:
                 await conn.close()
 
 
+class _OwedMarks:
+    """Group commit of the outbox's "sent" marks (and where each card went, ``owed.record``): :meth:`sent` returns
+    once the row's mark is committed, as before, so a sender task still takes its next row only then (the crash
+    bound holds). The tasks whose sends finished while a commit ran or waited for the database's write lock go
+    together in the next transaction instead of one each. A failed commit puts its rows back: each waiting task
+    tries again itself (and raises if it fails too)."""
+
+    def __init__(self, d: Deps, lock: asyncio.Lock) -> None:
+        self.d = d
+        self.lock = lock
+        self.waiting: dict[int, tuple[list[int], owed.Delivered]] = {}
+        self._seq = 0
+
+    async def sent(self, ids: list[int], delivered: owed.Delivered) -> None:
+        self._seq += 1
+        key = self._seq
+        self.waiting[key] = (ids, delivered)
+        async with self.lock:
+            if key not in self.waiting:  # committed by the task that held the lock before
+                return
+            batch, self.waiting = self.waiting, {}
+            try:
+                async with self.d.db.transaction() as s:
+                    now = outbox.wall_now()
+                    for rows, done in batch.values():
+                        for row_id in rows:
+                            await outbox.mark_sent(s, row_id, now, done.message_id)
+                        await owed.record(s, done, now)
+            except BaseException:
+                for k, v in batch.items():
+                    self.waiting.setdefault(k, v)
+                raise
+
+
 @dataclass
 class _Run:
     app: Application
@@ -415,10 +449,12 @@ class _Run:
     checked: float = 0.0  # time.monotonic() of the last report(final=False)
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)  # the run's batch writes, one at a time
     marks: _SentMarks = field(init=False)
+    owed_marks: _OwedMarks = field(init=False)
     _seq: int = 0
 
     def __post_init__(self) -> None:
         self.marks = _SentMarks(self.d, self.writing)
+        self.owed_marks = _OwedMarks(self.d, self.writing)
 
     async def notice(self, notice_id: int) -> Notice | None:
         if notice_id not in self.notices:
@@ -513,10 +549,7 @@ class _Run:
                 if outcome is _Outcome.UNREACHABLE:  # a resident who blocked the bot, a group it cannot post in
                     await owed.on_unreachable(s, self.d, claim, now())
         else:
-            async with self.writing, self.d.db.transaction() as s:
-                for row_id in ids:
-                    await outbox.mark_sent(s, row_id, now(), delivered.message_id)
-                await owed.record(s, delivered, now())
+            await self.owed_marks.sent(ids, delivered)
             self.sent += 1
         self.held.difference_update(ids)
         self.nudged.set()  # the chat's next row is its head now

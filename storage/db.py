@@ -26,9 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import StaticPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import sqlite_async
+
 DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
 MIGRATION_LOCK = 0x6C696D67  # PostgreSQL advisory lock held while migrating ("limg")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_POOL = 32  # SQLite file connections kept open (as many again on overflow): an update handled at once each
 
 
 @dataclass
@@ -104,6 +107,9 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, *, foreign_keys:
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get(_SQLITE_BEGIN, "DEFERRED")
+        driver = conn.connection.driver_connection
+        if isinstance(driver, sqlite_async.Connection) and driver.hold_begin(f"BEGIN {mode}"):
+            return  # sent with the first statement (no statement of its own through SQLAlchemy)
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -117,7 +123,10 @@ def dialect_insert(dialect_name: str) -> Callable[..., Any]:
 
 
 async def dialect_name(session: AsyncSession) -> str:
-    """Name of the dialect behind a session ("sqlite", "postgresql")."""
+    """Name of the dialect behind a session ("sqlite", "postgresql"): its engine's, without a trip through
+    SQLAlchemy's greenlet to the connection when the session is bound to one engine (ours always are)."""
+    if session.bind is not None:
+        return session.bind.dialect.name
     return (await session.connection()).dialect.name
 
 
@@ -133,10 +142,13 @@ class Database:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
+            kwargs["async_creator"] = sqlite_async.creator(self.url)  # a statement in one trip to its thread
             if _is_memory(self.url):
                 kwargs["poolclass"] = StaticPool  # one shared in-memory database, not one per connection
             else:
                 Path(self.url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+                # connections are kept, not opened and closed again with every burst (each is a thread)
+                kwargs.update(pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
         else:
             kwargs["pool_pre_ping"] = True
             kwargs.update({k: v for k, v in (("pool_size", pool_size), ("max_overflow", max_overflow))
