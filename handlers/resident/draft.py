@@ -240,9 +240,10 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
             looks = [await intake.look(s, resident=r, intake=c, now=now) for c in cases]
         async with d.db.transaction() as s:
             if await drafts.take(s, r.id, seen=draft.updated_at):
-                # one lock order (by category, then place) for PostgreSQL's per-place locks: never a deadlock
-                for case, looked in sorted(zip(cases, looks, strict=True),
-                                           key=lambda c: (c[0].category, c[0].location or "")):
+                # in the order said, so the numbers and receipts come in that order too (two residents confirming
+                # the same two matters in opposite orders at one instant: PostgreSQL detects the lock cycle, one
+                # transaction rolls back whole, its draft stays and the press can be repeated)
+                for case, looked in zip(cases, looks, strict=True):
                     opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
                                                     staff_chat_id=d.staff_chat_id, now=now, looked=looked)
     elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
