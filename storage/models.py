@@ -231,6 +231,11 @@ class Ticket(SQLModel, table=True):
     paused_seconds: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     signed_at: datetime | None = _utc(default=None)
     resolved_at: datetime | None = _utc(default=None)
+    # what reports would otherwise look up in the events, kept with them by services.cases.lifecycle: the first
+    # signing ever (signed_at is cleared by reassignment and reopening) and how often it was resolved and reopened
+    first_signed_at: datetime | None = _utc(default=None)
+    resolved_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    reopened_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     sign_reminded_at: datetime | None = _utc(default=None)
     reminded_at: datetime | None = _utc(default=None)  # yellow reminder sent for the current clock
     breached_at: datetime | None = _utc(default=None)  # red escalation done for the current clock
