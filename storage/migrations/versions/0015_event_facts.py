@@ -7,7 +7,8 @@ Create Date: 2026-12-01
 ``tickets.first_signed_at`` (the first 签收 ever: ``signed_at`` is cleared when a case is reassigned or reopened),
 ``tickets.resolved_count`` and ``tickets.reopened_count`` (how many times the case was resolved and reopened).
 ``services.cases.lifecycle`` writes them with the status change that makes the event; existing cases get them
-here from their events, in SQL (the same on SQLite and PostgreSQL).
+here from their events, in SQL (the same on SQLite and PostgreSQL). And ``ix_ticket_events_steps``, a partial
+index of the escalation and mediation events, the only events PostgreSQL's reports still read.
 """
 
 from collections.abc import Sequence
@@ -20,6 +21,8 @@ down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+STEP_EVENTS = "kind IN ('escalated', 'mediation')"  # storage.models.STEP_EVENTS as it is now (copied, see 0014)
+
 
 def upgrade() -> None:
     with op.batch_alter_table("tickets") as batch_op:
@@ -27,6 +30,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("resolved_count", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("reopened_count", sa.Integer(), server_default="0", nullable=False))
     backfill(op.get_bind())
+    op.create_index("ix_ticket_events_steps", "ticket_events", ["ticket_id", "kind", "level", "mediation_stage"],
+                    unique=False, postgresql_where=sa.text(STEP_EVENTS), sqlite_where=sa.text(STEP_EVENTS))
 
 
 def backfill(conn: sa.Connection) -> None:
@@ -47,6 +52,7 @@ def backfill(conn: sa.Connection) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_events_steps", table_name="ticket_events")
     with op.batch_alter_table("tickets") as batch_op:
         batch_op.drop_column("reopened_count")
         batch_op.drop_column("resolved_count")
