@@ -891,10 +891,6 @@ async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Fil
                     as_of: datetime) -> list[dict[str, Any]]:
     """Every ticket received in the period (merged ones too, marked), for those who rebuild their own figures."""
     t = Ticket
-    reopened = (select(TicketEvent.ticket_id).where(TicketEvent.to_status == S.REOPENED)
-                .where(col(TicketEvent.ticket_id).in_(select(t.id).where(
-                    col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()))))
-    reopened_ids = set((await session.exec(reopened)).all())
     stmt = (select(t).where(col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where())
             .order_by(col(t.created_at), col(t.id)))
     tickets = list((await session.exec(stmt)).all())
@@ -913,7 +909,7 @@ async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Fil
             "sign_due_at": x.sign_due_at, "signed_at": x.signed_at, "due_at": x.due_at,
             "resolved_at": x.resolved_at, "closed_at": x.closed_at, "paused_seconds": x.paused_seconds,
             "on_time": on_time, "rating": x.rating.value if x.rating else "",
-            "escalation_level": x.escalation_level or "", "reopened": x.id in reopened_ids,
+            "escalation_level": x.escalation_level or "", "reopened": x.reopened_count > 0,
             "merged_into": numbers.get(x.merged_into_id, "") if x.merged_into_id else "",
         })
     return out
