@@ -67,7 +67,8 @@ H = timedelta(hours=1)
 TICKET_COLS = ("id", "number", "resident_id", "category", "text", "photos", "status", "unit", "grid_code",
                "created_at", "updated_at", "sign_due_at", "due_at", "closed_at", "merged_into_id", "version",
                "emergency", "escalation_level", "paused_at", "paused_seconds", "signed_at", "resolved_at",
-               "rating", "rated_at", "channel", "attachments", "location", "result")
+               "rating", "rated_at", "channel", "attachments", "location", "result", "first_signed_at",
+               "resolved_count", "reopened_count")
 EVENT_COLS = ("ticket_id", "at", "actor", "kind", "from_status", "to_status", "level", "mediation_stage")
 BASELINE = "be3705b"  # the report code before the side-by-side path (services/reports/figures.py at that commit)
 STAGES = ("applied", "registered", "meeting", "negotiation", "agreement")
@@ -93,6 +94,7 @@ def _ticket(tid: int, created: datetime, rng: random.Random) -> tuple[dict, list
         "due_at": created + COMMUNITY.limit_hours(cat) * H, "version": 3, "emergency": False,
         "paused_seconds": 0, "channel": rng.choice(CHANNELS), "attachments": "[]",
         "location": f"{rng.randint(1, 22)}号楼" if rng.random() < 0.6 else None,
+        "resolved_count": 0, "reopened_count": 0,  # kept by the lifecycle with the events below
     }
     ev = [(tid, created, "resident:1", "created", None, "received", None, None),
           (tid, created, "system", "dispatched", "received", "dispatched", None, None)]
@@ -105,7 +107,7 @@ def _ticket(tid: int, created: datetime, rng: random.Random) -> tuple[dict, list
         ev.append((tid, created + 3 * H, "resident:1", "withdrawn", "dispatched", "withdrawn", None, None))
     else:
         signed = created + timedelta(minutes=rng.expovariate(1 / 70))
-        t |= {"status": "signed", "signed_at": signed}
+        t |= {"status": "signed", "signed_at": signed, "first_signed_at": signed}
         ev.append((tid, signed, "staff:1", "status_changed", "dispatched", "signed", None, None))
         if rng.random() < 0.05:
             ev.append((tid, created + 2 * H, "system", "escalated", None, None, "grid", None))
@@ -119,7 +121,7 @@ def _ticket(tid: int, created: datetime, rng: random.Random) -> tuple[dict, list
                 ev.append((tid, signed + H, "staff:1", "status_changed", "signed", "pending_info", None, None))
             return t, ev
         resolved = signed + timedelta(hours=rng.expovariate(1 / 40))
-        t |= {"status": "resolved", "resolved_at": resolved, "result": "已处理"}
+        t |= {"status": "resolved", "resolved_at": resolved, "result": "已处理", "resolved_count": 1}
         ev += [(tid, signed + timedelta(minutes=5), "staff:1", "status_changed", "signed", "in_progress", None,
                 None),
                (tid, resolved, "staff:1", "status_changed", "in_progress", "resolved", None, None)]
@@ -129,7 +131,8 @@ def _ticket(tid: int, created: datetime, rng: random.Random) -> tuple[dict, list
         t |= {"rating": rating, "rated_at": resolved + 2 * H, "status": "closed", "closed_at": resolved + 2 * H}
         if rating == "unsatisfied":  # reopened, escalated, resolved again
             again = resolved + 30 * H
-            t |= {"status": "closed", "resolved_at": again, "closed_at": again + 2 * H}
+            t |= {"status": "closed", "resolved_at": again, "closed_at": again + 2 * H, "resolved_count": 2,
+                  "reopened_count": 1}
             ev += [(tid, resolved + 2 * H, "resident:1", "status_changed", "resolved", "reopened", None, None),
                    (tid, resolved + 2 * H, "system", "escalated", None, None, "community", None),
                    (tid, again, "staff:1", "status_changed", "in_progress", "resolved", None, None)]

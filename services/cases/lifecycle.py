@@ -169,10 +169,14 @@ def _changes(
         changes |= {"resume_status": None, **clocks.resume(ticket, now)}
     elif to is S.SIGNED:
         changes["signed_at"] = now
+    if to is S.SIGNED and (ticket.first_signed_at is None or now < ticket.first_signed_at):
+        changes["first_signed_at"] = now  # kept for reports, with the event that says it (the first ever)
     if to is S.RESOLVED:
-        changes |= {"result": (result or "").strip(), "resolved_at": now, "followup_sent_at": None}
+        changes |= {"result": (result or "").strip(), "resolved_at": now, "followup_sent_at": None,
+                    "resolved_count": ticket.resolved_count + 1}
     elif to is S.REOPENED:
-        changes |= {"followup_sent_at": None, **clocks.restart(ticket, now, SIGN_LIMIT)}
+        changes |= {"followup_sent_at": None, "reopened_count": ticket.reopened_count + 1,
+                    **clocks.restart(ticket, now, SIGN_LIMIT)}
     elif to is S.MERGED:
         assert merged_into is not None
         changes["merged_into_id"] = merged_into.id

@@ -56,6 +56,7 @@ from services.reports.periods import Period, PeriodKind
 from storage.db import dialect_name
 from storage.models import (
     OPEN_STATUSES,
+    STEP_KINDS,
     Channel,
     HotspotWarning,
     MediationStage,
@@ -299,49 +300,40 @@ def _bit(name: str) -> int:
 
 
 def _event_facts(dialect: str, period: Period, filt: Filter) -> tuple[Any, dict[str, Any]]:
-    """What the per-ticket pass reads from the events: the first signing, whether the case was ever resolved and
-    ever reopened (``rounds``: 1 resolved, 2 reopened, 3 both), the mediation stage of disputes, and (PostgreSQL)
-    escalations per level. Returns the FROM clause (tickets, maybe joined) and the expressions.
+    """What the per-ticket pass reads besides the ticket row: the first signing and whether the case was ever
+    resolved and ever reopened (``rounds``: 1 resolved, 2 reopened, 3 both) from the columns the lifecycle keeps
+    with those events (``first_signed_at``, ``resolved_count``, ``reopened_count``), the mediation stage of
+    disputes from the events, and (PostgreSQL) escalations per level. Returns the FROM clause (tickets, maybe
+    joined) and the expressions.
 
-    SQLite: correlated lookups in ``ix_ticket_events_report`` (a seek or two per ticket, no table access; SQLite has
-    no hash join, and aggregating the events in one pass costs more). PostgreSQL: one pass over the events of the
-    cohort's id range (an index range scan of that index, grouped by ticket) hash-joined to the cohort — a lookup
-    per ticket costs it several times more, and reads the table whenever the visibility map is behind."""
+    SQLite: a correlated lookup in ``ix_ticket_events_report`` (disputes only; SQLite has no hash join).
+    PostgreSQL: one pass over the cohort's mediation and escalation events (their ticket-id range in the partial
+    index ``ix_ticket_events_steps``, no table reads), grouped per ticket and hash-joined to the cohort — a lookup
+    per ticket costs it several times more."""
     t, e = Ticket, aliased(TicketEvent)
-    changed = col(e.kind) == K.STATUS_CHANGED.value
     stage_no = case(*((col(e.mediation_stage) == stage.value, i + 1) for i, stage in enumerate(STAGES)), else_=0)
-
-    def was(status: TicketStatus, value: int) -> ColumnElement[int]:
-        return func.max(case((and_(changed, col(e.to_status) == status.value), value), else_=0))
-
+    rounds = (case((col(t.reopened_count) > 0, 2), else_=0) + case((col(t.resolved_count) > 0, 1), else_=0))
     if dialect == "sqlite":
         mine = col(e.ticket_id) == col(t.id)
-        first_signed = select(func.min(col(e.at))).where(mine, changed, col(e.to_status) == S.SIGNED.value)
-        rounds = select(func.coalesce(was(S.REOPENED, 2) + was(S.RESOLVED, 1), 0)).where(
-            mine, changed, col(e.to_status).in_((S.REOPENED.value, S.RESOLVED.value)))  # two seeks
         stage = select(func.coalesce(func.max(stage_no), 0)).where(mine, col(e.kind) == K.MEDIATION.value)
-        return t, {"first_signed": first_signed.scalar_subquery(), "rounds": rounds.scalar_subquery(),
-                   "stage": stage.scalar_subquery()}
+        return t, {"first_signed": col(t.first_signed_at), "rounds": rounds, "stage": stage.scalar_subquery()}
     ids = select(func.min(col(t.id)).label("lo"), func.max(col(t.id)).label("hi"), func.count().label("n")).where(
         *_cohort(period, filt)).cte("ids")  # count(): no min/max shortcut walking the primary key from its end
     per_ticket = (
         select(
             col(e.ticket_id).label("ticket_id"),
-            func.min(col(e.at)).filter(and_(changed, col(e.to_status) == S.SIGNED.value)).label("first_signed"),
-            (was(S.REOPENED, 2) + was(S.RESOLVED, 1)).label("rounds"),
             func.coalesce(func.max(stage_no).filter(col(e.kind) == K.MEDIATION.value), 0).label("stage"),
             *(func.count().filter(and_(col(e.kind) == K.ESCALATED.value, col(e.level) == level)).label(f"esc_{level}")
               for level in LEVELS),
         )
         .where(col(e.ticket_id).between(select(ids.c.lo).scalar_subquery(), select(ids.c.hi).scalar_subquery()),
-               or_(and_(changed, col(e.to_status).in_((S.SIGNED.value, S.REOPENED.value, S.RESOLVED.value))),
-                   col(e.kind).in_((K.MEDIATION.value, K.ESCALATED.value))))  # read in the index, fewer to group
+               col(e.kind).in_([literal_column(f"'{k}'") for k in STEP_KINDS]))  # as ix_ticket_events_steps
+        # says, literally (a generic plan with a bound list could not use that partial index): a tenth of the events
         .group_by(col(e.ticket_id))
         .subquery("ev")
     )
     ev = per_ticket.c
-    facts = {"first_signed": ev.first_signed, "rounds": func.coalesce(ev.rounds, 0),
-             "stage": func.coalesce(ev.stage, 0),
+    facts = {"first_signed": col(t.first_signed_at), "rounds": rounds, "stage": func.coalesce(ev.stage, 0),
              **{f"esc_{level}": func.coalesce(ev[f"esc_{level}"], 0) for level in LEVELS}}
     return t.__table__.outerjoin(per_ticket, ev.ticket_id == col(t.id)), facts
 
@@ -899,10 +891,6 @@ async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Fil
                     as_of: datetime) -> list[dict[str, Any]]:
     """Every ticket received in the period (merged ones too, marked), for those who rebuild their own figures."""
     t = Ticket
-    reopened = (select(TicketEvent.ticket_id).where(TicketEvent.to_status == S.REOPENED)
-                .where(col(TicketEvent.ticket_id).in_(select(t.id).where(
-                    col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where()))))
-    reopened_ids = set((await session.exec(reopened)).all())
     stmt = (select(t).where(col(t.created_at) >= period.since, col(t.created_at) < period.until, *filt.where())
             .order_by(col(t.created_at), col(t.id)))
     tickets = list((await session.exec(stmt)).all())
@@ -921,7 +909,7 @@ async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Fil
             "sign_due_at": x.sign_due_at, "signed_at": x.signed_at, "due_at": x.due_at,
             "resolved_at": x.resolved_at, "closed_at": x.closed_at, "paused_seconds": x.paused_seconds,
             "on_time": on_time, "rating": x.rating.value if x.rating else "",
-            "escalation_level": x.escalation_level or "", "reopened": x.id in reopened_ids,
+            "escalation_level": x.escalation_level or "", "reopened": x.reopened_count > 0,
             "merged_into": numbers.get(x.merged_into_id, "") if x.merged_into_id else "",
         })
     return out

@@ -288,3 +288,105 @@ async def test_reports_at_once_share_a_few_spare_connections(db: Database, monke
         return [(x.scope, values(dict(x.figures)), values(dict(x.previous))) for x in r.scopes] + [r.top_problems]
 
     assert all(shown(r) == shown(alone) for r in (*together, sequential))
+
+
+# --- the columns the lifecycle keeps for reports, against the events they stand for ----------------------------
+
+
+def _migration() -> Any:
+    path = REPO / "storage" / "migrations" / "versions" / "0015_event_facts.py"
+    spec = importlib.util.spec_from_file_location("linli_migration_0015", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+async def from_events(db: Database) -> dict[int, tuple[Any, int, int]]:
+    """Each ticket's first signing and counts of resolutions and reopenings, read from its events."""
+    async with db.session() as s:
+        history = list((await s.exec(select(TicketEvent))).all())
+        ids = list((await s.exec(select(Ticket.id))).all())
+    found: dict[int, tuple[Any, int, int]] = {i: (None, 0, 0) for i in ids}
+    for e in history:
+        if e.kind is not TicketEventKind.STATUS_CHANGED:
+            continue
+        first, resolved, reopened = found[e.ticket_id]
+        if e.to_status is S.SIGNED and (first is None or e.at < first):
+            first = e.at
+        found[e.ticket_id] = (first, resolved + (e.to_status is S.RESOLVED), reopened + (e.to_status is S.REOPENED))
+    return found
+
+
+async def on_rows(db: Database) -> dict[int, tuple[Any, int, int]]:
+    async with db.session() as s:
+        return {t.id: (t.first_signed_at, t.resolved_count, t.reopened_count)
+                for t in (await s.exec(select(Ticket))).all()}
+
+
+async def test_columns_kept_by_the_lifecycle_agree_with_the_events(any_db: Database) -> None:
+    """Cases moved by the real lifecycle (reopened twice, signed again after a reassignment, signed and then
+    reassigned and not signed again, resolved by the resident's word unsigned): their row's first signing and
+    counts are what their events say, the fast figures equal the plain ones, and the migration's backfill, run on
+    rows written without the columns (cases from before it), gives the same."""
+    from services.cases.events import staff_actor
+    from services.cases.lifecycle import confirm_resolved, open_dispatched, reassign, transition
+    from services.people.residents import get_or_create_resident
+
+    async with any_db.transaction() as s:
+        await sync_grids(s, C)
+    start = datetime(2026, 11, 3, 1, 0, tzinfo=UTC)
+    plans: dict[str, list[Any]] = {
+        "reopened twice": [S.SIGNED, S.IN_PROGRESS, S.RESOLVED, S.REOPENED, S.SIGNED, S.IN_PROGRESS, S.RESOLVED,
+                           S.REOPENED, S.DISPATCHED, S.SIGNED, S.IN_PROGRESS, S.RESOLVED, S.CLOSED],
+        "signed after reassignment": ["reassign", S.SIGNED, "reassign", S.SIGNED, S.IN_PROGRESS, S.RESOLVED],
+        "signed then reassigned": [S.SIGNED, "reassign"],
+        "resolved unsigned": ["confirm"],
+        "reopened, resolved by the resident": [S.SIGNED, S.IN_PROGRESS, S.RESOLVED, S.REOPENED, "confirm"],
+    }
+    for k, (name, steps) in enumerate(plans.items()):
+        when = start + timedelta(days=k)
+        async with any_db.transaction() as s:
+            r = await get_or_create_resident(s, tg_user_id=7000 + k, name=name, now=when)
+            t = await open_dispatched(s, resident=r, category="noise", text=name, location="3号楼", photos=[],
+                                      community=C, now=when)
+        for step in steps:
+            when += timedelta(hours=3)
+            async with any_db.transaction() as s:
+                t = await s.get(Ticket, t.id)
+                if step == "reassign":
+                    unit = next(u.code for u in C.units if u.code != t.unit)
+                    done = await reassign(s, t, unit=unit, reason="不归我们", actor=staff_actor(1), now=when,
+                                          community=C)
+                elif step == "confirm":
+                    done = await confirm_resolved(s, t, actor=staff_actor(1), now=when)
+                else:
+                    done = await transition(s, t, step, actor=staff_actor(1), now=when, result="已处理")
+            assert done.ok, (name, step, done)
+    expected = await from_events(any_db)
+    assert await on_rows(any_db) == expected
+    assert sorted(v[1:] for v in expected.values()) == [(0, 0), (1, 0), (1, 0), (2, 1), (3, 2)]
+    assert sum(v[0] is not None for v in expected.values()) == 4
+    async with any_db.session() as s:
+        month = fast(await figures_for(s, NOV, community=C, as_of=NOW))
+    assert month == await plain(any_db, NOV, NOW)
+    assert month[ALL]["reopened"] == (2, 4) and month[ALL]["resolution_rate"] == (2, 4)
+
+    async with any_db.transaction() as s:  # as before the migration: nothing on the rows
+        con = await s.connection()
+        await con.execute(Ticket.__table__.update().values(first_signed_at=None, resolved_count=0,
+                                                           reopened_count=0))
+        await con.run_sync(_migration().backfill)
+    assert await on_rows(any_db) == expected
+    async with any_db.session() as s:
+        assert fast(await figures_for(s, NOV, community=C, as_of=NOW)) == month
+
+
+async def test_backfill_gives_the_generators_columns(any_db: Database) -> None:
+    """On the benchmark's data set the migration's backfill writes what the generator wrote with the events."""
+    await load(any_db, random.Random(5))
+    written = await on_rows(any_db)
+    assert written == await from_events(any_db)
+    async with any_db.transaction() as s:
+        await (await s.connection()).run_sync(_migration().backfill)
+    assert await on_rows(any_db) == written
