@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -168,6 +169,11 @@ async def supplement(update: Update, context: ContextTypes.DEFAULT_TYPE, *, text
     return False
 
 
+# a bare "no" that names nothing ("不用了", "算了", "取消"): it takes back a draft being written, never a case
+BARE_NO = re.compile(r"^(?:好的?[，,]?)?(?:算了|不用了|不要了|不需要了?|取消)(?:吧|啊|了)?[，,。！!\s]*"
+                     r"(?:谢谢(?:你们?|您)?)?[。！!]*$")
+
+
 async def take_back(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, about: str | None = None) -> None:
     """撤回 in words ("刚才那个不用处理了"): a draft not yet confirmed is what "刚才那个" means and is dropped at
     once; otherwise the open case it names (its number, its kind, or the only/newest one) is asked about with
@@ -185,6 +191,9 @@ async def take_back(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         if taken:
             await msg.reply_text(texts.DRAFT_CANCELLED)
             return
+    if number is None and BARE_NO.match(text.strip()):  # "不用了" to an offer, with no draft: nothing to take back
+        await msg.reply_text(texts.NOTHING_TAKEN)
+        return
     r = await resident_now(d, update)
     async with d.db.session() as s:
         mine = [t.ticket for t in await tickets.list_for_resident(s, r.id, limit=20)

@@ -303,6 +303,7 @@ def ticket_detail(number: str, status: str, category: str, text: str, location: 
 WITHDRAW_ASK = "确定撤回工单 {number} 吗？撤回后不再办理。"
 WITHDRAWN = "工单 {number} 已撤回。"
 BTN_WITHDRAW_NO = "不撤回，继续办理"
+NOTHING_TAKEN = "好的。有需要随时发给我。"
 WITHDRAW_KEPT = "好的，工单 {number} 继续办理。"
 WITHDRAW_NOTHING = "您现在没有正在办理的诉求，不需要撤回。想看以前的记录，请发“我的工单”。"
 WITHDRAW_WHICH = "您有几件诉求正在办理，要撤回哪一件？点下面的单号："
@@ -506,6 +507,7 @@ __all__ = [
     "MENU_ROWS",
     "MENU_SERVICES",
     "MENU_TICKETS",
+    "NOTHING_TAKEN",
     "NO_CLASSES",
     "NO_TICKETS",
     "PHOTOS_TOO_MANY",

@@ -86,6 +86,18 @@ async def test_a_number_in_the_words_is_that_case_and_a_strangers_number_is_not_
     assert (await bot.tickets(4104))[0].status == TicketStatus.DISPATCHED
 
 
+async def test_a_bare_no_takes_back_a_draft_but_never_a_case(bot: Bot) -> None:
+    person = await registered(bot, 4107)
+    number = await opened(person, NOISE)
+    for said in ("不用了", "算了", "不用了，谢谢"):  # the answer to some offer, not to the case
+        assert (await person.say(said)).text == texts.NOTHING_TAKEN
+    assert (await bot.tickets(4107))[0].status == TicketStatus.DISPATCHED
+    await person.say(LEAK)
+    assert (await person.say("算了")).text == texts.DRAFT_CANCELLED  # a draft being written: that is dropped
+    assert await bot.draft(4107) is None
+    assert number in (await person.say("那个噪音的投诉不用处理了")).text  # naming the case still offers it
+
+
 async def test_complaints_that_only_contain_cancel_words_stay_complaints(bot: Bot) -> None:
     person = await registered(bot, 4106)
     draft = await person.say("低保怎么突然被取消了，9号楼")
