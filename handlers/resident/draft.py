@@ -140,7 +140,8 @@ MIN_MATTER = 6  # characters: "还有9号楼" adds to a matter, "小区门口乱
 
 
 def another_matter(d: Deps, live: Draft | None, joined: Draft, text: str, now: datetime) -> Draft | None:
-    """A second, different complaint typed while the first waits for 确认 ("楼上装修太吵" … "还有门口乱停车"):
+    """A second, different complaint typed while the first waits for 确认 ("楼上装修太吵" … "还有门口乱停车", or the
+    same kind at another place: "9号楼楼道灯坏了" … "东门路灯也不亮"):
     the draft keeps both words, remembers where the second begins, its category and place, and is shown as two
     matters to submit apart or as one. None: the words add to the first (same kind, a place, too short, unsure)."""
     if live is None or not live.category or live.stage != DraftStage.CONFIRMING or split_of(live) is not None:
@@ -149,10 +150,18 @@ def another_matter(d: Deps, live: Draft | None, joined: Draft, text: str, now: d
     own = d.engine.classify(words)
     top = own.top
     if (len(words) < MIN_MATTER or top is None or own.ambiguous or top.score < d.engine.floor
-            or d.engine.model.info[top.id].kind != "complaint" or top.id in (live.category, "other")):
+            or d.engine.model.info[top.id].kind != "complaint" or top.id == "other"):
         return None
-    split = {"split": len(live.text) + 1 if live.text else 0, "id": top.id, "location": named_place(words)}
+    place = named_place(words)
+    if top.id == live.category and (not place or not live.location or _same_place(place, live.location)):
+        return None  # the same kind at the same place (or none said): more words about the same matter
+    split = {"split": len(live.text) + 1 if live.text else 0, "id": top.id, "location": place}
     return drafts.changed(joined, now=now, candidates=[split])
+
+
+def _same_place(a: str, b: str) -> bool:
+    """"9号楼" and "9号楼2单元" are one place said more or less exactly; "东门" and "9号楼楼道" are two."""
+    return a in b or b in a
 
 
 def halves(d: Deps, r: Resident, draft: Draft, split: dict[str, Any], message_id: int | None

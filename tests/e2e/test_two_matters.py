@@ -61,6 +61,22 @@ async def test_words_that_only_add_to_the_first_still_join_it(bot: Bot) -> None:
     assert case.number == number and case.category == "noise" and "电钻" in case.text
 
 
+async def test_the_same_kind_at_another_place_is_another_matter_and_a_nearer_place_is_not(bot: Bot) -> None:
+    person = await registered(bot, 4205)
+    await person.say("9号楼楼道灯坏了，黑乎乎的")
+    both = await person.say("东门那边的路灯也不亮了")
+    assert both.text.startswith("📝 您说的像是两件事") and "② 设施报修：" in both.text
+    await (await person.press(both, texts.BTN_SUBMIT_TWO)).edit("LL-")
+    await bot.barrier()
+    cases = sorted(await bot.tickets(4205), key=lambda t: t.id)
+    assert [(t.category, t.location) for t in cases] == [("repair", "9号楼楼道"), ("repair", "东门")]
+
+    lift = await person.say("3号楼电梯坏了，好几天了")
+    assert texts.BTN_CONFIRM in [b.text for b in lift.buttons]
+    nearer = await person.say("3号楼电梯2单元那部，一直停在5楼")  # the same lift, said more exactly
+    assert "两件事" not in nearer.text and texts.BTN_CONFIRM in [b.text for b in nearer.buttons]
+
+
 async def test_a_third_message_adds_to_the_second_matter_and_cancel_drops_both(bot: Bot) -> None:
     person = await registered(bot, 4204)
     await person.say(NOISE)
