@@ -126,9 +126,7 @@ class WebhookMixin:
                     self._updates_signal.fire()
                 continue
             failures += 1
-            self._webhook_error = (int(time.time()), error)
-            base = self.webhook_retry_delay
-            await asyncio.sleep(min(base * 2 ** (failures - 1), base * MAX_BACKOFF))
+            await self._back_off(failures, error)
 
     async def _deliver_in_parallel(self, session: aiohttp.ClientSession, url: str, headers: dict[str, str],
                                    in_flight: set[int]) -> None:
@@ -150,9 +148,13 @@ class WebhookMixin:
                 self._updates_signal.fire()
                 continue
             failures += 1
-            self._webhook_error = (int(time.time()), error)
-            base = self.webhook_retry_delay
-            await asyncio.sleep(min(base * 2 ** (failures - 1), base * MAX_BACKOFF))
+            await self._back_off(failures, error)
+
+    async def _back_off(self, failures: int, error: str) -> None:
+        """After a failed POST: remember it for getWebhookInfo, wait twice as long as after the last one."""
+        self._webhook_error = (int(time.time()), error)
+        base = self.webhook_retry_delay
+        await asyncio.sleep(min(base * 2 ** (failures - 1), base * MAX_BACKOFF))
 
     @staticmethod
     async def _post_update(

@@ -468,6 +468,19 @@ async def desk(emulator: BotApiEmulator, tmp_path: Path, clock: Clock,
 # -- helpers ------
 
 
+def record_webhook_posts(emulator: BotApiEmulator) -> list[dict[str, Any]]:
+    """Every update the emulator POSTs to the webhook from now on, in order (to deliver the same ones again)."""
+    seen: list[dict[str, Any]] = []
+    real_post = emulator._post_update
+
+    async def recording(session, url, headers, update):  # type: ignore[no-untyped-def]
+        seen.append(update)
+        return await real_post(session, url, headers, update)
+
+    emulator._post_update = recording  # type: ignore[method-assign]
+    return seen
+
+
 async def registered(bot: Bot, user_id: int, name: str = "王阿姨") -> Person:
     person = bot.person(user_id, name)
     grid = bot.deps.community.grid("A03")

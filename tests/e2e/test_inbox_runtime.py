@@ -21,7 +21,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, bot_settings, ticket_number
+from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, Clock, bot_settings, record_webhook_posts, ticket_number
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -176,14 +176,7 @@ async def test_a_repeated_or_late_update_changes_nothing(emulator: BotApiEmulato
         person = bot.person(2003, "王阿姨")
         await person.say("/start g-A03", "第三网格")
         await bot.barrier()
-        seen: list[dict[str, Any]] = []
-        real_post = emulator._post_update
-
-        async def recording(session, url, headers, update):
-            seen.append(update)
-            return await real_post(session, url, headers, update)
-
-        emulator._post_update = recording  # type: ignore[method-assign]
+        seen = record_webhook_posts(emulator)
         cursor = emulator.cursor()
         confirmation = await person.say(NOISE, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
         receipt = await person.confirm(confirmation)

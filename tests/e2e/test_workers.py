@@ -21,7 +21,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from linli_e2e import STAFF_CHAT_ID
+from linli_e2e import STAFF_CHAT_ID, record_webhook_posts
 from sqlalchemy.engine import URL
 from sqlmodel import select
 
@@ -58,14 +58,7 @@ pytestmark = pytest.mark.slow
 
 async def test_two_workers_take_every_case_once_and_repeats_change_nothing(
         emulator: BotApiEmulator, tmp_path: Path, pg_url: URL) -> None:
-    seen: list[dict[str, Any]] = []
-    real_post = emulator._post_update
-
-    async def recording(session, url, headers, update):
-        seen.append(update)
-        return await real_post(session, url, headers, update)
-
-    emulator._post_update = recording  # type: ignore[method-assign]
+    seen = record_webhook_posts(emulator)
     async with deployed(emulator, tmp_path, pg_url) as workers:
         residents = list(range(5001, 5001 + len(PROBLEMS)))
         numbers = await asyncio.gather(*(complain(emulator, u, p) for u, p in zip(residents, PROBLEMS, strict=True)))
