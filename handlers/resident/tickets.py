@@ -196,8 +196,7 @@ async def take_back(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         return
     r = await resident_now(d, update)
     async with d.db.session() as s:
-        mine = [t.ticket for t in await tickets.list_for_resident(s, r.id, limit=20)
-                if t.ticket.resident_id == r.id and t.ticket.status in OPEN_STATUSES]
+        mine = await tickets.open_cases(s, r.id)
     if number is not None:
         mine = [t for t in mine if t.number == number]
         if not mine:

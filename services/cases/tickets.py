@@ -220,12 +220,20 @@ async def list_for_resident(session: AsyncSession, resident_id: int, limit: int 
     return [TicketSummary(t, by_ticket.get(t.id)) for t in tickets]
 
 
+async def open_cases(session: AsyncSession, resident_id: int, *, category: str | None = None,
+                     limit: int = 20) -> list[Ticket]:
+    """The resident's own open cases (of ``category`` only, when given), newest first."""
+    stmt = select(Ticket).where(Ticket.resident_id == resident_id, col(Ticket.status).in_(list(OPEN_STATUSES)))
+    if category is not None:
+        stmt = stmt.where(Ticket.category == category)
+    stmt = stmt.order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(limit)
+    return list((await session.exec(stmt)).all())
+
+
 async def open_of(session: AsyncSession, resident_id: int, category: str) -> Ticket | None:
     """The resident's own newest open case of ``category`` (what "已经修好了" most likely speaks of)."""
-    stmt = (select(Ticket).where(Ticket.resident_id == resident_id, Ticket.category == category,
-                                 col(Ticket.status).in_(list(OPEN_STATUSES)))
-            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(1))
-    return (await session.exec(stmt)).first()
+    found = await open_cases(session, resident_id, category=category, limit=1)
+    return found[0] if found else None
 
 
 async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
@@ -248,6 +256,7 @@ __all__ = [
     "history",
     "list_for_resident",
     "new_ticket",
+    "open_cases",
     "open_of",
     "open_ticket",
     "parse_ticket_number",
