@@ -11,11 +11,11 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot import sender, web_wiring
 from bot.jobs import schedule
-from bot.metrics import CountingRequest
 from bot.processor import PerChatUpdateProcessor
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.startup import COMMANDS, LOCAL_TOKEN, prepare, warm_up
+from bot.transport import AiohttpRequest
 from bot.updates import SkippingRequest
 from handlers.callbacks import secret_from
 from handlers.deps import KEY, Deps, utc_now
@@ -48,8 +48,8 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     db = Database(settings.database_url, pool_size=settings.database_pool, max_overflow=settings.database_pool)
     token = token or settings.bot_token or LOCAL_TOKEN
     builder = (ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
-               .request(CountingRequest(connection_pool_size=256))  # PTB's default, counting 429s
-               .get_updates_request(SkippingRequest(connection_pool_size=1)))
+               .request(AiohttpRequest(connections=256))  # as many calls in flight as PTB's default pool
+               .get_updates_request(SkippingRequest(connections=1)))
     pacer = sender.Pacer() if rate_limited else sender.Pacer.unlimited()
     if rate_limited:  # the handlers' replies share the sender's pacer: one rate budget for the whole bot
         builder = builder.rate_limiter(sender.SharedLimiter(pacer))

@@ -20,7 +20,6 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy import func
 from sqlmodel import select
-from telegram.request import HTTPXRequest
 
 from bot.cluster import Cluster
 from services import inbox
@@ -45,16 +44,6 @@ JOB_RUNS = Counter("linli_job_runs", "Runs of the periodic jobs' parts, by job a
 
 def too_many_requests() -> None:
     TOO_MANY.inc()
-
-
-class CountingRequest(HTTPXRequest):
-    """PTB's request object for the bot's own calls, counting 429 answers (the sender's has its own count)."""
-
-    async def do_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        code, payload = await super().do_request(*args, **kwargs)
-        if code == 429:
-            too_many_requests()
-        return code, payload
 
 
 @dataclass(frozen=True)
@@ -151,4 +140,4 @@ async def render(db: Database, cluster: Cluster, clock: Callable[[], datetime] |
 
 
 __all__ = ["ACCEPTED", "JOB_RUNS", "MAX_LAG", "MULTIPROC_ENV", "REPEATED", "SKIPPED", "TOO_MANY", "UPDATES",
-           "CountingRequest", "Health", "health", "render", "too_many_requests"]
+           "Health", "health", "render", "too_many_requests"]

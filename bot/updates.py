@@ -15,9 +15,9 @@ import logging
 from typing import Any, ClassVar
 
 from telegram import Update
-from telegram.request import HTTPXRequest
 
 from bot.metrics import SKIPPED
+from bot.transport import AiohttpRequest
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class Skipped:
         return True
 
 
-class SkippingRequest(HTTPXRequest):
+class SkippingRequest(AiohttpRequest):
     """The request object for getUpdates only (``ApplicationBuilder.get_updates_request``)."""
 
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]

@@ -247,6 +247,7 @@ async def test_sent_marks_are_committed_together(db: Database, monkeypatch: pyte
 
     async def recording(session: AsyncConnection, delivery_ids: list[int], now: datetime) -> int:
         commits.append(list(delivery_ids))
+        await asyncio.sleep(0.01)  # a commit that takes a while (SQLite here answers at once, on the loop's thread)
         return await real(session, delivery_ids, now)
 
     monkeypatch.setattr(n, "mark_sent_many", recording)
@@ -279,7 +280,7 @@ async def test_sender_transport_maps_failures_as_ptb_does() -> None:
     from aiohttp import web
     from telegram.error import NetworkError, TimedOut
 
-    from bot.sender import AiohttpRequest
+    from bot.transport import AiohttpRequest
 
     async def slow(_request: web.Request) -> web.Response:
         await asyncio.sleep(1)  # five times the client's timeout
@@ -314,7 +315,7 @@ async def test_sender_transport_maps_failures_as_ptb_does() -> None:
 
 
 async def test_sender_transport_takes_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bot.sender import AiohttpRequest
+    from bot.transport import AiohttpRequest
 
     for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
                  "NO_PROXY"):
