@@ -99,7 +99,11 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, *, foreign_keys:
         try:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            driver = getattr(dbapi_conn, "driver_connection", None)
+            if isinstance(driver, sqlite_async.Connection):
+                driver.busy_timeout_ms = int(busy_timeout_ms)  # spent on its thread, never on the loop's
+            else:
+                cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA synchronous=NORMAL")
         finally:
             cursor.close()
@@ -134,15 +138,17 @@ class Database:
     """One database: an async engine plus session factories and the migration entry point."""
 
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False, busy_timeout_ms: int = 5000,
-                 pool_size: int | None = None, max_overflow: int | None = None):
+                 pool_size: int | None = None, max_overflow: int | None = None, sqlite_inline: bool = True):
         """``pool_size``/``max_overflow``: PostgreSQL connections this process may hold (SQLAlchemy's defaults, 5 and
-        10, unless given: several worker processes share the server's ``max_connections``)."""
+        10, unless given: several worker processes share the server's ``max_connections``). ``sqlite_inline``:
+        SQLite statements run on the event loop's thread (:mod:`storage.sqlite_async`); False puts every one on
+        its connection's thread, as aiosqlite does (for comparison in benchmarks)."""
         self.url = make_url(url)
         self.busy_timeout_ms = busy_timeout_ms
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            kwargs["async_creator"] = sqlite_async.creator(self.url)  # a statement in one trip to its thread
+            kwargs["async_creator"] = sqlite_async.creator(self.url, inline=sqlite_inline)
             if _is_memory(self.url):
                 kwargs["poolclass"] = StaticPool  # one shared in-memory database, not one per connection
             else:
@@ -244,5 +250,8 @@ class Database:
         await self.engine.dispose()
 
 
+offloaded = sqlite_async.offloaded  # long reads (reports, exports) off the event loop's thread
+offloading = sqlite_async.offloading
+
 __all__ = ["DEFAULT_URL", "Database", "FirstCommit", "dialect_insert", "dialect_name", "first_commit", "head_revision",
-           "sync_url"]
+           "offloaded", "offloading", "sync_url"]

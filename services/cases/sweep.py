@@ -25,6 +25,7 @@ from services.cases import clocks
 from services.cases.events import SYSTEM_ACTOR, new_event
 from services.cases.lifecycle import open_dispatched, write
 from services.community.model import Category, Community, EscalationLevelName
+from storage.db import offloading
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
 
 LEVELS: tuple[EscalationLevelName, ...] = tuple(EscalationLevelName)
@@ -165,6 +166,7 @@ def due_query(now: datetime, limit: int = BATCH) -> SelectOfScalar[Ticket]:
     )
 
 
+@offloading  # up to a batch of due cases, found by index: long only on a large store
 async def due_for_check(session: AsyncSession, now: datetime, limit: int = BATCH) -> list[Ticket]:
     return list((await session.exec(due_query(now, limit))).all())
 

@@ -53,7 +53,7 @@ from services.cases import clocks
 from services.cases.duplicates import building_of
 from services.community.model import Category, Community, EscalationLevelName
 from services.reports.periods import Period, PeriodKind
-from storage.db import dialect_name
+from storage.db import dialect_name, offloading
 from storage.models import (
     OPEN_STATUSES,
     STEP_KINDS,
@@ -780,6 +780,7 @@ def _order(scope: Scope, community: Community) -> tuple[int, int, str]:
     return kinds.index(scope.kind), codes.index(scope.code) if scope.code in codes else len(codes), scope.code
 
 
+@offloading  # a period of cases: not on the loop's thread (storage.sqlite_async)
 async def figures_for(session: AsyncSession, period: Period, *, community: Community, as_of: datetime,
                       filt: Filter = Filter(), snapshot: bool = True) -> dict[Scope, dict[str, Figure]]:
     """Every figure of every scope with tickets in ``period`` (the whole always), as things stand at ``as_of``."""
@@ -788,6 +789,7 @@ async def figures_for(session: AsyncSession, period: Period, *, community: Commu
     return {scope: _figures(acc.sums, acc.times, snapshot, exact) for scope, acc in accs.items()}
 
 
+@offloading  # a period of cases: not on the loop's thread (storage.sqlite_async)
 async def build_report(session: AsyncSession, period: Period, *, community: Community, now: datetime,
                        filt: Filter = Filter(), top: int = 10) -> Report:
     """The report of ``period`` as of ``now``, each scope beside the previous period, with the top problems."""
@@ -815,6 +817,7 @@ async def build_report(session: AsyncSession, period: Period, *, community: Comm
     return Report(period, before_period, now, filt, scopes, problems)
 
 
+@offloading  # a period of cases: not on the loop's thread (storage.sqlite_async)
 async def trend(session: AsyncSession, period: Period, *, community: Community, now: datetime, periods: int = 4,
                 filt: Filter = Filter(), known: Report | None = None) -> list[tuple[Period, dict[str, Figure]]]:
     """The whole's figures over the last ``periods`` periods ending with ``period`` (oldest first). ``known``: a
@@ -839,6 +842,7 @@ async def trend(session: AsyncSession, period: Period, *, community: Community, 
     return [(p, have[p]) for p in chosen]
 
 
+@offloading  # a period of cases: not on the loop's thread (storage.sqlite_async)
 async def top_problems(session: AsyncSession, period: Period, *, filt: Filter = Filter(), limit: int = 10,
                        community: Community | None = None) -> list[Problem]:
     """The problems residents raised most often: complaints (cases, merged duplicates and linked followers)
@@ -887,6 +891,7 @@ CASE_COLUMNS: tuple[str, ...] = (
 )
 
 
+@offloading  # a period of cases: not on the loop's thread (storage.sqlite_async)
 async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Filter(),
                     as_of: datetime) -> list[dict[str, Any]]:
     """Every ticket received in the period (merged ones too, marked), for those who rebuild their own figures."""
