@@ -14,7 +14,7 @@ from bot.jobs import schedule
 from bot.processor import PerChatUpdateProcessor
 from bot.runtime import Runtime
 from bot.settings import Settings
-from bot.startup import COMMANDS, LOCAL_TOKEN, prepare, warm_up
+from bot.startup import COMMANDS, LOCAL_TOKEN, prepare, settle, warm_up
 from bot.transport import AiohttpRequest
 from bot.updates import SkippingRequest
 from handlers.callbacks import secret_from
@@ -85,6 +85,7 @@ async def _post_init(app: Application) -> None:
     sender.start(app)  # what earlier runs still owe goes out now
     await web_wiring.start(app)
     await warm
+    settle()
     log.info("linli ready as @%s", app.bot.username)
 
 

@@ -31,7 +31,7 @@ from bot import metrics, sender, web_wiring
 from bot.cluster import Cluster, PgCluster, cluster_for
 from bot.intake import Intake, Poller, body_of, wall_now
 from bot.settings import Settings, SettingsError
-from bot.startup import COMMANDS, prepare, warm_up
+from bot.startup import COMMANDS, prepare, settle, warm_up
 from handlers.deps import KEY, Deps
 from services import inbox
 from web import Web
@@ -122,6 +122,7 @@ class Runtime:
                 await asyncio.wait_for(self.cluster.connected.wait(), CONNECT_WAIT)
         await self.intake.start()
         await warm
+        settle()
         log.info("linli worker %s ready as @%s (%s)", self.cluster.name, self.app.bot.username,
                  "webhook" if self.webhook else "polling")
 

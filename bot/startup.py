@@ -4,6 +4,7 @@ menu, migrating and syncing the grids before any update is handled, warming the 
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from sqlalchemy import text
 from telegram import BotCommand
@@ -45,4 +46,12 @@ def warm_up() -> asyncio.Task[object]:
     return asyncio.create_task(asyncio.to_thread(tokenizer))
 
 
-__all__ = ["COMMANDS", "LOCAL_TOKEN", "PREPARE_LOCK", "prepare", "warm_up"]
+def settle() -> None:
+    """Once started (jieba's dictionary, the taxonomy and the place tables loaded): what is alive now lives as long
+    as the process, so the garbage collector stops walking it (``gc.freeze``). Its full collections walked those
+    ~200,000 objects each time (~150 ms, charged to whichever update happened to allocate)."""
+    gc.collect()
+    gc.freeze()
+
+
+__all__ = ["COMMANDS", "LOCAL_TOKEN", "PREPARE_LOCK", "prepare", "settle", "warm_up"]
