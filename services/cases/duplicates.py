@@ -335,14 +335,17 @@ class Check:
 
 async def add_follower(session: AsyncSession, ticket_id: int, resident_id: int, now: datetime, text: str = "") -> bool:
     """Make a resident follow a case; False if they already did (one atomic insert, no race)."""
-    table = TicketFollower.__table__
-    insert = dialect_insert(await dialect_name(session))
-    stmt = (
-        insert(table)
-        .values(ticket_id=ticket_id, resident_id=resident_id, linked_at=require_aware(now), text=text)
-        .on_conflict_do_nothing(index_elements=[table.c.ticket_id, table.c.resident_id])
-    )
-    return (await session.exec(stmt)).rowcount == 1
+    stmt = _follow(await dialect_name(session))
+    params = {"ticket_id": ticket_id, "resident_id": resident_id, "linked_at": require_aware(now), "text": text}
+    return (await session.execute(stmt, params)).rowcount == 1
+
+
+@cache
+def _follow(dialect: str) -> Any:
+    """:func:`add_follower`'s insert, built once per dialect (its values bound at execution)."""
+    table = TicketFollower.__table__  # type: ignore[attr-defined]
+    return (dialect_insert(dialect)(table)
+            .on_conflict_do_nothing(index_elements=[table.c.ticket_id, table.c.resident_id]))
 
 
 async def link(

@@ -37,6 +37,9 @@ from storage.models import (
 )
 
 S = TicketStatus
+# built once: the same compiled statement for every case opened (rows as executemany parameters; a multi-row
+# VALUES would be a new statement to compile each time)
+_INSERT_EVENTS = insert(TicketEvent.__table__)  # type: ignore[attr-defined]
 _ANY_OPEN_EXIT = frozenset({S.WITHDRAWN, S.MERGED})
 
 TRANSITIONS: Mapping[TicketStatus, frozenset[TicketStatus]] = {
@@ -284,9 +287,8 @@ async def open_dispatched(session: AsyncSession, *, note: str | None = None, **o
                   to_status=S.RECEIVED),
         new_event(ticket, kind=TicketEventKind.DISPATCHED, actor=SYSTEM_ACTOR, now=now, from_status=S.RECEIVED,
                   to_status=S.DISPATCHED, note=note),
-    ]  # one plain INSERT of both rows (the ORM would send one a row: it wants each id back)
-    await session.exec(insert(TicketEvent.__table__).values(  # type: ignore[attr-defined,call-overload]
-        [e.model_dump(exclude={"id"}) for e in events]))
+    ]  # one plain INSERT for both rows (the ORM would send one a row: it wants each id back)
+    await session.execute(_INSERT_EVENTS, [e.model_dump(exclude={"id"}) for e in events])
     return ticket
 
 
