@@ -167,7 +167,8 @@ async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[
     require_aware(now)
     rows = (await session.exec(_CLAIM, params={  # type: ignore[call-overload]
         "now": now, "lease": now + LEASE, "limit": limit})).all()
-    return [Claim(*r) for r in sorted(rows, key=lambda r: (r.priority, r.id))]
+    return [Claim(r.id, r.kind, r.chat_id, r.ticket_id, r.priority, r.text, r.payload, r.attempts)
+            for r in sorted(rows, key=lambda r: (r.priority, r.id))]  # RETURNING keeps no order
 
 
 async def claim_following(session: AsyncSession, head: Claim, kind: OutboxKind, limit: int,
