@@ -26,8 +26,8 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import Integer, Table, and_, bindparam, exists, func, insert, or_, update
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -69,6 +69,43 @@ class Claim:
     attempts: int
 
 
+# The hot statements are built once, here, with bind parameters: SQLAlchemy then finds each one's compiled form by
+# a memoized cache key instead of building and hashing a new statement on every call.
+_T: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_COLUMNS = tuple(c.key for c in _T.c if c.key != "id")  # what owe_rows writes
+_OWE = insert(_T)
+
+
+def _claim_statement() -> Any:
+    """One ``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING``: the due heads of their chats' queues
+    in priority order, leased."""
+    head, earlier = _T.alias("head"), _T.alias("earlier")
+    ahead = or_(earlier.c.priority < head.c.priority,
+                and_(earlier.c.priority == head.c.priority, earlier.c.id < head.c.id))
+    blocked = exists().where(earlier.c.chat_id == head.c.chat_id, earlier.c.status == ST.PENDING, ahead)
+    picked = (core_select(head.c.id)
+              .where(head.c.status == ST.PENDING, head.c.next_try_at <= bindparam("now"), ~blocked)
+              .order_by(head.c.priority, head.c.id)
+              .limit(bindparam("limit", type_=Integer))
+              .with_for_update(skip_locked=True, of=head))
+    return (update(_T).where(_T.c.id.in_(picked))
+            .values(attempts=_T.c.attempts + 1, next_try_at=bindparam("lease", type_=_T.c.next_try_at.type))
+            .returning(_T.c.id, _T.c.kind, _T.c.chat_id, _T.c.ticket_id, _T.c.priority, _T.c.text, _T.c.payload,
+                       _T.c.attempts))
+
+
+_CLAIM = _claim_statement()
+_MARKS: dict[tuple[str, ...], Any] = {}  # by the columns a mark sets
+
+
+def _mark_statement(keys: tuple[str, ...]) -> Any:
+    stmt = _MARKS.get(keys)
+    if stmt is None:
+        stmt = _MARKS[keys] = update(_T).where(_T.c.id == bindparam("row_id"), _T.c.status == ST.PENDING).values(
+            {k: bindparam(f"v_{k}", type_=_T.c[k].type) for k in keys})
+    return stmt
+
+
 def _claim(row: OutboxMessage) -> Claim:
     assert row.id is not None
     return Claim(row.id, row.kind, row.chat_id, row.ticket_id, row.priority, row.text, dict(row.payload),
@@ -104,8 +141,7 @@ async def owe_rows(session: AsyncSession, rows: Sequence[OutboxMessage]) -> None
     if not rows:
         return
     await session.flush()
-    await session.exec(insert(OutboxMessage.__table__).values(  # type: ignore[attr-defined,call-overload]
-        [r.model_dump(exclude={"id"}) for r in rows]))
+    await session.exec(_OWE, params=[{k: getattr(r, k) for k in _COLUMNS} for r in rows])  # type: ignore[call-overload]
 
 
 async def owe_refresh(session: AsyncSession, *, ticket_id: int, chat_id: int, now: datetime) -> None:
@@ -129,26 +165,10 @@ async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[
     card it is threaded under). A chat's next row becomes its head only once the head is marked (sent,
     unreachable or failed); on PostgreSQL the heads are locked ``SKIP LOCKED`` while leased."""
     require_aware(now)
-    earlier = aliased(OutboxMessage)
-    ahead = or_(earlier.priority < OutboxMessage.priority,
-                and_(earlier.priority == OutboxMessage.priority, earlier.id < OutboxMessage.id))
-    blocked = (select(earlier.id).where(earlier.chat_id == OutboxMessage.chat_id, earlier.status == ST.PENDING,
-                                        ahead).exists())
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.status == ST.PENDING, col(OutboxMessage.next_try_at) <= now, ~blocked)
-        .order_by(col(OutboxMessage.priority), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=OutboxMessage)
-    )
-    rows = list((await session.exec(stmt)).all())
-    if not rows:
-        return []
-    await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
-        col(OutboxMessage.id).in_([r.id for r in rows]),
-    ).values(attempts=OutboxMessage.attempts + 1, next_try_at=now + LEASE).execution_options(
-        synchronize_session=False))
-    return [replace(_claim(r), attempts=r.attempts + 1) for r in rows]
+    rows = (await session.exec(_CLAIM, params={  # type: ignore[call-overload]
+        "now": now, "lease": now + LEASE, "limit": limit})).all()
+    return [Claim(r.id, r.kind, r.chat_id, r.ticket_id, r.priority, r.text, r.payload, r.attempts)
+            for r in sorted(rows, key=lambda r: (r.priority, r.id))]  # RETURNING keeps no order
 
 
 async def claim_following(session: AsyncSession, head: Claim, kind: OutboxKind, limit: int,
@@ -177,9 +197,8 @@ async def backlog(session: AsyncSession, chat_id: int) -> int:
 
 
 async def _mark(session: AsyncSession, row_id: int, **values: object) -> bool:
-    changed = await session.exec(update(OutboxMessage).where(  # type: ignore[call-overload]
-        col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == ST.PENDING,
-    ).values(**values))
+    changed = await session.exec(_mark_statement(tuple(values)), params={  # type: ignore[call-overload]
+        "row_id": row_id, **{f"v_{k}": v for k, v in values.items()}})
     return bool(changed.rowcount)
 
 

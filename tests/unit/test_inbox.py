@@ -90,6 +90,26 @@ async def test_a_lease_that_runs_out_is_taken_again_then_given_up(any_db: Databa
     assert (await rows_of(any_db))[1].status is InboxStatus.FAILED
 
 
+async def test_a_row_given_up_frees_its_chat_and_every_other_head_is_claimed_once(any_db: Database) -> None:
+    await accept(any_db, row(1, 10))
+    now = T0
+    for _ in range(inbox.MAX_ATTEMPTS):
+        assert await claim(any_db, now=now) == [1]
+        now += inbox.LEASE
+    await accept(any_db, row(2, 11), row(3, 10), row(4, 12))
+    async with any_db.transaction() as s:
+        claims = await inbox.claim_batch(s, now, 10, "w9")
+    assert [c.update_id for c in claims] == [2, 4, 3]  # 1 given up, then its chat's next row: each once
+    assert [c.attempts for c in claims] == [1, 1, 1]
+    stored = await rows_of(any_db)
+    assert stored[1].status is InboxStatus.FAILED and stored[1].attempts == inbox.MAX_ATTEMPTS
+    assert stored[1].lease_until is None and stored[1].done_at is not None and stored[1].error == inbox.GIVEN_UP
+    assert all(stored[i].claimed_by == "w9" and stored[i].attempts == 1 for i in (2, 3, 4))
+    async with any_db.transaction() as s:
+        assert await inbox.claim_batch(s, now, 1, "w9") == []  # all leased
+        assert await inbox.claim_batch(s, now, 0, "w9") == []
+
+
 async def test_renew_keeps_a_lease_and_release_frees_it_at_once(any_db: Database) -> None:
     await accept(any_db, row(1, 10), row(2, 11))
     assert await claim(any_db, worker="w1") == [1, 2]
