@@ -337,7 +337,7 @@ async def add_follower(session: AsyncSession, ticket_id: int, resident_id: int, 
     """Make a resident follow a case; False if they already did (one atomic insert, no race)."""
     stmt = _follow(await dialect_name(session))
     params = {"ticket_id": ticket_id, "resident_id": resident_id, "linked_at": require_aware(now), "text": text}
-    return (await session.execute(stmt, params)).rowcount == 1
+    return (await session.exec(stmt, params=params)).rowcount == 1  # type: ignore[call-overload]
 
 
 @cache

@@ -288,7 +288,7 @@ async def open_dispatched(session: AsyncSession, *, note: str | None = None, **o
         new_event(ticket, kind=TicketEventKind.DISPATCHED, actor=SYSTEM_ACTOR, now=now, from_status=S.RECEIVED,
                   to_status=S.DISPATCHED, note=note),
     ]  # one plain INSERT for both rows (the ORM would send one a row: it wants each id back)
-    await session.execute(_INSERT_EVENTS, [e.model_dump(exclude={"id"}) for e in events])
+    await session.exec(_INSERT_EVENTS, params=[e.model_dump(exclude={"id"}) for e in events])  # type: ignore[call-overload]
     return ticket
 
 
