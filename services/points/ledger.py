@@ -14,6 +14,7 @@ is never edited: a correction is a reversing line (:func:`reverse`), at most one
 """
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -68,10 +69,18 @@ _RID = bindparam("resident_id", type_=_E.c.resident_id.type)
 # The statements a resident's 积分 / 积分超市 read, built once with bound parameters: only the values change, so
 # SQLAlchemy finds each compiled by its memoized cache key instead of constructing it on every call.
 _BALANCE = sa_select(func.coalesce(func.sum(_E.c.delta), 0)).where(_E.c.resident_id == _RID)
-_STOCK_TAKEN = sa_select(func.count()).select_from(_E).where(
-    _E.c.reason == REDEEM, or_(_E.c.ref == bindparam("code", type_=_E.c.ref.type),
-                               _E.c.ref.startswith(bindparam("code_prefix", type_=_E.c.ref.type))),
-    _E.c.id.not_in(sa_select(_E.c.reverses_id).where(_E.c.reverses_id.is_not(None))))
+
+
+def _redeemed(suffix: str = "") -> Any:
+    """Redemptions of the item ``code{suffix}`` (its code, or ``code_prefix{suffix}``: "code#" for a request's), not
+    reversed: how many of its stock are gone."""
+    return sa_select(func.count()).select_from(_E).where(
+        _E.c.reason == REDEEM, or_(_E.c.ref == bindparam(f"code{suffix}", type_=_E.c.ref.type),
+                                   _E.c.ref.startswith(bindparam(f"code_prefix{suffix}", type_=_E.c.ref.type))),
+        _E.c.id.not_in(sa_select(_E.c.reverses_id).where(_E.c.reverses_id.is_not(None))))
+
+
+_STOCK_TAKEN = _redeemed()
 _EARNED = sa_select(func.coalesce(func.sum(_E.c.delta), 0)).where(
     _E.c.resident_id == _RID, _E.c.reason == bindparam("reason", type_=_E.c.reason.type), _E.c.delta > 0,
     _E.c.at >= bindparam("start", type_=_E.c.at.type), _E.c.at < bindparam("end", type_=_E.c.at.type))
@@ -226,6 +235,25 @@ async def stock_left(session: AsyncSession, item: ShopItem) -> int | None:
     return item.stock - int((await session.exec(_STOCK_TAKEN, params=params)).scalar_one())  # type: ignore
 
 
+@cache
+def _shop_statement(stocked: int) -> Any:
+    taken = (_redeemed(f"_{i}").scalar_subquery().label(f"taken_{i}") for i in range(stocked))
+    return sa_select(_BALANCE.scalar_subquery().label("balance"), *taken)
+
+
+async def shop_view(session: AsyncSession, resident_id: int,
+                    items: Sequence[ShopItem]) -> tuple[int, list[int | None]]:
+    """积分超市 in one statement: the resident's :func:`balance` and each item's :func:`stock_left` (None when
+    unlimited), in the order given."""
+    stocked = [item for item in items if item.stock is not None]
+    params: dict[str, Any] = {"resident_id": resident_id}
+    for i, item in enumerate(stocked):
+        params[f"code_{i}"], params[f"code_prefix_{i}"] = item.code, f"{item.code}#"
+    row = (await session.exec(_shop_statement(len(stocked)), params=params)).one()  # type: ignore[call-overload]
+    taken = iter(row[1:])
+    return int(row[0]), [None if item.stock is None else item.stock - int(next(taken)) for item in items]
+
+
 async def lock_resident(session: AsyncSession, resident_id: int, item: ShopItem | None = None) -> None:
     """Serialise redemptions before the balance is read (dialect branches, on purpose).
 
@@ -310,5 +338,6 @@ __all__ = [
     "recent_entries",
     "redeem",
     "reverse",
+    "shop_view",
     "stock_left",
 ]

@@ -21,6 +21,7 @@ from services.points.ledger import (
     recent_entries,
     redeem,
     reverse,
+    shop_view,
     stock_left,
 )
 from storage.db import Database
@@ -187,7 +188,7 @@ async def test_one_request_redeems_once_even_pressed_twice_at_once(db: Database)
 async def test_the_residents_reads_on_both_engines(any_db: Database) -> None:
     """积分 and 积分超市's reads (statements built once): the balance, the newest lines as ledger rows, the stock
     left (a reversed redemption gives its item back; another item's code with the same start is not counted), the
-    day's earnings of a kind."""
+    day's earnings of a kind; 积分超市's one read of them all (``shop_view``)."""
     community = dataclasses.replace(COMMUNITY, shop=(ShopItem("rice", "大米", cost=10, stock=3),
                                                      ShopItem("rice2", "好大米", cost=10, stock=3)))
     rid = await resident_with(any_db, 100)
@@ -209,6 +210,10 @@ async def test_the_residents_reads_on_both_engines(any_db: Database) -> None:
         assert entries[0].at == later and entries[0].reverses_id == first.id and entries[0].note == "退货"
         assert await recent_entries(s, 999) == []
         assert await stock_left(s, community.shop[0]) == 2 and await stock_left(s, community.shop[1]) == 2
+        unlimited = ShopItem("soap", "肥皂", cost=20)
+        assert await shop_view(s, rid, [community.shop[0], unlimited, community.shop[1]]) == (80, [2, None, 2])
+        assert await shop_view(s, other, [unlimited]) == (7, [None])
+        assert await shop_view(s, 999, community.shop) == (0, [2, 2])
         assert await earned_today(s, rid, Kind.ACTIVITY, NOW) == 100
         assert await earned_today(s, rid, Kind.ACTIVITY, NOW + timedelta(days=1)) == 0
         assert await earned_today(s, rid, Kind.ORDER, NOW) == 0
