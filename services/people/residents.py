@@ -15,6 +15,7 @@ from services import require_aware
 from services.community.model import Community, GridInfo
 from storage.db import dialect_insert, dialect_name
 from storage.models import AgeBand, Grid, Resident
+from storage.rows import as_read
 
 
 class BindResult(StrEnum):
@@ -100,7 +101,7 @@ async def create_resident(session: AsyncSession, *, tg_user_id: int, name: str, 
     row = (await session.exec(stmt, params=params)).mappings().first()  # type: ignore[call-overload]
     if row is None:
         return await get_or_create_resident(session, tg_user_id=tg_user_id, name=name, now=now)
-    resident = Resident(**row)
+    resident = as_read(Resident, row)
     make_transient_to_detached(resident)  # as if loaded: nothing to write yet
     session.add(resident)
     return resident

@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import flood, require_aware
 from services.people import conversations
 from storage.models import Conversation, Draft, KnownUser, Resident, Ticket, TicketStatus
+from storage.rows import as_read
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ def _row(model: type, row: Any, prefix: str) -> Any:
     names, key = _COLUMNS[prefix]
     if row[f"{prefix}{key}"] is None:
         return None
-    return model(**{name: row[f"{prefix}{name}"] for name in names})
+    return as_read(model, {name: row[f"{prefix}{name}"] for name in names})
 
 
 async def speaker(session: AsyncSession, tg_user_id: int, *, confirmed_since: datetime | None = None) -> Speaker:

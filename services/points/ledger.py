@@ -31,6 +31,7 @@ from services import local, require_aware
 from services.community.model import Community, PointsRules, ShopItem
 from storage.db import Database, dialect_name
 from storage.models import PointsEntry, Resident
+from storage.rows import as_read
 
 REDEEM = "redeem"  # PointsEntry.reason of a shop redemption; ref = item code, or "code#request" (see redeem)
 REVERSAL = "reversal"  # a correction: the negated line it reverses is ``reverses_id``
@@ -103,7 +104,7 @@ async def recent_entries(session: AsyncSession, resident_id: int, limit: int = 1
     rows = (await session.exec(_recent(limit), params={"resident_id": resident_id})).all()  # type: ignore
     entries = []
     for row in rows:
-        entry = PointsEntry(**dict(zip(_NAMES, row, strict=True)))
+        entry = as_read(PointsEntry, dict(zip(_NAMES, row, strict=True)))
         make_transient_to_detached(entry)  # as it was read: written back, it would be an UPDATE, not an INSERT
         entries.append(entry)
     return entries
