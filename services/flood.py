@@ -23,8 +23,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import col, select
+from sqlalchemy import BigInteger, BindParameter, bindparam, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
@@ -149,26 +148,39 @@ class FloodWindow:
             st.warned = False
 
 
-def confirmed_count(resident_id: Any, since: datetime) -> Any:
+def confirmed_count(resident_id: Any, since: datetime | BindParameter[datetime]) -> Any:
     """:func:`confirmed_since` as an SQL expression for ``resident_id`` (a column or a subquery), so a read made
-    anyway (``services.people.speakers``) can carry it."""
-    since = require_aware(since)
-    opened = (select(func.count()).select_from(Ticket)
-              .where(col(Ticket.resident_id) == resident_id, col(Ticket.created_at) >= since,
-                     col(Ticket.channel) == Channel.TELEGRAM, col(Ticket.recorded_by).is_(None),
-                     col(Ticket.emergency).is_(False))
+    anyway (``services.people.speakers``) can carry it. ``since``: a time, or a bound parameter (``since_param``)
+    for a statement built once."""
+    if isinstance(since, datetime):
+        since = require_aware(since)
+    t, f = Ticket.__table__, TicketFollower.__table__  # type: ignore[attr-defined]
+    opened = (select(func.count()).select_from(t)
+              .where(t.c.resident_id == resident_id, t.c.created_at >= since, t.c.channel == Channel.TELEGRAM,
+                     t.c.recorded_by.is_(None), t.c.emergency.is_(False))
               .scalar_subquery())
-    joined = (select(func.count()).select_from(TicketFollower)
-              .where(col(TicketFollower.resident_id) == resident_id, col(TicketFollower.linked_at) >= since)
+    joined = (select(func.count()).select_from(f)
+              .where(f.c.resident_id == resident_id, f.c.linked_at >= since)
               .scalar_subquery())
     return opened + joined
+
+
+def since_param(name: str = "since") -> BindParameter[datetime]:
+    """The bound parameter :func:`confirmed_count` takes in a statement built once: typed as the columns it is
+    compared with (aware in Python, naive UTC in the database, the same on SQLite and PostgreSQL)."""
+    return bindparam(name, type_=Ticket.__table__.c.created_at.type)  # type: ignore[attr-defined]
+
+
+_R = Resident.__table__  # type: ignore[attr-defined]
+_CONFIRMED = select(confirmed_count(select(_R.c.id).where(_R.c.tg_user_id == bindparam("tg", type_=BigInteger))
+                                    .scalar_subquery(), since_param()))  # built once: only the values change
 
 
 async def confirmed_since(session: AsyncSession, tg_user_id: int, since: datetime) -> int:
     """How many complaints this Telegram user confirmed since ``since``: cases they opened in the bot (not cases
     recorded for them by staff, not emergencies) and open cases their complaint joined. One statement."""
-    resident = select(Resident.id).where(col(Resident.tg_user_id) == tg_user_id).scalar_subquery()
-    return int((await session.exec(select(confirmed_count(resident, since)))).one())
+    params = {"tg": tg_user_id, "since": require_aware(since)}
+    return int((await session.exec(_CONFIRMED, params=params)).scalar_one())  # type: ignore[call-overload]
 
 
-__all__ = ["FloodLimits", "FloodWindow", "Verdict", "confirmed_count", "confirmed_since"]
+__all__ = ["FloodLimits", "FloodWindow", "Verdict", "confirmed_count", "confirmed_since", "since_param"]

@@ -147,8 +147,8 @@ async def shop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     d = deps(context)
     r = await resident_now(d, update)
     async with d.db.session() as s:
-        bal = await points.balance(s, r.id)
-        items = [(i, await points.stock_left(s, i)) for i in d.community.shop]
+        bal, left = await points.shop_view(s, r.id, d.community.shop)
+    items = list(zip(d.community.shop, left, strict=True))
     body = texts.shop([(i.name, i.cost, left) for i, left in items], bal)
     buttons = [
         keyboards.button(d.callback_secret, f"{texts.BTN_REDEEM} {i.name}", "buy", i.code)

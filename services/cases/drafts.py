@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import false
-from sqlmodel import col, delete, select
+from sqlalchemy import bindparam, delete, false, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from storage.db import dialect_insert, dialect_name
 from storage.models import Draft
+from storage.rows import as_read
 
 JOIN_WINDOW = timedelta(seconds=60)
 STALE_AFTER = timedelta(minutes=30)
@@ -60,6 +61,14 @@ async def get_draft(
     if draft is None or is_stale(draft, now, stale_after):
         return None
     return draft
+
+
+def _fresh(resident_id: int, now: datetime) -> Draft:
+    """A new empty draft, built as a row read is (``storage.rows``): ``Draft(…)`` leaves three default factories to
+    SQLModel, which costs pydantic an ``inspect.signature(list)`` (about 80 µs) each."""
+    return as_read(Draft, {"resident_id": resident_id, "text": "", "category": None, "candidates": [],
+                           "location": None, "photos": [], "attachments": [], "stage": DraftStage.COLLECTING.value,
+                           "created_at": now, "updated_at": now})
 
 
 def _reset(draft: Draft, now: datetime) -> None:
@@ -198,7 +207,7 @@ def copied(draft: Draft, **changes: Any) -> Draft:
     values.update(candidates=list(draft.candidates), photos=list(draft.photos),
                   attachments=[dict(a) for a in draft.attachments])
     values.update(changes)
-    return Draft(resident_id=draft.resident_id, **values)
+    return as_read(Draft, {"resident_id": draft.resident_id, **values})
 
 
 def appended(row: Draft | None, resident_id: int, text: str, now: datetime,
@@ -207,7 +216,7 @@ def appended(row: Draft | None, resident_id: int, text: str, now: datetime,
     to write with :func:`save`."""
     require_aware(now)
     if row is None:
-        draft, joined = Draft(resident_id=resident_id, created_at=now, updated_at=now), False
+        draft, joined = _fresh(resident_id, now), False
     else:
         draft = copied(row)
         joined = draft.stage != DraftStage.ASKING_LOCATION and (now - draft.updated_at <= join_window or not draft.text)
@@ -230,44 +239,73 @@ def changed(draft: Draft, *, now: datetime, **fields: Any) -> Draft:
 ANY: Any = _Unset()  # ``save(…, seen=ANY)``: write whatever the row is now
 
 
+_T = Draft.__table__  # type: ignore[attr-defined]
+# The hot statements, built once (per dialect for the upsert) with bound parameters: only the values change, so
+# SQLAlchemy finds each compiled by its memoized cache key instead of constructing it on every call.
+_READ = select(*_T.c).where(_T.c.resident_id == bindparam("draft_resident_id", type_=_T.c.resident_id.type))
+_TAKE = delete(_T).where(_T.c.resident_id == bindparam("draft_resident_id", type_=_T.c.resident_id.type),
+                         _T.c.updated_at == bindparam("draft_seen", type_=_T.c.updated_at.type))
+_VALUES = ("resident_id", *_COLUMNS)
+_SAVES: dict[tuple[str, str], Any] = {}  # (dialect, guard) -> the upsert
+_TAKES_WITH: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}  # ids of the columns -> (columns, statement)
+
+
+def _save_statement(dialect: str, guard: str) -> Any:
+    """The guarded upsert for ``dialect``; ``guard``: "seen" (the row as read), "none" (no row), "any"."""
+    stmt = _SAVES.get((dialect, guard))
+    if stmt is None:
+        stmt = dialect_insert(dialect)(_T).values({c: bindparam(f"draft_{c}", type_=_T.c[c].type) for c in _VALUES})
+        where = {"seen": _T.c.updated_at == bindparam("draft_seen", type_=_T.c.updated_at.type), "none": false(),
+                 "any": None}[guard]
+        stmt = _SAVES[(dialect, guard)] = stmt.on_conflict_do_update(
+            index_elements=[_T.c.resident_id], set_={c: stmt.excluded[c] for c in _COLUMNS}, where=where)
+    return stmt
+
+
 async def read(session: AsyncSession, resident_id: int) -> Draft | None:
     """The resident's draft row as it is (stale or not), detached."""
-    row = (await session.exec(select(*Draft.__table__.c).where(  # type: ignore[call-overload]
-        Draft.__table__.c.resident_id == resident_id))).mappings().first()  # type: ignore[attr-defined]
-    return Draft(**row) if row is not None else None
+    row = (await session.exec(_READ, params={"draft_resident_id": resident_id})  # type: ignore[call-overload]
+           ).mappings().first()
+    return as_read(Draft, row) if row is not None else None
 
 
 async def save(session: AsyncSession, draft: Draft, *, seen: datetime | None) -> bool:
     """Write ``draft`` as it is, in one statement (INSERT … ON CONFLICT DO UPDATE), only if the row is still as
     it was read: ``seen`` is the ``updated_at`` read (None: there was no row; ``ANY``: unguarded). False when it
     changed since (nothing written): read it again and decide again."""
-    table = Draft.__table__  # type: ignore[attr-defined]
-    values = {c: getattr(draft, c) for c in _COLUMNS}
-    insert = dialect_insert(await dialect_name(session))
-    stmt = insert(table).values(resident_id=draft.resident_id, **values)
-    guard = None if seen is ANY else (table.c.updated_at == seen if seen is not None else false())
-    stmt = stmt.on_conflict_do_update(index_elements=[table.c.resident_id],
-                                      set_={c: stmt.excluded[c] for c in _COLUMNS}, where=guard)
-    return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+    params = {f"draft_{c}": getattr(draft, c) for c in _VALUES}
+    if seen is ANY:
+        guard = "any"
+    elif seen is None:
+        guard = "none"
+    else:
+        guard, params["draft_seen"] = "seen", seen
+    stmt = _save_statement(await dialect_name(session), guard)
+    return bool((await session.exec(stmt, params=params)).rowcount)  # type: ignore[call-overload]
 
 
 async def take(session: AsyncSession, resident_id: int, *, seen: datetime) -> bool:
     """Remove the draft being submitted if it is still the one read (``seen``: its ``updated_at``): True for the
     one press that takes it, False for any other (a second tap, a newer draft)."""
-    table = Draft.__table__  # type: ignore[attr-defined]
-    stmt = delete(Draft).where(table.c.resident_id == resident_id, table.c.updated_at == seen)
-    return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+    params = {"draft_resident_id": resident_id, "draft_seen": seen}
+    return bool((await session.exec(_TAKE, params=params)).rowcount)  # type: ignore[call-overload]
 
 
 async def take_with(session: AsyncSession, resident_id: int, *, seen: datetime, returning: Sequence[Any],
                     params: dict[str, Any] | None = None) -> dict[str, Any] | None:
     """:func:`take` that also reads ``returning`` (labelled scalar subqueries of other tables, with their ``params``)
     in the same ``DELETE … RETURNING``: what the write that follows needs to know, at no extra statement. None: not
-    taken."""
-    table = Draft.__table__  # type: ignore[attr-defined]
-    stmt = (delete(Draft).where(table.c.resident_id == resident_id, table.c.updated_at == seen)
-            .returning(table.c.resident_id, *returning))
-    row = (await session.exec(stmt, params=params)).mappings().first()  # type: ignore[call-overload]
+    taken. The statement is kept for the columns given (``duplicates.Check.columns`` gives the same ones each time
+    for a shape), so it is built once for each."""
+    columns = tuple(returning)
+    key = tuple(map(id, columns))
+    kept = _TAKES_WITH.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], columns, strict=True)):
+        if len(_TAKES_WITH) >= 64:  # columns built anew each time: keep no more than a few
+            _TAKES_WITH.clear()
+        kept = _TAKES_WITH[key] = (columns, _TAKE.returning(_T.c.resident_id, *columns))
+    values = {**(params or {}), "draft_resident_id": resident_id, "draft_seen": seen}
+    row = (await session.exec(kept[1], params=values)).mappings().first()  # type: ignore[call-overload]
     return dict(row) if row is not None else None
 
 

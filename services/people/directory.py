@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,16 +24,27 @@ def username_of(text: str) -> str | None:
     return m.group(1).lower() if m else None
 
 
+_K = KnownUser.__table__  # type: ignore[attr-defined]
+_REMEMBERS: dict[str, Any] = {}  # dialect -> the upsert, built once
+
+
+def _remember_statement(dialect: str) -> Any:
+    stmt = _REMEMBERS.get(dialect)
+    if stmt is None:
+        stmt = dialect_insert(dialect)(_K).values(
+            {c: bindparam(f"known_{c}", type_=_K.c[c].type) for c in ("tg_user_id", "username", "name", "seen_at")})
+        stmt = _REMEMBERS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["tg_user_id"], set_={k: stmt.excluded[k] for k in ("username", "name", "seen_at")})
+    return stmt
+
+
 async def remember(session: AsyncSession, *, tg_user_id: int, username: str | None, name: str,
                    now: datetime) -> None:
     """Insert or refresh one user (a username moves to whoever holds it now)."""
     require_aware(now)
     handle = username_of(username) if username else None
-    values = {"tg_user_id": tg_user_id, "username": handle, "name": name[:128], "seen_at": now}
-    insert = dialect_insert(await dialect_name(session))
-    stmt = insert(KnownUser.__table__).values(values)
-    await session.exec(stmt.on_conflict_do_update(  # type: ignore[call-overload]
-        index_elements=["tg_user_id"], set_={k: stmt.excluded[k] for k in ("username", "name", "seen_at")}))
+    params = {"known_tg_user_id": tg_user_id, "known_username": handle, "known_name": name[:128], "known_seen_at": now}
+    await session.exec(_remember_statement(await dialect_name(session)), params=params)  # type: ignore[call-overload]
 
 
 async def find(session: AsyncSession, username: str) -> KnownUser | None:

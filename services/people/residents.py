@@ -4,8 +4,10 @@ import re
 import unicodedata
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +15,7 @@ from services import require_aware
 from services.community.model import Community, GridInfo
 from storage.db import dialect_insert, dialect_name
 from storage.models import AgeBand, Grid, Resident
+from storage.rows import as_read
 
 
 class BindResult(StrEnum):
@@ -72,16 +75,36 @@ async def get_or_create_resident(
     return resident
 
 
+_RES = Resident.__table__  # type: ignore[attr-defined]
+_NOW = bindparam("resident_now", type_=_RES.c.created_at.type)
+_CREATES: dict[str, Any] = {}  # dialect -> the first contact's upsert, built once
+
+
+def _create_statement(dialect: str) -> Any:
+    stmt = _CREATES.get(dialect)
+    if stmt is None:
+        stmt = _CREATES[dialect] = (
+            dialect_insert(dialect)(_RES)
+            .values(tg_user_id=bindparam("resident_tg", type_=_RES.c.tg_user_id.type),
+                    name=bindparam("resident_name", type_=_RES.c.name.type), created_at=_NOW, updated_at=_NOW)
+            .on_conflict_do_nothing(index_elements=["tg_user_id"]).returning(*_RES.c))
+    return stmt
+
+
 async def create_resident(session: AsyncSession, *, tg_user_id: int, name: str, now: datetime) -> Resident:
     """A first contact's resident in one statement (INSERT … ON CONFLICT DO NOTHING RETURNING); if another update
-    created it meanwhile, the row as ``get_or_create_resident`` finds it."""
+    created it meanwhile, the row as ``get_or_create_resident`` finds it. Either way the row is in ``session``
+    (changed and added, it is updated)."""
     require_aware(now)
-    insert = dialect_insert(await dialect_name(session))
-    stmt = (insert(Resident).values(tg_user_id=tg_user_id, name=name.strip(), created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["tg_user_id"]).returning(*Resident.__table__.c))  # type: ignore[attr-defined]
-    row = (await session.exec(select(Resident).from_statement(stmt))).first()  # type: ignore[call-overload]
-    return row[0] if row is not None else await get_or_create_resident(
-        session, tg_user_id=tg_user_id, name=name, now=now)
+    stmt = _create_statement(await dialect_name(session))
+    params = {"resident_tg": tg_user_id, "resident_name": name.strip(), "resident_now": now}
+    row = (await session.exec(stmt, params=params)).mappings().first()  # type: ignore[call-overload]
+    if row is None:
+        return await get_or_create_resident(session, tg_user_id=tg_user_id, name=name, now=now)
+    resident = as_read(Resident, row)
+    make_transient_to_detached(resident)  # as if loaded: nothing to write yet
+    session.add(resident)
+    return resident
 
 
 async def rename(session: AsyncSession, *, tg_user_id: int, name: str, now: datetime) -> None:

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, literal, select
+from sqlalchemy import BigInteger, bindparam, null, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import flood, require_aware
 from services.people import conversations
 from storage.models import Conversation, Draft, KnownUser, Resident, Ticket, TicketStatus
+from storage.rows import as_read
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,14 @@ class Speaker:
 _R, _D, _C, _K, _T = (m.__table__ for m in (Resident, Draft, Conversation, KnownUser, Ticket))  # type: ignore[attr-defined]
 
 
-def _statement(tg_user_id: int, confirmed_since: datetime | None = None) -> Any:
-    me = select(literal(tg_user_id, BigInteger).label("tg")).subquery("me")
+def _statement(with_confirmed: bool) -> Any:
+    """The read, built once per variant (with or without the flood count): only the values change, ``tg`` (the
+    user) and ``since`` (the flood window's start), so SQLAlchemy finds it compiled by its cache key every time."""
+    me = select(bindparam("tg", type_=BigInteger).label("tg")).subquery("me")
     pending = (select(_T.c.number)
                .where(_T.c.resident_id == _R.c.id, _T.c.status == TicketStatus.PENDING_INFO)
                .order_by(_T.c.updated_at.desc()).limit(1).scalar_subquery())
-    confirmed = (flood.confirmed_count(_R.c.id, confirmed_since) if confirmed_since is not None
-                 else literal(None)).label("confirmed")
+    confirmed = (flood.confirmed_count(_R.c.id, flood.since_param()) if with_confirmed else null()).label("confirmed")
     return (
         select(*(c.label(f"r_{c.name}") for c in _R.c), *(c.label(f"d_{c.name}") for c in _D.c),
                *(c.label(f"c_{c.name}") for c in _C.c), _K.c.tg_user_id.label("k_id"),
@@ -66,21 +68,31 @@ def _statement(tg_user_id: int, confirmed_since: datetime | None = None) -> Any:
     )
 
 
-def _row(model: type, table: Any, row: Any, prefix: str) -> Any:
-    values = {c.name: row[f"{prefix}{c.name}"] for c in table.c}
-    key = next(iter(table.primary_key.columns)).name
-    return None if values[key] is None else model(**values)
+_READ, _READ_CONFIRMED = _statement(False), _statement(True)
+_COLUMNS = {prefix: (tuple(c.name for c in table.c), next(iter(table.primary_key.columns)).name)
+            for prefix, table in (("r_", _R), ("d_", _D), ("c_", _C))}
+
+
+def _row(model: type, row: Any, prefix: str) -> Any:
+    names, key = _COLUMNS[prefix]
+    if row[f"{prefix}{key}"] is None:
+        return None
+    return as_read(model, {name: row[f"{prefix}{name}"] for name in names})
 
 
 async def speaker(session: AsyncSession, tg_user_id: int, *, confirmed_since: datetime | None = None) -> Speaker:
     """One statement: the resident, their draft, their multi-step chat, a case waiting for them, the directory;
     with ``confirmed_since``, also how many complaints they confirmed since then (``flood.confirmed_since``)."""
-    row = (await session.exec(_statement(tg_user_id, confirmed_since))).mappings().one()  # type: ignore[call-overload]
+    if confirmed_since is None:
+        stmt, params = _READ, {"tg": tg_user_id}
+    else:
+        stmt, params = _READ_CONFIRMED, {"tg": tg_user_id, "since": require_aware(confirmed_since)}
+    row = (await session.exec(stmt, params=params)).mappings().one()  # type: ignore[call-overload]
     return Speaker(
         tg_user_id=tg_user_id,
-        resident=_row(Resident, _R, row, "r_"),
-        draft=_row(Draft, _D, row, "d_"),
-        conversation=_row(Conversation, _C, row, "c_"),
+        resident=_row(Resident, row, "r_"),
+        draft=_row(Draft, row, "d_"),
+        conversation=_row(Conversation, row, "c_"),
         pending_info=row["pending"],
         known=(row["k_username"], row["k_name"]) if row["k_id"] is not None else None,
         confirmed=int(row["confirmed"]) if row["confirmed"] is not None else None,

@@ -14,18 +14,24 @@ is never edited: a correction is a reversing line (:func:`reverse`), at most one
 """
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, or_, update
-from sqlmodel import col, select
+from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import select as sa_select  # rows of several columns (sqlmodel's gives scalars for one)
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import local, require_aware
 from services.community.model import Community, PointsRules, ShopItem
 from storage.db import Database, dialect_name
 from storage.models import PointsEntry, Resident
+from storage.rows import as_read
 
 REDEEM = "redeem"  # PointsEntry.reason of a shop redemption; ref = item code, or "code#request" (see redeem)
 REVERSAL = "reversal"  # a correction: the negated line it reverses is ``reverses_id``
@@ -59,19 +65,49 @@ class RedeemResult:
         return self.status is RedeemStatus.OK
 
 
+_E, _RES = PointsEntry.__table__, Resident.__table__  # type: ignore[attr-defined]
+_RID = bindparam("resident_id", type_=_E.c.resident_id.type)
+# The statements a resident's 积分 / 积分超市 read, built once with bound parameters: only the values change, so
+# SQLAlchemy finds each compiled by its memoized cache key instead of constructing it on every call.
+_BALANCE = sa_select(func.coalesce(func.sum(_E.c.delta), 0)).where(_E.c.resident_id == _RID)
+
+
+def _redeemed(suffix: str = "") -> Any:
+    """Redemptions of the item ``code{suffix}`` (its code, or ``code_prefix{suffix}``: "code#" for a request's), not
+    reversed: how many of its stock are gone."""
+    return sa_select(func.count()).select_from(_E).where(
+        _E.c.reason == REDEEM, or_(_E.c.ref == bindparam(f"code{suffix}", type_=_E.c.ref.type),
+                                   _E.c.ref.startswith(bindparam(f"code_prefix{suffix}", type_=_E.c.ref.type))),
+        _E.c.id.not_in(sa_select(_E.c.reverses_id).where(_E.c.reverses_id.is_not(None))))
+
+
+_STOCK_TAKEN = _redeemed()
+_EARNED = sa_select(func.coalesce(func.sum(_E.c.delta), 0)).where(
+    _E.c.resident_id == _RID, _E.c.reason == bindparam("reason", type_=_E.c.reason.type), _E.c.delta > 0,
+    _E.c.at >= bindparam("start", type_=_E.c.at.type), _E.c.at < bindparam("end", type_=_E.c.at.type))
+_TOUCH_RESIDENT = update(_RES).where(_RES.c.id == _RID).values(updated_at=_RES.c.updated_at)  # SQLite's lock
+_NAMES = tuple(c.name for c in _E.c)
+
+
+@cache
+def _recent(limit: int) -> Any:
+    return sa_select(*_E.c).where(_E.c.resident_id == _RID).order_by(_E.c.at.desc(), _E.c.id.desc()).limit(limit)
+
+
 async def balance(session: AsyncSession, resident_id: int) -> int:
-    stmt = select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(PointsEntry.resident_id == resident_id)
-    return int((await session.exec(stmt)).one())
+    return int((await session.exec(_BALANCE, params={"resident_id": resident_id})).scalar_one())  # type: ignore
 
 
 async def recent_entries(session: AsyncSession, resident_id: int, limit: int = 10) -> list[PointsEntry]:
-    stmt = (
-        select(PointsEntry)
-        .where(PointsEntry.resident_id == resident_id)
-        .order_by(col(PointsEntry.at).desc(), col(PointsEntry.id).desc())
-        .limit(limit)
-    )
-    return list((await session.exec(stmt)).all())
+    """The resident's newest lines, newest first, as detached rows (read, not to be changed: a line is never
+    edited)."""
+    rows = (await session.exec(_recent(limit), params={"resident_id": resident_id})).all()  # type: ignore
+    entries = []
+    for row in rows:
+        entry = as_read(PointsEntry, dict(zip(_NAMES, row, strict=True)))
+        make_transient_to_detached(entry)  # as it was read: written back, it would be an UPDATE, not an INSERT
+        entries.append(entry)
+    return entries
 
 
 async def award(
@@ -106,10 +142,8 @@ async def earned_today(session: AsyncSession, resident_id: int, kind: Kind | str
     """Points of ``kind`` the resident earned on ``now``'s Asia/Shanghai day (reversed lines still count: a
     correction must not reopen the day's limit)."""
     start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    stmt = select(func.coalesce(func.sum(PointsEntry.delta), 0)).where(
-        PointsEntry.resident_id == resident_id, PointsEntry.reason == Kind(kind).value, PointsEntry.delta > 0,
-        col(PointsEntry.at) >= start, col(PointsEntry.at) < start + timedelta(days=1))
-    return int((await session.exec(stmt)).one())
+    params = {"resident_id": resident_id, "reason": Kind(kind).value, "start": start, "end": start + timedelta(days=1)}
+    return int((await session.exec(_EARNED, params=params)).scalar_one())  # type: ignore[call-overload]
 
 
 async def earn(
@@ -198,10 +232,27 @@ async def stock_left(session: AsyncSession, item: ShopItem) -> int | None:
     """Remaining stock derived from the ledger; None when the item is unlimited."""
     if item.stock is None:
         return None
-    of_item = or_(PointsEntry.ref == item.code, col(PointsEntry.ref).startswith(f"{item.code}#"))
-    reversed_ = select(PointsEntry.reverses_id).where(col(PointsEntry.reverses_id).is_not(None))
-    stmt = select(func.count()).where(PointsEntry.reason == REDEEM, of_item, col(PointsEntry.id).not_in(reversed_))
-    return item.stock - int((await session.exec(stmt)).one())
+    params = {"code": item.code, "code_prefix": f"{item.code}#"}
+    return item.stock - int((await session.exec(_STOCK_TAKEN, params=params)).scalar_one())  # type: ignore
+
+
+@cache
+def _shop_statement(stocked: int) -> Any:
+    taken = (_redeemed(f"_{i}").scalar_subquery().label(f"taken_{i}") for i in range(stocked))
+    return sa_select(_BALANCE.scalar_subquery().label("balance"), *taken)
+
+
+async def shop_view(session: AsyncSession, resident_id: int,
+                    items: Sequence[ShopItem]) -> tuple[int, list[int | None]]:
+    """积分超市 in one statement: the resident's :func:`balance` and each item's :func:`stock_left` (None when
+    unlimited), in the order given."""
+    stocked = [item for item in items if item.stock is not None]
+    params: dict[str, Any] = {"resident_id": resident_id}
+    for i, item in enumerate(stocked):
+        params[f"code_{i}"], params[f"code_prefix_{i}"] = item.code, f"{item.code}#"
+    row = (await session.exec(_shop_statement(len(stocked)), params=params)).one()  # type: ignore[call-overload]
+    taken = iter(row[1:])
+    return int(row[0]), [None if item.stock is None else item.stock - int(next(taken)) for item in items]
 
 
 async def lock_resident(session: AsyncSession, resident_id: int, item: ShopItem | None = None) -> None:
@@ -214,10 +265,7 @@ async def lock_resident(session: AsyncSession, resident_id: int, item: ShopItem 
     """
     name = await dialect_name(session)
     if name == "sqlite":
-        table = Resident.__table__
-        await session.exec(
-            update(table).where(table.c.id == resident_id).values(updated_at=table.c.updated_at)
-        )
+        await session.exec(_TOUCH_RESIDENT, params={"resident_id": resident_id})  # type: ignore[call-overload]
         return
     await session.exec(select(Resident.id).where(Resident.id == resident_id).with_for_update())
     if name == "postgresql" and item is not None and item.stock is not None:
@@ -291,5 +339,6 @@ __all__ = [
     "recent_entries",
     "redeem",
     "reverse",
+    "shop_view",
     "stock_left",
 ]

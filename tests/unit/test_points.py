@@ -11,16 +11,21 @@ from services.community.model import SAMPLE_COMMUNITY_FILE, ShopItem, load_commu
 from services.people.residents import get_or_create_resident
 from services.points.ledger import (
     REDEEM,
+    Kind,
     RedeemResult,
     RedeemStatus,
     award,
     award_activity,
     balance,
+    earned_today,
     recent_entries,
     redeem,
+    reverse,
+    shop_view,
     stock_left,
 )
 from storage.db import Database
+from storage.models import PointsEntry
 
 COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=SHANGHAI)
@@ -178,3 +183,37 @@ async def test_one_request_redeems_once_even_pressed_twice_at_once(db: Database)
     assert again.ok
     async with db.session() as s:
         assert await balance(s, resident.id) == item.cost
+
+
+async def test_the_residents_reads_on_both_engines(any_db: Database) -> None:
+    """积分 and 积分超市's reads (statements built once): the balance, the newest lines as ledger rows, the stock
+    left (a reversed redemption gives its item back; another item's code with the same start is not counted), the
+    day's earnings of a kind; 积分超市's one read of them all (``shop_view``)."""
+    community = dataclasses.replace(COMMUNITY, shop=(ShopItem("rice", "大米", cost=10, stock=3),
+                                                     ShopItem("rice2", "好大米", cost=10, stock=3)))
+    rid = await resident_with(any_db, 100)
+    other = await resident_with(any_db, 7, tg_user_id=3002)
+    assert (await redeem(any_db, resident_id=rid, item_code="rice", community=community, now=NOW, request="a")).ok
+    assert (await redeem(any_db, resident_id=rid, item_code="rice", community=community, now=NOW)).ok
+    assert (await redeem(any_db, resident_id=rid, item_code="rice2", community=community, now=NOW)).ok
+    later = NOW + timedelta(minutes=1)
+    async with any_db.transaction() as s:
+        first = (await recent_entries(s, rid, limit=10))[-2]
+        assert (first.reason, first.ref) == (REDEEM, "rice#a")
+        assert (await reverse(s, entry_id=first.id, actor_tg_id=1, note="退货", now=later)).ok
+    async with any_db.session() as s:
+        assert await balance(s, rid) == 80 and await balance(s, other) == 7 and await balance(s, 999) == 0
+        entries = await recent_entries(s, rid, limit=3)
+        assert all(isinstance(e, PointsEntry) for e in entries)
+        assert [(e.delta, e.reason, e.ref) for e in entries] == [(10, "reversal", "rice#a"), (-10, REDEEM, "rice2"),
+                                                                 (-10, REDEEM, "rice")]
+        assert entries[0].at == later and entries[0].reverses_id == first.id and entries[0].note == "退货"
+        assert await recent_entries(s, 999) == []
+        assert await stock_left(s, community.shop[0]) == 2 and await stock_left(s, community.shop[1]) == 2
+        unlimited = ShopItem("soap", "肥皂", cost=20)
+        assert await shop_view(s, rid, [community.shop[0], unlimited, community.shop[1]]) == (80, [2, None, 2])
+        assert await shop_view(s, other, [unlimited]) == (7, [None])
+        assert await shop_view(s, 999, community.shop) == (0, [2, 2])
+        assert await earned_today(s, rid, Kind.ACTIVITY, NOW) == 100
+        assert await earned_today(s, rid, Kind.ACTIVITY, NOW + timedelta(days=1)) == 0
+        assert await earned_today(s, rid, Kind.ORDER, NOW) == 0
