@@ -340,7 +340,7 @@ async def answer_to(emu: BotApiEmulator, uid: int, step: Step, cursor: int,
         sent = next((m for m in emu.messages_after(uid, cursor) if step.answer(m)), None)
         if sent is not None:
             return sent, sent.recorded
-        await asyncio.wait_for(emu.activity(), max(0.0, deadline - time.monotonic()))
+        await asyncio.wait_for(emu.activity(uid), max(0.0, deadline - time.monotonic()))
 
 
 async def warm_up(emu: BotApiEmulator, text: str) -> None:

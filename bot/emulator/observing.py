@@ -33,7 +33,8 @@ class ObservingMixin:
         self._by_chat: defaultdict[int, list[SentMessage]] = defaultdict(list)
         self._sent_index: dict[tuple[int, int], SentMessage] = {}
         self._seq = 0
-        self._activity = Signal()
+        self._activity = Signal()  # every bot action
+        self._chat_activity: defaultdict[int, Signal] = defaultdict(Signal)  # actions in one chat
 
     def cursor(self) -> int:
         """A position in the bot's activity; wait_for(after=cursor) sees only what happens later."""
@@ -83,7 +84,7 @@ class ObservingMixin:
             recent = [f"#{m.message_id}: {m.body[:60]!r}" for m in self.messages_to(chat_id)[-5:]]
             return f"no matching message to chat {chat_id} after cursor {seq} in {timeout}s; recent: {recent}"
 
-        return await wait_until(self._activity, find, timeout, why)
+        return await wait_until(self._chat_activity[chat_id], find, timeout, why)
 
     async def wait_for_edit(
         self,
@@ -107,7 +108,7 @@ class ObservingMixin:
         def why() -> str:
             return f"message {message_id} in chat {chat_id} not edited after cursor {seq} in {timeout}s"
 
-        return await wait_until(self._activity, find, timeout, why)
+        return await wait_until(self._chat_activity[chat_id], find, timeout, why)
 
     async def wait_for_answer(
         self,
@@ -127,9 +128,11 @@ class ObservingMixin:
             lambda: f"callback query {callback_query_id} not answered in {timeout}s",
         )
 
-    def activity(self) -> Awaitable[bool]:
-        """Resolves at the next bot action (send/edit/delete/answer); for watchers like the console."""
-        return self._activity.wait()
+    def activity(self, chat_id: int | None = None) -> Awaitable[bool]:
+        """Resolves at the next bot action (send/edit/delete/answer), or the next in ``chat_id``; for watchers like
+        the console. A wait on one chat is woken by that chat only: fifty residents waiting are not all woken by
+        every message any of them gets."""
+        return (self._activity if chat_id is None else self._chat_activity[chat_id]).wait()
 
     def events_after(self, after: int) -> list[Event]:
         """Every bot action since cursor `after`, in order."""
@@ -143,7 +146,15 @@ class ObservingMixin:
         chat_id = message.chat_id if message else None
         self.events.append(Event(self._seq, kind, chat_id, message, answer))
         self._activity.fire()
+        if chat_id is not None and (waiting := self._chat_activity.get(chat_id)) is not None:
+            waiting.fire()
         return self._seq
+
+    def _wake_all(self) -> None:
+        """Every waiter, whatever it waits for (the emulator is stopping)."""
+        self._activity.fire()
+        for signal in self._chat_activity.values():
+            signal.fire()
 
     def _record(self, method: str, message: JSON, markup: JSON | None, parse_mode: str | None) -> SentMessage:
         photo = message.get("photo")

@@ -164,7 +164,7 @@ class BotApiEmulator(
         """Release long polls first so shutdown doesn't wait for their timeouts."""
         self._closing = True
         self._updates_signal.fire()
-        self._activity.fire()
+        self._wake_all()
         await self._stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
