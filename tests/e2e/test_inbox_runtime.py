@@ -273,6 +273,7 @@ async def test_random_json_at_the_webhook_never_escapes_and_leaves_nothing_half_
         rows = await bot.rows()
         assert all(r.error is None for r in rows.values()), [r.error for r in rows.values() if r.error]
         assert await count_tickets(bot) == 0
+        bot.emulator.number_after(max(rows, default=0))  # the fuzz's ids are not the next resident's
         await complaint(bot, 2005)  # and the next resident is answered
         await bot.barrier()
         assert await count_tickets(bot) == 1
