@@ -30,6 +30,7 @@ from services.cases import clocks
 from services.cases.tickets import history
 from services.community.model import Community
 from services.people.roles import Action, Grant, can, ticket_scope
+from storage.db import offloading
 from storage.models import (
     OPEN_STATUSES,
     Channel,
@@ -200,6 +201,7 @@ _LIST_COLUMNS = (Ticket.id, Ticket.number, Ticket.category, Ticket.unit, Ticket.
                  Ticket.location)
 
 
+@offloading  # counts over the store: not on the loop's thread (storage.sqlite_async)
 async def case_page(s: AsyncSession, *, scope: ColumnElement[bool] | None, filt: CaseFilter, now: datetime,
                     before: int | None = None, size: int = PAGE_SIZE, count: bool = True) -> Page:
     """One page of cases, newest first, after ``before`` (an id from the previous page)."""
@@ -242,6 +244,7 @@ class Board:
     grids: dict[str, Tally] = field(default_factory=dict)  # "" for cases with no grid
 
 
+@offloading  # counts over the store: not on the loop's thread (storage.sqlite_async)
 async def board(s: AsyncSession, *, scope: ColumnElement[bool] | None, now: datetime) -> Board:
     """Open cases by colour: the whole, each unit, each grid (grouped in SQL)."""
     colour = colour_expr(now).label("colour")
