@@ -30,7 +30,7 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from storage.db import dialect_insert, dialect_name
+from storage.db import dialect_insert, dialect_name, offloading
 from storage.models import (
     AudienceKind,
     DeliveryStatus,
@@ -111,6 +111,7 @@ def _fan_out(dialect: str) -> Any:
     return dialect_insert(dialect)(NoticeDelivery.__table__).on_conflict_do_nothing()  # type: ignore[attr-defined]
 
 
+@offloading  # one row a recipient (thousands): not on the loop's thread (storage.sqlite_async)
 async def confirm(session: AsyncSession, notice_id: int, now: datetime) -> int | None:
     """Draft → confirmed with one pending delivery per recipient; None if it was no longer a draft.
 
