@@ -31,7 +31,9 @@ from storage import sqlite_async
 DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
 MIGRATION_LOCK = 0x6C696D67  # PostgreSQL advisory lock held while migrating ("limg")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_POOL = 32  # SQLite file connections kept open (as many again on overflow): an update handled at once each
+SQLITE_POOL = 8  # SQLite file connections kept (as many again on overflow): a session holds one only while its
+# statements run on the loop's thread, so a few serve fifty residents at once; each costs memory (a page cache, a
+# thread): 32 of them put the bot over 200 MB
 
 
 @dataclass
