@@ -564,8 +564,8 @@ def intake_report(r: dict[str, Any]) -> str:
             f"apologies {r['apologies']}, 'database is locked' {r['database_locked']}, 429s {r['too_many_requests']}\n"
             f"every resident told their number in {r['all_told_s']} s (p50 {r['told_p50_s']} s); every case on a "
             f"card in {r['all_cards_s']} s ({r['cases']} cases on {r['card_messages']} card messages)\n"
-            f"{r['messages_after_confirm']} messages sent or edited after the presses ({r['messages_sent']} in the whole "
-            f"run): Telegram's 30 msg/s puts a floor of {r['floor_s']} s under them")
+            f"{r['messages_after_confirm']} messages sent or edited after the presses "
+            f"({r['messages_sent']} in the whole run): Telegram's 30 msg/s puts a floor of {r['floor_s']} s under them")
 
 
 def report(result: dict[str, Any]) -> str:
