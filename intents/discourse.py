@@ -67,6 +67,20 @@ def takes_back(text: str) -> bool:
     """The resident asks to take back a report (a draft or a case), in their own words."""
     return _TAKE_BACK.search(text) is not None
 
+
+_AGREES = re.compile(
+    r"^(?:(?:确认|确定)(?:提交|发送|上报|无误)?|提交|提交吧|发送|上报|好的?|好滴|对的?|没错|是的?|可以|行|没问题|嗯+|"
+    r"ok|okay|1|yes)(?:吧|啊|呀|哈|了|的)?$",
+    re.IGNORECASE,
+)
+_AGREE_NOISE = re.compile(r"[\s，,。.！!~～…、]+")
+
+
+def agrees(text: str) -> bool:
+    """A bare yes to "确认提交吗？" typed instead of pressed (确认, 提交, 好的, 可以, 1 …): the whole message says
+    nothing but that, so it is no words to add to the complaint."""
+    return _AGREES.match(_AGREE_NOISE.sub("", text)) is not None
+
 # The category a "done" word names when the clause names nothing else.
 _MARKER_TOPIC = (
     (re.compile(r"来水|水来|有水|来电|电来|有电|来气|通气|热了|不冷"), "utilities"),

@@ -12,7 +12,7 @@ Draft stages (kept in the database, so a restart in the middle loses nothing)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Message, Update
@@ -25,6 +25,7 @@ from handlers.people import forget, resident_of, speaker
 from handlers.replies import answer_quietly, drop_buttons, owed_now
 from handlers.resident import start
 from intents import Result
+from intents.discourse import agrees
 from intents.places import match_building, named_place, place_or_home
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
@@ -83,6 +84,10 @@ async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     now = d.now()
     who = await speaker(d, update)
     r, row = who.resident, who.draft
+    if r is not None and _awaits_yes(live := drafts.live(row, now), text):
+        assert live is not None
+        await _typed_confirm(update, context, r, live, now)
+        return
     planned = _text_step(d, r, row, text, result, now) if r is not None else None
     if r is None or planned is not None:
         async with d.db.transaction() as s:
@@ -256,13 +261,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                     opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
                                                     staff_chat_id=d.staff_chat_id, now=now, looked=looked)
     elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
-        case = _intake(d, r, draft, q.message.message_id if q.message else None)
-        async with d.db.session() as s:  # the duplicate check, before the write lock
-            looked = await intake.look(s, resident=r, intake=case, now=now)
-        async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
-            opened = await intake.open_draft(s, resident=r, intake=case, community=d.community,
-                                             staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,
-                                             looked=looked)
+        opened = await _open_confirmed(d, r, draft, q.message.message_id if q.message else None, now)
     else:
         view = DraftView.of(draft)
     forget()
@@ -287,6 +286,51 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         return
     await drop_buttons(q)
     await show_draft(q.message, d, view)
+
+
+async def _open_confirmed(d: Deps, r: Resident, draft: Draft, message_id: int | None,
+                          now: datetime) -> intake.Opened | None:
+    """The draft confirmed opens its case (or joins one): None when it is no longer the draft read."""
+    case = _intake(d, r, draft, message_id)
+    async with d.db.session() as s:  # the duplicate check, before the write lock
+        looked = await intake.look(s, resident=r, intake=case, now=now)
+    async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
+        return await intake.open_draft(s, resident=r, intake=case, community=d.community,
+                                       staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,
+                                       looked=looked)
+
+
+def _awaits_yes(draft: Draft | None, text: str) -> bool:
+    """The draft waits for 确认 (one matter, its category settled) and the message is only a yes to it."""
+    return (draft is not None and draft.stage == DraftStage.CONFIRMING and bool(draft.category) and bool(draft.text)
+            and split_of(draft) is None and agrees(text))
+
+
+async def waits_for_yes(d: Deps, update: Update, text: str) -> bool:
+    """This message is a yes typed to the resident's draft waiting for 确认 (read with the speaker, no statement of
+    its own): :func:`take_text` confirms it, whatever else the words could be taken for (好的 as thanks)."""
+    who = await speaker(d, update)
+    return who.resident is not None and _awaits_yes(drafts.live(who.draft, d.now()), text)
+
+
+async def _typed_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, r: Resident, draft: Draft,
+                         now: datetime) -> None:
+    """确认 typed instead of pressed (many elderly residents answer the question in words): as the button does,
+    within the same cap on complaints confirmed in the flood window. The number comes as a message of its own."""
+    d = deps(context)
+    msg = update.effective_message
+    if d.flood.drafts > 0:
+        who = await speaker(d, update, confirmed_since=now - timedelta(seconds=d.flood.window))
+        if (who.confirmed or 0) >= d.flood.drafts:
+            await msg.reply_text(texts.FLOOD_CONFIRM_LATER)
+            return
+    opened = await _open_confirmed(d, r, draft, None, now)
+    forget()
+    if opened is None:
+        await msg.reply_text(texts.DRAFT_EXPIRED)
+        return
+    d.wake_sender()
+    owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
 
 
 async def _write_view(d: Deps, draft: Draft, new: Draft) -> DraftView | None:

@@ -205,3 +205,28 @@ async def test_a_named_building_sets_the_grid_tells_its_worker_and_is_offered_as
         await person.press(offer, texts.BTN_BUILDING_YES)
         await desk.barrier()
         assert (await desk.resident(2208)).building == "3号楼"
+
+
+@pytest.mark.parametrize("yes", ["确认", "好的", "提交吧", "1"])
+async def test_a_yes_typed_to_the_draft_confirms_it_as_the_button_would(desk: Bot, yes: str) -> None:
+    """Many residents answer 确认提交吗？ in words: the yes opens the case (it used to be added to the complaint's
+    text, or taken for thanks), and the number comes back."""
+    person = await registered(desk, 2230)
+    draft = await person.say("3号楼2单元楼道灯不亮了", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    assert "楼道灯" in draft.text
+    told = await person.say(yes, "LL-")
+    number = ticket_number(told.text)
+    [t] = await desk.tickets(2230)
+    assert t.number == number and t.text == "3号楼2单元楼道灯不亮了"  # the yes is not part of the complaint
+    assert await desk.draft(2230) is None
+    again = await person.say("好的")  # no draft waits now: a plain reply, no second case
+    assert "LL-" not in again.text
+    assert len(await desk.tickets(2230)) == 1
+
+
+async def test_words_with_more_in_them_still_add_to_the_draft(desk: Bot) -> None:
+    person = await registered(desk, 2231)
+    await person.say("3号楼2单元楼道灯不亮了", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    shown = await person.say("好几天了，晚上很黑", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    assert "好几天了" in shown.text
+    assert await desk.tickets(2231) == []
