@@ -14,7 +14,6 @@ from handlers.deps import deps
 from handlers.people import resident_now
 from handlers.resident import actions, draft, orders, proposals, services, tickets
 from intents import Result
-from intents.discourse import agrees
 from intents.places import named_place
 
 
@@ -25,10 +24,9 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     text = text[: draft.MAX_TEXT]
     if len(text) > 1000:
         await msg.reply_text(texts.TOO_LONG)
-    result = d.engine.classify(text)
-    if agrees(text) and await draft.waits_for_yes(d, update, text):  # "好的" to 确认提交吗？ is no thanks
-        await draft.take_text(update, context, text, result)
+    if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
         return
+    result = d.engine.classify(text)
     top = result.top
     kind = d.engine.model.info[top.id].kind if top else None
     complaint = any(d.engine.model.info[p].kind == "complaint" for p in result.parts)

@@ -107,21 +107,27 @@ async def _confirm_cap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if d.flood.drafts <= 0 or q.message is None or q.message.chat.type != "private":
         return
     cb = unpack(d.callback_secret, q.data)
-    if cb is None or cb.action != "ok":
+    if cb is None or cb.action != "ok" or not await confirms_capped(d, update):
         return
-    now = d.now()
-    who = await speaker(d, update, confirmed_since=now - timedelta(seconds=d.flood.window))  # kept for the 确认
-    confirmed = who.confirmed or 0
-    if confirmed < d.flood.drafts:
-        return
-    log.info("flood: user %s confirmed %d complaints in %gs; this one waits", q.from_user.id, confirmed,
-             d.flood.window)
     await answer_quietly(q, texts.FLOOD_CONFIRM_LATER, show_alert=True)
     raise ApplicationHandlerStop
+
+
+async def confirms_capped(d: Deps, update: Update) -> bool:
+    """Its sender confirmed as many complaints as the flood window allows: this 确认 (pressed or typed) waits."""
+    if d.flood.drafts <= 0:
+        return False
+    since = d.now() - timedelta(seconds=d.flood.window)
+    confirmed = (await speaker(d, update, confirmed_since=since)).confirmed or 0  # kept for the 确认
+    if confirmed < d.flood.drafts:
+        return False
+    log.info("flood: user %s confirmed %d complaints in %gs; this one waits", update.effective_user.id, confirmed,
+             d.flood.window)
+    return True
 
 
 def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, guard), group=GROUP)
 
 
-__all__ = ["GROUP", "guard", "register", "window_of"]
+__all__ = ["GROUP", "confirms_capped", "guard", "register", "window_of"]

@@ -12,13 +12,13 @@ Draft stages (kept in the database, so a restart in the middle loses nothing)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
-from handlers import keyboards, texts
+from handlers import flood, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
 from handlers.people import forget, resident_of, speaker
@@ -84,10 +84,6 @@ async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     now = d.now()
     who = await speaker(d, update)
     r, row = who.resident, who.draft
-    if r is not None and _awaits_yes(live := drafts.live(row, now), text):
-        assert live is not None
-        await _typed_confirm(update, context, r, live, now)
-        return
     planned = _text_step(d, r, row, text, result, now) if r is not None else None
     if r is None or planned is not None:
         async with d.db.transaction() as s:
@@ -300,37 +296,32 @@ async def _open_confirmed(d: Deps, r: Resident, draft: Draft, message_id: int | 
                                        looked=looked)
 
 
-def _awaits_yes(draft: Draft | None, text: str) -> bool:
-    """The draft waits for 确认 (one matter, its category settled) and the message is only a yes to it."""
-    return (draft is not None and draft.stage == DraftStage.CONFIRMING and bool(draft.category) and bool(draft.text)
-            and split_of(draft) is None and agrees(text))
-
-
-async def waits_for_yes(d: Deps, update: Update, text: str) -> bool:
-    """This message is a yes typed to the resident's draft waiting for 确认 (read with the speaker, no statement of
-    its own): :func:`take_text` confirms it, whatever else the words could be taken for (好的 as thanks)."""
-    who = await speaker(d, update)
-    return who.resident is not None and _awaits_yes(drafts.live(who.draft, d.now()), text)
-
-
-async def _typed_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, r: Resident, draft: Draft,
-                         now: datetime) -> None:
-    """确认 typed instead of pressed (many elderly residents answer the question in words): as the button does,
-    within the same cap on complaints confirmed in the flood window. The number comes as a message of its own."""
+async def confirm_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A bare yes typed to the resident's draft waiting for 确认 (many elderly residents answer the question in
+    words): confirmed as the button does, within the same flood cap, whatever else the words could be taken for
+    (好的 as thanks). False, nothing done: no such draft, or more than a yes. The number comes as a message of its
+    own."""
+    if not agrees(text):
+        return False
     d = deps(context)
+    now = d.now()
+    who = await speaker(d, update)  # read already for this update: no statement of its own
+    draft = drafts.live(who.draft, now)
+    if (who.resident is None or draft is None or draft.stage != DraftStage.CONFIRMING or not draft.category
+            or not draft.text or split_of(draft) is not None):
+        return False
     msg = update.effective_message
-    if d.flood.drafts > 0:
-        who = await speaker(d, update, confirmed_since=now - timedelta(seconds=d.flood.window))
-        if (who.confirmed or 0) >= d.flood.drafts:
-            await msg.reply_text(texts.FLOOD_CONFIRM_LATER)
-            return
-    opened = await _open_confirmed(d, r, draft, None, now)
+    if await flood.confirms_capped(d, update):
+        await msg.reply_text(texts.FLOOD_CONFIRM_LATER)
+        return True
+    opened = await _open_confirmed(d, who.resident, draft, None, now)
     forget()
     if opened is None:
         await msg.reply_text(texts.DRAFT_EXPIRED)
-        return
+        return True
     d.wake_sender()
     owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
+    return True
 
 
 async def _write_view(d: Deps, draft: Draft, new: Draft) -> DraftView | None:

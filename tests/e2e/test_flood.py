@@ -164,3 +164,16 @@ async def test_two_floods_under_real_pacing_do_not_hold_up_a_neighbour(guarded_p
     assert max(during) <= normal + 1.0, f"a neighbour waited {max(during):.2f}s (normally {normal:.2f}s)"
     print(f"\npaced floods: neighbour /help normally {normal * 1000:.0f} ms, "
           f"during {[round(t * 1000) for t in during]} ms")
+
+
+async def test_a_typed_yes_meets_the_same_cap_as_the_button(guarded: Bot) -> None:
+    """确认 typed instead of pressed counts against the same window: the fourth waits, its draft kept."""
+    person = guarded.person(4103, "钱阿姨")
+    answers = []
+    for building in range(1, 5):
+        await person.say(f"{building}号楼楼道灯不亮了", confirmable)
+        answers.append((await person.say("确认")).text)
+    assert all("LL-" in a for a in answers[:3])
+    assert answers[3] == texts.FLOOD_CONFIRM_LATER
+    assert len(await guarded.tickets(4103)) == 3
+    assert await guarded.draft(4103) is not None  # kept for later
