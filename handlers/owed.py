@@ -26,6 +26,7 @@ from handlers.resident import start
 from services import outbox
 from services.cases import desk as reports
 from services.cases import emergencies
+from services.cases.tickets import with_owner
 from services.outbox import Claim, Priority
 from services.participation import council
 from services.reports import chart_store
@@ -59,10 +60,7 @@ class Delivered:
 async def _ticket(d: Deps, ticket_id: int | None) -> tuple[Ticket, str] | None:
     if ticket_id is None:
         return None
-    async with d.db.session() as s:
-        t = await s.get(Ticket, ticket_id)
-        owner = await s.get(Resident, t.resident_id) if t else None
-    return (t, owner.name if owner else "") if t else None
+    return await with_owner(d.db, ticket_id)
 
 
 def _markup(payload: dict) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:

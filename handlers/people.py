@@ -91,8 +91,7 @@ async def speaker(d: Deps, update: Update, *, confirmed_since: datetime | None =
     held = _held(update)
     if held is not None and (confirmed_since is None or held.confirmed is not None):
         return held
-    async with d.db.session() as s:
-        found = await speakers.speaker(s, update.effective_user.id, confirmed_since=confirmed_since)
+    found = await speakers.speaker(d.db, update.effective_user.id, confirmed_since=confirmed_since)
     _hold(update, found)
     return found
 

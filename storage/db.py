@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, RowMapping, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
+from sqlalchemy.sql import Executable
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import sqlite_async
@@ -182,6 +184,16 @@ class Database:
         async with self._sessions() as session:
             yield session
 
+    async def read(self, statement: Executable, params: dict[str, Any] | None = None) -> list[RowMapping]:
+        """The rows of one read statement, on a pooled connection of its own, in one trip through SQLAlchemy's
+        greenlet (a session costs about twice as much CPU for the same read: the ORM's execution layer, and a trip
+        each to connect, execute and close). For the reads every update makes (who speaks, a receipt's case)."""
+        return await greenlet_spawn(self._read, statement, params)
+
+    def _read(self, statement: Executable, params: dict[str, Any] | None) -> list[RowMapping]:
+        with self.engine.sync_engine.connect() as conn:
+            return list(conn.execute(statement, params).mappings())
+
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
         """Hold this process's turn to write (SQLite only; PostgreSQL writers run side by side).
@@ -252,8 +264,17 @@ class Database:
         await self.engine.dispose()
 
 
+async def read_rows(source: "Database | AsyncSession", statement: Executable,
+                    params: dict[str, Any] | None = None) -> list[RowMapping]:
+    """One read statement's rows, in the caller's session (to see what it wrote) or on a connection of its own
+    (:meth:`Database.read`): a service that only reads can serve both."""
+    if isinstance(source, Database):
+        return await source.read(statement, params)
+    return list((await source.exec(statement, params=params or {})).mappings())  # type: ignore[call-overload]
+
+
 offloaded = sqlite_async.offloaded  # long reads (reports, exports) off the event loop's thread
 offloading = sqlite_async.offloading
 
 __all__ = ["DEFAULT_URL", "Database", "FirstCommit", "dialect_insert", "dialect_name", "first_commit", "head_revision",
-           "offloaded", "offloading", "sync_url"]
+           "offloaded", "offloading", "read_rows", "sync_url"]

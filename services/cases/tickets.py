@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, bindparam, func, or_
+from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,7 +21,7 @@ from services import local, require_aware
 from services.cases.events import record_event, resident_actor
 from services.cases.working_time import deadline
 from services.community.model import SIGN_HOURS, Category, Community
-from storage.db import dialect_insert, dialect_name
+from storage.db import Database, dialect_insert, dialect_name, read_rows
 from storage.models import (
     OPEN_STATUSES,
     DailyCounter,
@@ -31,6 +32,7 @@ from storage.models import (
     TicketFollower,
     TicketStatus,
 )
+from storage.rows import as_read
 
 SIGN_LIMIT = timedelta(hours=SIGN_HOURS)  # 签收 within two hours, unless the community file counts working hours
 NUMBER_PREFIX = "LL"
@@ -177,6 +179,22 @@ async def open_ticket(session: AsyncSession, *, resident: Resident, now: datetim
 
 
 # --- reading ----------------------------------------------------------------------------------------
+
+_T, _R = Ticket.__table__, Resident.__table__  # type: ignore[attr-defined]
+_WITH_OWNER = (core_select(*_T.c, _R.c.name.label("owner_name"))
+               .select_from(_T.outerjoin(_R, _R.c.id == _T.c.resident_id))
+               .where(_T.c.id == bindparam("ticket_id")))  # built once: only the id changes
+
+
+async def with_owner(source: AsyncSession | Database, ticket_id: int) -> tuple[Ticket, str] | None:
+    """A case and its resident's name (\"\" if none), in one statement (what a receipt or a card is written
+    from); a detached copy. None if there is no such case."""
+    rows = await read_rows(source, _WITH_OWNER, {"ticket_id": ticket_id})
+    if not rows:
+        return None
+    row = rows[0]
+    return as_read(Ticket, {c.name: row[c.name] for c in _T.c}), row["owner_name"] or ""
+
 
 
 def _visible_to(resident_id: int) -> ColumnElement[bool]:

@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import flood, require_aware
 from services.people import conversations
+from storage.db import Database, read_rows
 from storage.models import Conversation, Draft, KnownUser, Resident, Ticket, TicketStatus
 from storage.rows import as_read
 
@@ -80,14 +81,16 @@ def _row(model: type, row: Any, prefix: str) -> Any:
     return as_read(model, {name: row[f"{prefix}{name}"] for name in names})
 
 
-async def speaker(session: AsyncSession, tg_user_id: int, *, confirmed_since: datetime | None = None) -> Speaker:
+async def speaker(source: AsyncSession | Database, tg_user_id: int, *,
+                  confirmed_since: datetime | None = None) -> Speaker:
     """One statement: the resident, their draft, their multi-step chat, a case waiting for them, the directory;
-    with ``confirmed_since``, also how many complaints they confirmed since then (``flood.confirmed_since``)."""
+    with ``confirmed_since``, also how many complaints they confirmed since then (``flood.confirmed_since``).
+    ``source``: a session, or the database (a connection of its own, the cheaper read: every update makes it)."""
     if confirmed_since is None:
         stmt, params = _READ, {"tg": tg_user_id}
     else:
         stmt, params = _READ_CONFIRMED, {"tg": tg_user_id, "since": require_aware(confirmed_since)}
-    row = (await session.exec(stmt, params=params)).mappings().one()  # type: ignore[call-overload]
+    (row,) = await read_rows(source, stmt, params)
     return Speaker(
         tg_user_id=tg_user_id,
         resident=_row(Resident, row, "r_"),

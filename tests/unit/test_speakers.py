@@ -7,12 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.cases import drafts, intake
+from services.cases.tickets import with_owner
 from services.community.model import load_community
 from services.flood import confirmed_since
 from services.people import conversations, directory, speakers
 from services.people.residents import create_resident
 from storage.db import Database
-from storage.models import Channel, Conversation, Draft, Resident, TicketStatus
+from storage.models import Channel, Conversation, Draft, Resident, Ticket, TicketStatus
 
 NOW = datetime(2026, 3, 17, 2, 0, tzinfo=UTC)
 
@@ -66,3 +67,27 @@ async def test_one_read_answers_everything_and_counts_what_the_flood_cap_counts(
     assert who.pending_info is not None and who.known == ("zhao_dy", "赵大爷") and who.confirmed is None
     assert counted.confirmed == expected == 2 and later.confirmed == 0
     assert counted.resident is not None and counted.resident.id == r.id
+    # the same read on a connection of its own (what the bot does for every update) answers the same, field by field
+    alone = await speakers.speaker(any_db, big, confirmed_since=NOW - timedelta(seconds=10))
+    assert alone == counted
+    assert alone.resident.model_dump() == counted.resident.model_dump()
+    assert alone.draft.model_dump() == counted.draft.model_dump() and alone.draft.updated_at.tzinfo is not None
+
+
+async def test_a_case_and_its_owner_in_one_read_on_both_engines(any_db: Database) -> None:
+    community = load_community(None)
+    async with any_db.transaction() as s:
+        r = await create_resident(s, tg_user_id=91, name="孙奶奶", now=NOW)
+        opened = await intake.open_case(s, resident=r, intake=intake.Intake(
+            category="repair", text="5号楼电梯坏了", location="5号楼"), community=community, staff_chat_id=None,
+            now=NOW)
+        case_id = opened.ticket.id
+    async with any_db.session() as s:
+        loaded = await s.get(Ticket, case_id)
+        in_session = await with_owner(s, case_id)
+    alone = await with_owner(any_db, case_id)
+    assert alone is not None and in_session is not None and loaded is not None
+    assert alone[1] == in_session[1] == "孙奶奶"
+    assert alone[0].model_dump() == in_session[0].model_dump() == loaded.model_dump()
+    assert alone[0].due_at.tzinfo is not None and alone[0].number.startswith("LL-")
+    assert await with_owner(any_db, case_id + 1000) is None
