@@ -32,7 +32,7 @@ from intents.text import normalize, tokens
 from services import require_aware
 from services.cases.events import record_event, resident_actor
 from services.cases.tickets import building_of
-from storage.db import dialect_insert, dialect_name
+from storage.db import Database, dialect_insert, dialect_name, read_rows
 from storage.models import (
     OPEN_STATUSES,
     HotspotWarning,
@@ -42,6 +42,7 @@ from storage.models import (
     TicketEventKind,
     TicketFollower,
 )
+from storage.rows import as_read
 
 DUPLICATE_WINDOW = timedelta(hours=72)
 SIMILARITY_THRESHOLD = 75.0  # 0–100; see tests/unit/test_duplicates.py for the pairs it separates
@@ -166,7 +167,7 @@ def _candidates(shape: str, *, ids: bool, since_look: bool = False) -> Any:
                                       t.status.in_(sorted(OPEN_STATUSES)), place, *where)
 
     what = (col(Ticket.id),) if ids else \
-        (Ticket, func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto"))
+        (*t, func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto"))
     newest = (t.created_at.desc(), t.id.desc())
     places = _at_place(shape)
     if len(places) == 1:
@@ -193,7 +194,7 @@ def _ranked(tickets: Sequence[Ticket], content: str, grid_code: str | None, buil
 
 
 async def look(
-    session: AsyncSession,
+    source: AsyncSession | Database,
     *,
     category: str,
     text: str,
@@ -203,16 +204,18 @@ async def look(
     window: timedelta = DUPLICATE_WINDOW,
     threshold: float = SIMILARITY_THRESHOLD,
 ) -> Looked:
-    """The duplicate check made outside the write lock (a read): what matched, and how far it looked."""
+    """The duplicate check made outside the write lock (a read): what matched, and how far it looked. ``source``: a
+    session, or the database (a connection of its own for this one read)."""
     require_aware(now)
     content = _content(text)
     building = building_of(location)
     shape, place = _place(grid_code, building)
     if not shape:
         return Looked(content, (), 0)  # nowhere to compare with: nothing to read, now or under the lock
-    rows = (await session.exec(_candidates(shape, ids=False), params=_params(category, place, now, window))).all()
-    tickets = [t for t, _ in rows]
-    upto = int(rows[0][1]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
+    rows = await read_rows(source, _candidates(shape, ids=False), _params(category, place, now, window))
+    columns = [c.name for c in Ticket.__table__.c]  # type: ignore[attr-defined]
+    tickets = [as_read(Ticket, {name: row[name] for name in columns}) for row in rows]
+    upto = int(rows[0]["upto"]) if rows else 0  # nothing there: the check under the lock reads the place again, whole
     ranked = _ranked(tickets, content, grid_code, building, threshold)
     return Looked(content, tuple(t.id for _, t in ranked if t.id is not None), upto)
 

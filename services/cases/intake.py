@@ -26,6 +26,7 @@ from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.duplicates import Hotspot
 from services.community.model import Community
 from services.outbox import Priority
+from storage.db import Database
 from storage.models import Channel, OutboxKind, OutboxMessage, PostKind, Resident, Ticket, TicketEventKind
 
 
@@ -63,9 +64,11 @@ def unit_chat(community: Community, staff_chat_id: int | None, unit_code: str) -
     return (unit.chat_id if unit and unit.chat_id else None) or staff_chat_id
 
 
-async def look(s: AsyncSession, *, resident: Resident, intake: Intake, now: datetime) -> duplicates.Looked:
-    """The duplicate check for ``open_case``, made before its write transaction (a read, outside the lock)."""
-    return await duplicates.look(s, category=intake.category, text=intake.text,
+async def look(source: AsyncSession | Database, *, resident: Resident, intake: Intake,
+               now: datetime) -> duplicates.Looked:
+    """The duplicate check for ``open_case``, made before its write transaction (a read, outside the lock), in a
+    session or on a connection of its own (``source`` the database)."""
+    return await duplicates.look(source, category=intake.category, text=intake.text,
                                  grid_code=intake.grid_code or resident.grid_code, location=intake.location, now=now)
 
 

@@ -39,6 +39,7 @@ async def test_what_the_look_found_is_the_answer_under_the_lock(db: Database) ->
     first = await open_one(db, await make_resident(db, 1))
     seen = await looked(db, "楼上又在装修，太吵了")
     assert seen.matches == (first.id,) and seen.upto == first.id
+    assert await look(db, text="楼上又在装修，太吵了", **ASK) == seen  # on a connection of its own: the same look
     found = await under_lock(db, "楼上又在装修，太吵了", seen)
     assert found is not None and found.id == first.id
 
