@@ -61,7 +61,7 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         # fainted somewhere (有人晕在电梯里), fits (孩子发高烧抽了), fell down (有人倒了), chest pain with a cold sweat
         (r"(?<!头)(?:晕|昏)倒?在|抽(?:了|起来了?|过去了?)(?![一根支口烟包点个他她你我血奖签水])|抽风|惊厥", True),
         (r"(?:有个?人|老人|老太太|老太|老头|大爷|大娘|大妈|奶奶|爷爷)(?:突然|一下子?)?就?(?:倒了|倒下|栽倒)|"
-         r"栽(?:在)?地上|(?:吐|冒|流)白沫|躺在[^，。！？]{0,6}(?:不动|起不来|没反应|叫不醒)|"
+         r"有人掉(?:下去|进去|到?井里|到?坑里)|栽(?:在)?地上|(?:吐|冒|流)白沫|躺在[^，。！？]{0,6}(?:不动|起不来|没反应|叫不醒)|"
          r"(?:胸口|心口)(?:疼|痛|闷)得?(?:厉害|受不了|不行|要命)|(?:出|冒)了?一身(?:的)?冷汗", False),
         # someone (alone) not seen or heard for days, not answering the door: a fall inside, perhaps
         (r"(?:老人|老太太|老太|老头|大爷|大娘|大妈|奶奶|爷爷|姥姥|姥爷|邻居|隔壁|独居|一个人|孤寡|老两口)"
@@ -155,7 +155,8 @@ _ANY = re.compile("|".join(f"(?:{p})" for ps in _PATTERNS.values() for p, _ in p
 _PERSON_RE = re.compile(_PERSON)
 _CLAUSE = re.compile(r"[，,。.！!？?；;\n]")
 
-_NEGATION_BEFORE = re.compile(r"(?:没有|没|不是|并没有|并没|还好没|幸好没|未|别|不会|不用)[^，。！？]{0,2}$")
+# (a space ends a clause as a comma does: 井盖没了 有人掉下去了 is no negation)
+_NEGATION_BEFORE = re.compile(r"(?:没有|没|不是|并没有|并没|还好没|幸好没|未|别|不会|不用)[^，。！？\s]{0,2}$")
 _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|之前|曾经|那次|上次|上回|前几天|前段时间|前阵子|"
                    r"年前|月前|那年|"
                    r"好几年|小时候|当年")
