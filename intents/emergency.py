@@ -15,22 +15,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-KINDS = ("medical", "fire", "gas", "crime", "trapped", "missing", "self-harm")
+# crisis: someone else seen about to take their life (楼顶边上站着要跳); self-harm: the resident speaks of themself
+KINDS = ("medical", "fire", "gas", "crime", "trapped", "missing", "self-harm", "crisis")
 # a cry for help that names no kind (救命, 快来人): whoever is on duty goes, the resident is told every number
 HELP = "help"
 # When several kinds are present, the one that decides who is sent first.
-PRIORITY = ("self-harm", "fire", "gas", "crime", "trapped", "missing", "medical")
+PRIORITY = ("crisis", "self-harm", "fire", "gas", "crime", "trapped", "missing", "medical")
 
 _PERSON = (
     r"(?:我|俺|咱|人|他|她|老人|老太太|老太|老头|老大爷|大爷|大妈|大娘|奶奶|爷爷|外婆|外公|姥姥|姥爷|"
-    r"爸|妈|爹|娘|老伴|老公|老婆|媳妇|丈夫|妻子|儿子|女儿|闺女|孩子|小孩|娃|宝宝|婴儿|学生|邻居|工人|师傅|"
+    r"爸|妈|爹|娘|老伴|老公|老婆|媳妇|丈夫|妻子|儿子|女儿|闺女|孙子|孙女|外孙女?|孩子|小孩|娃|宝宝|婴儿|学生|邻居|工人|师傅|"
     r"小伙子?|男的|女的|哥|姐|弟|妹|朋友|同事|老师|阿姨|叔叔)"
 )
 # Someone who can go missing: not a bare 人 ("找不到人修" is a complaint), a relative or a child.
 _KIN = (
     r"(?:老人|老太太|老太|老头|大爷|奶奶|爷爷|外婆|外公|姥姥|姥爷|爸|妈|爹|娘|老伴|老公|老婆|媳妇|丈夫|"
-    r"妻子|儿子|女儿|闺女|孩子|小孩|娃|宝宝|学生|弟弟|妹妹|哥哥|姐姐|老父亲|老母亲)"
+    r"妻子|儿子|女儿|闺女|孙子|孙女|外孙女?|孩子|小孩|娃|宝宝|学生|弟弟|妹妹|哥哥|姐姐|老父亲|老母亲)"
 )
+# the lift as typed, homophones too (电悌, 电题); gas as typed (煤汽, 天燃气)
+_LIFT = r"(?:电梯|电悌|电题|电剃)"
+_GAS = r"(?:煤|燃|天然|天燃|液化)[气汽]"
+_INSIDE = r"(?:里面|里头|里边|里)"
+_NOT_STUCK = r"(?!在?(?:抽烟|吸烟|撒尿|小便|贴|乱))"  # 电梯里有人抽烟: a nuisance, nobody trapped
 
 # (pattern, needs a person before it in the clause)
 _PATTERNS: dict[str, list[tuple[str, bool]]] = {
@@ -52,10 +58,31 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"夹(?:住|伤|到)了?(?:我家|我们家)?(?:的)?(?:孩子|小孩|娃|老人|人|手|腿|脚|胳膊|头)", False),
         (r"(?:不动了|没反应了?|起不来|爬不起来|动不了|脸(?:都|色)?(?:发)?(?:紫|青)了|嘴唇发紫|快不行了|不行了)", True),
         (r"(?:叫|喊|推|拍)(?:了|他|她|人)*(?:半天|几声|好几声)?(?:也|都)?(?:没反应|不醒|不应|没动静)", False),
+        # fainted somewhere (有人晕在电梯里), fits (孩子发高烧抽了), fell down (有人倒了), chest pain with a cold sweat
+        (r"(?<!头)(?:晕|昏)倒?在|抽(?:了|起来了?|过去了?)(?![一根支口烟包点个他她你我血奖签水])|抽风|惊厥", True),
+        (r"(?:有个?人|老人|老太太|老太|老头|大爷|大娘|大妈|奶奶|爷爷)(?:突然|一下子?)?就?(?:倒了|倒下|栽倒)|"
+         r"有人掉(?:下去|进去|到?井里|到?坑里)|栽(?:在)?地上|(?:吐|冒|流)白沫|躺在[^，。！？]{0,6}(?:不动|起不来|没反应|叫不醒)|"
+         r"(?:胸口|心口)(?:疼|痛|闷)得?(?:厉害|受不了|不行|要命)|(?:出|冒)了?一身(?:的)?冷汗", False),
+        # someone (alone) not seen or heard for days, not answering the door: a fall inside, perhaps
+        (r"(?:老人|老太太|老太|老头|大爷|大娘|大妈|奶奶|爷爷|姥姥|姥爷|邻居|隔壁|独居|一个人|孤寡|老两口)"
+         r"[^，。！？]{0,10}?(?:好几天|几天|两天|三天|一整天|一天|好久)了?(?:都|也)?(?:没|没有|不见)"
+         r"(?:动静|出门|出来|开门|露面|见(?:着|到)?(?:人|她|他)?)", False),
+        (r"(?:叫|喊|敲|拍)门?了?(?:她|他|人)?(?:半天|好久|好几声|几声|好几下)?门?(?:也|都|还)?"
+         r"(?:没人?应|没人答应|没人开门?|不开门|不应声?|没人理)|门(?:也|都)?敲不开", True),
     ],
     "trapped": [
-        (r"困在|被困|困住|困(?:电梯|人)|关在电梯|关电梯|卡在电梯|电梯里(?:有人|关着人)", False),
-        (r"(?:电梯)[^。！？]{0,12}(?:里面|里头|里边|里)(?:还)?(?:有|关着)(?:人|两个人|几个人|老人|孩子|小孩)", False),
+        (r"困在|被困|困住|困(?:电梯|人)|关在电梯|关电梯|卡在电梯|电梯里(?:有人|关着人)" + _NOT_STUCK, False),
+        (_LIFT + r"[^。！？]{0,12}" + _INSIDE + r"(?:还)?(?:有|关着|困着)(?:个|一个|两个|几个|俩)?" + _PERSON +
+         _NOT_STUCK, False),
+        # 电梯关人了, 电梯把人关里头了, 俺跟孩子关在里头
+        (_LIFT + r"里?又?(?:关|困|卡)(?:住|着|了)?(?:个|一个|两个|几个)?人|"
+         r"把(?:人|" + _PERSON + r")(?:给)?(?:关|困|卡|锁)(?:在)?(?:" + _LIFT + r")?(?:里面|里头|里边|里|住)", False),
+        (r"(?:关|困|锁)在?(?:里头|里面|里边)", True),
+        # a person inside a lift that is stuck: 电梯坏半道了 俺孙女在里边 / 俺在电梯里 出不去
+        (_LIFT + r"[^。！？]{0,12}(?:坏|停|卡|不动|掉|开不开|打不开)[^。！？]{0,12}?" + _PERSON +
+         r"(?:们|俩)?(?:还|都)?(?:在|关在|困在)" + _INSIDE, False),
+        (_PERSON + r"(?:们|俩)?(?:还|都)?(?:在|关在|困在|被关在|被困在|卡在)" + _LIFT + _INSIDE +
+         r"?[^。！？]{0,6}(?:出不|开不开|打不开|下不来|卡住|不动|停了|坏了|掉)", False),
         (r"(?:卡|停|悬|坏)在(?:半路|半空|两层|2层|楼层|中间)[^。！？]{0,10}(?:人|里面|我|孩子)", False),
         (r"电梯(?:突然)?(?:往下|下)?(?:掉|坠)(?:下来|下去)?(?:了)?[^。！？]{0,10}(?:人|里面)", False),
         (r"(?:锁|关)在(?:屋|家|房间|卧室|卫生间|厕所|厨房|阳台|楼梯间|车)(?:里|里面|里头)?|反锁在|"
@@ -77,11 +104,18 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"(?:烧|着)起来|烧着了|着了火|火苗|火光|明火|火(?:越来越|好|很|特别|太)大|大火|冒火|火花|爆炸|炸了|"
          r"火烧", False),
         (r"烧焦味[^。！？]{0,8}(?:烟|火)", False),
+        # smoke, a burning smell, something alight: unless the message is about a barbecue, cooking or 烧纸 (below)
+        (r"(?:好多|很多|老多|一大股|到处(?:都)?是|满(?:楼道|屋子?|屋里)(?:都)?是?)烟(?![头味盒囱花酒草])|"
+         r"烟(?:好多|很多|老多|越来越大)|烧焦(?:的)?(?:味|气味)|焦(?:糊)?味|电线(?:烧|着)|插座(?:冒烟|烧|着)|"
+         r"线路(?:烧|冒)", False),
+        (r"哪(?:里|儿|个地方)?(?<![睡打灯动])着了|(?:车|电瓶|电池|充电器|插座|插排|电线|线路|被子|沙发|窗帘|锅|厨房|房子|屋|"
+         r"柜子)[^，。！？]{0,6}(?<![睡打灯动])着了", False),
     ],
     "gas": [
-        (r"(?:煤气|燃气|天然气|液化气)[^，。！？费表卡]{0,6}?(?:味|气味)|闻(?:着|起来|到)?(?:像|是)(?:煤气|燃气|天然气)|"
+        (_GAS + r"[^，。！？费表卡]{0,6}?(?:味|气味)|闻(?:着|起来|到)?(?:像|是)" + _GAS + "|"
          r"臭鸡蛋味|一股气味|漏气|漏(?:煤|燃|天然|液化)气|"
-         r"泄漏|泄露", False),
+         r"泄[漏露](?!报警|检测|探测)", False),
+        (_GAS + r"[^，。！？费表卡]{0,4}?(?:漏|泄)(?![检费])", False),  # 燃气漏了, 煤气好像漏了
         (r"(?:煤气|燃气)中毒|一氧化碳|喷气|嘶嘶", False),
         (r"(?:燃气|煤气|天然气|气)(?:管|管道|管子|罐|瓶)[^，。！？]{0,4}(?:断|破|裂|爆|漏)", False),
     ],
@@ -91,7 +125,7 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"在打我|打我|被打|被人打|被(?!电)[^，。！？]{0,3}打(?:了|伤|得)|打人|打得[^，。！？]{0,4}(?:血|不行)|"
          r"见血了|殴打|家暴|持械|打架|打起来了|打成一团|斗殴|互殴", False),
         (r"抢劫|抢(?:了)?(?:我的|她的|他的)?(?:包|手机|钱|孩子)|撬(?:门|锁)|正在撬|还在撬|在撬|闯进|闯入|入室|"
-         r"跟踪|尾随|跟着我|猥亵|非礼|绑架|砸(?:我家|我们家|门)|踹门|打110|报警", False),
+         r"跟踪|尾随|跟着我|猥亵|非礼|绑架|砸(?:我家|我们家|门)|踹门|打110|报警(?!器)", False),
     ],
     "self-harm": [
         (r"不想活|活不下去|活着(?:没意思|太累|没意义|有什么意思)|寻死|自杀|轻生|寻短见|割腕|上吊|跳河|"
@@ -121,7 +155,8 @@ _ANY = re.compile("|".join(f"(?:{p})" for ps in _PATTERNS.values() for p, _ in p
 _PERSON_RE = re.compile(_PERSON)
 _CLAUSE = re.compile(r"[，,。.！!？?；;\n]")
 
-_NEGATION_BEFORE = re.compile(r"(?:没有|没|不是|并没有|并没|还好没|幸好没|未|别|不会|不用)[^，。！？]{0,2}$")
+# (a space ends a clause as a comma does: 井盖没了 有人掉下去了 is no negation)
+_NEGATION_BEFORE = re.compile(r"(?:没有|没|不是|并没有|并没|还好没|幸好没|未|别|不会|不用)[^，。！？\s]{0,2}$")
 _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|之前|曾经|那次|上次|上回|前几天|前段时间|前阵子|"
                    r"年前|月前|那年|"
                    r"好几年|小时候|当年")
@@ -137,6 +172,20 @@ _DONE = re.compile(r"处理好了|解决了|好(?:一)?点了|好多了|好些�
                    r"已经好了|修好了|没事了|救出来了|找到了|回来了|灭了|扑灭|已经处理|送医院了?没事")
 _HYPERBOLE = re.compile(r"得(?:我|人)?(?:都)?(?:想死|要死|不想活)")
 _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
+# 电梯卡住不动了 里面没人: a broken lift, nobody trapped
+_NOBODY_INSIDE = re.compile(_INSIDE + r"(?:没|没有)(?:人|有人)|没(?:有)?(?:关|困)(?:着|住)?人|没人被(?:关|困)")
+# smoke or a burning smell from a barbecue, cooking, 烧纸, fireworks: a nuisance, unless flames are said
+_SMOKE_ONLY = re.compile(r"^[^火着]*$")
+_NOT_FIRE = re.compile(r"烧烤|烤串|撸串|烧纸|烧香|上香|抽烟|吸烟|烟头|油烟|做饭|炒菜|锅|糊了|烧糊|烟囱|烟花|鞭炮|"
+                       r"放炮|炮仗|蚊香|艾灸|熏肉|熏腊")
+_PET = re.compile(r"狗|猫|宠物|鸟|鹦鹉")
+_KIN_RE = re.compile(_KIN)
+# a cry (快来人) about water pouring out, nobody hurt: an urgent repair for the property, not 120/119/110
+_WATER = re.compile(r"水管|管子|爆管|跑水|漏水|冒水|水漫|淹了|进水|喷水|往外喷|往下流水|暖气片|下水道|返水|水龙头")
+_WATER_DANGER = re.compile(r"电|插座|受伤|倒了|摔|出不|困|老人|孩子|小孩|血")
+# someone else at a height or an edge, about to jump: a bystander calls the police first and stays with them
+_PERCH = re.compile(r"楼顶|天台|房顶|屋顶|顶楼|窗台|窗户|窗外|阳台|护栏|栏杆|桥上|桥边|河边|湖边|边上|边沿|楼边|高处")
+_SELF = frozenset(("我", "俺", "咱"))
 
 
 @dataclass
@@ -195,22 +244,37 @@ def detect(text: str) -> Emergency | None:
                     continue
                 if _ordinary(text, m.start(), m.end()):
                     continue
-                if kind == "trapped" and not _PERSON_RE.search(text) and "电梯" not in text:
+                if kind == "trapped" and not _PERSON_RE.search(text) and not re.search(_LIFT, text):
                     continue  # 车被困在车位里: no one is inside
                 found.setdefault(kind, []).append(m.group(0))
+    _set_aside(text, found)
     if ascii_text:
         for kind, rx in _ENGLISH_RE.items():
             for m in rx.finditer(text):
                 found.setdefault(kind, []).append(m.group(0))
     if not found:
         g = _GENERIC.search(text)
-        if g and not _ordinary(text, g.start(), g.end()):
+        water = _WATER.search(text) and not _WATER_DANGER.search(text)
+        if g and not _ordinary(text, g.start(), g.end()) and not water:
             return Emergency(kind=HELP, evidence=[g.group(0)])
         return None
     kind = next(k for k in PRIORITY if k in found)
     g = _GENERIC.search(text)
     evidence = list(dict.fromkeys(found[kind] + ([g.group(0)] if g else [])))
     return Emergency(kind=kind, evidence=evidence)
+
+
+def _set_aside(text: str, found: dict[str, list[str]]) -> None:
+    """What a kind's words meant in this message: nobody in the broken lift, smoke from a barbecue, a dog lost, or
+    self-harm seen by a bystander (``crisis``)."""
+    if "trapped" in found and _NOBODY_INSIDE.search(text):
+        del found["trapped"]
+    if "fire" in found and all(_SMOKE_ONLY.match(e) for e in found["fire"]) and _NOT_FIRE.search(text):
+        del found["fire"]
+    if "missing" in found and _PET.search(text) and not _KIN_RE.search(text):
+        del found["missing"]
+    if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):
+        found["crisis"] = found.pop("self-harm")
 
 
 def _has_person(text: str, start: int, phrase: str) -> bool:
@@ -223,4 +287,4 @@ def _has_person(text: str, start: int, phrase: str) -> bool:
     between = before[people[-1].end() :]  # from the nearest person to the phrase
     if phrase.startswith("出不") and "车" in text[a:start]:
         return False  # 停车挡着我出不去: a parking complaint
-    return not re.search(r"车|电梯|表|灯|门|机|箱|东西", between)
+    return not re.search(r"车|电梯|表|灯|门|机|箱|东西|猫|狗|钥匙", between)

@@ -17,7 +17,7 @@ from handlers.names import complaint_name
 from handlers.people import resident_now, resident_of
 from handlers.replies import answer_quietly, owed_now, safe_send
 from handlers.resident.draft import case_grid
-from intents.places import named_place, place_or_home, read_place
+from intents.places import Place, place_or_home, read_place
 from services.cases import emergencies, lifecycle, tickets
 from services.cases.events import resident_actor
 from services.community.model import Category
@@ -128,6 +128,17 @@ async def grid_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bo
 
 SOS_FLOW = "sos"  # the conversation that asks an emergency's place
 SOS_PLACE_FOR = timedelta(minutes=30)  # a place typed this long after the emergency still goes to it
+# parts of some building: said alone (电梯, 楼道里, 楼顶边上) by a resident with no home saved, they name no place
+IN_A_BUILDING = ("电梯", "楼道", "楼梯", "楼顶", "天台", "屋顶", "顶楼", "走廊", "过道", "地下室", "储藏室", "单元",
+                 "大堂", "门厅", "架空层", "楼上", "楼下", "隔壁", "对门")
+
+
+def which_building(where: Place | None, home: str | None) -> bool:
+    """Whether an emergency's place is a part of a building nobody named (电梯坏了 俺跟孩子关里头了, from a resident
+    with no home saved): the helpers would not know where to go, so the resident is asked which building."""
+    if where is None or home or where.building is not None:
+        return False
+    return where.in_building or (where.spot or "").startswith(IN_A_BUILDING)
 
 
 async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None,
@@ -139,7 +150,8 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
     emergency is open and recent joins it instead (the words to everyone alerted)."""
     d = deps(context)
     msg = update.effective_message
-    place = named_place(text)
+    where = read_place(text)
+    place = where.text if where else None
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         earlier = await emergencies.recent_of(s, r.id, d.now())
@@ -151,14 +163,15 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
                 s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
                 grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
                 now=d.now(), about=_category(about))
-            if place is None:  # asked right after the answer (same chat, so always in this order): one tap to say where
-                await conversations.save(s, update.effective_user.id, SOS_FLOW,
-                                         {"ticket": case.ticket.id, "kind": kind}, d.now())
+            within = which_building(where, r.building)
+            if place is None or within:  # asked right after the answer (same chat, so always in this order)
+                state = {"ticket": case.ticket.id, "kind": kind} | ({"within": place} if within else {})
+                await conversations.save(s, update.effective_user.id, SOS_FLOW, state, d.now())
                 rows = [[KeyboardButton(texts.BTN_SOS_LOCATION, request_location=True)]]
                 if r.building:
                     rows.append([KeyboardButton(texts.btn_sos_home(r.building + (r.unit or "")))])
-                await cards.owe_message(s, d, msg.chat_id, texts.SOS_ASK_PLACE, ticket_id=case.ticket.id,
-                                        priority=Priority.REPLY,
+                ask = texts.sos_ask_building(place) if within and place else texts.SOS_ASK_PLACE
+                await cards.owe_message(s, d, msg.chat_id, ask, ticket_id=case.ticket.id, priority=Priority.REPLY,
                                         markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
@@ -237,14 +250,25 @@ async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: s
         elif not pinned:
             if not says_where(d, place):
                 return False  # "楼道灯修好了，谢谢": about something else, not where the emergency is
-            place = place_or_home(place, r.building, r.unit) or place
+            place = in_building(place, state.get("within")) or place_or_home(place, r.building, r.unit) or place
+        grid, _ = case_grid(d, r, place)
         alerted = await emergencies.add_place(s, t, place=place, kind=state.get("kind"), community=d.community,
-                                              staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id), now=d.now())
+                                              staff_chat_id=d.staff_chat_id, actor=resident_actor(r.id), now=d.now(),
+                                              grid_code=grid)
         await conversations.end(s, user.id)
     d.wake_sender()
     await update.effective_message.reply_text(texts.sos_place_saved([(a.helper, a.name) for a in alerted]),
                                               reply_markup=keyboards.main_menu())
     return True
+
+
+def in_building(answer: str, within: str | None) -> str | None:
+    """The answer to "which building?" ("11号楼", "11号楼3单元") joined to the part of it said first ("电梯" →
+    "11号楼电梯"); None when no part was said or the answer is a whole place of its own ("11号楼502", "东门")."""
+    where = read_place(answer)
+    if not within or where is None or where.building is None or where.spot or where.floor or where.room:
+        return None
+    return where.text + within.removeprefix(where.unit or "")
 
 
 __all__ = ["greet", "help_", "offer_resolved", "on_resolved", "sos", "sos_more", "sos_place", "to_human"]

@@ -163,7 +163,7 @@ def staff_new_ticket(number: str, category: str, unit: str, location: str | None
 
 EMERGENCY_KIND = {
     "medical": "急病或受伤", "fire": "火情", "gas": "燃气泄漏", "crime": "治安险情", "trapped": "有人被困",
-    "missing": "有人走失", "self-harm": "自伤风险", "help": "呼救",
+    "missing": "有人走失", "self-harm": "自伤风险", "crisis": "有人要轻生", "help": "呼救",
 }
 EMERGENCY_CALL = {
     "120": "请立即拨打 120 急救电话！",
@@ -172,12 +172,15 @@ EMERGENCY_CALL = {
 }
 HELP_FIRST = "如果有人受伤、起火或遇到危险，请立即拨打 120 / 119 / 110！"
 GAS_FIRST = "请立即关掉燃气阀门、打开门窗，离开房间，到室外后拨打 119 或燃气公司抢修电话！"
+CRISIS_FIRST = "请立即拨打 110 报警，有人受伤再拨 120！"  # someone seen about to jump: the police come first
 HELPER_LABEL = {"duty": "", "grid_worker": "网格员", "police": "", "property": ""}
 EMERGENCY_TIPS = {
     "gas": "不要开关电灯电器、不要点火，不要在屋里打电话；有人头晕恶心，到室外后拨打 120。",
     "fire": "不要乘电梯，用湿毛巾捂住口鼻，沿安全通道撤离。",
     "trapped": "请不要扒门，按电梯里的警铃，耐心等待救援。",
     "self-harm": "您不是一个人，心理援助热线 12356 随时有人接听。",
+    "crisis": "请不要离开他（她），在安全距离外一直跟他（她）说话，不要刺激、不要争吵；让围观的人往后退，别拍照起哄。",
+    "medical": "敲门不应、门打不开（比如独居老人在屋里），请拨打 110 帮忙开门；请派人到楼下接救护车。",
     "missing": "请准备好走失者的照片、衣着和最后出现的地点。",
 }
 BTN_RESOLVED_YES = "✅ 确认已解决"
@@ -243,12 +246,19 @@ def btn_sos_home(home: str) -> str:
     return f"🏠 在家：{home}"
 
 
+def sos_ask_building(part: str) -> str:
+    """An emergency in a part of a building nobody named (电梯, 楼道): which building, so helpers know where to go."""
+    return f"是几号楼的{part}？请直接输入楼号（比如：9号楼2单元），或点下面的按钮发送位置。"
+
+
 def sos_opened(number: str, kind: str | None, call: str, alerted: list[tuple[str, str]], lift_phone: str) -> str:
     """The resident's answer to an emergency: whom to call first, then exactly who was alerted."""
     if call == "lift":
         first = f"请立即拨打电梯内的应急救援电话 {lift_phone}（也可拨 110）！"
     elif kind == "gas":  # a call inside a gas-filled room can spark: out first, then dial
         first = GAS_FIRST
+    elif kind == "crisis":
+        first = CRISIS_FIRST
     elif kind == "help":  # 救命 / 快来人 with no kind said: every number, and who is coming
         first = HELP_FIRST
     else:
@@ -484,6 +494,7 @@ __all__ = [
     "CLAIMED_BEFORE",
     "CLAIM_NOT_FOUND",
     "CLAIM_TAKEN",
+    "CRISIS_FIRST",
     "DRAFT_CANCELLED",
     "DRAFT_EXPIRED",
     "EMERGENCY_CALL",
@@ -562,6 +573,7 @@ __all__ = [
     "resolved_done",
     "resolved_offer",
     "shop",
+    "sos_ask_building",
     "sos_more_told",
     "sos_opened",
     "sos_place_saved",

@@ -11,8 +11,12 @@ holds the case. The table is the rule; ``open_emergency`` applies it in one tran
     trapped   96333 property, community duty                 repair (property)
     missing   110   police post, grid worker, community duty  safety
     self-harm 120   community duty, grid worker               community (other)
+    crisis    110   police post, community duty, grid worker  safety
     help      110   community duty, grid worker               what the message is about, else safety
     (unknown) 110   community duty, grid worker               safety
+
+``crisis`` is someone else seen about to take their life (楼顶边上站着要跳): the bystander calls the police first
+(and 120) and stays with them; ``self-harm`` is the resident speaking of themself (the helpline, 120).
 
 ``help`` is a cry for help that names no kind (救命, 快来人): the duty and the grid worker go, and the case goes
 to the unit of what the message is about when the engine knows it (水管爆了，快来人 → the property), so the
@@ -70,6 +74,7 @@ ROUTES: dict[str | None, Route] = {
     "trapped": Route("lift", (Helper.PROPERTY, Helper.DUTY), Category.REPAIR),
     "missing": Route("110", (Helper.POLICE, Helper.GRID_WORKER, Helper.DUTY), Category.SAFETY),
     "self-harm": Route("120", (Helper.DUTY, Helper.GRID_WORKER), Category.OTHER),
+    "crisis": Route("110", (Helper.POLICE, Helper.DUTY, Helper.GRID_WORKER), Category.SAFETY),
     None: Route("110", (Helper.DUTY, Helper.GRID_WORKER), Category.SAFETY),
 }
 
@@ -148,17 +153,26 @@ async def open_emergency(s: AsyncSession, *, resident: Resident, kind: str | Non
 
 
 async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None, community: Community,
-                    staff_chat_id: int | None, actor: str, now: datetime) -> list[Alerted]:
-    """The resident said where the emergency is: kept on the case, and every helper alerted again with it."""
+                    staff_chat_id: int | None, actor: str, now: datetime,
+                    grid_code: str | None = None) -> list[Alerted]:
+    """The resident said where the emergency is: kept on the case, and every helper alerted again with it.
+
+    ``grid_code``: the grid of the building the place names, for a case that had none (a resident with no home
+    saved): its grid worker is alerted now, with the whole alert, not just the place."""
+    before = {a.chat_id for a in helpers_for(kind, community=community, staff_chat_id=staff_chat_id,
+                                              grid_code=t.grid_code)}
     t.location = place[:255]
     t.building = building_of(t.location)
+    if grid_code and t.grid_code is None:
+        t.grid_code = grid_code
     t.updated_at = now
     s.add(t)
     await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"地点：{place}")
     alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
     for a in alerted:
+        say = "sos_place" if a.chat_id in before else "sos_alert"
         await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
-                         priority=Priority.ALERT, payload={"say": "sos_place", "kind": kind})
+                         priority=Priority.ALERT, payload={"say": say, "kind": kind})
     desk = intake.unit_chat(community, staff_chat_id, t.unit)
     if desk is not None and t.id is not None:
         await outbox.owe_refresh(s, ticket_id=t.id, chat_id=desk, now=now)

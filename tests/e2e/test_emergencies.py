@@ -49,6 +49,7 @@ CASES = [
     ("电梯卡在两层中间了，我妈被关在里面出不来", "trapped", "lift", [UNIT_CHATS["wuye"], DUTY], "wuye"),
     ("我妈走丢了，找了一上午都找不到", "missing", "110", [POLICE, WORKER, DUTY], "jingwu"),
     ("活着没意思，我不想活了", "self-harm", "120", [DUTY, WORKER], "juweihui"),
+    ("有个人在楼顶边上站着 好像要跳下去", "crisis", "110", [POLICE, DUTY, WORKER], "jingwu"),
 ]
 
 
@@ -145,20 +146,20 @@ async def test_words_about_something_else_are_not_taken_for_the_emergency_s_plac
 
 async def test_a_cry_for_help_naming_no_kind_sends_the_duty_and_gives_the_case_to_whoever_handles_the_matter(
         duty: Bot) -> None:
-    """救命 / 快来人 beside a burst pipe is no medical emergency: the resident is told every number (not just 120),
-    the duty and the grid worker go at once, and the red case sits on the property's desk, which fixes pipes."""
+    """快来人 beside bricks thrown down names no kind: the resident is told every number (not just 120), the duty and
+    the grid worker go at once, and the red case sits on the desk of the matter (safety)."""
     person = await registered(duty, 2003)
     cursor = duty.emulator.cursor()
-    reply = await person.say("水管爆了，水漫到楼道里了，快来人")
+    reply = await person.say("快来人 楼上往下扔砖头")
     number = ticket_number(reply.text)
     assert reply.text.startswith(f"🚨 {texts.HELP_FIRST}") and "急病" not in reply.text
     for chat in (DUTY, WORKER):
         alert = await duty.emulator.wait_for(chat, number, after=cursor, timeout=10)
         assert texts.EMERGENCY_KIND["help"] in alert.text
     [ticket] = await duty.tickets(2003)
-    assert (ticket.emergency, ticket.emergency_kind, ticket.category) == (True, "help", "utilities")
-    assert ticket.unit == duty.deps.community.unit_for("utilities").code
-    desk = UNIT_CHATS.get(ticket.unit, STAFF_CHAT_ID)
+    assert (ticket.emergency, ticket.emergency_kind, ticket.category) == (True, "help", "safety")
+    assert ticket.unit == duty.deps.community.unit_for("safety").code == "jingwu"
+    desk = POLICE  # the police post's desk in this community
     card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
     assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND["help"]))
 
@@ -192,3 +193,68 @@ async def test_words_not_understood_while_an_emergency_is_open_go_to_it(duty: Bo
     await duty.emulator.wait_for(DUTY, texts.staff_sos_more(number, "他还是不动"), after=cursor, timeout=10)
     other = await registered(duty, 2006)  # someone with no emergency: the usual polite answer
     assert (await other.say("他还是不动")).text == texts.NOT_UNDERSTOOD
+
+
+@pytest.mark.parametrize("words", ["水管子爆了哗哗往外冒水 快来人啊 8号楼一单元", "水管爆了，水漫到楼道里了，快来人"])
+async def test_a_burst_pipe_with_a_cry_is_a_repair_not_a_call_to_120_119_110(duty: Bot, words: str) -> None:
+    """Water pouring out is urgent, but for the property to fix: no red case, no 120/119/110, nobody on duty woken."""
+    person = await registered(duty, 2007)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    assert "🚨" not in reply.text and "120" not in reply.text
+    await duty.barrier()
+    assert duty.emulator.messages_after(DUTY, cursor) == []
+    assert all(t.emergency is False for t in await duty.tickets(2007))
+
+
+async def test_a_bystander_is_told_to_call_the_police_and_stay_with_the_person(duty: Bot) -> None:
+    """Someone seen on a roof's edge: 110 first (and 120), stay and keep talking, keep others back; the helpline
+    (12356) is for a resident speaking of themself."""
+    person = await registered(duty, 2008)
+    reply = await person.say("有个人在楼顶边上站着 好像要跳下去")
+    assert reply.text.startswith(f"🚨 {texts.CRISIS_FIRST}") and "120" in reply.text
+    assert texts.EMERGENCY_TIPS["crisis"] in reply.text and "12356" not in reply.text
+    other = await registered(duty, 2009)
+    own = await other.say("俺真不想活了")
+    assert own.text.startswith("🚨 请立即拨打 120") and "12356" in own.text and "110" not in own.text
+
+
+@pytest.mark.parametrize("words", ["老太太一个人在家好几天没动静了", "隔壁老太太喊了半天没人应 门也敲不开"])
+async def test_an_elderly_neighbour_not_answering_is_an_alert_with_110_to_open_the_door(duty: Bot, words: str) -> None:
+    person = await registered(duty, 2010)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    number = ticket_number(reply.text)
+    assert reply.text.startswith("🚨 请立即拨打 120") and "110" in reply.text
+    await duty.emulator.wait_for(DUTY, number, after=cursor, timeout=10)
+    [ticket] = await duty.tickets(2010)
+    assert (ticket.emergency, ticket.emergency_kind) == (True, "medical")
+
+
+async def test_a_lift_with_no_building_asks_which_building_and_the_answer_is_the_case_s_place(duty: Bot) -> None:
+    """电梯 names no place for a resident with no home saved: the bot asks which building, and "11号楼" is kept on the
+    case as 11号楼电梯 and sent to everyone alerted (it used to be passed on only as words)."""
+    person = await registered(duty, 2011)
+    reply = await person.say("电梯坏了 俺跟孩子关里头了 出不去 咋弄啊")
+    number = ticket_number(reply.text)
+    assert reply.text.startswith(f"🚨 请立即拨打电梯内的应急救援电话 {duty.deps.community.emergency.lift_phone}")
+    ask = await person.reply(after=reply)
+    assert ask.text == texts.sos_ask_building("电梯") and texts.BTN_SOS_LOCATION in ask.keyboard
+    cursor = duty.emulator.cursor()
+    saved = await person.say("11号楼")
+    assert saved.text.startswith("已把地点告诉")
+    await duty.emulator.wait_for(DUTY, texts.staff_sos_place(number, "11号楼电梯"), after=cursor, timeout=10)
+    [ticket] = await duty.tickets(2011)
+    assert (ticket.number, ticket.location, ticket.building) == (number, "11号楼电梯", "11号楼")
+    notes = [e.note for e in await events(duty, number) if e.note]
+    assert "地点：11号楼电梯" in notes and not any(n.startswith("居民又说") for n in notes)
+
+
+async def test_a_lift_in_a_named_building_is_not_asked_again(duty: Bot) -> None:
+    person = await registered(duty, 2012)
+    reply = await person.say("电梯关人了 7号楼 快点")
+    ticket_number(reply.text)
+    await duty.barrier()
+    [ticket] = await duty.tickets(2012)
+    assert (ticket.emergency_kind, ticket.location) == ("trapped", "7号楼电梯")
+    assert texts.SOS_ASK_PLACE not in [m.text for m in duty.emulator.messages_to(2012)]
