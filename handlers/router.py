@@ -45,6 +45,7 @@ from handlers.resident import (
     wishes,
 )
 from intents.discourse import takes_back
+from intents.emergency import detect as detect_emergency
 from services.cases.tickets import find_ticket_number
 from services.people import roles
 
@@ -76,9 +77,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if menu:
         await menu(update, context)
         return
-    if await _in_flow(update, context, text):  # the answer to a step the bot asked for
+    urgent = detect_emergency(text) is not None  # an emergency is never filed away as words to an older case
+    if await _in_flow(update, context, text, urgent=urgent):  # the answer to a step the bot asked for
         return
-    if await conversation.resident_text(update, context, text):  # an answer to the unit, or to 需补充
+    if not urgent and await conversation.resident_text(update, context, text):  # to the unit, or to 需补充
         return
     if not any(c.isalnum() for c in text):  # emoji or punctuation only: nothing to act on
         await update.effective_message.reply_text(texts.MEDIA_UNSUPPORTED["sticker"])
@@ -90,14 +92,16 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await dispatch.understand(update, context, text)
 
 
-async def _in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+async def _in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, urgent: bool) -> bool:
     """A private message while the user is in a multi-step chat: where an emergency is, words to add to a case,
-    a step of a recording. The speaker's one read decides (the rest of the update asks it too)."""
+    a step of a recording. The speaker's one read decides (the rest of the update asks it too). ``urgent``: the
+    words are an emergency, which a resident's words to an older case never hold back (a staff member recording
+    a case types what the resident said, emergency words included, and stays in the recording)."""
     d = deps(context)
     flow = (await speaker(d, update)).flow(d.now())
     if flow == actions.SOS_FLOW:
         return await actions.sos_place(update, context, text)
-    if flow == tickets.SUPPLEMENT_FLOW:
+    if flow == tickets.SUPPLEMENT_FLOW and not urgent:
         return await tickets.supplement(update, context, text=text)
     if flow == record.FLOW:
         return await record.step(update, context, text)

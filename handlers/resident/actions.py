@@ -17,6 +17,7 @@ from handlers.names import complaint_name
 from handlers.people import resident_now, resident_of
 from handlers.replies import answer_quietly, owed_now, safe_send
 from handlers.resident.draft import case_grid
+from intents.emergency import detect as detect_emergency
 from intents.places import Place, place_or_home, read_place
 from services.cases import emergencies, lifecycle, tickets
 from services.cases.events import resident_actor
@@ -250,6 +251,9 @@ async def sos_place(update: Update, context: ContextTypes.DEFAULT_TYPE, place: s
         elif not pinned:
             if not says_where(d, place):
                 return False  # "楼道灯修好了，谢谢": about something else, not where the emergency is
+            other = detect_emergency(place)
+            if other is not None and other.kind != state.get("kind"):
+                return False  # "3号楼着火了" after a fall: another emergency, alerted as one (the question stays)
             place = in_building(place, state.get("within")) or place_or_home(place, r.building, r.unit) or place
         grid, _ = case_grid(d, r, place)
         alerted = await emergencies.add_place(s, t, place=place, kind=state.get("kind"), community=d.community,

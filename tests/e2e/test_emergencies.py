@@ -15,14 +15,16 @@ from linli_e2e import (
     Clock,
     community_with,
     events,
+    open_case,
     registered,
     running_desk,
     ticket_number,
 )
+from sqlmodel import select
 
 from bot.emulator import BotApiEmulator
 from handlers import texts
-from storage.models import TicketStatus
+from storage.models import Ticket, TicketStatus
 
 DUTY = -100800  # the community's duty group
 POLICE = -100603  # the police post's desk (unit jingwu)
@@ -258,3 +260,47 @@ async def test_a_lift_in_a_named_building_is_not_asked_again(duty: Bot) -> None:
     [ticket] = await duty.tickets(2012)
     assert (ticket.emergency_kind, ticket.location) == ("trapped", "7号楼电梯")
     assert texts.SOS_ASK_PLACE not in [m.text for m in duty.emulator.messages_to(2012)]
+
+
+async def test_an_emergency_typed_while_adding_to_a_case_is_alerted_not_filed_under_it(duty: Bot) -> None:
+    """补充说明 is open for an old noise case when the resident smells gas: the gas alert at once, not a note under
+    the noise case's card."""
+    person = await registered(duty, 2010)
+    number, _, _ = await open_case(duty, person)
+    view = await person.say(number)
+    await person.click(view, texts.BTN_SUPPLEMENT, number)
+    alert = await person.say("煤气漏了 快")
+    assert alert.text.startswith("🚨") and "119" in alert.text
+    cases = await duty.tickets(2010)
+    assert [t.emergency_kind for t in cases if t.emergency] == ["gas"]
+    assert not [e for e in await events(duty, number) if e.note and "煤气" in e.note]
+
+
+async def test_an_emergency_typed_while_a_case_waits_for_the_resident_is_alerted(duty: Bot) -> None:
+    """A case waiting for the resident's answer (待补充) takes their next words, unless the words are an emergency."""
+    person = await registered(duty, 2011)
+    number, _, _ = await open_case(duty, person)
+    async with duty.deps.db.transaction() as s:
+        [t] = (await s.exec(select(Ticket).where(Ticket.number == number))).all()
+        t.resume_status, t.status = t.status, TicketStatus.PENDING_INFO
+        s.add(t)
+    alert = await person.say("俺老伴晕倒了 叫不醒")
+    assert alert.text.startswith("🚨") and "120" in alert.text
+    assert [t.emergency_kind for t in await duty.tickets(2011) if t.emergency] == ["medical"]
+    assert (await person.say("在3单元5楼")).text.startswith("已把地点告诉")  # the alert's place, not the old case's
+    assert not [e for e in await events(duty, number) if e.note and ("晕倒" in e.note or "3单元" in e.note)]
+
+
+async def test_another_emergency_is_not_taken_for_the_place_of_the_first(duty: Bot) -> None:
+    """"Where are you?" after a fall, and then 3号楼着火了: a fire, alerted (joined to the open case), not the
+    fall's place."""
+    person = await registered(duty, 2012)
+    first = await person.say("救命啊快来人 老人摔倒了")
+    number = ticket_number(first.text)
+    assert (await person.reply(after=first)).text == texts.SOS_ASK_PLACE
+    cursor = duty.emulator.cursor()
+    fire = await person.say("3号楼着火了")
+    assert fire.text.startswith("🚨") and number in fire.text and "119" in fire.text
+    await duty.emulator.wait_for(DUTY, "3号楼着火了", after=cursor, timeout=10)
+    [t] = await duty.tickets(2012)
+    assert t.location is None  # still asked: the fall's place is not the fire's
