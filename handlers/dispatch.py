@@ -14,7 +14,7 @@ from handlers.deps import deps
 from handlers.people import resident_now
 from handlers.resident import actions, draft, orders, proposals, rating, services, tickets
 from intents import Result
-from intents.discourse import asks_done, preamble, thanks
+from intents.discourse import asks_done, courtesy, hails, preamble, thanks
 from intents.places import named_place
 
 
@@ -34,6 +34,10 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words
             await resident_now(d, update)
             await msg.reply_text(texts.PREAMBLE_ASK)
+            return
+        if hails(text) or courtesy(text):  # "在不在", "有人吗", "麻烦你们了": the whole message, nothing else in it
+            await resident_now(d, update)
+            await dispatch(update, context, "act.greeting", text, result)
             return
     top = result.top
     kind = d.engine.model.info[top.id].kind if top else None

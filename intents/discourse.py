@@ -113,6 +113,26 @@ def preamble(text: str) -> bool:
     return bool(bare) and _PREAMBLE.match(bare) is not None and bare not in ("说", "讲", "我", "俺")
 
 
+# A message of nothing but a hail or a courtesy ("在不在", "有人吗", "麻烦你们了"): matched whole, never as words
+# inside a longer message ("敲门没人应 屋里有人吗" may be an emergency, not a hello).
+_HAIL = r"(?:在不在|在没在|在吗|在么|在线吗|有人吗|有人么|有人没有?|有人在吗|有人在没|人呢|喂+|你好|您好)"
+_COURTESY = r"(?:麻烦(?:你们|您|你|大家)了|辛苦(?:你们|您|大家)?了|谢谢(?:你们|您|大家)?|多谢|感谢)"
+_PARTICLE = r"(?:啊|呀|哈|呢|嘛|哦|喽|啦)*"
+_HAILS = re.compile(rf"^(?:{_HAIL}{_PARTICLE})+$")
+_COURTESIES = re.compile(rf"^(?:(?:{_HAIL}|{_COURTESY}){_PARTICLE})*{_COURTESY}{_PARTICLE}(?:(?:{_HAIL}|{_COURTESY})"
+                         rf"{_PARTICLE})*$")
+
+
+def hails(text: str) -> bool:
+    """Only "are you there?" ("在不在", "有人吗", "喂 在吗"): answered as a greeting."""
+    return _HAILS.match(_bare(text)) is not None
+
+
+def courtesy(text: str) -> bool:
+    """Only thanks for the trouble ("麻烦你们了", "辛苦了 谢谢"): answered with 不客气."""
+    return _COURTESIES.match(_bare(text)) is not None
+
+
 # Thanks or praise in words the greeting reply should thank for ("麻烦你们了", "师傅修得很好", "服务真好").
 _PRAISE = re.compile(
     r"谢|辛苦|麻烦(?:你们|您|你|大家)了|劳烦|有劳|(?:修|弄|处理|办|干)得(?:很|挺|真|特别|非常|蛮|太)好|"

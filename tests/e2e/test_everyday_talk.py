@@ -240,3 +240,9 @@ async def test_an_emergency_is_never_a_yes_a_preamble_or_a_rating(desk: Bot) -> 
     sos = await person.reply(lambda m: "紧急求助" in m.text, after=cursor)
     assert "LL-" in sos.text
     assert len([t for t in await desk.tickets(2316) if t.text.startswith("中 快来人")]) == 1
+
+
+async def test_a_hail_inside_worrying_words_is_no_hello(bot: Bot) -> None:
+    person = await registered(bot, 2317)
+    said = await person.say("隔壁老太太敲门没人应 屋里有人吗")
+    assert said.text != texts.GREETING.format(community=bot.deps.community.name) and said.text != texts.THANKS_REPLY

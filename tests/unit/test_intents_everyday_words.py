@@ -5,7 +5,7 @@ back and a phone number asked for. An emergency always stays an emergency."""
 import pytest
 
 from intents import classify
-from intents.discourse import agrees, asks_done, preamble, rating, thanks
+from intents.discourse import agrees, asks_done, courtesy, hails, preamble, rating, thanks
 
 YES = ["中嘞", "中 中", "好嘞好嘞", "行 就这样吧", "嗯呐", "对 就是这个", "确定确定", "OK的", "可以了", "没毛病",
        "好哩", "提交吧 中", "妥了"]
@@ -59,8 +59,7 @@ def test_asking_whether_it_is_fixed(text: str, asked: bool) -> None:
 
 # (message, the intent the engine should settle on; thanks: also read as thanks by the greeting)
 UNDERSTOOD = [
-    ("在不在呀", "act.greeting"), ("喂 有人没有", "act.greeting"), ("这玩意儿咋用", "act.help"),
-    ("俺不会用 咋弄", "act.help"),
+    ("这玩意儿咋用", "act.help"), ("俺不会用 咋弄", "act.help"),
     ("能不能给俺打个电话 俺说不明白", "act.human"), ("叫个人给我回个电话", "act.human"),
     ("俺眼神不好 打字不方便 找个人跟俺说", "act.human"),
     ("物业电话是多少啊", "svc.phone"), ("自来水公司电话多少", "svc.phone"), ("暖气公司的电话给俺一个", "svc.phone"),
@@ -78,7 +77,25 @@ def test_what_the_engine_settles_on(text: str, intent: str) -> None:
     assert r.top is not None and r.top.id == intent and not r.ambiguous, r.to_json()
 
 
-PRAISE = ["师傅服务真好 谢谢", "修得挺好 辛苦了", "给你们点个赞", "麻烦您了", "麻烦你们了 师傅修得很好"]
+HAILS = [("在不在呀", True), ("喂 有人没有", True), ("在吗 有人没", True), ("你好 在不在", True),
+         ("隔壁老太太敲门没人应 屋里有人吗", False), ("俺娘在不在家都不知道 电话打不通", False)]
+
+
+@pytest.mark.parametrize(("text", "hail"), HAILS)
+def test_are_you_there_only_as_the_whole_message(text: str, hail: bool) -> None:
+    assert hails(text) is hail
+
+
+COURTESIES = [("麻烦您了", True), ("麻烦你们了 谢谢", True), ("辛苦了辛苦了", True),
+              ("麻烦你们了 隔壁老太太敲门没人应", False), ("麻烦你们来修一下灯", False)]
+
+
+@pytest.mark.parametrize(("text", "polite"), COURTESIES)
+def test_thanks_for_the_trouble_only_as_the_whole_message(text: str, polite: bool) -> None:
+    assert courtesy(text) is polite
+
+
+PRAISE = ["师傅服务真好 谢谢", "修得挺好 辛苦了", "给你们点个赞", "麻烦你们了 师傅修得很好"]
 
 
 @pytest.mark.parametrize("text", PRAISE)
@@ -94,3 +111,9 @@ def test_an_emergency_is_never_a_greeting_a_yes_or_a_preamble(text: str) -> None
     r = classify(text)
     assert r.emergency is not None and r.top is not None and r.top.id == "act.sos", r.to_json()
     assert not agrees(text) and not preamble(text) and rating(text) is None
+    assert not hails(text) and not courtesy(text)
+
+
+def test_a_hail_inside_a_longer_message_is_no_greeting() -> None:
+    r = classify("隔壁老太太敲门没人应 屋里有人吗")
+    assert r.top is None or r.top.id != "act.greeting", r.to_json()
