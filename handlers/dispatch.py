@@ -9,11 +9,12 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import texts
+from handlers import keyboards, texts
 from handlers.deps import deps
 from handlers.people import resident_now
-from handlers.resident import actions, draft, orders, proposals, services, tickets
+from handlers.resident import actions, draft, orders, proposals, rating, services, tickets
 from intents import Result
+from intents.discourse import asks_done, courtesy, hails, preamble, thanks
 from intents.places import named_place
 
 
@@ -27,6 +28,17 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
         return
     result = d.engine.classify(text)
+    if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
+        if await rating.typed(update, context, text):  # "满意", "还行吧 就是慢了点" to 回访: as the button
+            return
+        if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words
+            await resident_now(d, update)
+            await msg.reply_text(texts.PREAMBLE_ASK)
+            return
+        if hails(text) or courtesy(text):  # "在不在", "有人吗", "麻烦你们了": the whole message, nothing else in it
+            await resident_now(d, update)
+            await dispatch(update, context, "act.greeting", text, result)
+            return
     top = result.top
     kind = d.engine.model.info[top.id].kind if top else None
     complaint = any(d.engine.model.info[p].kind == "complaint" for p in result.parts)
@@ -38,6 +50,9 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         return
     if (top is None or result.ambiguous) and await actions.sos_more(update, context, text):
         return  # words about an emergency still open (他还是不动): to everyone alerted
+    if result.emergency is None and asks_done(text) and await tickets.progress_of_kind(
+            update, context, _kinds(context, result)):
+        return  # "电梯修了没" with their own lift case open: its progress, not a second case
     if await _participation(update, context, text, result):
         return
     await draft.take_text(update, context, text, result)
@@ -77,8 +92,17 @@ async def dispatch(update: Update, context: ContextTypes.DEFAULT_TYPE, intent: s
                           about)
     elif intent == "act.help":
         await actions.help_(update, context)
+    elif intent == "act.greeting" and not (result and result.resolved_topic) and thanks(text):
+        await update.effective_message.reply_text(texts.THANKS_REPLY, reply_markup=keyboards.main_menu())
     else:
         await actions.greet(update, context, text, result.resolved_topic if result else None)
+
+
+def _kinds(context: ContextTypes.DEFAULT_TYPE, result: Result) -> list[str]:
+    """The complaint categories a message names (an earlier report's first), "other" aside: which open case a
+    progress question may be about."""
+    named = [m.id for m in result.intents if _intent_kind(context, m.id) == "complaint" and m.id != "other"]
+    return [result.progress_topic, *named] if result.progress_topic else named
 
 
 def _intent_kind(context: ContextTypes.DEFAULT_TYPE, intent: str) -> str | None:

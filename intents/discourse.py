@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from intents.text import canonical
+
 CLAUSE = re.compile(r"[，,。！!？?；;~～…\n]|\s{1,}|(?<=[\u4e00-\u9fff])\.(?=\D)")
 
 # "It is fixed / gone / back": the verb phrases residents use when a problem has ended.
@@ -68,18 +70,118 @@ def takes_back(text: str) -> bool:
     return _TAKE_BACK.search(text) is not None
 
 
-_AGREES = re.compile(
-    r"^(?:(?:确认|确定)(?:提交|发送|上报|无误)?|提交|提交吧|发送|上报|好的?|好滴|对的?|没错|是的?|可以|行|没问题|嗯+|"
-    r"ok|okay|1|yes)(?:吧|啊|呀|哈|了|的)?$",
-    re.IGNORECASE,
+# One yes, said once or over again ("中中中 就这样", "嗯嗯 对", "可以可以"): a message of nothing but these is a yes.
+_YES = (
+    r"(?:(?:确认|确定)(?:提交|发送|上报|无误)?|提交|发送|上报|好的?|好滴|好嘞|好咧|好哒|好哩|对的?|没错|是的?|可以|行|中|"
+    r"同意|没问题|没毛病|妥|妥妥的|嗯呐|嗯|恩|ok|okay|yes|就这样|就这么着|就这么办|就这吧|就是这样|就是这个|这样就行|"
+    r"这样行)"
+    r"(?:吧|啊|呀|哈|了|的|呗|哦|噢|嘛|嘞|咧)?"
 )
-_AGREE_NOISE = re.compile(r"[\s，,。.！!~～…、]+")
+_AGREES = re.compile(rf"^(?:{_YES})+$|^1$")
+_AGREE_NOISE = re.compile(r"[^\w]+|_")
+
+
+def _bare(text: str) -> str:
+    """The message as the checks below read it: canonical (full-width, traditional, case), no punctuation,
+    spaces or emoji."""
+    return _AGREE_NOISE.sub("", canonical(text))
 
 
 def agrees(text: str) -> bool:
-    """A bare yes to "确认提交吗？" typed instead of pressed (确认, 提交, 好的, 可以, 1 …): the whole message says
-    nothing but that, so it is no words to add to the complaint."""
-    return _AGREES.match(_AGREE_NOISE.sub("", text)) is not None
+    """A bare yes to "确认提交吗？" typed instead of pressed (确认, 提交, 好的, 可以, 1, Henan 中, 好嘞, 同意 …): the
+    whole message says nothing but that, so it is no words to add to the complaint ("好的谢谢" is thanks,
+    "中不中" a question, "11" no yes)."""
+    return _AGREES.match(_bare(text)) is not None
+
+
+# "I want to report something" and nothing yet about what: "俺想反映个事", "我要投诉", "跟你们说个事".
+_PREAMBLE = re.compile(
+    r"^(?:(?:你好|您好|喂+|哎|唉|那个|就是)(?:啊|呀)?)*(?:俺|我|咱|我们|俺们|咱们)?(?:这|这边|这里)?"
+    r"(?:(?:有|还有)(?:一?个|一件|件|点)(?:事|事情|问题|情况)(?:儿)?(?:想|要)?"
+    r"(?:反映|投诉|说|说说|问问|问一下|反映一下|跟你们说|和你们说)?(?:一下)?|"
+    r"(?:想|要|得|来|需要|想要)?(?:跟|和|给|向)?(?:你们|您|你|社区)?"
+    r"(?:反映|反应|投诉|举报|说|讲|求助|咨询)(?:一下|一哈|下)?(?:一?个|一件|件|点|些)?"
+    r"(?:事|事情|问题|情况|事儿)?)"
+    r"(?:啊|呀|哈|吧|呢|哦|嗯)*$"
+)
+
+
+def preamble(text: str) -> bool:
+    """The resident says they have something to report and not yet what ("俺想反映个事", "我要投诉"): no words of a
+    complaint, so no draft; the next message is the complaint."""
+    bare = _bare(text)
+    return bool(bare) and _PREAMBLE.match(bare) is not None and bare not in ("说", "讲", "我", "俺")
+
+
+# A message of nothing but a hail or a courtesy ("在不在", "有人吗", "麻烦你们了"): matched whole, never as words
+# inside a longer message ("敲门没人应 屋里有人吗" may be an emergency, not a hello).
+_HAIL = r"(?:在不在|在没在|在吗|在么|在线吗|有人吗|有人么|有人没有?|有人在吗|有人在没|人呢|喂+|你好|您好)"
+_COURTESY = r"(?:麻烦(?:你们|您|你|大家)了|辛苦(?:你们|您|大家)?了|谢谢(?:你们|您|大家)?|多谢|感谢)"
+_PARTICLE = r"(?:啊|呀|哈|呢|嘛|哦|喽|啦)*"
+_HAILS = re.compile(rf"^(?:{_HAIL}{_PARTICLE})+$")
+_COURTESIES = re.compile(rf"^(?:(?:{_HAIL}|{_COURTESY}){_PARTICLE})*{_COURTESY}{_PARTICLE}(?:(?:{_HAIL}|{_COURTESY})"
+                         rf"{_PARTICLE})*$")
+
+
+def hails(text: str) -> bool:
+    """Only "are you there?" ("在不在", "有人吗", "喂 在吗"): answered as a greeting."""
+    return _HAILS.match(_bare(text)) is not None
+
+
+def courtesy(text: str) -> bool:
+    """Only thanks for the trouble ("麻烦你们了", "辛苦了 谢谢"): answered with 不客气."""
+    return _COURTESIES.match(_bare(text)) is not None
+
+
+# Thanks or praise in words the greeting reply should thank for ("麻烦你们了", "师傅修得很好", "服务真好").
+_PRAISE = re.compile(
+    r"谢|辛苦|麻烦(?:你们|您|你|大家)了|劳烦|有劳|(?:修|弄|处理|办|干)得(?:很|挺|真|特别|非常|蛮|太)好|"
+    r"(?:师傅|服务|态度)(?:很|挺|真|特别|非常|蛮|太)(?:好|棒|负责|热情)|给力|点个?赞|好样的|太好了"
+)
+
+
+def thanks(text: str) -> bool:
+    """Thanks or praise (to answer with 不客气, not with a hello)."""
+    return _PRAISE.search(canonical(text)) is not None
+
+
+# Asking whether an earlier problem has been dealt with, in a question form: "电梯修了没", "灯修好了吗".
+_ASKS_DONE = re.compile(
+    r"(?:修|处理|解决|弄|管|来|清|拆|办)(?:好|完)?了?(?:没有?|吗|么|没呢)|(?:怎么样|咋样|如何)了|"
+    r"有(?:结果|进展|回音|回复|消息|下文)了?(?:吗|没有?)|(?:啥|什么)时候(?:来|能|才)?(?:修|处理|解决|弄|来)"
+)
+
+
+def asks_done(text: str) -> bool:
+    """A question whether a problem has been fixed yet ("电梯修了没"): about the resident's open case of that
+    kind when there is one. Not a take-back."""
+    t = canonical(text)
+    return _ASKS_DONE.search(t) is not None and not takes_back(t)
+
+
+# 回访 answered in words: 不满意 before 基本满意 before 满意 (each holds the next).
+_RATINGS = (
+    ("u", re.compile(r"不(?:太|大|是很|怎么|咋|很)?满意|差评|(?:很|太|真)差|不咋样|不中|不行|"
+                     r"没(?:有)?(?:解决|修好|弄好)")),
+    ("b", re.compile(r"基本满意|比较满意|还行|还可以|还中|还凑合|凑合|一般|马马虎虎|过得去|差不多|还好")),
+    ("s", re.compile(r"(?:很|非常|特别|挺|蛮|十分|相当|都)?满意|好评|(?:很|挺|非常|特别|真)(?:好|棒)|不错|满分|"
+                     r"没得说")),
+)
+_RATING_LEAD = re.compile(r"^(?:嗯+|哦+|俺|我|我们|俺们|还是|总的来说|总体|整体|说实话|老实说|感觉|觉得)*")
+
+
+def rating(text: str) -> str | None:
+    """A rating typed to 回访 ("满意", "还行吧 就是慢了点", "不满意 没人来"): "s", "b" or "u" as the buttons
+    say, when the message begins with it (after 俺/嗯/说实话 …); None otherwise ("电梯又坏了" is a complaint)."""
+    bare = _bare(text)
+    lead = _RATING_LEAD.match(bare)
+    rest = bare[lead.end():] if lead else bare
+    for code, rx in _RATINGS:
+        m = rx.match(rest)
+        if m is not None:
+            return code
+    return None
+
 
 # The category a "done" word names when the clause names nothing else.
 _MARKER_TOPIC = (

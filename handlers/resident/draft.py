@@ -192,7 +192,7 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
     elif view.stage == DraftStage.CHOOSING_CATEGORY or not view.category:
         choices = [(c, complaint_name(d, c)) for c in view.candidates] or complaint_choices(d)
         await msg.reply_text(texts.choose_category(view.text),
-                             reply_markup=keyboards.categories(sec, choices, view.stamp, more=bool(view.candidates)))
+                             reply_markup=keyboards.categories(sec, choices, view.stamp, more=_more(view)))
     elif view.split is not None:
         at = int(view.split["split"])
         await msg.reply_text(
@@ -208,6 +208,12 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
                                 texts.limit_text(hours), view.photos),
             reply_markup=keyboards.confirm_draft(sec, view.stamp),
         )
+
+
+def _more(view: DraftView) -> bool:
+    """Whether the chooser adds 其他问题 (every category): not beside the candidate 其他, which a resident cannot tell
+    from it (其他 opens a draft whose 换一类 still offers every category)."""
+    return bool(view.candidates) and "other" not in view.candidates
 
 
 async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: str, arg: str) -> None:
@@ -299,8 +305,8 @@ async def _open_confirmed(d: Deps, r: Resident, draft: Draft, message_id: int | 
 async def confirm_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """A bare yes typed to the resident's draft waiting for 确认 (many elderly residents answer the question in
     words): confirmed as the button does, within the same flood cap, whatever else the words could be taken for
-    (好的 as thanks). False, nothing done: no such draft, or more than a yes. The number comes as a message of its
-    own."""
+    (好的 as thanks). A yes to two matters shown asks for the button (which way is the resident's choice) and adds
+    nothing. False, nothing done: no such draft, or more than a yes. The number comes as a message of its own."""
     if not agrees(text):
         return False
     d = deps(context)
@@ -308,9 +314,12 @@ async def confirm_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     who = await speaker(d, update)  # read already for this update: no statement of its own
     draft = drafts.live(who.draft, now)
     if (who.resident is None or draft is None or draft.stage != DraftStage.CONFIRMING or not draft.category
-            or not draft.text or split_of(draft) is not None):
+            or not draft.text):
         return False
     msg = update.effective_message
+    if split_of(draft) is not None:  # two matters shown: which way is the resident's to press, not a word to add
+        await msg.reply_text(texts.TWO_MATTERS_PRESS)
+        return True
     if await flood.confirms_capped(d, update):
         await msg.reply_text(texts.FLOOD_CONFIRM_LATER)
         return True

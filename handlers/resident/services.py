@@ -5,6 +5,7 @@ Dates are computed from today (`deps.now()`), so the answer is right on the 18th
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from telegram import Update
@@ -32,6 +33,9 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, service: st
     if service == "svc.shop":
         await shop(update, context)
         return
+    if service == "svc.phone":
+        await phone(update, context, msg.text or msg.caption or "")
+        return
     if service == "svc.points":
         said = msg.text or ""
         if "志愿" in said and not any(w in said for w in ("积分", "多少分", "几分")):
@@ -51,6 +55,76 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, service: st
         await msg.reply_text(texts.SERVICES_MENU, reply_markup=keyboards.services(d.callback_secret))
         return
     await msg.reply_text(await build(update, d))
+
+
+# Whose number a resident asks for, in their words, to what the community file knows of it: the grid worker, the
+# lift rescue line, the service centre, the duty room; a unit (物业, the utilities, police, 城管) has no number
+# on file, so its name is said with the other ways to reach it.
+_OFFICES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("grid", re.compile(r"网格"), "网格员"),
+    ("lift", re.compile(r"电梯"), "电梯公司"),
+    ("property", re.compile(r"物业|物管|管家|保安|门卫"), "物业"),
+    ("gas", re.compile(r"燃气|煤气|天然气|液化气"), "燃气公司"),
+    ("water", re.compile(r"自来水|水务|水厂|供水"), "自来水公司"),
+    ("power", re.compile(r"供电|电力|电业|电网|电工"), "供电公司"),
+    ("heat", re.compile(r"热力|供暖|暖气|采暖"), "供暖公司"),
+    ("police", re.compile(r"派出所|警务室|民警|警察|公安"), "派出所"),
+    ("enforcement", re.compile(r"城管|执法"), "城管"),
+    ("duty", re.compile(r"值班"), "值班室"),
+    ("centre", re.compile(r"居委|社区|服务中心|党群"), "居委会"),
+)
+_UNIT_OF = {"property": "property", "gas": "utilities", "water": "utilities", "power": "utilities",
+            "heat": "utilities", "police": "safety", "enforcement": "construction", "centre": "other"}
+
+
+async def phone(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
+    """"物业电话多少", "燃气公司电话": the numbers the community file has for whoever is named (none named: the
+    resident's grid worker, as "网格员电话多少" is answered); no number on file: said so, with the unit that takes
+    such matters, the grid worker's number and 转人工."""
+    d = deps(context)
+    msg = update.effective_message
+    c = d.community
+    r = await resident_now(d, update)
+    grid = c.grid(r.grid_code) if r.grid_code else None
+    worker = (grid.worker_name, grid.phone) if grid is not None and grid.phone else None
+    named = [(key, label) for key, rx, label in _OFFICES if rx.search(text)]
+    if not named or [k for k, _ in named] == ["grid"]:
+        if worker is not None:
+            await msg.reply_text(texts.grid_worker(grid.name, *worker),
+                                 reply_markup=keyboards.human(d.callback_secret, msg.message_id))
+            return
+        named = named or [("centre", "社区")]
+    found: list[tuple[str, str]] = []
+    unknown: list[tuple[str, str | None]] = []
+    for key, label in named:
+        number = _number_on_file(d, key)
+        if number is not None:
+            found.append(number)
+        elif key != "grid":
+            unit = c.unit_for(_UNIT_OF[key]).name if key in _UNIT_OF else None
+            unknown.append((label, unit))
+    if found and worker is not None and not any(n == worker[1] for _, n in found) and unknown:
+        found.append((f"网格员 {worker[0]}", worker[1]))
+    parts = [texts.phones(found)] if found else []
+    if unknown:
+        whose = "、".join(label for label, _ in unknown)
+        units = list(dict.fromkeys(u for _, u in unknown if u))
+        parts.append(texts.phone_unknown(whose, "、".join(units) or None,
+                                         *(worker if worker is not None and not found else (None, None))))
+    markup = keyboards.human(d.callback_secret, msg.message_id) if unknown else None
+    await msg.reply_text("\n\n".join(parts), reply_markup=markup)
+
+
+def _number_on_file(d: Deps, key: str) -> tuple[str, str] | None:
+    """(whose, number) for an office the community file has a number of; None when it has none."""
+    c = d.community
+    if key == "lift" and c.emergency.lift_phone:
+        return texts.PHONE_LIFT, c.emergency.lift_phone
+    if key == "centre" and c.centre.phone:
+        return texts.PHONE_CENTRE, c.centre.phone
+    if key in ("duty", "centre") and c.emergency.duty_phone:
+        return c.emergency.duty_name, c.emergency.duty_phone
+    return None
 
 
 async def _haircut(update: Update, d: Deps) -> str:

@@ -83,6 +83,23 @@ async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number
     await msg.reply_text(body, reply_markup=markup)
 
 
+async def progress_of_kind(update: Update, context: ContextTypes.DEFAULT_TYPE, categories: list[str]) -> bool:
+    """"电梯修了没" from a resident whose own lift case is open: that case's progress, not a new draft (a
+    duplicate in the making). False, nothing said: no open case of any of ``categories``."""
+    d = deps(context)
+    r = await resident_now(d, update)
+    found = None
+    async with d.db.session() as s:
+        for category in dict.fromkeys(categories):
+            found = await tickets.open_of(s, r.id, category)
+            if found is not None:
+                break
+    if found is None:
+        return False
+    await show_ticket(update, context, found.number)
+    return True
+
+
 # -- 补充说明: words, photos or voice added to an open case, under its card ------
 
 SUPPLEMENT_FLOW = "supplement"
@@ -274,5 +291,5 @@ async def on_ticket_button(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     await q.message.reply_text(reply)
 
 
-__all__ = ["SUPPLEMENT_FLOW", "my_tickets", "on_supplement_button", "on_ticket_button", "show_ticket", "supplement",
-           "take_back"]
+__all__ = ["SUPPLEMENT_FLOW", "my_tickets", "on_supplement_button", "on_ticket_button", "progress_of_kind",
+           "show_ticket", "supplement", "take_back"]

@@ -1087,3 +1087,30 @@ __all__ += [
     "wish_text_bad",
     "wishes_list",
 ]
+
+
+# -- everyday talk: a preamble, a phone number asked for, a yes to two matters (handlers.dispatch, services) ------
+PREAMBLE_ASK = "好的，您请说，是什么事？\n说说在哪里、出了什么问题就行，比如：“9号楼2单元楼道灯坏了”。"
+TWO_MATTERS_PRESS = "请点上面的按钮：“分开提交”两件分别办理，或者“合成一件提交”。"
+PHONE_CENTRE = "社区党群服务中心"
+PHONE_LIFT = "电梯困人应急救援电话"
+
+
+def phones(found: list[tuple[str, str]]) -> str:
+    """Numbers the community file knows, one line each: (whose, number)."""
+    return "\n".join(["📞 联系电话：", *(f"· {who}：{number}" for who, number in found)])
+
+
+def phone_unknown(whose: str, unit: str | None = None, worker: str | None = None,
+                  worker_phone: str | None = None) -> str:
+    """No number on file for ``whose``: said plainly, with what the resident can do instead (``unit``: who takes
+    such matters here; the grid worker's number when the file has it)."""
+    lines = [f"抱歉，我这里还没有{whose}的电话。"]
+    lines.append(f"这类事由{unit}办理。" if unit else "")
+    lines.append("您可以直接把要反映的事告诉我，我帮您登记转过去；也可以点“转人工”，请工作人员联系您。")
+    if worker and worker_phone:
+        lines.append(f"您的网格员是 {worker}，电话 {worker_phone}，有事也可以直接找网格员。")
+    return "\n".join(x for x in lines if x)
+
+
+__all__ += ["PHONE_CENTRE", "PHONE_LIFT", "PREAMBLE_ASK", "TWO_MATTERS_PRESS", "phone_unknown", "phones"]
