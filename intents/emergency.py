@@ -88,6 +88,8 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"(?:锁|关)在(?:屋|家|房间|卧室|卫生间|厕所|厨房|阳台|楼梯间|车)(?:里|里面|里头)?|反锁在|"
          r"被(?:锁|关)在", False),
         (r"(?:出不来|出不去|打不开门出来)", True),
+        # 有人吗 电梯里出不去了: said from inside the lift, the speaker is the person
+        (_LIFT + _INSIDE + r"[^。！？，,\s]{0,4}(?:出不来|出不去)", False),
     ],
     "missing": [
         (r"走丢|走失|失联|失踪|被拐|拐走|抱走了", False),

@@ -117,3 +117,19 @@ def test_an_emergency_is_never_a_greeting_a_yes_or_a_preamble(text: str) -> None
 def test_a_hail_inside_a_longer_message_is_no_greeting() -> None:
     r = classify("隔壁老太太敲门没人应 屋里有人吗")
     assert r.top is None or r.top.id != "act.greeting", r.to_json()
+
+
+KINDS = [  # who handles it: a neighbour's accusation is for the mediators, a dog that bites for the police post
+    ("楼上的老太太说俺家偷她的菜 天天在楼道里骂", "dispute"),
+    ("邻居冤枉俺家孩子偷东西", "dispute"),
+    ("流浪狗好几条 追着小孩咬 吓死人了", "safety"),
+    ("小区里野狗太多了 晚上不敢出门", "safety"),
+    ("俺家电动车被偷了", "safety"),  # a theft stays the police post's
+    ("流浪狗在垃圾桶边上翻得到处都是", "sanitation"),  # a mess is not a danger
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), KINDS)
+def test_who_handles_everyday_matters(text: str, kind: str) -> None:
+    top = classify(text).top
+    assert top is not None and top.id == kind
