@@ -227,6 +227,15 @@ def _ordinary(text: str, start: int, end: int) -> bool:
     return bool(re.match(r"[^，。！？]{0,3}怎么(?!办)", after) and _BLOCKED.search(text))
 
 
+_POURING = re.compile(r"爆了|爆管|管子爆|水管爆|裂了|哗哗|往外冒|往外喷|喷水|冒水|跑水|水漫|漫到|淹了|止不住|关不住")
+
+
+def pouring(text: str) -> bool:
+    """Water pouring out (a burst pipe, a tap that will not shut): urgent for the property, and the resident can
+    stop the worst of it at once by closing the main valve."""
+    return bool(_WATER.search(text) and _POURING.search(text))
+
+
 def detect(text: str) -> Emergency | None:
     """The emergency a canonical message reports, or None; `evidence` are the words that decided."""
     if not text:

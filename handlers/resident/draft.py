@@ -26,11 +26,12 @@ from handlers.replies import answer_quietly, drop_buttons, owed_now
 from handlers.resident import start
 from intents import Result
 from intents.discourse import agrees
+from intents.emergency import pouring
 from intents.places import match_building, named_place, place_or_home
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
-from services.community.model import Category
+from services.community.model import PLACELESS, Category
 from storage.models import CorrectionSource, Draft, Resident
 
 MAX_TEXT = 4096
@@ -178,10 +179,12 @@ def halves(d: Deps, r: Resident, draft: Draft, split: dict[str, Any], message_id
 
 def _with_category(d: Deps, r: Resident, draft: Draft, category: str, now: datetime) -> Draft:
     """The category settled: the place is the one the words name (an unnamed building's 楼道 or 电梯 completed
-    with the resident's own), else the one they answered or shared, else their home; none: ask."""
+    with the resident's own), else the one they answered or shared, else their home; none: ask (not for a matter
+    about a person, such as 低保 or 赡养费: ``PLACELESS``)."""
     named = named_place(draft.text)
     place = place_or_home(draft.text, r.building, r.unit) if named else (draft.location or infer_place("", r))
-    stage = DraftStage.CONFIRMING if place else DraftStage.ASKING_LOCATION
+    placeless = category in PLACELESS  # StrEnum members: a plain id finds its member
+    stage = DraftStage.CONFIRMING if place or placeless else DraftStage.ASKING_LOCATION
     return drafts.changed(draft, now=now, category=category, location=place, stage=stage)
 
 
@@ -203,11 +206,10 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
     else:
         unit = d.community.unit_for(Category(view.category))
         hours = d.community.limit_hours(Category(view.category))
-        await msg.reply_text(
-            texts.confirm_draft(complaint_name(d, view.category), view.text, view.location, unit.name,
-                                texts.limit_text(hours), view.photos),
-            reply_markup=keyboards.confirm_draft(sec, view.stamp),
-        )
+        summary = texts.confirm_draft(complaint_name(d, view.category), view.text, view.location, unit.name,
+                                      texts.limit_text(hours), view.photos)
+        tip = f"{texts.VALVE_TIP}\n\n" if pouring(view.text) else ""  # what stops the worst of it before anyone comes
+        await msg.reply_text(tip + summary, reply_markup=keyboards.confirm_draft(sec, view.stamp))
 
 
 def _more(view: DraftView) -> bool:
@@ -294,8 +296,7 @@ async def _open_confirmed(d: Deps, r: Resident, draft: Draft, message_id: int | 
                           now: datetime) -> intake.Opened | None:
     """The draft confirmed opens its case (or joins one): None when it is no longer the draft read."""
     case = _intake(d, r, draft, message_id)
-    async with d.db.session() as s:  # the duplicate check, before the write lock
-        looked = await intake.look(s, resident=r, intake=case, now=now)
+    looked = await intake.look(d.db, resident=r, intake=case, now=now)  # the duplicate check, before the write lock
     async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
         return await intake.open_draft(s, resident=r, intake=case, community=d.community,
                                        staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,

@@ -1114,3 +1114,9 @@ def phone_unknown(whose: str, unit: str | None = None, worker: str | None = None
 
 
 __all__ += ["PHONE_CENTRE", "PHONE_LIFT", "PREAMBLE_ASK", "TWO_MATTERS_PRESS", "phone_unknown", "phones"]
+
+
+# -- water pouring out (handlers.resident.draft) -------------------------------------------------------------------
+VALVE_TIP = "💧 水止不住的话，先关上家里的总水阀（一般在厨房、卫生间或水表旁边），再把电闸关掉，防止漏电。"
+
+__all__ += ["VALVE_TIP"]

@@ -199,11 +199,13 @@ async def test_words_not_understood_while_an_emergency_is_open_go_to_it(duty: Bo
 
 @pytest.mark.parametrize("words", ["水管子爆了哗哗往外冒水 快来人啊 8号楼一单元", "水管爆了，水漫到楼道里了，快来人"])
 async def test_a_burst_pipe_with_a_cry_is_a_repair_not_a_call_to_120_119_110(duty: Bot, words: str) -> None:
-    """Water pouring out is urgent, but for the property to fix: no red case, no 120/119/110, nobody on duty woken."""
+    """Water pouring out is urgent, but for the property to fix: no red case, no 120/119/110, nobody on duty woken;
+    the draft's summary starts with what stops the worst of it (the main valve)."""
     person = await registered(duty, 2007)
     cursor = duty.emulator.cursor()
     reply = await person.say(words)
     assert "🚨" not in reply.text and "120" not in reply.text
+    assert reply.text.startswith(texts.VALVE_TIP) and any(b.text == texts.BTN_CONFIRM for b in reply.buttons)
     await duty.barrier()
     assert duty.emulator.messages_after(DUTY, cursor) == []
     assert all(t.emergency is False for t in await duty.tickets(2007))

@@ -230,3 +230,18 @@ async def test_words_with_more_in_them_still_add_to_the_draft(desk: Bot) -> None
     shown = await person.say("好几天了，晚上很黑", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     assert "好几天了" in shown.text
     assert await desk.tickets(2231) == []
+
+
+@pytest.mark.parametrize("words", ["俺是低保户 今年的补贴咋还没发", "儿子不给赡养费 俺能告他不"])
+async def test_a_matter_about_a_person_is_not_asked_for_a_place(desk: Bot, words: str) -> None:
+    """低保 not paid, a son who will not pay for his mother: nothing happens at a place, so none is asked (a
+    resident whose home the bot does not know yet); the draft goes straight to 确认."""
+    person = await registered(desk, 2230)
+    draft = await person.say(words)
+    assert texts.ASK_LOCATION not in draft.text
+    assert any(b.text == texts.BTN_CONFIRM for b in draft.buttons) and "地点：（未填写）" in draft.text
+
+
+async def test_a_repair_with_no_place_is_still_asked_where(desk: Bot) -> None:
+    person = await registered(desk, 2231)
+    assert (await person.say("路灯坏了好几天了 黑咕隆咚的")).text == texts.ASK_LOCATION

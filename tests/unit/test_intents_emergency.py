@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from intents import classify
-from intents.emergency import HELP, KINDS
+from intents.emergency import HELP, KINDS, pouring
 
 DATA = Path(__file__).resolve().parents[2] / "intents" / "data"
 
@@ -220,3 +220,16 @@ def test_spoken_emergencies_and_their_near_misses(text: str, kind: str | None) -
         assert r.top is not None and r.top.id == "act.sos" and not r.ambiguous
     else:
         assert r.top is None or r.top.id != "act.sos"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("水管子爆了哗哗往外冒水 快来人啊 8号楼一单元", True),
+    ("水管爆了，水漫到楼道里了", True),
+    ("厨房水龙头关不住了 一直往外冒", True),
+    ("暖气片漏水了", False),  # a leak, not a flood: no tip
+    ("楼上漏水 天花板湿了", False),
+    ("下水道堵了", False),
+    ("电梯爆了个灯泡", False),
+])
+def test_water_pouring_out_is_told_apart_from_a_leak(text: str, expected: bool) -> None:
+    assert pouring(text) is expected
