@@ -17,6 +17,7 @@ from handlers.people import resident_now
 from handlers.replies import drop_buttons
 from services import local
 from services.community import schedule
+from services.community.model import Category
 from services.points import ledger as points
 from storage.models import AgeBand
 
@@ -124,6 +125,8 @@ def _number_on_file(d: Deps, key: str) -> tuple[str, str] | None:
         return texts.PHONE_CENTRE, c.centre.phone
     if key in ("duty", "centre") and c.emergency.duty_phone:
         return c.emergency.duty_name, c.emergency.duty_phone
+    if key in _UNIT_OF and (unit := c.unit_for(Category(_UNIT_OF[key]))).phone:
+        return unit.name, unit.phone  # the unit that takes such matters here (物业 → the property's service centre)
     return None
 
 

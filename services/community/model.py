@@ -176,6 +176,7 @@ class HandlingUnit:
     name: Text
     categories: Annotated[tuple[CategoryName, ...], Field(min_length=1)]
     chat_id: Int | None = None
+    phone: Text | None = None  # the number residents may call, told to those who ask for it ("物业电话多少")
     limits: Limits = Field(default_factory=lambda: MappingProxyType({}))
     working_days: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))  # 12345: 工作日
     working_hours: WorkingLimits = Field(default_factory=lambda: MappingProxyType({}))

@@ -113,6 +113,8 @@ async def test_numbers_the_community_file_has_are_given(emulator: BotApiEmulator
     text = SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8")
     text = text.replace('closed_dates = []', 'closed_dates = []\nphone = "0571-88886666"', 1)
     text = text.replace('# duty_phone = "0571-…"', 'duty_phone = "0571-88887777"', 1)
+    text = text.replace('name = "金桂苑物业服务中心"\n', 'name = "金桂苑物业服务中心"\nphone = "0571-86661234"\n', 1)
+    text = text.replace('name = "拱墅区水电气公用服务专班"\n', 'name = "拱墅区水电气公用服务专班"\nphone = "0571-12345"\n', 1)
     path = tmp_path / "community.toml"
     path.write_text(text, encoding="utf-8")
     async with running_bot(emulator, tmp_path / "linli.db", clock, community_file=path) as bot:
@@ -121,6 +123,12 @@ async def test_numbers_the_community_file_has_are_given(emulator: BotApiEmulator
         assert office.text == texts.phones([(texts.PHONE_CENTRE, "0571-88886666")]) and office.buttons == []
         duty = await person.say("值班室电话")
         assert duty.text == texts.phones([("金桂社区值班室", "0571-88887777")])
+        wuye = await person.say("物业电话多少")  # a unit's own number, from its entry in the file
+        assert wuye.text == texts.phones([("金桂苑物业服务中心", "0571-86661234")]) and wuye.buttons == []
+        gas = await person.say("燃气公司电话")  # the unit that takes gas matters here
+        assert gas.text == texts.phones([("拱墅区水电气公用服务专班", "0571-12345")])
+        police = await person.say("派出所电话多少")  # a unit with no number: said so, a person one tap away
+        assert police.text.startswith("抱歉，我这里还没有派出所的电话") and police.buttons
 
 
 # -- 4. 在不在, 咋用 ------
