@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from handlers import cards, texts
 from handlers.deps import deps
+from handlers.people import speaker
 from handlers.replies import answer_quietly, drop_buttons
 from intents.discourse import rating as rating_said
 from services.cases import desk as reports
@@ -71,11 +72,16 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
     if code is None:
         return False
     d = deps(context)
+    r = (await speaker(d, update)).resident  # read already for this update
+    if r is None:
+        return False
+    async with d.db.session() as s:  # a read first: most who type 满意 have nothing waiting (no write lock for them)
+        if await awaiting(s, r.id) is None:
+            return False
     remark = text.strip() if len(text.strip()) > len(texts.BTN_RATE[code]) else None
     outcome = number = None
     async with d.db.transaction() as s:
-        r = await reports.resident_by_tg(s, update.effective_user.id)
-        t = await awaiting(s, r.id) if r is not None else None
+        t = await awaiting(s, r.id)
         if t is None:
             return False
         number = t.number

@@ -114,7 +114,8 @@ async def test_numbers_the_community_file_has_are_given(emulator: BotApiEmulator
     text = text.replace('closed_dates = []', 'closed_dates = []\nphone = "0571-88886666"', 1)
     text = text.replace('# duty_phone = "0571-…"', 'duty_phone = "0571-88887777"', 1)
     text = text.replace('name = "金桂苑物业服务中心"\n', 'name = "金桂苑物业服务中心"\nphone = "0571-86661234"\n', 1)
-    text = text.replace('name = "拱墅区水电气公用服务专班"\n', 'name = "拱墅区水电气公用服务专班"\nphone = "0571-12345"\n', 1)
+    gongyong = 'name = "拱墅区水电气公用服务专班"\n'
+    text = text.replace(gongyong, f'{gongyong}phone = "0571-12345"\n', 1)
     path = tmp_path / "community.toml"
     path.write_text(text, encoding="utf-8")
     async with running_bot(emulator, tmp_path / "linli.db", clock, community_file=path) as bot:
