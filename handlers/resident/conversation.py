@@ -62,7 +62,23 @@ async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text
         if number and await resident_reply(update, context, number, text):
             return True
     number = (await speaker(deps(context), update)).pending_info  # the same one read as the flow check
-    return bool(number) and await resident_reply(update, context, number, text)
+    if not number or _asks_something_else(context, text):
+        return False
+    return await resident_reply(update, context, number, text)
+
+
+# what a resident asks of the bot itself (a service, their cases, a person, to withdraw, help): never the answer the
+# desk is waiting for, even while a case waits for one ("好的 我下午在家", "谢谢" are: they go to the case)
+_OWN_ERRANDS = ("svc.", "act.my_tickets", "act.human", "act.withdraw", "act.help")
+
+
+def _asks_something_else(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """While a case waits for the resident's answer (待补充) the next words are taken as that answer, unless they
+    plainly ask the bot something else ("下次理发是哪天", "我的工单", "转人工"); an explicit reply to the desk's
+    question is always the answer."""
+    result = deps(context).engine.classify(text)
+    top = result.top
+    return top is not None and not result.ambiguous and top.id.startswith(_OWN_ERRANDS)
 
 
 __all__ = ["resident_reply", "resident_text"]

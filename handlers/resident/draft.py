@@ -107,8 +107,15 @@ def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Resul
     is no step of a complaint (nothing to write)."""
     live = drafts.live(row, now)
     if live is not None and live.stage == DraftStage.ASKING_LOCATION:
-        return drafts.changed(live, now=now, location=text.strip()[:200], stage=DraftStage.CONFIRMING)
+        words = text.strip()
+        if named_place(words) is None and len(words) > PLACE_ANSWER_MAX:  # more about the matter, not a place
+            return drafts.changed(live, now=now, text=f"{live.text}\n{words}".strip(),
+                                  stage=DraftStage.CONFIRMING)  # 地点：（未填写）; the desk can ask
+        return drafts.changed(live, now=now, location=words[:200], stage=DraftStage.CONFIRMING)
     return complaint_step(d, r, row, text, result, now)
+
+
+PLACE_ANSWER_MAX = 15  # an answer to "where?" longer than this that names no place is more words about the matter
 
 
 def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Result,

@@ -84,9 +84,9 @@ _SPECIAL_LIMITS = {
 DEFAULT_LIMIT_HOURS: Mapping[Category, int] = MappingProxyType(
     {c: _SPECIAL_LIMITS.get(c, 168) for c in Category}
 )
-# Matters about a person, not a place (低保 not paid, a son who will not support his mother): no place is asked
-# for them; the resident's home goes on the case when it is known.
-PLACELESS: frozenset[Category] = frozenset({Category.WELFARE, Category.LEGAL})
+# Matters about people, not a place (低保 not paid, a son who will not support his mother, a quarrel to mediate):
+# no place is asked for them; the resident's home goes on the case when it is known.
+PLACELESS: frozenset[Category] = frozenset({Category.WELFARE, Category.LEGAL, Category.DISPUTE})
 DEFAULT_RADIUS_M = 1500
 SIGN_HOURS = 2  # the handling unit must sign for (签收) a ticket within two hours (12345 practice)
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from bot.emulator import BotApiEmulator
 from handlers import texts
-from storage.models import Channel, Resident
+from storage.models import Channel, Resident, Ticket, TicketStatus
 
 WUYE = UNIT_CHATS["wuye"]
 
@@ -245,3 +245,36 @@ async def test_a_matter_about_a_person_is_not_asked_for_a_place(desk: Bot, words
 async def test_a_repair_with_no_place_is_still_asked_where(desk: Bot) -> None:
     person = await registered(desk, 2231)
     assert (await person.say("路灯坏了好几天了 黑咕隆咚的")).text == texts.ASK_LOCATION
+
+
+async def test_a_question_to_the_bot_is_not_taken_for_the_answer_a_case_waits_for(desk: Bot) -> None:
+    """待补充: the desk asked "几单元几楼？". "下次理发是哪天" asks the bot something else: answered, the case still
+    waits; "2单元15楼" is the answer: the case runs again."""
+    person = await registered(desk, 2232)
+    number, _, _ = await open_case(desk, person)
+    async with desk.deps.db.transaction() as s:
+        [t] = (await s.exec(select(Ticket).where(Ticket.number == number))).all()
+        t.resume_status, t.status, t.paused_at = TicketStatus.SIGNED, TicketStatus.PENDING_INFO, desk.clock.now()
+        s.add(t)  # as 需补充 leaves a signed case (test_staff_desk walks the buttons)
+    assert (await person.say("下次理发是哪天")).text.startswith("✂️")
+    [t] = await desk.tickets(2232)
+    assert t.status == TicketStatus.PENDING_INFO
+    assert (await person.say("2单元15楼")).text == texts.RESIDENT_INFO_THANKS
+    [t] = await desk.tickets(2232)
+    assert t.status != TicketStatus.PENDING_INFO
+
+
+async def test_more_words_given_for_a_place_are_kept_as_words(desk: Bot) -> None:
+    """Asked where, the resident says more about the matter instead: the words join the complaint (not its place)."""
+    person = await registered(desk, 2233)
+    assert (await person.say("路灯坏了好几天了 黑咕隆咚的")).text == texts.ASK_LOCATION
+    shown = await person.say("晚上回家老人看不清路 前两天还有人摔了一跤")
+    assert any(b.text == texts.BTN_CONFIRM for b in shown.buttons) and "地点：（未填写）" in shown.text
+    draft = await desk.draft(2233)
+    assert draft.location is None and draft.text.endswith("前两天还有人摔了一跤")
+
+
+async def test_asking_for_mediation_is_not_asked_for_a_place(desk: Bot) -> None:
+    person = await registered(desk, 2234)
+    shown = await person.say("我想申请调解 和楼下邻居因为漏水的事闹矛盾")
+    assert texts.ASK_LOCATION not in shown.text and any(b.text == texts.BTN_CONFIRM for b in shown.buttons)
