@@ -86,7 +86,8 @@ async def help_(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 # asking for a number ("网格员电话多少", "怎么联系网格员"), not for a call back ("让工作人员打电话给我")
 CONTACT_ASKED = re.compile(r"电话(?:是)?多少|电话号码?是?(?:啥|什么)|联系方式|怎么联系|手机号|号码(?:是)?多少|"
-                           r"有(?:没有)?(?:电话|手机)|(?:留|给)个(?:电话|手机|号)|微信")
+                           r"有(?:没有)?(?:电话|手机)|(?:留|给)个(?:电话|手机|号)|微信|"
+                           r"网格员的?(?:电话|手机|号码)(?:号码?)?[吗呢啊呀？?。.!！\s]*$")  # 网格员电话 alone
 
 
 async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_id: int,

@@ -100,6 +100,8 @@ async def test_phone_numbers_not_on_file_are_said_so_with_a_person_one_tap_away(
     assert await bot.draft(2304) is None and await bot.tickets(2304) == []  # no draft glued from the questions
     worker = await person.say("网格员电话多少")  # answered as before
     assert worker.text == texts.grid_worker(grid.name, grid.worker_name, grid.phone)
+    bare = await person.say("网格员电话")  # no 多少: the same number, not 转人工 into the staff chat
+    assert bare.text == texts.grid_worker(grid.name, grid.worker_name, grid.phone)
 
 
 async def test_a_complaint_about_a_phone_is_still_a_complaint(bot: Bot) -> None:
