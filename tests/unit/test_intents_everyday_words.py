@@ -126,9 +126,6 @@ KINDS = [  # who handles it: a neighbour's accusation is for the mediators, a do
     ("小区里野狗太多了 晚上不敢出门", "safety"),
     ("俺家电动车被偷了", "safety"),  # a theft stays the police post's
     ("流浪狗在垃圾桶边上翻得到处都是", "sanitation"),  # a mess is not a danger
-    ("网格员电话", "svc.phone"),  # the grid worker's number, not 转人工 into the staff chat
-    ("俺们网格员的电话", "svc.phone"),
-    ("找网格员", "act.human"),
 ]
 
 
