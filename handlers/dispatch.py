@@ -6,15 +6,17 @@ leaves any draft as it is; everything else is a step of the complaint draft (``h
 
 from __future__ import annotations
 
+import re
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
 from handlers.deps import deps
 from handlers.people import resident_now
-from handlers.resident import actions, draft, orders, proposals, rating, services, tickets
+from handlers.resident import actions, draft, orders, proposals, rating, services, tickets, wishes
 from intents import Result
-from intents.discourse import asks_done, courtesy, hails, preamble, thanks
+from intents.discourse import asks_done, asks_wish, courtesy, hails, preamble, redeemed, thanks
 from intents.places import named_place
 
 
@@ -66,9 +68,24 @@ async def _participation(update: Update, context: ContextTypes.DEFAULT_TYPE, tex
     (a public place named makes it a case again); a confident suggestion is a proposal (码上议) with a reply date."""
     if named_place(text) is None and await orders.offer_from_text(update, context, text):
         return True
+    if asks_wish(text):  # "我想许个微心愿": the wish's prompt, as /wish gives it
+        await wishes.ask_wish(update.effective_message)
+        return True
+    if (want := redeemed(text)) and _in_shop(context, want):  # "我要换毛巾": the shop, with its 兑换 buttons
+        await services.answer(update, context, "svc.shop")
+        return True
     top = result.top
     if top is not None and top.id == "suggestion" and not result.ambiguous and result.parts == ["suggestion"]:
         return await proposals.propose_text(update, context, text) or True
+    return False
+
+
+def _in_shop(context: ContextTypes.DEFAULT_TYPE, want: str) -> bool:
+    """Whether the points shop has what the resident named ("毛巾" for 纯棉毛巾, "洗衣皂" for 洗衣皂（2块装）)."""
+    for item in deps(context).community.shop:
+        core = re.sub(r"[（(].*?[）)]", "", item.name).strip()
+        if core and (core in want or (len(want) >= 2 and (want in core or core[-2:] in want))):
+            return True
     return False
 
 

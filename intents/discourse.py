@@ -159,6 +159,22 @@ def asks_done(text: str) -> bool:
     return _ASKS_DONE.search(t) is not None and not takes_back(t)
 
 
+_WISH = re.compile(r"微心愿|许(?:个|一个|了个)?(?:小)?(?:心)?愿|(?:有|说|提)(?:个|一个)?(?:小)?心愿")
+_REDEEM = re.compile(r"(?:换|兑换|兑|领|用积分换)(?:个|一个|一块|一条|一瓶|一袋|点|些)?(.{1,8})")
+
+
+def asks_wish(text: str) -> bool:
+    """The resident wants to post a micro-wish (微心愿: "我想许个微心愿", "俺有个小心愿")."""
+    return _WISH.search(canonical(text)) is not None
+
+
+def redeemed(text: str) -> str | None:
+    """What the resident wants to get for points ("我要换毛巾" → "毛巾"), for the caller to look up in the shop;
+    None when nothing is asked for in exchange."""
+    match = _REDEEM.search(canonical(text))
+    return match.group(1).strip("。，！？!?,. 吧呀啊") or None if match else None
+
+
 # 回访 answered in words: 不满意 before 基本满意 before 满意 (each holds the next).
 _RATINGS = (
     ("u", re.compile(r"不(?:太|大|是很|怎么|咋|很)?满意|差评|(?:很|太|真)差|不咋样|不中|不行|"

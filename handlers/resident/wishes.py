@@ -10,7 +10,7 @@ the open ones to claim, and the claim → fulfilled → confirmed steps run on b
 from __future__ import annotations
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -46,6 +46,11 @@ async def on_wish(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     else:
         await _post(update, context, text)
     raise ApplicationHandlerStop
+
+
+async def ask_wish(msg: Message) -> None:
+    """The wish's prompt (a reply to it posts the wish), for words that ask to make one as /wish does."""
+    await ask(msg, texts.WISH_PROMPT, texts.WISH_PLACEHOLDER)
 
 
 async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -543,3 +543,16 @@ async def test_the_understanding_room_can_offer_an_order_and_file_a_proposal(des
     assert proposals.find_number(filed.text) is not None
     complaint = await aunt.say("楼上天天装修，吵死了，9号楼", has_buttons)
     assert texts.BTN_CONFIRM in [b.text for b in complaint.buttons]  # a complaint is still a complaint
+
+
+async def test_words_for_a_wish_or_a_shop_item_lead_to_them(desk: Bot) -> None:
+    """"我想许个微心愿" gets the wish's prompt (a reply posts it, as after /wish); "我要换毛巾" the points shop with
+    its 兑换 buttons; "换灯泡" (nothing the shop has) stays a complaint."""
+    person = await registered(desk, 4050, "赵奶奶")
+    prompt = await person.say("俺想许个微心愿", texts.WISH_PROMPT_MARK)
+    await reply_to(desk, person, prompt, "想要一个老花镜", "微心愿 #1 已发布")
+    shop = await person.say("我要换毛巾", lambda m: bool(m.buttons))
+    towel = next(i for i in desk.deps.community.shop if "毛巾" in i.name)
+    assert f"{texts.BTN_REDEEM} {towel.name}" in [b.text for b in shop.buttons]
+    bulb = await person.say("楼道灯泡坏了 换灯泡要多久")
+    assert not any(b.text.startswith(texts.BTN_REDEEM) for b in bulb.buttons)

@@ -5,7 +5,7 @@ back and a phone number asked for. An emergency always stays an emergency."""
 import pytest
 
 from intents import classify
-from intents.discourse import agrees, asks_done, courtesy, hails, preamble, rating, thanks
+from intents.discourse import agrees, asks_done, asks_wish, courtesy, hails, preamble, rating, redeemed, thanks
 
 YES = ["中嘞", "中 中", "好嘞好嘞", "行 就这样吧", "嗯呐", "对 就是这个", "确定确定", "OK的", "可以了", "没毛病",
        "好哩", "提交吧 中", "妥了"]
@@ -133,3 +133,15 @@ KINDS = [  # who handles it: a neighbour's accusation is for the mediators, a do
 def test_who_handles_everyday_matters(text: str, kind: str) -> None:
     top = classify(text).top
     assert top is not None and top.id == kind
+
+
+@pytest.mark.parametrize(("text", "wish"), [("我想许个微心愿", True), ("俺有个小心愿", True), ("许愿", True),
+                                            ("电梯又坏了", False), ("心里不痛快", False)])
+def test_a_wish_asked_for_in_words(text: str, wish: bool) -> None:
+    assert asks_wish(text) is wish
+
+
+@pytest.mark.parametrize(("text", "want"), [("我要换毛巾", "毛巾"), ("用积分换个洗衣皂吧", "洗衣皂"),
+                                            ("电梯又坏了", None), ("积分有多少", None)])
+def test_what_is_asked_for_in_exchange(text: str, want: str | None) -> None:
+    assert redeemed(text) == want
