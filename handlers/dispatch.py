@@ -16,7 +16,7 @@ from handlers.deps import deps
 from handlers.people import resident_now
 from handlers.resident import actions, draft, orders, proposals, rating, services, tickets, wishes
 from intents import Result
-from intents.discourse import asks_done, asks_wish, courtesy, hails, preamble, redeemed, thanks
+from intents.discourse import asks_done, asks_how_to_pay, asks_wish, courtesy, hails, preamble, redeemed, thanks
 from intents.places import named_place
 
 
@@ -36,6 +36,10 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words
             await resident_now(d, update)
             await msg.reply_text(texts.PREAMBLE_ASK)
+            return
+        if asks_how_to_pay(text):  # "电费咋交 俺不会弄手机": where to pay, and someone to help
+            await resident_now(d, update)
+            await msg.reply_text(texts.HOW_TO_PAY, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
             return
         if hails(text) or courtesy(text):  # "在不在", "有人吗", "麻烦你们了": the whole message, nothing else in it
             await resident_now(d, update)

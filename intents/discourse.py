@@ -163,6 +163,16 @@ _WISH = re.compile(r"微心愿|许(?:个|一个|了个)?(?:小)?(?:心)?愿|(?:�
 _REDEEM = re.compile(r"(?:换|兑换|兑|领|用积分换)(?:个|一个|一块|一条|一瓶|一袋|点|些)?(.{1,8})")
 
 
+_BILLS = r"(?:电费|水费|燃气费|煤气费|天然气费|气费|暖气费|取暖费|供暖费|采暖费|物业费|话费|有线电视费|卫生费|垃圾费)"
+_HOW = r"(?:咋|怎么|怎样|如何|在哪|去哪|哪里|哪儿|上哪)(?:儿)?(?:个)?(?:交|缴|充|付)"
+_PAY = re.compile(_BILLS + r"[^。！？]{0,6}?" + _HOW + "|" + _HOW + r"[^。！？]{0,4}?" + _BILLS)
+
+
+def asks_how_to_pay(text: str) -> bool:
+    """A question how or where to pay a household bill ("电费咋交", "燃气费在哪交"): a how-to, not a complaint."""
+    return _PAY.search(canonical(text)) is not None
+
+
 def asks_wish(text: str) -> bool:
     """The resident wants to post a micro-wish (微心愿: "我想许个微心愿", "俺有个小心愿")."""
     return _WISH.search(canonical(text)) is not None

@@ -257,3 +257,13 @@ async def test_a_hail_inside_worrying_words_is_no_hello(bot: Bot) -> None:
     person = await registered(bot, 2317)
     said = await person.say("隔壁老太太敲门没人应 屋里有人吗")
     assert said.text != texts.GREETING.format(community=bot.deps.community.name) and said.text != texts.THANKS_REPLY
+
+
+async def test_how_to_pay_a_bill_is_answered_with_where_and_a_person(bot: Bot) -> None:
+    person = await registered(bot, 2330)
+    answer = await person.say("电费咋交 俺不会弄手机")
+    assert answer.text == texts.HOW_TO_PAY and [b.text for b in answer.buttons] == [texts.BTN_HUMAN]
+    await bot.barrier()
+    assert await bot.draft(2330) is None  # no utilities draft asking for a place
+    still = await person.say("交了电费还停电 3号楼", has_confirm)  # a complaint about a bill stays a complaint
+    assert "水电气暖" in still.text

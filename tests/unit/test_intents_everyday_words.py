@@ -5,7 +5,18 @@ back and a phone number asked for. An emergency always stays an emergency."""
 import pytest
 
 from intents import classify
-from intents.discourse import agrees, asks_done, asks_wish, courtesy, hails, preamble, rating, redeemed, thanks
+from intents.discourse import (
+    agrees,
+    asks_done,
+    asks_how_to_pay,
+    asks_wish,
+    courtesy,
+    hails,
+    preamble,
+    rating,
+    redeemed,
+    thanks,
+)
 
 YES = ["中嘞", "中 中", "好嘞好嘞", "行 就这样吧", "嗯呐", "对 就是这个", "确定确定", "OK的", "可以了", "没毛病",
        "好哩", "提交吧 中", "妥了"]
@@ -145,3 +156,12 @@ def test_a_wish_asked_for_in_words(text: str, wish: bool) -> None:
                                             ("电梯又坏了", None), ("积分有多少", None)])
 def test_what_is_asked_for_in_exchange(text: str, want: str | None) -> None:
     assert redeemed(text) == want
+
+
+PAY = [("电费咋交 俺不会弄手机", True), ("燃气费在哪交", True), ("物业费去哪儿交", True), ("怎么交电费", True),
+       ("电费太贵了", False), ("交了电费还停电", False), ("暖气费交了暖气不热", False)]
+
+
+@pytest.mark.parametrize(("text", "how"), PAY)
+def test_how_to_pay_a_bill_is_a_question_not_a_complaint(text: str, how: bool) -> None:
+    assert asks_how_to_pay(text) is how
