@@ -15,12 +15,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-# crisis: someone else seen about to take their life (楼顶边上站着要跳); self-harm: the resident speaks of themself
-KINDS = ("medical", "fire", "gas", "crime", "trapped", "missing", "self-harm", "crisis")
+# crisis: someone else seen about to take their life (楼顶边上站着要跳); self-harm: the resident speaks of themself;
+# fraud: a swindle in progress (a caller wants a transfer, a code) or just done (转了钱才发现是骗子)
+KINDS = ("medical", "fire", "gas", "crime", "trapped", "missing", "self-harm", "crisis", "fraud")
 # a cry for help that names no kind (救命, 快来人): whoever is on duty goes, the resident is told every number
 HELP = "help"
 # When several kinds are present, the one that decides who is sent first.
-PRIORITY = ("crisis", "self-harm", "fire", "gas", "crime", "trapped", "missing", "medical")
+PRIORITY = ("crisis", "self-harm", "fire", "gas", "crime", "trapped", "missing", "medical", "fraud")
 
 _PERSON = (
     r"(?:我|俺|咱|人|他|她|老人|老太太|老太|老头|老大爷|大爷|大妈|大娘|奶奶|爷爷|外婆|外公|姥姥|姥爷|"
@@ -37,6 +38,16 @@ _LIFT = r"(?:电梯|电悌|电题|电剃)"
 _GAS = r"(?:煤|燃|天然|天燃|液化)[气汽]"
 _INSIDE = r"(?:里面|里头|里边|里)"
 _NOT_STUCK = r"(?!在?(?:抽烟|吸烟|撒尿|小便|贴|乱))"  # 电梯里有人抽烟: a nuisance, nobody trapped
+# money sent away, as typed (转帐, 汇钱, 打钱), and whom a swindler asks it of
+_SUM = r"(?:\d+|[一二两三四五六七八九十几百千万]+)(?:万|千|百)?(?:块|元)?"  # 两万, 五千块, 3000元
+_PAY = (r"(?:转账|转帐|转钱|转款|转过去|转到|转给|汇款|汇钱|汇过去|打钱|打款|打过去|付款|交钱|交保证金|交手续费|"
+        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费)|充值|垫付|取钱|取出来|(?:转|汇|打)(?:了)?" + _SUM + ")")
+_WHOM = r"(?:我|俺|咱|老人|老太太|老头|大爷|大妈|奶奶|爷爷|爸|妈|爹|娘|老伴|邻居|他|她)?"
+_KNOWN = r"(?:被骗|受骗|上当|诈骗|骗子|骗局|骗了|骗走|是假的|被坑)"
+_HURRY = r"(?:赶紧|马上|立刻|赶快|先|去|到银行|给他|给她|往)*"
+_CODE = r"(?:验证[码吗]|密码)"  # 验证吗: voice typing
+_TELL = r"(?:告诉|给|发|报|念|说)(?:给)?了?"
+_TO = r"(?:他|她|人家|对方|那人|陌生人)"
 
 # (pattern, needs a person before it in the clause)
 _PATTERNS: dict[str, list[tuple[str, bool]]] = {
@@ -129,6 +140,39 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"抢劫|抢(?:了)?(?:我的|她的|他的)?(?:包|手机|钱|孩子)|撬(?:门|锁)|正在撬|还在撬|在撬|闯进|闯入|入室|"
          r"跟踪|尾随|跟着我|猥亵|非礼|绑架|砸(?:我家|我们家|门)|踹门|打110|报警(?!器)", False),
     ],
+    "fraud": [
+        # a swindle in progress: someone wants money sent, a code told, an account 'made safe'
+        (r"(?:让|叫|逼|催|要求|非要|忽悠)" + _WHOM + _HURRY + r"[^，。！？]{0,6}?" + _PAY, False),
+        (r"(?<![我俺咱])要" + _WHOM + _HURRY + r"[^，。！？]{0,4}?" + _PAY, False),
+        (r"安全(?:账|帐)户|(?:账|帐)户[^，。！？]{0,4}(?:不安全|有风险|涉嫌)|屏幕共享|共享屏幕|涉嫌洗钱|洗钱|逮捕令|"
+         r"通缉令?|公检法|冒充(?:公安|警察|民警|公检法|法院|检察|银行|客服|医保|社保|领导|老师|儿子|女儿|孙子)|"
+         r"自称(?:是)?(?:公安|警察|民警|法院|检察|银行|医保|社保)", False),
+        # a freeze said by a caller or a message (a bank's own freeze, asked about, is no alert)
+        (r"(?:说|称|通知|短信|电话)[^，。！？]{0,8}(?:医保卡|社保卡|银行卡|养老金|存款|账户|帐户|卡|钱)"
+         r"[^，。！？]{0,4}(?:被|要被|给|要|会被|已被|已经被?)?冻结|解冻费", False),
+        (r"(?:问|跟|找|向)" + _WHOM + r"要[^，。！？]{0,2}" + _CODE + "|"
+         r"(?:说|报|念|告诉(?:他|她)?)[^，。！？]{0,4}?" + _CODE + "|"
+         r"把[^，。！？]{0,6}?" + _CODE + _TELL + _TO + "?|" + _CODE + _TELL + _TO, False),
+        # a stranger paid, a 'teacher' who will make the resident rich, a refund that needs an app or a shared screen
+        (r"(?:给|往)(?:一个|个|那个)?(?:陌生人?|骗子|对方|人家)[^，。！？]{0,4}(?:转|汇|打)(?:了)?"
+         r"(?:钱|款|账|帐|过去|" + _SUM + r")|(?:带|教)(?:我|俺|咱|老人)[^，。！？]{0,4}(?:赚钱|挣钱|炒股|理财|投资)|"
+         r"(?:理赔|退款|退费|解冻|注销|贷款)[^。！？]{0,14}(?:下载|屏幕|共享|链接|扫码|app|软件|会议)", False),
+        (r"中(?:了)?[一二三特大等个]{0,3}奖[^。！？]{0,12}(?:交|转|汇|打|付|手续费|税|保证金)|"
+         r"刷单[^，。！？]{0,8}(?:钱|转|垫付|充值|返|提现|不给|押)|(?:我|俺|老人|妈|爸)[^，。！？]{0,6}刷单", False),
+        (r"(?:孩子|儿子|女儿|闺女|孙子|孙女|外孙|老伴|老公|亲戚)[^，。！？]{0,4}(?:出事|出车祸|车祸|被抓|被拘|住院|"
+         r"打伤了?人|撞了人)[^。！？]{0,10}(?:要|让|急)[^，。！？]{0,4}(?:钱|" + _PAY + ")", False),
+        (r"(?:投资|理财|养老项目|养老公寓|养老基金|养老服务|入股|保健品)[^。！？]{0,12}"
+         r"(?:高回报|高息|稳赚|保本|返利|翻倍|利息[^，。！？]{0,3}(?:高|\d))|"
+         r"(?:拉|劝|忽悠|动员)" + _WHOM + r"[^，。！？]{0,6}(?:投资|投钱|理财|养老项目|入股)", False),
+        # a swindle just done: the money gone, to be reported at once (a bank can freeze it the first hours)
+        (r"(?<![没不别怕])(?:被|让|叫|给)(?:人|人家|骗子)?骗(?:了|走)|被诈骗|受骗了|上(?:了)?当了|遇(?:到|上)骗子了|"
+         r"才(?:发现|知道|反应过来)[^，。！？]{0,4}(?:是|被|上当)|(?:钱|款|积蓄|存款|养老钱)[^，。！？]{0,4}(?:被骗|骗走)|"
+         r"骗(?:了|走了)(?:我|俺|老人|我妈|我爸|俺妈|俺爹|俺娘)|被骗(?:的|走的)(?:钱|款|积蓄|存款)", False),
+        (r"被[^，。！？]{1,8}骗(?:了|走)[^。！？]{0,8}(?:钱|万|千|块|元|积蓄|存款|养老钱)|"
+         + _PAY + r"[^。！？]{0,14}" + _KNOWN, False),
+        (r"保健品[^。！？]{0,12}(?:花了|交了|几万|万块|积蓄|养老钱|掏空)|"
+         r"(?:花|买)了[^，。！？]{0,6}(?:万|千)[^，。！？]{0,8}保健品", False),
+    ],
     "self-harm": [
         (r"不想活|活不下去|活着(?:没意思|太累|没意义|有什么意思)|寻死|自杀|轻生|寻短见|割腕|上吊|跳河|"
          r"(?:要|想)(?:往下)?跳(?:下去|楼)|往下跳|跳下去|跳楼(?!价)", False),
@@ -158,7 +202,7 @@ _PERSON_RE = re.compile(_PERSON)
 _CLAUSE = re.compile(r"[，,。.！!？?；;\n]")
 
 # (a space ends a clause as a comma does: 井盖没了 有人掉下去了 is no negation)
-_NEGATION_BEFORE = re.compile(r"(?:没有|没|不是|并没有|并没|还好没|幸好没|未|别|不会|不用)[^，。！？\s]{0,2}$")
+_NEGATION_BEFORE = re.compile(r"(?:没有|没|(?<!是)不是|并没有|并没|还好没|幸好没|未|别|不会|不用)[^，。！？\s]{0,2}$")
 _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|之前|曾经|那次|上次|上回|前几天|前段时间|前阵子|"
                    r"年前|月前|那年|"
                    r"好几年|小时候|当年")
@@ -169,9 +213,9 @@ _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早
                    r"风险|演练|演习|"
                    r"培训|知识|宣传|会$|会[^，。！？]?$|能不能|就会|就要|早晚")
 _INFO = re.compile(r"怎么(?:交|办理|登记|预防|领|报名|开户)|在哪(?:里)?(?:领|登记|办|报名|交|买)|培训|演练|年检|安检|"
-                   r"什么时候|手环|课|讲座|宣传|登记|开户")
+                   r"什么时候|手环|(?<!听)课|讲座|宣传|登记|开户")
 _DONE = re.compile(r"处理好了|解决了|好(?:一)?点了|好多了|好些了|"
-                   r"已经好了|修好了|没事了|救出来了|找到了|回来了|灭了|扑灭|已经处理|送医院了?没事")
+                   r"已经好了|修好了|没事了|救出来了|(?<![不没])找到了|(?<![不没])回来了|灭了|扑灭|已经处理|送医院了?没事")
 _HYPERBOLE = re.compile(r"得(?:我|人)?(?:都)?(?:想死|要死|不想活)")
 _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
 # 电梯卡住不动了 里面没人: a broken lift, nobody trapped
@@ -188,6 +232,22 @@ _WATER_DANGER = re.compile(r"电|插座|受伤|倒了|摔|出不|困|老人|孩�
 # someone else at a height or an edge, about to jump: a bystander calls the police first and stays with them
 _PERCH = re.compile(r"楼顶|天台|房顶|屋顶|顶楼|窗台|窗户|窗外|阳台|护栏|栏杆|桥上|桥边|河边|湖边|边上|边沿|楼边|高处")
 _SELF = frozenset(("我", "俺", "咱"))
+# fraud: talk about it (反诈, a warning to neighbours, a resident who saw through it) is no alert (a 保健品讲座 where
+# the money went is one);
+# money or a code asked for is one only with a sign that a stranger is behind it (a call, a message, a claim, 有人),
+# and a bill paid the usual way (物业让我转账交物业费) or a grid worker's request only when the words say it is a
+# swindle (冒充网格员)
+_FRAUD_TALK = re.compile(r"(?<!冒充)反诈(?!中心)|防诈|防骗|提醒大家|提醒一下|(?:给|跟)大家提个醒|"
+                         r"没(?:有)?上(?:他们?的|她的)?当|识破|没(?:理|搭理)(?:他|她|会)|听说|新闻|电视上")
+_FRAUD_SIGN = re.compile(r"电话|来电|打来|短信|视频|微信|qq|陌生|自称|说是|冒充|客服|链接|网上|网友|对方|那人|"
+                         r"(?:有|那|一)个?人|人家|骗|诈|上当|冻结|账户|帐户|洗钱|公检法|警察|公安|法院|检察|"
+                         r"中[^，。！？]{0,4}奖|刷单|出事|车祸|被抓|保证金|手续费|投资|理财|返利|保健品|养老|"
+                         + _CODE + _TELL + _TO)
+# a bill, or the community's own people asking (a grid worker registering the resident on a mini-program)
+_BILL = re.compile(r"物业费|水费|电费|燃气费|暖气费|取暖费|房租|租金|停车费|学费|医药费|话费|饭钱|菜钱|"
+                   r"(?:网格员|居委会|社区(?:的)?工作人员|物业)[^，。！？]{0,3}(?:让|叫|要|问)")
+_SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户")
+_CALLS_POLICE = frozenset(("报警", "打110"))
 
 
 @dataclass
@@ -205,8 +265,9 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return a, b
 
 
-def _ordinary(text: str, start: int, end: int) -> bool:
-    """True when a pattern found at text[start:end] describes no emergency happening now."""
+def _ordinary(text: str, start: int, end: int, kind: str | None = None) -> bool:
+    """True when a pattern found at text[start:end] describes no emergency happening now. (A swindle's own words
+    can be a service's: 听保健品讲座 花了好几万, so for ``fraud`` talk about fraud is read in ``_set_aside``.)"""
     a, b = _clause_bounds(text, start, end)
     before, after = text[a:start], text[end:b]
     if _NEGATION_BEFORE.search(before):
@@ -219,7 +280,7 @@ def _ordinary(text: str, start: int, end: int) -> bool:
         return True
     if _HABITUAL.search(text[max(a, start - 8) : start]):
         return True
-    if _INFO.search(text[a:b]):
+    if kind != "fraud" and _INFO.search(text[a:b]):
         return True
     if _HYPERBOLE.search(text[max(a, start - 4) : end]):
         return True
@@ -253,7 +314,7 @@ def detect(text: str) -> Emergency | None:
                     continue
                 if needs_person and not _has_person(text, m.start(), m.group(0)):
                     continue
-                if _ordinary(text, m.start(), m.end()):
+                if _ordinary(text, m.start(), m.end(), kind):
                     continue
                 if kind == "trapped" and not _PERSON_RE.search(text) and not re.search(_LIFT, text):
                     continue  # 车被困在车位里: no one is inside
@@ -276,14 +337,19 @@ def detect(text: str) -> Emergency | None:
 
 
 def _set_aside(text: str, found: dict[str, list[str]]) -> None:
-    """What a kind's words meant in this message: nobody in the broken lift, smoke from a barbecue, a dog lost, or
-    self-harm seen by a bystander (``crisis``)."""
+    """What a kind's words meant in this message: nobody in the broken lift, smoke from a barbecue, a dog lost,
+    self-harm seen by a bystander (``crisis``), or talk about swindles rather than one under way."""
     if "trapped" in found and _NOBODY_INSIDE.search(text):
         del found["trapped"]
     if "fire" in found and all(_SMOKE_ONLY.match(e) for e in found["fire"]) and _NOT_FIRE.search(text):
         del found["fire"]
     if "missing" in found and _PET.search(text) and not _KIN_RE.search(text):
         del found["missing"]
+    if "fraud" in found and (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
+                             or (_BILL.search(text) and not _SWINDLE.search(text))):
+        del found["fraud"]
+    if "fraud" in found and "crime" in found and set(found["crime"]) <= _CALLS_POLICE:
+        del found["crime"]  # 被骗了 要报警: the swindle is what to act on (96110 / 110, the bank)
     if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):
         found["crisis"] = found.pop("self-harm")
 

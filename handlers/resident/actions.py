@@ -145,8 +145,8 @@ def which_building(where: Place | None, home: str | None) -> bool:
 
 async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kind: str | None = None,
               about: str | None = None) -> None:
-    """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm, or help when
-    none is said; ``about``: the complaint category the message is also about): a red case at once, no
+    """Emergency (``kind`` from the engine: medical, fire, gas, crime, trapped, missing, self-harm, crisis, fraud,
+    or help when none is said; ``about``: the complaint category the message is also about): a red case at once, no
     confirmation. Owed in its own transaction: the resident's answer first (whom to call, who was
     alerted), then the alerts and the cards. Then, if the place is unknown, one tap to give it. A cry while their
     emergency is open and recent joins it instead (the words to everyone alerted)."""

@@ -164,6 +164,7 @@ def staff_new_ticket(number: str, category: str, unit: str, location: str | None
 EMERGENCY_KIND = {
     "medical": "急病或受伤", "fire": "火情", "gas": "燃气泄漏", "crime": "治安险情", "trapped": "有人被困",
     "missing": "有人走失", "self-harm": "自伤风险", "crisis": "有人要轻生", "help": "呼救",
+    "fraud": "电信诈骗",
 }
 EMERGENCY_CALL = {
     "120": "请立即拨打 120 急救电话！",
@@ -173,6 +174,8 @@ EMERGENCY_CALL = {
 HELP_FIRST = "如果有人受伤、起火或遇到危险，请立即拨打 120 / 119 / 110！"
 GAS_FIRST = "请立即关掉燃气阀门、打开门窗，离开房间，到室外后拨打 119 或燃气公司抢修电话！"
 CRISIS_FIRST = "请立即拨打 110 报警，有人受伤再拨 120！"  # someone seen about to jump: the police come first
+# a swindle under way: the money must not leave first, then the call (the anti-fraud line, or the police)
+FRAUD_FIRST = "先不要转账、汇款！马上挂断电话，验证码和银行卡密码不要告诉任何人。请拨打 96110（反诈专线）或 110！"
 HELPER_LABEL = {"duty": "", "grid_worker": "网格员", "police": "", "property": ""}
 EMERGENCY_TIPS = {
     "gas": "不要开关电灯电器、不要点火，不要在屋里打电话；有人头晕恶心，到室外后拨打 120。",
@@ -182,6 +185,8 @@ EMERGENCY_TIPS = {
     "crisis": "请不要离开他（她），在安全距离外一直跟他（她）说话，不要刺激、不要争吵；让围观的人往后退，别拍照起哄。",
     "medical": "敲门不应、门打不开（比如独居老人在屋里），请拨打 110 帮忙开门；请派人到楼下接救护车。",
     "missing": "请准备好走失者的照片、衣着和最后出现的地点。",
+    "fraud": "如果钱已经转出去了：马上拨打 110 报警（越早报警，钱越可能被冻结追回），再打银行电话冻结银行卡；"
+             "聊天记录、转账记录和对方号码都不要删。",
 }
 BTN_RESOLVED_YES = "✅ 确认已解决"
 BTN_RESOLVED_NO = "还没解决"
@@ -259,6 +264,8 @@ def sos_opened(number: str, kind: str | None, call: str, alerted: list[tuple[str
         first = GAS_FIRST
     elif kind == "crisis":
         first = CRISIS_FIRST
+    elif kind == "fraud":
+        first = FRAUD_FIRST
     elif kind == "help":  # 救命 / 快来人 with no kind said: every number, and who is coming
         first = HELP_FIRST
     else:
@@ -503,6 +510,7 @@ __all__ = [
     "FILE_TOO_BIG",
     "FLOOD_CONFIRM_LATER",
     "FLOOD_SLOW_DOWN",
+    "FRAUD_FIRST",
     "GAS_FIRST",
     "GREETING",
     "HELP",

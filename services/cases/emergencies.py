@@ -12,11 +12,16 @@ holds the case. The table is the rule; ``open_emergency`` applies it in one tran
     missing   110   police post, grid worker, community duty  safety
     self-harm 120   community duty, grid worker               community (other)
     crisis    110   police post, community duty, grid worker  safety
+    fraud     96110 police post, community duty               safety
     help      110   community duty, grid worker               what the message is about, else safety
     (unknown) 110   community duty, grid worker               safety
 
 ``crisis`` is someone else seen about to take their life (楼顶边上站着要跳): the bystander calls the police first
 (and 120) and stays with them; ``self-harm`` is the resident speaking of themself (the helpline, 120).
+
+``fraud`` is a swindle under way (a caller wants a transfer, a code, money in a 安全账户) or just done: the
+resident is told first not to pay and to hang up, then 96110 (the anti-fraud line) or 110; done, 110 at once
+and the bank (the sooner, the likelier the money is frozen). The police post's desk takes it.
 
 ``help`` is a cry for help that names no kind (救命, 快来人): the duty and the grid worker go, and the case goes
 to the unit of what the message is about when the engine knows it (水管爆了，快来人 → the property), so the
@@ -61,7 +66,7 @@ class Helper(StrEnum):
 
 @dataclass(frozen=True)
 class Route:
-    call: str  # what the resident is told to dial first: "120", "119", "110", or the lift line
+    call: str  # what the resident is told to dial first: "120", "119", "110", "96110" (anti-fraud), or the lift line
     helpers: tuple[Helper, ...]
     category: Category
 
@@ -75,6 +80,7 @@ ROUTES: dict[str | None, Route] = {
     "missing": Route("110", (Helper.POLICE, Helper.GRID_WORKER, Helper.DUTY), Category.SAFETY),
     "self-harm": Route("120", (Helper.DUTY, Helper.GRID_WORKER), Category.OTHER),
     "crisis": Route("110", (Helper.POLICE, Helper.DUTY, Helper.GRID_WORKER), Category.SAFETY),
+    "fraud": Route("96110", (Helper.POLICE, Helper.DUTY), Category.SAFETY),
     None: Route("110", (Helper.DUTY, Helper.GRID_WORKER), Category.SAFETY),
 }
 

@@ -52,6 +52,7 @@ CASES = [
     ("我妈走丢了，找了一上午都找不到", "missing", "110", [POLICE, WORKER, DUTY], "jingwu"),
     ("活着没意思，我不想活了", "self-harm", "120", [DUTY, WORKER], "juweihui"),
     ("有个人在楼顶边上站着 好像要跳下去", "crisis", "110", [POLICE, DUTY, WORKER], "jingwu"),
+    ("接到电话说我医保卡被冻结了，要我转账", "fraud", "96110", [POLICE, DUTY], "jingwu"),
 ]
 
 
@@ -64,7 +65,8 @@ async def test_each_kind_of_emergency_alerts_the_right_people(duty: Bot, words: 
     number = ticket_number(reply.text)
     community = duty.deps.community
     first = {"lift": f"请立即拨打电梯内的应急救援电话 {community.emergency.lift_phone}",
-             "gas": "请立即关掉燃气阀门"}.get(call if call == "lift" else kind, f"请立即拨打 {call}")
+             "gas": "请立即关掉燃气阀门", "fraud": "先不要转账"}.get(call if call == "lift" else kind,
+                                                                        f"请立即拨打 {call}")
     assert reply.text.startswith(f"🚨 {first}")
     if kind == "gas":  # out of the room first, then the call
         assert "到室外后拨打 119" in reply.text and "不要在屋里打电话" in reply.text
@@ -306,3 +308,37 @@ async def test_another_emergency_is_not_taken_for_the_place_of_the_first(duty: B
     await duty.emulator.wait_for(DUTY, "3号楼着火了", after=cursor, timeout=10)
     [t] = await duty.tickets(2012)
     assert t.location is None  # still asked: the fall's place is not the fire's
+
+
+@pytest.mark.parametrize("words", ["有人打电话说我孩子出事了要汇钱", "我被骗了五万块钱", "昨天转了钱才发现是骗子"])
+async def test_a_swindle_under_way_or_just_done_is_an_alert_to_the_police_post(duty: Bot, words: str) -> None:
+    """A fraud in progress (a caller wants money) or just done: not a 7-day case nor 转人工 with no advice. At once:
+    do not pay, hang up, keep codes and passwords, 96110 or 110; done, 110 and the bank at once. The police post's
+    desk and the duty group are alerted, the case is red on the police post's desk."""
+    person = await registered(duty, 2011)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    number = ticket_number(reply.text)
+    assert reply.text.startswith(f"🚨 {texts.FRAUD_FIRST}")
+    assert "96110" in reply.text and "验证码" in reply.text and "银行" in reply.text
+    assert texts.EMERGENCY_TIPS["fraud"] in reply.text and "120" not in reply.text and "119" not in reply.text
+    assert not any(b.text == texts.BTN_CONFIRM for b in reply.buttons)  # no draft to confirm
+    for chat in (POLICE, DUTY):
+        alert = await duty.emulator.wait_for(chat, number, after=cursor, timeout=10)
+        assert texts.EMERGENCY_KIND["fraud"] in alert.text and words in alert.text
+    [ticket] = await duty.tickets(2011)
+    assert (ticket.emergency, ticket.emergency_kind, ticket.category, ticket.unit) == (
+        True, "fraud", "safety", "jingwu")
+    assert duty.emulator.messages_after(WORKER, cursor) == []  # the police post and the duty group, as for crime
+
+
+@pytest.mark.parametrize("words", ["社区什么时候开反诈讲座", "我没上当 就是想提醒大家", "骗子电话太多了 烦死了",
+                                   "去年被骗过"])
+async def test_talk_about_fraud_or_a_fraud_long_past_is_no_alert(duty: Bot, words: str) -> None:
+    person = await registered(duty, 2012)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    assert "🚨" not in reply.text
+    await duty.barrier()
+    assert duty.emulator.messages_after(DUTY, cursor) == [] and duty.emulator.messages_after(POLICE, cursor) == []
+    assert all(t.emergency is False for t in await duty.tickets(2012))
