@@ -1120,3 +1120,12 @@ __all__ += ["PHONE_CENTRE", "PHONE_LIFT", "PREAMBLE_ASK", "TWO_MATTERS_PRESS", "
 VALVE_TIP = "💧 水止不住的话，先关上家里的总水阀（一般在厨房、卫生间或水表旁边），再把电闸关掉，防止漏电。"
 
 __all__ += ["VALVE_TIP"]
+
+
+# -- 待补充 unanswered: the sweep reminds the resident once (services.cases.sweep) -----------------------------------
+def resident_info_reminder(number: str, since: datetime) -> str:
+    return (f"🔔 您的工单 {number} 自 {fmt_time(since)} 起在等您补充信息，补充后才能继续办理。"
+            "请直接回复本消息补充；如不再需要，也可以撤回工单。")
+
+
+__all__ += ["resident_info_reminder"]
