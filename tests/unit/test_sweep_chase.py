@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from services import SHANGHAI
 from services.cases import clocks
 from services.cases.lifecycle import answer_info
 from services.cases.sweep import ChaseKind, EscalationReason, ReminderKind, _plan
 from services.cases.working_time import deadline
-from services.community.model import EscalationLevelName, LimitUnit, TimeLimit, WorkingTime
+from services.community.model import (
+    SAMPLE_COMMUNITY_FILE,
+    EscalationLevelName,
+    LimitUnit,
+    TimeLimit,
+    WorkingTime,
+    load_community,
+)
 from storage.db import Database
 from storage.models import Ticket, TicketEventKind, TicketStatus
 from tests.unit.test_sweep import CHAT, COMMUNITY, UNIT_CHAT, alerts, load, make_resident, open_one, run, walk
@@ -71,6 +79,18 @@ def test_plan_of_a_late_first_breach_skips_the_periods_it_covers() -> None:
     plan = _plan(fresh, due + 2 * NOISE + H, COMMUNITY)
     assert [(e.level, e.reason) for e in plan.escalations] == [(L.GRID, EscalationReason.BREACHED)]
     assert (plan.changes["overdue_steps"], plan.changes["next_check_at"]) == (2, due + 3 * NOISE)
+
+
+def test_the_community_file_tunes_the_chasing(tmp_path: Path) -> None:
+    text = SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8")
+    assert "\n[working_time]" not in text  # the sample leaves the table commented out
+    path = tmp_path / "community.toml"
+    path.write_text(text + "\n[working_time]\nescalate_every_days = 2\ninfo_remind_days = 1\ninfo_desk_days = 4\n",
+                    encoding="utf-8")
+    working = load_community(path).working_time
+    assert (working.escalate_every_days, working.info_remind_days, working.info_desk_days) == (2, 1, 4)
+    assert (COMMUNITY.working_time.escalate_every_days, COMMUNITY.working_time.info_remind_days,
+            COMMUNITY.working_time.info_desk_days) == (None, 3, 5)  # not written: the case's limit; 3 and 5 days
 
 
 def test_plan_counts_the_files_working_days_when_it_gives_them() -> None:
