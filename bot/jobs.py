@@ -15,6 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram.ext import Application, ContextTypes
 
 from bot import metrics
@@ -55,6 +56,7 @@ async def sweep_tick(app: Application) -> sweep.SweepReport:
     now = d.now()
     reminders: list[sweep.Reminder] = []
     escalations: list[sweep.Escalation] = []
+    chases: list[sweep.InfoChase] = []
     checked = conflicts = 0
     for _ in range(MAX_SWEEP_ROUNDS):
         async with d.db.transaction() as s:
@@ -63,15 +65,30 @@ async def sweep_tick(app: Application) -> sweep.SweepReport:
                 await cards.owe_reminder(s, d, r)
             for e in report.escalations:
                 await cards.owe_escalation(s, d, e)
+            for c in report.chases:
+                await _owe_chase(s, d, c)
         reminders += report.reminders
         escalations += report.escalations
+        chases += report.chases
         checked, conflicts = checked + report.checked, conflicts + report.conflicts
         if not report.more:
             break
-    if reminders or escalations:
-        log.info("sweep: %d reminders, %d escalations", len(reminders), len(escalations))
+    if reminders or escalations or chases:
+        log.info("sweep: %d reminders, %d escalations, %d 待补充 chases", len(reminders), len(escalations), len(chases))
         d.wake_sender()
-    return sweep.SweepReport(tuple(reminders), tuple(escalations), checked, conflicts, more=False)
+    return sweep.SweepReport(tuple(reminders), tuple(escalations), checked, conflicts, more=False,
+                             chases=tuple(chases))
+
+
+async def _owe_chase(s: AsyncSession, d: Deps, chase: sweep.InfoChase) -> None:
+    """待补充 unanswered: a reminder to the resident, or a word under the case's card to the desk that asked."""
+    t = await s.get(Ticket, chase.ticket_id)
+    if t is None:
+        return
+    if chase.kind is sweep.ChaseKind.RESIDENT:
+        await cards.owe_residents(s, d, t, texts.resident_info_reminder(t.number, chase.since), followers=False)
+    else:
+        await cards.owe_under_card(s, d, t, texts.staff_info_unanswered(t.number, chase.since), chat_id=chase.chat_id)
 
 
 async def followup_tick(app: Application) -> tuple[int, int]:

@@ -251,6 +251,8 @@ class Ticket(SQLModel, table=True):
     sign_reminded_at: datetime | None = _utc(default=None)
     reminded_at: datetime | None = _utc(default=None)  # yellow reminder sent for the current clock
     breached_at: datetime | None = _utc(default=None)  # red escalation done for the current clock
+    overdue_steps: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # further periods red, alerted
+    info_chased: int = Field(default=0, sa_column_kwargs={"server_default": "0"})  # 待补充 chases given (0, 1, 2)
     next_check_at: datetime | None = _utc(default=None, index=True, sa_column_kwargs={"default": _created_at})
     followup_sent_at: datetime | None = _utc(default=None)
     rating: Rating | None = Field(default=None, sa_type=StrEnumType(Rating))

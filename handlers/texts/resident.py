@@ -1139,3 +1139,12 @@ HOW_TO_PAY = (
 )
 
 __all__ += ["HOW_TO_PAY"]
+
+
+# -- 待补充 unanswered: the sweep reminds the resident once (services.cases.sweep) -----------------------------------
+def resident_info_reminder(number: str, since: datetime) -> str:
+    return (f"🔔 您的工单 {number} 自 {fmt_time(since)} 起在等您补充信息，补充后才能继续办理。"
+            "请直接回复本消息补充；如不再需要，也可以撤回工单。")
+
+
+__all__ += ["resident_info_reminder"]

@@ -11,6 +11,12 @@
 Colour follows 接诉即办 practice: green below 75 % of the limit used, yellow from 75 %, red from 100 %.
 :func:`next_check` says when the ticket next needs the sweep; it is stored, indexed, as
 ``next_check_at`` so the sweep only reads tickets whose moment has come.
+
+After red the case is not forgotten: each further period it stays red (:func:`overdue_at`: its own limit again,
+or the file's ``escalate_every_days`` working days) is one more alert, and a case waiting in 待补充 is chased
+(:func:`info_at`: the resident reminded, then the desk told). Those periods come from the community file, which
+only the sweep holds; without it (``working=None``, a status change in ``services.cases.lifecycle``)
+:func:`next_check` answers a moment no later than the real one, and the sweep stores the real one when it looks.
 """
 
 from datetime import datetime, timedelta
@@ -18,11 +24,14 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from services import require_aware
+from services.cases.working_time import deadline
+from services.community.model import LimitUnit, TimeLimit, WorkingTime
 from storage.models import OPEN_STATUSES, TicketStatus
 
 # Statuses in which nobody has signed for the ticket yet, so the sign-for clock runs.
 UNSIGNED: frozenset[TicketStatus] = frozenset({TicketStatus.RECEIVED, TicketStatus.DISPATCHED, TicketStatus.REOPENED})
 YELLOW_NUM, YELLOW_DEN = 3, 4  # yellow from 3/4 of the limit; integer maths keeps exactly 75 % exact
+INFO_CHASES = 2  # a case in 待补充 is chased twice: 1, the resident reminded; 2, the desk told
 
 
 class Colour(StrEnum):
@@ -47,6 +56,8 @@ class ClockFields(Protocol):
     sign_reminded_at: datetime | None
     reminded_at: datetime | None
     breached_at: datetime | None
+    overdue_steps: int
+    info_chased: int
 
 
 class Preview:
@@ -126,13 +137,49 @@ def sign_overdue(t: ClockFields, now: datetime) -> bool:
     return t.status in UNSIGNED and require_aware(now) >= t.sign_due_at
 
 
-def next_check(t: ClockFields) -> datetime | None:
+def overdue_at(t: ClockFields, step: int, working: WorkingTime) -> datetime:
+    """When a red case still not done has stayed red ``step`` (≥ 1) further periods: its own limit each, or the
+    file's ``escalate_every_days`` working days (wall-clock days for an emergency)."""
+    every = working.escalate_every_days
+    if every is None:
+        return t.due_at + step * limit(t)
+    return deadline(t.due_at, TimeLimit(step * every, LimitUnit.WORKING_DAYS), working, emergency=t.emergency)
+
+
+def overdue_steps(t: ClockFields, now: datetime, working: WorkingTime) -> int:
+    """How many further periods the case has been red at ``now`` (never fewer than already alerted)."""
+    require_aware(now)
+    if t.paused_at is not None or now < t.due_at:
+        return t.overdue_steps  # a stopped clock runs no further late
+    step = t.overdue_steps
+    if working.escalate_every_days is None and limit(t) > timedelta(0):
+        step = max(step, (now - t.due_at) // limit(t))
+    while overdue_at(t, step + 1, working) <= now:  # working days: one step per period since the last alert
+        step += 1
+    return step
+
+
+def info_at(t: ClockFields, chase: int, working: WorkingTime) -> datetime:
+    """When a case in 待补充 is chased the ``chase``-th time: 1, the resident reminded after ``info_remind_days``
+    working days without an answer; 2, the desk told after ``info_desk_days`` (never before the reminder)."""
+    assert t.paused_at is not None and 1 <= chase <= INFO_CHASES
+    days = working.info_remind_days if chase == 1 else max(working.info_desk_days, working.info_remind_days)
+    return deadline(t.paused_at, TimeLimit(days, LimitUnit.WORKING_DAYS), working, emergency=t.emergency)
+
+
+def next_check(t: ClockFields, working: WorkingTime | None = None) -> datetime | None:
     """The next moment the sweep must look at the ticket: the earliest alert not yet given.
 
-    None when nothing can happen (finished, or clock stopped while waiting for the resident).
+    None when nothing can happen (finished, or waiting for the resident after both chases). ``working``: the
+    community file's [working_time]; without it the chasing moments are answered by a moment no later than theirs
+    (the pause's start, the deadline), so the sweep, which has the file, looks and stores the real one.
     """
-    if t.status not in OPEN_STATUSES or t.status is TicketStatus.PENDING_INFO or t.paused_at is not None:
+    if t.status not in OPEN_STATUSES:
         return None
+    if t.status is TicketStatus.PENDING_INFO or t.paused_at is not None:
+        if t.paused_at is None or t.info_chased >= INFO_CHASES:
+            return None
+        return t.paused_at if working is None else info_at(t, t.info_chased + 1, working)
     moments: list[datetime] = []
     if t.status in UNSIGNED and t.sign_reminded_at is None:
         moments.append(t.sign_due_at)
@@ -140,6 +187,8 @@ def next_check(t: ClockFields) -> datetime | None:
         moments.append(t.due_at)
         if t.reminded_at is None:
             moments.append(yellow_at(t))
+    else:
+        moments.append(t.due_at if working is None else overdue_at(t, t.overdue_steps + 1, working))
     return min(moments, default=None)
 
 
@@ -147,8 +196,8 @@ def next_check(t: ClockFields) -> datetime | None:
 
 
 def pause(t: ClockFields, now: datetime) -> dict[str, Any]:
-    """Stop the resolution clock (entering 待补充)."""
-    return {"paused_at": require_aware(now)}
+    """Stop the resolution clock (entering 待补充); the resident has not been chased for this question yet."""
+    return {"paused_at": require_aware(now), "info_chased": 0}
 
 
 def resume(t: ClockFields, now: datetime) -> dict[str, Any]:
@@ -177,10 +226,12 @@ def restart(t: ClockFields, now: datetime, sign_limit: timedelta) -> dict[str, A
         "sign_reminded_at": None,
         "reminded_at": None,
         "breached_at": None,
+        "overdue_steps": 0,
     }
 
 
 __all__ = [
+    "INFO_CHASES",
     "UNSIGNED",
     "ClockFields",
     "Colour",
@@ -189,8 +240,11 @@ __all__ = [
     "effective_due",
     "elapsed",
     "elapsed_fraction",
+    "info_at",
     "limit",
     "next_check",
+    "overdue_at",
+    "overdue_steps",
     "pause",
     "resolution_colour",
     "restart",

@@ -8,6 +8,15 @@ not yet given, records them as events, and stores the following moment; a second
 
 Escalation climbs the community file's levels one at a time: none → grid (网格员) → community (居委会)
 → street (街道), staying at street once there.
+
+A case is not dropped after its red escalation: each further period it stays red (its own time limit again, or the
+file's ``[working_time] escalate_every_days`` working days) climbs one more level, and once it is held by the street
+the street's chat is reminded once per period instead (a late sweep gives one alert for all the periods it missed,
+never a flood). A case waiting in 待补充 is chased: after ``info_remind_days`` working days without an answer the
+resident is reminded, after ``info_desk_days`` the desk is told, once each; staff decide what follows (call the
+resident, or close it), the sweep closes nothing. Every alert is marked on the row (``overdue_steps``,
+``info_chased``) in the guarded write that moves ``next_check_at`` on, so it is given once across sweeps,
+overlapping leaders and restarts.
 """
 
 from collections.abc import Sequence
@@ -35,6 +44,7 @@ BATCH = 500
 class ReminderKind(StrEnum):
     YELLOW = "yellow"  # 75 % of the resolution limit used
     SIGN_OVERDUE = "sign_overdue"  # nobody signed for it within the sign-for limit
+    OVERDUE = "overdue"  # red for another period while the top level holds it: that level's chat reminded
 
 
 class EscalationReason(StrEnum):
@@ -43,6 +53,12 @@ class EscalationReason(StrEnum):
     SOS = "sos"
     UNSATISFIED = "unsatisfied"  # the resident rated 不满意
     MANUAL = "manual"  # a staff member pressed 升级
+    OVERDUE = "overdue"  # still red a further period after its red escalation: one more level
+
+
+class ChaseKind(StrEnum):
+    RESIDENT = "info_resident"  # 待补充 unanswered: the resident reminded
+    DESK = "info_desk"  # still unanswered: the desk told, to call the resident or close the case
 
 
 @dataclass(frozen=True)
@@ -69,16 +85,29 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class InfoChase:
+    """A case in 待补充 since ``since`` whose resident has not answered: remind them, or tell the unit's chat."""
+
+    ticket_id: int
+    number: str
+    unit: str
+    chat_id: int | None
+    kind: ChaseKind
+    since: datetime
+
+
+@dataclass(frozen=True)
 class SweepReport:
     reminders: Sequence[Reminder] = ()
     escalations: Sequence[Escalation] = ()
     checked: int = 0  # tickets read because their next check had come
     conflicts: int = 0  # changed by someone else meanwhile; the next sweep looks again
     more: bool = False  # the batch was full: sweep again now
+    chases: Sequence[InfoChase] = ()
 
     @property
     def empty(self) -> bool:
-        return not self.reminders and not self.escalations
+        return not self.reminders and not self.escalations and not self.chases
 
 
 @dataclass
@@ -86,6 +115,7 @@ class _Plan:
     changes: dict[str, Any] = field(default_factory=dict)
     reminders: list[Reminder] = field(default_factory=list)
     escalations: list[Escalation] = field(default_factory=list)
+    chases: list[InfoChase] = field(default_factory=list)
 
 
 def next_level(current: str | None) -> EscalationLevelName:
@@ -110,6 +140,40 @@ def _reminder(ticket: Ticket, kind: ReminderKind, due_at: datetime, community: C
     return Reminder(ticket.id, ticket.number, ticket.unit, unit.chat_id if unit else None, kind, due_at)
 
 
+def _chase(ticket: Ticket, kind: ChaseKind, community: Community) -> InfoChase:
+    assert ticket.id is not None and ticket.paused_at is not None
+    unit = community.unit(ticket.unit)
+    return InfoChase(ticket.id, ticket.number, ticket.unit, unit.chat_id if unit else None, kind, ticket.paused_at)
+
+
+def _chase_info(ticket: Ticket, now: datetime, community: Community, plan: _Plan) -> None:
+    """待补充 unanswered: the resident reminded, then the desk told, each once per question."""
+    chased = ticket.info_chased
+    for chase, kind in ((1, ChaseKind.RESIDENT), (2, ChaseKind.DESK)):
+        if chased < chase and clocks.info_at(ticket, chase, community.working_time) <= now:
+            chased = chase
+            plan.chases.append(_chase(ticket, kind, community))
+    if chased != ticket.info_chased:
+        plan.changes["info_chased"] = chased
+
+
+def _still_red(ticket: Ticket, now: datetime, community: Community, level: str | None, plan: _Plan) -> str | None:
+    """Red a further period since the last alert: one level up, or at the top a reminder to the level's chat."""
+    steps = clocks.overdue_steps(ticket, now, community.working_time)
+    if steps <= ticket.overdue_steps:
+        return level
+    plan.changes["overdue_steps"] = steps
+    if level == LEVELS[-1]:
+        assert ticket.id is not None
+        target = community.escalation_level(level)
+        plan.reminders.append(Reminder(ticket.id, ticket.number, ticket.unit, target.chat_id if target else None,
+                                       ReminderKind.OVERDUE, ticket.due_at))
+        return level
+    up = next_level(level)
+    plan.escalations.append(_escalation(ticket, up, EscalationReason.OVERDUE, community))
+    return up
+
+
 def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
     """What the sweep owes this ticket at ``now``: alerts not given yet, and the next check time."""
     plan = _Plan()
@@ -117,6 +181,8 @@ def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
         plan.changes["next_check_at"] = None
         return plan
     level = ticket.escalation_level
+    if ticket.paused_at is not None:
+        _chase_info(ticket, now, community, plan)
     if clocks.sign_overdue(ticket, now) and ticket.sign_reminded_at is None:
         plan.changes["sign_reminded_at"] = now
         plan.reminders.append(_reminder(ticket, ReminderKind.SIGN_OVERDUE, ticket.sign_due_at, community))
@@ -130,12 +196,16 @@ def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
                 plan.changes["reminded_at"] = now  # red supersedes the yellow reminder it skipped
             level = next_level(level)
             plan.escalations.append(_escalation(ticket, level, EscalationReason.BREACHED, community))
+            # the periods a late sweep missed are covered by this escalation: the next one is a period on
+            plan.changes["overdue_steps"] = clocks.overdue_steps(ticket, now, community.working_time)
+        elif colour is clocks.Colour.RED:
+            level = _still_red(ticket, now, community, level, plan)
         elif colour is clocks.Colour.YELLOW and ticket.reminded_at is None:
             plan.changes["reminded_at"] = now
             plan.reminders.append(_reminder(ticket, ReminderKind.YELLOW, ticket.due_at, community))
     if level != ticket.escalation_level:
         plan.changes["escalation_level"] = level
-    upcoming = clocks.next_check(clocks.Preview(ticket, plan.changes))
+    upcoming = clocks.next_check(clocks.Preview(ticket, plan.changes), community.working_time)
     assert upcoming is None or upcoming > now, "an alert due at or before now was not given"
     plan.changes["next_check_at"] = upcoming
     return plan
@@ -143,6 +213,10 @@ def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
 
 def _reminded(ticket: Ticket, reminder: Reminder, now: datetime) -> TicketEvent:
     return new_event(ticket, kind=TicketEventKind.REMINDED, actor=SYSTEM_ACTOR, now=now, note=reminder.kind.value)
+
+
+def _chased(ticket: Ticket, chase: InfoChase, now: datetime) -> TicketEvent:
+    return new_event(ticket, kind=TicketEventKind.REMINDED, actor=SYSTEM_ACTOR, now=now, note=chase.kind.value)
 
 
 def _escalated(ticket: Ticket, escalation: Escalation, actor: str, now: datetime) -> TicketEvent:
@@ -177,6 +251,7 @@ async def sweep(session: AsyncSession, now: datetime, community: Community, *, b
     tickets = await due_for_check(session, now, batch)
     reminders: list[Reminder] = []
     escalations: list[Escalation] = []
+    chases: list[InfoChase] = []
     events: list[TicketEvent] = []  # added at the end: one batched insert instead of a flush per ticket
     conflicts = 0
     for ticket in tickets:
@@ -189,8 +264,10 @@ async def sweep(session: AsyncSession, now: datetime, community: Community, *, b
             continue
         events += (_reminded(ticket, r, now) for r in plan.reminders)
         events += (_escalated(ticket, e, SYSTEM_ACTOR, now) for e in plan.escalations)
+        events += (_chased(ticket, c, now) for c in plan.chases)
         reminders += plan.reminders
         escalations += plan.escalations
+        chases += plan.chases
     session.add_all(events)
     await session.flush()
     return SweepReport(
@@ -199,6 +276,7 @@ async def sweep(session: AsyncSession, now: datetime, community: Community, *, b
         checked=len(tickets),
         conflicts=conflicts,
         more=len(tickets) == batch,
+        chases=tuple(chases),
     )
 
 
@@ -283,8 +361,10 @@ async def open_sos(
 __all__ = [
     "BATCH",
     "LEVELS",
+    "ChaseKind",
     "Escalation",
     "EscalationReason",
+    "InfoChase",
     "Reminder",
     "ReminderKind",
     "SosResult",

@@ -137,6 +137,13 @@ class WorkingTime:
     # the State Council's holidays and 调休 days for a year the calendar package does not know yet (or corrections)
     holidays: tuple[date, ...] = ()
     workdays: tuple[date, ...] = ()
+    # keeping after cases (services.cases.sweep): a case still not done after its limit climbs one level (grid →
+    # community → street, then a reminder to the street) each time it stays red this many more working days (None:
+    # its own time limit again); a case in 待补充 reminds the resident after ``info_remind_days`` working days
+    # without an answer, and tells the desk after ``info_desk_days`` (staff decide: call, or close it)
+    escalate_every_days: Annotated[Int, Field(ge=1, le=365)] | None = None
+    info_remind_days: Annotated[Int, Field(ge=1, le=365)] = 3
+    info_desk_days: Annotated[Int, Field(ge=1, le=365)] = 5
 
     @model_validator(mode="after")
     def _valid(self) -> Self:

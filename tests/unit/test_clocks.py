@@ -13,6 +13,7 @@ from services.cases.clocks import (
     colour,
     effective_due,
     elapsed_fraction,
+    info_at,
     limit,
     next_check,
     pause,
@@ -21,6 +22,7 @@ from services.cases.clocks import (
     sign_overdue,
     yellow_at,
 )
+from services.community.model import WorkingTime
 from storage.models import Ticket, TicketStatus
 
 T0 = datetime(2026, 11, 22, 9, 0, tzinfo=SHANGHAI)
@@ -98,7 +100,10 @@ def test_pause_stops_the_clock_and_resume_moves_the_deadline() -> None:
     assert colour(ticket, at(1.2)) is Colour.GREEN  # long after the original deadline, still paused
     assert effective_due(ticket, during) == T0 + WEEK + timedelta(hours=10)
     assert ticket.due_at == T0 + WEEK  # the stored deadline moves only on resume
-    assert next_check(ticket) is None
+    # no clock alert while paused: only the resident's silence is chased, when the file says (the sweep has it);
+    # without the file the answer is the pause itself, no later than that
+    assert next_check(ticket) == paused
+    assert next_check(ticket, WorkingTime()) == info_at(ticket, 1, WorkingTime()) > paused
 
     apply(ticket, {"status": TicketStatus.SIGNED, **resume(ticket, during)})
     assert (ticket.paused_at, ticket.paused_seconds) == (None, 36_000)
@@ -155,7 +160,8 @@ def test_next_check_is_the_earliest_alert_not_given() -> None:
     ticket.reminded_at = at(0.75)
     assert next_check(ticket) == T0 + WEEK
     ticket.breached_at = T0 + WEEK
-    assert next_check(ticket) is None
+    assert next_check(ticket, WorkingTime()) == T0 + 2 * WEEK  # still red a further limit: one more level
+    assert next_check(ticket) == T0 + WEEK  # without the file: no later than that (the sweep stores the real one)
     safety = make(TicketStatus.RECEIVED, hours=2)
     assert next_check(safety) == T0 + timedelta(minutes=90)  # yellow before the sign-for limit
     for status in (TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.PENDING_INFO, TicketStatus.WITHDRAWN):

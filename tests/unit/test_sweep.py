@@ -17,6 +17,7 @@ from services.cases.clocks import Colour, colour
 from services.cases.events import staff_actor
 from services.cases.lifecycle import Outcome, transition, withdraw
 from services.cases.sweep import (
+    ChaseKind,
     EscalationReason,
     ReminderKind,
     SweepReport,
@@ -171,10 +172,10 @@ async def test_yellow_reminder_then_red_escalation_each_once(db: Database) -> No
     report = await run(db, red)
     assert [(e.level, e.reason) for e in report.escalations] == [(L.GRID, EscalationReason.BREACHED)]
     assert report.reminders == ()
-    for later in (red, red + H, red + 1000 * H):
+    for later in (red, red + H, red + 168 * H - timedelta(seconds=1)):  # next: red a further limit (168 h) on
         assert (await run(db, later)).checked == 0
     stored = await load(db, ticket.id)
-    assert (stored.reminded_at, stored.breached_at, stored.next_check_at) == (yellow, red, None)
+    assert (stored.reminded_at, stored.breached_at, stored.next_check_at) == (yellow, red, red + 168 * H)
     assert await alerts(db, ticket.id) == [
         (TicketEventKind.REMINDED, "yellow", None),
         (TicketEventKind.ESCALATED, "breached", "grid"),
@@ -222,6 +223,10 @@ async def test_sweeping_every_hour_gives_each_alert_exactly_once(db: Database) -
             (unsigned.number, "breached->community"),
             (signed.number, "yellow"),
             (signed.number, "breached->grid"),
+            # still red: a level a further limit (24 h), then the street reminded each further day
+            (signed.number, "overdue->community"),
+            (signed.number, "overdue->street"),
+            *[(signed.number, "overdue")] * 6,  # 96 h … 216 h
         ]
     )
 
@@ -240,7 +245,10 @@ async def test_sweep_does_not_invalidate_the_buttons_staff_hold(db: Database) ->
 async def test_paused_ticket_is_not_checked_until_the_resident_answers(db: Database) -> None:
     ticket = await signed_ticket(db)
     await walk(db, ticket.id, S.PENDING_INFO, now=NOW + 50 * H)
-    assert (await run(db, NOW + 300 * H)).checked == 0  # clock stopped: nothing to check at all
+    late = await run(db, NOW + 300 * H)  # clock stopped: only the resident's silence is chased, no clock alert
+    assert (late.reminders, late.escalations, [c.kind for c in late.chases]) == ((), (), [ChaseKind.RESIDENT,
+                                                                                         ChaseKind.DESK])
+    assert (await run(db, NOW + 300 * H)).checked == 0 and (await load(db, ticket.id)).next_check_at is None
     await walk(db, ticket.id, S.SIGNED, now=NOW + 300 * H)  # answered after 250 h of waiting
     assert (await run(db, NOW + 375 * H)).empty  # 125 h of clock used
     report = await run(db, NOW + 376 * H)
