@@ -123,11 +123,13 @@ def desk_units(community: Community, chat_id: int, staff_chat_id: int | None) ->
     return False
 
 
-async def open_tickets(s: AsyncSession, units: set[str] | None) -> list[Ticket]:
-    """Open tickets (of ``units``, or all), earliest deadline first."""
+async def open_tickets(s: AsyncSession, units: set[str] | None, *, grids: Iterable[str] | None = None) -> list[Ticket]:
+    """Open tickets (of ``units``, or all; of ``grids`` too when given), earliest deadline first."""
     stmt = select(Ticket).where(col(Ticket.status).in_(list(OPEN_STATUSES)))
     if units is not None:
         stmt = stmt.where(col(Ticket.unit).in_(sorted(units)))
+    if grids is not None:
+        stmt = stmt.where(col(Ticket.grid_code).in_(sorted(grids)))
     return list((await s.exec(stmt.order_by(col(Ticket.due_at), col(Ticket.id)))).all())
 
 
