@@ -142,14 +142,20 @@ async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
 
 async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *, chat_id: int | None = None,
                          priority: int = Priority.DESK) -> None:
-    """Words under the case's newest card in ``chat_id`` (else where it was last posted, else its unit's chat)."""
+    """Words under the case's newest card in ``chat_id``; else under the newest card in a desk group (else in its
+    unit's chat), and under the private card of each worker of its grid who has one (they may be the ones who
+    asked the resident)."""
     assert ticket.id is not None
+    chats = [chat_id]
     if chat_id is None:
         card = await reports.latest_card(s, ticket.id)
-        chat_id = card.chat_id if card else unit_chat(d, ticket.unit)
-    if chat_id is not None:
-        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.UNDER_CARD, text=text,
-                         ticket_id=ticket.id, priority=priority)
+        chats = [card.chat_id if card and card.chat_id < 0 else unit_chat(d, ticket.unit)]
+        private = dict.fromkeys(p.chat_id for p in await reports.posts_of(s, ticket.id) if p.chat_id > 0)
+        chats += [c for c in private if await roles.works_grid(s, c, ticket.grid_code, d.community)]
+    for chat in dict.fromkeys(chats):
+        if chat is not None:
+            await outbox.owe(s, chat_id=chat, now=d.now(), kind=OutboxKind.UNDER_CARD, text=text,
+                             ticket_id=ticket.id, priority=priority)
 
 
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,

@@ -62,12 +62,14 @@ async def posts_of(s: AsyncSession, ticket_id: int, kinds: Iterable[PostKind] = 
 
 
 async def latest_card(s: AsyncSession, ticket_id: int, chat_id: int | None = None) -> TicketPost | None:
-    """The newest case card (in ``chat_id`` if given): where the resident's words and reminders go."""
+    """The newest case card (in ``chat_id`` if given): where the resident's words and reminders go. Without
+    ``chat_id``, a desk group's card before any private one (a grid worker's copy: a group's id is negative)."""
     stmt = select(TicketPost).where(TicketPost.ticket_id == ticket_id, col(TicketPost.kind).in_(list(CARD_KINDS)))
     if chat_id is not None:
         stmt = stmt.where(TicketPost.chat_id == chat_id)
     # the handling unit's own card first: an escalation card is for supervision, not the conversation
-    stmt = stmt.order_by(col(TicketPost.kind) == PostKind.ESCALATION, col(TicketPost.id).desc()).limit(1)
+    stmt = stmt.order_by(col(TicketPost.chat_id) > 0, col(TicketPost.kind) == PostKind.ESCALATION,
+                         col(TicketPost.id).desc()).limit(1)
     return (await s.exec(stmt)).first()
 
 
