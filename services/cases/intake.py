@@ -100,6 +100,7 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
                 staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
                 draft_seen: datetime | None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
+    granted = await roles.granted_workers(s, [grid])  # before the lock (PostgreSQL's): the grid's granted workers
     check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
                                       location=intake.location, now=now, looked=looked)
     await check.lock(s)
@@ -138,15 +139,16 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
     hotspot = await check.hotspot(s, values, added=added)
     opened = Opened(ticket, linked, linked and ticket.resident_id == resident.id, hotspot)
     await owe_opened(s, opened, resident=resident, intake=intake, community=community,
-                     staff_chat_id=staff_chat_id, now=now)
+                     staff_chat_id=staff_chat_id, now=now, granted=granted)
     return opened
 
 
 async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,
-                     staff_chat_id: int | None, now: datetime) -> None:
+                     staff_chat_id: int | None, now: datetime, granted: dict[str, list[int]] | None = None) -> None:
     """The number to the resident first (or to whoever recorded it), then the cards, then any warning: one insert.
 
-    The grid workers granted the role (not only the community file's) get the card and the warning: one read."""
+    The grid workers granted the role (not only the community file's) get the card and the warning: ``granted``
+    (:func:`services.people.roles.granted_workers` of the case's grid, read by the caller), else one read here."""
     t = opened.ticket
     assert t.id is not None
     rows: list[OutboxMessage] = []
@@ -158,7 +160,8 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
                                    payload={**intake.receipt, "say": what, "own": opened.own}))  # numbered first
     h = opened.hotspot
     grids = [None if opened.linked else t.grid_code, h.grid_code if h is not None else None]
-    granted = await roles.granted_workers(s, grids) if any(grids) else {}
+    if granted is None or any(g not in granted for g in grids if g):
+        granted = await roles.granted_workers(s, grids) if any(grids) else {}
     if not opened.linked:
         rows += card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now,
                           granted=granted.get(t.grid_code or "", ()), author=resident.tg_user_id)

@@ -245,9 +245,9 @@ async def granted_workers(session: AsyncSession, grid_codes: Iterable[str | None
         return {}
     rows = (await session.exec(select(Role.scope, Role.tg_user_id).where(
         Role.role == RoleName.GRIDWORKER, col(Role.scope).in_(codes)).order_by(col(Role.id)))).all()
-    found: dict[str, list[int]] = {}
+    found: dict[str, list[int]] = {c: [] for c in codes}  # every grid asked: read, even when nobody is granted it
     for scope, user in rows:
-        found.setdefault(scope, []).append(user)
+        found[scope].append(user)
     return found
 
 
