@@ -22,6 +22,7 @@ from services.cases import clocks, duplicates, intake
 from services.cases import desk as reports
 from services.cases.sweep import Escalation, Reminder
 from services.outbox import Priority
+from services.people import roles
 from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketStatus
 
 S = TicketStatus
@@ -31,14 +32,27 @@ WORKING: frozenset[TicketStatus] = frozenset({S.SIGNED, S.IN_PROGRESS})  # signe
 # --- where and what -----------------------------------------------------------------------------------
 
 
-def desk_for(d: Deps, chat_id: int, ticket: Ticket) -> bool:
-    """Whether ``chat_id`` is a desk for ``ticket``: its unit's chat, the staff chat, an escalation chat, or the
-    private chat of its grid's worker. Cards there carry buttons; elsewhere they are for reading."""
+def group_desks(d: Deps, ticket: Ticket) -> set[int]:
+    """The group chats that are desks for ``ticket``: its unit's chat, the staff chat, the escalation chats."""
     unit = d.community.unit(ticket.unit)
-    grid = d.community.grid(ticket.grid_code) if ticket.grid_code else None
-    allowed = {d.staff_chat_id, unit.chat_id if unit else None, *(e.chat_id for e in d.community.escalation),
-               grid.worker_tg_id if grid else None}
-    return chat_id in allowed - {None}
+    chats = {d.staff_chat_id, unit.chat_id if unit else None, *(e.chat_id for e in d.community.escalation)}
+    return {c for c in chats if c is not None}
+
+
+async def is_desk(d: Deps, chat_id: int, ticket: Ticket) -> bool:
+    """Whether ``chat_id`` is a desk for ``ticket``: one of :func:`group_desks`, or the private chat of a worker
+    of its grid (the community file's or granted the role) who is not the case's own resident (nobody handles
+    their own complaint). Cards there carry buttons; elsewhere they are for reading. Reads only for a private
+    chat (a group's id is negative)."""
+    if chat_id in group_desks(d, ticket):
+        return True
+    if chat_id <= 0 or not ticket.grid_code:
+        return False
+    async with d.db.session() as s:
+        if not await roles.works_grid(s, chat_id, ticket.grid_code, d.community):
+            return False
+        owner = await s.get(Resident, ticket.resident_id)
+    return owner is None or owner.tg_user_id != chat_id
 
 
 def unit_chat(d: Deps, unit_code: str) -> int | None:
@@ -128,14 +142,20 @@ async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
 
 async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *, chat_id: int | None = None,
                          priority: int = Priority.DESK) -> None:
-    """Words under the case's newest card in ``chat_id`` (else where it was last posted, else its unit's chat)."""
+    """Words under the case's newest card in ``chat_id``; else under the newest card in a desk group (else in its
+    unit's chat), and under the private card of each worker of its grid who has one (they may be the ones who
+    asked the resident)."""
     assert ticket.id is not None
+    chats = [chat_id]
     if chat_id is None:
         card = await reports.latest_card(s, ticket.id)
-        chat_id = card.chat_id if card else unit_chat(d, ticket.unit)
-    if chat_id is not None:
-        await outbox.owe(s, chat_id=chat_id, now=d.now(), kind=OutboxKind.UNDER_CARD, text=text,
-                         ticket_id=ticket.id, priority=priority)
+        chats = [card.chat_id if card and card.chat_id < 0 else unit_chat(d, ticket.unit)]
+        private = dict.fromkeys(p.chat_id for p in await reports.posts_of(s, ticket.id) if p.chat_id > 0)
+        chats += [c for c in private if await roles.works_grid(s, c, ticket.grid_code, d.community)]
+    for chat in dict.fromkeys(chats):
+        if chat is not None:
+            await outbox.owe(s, chat_id=chat, now=d.now(), kind=OutboxKind.UNDER_CARD, text=text,
+                             ticket_id=ticket.id, priority=priority)
 
 
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
@@ -200,7 +220,8 @@ __all__ = [
     "WORKING",
     "card_buttons",
     "card_text",
-    "desk_for",
+    "group_desks",
+    "is_desk",
     "owe_card",
     "owe_escalation",
     "owe_message",

@@ -182,7 +182,7 @@ async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
     kind = PostKind(claim.payload.get("post", PostKind.TICKET.value))
     text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload), await supervision.card_line(d, t.id),
                            await _recorder_name(d, t))
-    markup = cards.card_buttons(d, t) if cards.desk_for(d, claim.chat_id, t) else None
+    markup = cards.card_buttons(d, t) if await cards.is_desk(d, claim.chat_id, t) else None
     await pace(claim.chat_id)
     photo = claim.payload.get("photo")
     if photo:
@@ -311,7 +311,7 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
                 continue
             header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
             text = cards.card_text(d, t, name, t.grid_code, header, supervised, recorder)
-            markup = cards.card_buttons(d, t) if cards.desk_for(d, p.chat_id, t) else None
+            markup = cards.card_buttons(d, t) if await cards.is_desk(d, p.chat_id, t) else None
             if p.media:
                 await bot.edit_message_caption(chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup,
                                                caption=texts.preview_lines(text, CAPTION_LIMIT))

@@ -24,7 +24,9 @@ from handlers.desk import access as desk_access
 from handlers.desk import buttons as desk_buttons
 from handlers.desk import council as desk_council
 from handlers.desk import participation as desk_participation
+from handlers.desk import private as desk_private
 from handlers.desk import record
+from handlers.desk import relays as desk_relays
 from handlers.desk import web as desk_web
 from handlers.errors import on_error
 from handlers.grid import activities, notices
@@ -66,6 +68,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = (update.effective_message.text or "").strip()
     if not text:
         await update.effective_message.reply_text(texts.EMPTY_TEXT)
+        return
+    if await desk_relays.on_private_reply(update, context):  # a grid worker answering a card or prompt of their grid
         return
     menu = {
         texts.MENU_REPORT: _report_prompt,
@@ -210,7 +214,7 @@ def register(app: Application) -> None:
     app.add_handler(MessageHandler(PRIVATE & (filters.VOICE | filters.VIDEO_NOTE | filters.AUDIO), dispatch.on_voice))
     app.add_handler(MessageHandler(PRIVATE & filters.Document.ALL, dispatch.on_document))
     app.add_handler(MessageHandler(PRIVATE & filters.LOCATION, on_location))
-    app.add_handler(CommandHandler(desk_access.COMMANDS, desk_access.in_private, filters=private_cmd))
+    app.add_handler(CommandHandler(desk_access.COMMANDS, desk_private.on_command, filters=private_cmd))
     app.add_handler(MessageHandler(PRIVATE & filters.COMMAND, on_unknown_command))
     app.add_handler(MessageHandler(PRIVATE, on_media))
     desk.register(app)

@@ -8,6 +8,10 @@
     staff reply to a card ──▶ relays: to the resident and followers, recorded as "reply";  /note ──▶ "note", never sent
     /queue /board /rates /case ──▶ queue;  /mediate ──▶ mediation
     /report ──▶ reports;  /supervise /answer /supervisions ──▶ supervision;  /history ──▶ history
+
+A grid worker's private chat is a desk for their grid's cases (``handlers.cards.is_desk``): the card comes there with
+its buttons, replies there go through relays (``relays.on_private_reply``, asked first by the router's private text
+handler), and /queue /case /note work there (``private``).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Who may work a case from which chat: a desk chat for the case, and a role that covers it, checked on every press
-and every typed command; refusals are answered in words that fit the place and logged on ``linli.audit``.
+"""Who may work a case from which chat: a desk chat for the case (a grid worker's private chat is one for their
+grid's cases, never their own), and a role that covers it, checked on every press and every typed command; refusals
+are answered in words that fit the place and logged on ``linli.audit``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from handlers import access, cards, texts
 from handlers.deps import Deps
 from services.people import audit, roles
 from services.people.roles import Action, Scope
-from storage.models import Ticket
+from storage.models import Resident, Ticket
 
-COMMANDS = ("queue", "board", "rates", "case", "note", "mediate")  # the desk's commands (groups only)
+COMMANDS = ("queue", "board", "rates", "case", "note", "mediate")  # the desk's commands (groups; see PRIVATE)
+PRIVATE = ("queue", "case", "note")  # those a grid worker also uses in their private chat, on their grids' cases
 
 
 def desk_chats(d: Deps) -> set[int]:
@@ -41,9 +43,9 @@ async def may_act(d: Deps, chat_id: int, user_id: int | None, ticket: Ticket, *,
     attempt, allowed or refused, is kept in the audit table with its chat and case (``/history``)."""
     scope = roles.ticket_scope(ticket, d.community)
     refusal = None
-    if not cards.desk_for(d, chat_id, ticket):
+    if not await cards.is_desk(d, chat_id, ticket):
         roles.refused(user_id, Action.TICKET_ACT, f"chat:{chat_id}", via, now=d.now(), ticket_id=ticket.id)
-        refusal = texts.STAFF_NOT_HERE
+        refusal = await not_here(d, chat_id, ticket)
     else:
         grants = await access.grants_of(d, user_id) if user_id is not None else frozenset()
         if not roles.can(grants, Action.TICKET_ACT, scope):
@@ -51,6 +53,16 @@ async def may_act(d: Deps, chat_id: int, user_id: int | None, ticket: Ticket, *,
             refusal = texts.SUPERVISOR_READ_ONLY if roles.is_supervisor(grants) else texts.STAFF_NO_ROLE
     await _trail(d, chat_id, user_id, Action.TICKET_ACT, ticket, scope, via, refusal is not None)
     return refusal
+
+
+async def not_here(d: Deps, chat_id: int, ticket: Ticket) -> str:
+    """Why ``chat_id`` is no desk for the case: a group that is not one, a private chat outside its grid, or its
+    own resident's (a grid worker never handles their own complaint)."""
+    if chat_id <= 0:
+        return texts.STAFF_NOT_HERE
+    async with d.db.session() as s:
+        owner = await s.get(Resident, ticket.resident_id)
+    return texts.STAFF_OWN_CASE if owner is not None and owner.tg_user_id == chat_id else texts.STAFF_NOT_YOUR_GRID
 
 
 async def may_on_case(d: Deps, chat_id: int, user_id: int | None, action: Action, ticket: Ticket, *,
@@ -107,12 +119,13 @@ async def may_view(d: Deps, update: Update, via: str) -> bool:
 
 
 async def in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A staff command typed in a private chat (a resident trying, or staff in the wrong place)."""
+    """A staff command typed in a private chat by someone it is not for there (a resident trying, staff in the
+    wrong place; a grid worker's /queue /case /note are ``handlers.desk.private``'s)."""
     msg = update.effective_message
     command = (msg.text or "").split(None, 1)[0].split("@", 1)[0]
     roles.refused(update.effective_user.id, Action.DESK_VIEW, f"chat:{msg.chat_id}", command)
     await msg.reply_text(texts.STAFF_COMMAND_PRIVATE)
 
 
-__all__ = ["COMMANDS", "at_desk", "desk_chats", "desk_or_private", "in_private", "may_act", "may_on_case", "may_view",
-           "typed_may_act"]
+__all__ = ["COMMANDS", "PRIVATE", "at_desk", "desk_chats", "desk_or_private", "in_private", "may_act", "may_on_case",
+           "may_view", "not_here", "typed_may_act"]

@@ -219,7 +219,7 @@ async def _prompt(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t
     if sent is not None:  # the prompt is this moment's conversation, not something owed: sent at once
         async with d.db.transaction() as s:
             await reports.record_post(s, t.id, sent.chat_id, sent.message_id, kind, d.now())
-    await answer_quietly(q, texts.STAFF_PROMPTED)
+    await answer_quietly(q, texts.STAFF_PROMPTED_PRIVATE if q.message.chat.type == "private" else texts.STAFF_PROMPTED)
 
 
 async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, action: str,

@@ -1,5 +1,6 @@
 """/queue /board /rates /case: what a desk chat sees of its open cases, by colour and unit, the 三率, and one
-case's card brought back with its buttons.
+case's card brought back with its buttons. A grid worker's /queue and /case work in their private chat too, on
+their grids' cases.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from telegram.ext import ContextTypes
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk import supervision
-from handlers.desk.access import may_view
+from handlers.desk.access import may_view, not_here
 from handlers.names import complaint_name, unit_name
 from services.cases import clocks, tickets
 from services.cases import desk as reports
@@ -38,11 +39,28 @@ async def on_queue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if found is None:
         return
     units, open_ = found
+    scope = "、".join(unit_name(d, u) for u in sorted(units)) if units else texts.QUEUE_ALL
+    await _show_queue(d, update, scope, open_)
+
+
+async def on_private_queue(update: Update, context: ContextTypes.DEFAULT_TYPE, grids: list[str]) -> None:
+    """A grid worker's /queue in their private chat: the open cases of their grids (not their own complaints),
+    each with its 详情 button, which brings the card here with its buttons."""
+    d = deps(context)
+    async with d.db.session() as s:
+        me = await reports.resident_by_tg(s, update.effective_user.id)
+        open_ = [t for t in await reports.open_tickets(s, None, grids=grids)
+                 if me is None or t.resident_id != me.id]
+    scope = "、".join(texts.grid_label(g, info.name if (info := d.community.grid(g)) else None, None) for g in grids)
+    await _show_queue(d, update, scope, open_)
+
+
+async def _show_queue(d: Deps, update: Update, scope: str, open_: list[Ticket]) -> None:
+    msg = update.effective_message
     if not open_:
         await msg.reply_text(texts.QUEUE_EMPTY)
         return
     now = d.now()
-    scope = "、".join(unit_name(d, u) for u in sorted(units)) if units else texts.QUEUE_ALL
     lines = [texts.queue_header(scope, len(open_))]
     urgent: list[tuple[clocks.Colour, Ticket]] = []
     for colour, group in reports.by_colour(open_, now).items():
@@ -63,7 +81,8 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/case LL-…: the case's card again, with the buttons this chat may use, in any desk chat it belongs to."""
     d = deps(context)
     msg = update.effective_message
-    if not await may_view(d, update, "/case"):
+    private = msg.chat.type == "private"  # a grid worker's (handlers.desk.private lets no one else here)
+    if not private and not await may_view(d, update, "/case"):
         return
     number = tickets.find_ticket_number(" ".join(context.args or []))
     async with d.db.session() as s:
@@ -71,8 +90,8 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if t is None:
         await msg.reply_text(texts.CASE_USAGE if not number else texts.TICKET_NOT_FOUND_STAFF)
         return
-    if not cards.desk_for(d, msg.chat_id, t):
-        await msg.reply_text(texts.STAFF_NOT_HERE)
+    if not await cards.is_desk(d, msg.chat_id, t):
+        await msg.reply_text(await not_here(d, msg.chat_id, t))
         return
     async with d.db.transaction() as s:
         await cards.owe_card(s, d, t, chat_id=msg.chat_id, header=texts.CARD_HEADER_TICKET, priority=Priority.REPLY)
@@ -105,4 +124,4 @@ async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                                      counts, r.unrated))
 
 
-__all__ = ["on_board", "on_case", "on_queue", "on_rates"]
+__all__ = ["on_board", "on_case", "on_private_queue", "on_queue", "on_rates"]

@@ -1,5 +1,6 @@
 """Staff words in desk chats: a reply to a case message goes to the resident (and followers), answers a 需补充 or
-办结 prompt, or stays internal (``/note``). Staff talking among themselves is left alone.
+办结 prompt, or stays internal (``/note``). Staff talking among themselves is left alone. A grid worker's private
+chat is a desk for the cases of their grid (``handlers.cards.is_desk``): their replies there are taken the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from services.cases import events, lifecycle, tickets
 from services.cases.events import staff_actor
 from services.cases.lifecycle import TransitionResult
 from services.people.roles import Action
-from storage.models import PostKind, Ticket, TicketEventKind, TicketStatus
+from storage.models import PostKind, Ticket, TicketEventKind, TicketPost, TicketStatus
 
 S = TicketStatus
 
@@ -28,15 +29,50 @@ async def on_staff_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     to = msg.reply_to_message
     if to is None or to.from_user is None or to.from_user.id != context.bot.id:
         return  # staff talking among themselves
+    posts, t = await _replied(d, msg.chat_id, to.message_id)
+    await _answer_reply(update, context, d, posts, t)
+
+
+async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A reply in a private chat to one of the bot's case messages there (a card, a 需补充 or 办结 prompt, words
+    under a card) by someone for whom that chat is a desk for the case (a worker of its grid, not its own
+    resident): handled as in a group, True. False, with nothing done or said, for anything else, which goes on
+    to the resident's side as before (a resident's reply about their own case included)."""
+    msg = update.effective_message
+    to = msg.reply_to_message
+    if to is None or to.from_user is None or to.from_user.id != context.bot.id:
+        return False
+    d = deps(context)
+    posts, t = await _replied(d, msg.chat_id, to.message_id)
+    if not posts:
+        return False
+    first = t
+    if first is None:  # a combined message of several cases: whose desk is this chat?
+        async with d.db.session() as s:
+            first = await s.get(Ticket, posts[0].ticket_id)
+    if first is None or not await cards.is_desk(d, msg.chat_id, first):
+        return False
+    await _answer_reply(update, context, d, posts, t)
+    return True
+
+
+async def _replied(d: Deps, chat_id: int, message_id: int) -> tuple[list[TicketPost], Ticket | None]:
+    """The posts a reply answers, and their case when they stand for one."""
     async with d.db.session() as s:
-        posts = await reports.find_posts(s, msg.chat_id, to.message_id)
-        post = posts[0] if len(posts) == 1 else None
-        t = await s.get(Ticket, post.ticket_id) if post else None
+        posts = await reports.find_posts(s, chat_id, message_id)
+        t = await s.get(Ticket, posts[0].ticket_id) if len(posts) == 1 else None
+    return posts, t
+
+
+async def _answer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, posts: list[TicketPost],
+                        t: Ticket | None) -> None:
+    msg = update.effective_message
     if len(posts) > 1:  # a combined message of several cases: which one is meant is not known
         await msg.reply_text(texts.STAFF_BATCH_REPLY)
         return
-    if post is None or t is None:
+    if not posts or t is None:
         return
+    post = posts[0]
     if not await typed_may_act(d, update, t, f"reply:{post.kind.value}"):
         return
     text = (msg.text or "").strip()
@@ -113,8 +149,8 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/note LL-… text, or /note text as a reply to a case message: an internal note, never sent out."""
     msg = update.effective_message
     d = deps(context)
-    if not await at_desk(d, update, Action.TICKET_ACT, "/note"):
-        return
+    if msg.chat.type != "private" and not await at_desk(d, update, Action.TICKET_ACT, "/note"):
+        return  # privately (a grid worker's: handlers.desk.private lets no one else here) the case decides
     number, body = _note_args(msg.text or "")
     async with d.db.session() as s:
         if number:
@@ -135,4 +171,4 @@ async def on_note(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await msg.reply_text(texts.STAFF_NOTE_SAVED)
 
 
-__all__ = ["on_note", "on_staff_text"]
+__all__ = ["on_note", "on_private_reply", "on_staff_text"]

@@ -131,6 +131,9 @@ STAFF_SIGN_FIRST = "请先签收。"
 STAFF_CHOOSE_UNIT = "请选择转派给哪个单位。"
 STAFF_NO_OTHER_UNIT = "没有其他单位可以转派。"
 STAFF_PROMPTED = "请在群里回复刚才的提示消息。"
+STAFF_PROMPTED_PRIVATE = "请直接回复刚才的提示消息。"
+STAFF_NOT_YOUR_GRID = "这个工单不在您负责的网格，私聊里不能办理。"
+STAFF_OWN_CASE = "这是您本人反映的诉求，不能由您自己办理，承办单位会处理。"
 STAFF_NOT_DESK = "本群不是工作群。居民服务请私聊我。"
 STAFF_RELAYED = "✅ 已转达居民。"
 STAFF_RELAY_FAILED = "⚠️ 居民暂时收不到消息（可能已屏蔽机器人），答复已记录。"
@@ -467,11 +470,14 @@ __all__ = [
     "STAFF_NOTE_USAGE",
     "STAFF_NOT_DESK",
     "STAFF_NOT_HERE",
+    "STAFF_NOT_YOUR_GRID",
     "STAFF_NO_OTHER_UNIT",
     "STAFF_NO_ROLE",
     "STAFF_NO_ROLE_VIEW",
     "STAFF_NO_TICKET",
+    "STAFF_OWN_CASE",
     "STAFF_PROMPTED",
+    "STAFF_PROMPTED_PRIVATE",
     "STAFF_REFUSED",
     "STAFF_RELAYED",
     "STAFF_RELAY_FAILED",

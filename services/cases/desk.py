@@ -62,12 +62,14 @@ async def posts_of(s: AsyncSession, ticket_id: int, kinds: Iterable[PostKind] = 
 
 
 async def latest_card(s: AsyncSession, ticket_id: int, chat_id: int | None = None) -> TicketPost | None:
-    """The newest case card (in ``chat_id`` if given): where the resident's words and reminders go."""
+    """The newest case card (in ``chat_id`` if given): where the resident's words and reminders go. Without
+    ``chat_id``, a desk group's card before any private one (a grid worker's copy: a group's id is negative)."""
     stmt = select(TicketPost).where(TicketPost.ticket_id == ticket_id, col(TicketPost.kind).in_(list(CARD_KINDS)))
     if chat_id is not None:
         stmt = stmt.where(TicketPost.chat_id == chat_id)
     # the handling unit's own card first: an escalation card is for supervision, not the conversation
-    stmt = stmt.order_by(col(TicketPost.kind) == PostKind.ESCALATION, col(TicketPost.id).desc()).limit(1)
+    stmt = stmt.order_by(col(TicketPost.chat_id) > 0, col(TicketPost.kind) == PostKind.ESCALATION,
+                         col(TicketPost.id).desc()).limit(1)
     return (await s.exec(stmt)).first()
 
 
@@ -123,11 +125,13 @@ def desk_units(community: Community, chat_id: int, staff_chat_id: int | None) ->
     return False
 
 
-async def open_tickets(s: AsyncSession, units: set[str] | None) -> list[Ticket]:
-    """Open tickets (of ``units``, or all), earliest deadline first."""
+async def open_tickets(s: AsyncSession, units: set[str] | None, *, grids: Iterable[str] | None = None) -> list[Ticket]:
+    """Open tickets (of ``units``, or all; of ``grids`` too when given), earliest deadline first."""
     stmt = select(Ticket).where(col(Ticket.status).in_(list(OPEN_STATUSES)))
     if units is not None:
         stmt = stmt.where(col(Ticket.unit).in_(sorted(units)))
+    if grids is not None:
+        stmt = stmt.where(col(Ticket.grid_code).in_(sorted(grids)))
     return list((await s.exec(stmt.order_by(col(Ticket.due_at), col(Ticket.id)))).all())
 
 

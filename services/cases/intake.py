@@ -6,7 +6,8 @@ ends here: one complaint, one case, and what it owes people written in the same 
     open_case ──similar open case at the same place?──▶ the newcomer follows it (duplicates.link)
               └─no──▶ lifecycle.open_dispatched (受理 + 派单) with its channel, place and grid
     then owed: the number (or the case joined) to the resident, the card to the unit's desk, the card to the
-    grid worker of the case's grid, a word to whoever recorded it for someone, a warning for a cluster
+    grid workers of the case's grid (the file's and the granted), a word to whoever recorded it for someone, a
+    warning for a cluster
 
 The words are drawn when sent (``OutboxKind.NOTIFY`` rows name what to say; the sender's renderer says it),
 so front ends without the bot's catalogue (the web page, Open311) owe exactly what the bot would.
@@ -26,6 +27,7 @@ from services.cases import drafts, duplicates, events, lifecycle
 from services.cases.duplicates import Hotspot
 from services.community.model import Community
 from services.outbox import Priority
+from services.people import roles
 from storage.db import Database
 from storage.models import Channel, OutboxKind, OutboxMessage, PostKind, Resident, Ticket, TicketEventKind
 
@@ -98,6 +100,7 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
                 staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
                 draft_seen: datetime | None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
+    granted = await roles.granted_workers(s, [grid])  # before the lock (PostgreSQL's): the grid's granted workers
     check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
                                       location=intake.location, now=now, looked=looked)
     await check.lock(s)
@@ -136,13 +139,16 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
     hotspot = await check.hotspot(s, values, added=added)
     opened = Opened(ticket, linked, linked and ticket.resident_id == resident.id, hotspot)
     await owe_opened(s, opened, resident=resident, intake=intake, community=community,
-                     staff_chat_id=staff_chat_id, now=now)
+                     staff_chat_id=staff_chat_id, now=now, granted=granted)
     return opened
 
 
 async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,
-                     staff_chat_id: int | None, now: datetime) -> None:
-    """The number to the resident first (or to whoever recorded it), then the cards, then any warning: one insert."""
+                     staff_chat_id: int | None, now: datetime, granted: dict[str, list[int]] | None = None) -> None:
+    """The number to the resident first (or to whoever recorded it), then the cards, then any warning: one insert.
+
+    The grid workers granted the role (not only the community file's) get the card and the warning: ``granted``
+    (:func:`services.people.roles.granted_workers` of the case's grid, read by the caller), else one read here."""
     t = opened.ticket
     assert t.id is not None
     rows: list[OutboxMessage] = []
@@ -152,13 +158,18 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
         rows.append(outbox.new_row(chat_id=told, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
                                    priority=Priority.REPLY,
                                    payload={**intake.receipt, "say": what, "own": opened.own}))  # numbered first
+    h = opened.hotspot
+    grids = [None if opened.linked else t.grid_code, h.grid_code if h is not None else None]
+    if granted is None or any(g not in granted for g in grids if g):
+        granted = await roles.granted_workers(s, grids) if any(grids) else {}
     if not opened.linked:
-        rows += card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now)
-    if opened.hotspot is not None:
-        h = opened.hotspot
-        grid = community.grid(h.grid_code) if h.grid_code else None
-        for chat in {staff_chat_id, grid.worker_tg_id if grid else None} - {None}:
-            assert chat is not None
+        rows += card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now,
+                          granted=granted.get(t.grid_code or "", ()), author=resident.tg_user_id)
+    if h is not None:
+        workers = roles.grid_worker_ids(community, h.grid_code, granted.get(h.grid_code or "", ()))
+        for chat in dict.fromkeys([staff_chat_id, *workers]):
+            if chat is None:
+                continue
             rows.append(outbox.new_row(chat_id=chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
                                        priority=Priority.BACKGROUND,  # after the cards: never holds them up
                                        payload={"say": "hotspot", "category": h.category, "scope": h.scope,
@@ -167,24 +178,29 @@ async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, int
 
 
 async def owe_cards(s: AsyncSession, t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
-                    header: str | None = None, priority: int = Priority.DESK) -> None:
-    """A new case's card to its unit's desk, with its media, and to the grid worker of its grid (privately,
-    with the buttons their role allows)."""
+                    header: str | None = None, priority: int = Priority.DESK, author: int | None = None) -> None:
+    """A new case's card to its unit's desk, with its media, and to the grid workers of its grid (privately,
+    with the buttons their role allows): the community file's and those granted the role, read here.
+    ``author``: the Telegram id of the case's resident, who gets no worker's card of their own case."""
+    granted = await roles.granted_workers(s, [t.grid_code])
     await outbox.owe_rows(s, card_rows(t, community=community, staff_chat_id=staff_chat_id, now=now, header=header,
-                                       priority=priority))
+                                       priority=priority, granted=granted.get(t.grid_code or "", ()), author=author))
 
 
 def card_rows(t: Ticket, *, community: Community, staff_chat_id: int | None, now: datetime,
-              header: str | None = None, priority: int = Priority.DESK) -> list[OutboxMessage]:
-    """:func:`owe_cards`'s rows, not yet written."""
+              header: str | None = None, priority: int = Priority.DESK, granted: Sequence[int] = (),
+              author: int | None = None) -> list[OutboxMessage]:
+    """:func:`owe_cards`'s rows, not yet written: no read here (``granted``, the grid's workers granted the role,
+    is read by the caller in its transaction). A grid worker who is the case's own resident (``author``) gets no
+    card of it: they may not handle their own complaint, and they hear of it as its resident."""
     assert t.id is not None
     payload: dict[str, Any] = {"post": PostKind.TICKET.value}
     if header:
         payload["header"] = header
     desk = unit_chat(community, staff_chat_id, t.unit)
-    grid = community.grid(t.grid_code) if t.grid_code else None
+    workers = [w for w in roles.grid_worker_ids(community, t.grid_code, granted) if w != author]
     rows: list[OutboxMessage] = []
-    for chat in dict.fromkeys([desk, grid.worker_tg_id if grid else None]):
+    for chat in dict.fromkeys([desk, *workers]):
         if chat is None:
             continue
         card = dict(payload)

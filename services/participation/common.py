@@ -9,7 +9,8 @@ from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.community.model import Community
-from storage.models import Resident, Role, RoleName
+from services.people import roles
+from storage.models import Resident
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -45,10 +46,8 @@ async def grid_workers(session: AsyncSession, community: Community, grid_code: s
     """Telegram ids of a grid's workers: the community file's and those granted the role for it."""
     if grid_code is None:
         return []
-    info = community.grid(grid_code)
-    granted = (await session.exec(select(Role.tg_user_id).where(Role.role == RoleName.GRIDWORKER,
-                                                                Role.scope == grid_code))).all()
-    return list(dict.fromkeys([*([info.worker_tg_id] if info and info.worker_tg_id else []), *granted]))
+    granted = await roles.granted_workers(session, [grid_code])
+    return roles.grid_worker_ids(community, grid_code, granted.get(grid_code, ()))
 
 
 __all__ = ["fresh", "grid_workers", "swap", "tg_of"]

@@ -230,6 +230,37 @@ async def all_roles(session: AsyncSession) -> list[Role]:
     return list((await session.exec(select(Role).order_by(Role.tg_user_id, Role.role, Role.scope))).all())
 
 
+def grid_worker_ids(community: Community, grid_code: str | None, granted: Iterable[int] = ()) -> list[int]:
+    """A grid's workers' Telegram ids: the community file's first, then those granted the role (``granted``, from
+    :func:`granted_workers`), each once (someone both in the file and granted is one person)."""
+    info = community.grid(grid_code) if grid_code else None
+    return list(dict.fromkeys([*([info.worker_tg_id] if info and info.worker_tg_id else []), *granted]))
+
+
+async def granted_workers(session: AsyncSession, grid_codes: Iterable[str | None]) -> dict[str, list[int]]:
+    """The Telegram ids granted the grid worker role for each of ``grid_codes`` (one statement; the community
+    file's workers are not rows: :func:`grid_worker_ids` adds them)."""
+    codes = sorted({c for c in grid_codes if c})
+    if not codes:
+        return {}
+    rows = (await session.exec(select(Role.scope, Role.tg_user_id).where(
+        Role.role == RoleName.GRIDWORKER, col(Role.scope).in_(codes)).order_by(col(Role.id)))).all()
+    found: dict[str, list[int]] = {c: [] for c in codes}  # every grid asked: read, even when nobody is granted it
+    for scope, user in rows:
+        found[scope].append(user)
+    return found
+
+
+async def works_grid(session: AsyncSession, tg_user_id: int, grid_code: str | None, community: Community) -> bool:
+    """Whether the user is a worker of the grid, by the community file or by a grant (a read only for the latter)."""
+    if not grid_code:
+        return False
+    if tg_user_id in grid_worker_ids(community, grid_code):
+        return True
+    return (await session.exec(select(Role.id).where(Role.tg_user_id == tg_user_id, Role.role == RoleName.GRIDWORKER,
+                                                      Role.scope == grid_code).limit(1))).first() is not None
+
+
 def grids_of(user_roles: Iterable[Grant]) -> list[str]:
     """Grid codes the user works as grid worker, sorted."""
     return sorted({g.scope for g in user_roles if g.role is RoleName.GRIDWORKER and g.scope})
@@ -257,6 +288,8 @@ __all__ = [
     "can",
     "check_grant",
     "grant",
+    "granted_workers",
+    "grid_worker_ids",
     "grids_of",
     "is_admin",
     "is_supervisor",
@@ -264,4 +297,5 @@ __all__ = [
     "revoke",
     "roles_of",
     "ticket_scope",
+    "works_grid",
 ]

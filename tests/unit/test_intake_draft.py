@@ -82,7 +82,8 @@ async def test_saying_it_again_adds_no_count_and_a_second_tap_writes_nothing(any
 
 
 async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> None:
-    """SQLite: the draft taken with the check's columns, the day's counter, the ticket, both events, the owed rows."""
+    """SQLite: the draft taken with the check's columns, the day's counter, the ticket, both events, the owed rows;
+    before them, the grid's workers granted the role (who get the card too), the one read."""
     r = await make_resident(db, 330)
     async with db.transaction() as s:
         s.add(Draft(resident_id=r.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
@@ -94,8 +95,9 @@ async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> Non
 
     def statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
         if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT")):
-            words = sql.split()  # "DELETE FROM drafts …", "INSERT INTO tickets …"
-            seen.append(f"{words[0].upper()} {words[2]}")
+            words = sql.split()  # "DELETE FROM drafts …", "INSERT INTO tickets …", "SELECT … FROM roles …"
+            table = words[[w.upper() for w in words].index("FROM") + 1] if words[0].upper() == "SELECT" else words[2]
+            seen.append(f"{words[0].upper()} {table}")
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
     try:
@@ -105,5 +107,5 @@ async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> Non
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
     assert opened is not None and not opened.linked
-    assert seen == ["DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events",
+    assert seen == ["SELECT roles", "DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events",
                     "INSERT outbox"]
