@@ -37,6 +37,7 @@ alerted) instead of opening another red case for the same trouble.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -50,6 +51,7 @@ from services.cases.sweep import SosResult, open_sos
 from services.cases.tickets import building_of
 from services.community.model import Category, Community
 from services.outbox import Priority
+from services.people import roles
 from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
 
 REPEAT_WINDOW = timedelta(minutes=30)  # a cry this soon after the last, its case still open, is the same trouble
@@ -99,8 +101,9 @@ def route(kind: str | None) -> Route:
 
 
 def helpers_for(kind: str | None, *, community: Community, staff_chat_id: int | None,
-                grid_code: str | None) -> list[Alerted]:
-    """Who this kind of emergency alerts, as the community file names them; one entry per chat, in order.
+                grid_code: str | None, granted: Sequence[int] = ()) -> list[Alerted]:
+    """Who this kind of emergency alerts, as the community file names them (and ``granted``: the workers granted
+    the grid, :func:`granted_of`); one entry per chat, in order.
 
     A helper the community has no chat for is left out (never claimed to the resident)."""
     found: list[Alerted] = []
@@ -108,9 +111,13 @@ def helpers_for(kind: str | None, *, community: Community, staff_chat_id: int | 
     for helper in route(kind).helpers:
         if helper is Helper.DUTY:
             chat, name = em.duty_chat_id or staff_chat_id, em.duty_name
-        elif helper is Helper.GRID_WORKER:
+        elif helper is Helper.GRID_WORKER:  # the file's worker, then those granted the grid (``granted``), each once
             grid = community.grid(grid_code) if grid_code else None
-            chat, name = (grid.worker_tg_id, grid.worker_name) if grid else (None, "")
+            for worker in roles.grid_worker_ids(community, grid_code, granted):
+                mine = grid is not None and worker == grid.worker_tg_id
+                if all(a.chat_id != worker for a in found):
+                    found.append(Alerted(helper, grid.worker_name if mine and grid else "", worker))
+            continue
         else:
             code = em.police_unit if helper is Helper.POLICE else em.property_unit
             unit = community.unit(code)
@@ -118,6 +125,11 @@ def helpers_for(kind: str | None, *, community: Community, staff_chat_id: int | 
         if chat is not None and all(a.chat_id != chat for a in found):
             found.append(Alerted(helper, name, chat))
     return found
+
+
+async def granted_of(s: AsyncSession, grid_code: str | None) -> list[int]:
+    """The workers granted ``grid_code`` by an admin (one read; none for no grid): alerted as the file's worker is."""
+    return (await roles.granted_workers(s, [grid_code])).get(grid_code or "", []) if grid_code else []
 
 
 @dataclass(frozen=True)
@@ -141,7 +153,8 @@ async def open_emergency(s: AsyncSession, *, resident: Resident, kind: str | Non
                          now=now, category=category, grid_code=grid_code, kind=kind)
     t = sos.ticket
     assert t.id is not None
-    alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
+    alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code,
+                          granted=await granted_of(s, t.grid_code))
     if reply_chat is not None:
         await outbox.owe(s, chat_id=reply_chat, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
                          priority=Priority.REPLY,
@@ -166,7 +179,7 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
     ``grid_code``: the grid of the building the place names, for a case that had none (a resident with no home
     saved): its grid worker is alerted now, with the whole alert, not just the place."""
     before = {a.chat_id for a in helpers_for(kind, community=community, staff_chat_id=staff_chat_id,
-                                              grid_code=t.grid_code)}
+                                              grid_code=t.grid_code, granted=await granted_of(s, t.grid_code))}
     t.location = place[:255]
     t.building = building_of(t.location)
     if grid_code and t.grid_code is None:
@@ -174,7 +187,8 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
     t.updated_at = now
     s.add(t)
     await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"地点：{place}")
-    alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
+    alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code,
+                          granted=await granted_of(s, t.grid_code))
     for a in alerted:
         say = "sos_place" if a.chat_id in before else "sos_alert"
         await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
@@ -202,8 +216,11 @@ async def add_words(s: AsyncSession, t: Ticket, *, text: str, kind: str | None, 
     await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"居民又说：{words}")
     t.updated_at = now
     s.add(t)
-    alerted = helpers_for(t.emergency_kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code)
-    for extra in helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code):
+    granted = await granted_of(s, t.grid_code)
+    alerted = helpers_for(t.emergency_kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code,
+                          granted=granted)
+    for extra in helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code,
+                             granted=granted):
         if kind != t.emergency_kind and all(a.chat_id != extra.chat_id for a in alerted):
             alerted.append(extra)
     assert t.id is not None

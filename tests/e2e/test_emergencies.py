@@ -342,3 +342,19 @@ async def test_talk_about_fraud_or_a_fraud_long_past_is_no_alert(duty: Bot, word
     await duty.barrier()
     assert duty.emulator.messages_after(DUTY, cursor) == [] and duty.emulator.messages_after(POLICE, cursor) == []
     assert all(t.emergency is False for t in await duty.tickets(2012))
+
+
+async def test_a_grid_worker_granted_by_an_admin_is_alerted_as_the_file_s_worker_is(duty: Bot) -> None:
+    """A worker given the grid with /grant (not in the community file) gets the emergency's alert too, once."""
+    granted = 4009
+    duty.emulator.user(granted, "周网格员")
+    await duty.grant(granted, "gridworker", "A03")
+    person = await registered(duty, 2013)
+    cursor = duty.emulator.cursor()
+    reply = await person.say("救命 俺老头在9号楼楼下摔倒了叫不醒")
+    number = ticket_number(reply.text)
+    for chat in (WORKER, granted):
+        alert = await duty.emulator.wait_for(chat, number, after=cursor, timeout=10)
+        assert texts.EMERGENCY_KIND["medical"] in alert.text
+    await duty.barrier()
+    assert len([m for m in duty.emulator.messages_after(granted, cursor) if number in m.text]) == 1
