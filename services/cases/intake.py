@@ -100,17 +100,20 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
                 staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
                 draft_seen: datetime | None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
-    granted = await roles.granted_workers(s, [grid])  # before the lock (PostgreSQL's): the grid's granted workers
     check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
                                       location=intake.location, now=now, looked=looked)
-    await check.lock(s)
-    if draft_seen is not None:
+    if draft_seen is not None:  # the grid's granted workers ride in the draft's DELETE … RETURNING, too
+        await check.lock(s)
         assert resident.id is not None
-        values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=check.columns(),
-                                        params=check.params())
+        values = await drafts.take_with(s, resident.id, seen=draft_seen,
+                                        returning=[*check.columns(), roles.granted_column()],
+                                        params={**check.params(), "granted_grid": grid})
         if values is None:
             return None
+        granted = roles.granted_from(grid, values.get("granted_ids"))
     else:
+        granted = await roles.granted_workers(s, [grid])  # before the lock (PostgreSQL's)
+        await check.lock(s)
         values = await check.read(s)
     dup = await check.duplicate(s, values)
     added: Ticket | None = None  # the case this complaint counts with in the hotspot count

@@ -27,7 +27,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import String, bindparam, cast, func
+from sqlalchemy import select as sa_select
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -249,6 +252,26 @@ async def granted_workers(session: AsyncSession, grid_codes: Iterable[str | None
     for scope, user in rows:
         found[scope].append(user)
     return found
+
+
+_GRANTED_IDS = (sa_select(func.aggregate_strings(cast(Role.__table__.c.tg_user_id, String), ","))  # type: ignore[attr-defined]
+                .where(Role.__table__.c.role == RoleName.GRIDWORKER,  # type: ignore[attr-defined]
+                       Role.__table__.c.scope == bindparam("granted_grid"))  # type: ignore[attr-defined]
+                .scalar_subquery().label("granted_ids"))
+
+
+def granted_column() -> Any:
+    """:func:`granted_workers` of one grid as a labelled scalar subquery (parameter ``granted_grid``), for a
+    statement the caller runs anyway (the draft's ``DELETE … RETURNING`` on 确认); read back with
+    :func:`granted_from`."""
+    return _GRANTED_IDS
+
+
+def granted_from(grid_code: str | None, value: str | None) -> dict[str, list[int]]:
+    """What :func:`granted_workers` gives for ``grid_code``, from :func:`granted_column`'s value."""
+    if not grid_code:
+        return {}
+    return {grid_code: [int(x) for x in value.split(",")] if value else []}
 
 
 async def works_grid(session: AsyncSession, tg_user_id: int, grid_code: str | None, community: Community) -> bool:

@@ -9,8 +9,18 @@ from sqlalchemy import event
 from sqlmodel import col, func, select
 
 from services.cases import duplicates, intake
+from services.people import roles
 from storage.db import Database
-from storage.models import Draft, HotspotWarning, OutboxKind, OutboxMessage, Resident, Ticket, TicketFollower
+from storage.models import (
+    Draft,
+    HotspotWarning,
+    OutboxKind,
+    OutboxMessage,
+    Resident,
+    RoleName,
+    Ticket,
+    TicketFollower,
+)
 from tests.unit.test_duplicates import COMMUNITY, NOW, make_resident
 
 M = timedelta(minutes=1)
@@ -82,8 +92,8 @@ async def test_saying_it_again_adds_no_count_and_a_second_tap_writes_nothing(any
 
 
 async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> None:
-    """SQLite: the draft taken with the check's columns, the day's counter, the ticket, both events, the owed rows;
-    before them, the grid's workers granted the role (who get the card too), the one read."""
+    """SQLite: the draft taken with the check's columns and the grid's workers granted the role (who get the card
+    too), the day's counter, the ticket, both events, the owed rows: five statements, no read of their own."""
     r = await make_resident(db, 330)
     async with db.transaction() as s:
         s.add(Draft(resident_id=r.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
@@ -107,5 +117,24 @@ async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> Non
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
     assert opened is not None and not opened.linked
-    assert seen == ["SELECT roles", "DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events",
-                    "INSERT outbox"]
+    assert seen == ["DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events", "INSERT outbox"]
+
+
+async def test_the_grid_s_granted_workers_ride_in_the_draft_s_delete_on_both_engines(any_db: Database) -> None:
+    """The workers an admin granted the case's grid get the card, read within the draft's DELETE … RETURNING."""
+    r = await make_resident(any_db, 331)
+    async with any_db.transaction() as s:
+        for worker in (7001, 7002):
+            await roles.grant(s, tg_user_id=worker, role=RoleName.GRIDWORKER, scope="A03", granted_by=1, now=NOW)
+        await roles.grant(s, tg_user_id=7003, role=RoleName.GRIDWORKER, scope="A01", granted_by=1, now=NOW)
+        s.add(Draft(resident_id=r.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
+                    created_at=NOW, updated_at=NOW))
+    case = intake.Intake(category="noise", text="楼上装修太吵了", location=PLACE, grid_code="A03")
+    async with any_db.transaction() as s:
+        opened = await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100,
+                                         now=NOW, seen=NOW)
+    assert opened is not None
+    async with any_db.session() as s:
+        cards = (await s.exec(select(OutboxMessage.chat_id).where(OutboxMessage.kind == OutboxKind.CARD))).all()
+    assert {7001, 7002} <= set(cards) and 7003 not in cards
+    assert roles.granted_from("A03", "7001,7002") == {"A03": [7001, 7002]} and roles.granted_from(None, "1") == {}
