@@ -265,12 +265,16 @@ async def test_the_leader_killed_in_the_middle_of_a_sweep_escalates_every_case_o
             await held.rollback()
         await holder.close()
         await watcher.close()
-    per_case = Counter((e.ticket_id, e.level) for e in events)
-    assert sorted(t for t, _ in per_case) == sorted(ids)  # every case escalated …
-    assert set(per_case.values()) == {1}  # … once
-    assert {level for _, level in per_case} == {"grid"} and {e.note for e in events} == {"breached"}
-    assert all(t.escalation_level == "grid" and t.breached_at is not None and t.next_check_at is None
-               for t in tickets)
+    breached = [e for e in events if e.note == "breached"]
+    per_case = Counter(e.ticket_id for e in breached)
+    assert sorted(per_case) == sorted(ids)  # every case escalated for its breach …
+    assert set(per_case.values()) == {1} and {e.level for e in breached} == {"grid"}  # … once, to the grid
+    # a case whose next overdue period ended while the test ran climbs once more (to community), each step once
+    further = Counter((e.ticket_id, e.level) for e in events if e.note != "breached")
+    assert set(further.values()) <= {1} and {level for _, level in further} <= {"community"}
+    assert {e.note for e in events} <= {"breached", "overdue"}
+    assert all(t.escalation_level in ("grid", "community") and t.breached_at is not None
+               and t.next_check_at is not None for t in tickets)  # still red: checked again a period on
     # one alert each in the grid level's chat (cards, combined when many wait), a second copy only of what was in
     # flight in the killed sender
     grid_chat = LEVEL_CHATS["grid"]
