@@ -21,7 +21,8 @@ from bot.emulator import BotApiEmulator, run_console
 from bot.settings import Settings
 from handlers import texts
 from handlers.deps import KEY
-from services import outbox
+from services import inbox, outbox
+from storage.db import Database
 
 DEMO_ADMIN = 9001  # admin of the local demo when LINLI_ADMINS names nobody
 _STEP = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(m|min|分钟?|h|小时|d|天)$", re.IGNORECASE)
@@ -72,8 +73,20 @@ async def owed_all(app: Application, within: float = 15.0) -> None:
                 await asyncio.sleep(0.1)
 
 
+async def last_update_seen(url: str) -> int:
+    """The highest update id the bot's database has handled: this emulator numbers its updates after it (the demo's
+    SQLite file in var/ outlives each run; an update id seen before is a repeat to the inbox, and dropped)."""
+    db = Database(url)
+    try:
+        await db.migrate_async()
+        async with db.session() as s:
+            return await inbox.last_update_id(s)
+    finally:
+        await db.dispose()
+
+
 async def run(settings: Settings) -> int:
-    emu = BotApiEmulator(bot_username="linli_bot")
+    emu = BotApiEmulator(bot_username="linli_bot", first_update_id=await last_update_seen(settings.database_url) + 1)
     await emu.start()
     staff = settings.staff_chat_id or -1000000000001
     emu.group(staff, title="社区工作人员群", bot_is_admin=True)

@@ -212,6 +212,12 @@ async def lag(session: AsyncSession, now: datetime) -> Lag:
     return Lag(int(count), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
 
 
+async def last_update_id(session: AsyncSession) -> int:
+    """The highest update id the inbox holds (0: none): a local Bot API that numbers its updates from 1 again on
+    every start must number them after it, or they are taken for repeats and dropped."""
+    return int((await session.exec(select(func.coalesce(func.max(InboxUpdate.update_id), 0)))).one())
+
+
 async def counts(session: AsyncSession) -> dict[str, int]:
     """Rows by status (for the metrics)."""
     rows = await session.exec(select(InboxUpdate.status, func.count()).group_by(InboxUpdate.status))

@@ -111,8 +111,11 @@ class BotApiEmulator(
         bot_id: int | None = None,
         privacy_mode: bool = True,
         webhook_retry_delay: float = 0.5,
+        first_update_id: int = 1,
     ) -> None:
-        """`webhook_retry_delay`: seconds before a failed webhook delivery is retried (doubling)."""
+        """`webhook_retry_delay`: seconds before a failed webhook delivery is retried (doubling). `first_update_id`:
+        where update ids start (Telegram's only grow: a bot whose database outlives this emulator starts them after
+        the last one it has seen)."""
         self.token = token
         if bot_id is None:
             prefix = (token or "").partition(":")[0]
@@ -127,7 +130,7 @@ class BotApiEmulator(
         self._init_callbacks()
         self._init_files()
         self._init_polls()
-        self._init_updates()
+        self._init_updates(first_update_id)
         self._init_webhook(webhook_retry_delay)
         self._init_faults()
         self._init_profile()

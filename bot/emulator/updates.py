@@ -27,10 +27,10 @@ DEFAULT_UPDATE_TYPES = frozenset(
 class UpdatesMixin:
     """Unconfirmed updates in order; a getUpdates offset confirms (forgets) the ones before it."""
 
-    def _init_updates(self) -> None:
+    def _init_updates(self, first_update_id: int = 1) -> None:
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self._updates: deque[JSON] = deque()
-        self._next_update_id = 1
+        self._next_update_id = first_update_id
         self._poll_generation = 0
         self.parked_polls = 0  # getUpdates requests currently held open
         self._parked_generations: set[int] = set()

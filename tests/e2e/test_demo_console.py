@@ -37,3 +37,12 @@ def test_the_demo_clock_brings_the_reminder_the_escalation_and_the_rating(tmp_pa
     assert "已签收，请尽快办理。" in out and "已由金桂苑物业服务中心签收，承办人：社区管理员" in out
     assert "比真实时间快 1天3小时）" in out and "升级至金桂社区居委会值班室（超过办理时限）" in out
     assert "用法：/clock" not in out
+
+
+def test_a_second_make_run_on_the_same_database_is_answered(tmp_path: Path) -> None:
+    """The demo's database outlives each run, the emulator does not: its update ids start again, and the inbox took
+    every one of them for a repeat (a silent bot on the second `make run`). They start after the last one seen."""
+    first = console(tmp_path, ["你好", "/quit"])
+    assert "有什么可以帮您" in first
+    second = console(tmp_path, ["你好", "电费咋交", "/quit"])
+    assert "有什么可以帮您" in second and "缴费小帮手" in second
