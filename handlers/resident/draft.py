@@ -108,6 +108,10 @@ def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Resul
     live = drafts.live(row, now)
     if live is not None and live.stage == DraftStage.ASKING_LOCATION:
         words = text.strip()
+        if agrees(words):  # "中", "好的" to "where?": no place, asked again
+            return drafts.changed(live, now=now)
+        if words.strip("。.！!") in NO_PLACE:  # they cannot say: the case goes without one (the desk can ask)
+            return drafts.changed(live, now=now, stage=DraftStage.CONFIRMING)
         if named_place(words) is None and len(words) > PLACE_ANSWER_MAX:  # more about the matter, not a place
             return drafts.changed(live, now=now, text=f"{live.text}\n{words}".strip(),
                                   stage=DraftStage.CONFIRMING)  # 地点：（未填写）; the desk can ask
@@ -115,6 +119,7 @@ def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Resul
     return complaint_step(d, r, row, text, result, now)
 
 
+NO_PLACE = frozenset({"不知道", "不清楚", "说不清", "说不好", "不晓得", "俺也不知道", "我也不知道", "跳过", "没有"})
 PLACE_ANSWER_MAX = 15  # an answer to "where?" longer than this that names no place is more words about the matter
 
 

@@ -278,3 +278,13 @@ async def test_asking_for_mediation_is_not_asked_for_a_place(desk: Bot) -> None:
     person = await registered(desk, 2234)
     shown = await person.say("我想申请调解 和楼下邻居因为漏水的事闹矛盾")
     assert texts.ASK_LOCATION not in shown.text and any(b.text == texts.BTN_CONFIRM for b in shown.buttons)
+
+
+async def test_a_yes_or_a_shrug_is_not_taken_for_the_place(desk: Bot) -> None:
+    """Asked where, "中" (a yes in dialect) is no place: asked again; "不知道" sends the case on without one."""
+    person = await registered(desk, 2235)
+    assert (await person.say("路灯坏了好几天了 黑咕隆咚的")).text == texts.ASK_LOCATION
+    assert (await person.say("中")).text == texts.ASK_LOCATION
+    shown = await person.say("不知道")
+    assert any(b.text == texts.BTN_CONFIRM for b in shown.buttons) and "地点：（未填写）" in shown.text
+    assert (await desk.draft(2235)).location is None
