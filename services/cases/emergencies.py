@@ -178,8 +178,9 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
 
     ``grid_code``: the grid of the building the place names, for a case that had none (a resident with no home
     saved): its grid worker is alerted now, with the whole alert, not just the place."""
+    granted = await roles.granted_workers(s, [t.grid_code, grid_code])  # the grid before and after, one read
     before = {a.chat_id for a in helpers_for(kind, community=community, staff_chat_id=staff_chat_id,
-                                              grid_code=t.grid_code, granted=await granted_of(s, t.grid_code))}
+                                              grid_code=t.grid_code, granted=granted.get(t.grid_code or "", []))}
     t.location = place[:255]
     t.building = building_of(t.location)
     if grid_code and t.grid_code is None:
@@ -188,7 +189,7 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
     s.add(t)
     await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now, note=f"地点：{place}")
     alerted = helpers_for(kind, community=community, staff_chat_id=staff_chat_id, grid_code=t.grid_code,
-                          granted=await granted_of(s, t.grid_code))
+                          granted=granted.get(t.grid_code or "", []))
     for a in alerted:
         say = "sos_place" if a.chat_id in before else "sos_alert"
         await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,

@@ -311,6 +311,8 @@ __all__ = [
     "can",
     "check_grant",
     "grant",
+    "granted_column",
+    "granted_from",
     "granted_workers",
     "grid_worker_ids",
     "grids_of",
