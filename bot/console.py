@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from telegram.ext import Application
 
 from bot import jobs
@@ -23,9 +24,12 @@ from handlers import texts
 from handlers.deps import KEY
 from services import inbox, outbox
 from storage.db import Database
+from storage.models import CouncilPoll, Notice, OutboxMessage, TicketPost
 
 DEMO_ADMIN = 9001  # admin of the local demo when LINLI_ADMINS names nobody
 _STEP = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(m|min|分钟?|h|小时|d|天)$", re.IGNORECASE)
+# the message ids the bot keeps (its cards, sent messages, notice reports, polls)
+_MESSAGE_IDS = (TicketPost.message_id, OutboxMessage.message_id, Notice.report_message_id, CouncilPoll.message_id)
 _UNITS = {"m": 60, "min": 60, "分": 60, "分钟": 60, "h": 3600, "小时": 3600, "d": 86400, "天": 86400}
 
 
@@ -73,20 +77,32 @@ async def owed_all(app: Application, within: float = 15.0) -> None:
                 await asyncio.sleep(0.1)
 
 
-async def last_update_seen(url: str) -> int:
-    """The highest update id the bot's database has handled: this emulator numbers its updates after it (the demo's
-    SQLite file in var/ outlives each run; an update id seen before is a repeat to the inbox, and dropped)."""
+@dataclass(frozen=True)
+class Seen:
+    """The highest update id and message id the bot's database knows: this emulator numbers its updates and
+    messages after them. The demo's SQLite file in var/ outlives each run; an update id seen before is a repeat to
+    the inbox, and dropped; a message id seen before is another message's (a card, a notice) to the bot."""
+
+    update_id: int = 0
+    message_id: int = 0
+
+
+async def last_seen(url: str) -> Seen:
     db = Database(url)
     try:
         await db.migrate_async()
         async with db.session() as s:
-            return await inbox.last_update_id(s)
+            message_ids = [select(func.max(column)).scalar_subquery() for column in _MESSAGE_IDS]
+            row = (await s.exec(select(*message_ids))).one()  # type: ignore[call-overload]
+            return Seen(await inbox.last_update_id(s), max((m or 0 for m in row), default=0))
     finally:
         await db.dispose()
 
 
 async def run(settings: Settings) -> int:
-    emu = BotApiEmulator(bot_username="linli_bot", first_update_id=await last_update_seen(settings.database_url) + 1)
+    seen = await last_seen(settings.database_url)
+    emu = BotApiEmulator(bot_username="linli_bot", first_update_id=seen.update_id + 1,
+                         first_message_id=seen.message_id + 1)
     await emu.start()
     staff = settings.staff_chat_id or -1000000000001
     emu.group(staff, title="社区工作人员群", bot_is_admin=True)

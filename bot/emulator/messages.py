@@ -23,13 +23,14 @@ SENDING_METHODS = frozenset(
 class MessagesMixin:
     """The message store and the Bot API methods that create, change or remove messages."""
 
-    def _init_messages(self) -> None:
+    def _init_messages(self, first_message_id: int = 1) -> None:
         self._messages: dict[tuple[int, int], JSON] = {}
         self._last_message_id: Counter[int] = Counter()
+        self._message_floor = first_message_id - 1  # every chat's ids start after it
 
     def _new_message(self, chat: JSON, sender: JSON, content: JSON) -> JSON:
-        self._last_message_id[chat["id"]] += 1
-        message_id = self._last_message_id[chat["id"]]
+        message_id = max(self._last_message_id[chat["id"]], self._message_floor) + 1
+        self._last_message_id[chat["id"]] = message_id
         message = {
             "message_id": message_id,
             "from": sender,

@@ -112,10 +112,11 @@ class BotApiEmulator(
         privacy_mode: bool = True,
         webhook_retry_delay: float = 0.5,
         first_update_id: int = 1,
+        first_message_id: int = 1,
     ) -> None:
-        """`webhook_retry_delay`: seconds before a failed webhook delivery is retried (doubling). `first_update_id`:
-        where update ids start (Telegram's only grow: a bot whose database outlives this emulator starts them after
-        the last one it has seen)."""
+        """`webhook_retry_delay`: seconds before a failed webhook delivery is retried (doubling). `first_update_id`,
+        `first_message_id`: where update ids and every chat's message ids start (Telegram's only grow: a bot whose
+        database outlives this emulator starts them after the last ones it has seen)."""
         self.token = token
         if bot_id is None:
             prefix = (token or "").partition(":")[0]
@@ -126,7 +127,7 @@ class BotApiEmulator(
         self.stats = Stats()
         self._ids = itertools.count(1)  # file numbers, callback query ids
         self._init_chats()
-        self._init_messages()
+        self._init_messages(first_message_id)
         self._init_callbacks()
         self._init_files()
         self._init_polls()
