@@ -251,6 +251,11 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
         async with d.db.session() as s:
             bal = await points.balance(s, r.id)
         await q.answer()
+        if bal < item.cost:  # no button that can only be refused: what is missing, and how points are earned
+            await q.message.reply_text(texts.REDEEM_REFUSED["insufficient"].format(
+                name=item.name, cost=item.cost, balance=bal) + texts.earn_rules(
+                [(e.name, e.points) for e in d.community.earning]))
+            return
         request = secrets.token_hex(4)  # one confirm button = one purchase, however often it is pressed
         await q.message.reply_text(texts.redeem_ask(item.name, item.cost, bal), reply_markup=keyboards.inline(
             [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", f"{item.code}.{request}")]))

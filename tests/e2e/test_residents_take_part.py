@@ -556,3 +556,16 @@ async def test_words_for_a_wish_or_a_shop_item_lead_to_them(desk: Bot) -> None:
     assert f"{texts.BTN_REDEEM} {towel.name}" in [b.text for b in shop.buttons]
     bulb = await person.say("楼道灯泡坏了 换灯泡要多久")
     assert not any(b.text.startswith(texts.BTN_REDEEM) for b in bulb.buttons)
+
+
+async def test_a_resident_short_of_points_is_told_what_is_missing_not_asked_to_confirm(desk: Bot) -> None:
+    """兑换 pressed with too few points used to ask "确认用 20 积分兑换…吗？（当前 0 分）" with a button that could only
+    be refused; now the reply says what is missing and how points are earned, and offers nothing to press."""
+    person = await registered(desk, 4060, "孙大爷")
+    shop = await person.say("我要换洗衣皂", has_buttons)
+    soap = next(i for i in desk.deps.community.shop if "洗衣皂" in i.name)
+    told = await person.click(shop, f"{texts.BTN_REDEEM} {soap.name}", lambda m: "积分不足" in m.text)
+    assert told.text.startswith(texts.REDEEM_REFUSED["insufficient"].format(name=soap.name, cost=soap.cost, balance=0))
+    assert "如何获得积分" in told.text and not told.buttons
+    await desk.barrier()
+    assert not [m for m in desk.emulator.messages_to(person.id) if "确认用" in m.body]
