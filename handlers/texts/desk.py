@@ -1169,7 +1169,43 @@ def staff_overdue_reminder(number: str, due: datetime) -> str:
 
 def staff_info_unanswered(number: str, since: datetime) -> str:
     return (f"⏳ 工单 {number} 自 {fmt_time(since)} 起待居民补充信息，居民至今未回复（已提醒过居民）。"
-            "请电话联系居民，或按无法联系/未补充办结。")
+            "请电话联系居民；确实联系不上的，可点下方按钮按无法联系办结。")
 
 
 __all__ += ["staff_info_unanswered", "staff_overdue_reminder"]
+
+
+# -- 待补充 the resident never answers: the desk closes it as 无法联系 (the button under the desk's chase) ------------
+BTN_CLOSE_UNREACHABLE = "无法联系，办结"
+RESULT_UNREACHABLE = "多次联系居民未获回复，按无法联系办结。"  # the case's 办理结果 (card, 回访, history)
+
+
+def staff_closed_unreachable(number: str) -> str:
+    return f"✅ {number} 已按无法联系办结，已告知居民。"
+
+
+def staff_unreachable_not_pending(number: str, status: str) -> str:
+    """A second press (or a case the resident answered meanwhile): nothing changes."""
+    return f"工单 {number} 已不在待补充状态（当前：{status}），无需再按，未做任何改动。"
+
+
+def resident_closed_unreachable(number: str, unit: str) -> str:
+    """To the resident, by the outbox: why the case was closed, and how to go on."""
+    return (f"📌 您的工单 {number} 一直在等您补充信息，{unit}多次联系您都没有联系上，只好先按“无法联系”办结。"
+            "如问题仍未解决，请直接回复本消息告诉我们，或重新发送您的诉求，我们会重新为您办理。")
+
+
+__all__ += ["BTN_CLOSE_UNREACHABLE", "RESULT_UNREACHABLE", "resident_closed_unreachable", "staff_closed_unreachable",
+            "staff_unreachable_not_pending"]
+
+
+# -- a case filed on the web (服务码 page): its resident reads the desk's replies on the tracking page ---------------
+STAFF_RELAYED_WEB = "✅ 答复已记录。该工单由居民在网页提交，答复会显示在居民的工单查询页上。"
+
+
+def staff_info_asked_web(number: str) -> str:
+    return (f"✅ 已记录对 {number} 的补充要求，办理时限暂停计时。该工单由居民在网页提交，机器人无法把问题发给居民，"
+            "请电话联系居民补充。")
+
+
+__all__ += ["STAFF_RELAYED_WEB", "staff_info_asked_web"]
