@@ -1184,9 +1184,9 @@ def staff_closed_unreachable(number: str) -> str:
     return f"✅ {number} 已按无法联系办结，已告知居民。"
 
 
-def staff_unreachable_not_pending(number: str, status: str) -> str:
-    """A second press (or a case the resident answered meanwhile): nothing changes."""
-    return f"工单 {number} 已不在待补充状态（当前：{status}），无需再按，未做任何改动。"
+def staff_unreachable_stale(number: str, status: str) -> str:
+    """A second press, or a case that moved on since (the resident answered): nothing changes."""
+    return f"这个按钮已失效：工单 {number} 在这次提醒之后已有变化（当前：{status}），未做任何改动。"
 
 
 def resident_closed_unreachable(number: str, unit: str) -> str:
@@ -1196,7 +1196,7 @@ def resident_closed_unreachable(number: str, unit: str) -> str:
 
 
 __all__ += ["BTN_CLOSE_UNREACHABLE", "RESULT_UNREACHABLE", "resident_closed_unreachable", "staff_closed_unreachable",
-            "staff_unreachable_not_pending"]
+            "staff_unreachable_stale"]
 
 
 # -- a case filed on the web (服务码 page): its resident reads the desk's replies on the tracking page ---------------
