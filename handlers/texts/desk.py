@@ -867,13 +867,18 @@ REPORT_KIND = {"week": "周调度", "month": "月评估", "quarter": "季研判"
 REPORT_SECTION = {"unit": "【各承办单位】", "grid": "【各网格】", "problems": "【反复出现的问题】"}
 REPORT_USAGE = (
     "用法：/report 时间段 [单位或网格]\n"
-    "时间段：week 本周、month 本月、quarter 本季度；lastweek 上周、lastmonth 上月、lastquarter 上季度；"
+    "时间段：周（本周、这周）、月（本月、这个月）、季度（本季度）；上周、上个月、上季度；"
+    "也可写 week、month、quarter、lastweek、lastmonth、lastquarter；"
     "或写明 2026-W11、2026-03、2026Q1。\n"
     "范围（可不写）：承办单位代码或名称（如 wuye），或网格编号（如 A03）。\n"
     "例如：/report week、/report lastmonth wuye、/report 2026-03 A03"
 )
 REPORT_NO_ROLE = "只有工作人员、网格员、督办人员和管理员可以查看报表和督办。请联系管理员设置角色。"
 REPORT_OUT_OF_SCOPE = "您只能查看自己负责的单位的报表。"
+
+
+def report_out_of_grids(grids: list[str]) -> str:
+    return f"网格员只能查看自己负责的网格（{'、'.join(grids)}）的报表。不写范围即可查看。"
 REPORT_CHART_MISSING = "（报表图暂时画不出来：服务器缺少中文字体，已通知管理员。文字报表照常。）"
 
 
@@ -1137,6 +1142,7 @@ __all__ += [
     "report_header",
     "report_more",
     "report_open",
+    "report_out_of_grids",
     "report_overdue_supervisions",
     "report_pairs",
     "report_problem_line",
