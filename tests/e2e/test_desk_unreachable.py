@@ -6,6 +6,7 @@ set and one sweep tick run at a time, never by waiting."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 from linli_e2e import (
     JUWEIHUI,
@@ -13,17 +14,20 @@ from linli_e2e import (
     WAIT,
     WANG,
     Bot,
+    Clock,
+    community_with,
     data_of,
     events,
     open_case,
     press,
     registered,
+    running_desk,
     say_in,
     ticket,
 )
 
 from bot import jobs
-from bot.emulator import SentMessage
+from bot.emulator import BotApiEmulator, SentMessage
 from handlers import texts
 from handlers.names import unit_name
 from services.cases.desk import UNREACHABLE
@@ -115,3 +119,13 @@ async def test_a_resident_who_answers_first_leaves_the_button_stale(desk: Bot) -
     answer = await press(desk, LI, JUWEIHUI, told, texts.BTN_CLOSE_UNREACHABLE)
     assert answer.text == texts.staff_unreachable_stale(number, texts.STATUS[TicketStatus.SIGNED])
     assert (await ticket(desk, number)).status == TicketStatus.SIGNED
+
+
+async def test_the_grids_worker_may_close_it_too(emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> None:
+    worker = 4003
+    path = community_with(tmp_path, workers={"A03": worker})
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        number, _, told, _ = await _unanswered(desk)
+        answer = await press(desk, worker, JUWEIHUI, told, texts.BTN_CLOSE_UNREACHABLE)
+        assert answer.text == texts.staff_closed_unreachable(number)
+        assert (await ticket(desk, number)).status == TicketStatus.RESOLVED
