@@ -88,7 +88,8 @@ async def _owe_chase(s: AsyncSession, d: Deps, chase: sweep.InfoChase) -> None:
     if chase.kind is sweep.ChaseKind.RESIDENT:
         await cards.owe_residents(s, d, t, texts.resident_info_reminder(t.number, chase.since), followers=False)
     else:
-        await cards.owe_under_card(s, d, t, texts.staff_info_unanswered(t.number, chase.since), chat_id=chase.chat_id)
+        await cards.owe_under_card(s, d, t, texts.staff_info_unanswered(t.number, chase.since), chat_id=chase.chat_id,
+                                   markup=cards.unreachable_buttons(d, t))  # [无法联系，办结]
 
 
 async def followup_tick(app: Application) -> tuple[int, int]:

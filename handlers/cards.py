@@ -106,6 +106,13 @@ def card_buttons(d: Deps, t: Ticket) -> InlineKeyboardMarkup | None:
     return None
 
 
+def unreachable_buttons(d: Deps, t: Ticket) -> InlineKeyboardMarkup:
+    """[无法联系，办结] under the desk's word that a 待补充 question went unanswered (``handlers.desk.buttons``)."""
+    asked = int(t.paused_at.timestamp()) if t.paused_at is not None else 0  # the question it is for
+    return keyboards.inline([keyboards.button(d.callback_secret, texts.BTN_CLOSE_UNREACHABLE, "su",
+                                              f"{t.number}.{asked}")])
+
+
 def rating_buttons(d: Deps, number: str) -> InlineKeyboardMarkup:
     return keyboards.inline([keyboards.button(d.callback_secret, label, "rt", f"{number}.{code}")
                              for code, label in texts.BTN_RATE.items()])
@@ -141,10 +148,10 @@ async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
 
 
 async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *, chat_id: int | None = None,
-                         priority: int = Priority.DESK) -> None:
-    """Words under the case's newest card in ``chat_id``; else under the newest card in a desk group (else in its
-    unit's chat), and under the private card of each worker of its grid who has one (they may be the ones who
-    asked the resident)."""
+                         priority: int = Priority.DESK, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Words (with inline buttons: ``markup``) under the case's newest card in ``chat_id``; else under the newest
+    card in a desk group (else in its unit's chat), and under the private card of each worker of its grid who has
+    one (they may be the ones who asked the resident)."""
     assert ticket.id is not None
     chats = [chat_id]
     if chat_id is None:
@@ -152,10 +159,11 @@ async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
         chats = [card.chat_id if card and card.chat_id < 0 else unit_chat(d, ticket.unit)]
         private = dict.fromkeys(p.chat_id for p in await reports.posts_of(s, ticket.id) if p.chat_id > 0)
         chats += [c for c in private if await roles.works_grid(s, c, ticket.grid_code, d.community)]
+    payload = {"markup": markup.to_dict()} if markup is not None else None
     for chat in dict.fromkeys(chats):
         if chat is not None:
             await outbox.owe(s, chat_id=chat, now=d.now(), kind=OutboxKind.UNDER_CARD, text=text,
-                             ticket_id=ticket.id, priority=priority)
+                             ticket_id=ticket.id, priority=priority, payload=payload)
 
 
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
@@ -232,4 +240,5 @@ __all__ = [
     "owe_under_card",
     "rating_buttons",
     "unit_chat",
+    "unreachable_buttons",
 ]

@@ -233,7 +233,8 @@ async def _send_under_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Deliv
     card = await _card_under(d, claim.ticket_id, claim.chat_id)
     await pace(claim.chat_id)
     sent = await bot.send_message(claim.chat_id, claim.text or "",
-                                  reply_parameters=under(card.message_id if card else None))
+                                  reply_parameters=under(card.message_id if card else None),
+                                  reply_markup=_markup(claim.payload))
     posts = [Posted(claim.ticket_id, claim.chat_id, sent.message_id, PostKind.RELAY)] if claim.ticket_id else []
     return Delivered(sent.message_id, posts)
 

@@ -1,4 +1,5 @@
-"""The case card's buttons: 签收 · 转派 (choose a unit, or back) · 需补充 · 办结 · 升级 · 刷新.
+"""The case card's buttons: 签收 · 转派 (choose a unit, or back) · 需补充 · 办结 · 升级 · 刷新; and [无法联系，办结]
+under the desk's word that a 待补充 question went unanswered (``bot.jobs`` owes it with the sweep's chase).
 
 Buttons carry number.version: two staff pressing 签收 at once, the second is told what happened instead.
 需补充 and 办结 need words: they post a ForceReply prompt whose answer ``handlers.desk.relays`` takes.
@@ -13,7 +14,7 @@ from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk.access import may_act
 from handlers.names import complaint_choices, complaint_name, level_name, unit_name
-from handlers.replies import answer_quietly, safe_send, under
+from handlers.replies import answer_quietly, drop_buttons, safe_send, under
 from services.cases import clocks, corrections, lifecycle, sweep, tickets
 from services.cases import desk as reports
 from services.cases.events import staff_actor
@@ -22,9 +23,9 @@ from services.outbox import Priority
 from storage.models import OPEN_STATUSES, CorrectionSource, PostKind, Ticket, TicketStatus
 
 S = TicketStatus
-ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sk", "skc", "sx", "sv", "sp", "sd", "se"})
+ACTIONS: frozenset[str] = frozenset({"ss", "sr", "sru", "sk", "skc", "sx", "sv", "sp", "sd", "se", "su"})
 """Callback actions for :func:`on_button`: 签收, 转派 (choose / unit / 改类别 / a category / back / refresh), 详情,
-需补充, 办结, 升级."""
+需补充, 办结, 升级, 无法联系办结."""
 UNIT_KEY_MAX = 16  # "1|sru|LL-20261122-0007.12345.<key>|<8>" stays within Telegram's 64 bytes
 
 
@@ -64,6 +65,9 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
                 await cards.owe_refresh(s, d, t)
         d.wake_sender()
         await answer_quietly(q)
+        return
+    if action == "su":
+        await _close_unreachable(update, context, d, t, version)
         return
     if version != t.version:  # someone acted since this card was drawn: say what happened instead
         await _answer(update, context, d, t, TransitionResult.conflict())
@@ -240,6 +244,42 @@ async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
                 await cards.owe_escalation(s, d, esc)
     level = level_name(d, esc.level) if esc else None
     await _answer(update, context, d, t, result, texts.staff_escalated(level or ""))
+
+
+async def _close_unreachable(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket,
+                             asked: int) -> None:
+    """[无法联系，办结]: a 待补充 case whose resident never answered is 办结 as 无法联系 (the moves staff would make by
+    hand, ``services.cases.desk.close_unreachable``); the resident is told how to go on, the cards are redrawn and
+    the button goes. The button names the question it was given for (``asked``: when the case began waiting, see
+    :func:`handlers.cards.unreachable_buttons`), not a version: an escalation meanwhile leaves it working. A case no
+    longer waiting for that answer (a second press, the resident answered) is answered politely, not changed."""
+    q = update.callback_query
+    result: TransitionResult | None = None
+    row = t
+    if _waiting_since(t) == asked:
+        async with d.db.transaction() as s:
+            row = await s.get(Ticket, t.id)
+            result = await reports.close_unreachable(s, row, actor=staff_actor(q.from_user.id), now=d.now(),
+                                                     result=texts.RESULT_UNREACHABLE, expected_version=t.version)
+            if result.ok:
+                await cards.owe_residents(s, d, row, texts.resident_closed_unreachable(row.number,
+                                                                                        unit_name(d, row.unit)))
+                await cards.owe_refresh(s, d, row)
+    if result is not None and not result.ok and _waiting_since(row) == asked:  # a conflict: say what happened
+        await _answer(update, context, d, t, result)
+        return
+    await drop_buttons(q)
+    if result is None or not result.ok:  # pressed again, or the case moved on since this word was sent
+        await answer_quietly(q, texts.staff_unreachable_stale(t.number, texts.STATUS.get(row.status, row.status)),
+                             show_alert=True)
+        return
+    d.wake_sender()
+    await answer_quietly(q, texts.staff_closed_unreachable(t.number))
+
+
+def _waiting_since(t: Ticket) -> int | None:
+    """The 待补充 question a case waits on, as the [无法联系，办结] button names it; None when it waits on none."""
+    return int(t.paused_at.timestamp()) if t.status is S.PENDING_INFO and t.paused_at is not None else None
 
 
 __all__ = ["ACTIONS", "on_button"]

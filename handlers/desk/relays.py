@@ -112,29 +112,35 @@ async def _ask_info(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
         row = await s.get(Ticket, t.id)
         result = await lifecycle.transition(s, row, S.PENDING_INFO, actor=staff_actor(update.effective_user.id),
                                             now=d.now(), note=question)
-        told = 0
+        told, web = 0, False
         if result.ok:
             told = await cards.owe_residents(s, d, row, texts.resident_need_info(
                 row.number, unit_name(d, row.unit), question), followers=False)
+            web = not told and await reports.tracked_on_web(s, row.id)
             await cards.owe_refresh(s, d, row)
     msg = update.effective_message
     if not result.ok:
         await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
         return
     d.wake_sender()
-    await msg.reply_text(texts.staff_info_asked(row.number) if told else texts.STAFF_RELAY_FAILED)
+    await msg.reply_text(texts.staff_info_asked(row.number) if told
+                         else texts.staff_info_asked_web(row.number) if web else texts.STAFF_RELAY_FAILED)
 
 
 async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str) -> None:
-    """The unit's answer: recorded as a reply event, sent to the resident and followers."""
+    """The unit's answer: recorded as a reply event, sent to the resident and followers (a case filed on the web
+shows it on its tracking page instead: the staff member is told so, not warned that nobody got it)."""
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
         await events.record_event(s, row, kind=TicketEventKind.REPLY, actor=staff_actor(update.effective_user.id),
                                   now=d.now(), note=text)
         told = await cards.owe_residents(s, d, row, texts.resident_staff_reply(row.number, unit_name(d, row.unit),
                                                                                text))
+        # filed on the web: nobody to tell in Telegram, but the reply shows on the case's tracking page
+        web = not told and await reports.tracked_on_web(s, row.id)
     d.wake_sender()
-    await update.effective_message.reply_text(texts.STAFF_RELAYED if told else texts.STAFF_RELAY_FAILED)
+    await update.effective_message.reply_text(texts.STAFF_RELAYED if told
+                                              else texts.STAFF_RELAYED_WEB if web else texts.STAFF_RELAY_FAILED)
 
 
 def _note_args(text: str) -> tuple[str | None, str]:

@@ -2,7 +2,8 @@
 
 ::
 
-    /report week|month|quarter|lastweek|2026-W11|2026-03|2026Q1 [unit|grid]   (a desk chat, or privately)
+    /report week|month|quarter|lastweek|本周|上个月|季…|2026-W11|2026-03|2026Q1 [unit|grid]   (a desk chat, or
+        privately; a grid worker's covers the grids they serve, staff and supervisors' the whole community)
         ──▶ services.reports.figures.build_report ──▶ a short text + the PNG chart (+ the trend for a month or a
             quarter) ──same transaction──▶ outbox (the chart's bytes in report_charts) ──sender──▶ the chat
     tick (bot.jobs.desk_tick, every minute) ──▶ services.reports.schedule.due_reports: Monday 08:00 last week,
@@ -60,10 +61,17 @@ log = logging.getLogger(__name__)
 
 K = PeriodKind
 WORDS: dict[str, tuple[PeriodKind, int]] = {  # what /report understands: (kind, periods back)
-    "week": (K.WEEK, 0), "本周": (K.WEEK, 0), "lastweek": (K.WEEK, 1), "上周": (K.WEEK, 1),
-    "month": (K.MONTH, 0), "本月": (K.MONTH, 0), "lastmonth": (K.MONTH, 1), "上月": (K.MONTH, 1),
-    "quarter": (K.QUARTER, 0), "本季": (K.QUARTER, 0), "本季度": (K.QUARTER, 0),
-    "lastquarter": (K.QUARTER, 1), "上季": (K.QUARTER, 1), "上季度": (K.QUARTER, 1),
+    "week": (K.WEEK, 0), "lastweek": (K.WEEK, 1),
+    "month": (K.MONTH, 0), "lastmonth": (K.MONTH, 1),
+    "quarter": (K.QUARTER, 0), "lastquarter": (K.QUARTER, 1),
+    # the ways people say them in Chinese: 周 / 这周 / 上周, 月 / 这个月 / 上个月, 季 / 本季度 / 上季度 …
+    **dict.fromkeys(("周", "本周", "这周", "这一周", "本星期", "这星期", "这个星期", "星期", "礼拜", "这礼拜",
+                     "这个礼拜"), (K.WEEK, 0)),
+    **dict.fromkeys(("上周", "上一周", "上星期", "上个星期", "上礼拜", "上个礼拜"), (K.WEEK, 1)),
+    **dict.fromkeys(("月", "本月", "这月", "这个月", "当月"), (K.MONTH, 0)),
+    **dict.fromkeys(("上月", "上个月", "上一个月"), (K.MONTH, 1)),
+    **dict.fromkeys(("季", "季度", "本季", "本季度", "这季", "这季度", "这个季度"), (K.QUARTER, 0)),
+    **dict.fromkeys(("上季", "上季度", "上个季度", "上一季度", "上一个季度"), (K.QUARTER, 1)),
 }
 TREND = {K.WEEK: 0, K.MONTH: 6, K.QUARTER: 4}  # periods in the trend (chart and lines)
 TOP = {K.WEEK: 3, K.MONTH: 5, K.QUARTER: 5, K.RANGE: 5}  # repeated problems listed
@@ -87,7 +95,7 @@ def read_period(word: str, now: datetime) -> tuple[Period, bool]:
     """A word (week, 上月…) or a label (2026-W11, 2026-03, 2026Q1) → (period, still running); PeriodError when it
     names none or one that has not begun."""
     today = local(now).date()
-    found = WORDS.get(word.strip().lower())
+    found = WORDS.get(word.strip().lower().removesuffix("报表"))  # 月报表, 周报表 are the same ask
     if found is not None:
         kind, back = found
         period = current(kind, now)
@@ -137,6 +145,20 @@ def _supervised_units(d: Deps, grants: frozenset[Grant]) -> set[str] | None:
     return units
 
 
+def served_grids(grants: frozenset[Grant]) -> list[str] | None:
+    """The grids a viewer who is only a grid worker serves (the community file's ``worker_tg_id`` and ``/grant``
+    gridworker, both in ``grants``): their reports cover those; None when any other role lets them see the whole
+    community (staff, supervisors, admins)."""
+    roles_held = [g for g in grants if g.role is not RoleName.RESIDENT]
+    if not roles_held or any(g.role is not RoleName.GRIDWORKER for g in roles_held):
+        return None
+    return roles.grids_of(roles_held) or None
+
+
+def grids_filter(grids: list[str]) -> Filter:
+    return Filter(grid=grids[0]) if len(grids) == 1 else Filter(grids=tuple(grids))
+
+
 def default_filter(d: Deps, chat_id: int, private: bool, limited: set[str] | None) -> Filter:
     """No scope asked: a unit's chat gets its unit, a supervisor of one unit that unit, the others everything."""
     if private:
@@ -152,6 +174,8 @@ def scope_name(d: Deps, filt: Filter) -> str:
     if filt.grid:
         grid = d.community.grid(filt.grid)
         return f"{grid.name}（{grid.code}）" if grid else filt.grid
+    if filt.grids:
+        return "、".join(g.name if (g := d.community.grid(code)) else code for code in filt.grids)
     return d.community.name
 
 
@@ -195,11 +219,12 @@ def compose(report: Report, kind: PeriodKind, name: str, so_far: bool, overdue: 
     lines = [texts.report_header(texts.REPORT_KIND[kind.value], name, report.period.title, report.as_of, so_far,
                                  report.previous_period.title)]
     lines += _figure_lines(report, overdue)
-    rows = report.of(ScopeKind.GRID if report.filter.unit else ScopeKind.UNIT)
+    by_grid = bool(report.filter.unit or report.filter.grids)  # a unit's, or a grid worker's several grids
+    rows = report.of(ScopeKind.GRID if by_grid else ScopeKind.UNIT)
     if report.filter.grid:
         rows = []
     if rows:
-        lines.append(texts.REPORT_SECTION["grid" if report.filter.unit else "unit"])
+        lines.append(texts.REPORT_SECTION["grid" if by_grid else "unit"])
         lines += [texts.report_scope_line(r.name, _brief(r.figures)) for r in rows[:SCOPE_LINES]]
         if len(rows) > SCOPE_LINES:
             lines.append(texts.report_more(len(rows) - SCOPE_LINES))
@@ -231,7 +256,7 @@ async def render(d: Deps, period: Period, filt: Filter, *, kind: PeriodKind, now
         report = await build_report(s, period, community=d.community, now=now, filt=filt, top=TOP[kind])
         points = (await trend(s, period, community=d.community, now=now, periods=periods, filt=filt, known=report)
                   if periods else [])
-    overdue = await supervision.overdue_count(d, now, filt.unit, filt.grid)
+    overdue = await supervision.overdue_count(d, now, filt.unit, filt.grid, filt.grids)
     text = compose(report, kind, name, so_far, overdue, points)
     label = texts.REPORT_KIND[kind.value]
     try:
@@ -274,12 +299,23 @@ async def _report(update: Update, d: Deps, words: list[str]) -> None:
         return
     now = d.now()
     private = update.effective_chat.type == "private"
-    limited = _supervised_units(d, await access.grants_of(d, user.id))
+    grants = await access.grants_of(d, user.id)
+    limited = _supervised_units(d, grants)
+    served = served_grids(grants)
     try:
         period, so_far, asked = read(words, d, now)
     except Refusal as refusal:
         await msg.reply_text(str(refusal))
         return
+    if served is not None:  # a grid worker: the grids they serve, wherever they ask
+        if asked is not None and (asked.unit or asked.grid not in served):
+            roles.refused(user.id, Action.DESK_VIEW, f"grid:{asked.grid or asked.unit}", "/report", now=now,
+                          chat_id=msg.chat_id)
+            async with d.db.transaction() as s:
+                await audit.flush_refusals(s)
+            await msg.reply_text(texts.report_out_of_grids(served))
+            return
+        asked = asked or grids_filter(served)
     filt = asked or default_filter(d, msg.chat_id, private, limited)
     if limited is not None and filt.unit not in limited:  # a unit's supervisor: that unit's reports only
         roles.refused(user.id, Action.DESK_VIEW, f"unit:{filt.unit or '*'}", "/report", now=now, chat_id=msg.chat_id)
@@ -368,6 +404,7 @@ __all__ = [
     "read_scope",
     "register",
     "render",
+    "served_grids",
     "tick",
     "with_supervisors",
 ]

@@ -260,11 +260,13 @@ async def board_note(d: Deps, units: set[str] | None) -> str | None:
     return texts.board_supervisions(len(rows), sum(sup.reply_by <= d.now() for sup, _ in rows))
 
 
-async def overdue_count(d: Deps, now: datetime, unit: str | None = None, grid: str | None = None) -> int:
-    """Unanswered 督办 past their deadline (of one unit or grid, or all): counted in reports."""
+async def overdue_count(d: Deps, now: datetime, unit: str | None = None, grid: str | None = None,
+                        grids: tuple[str, ...] = ()) -> int:
+    """Unanswered 督办 past their deadline (of one unit or grid, of any of ``grids``, or all): counted in reports."""
     async with d.db.session() as s:
         rows = await supervision.unanswered(s, {unit} if unit else None)
-    return sum(sup.reply_by <= now and (not grid or t.grid_code == grid) for sup, t in rows)
+    return sum(sup.reply_by <= now and (not grid or t.grid_code == grid) and (not grids or t.grid_code in grids)
+               for sup, t in rows)
 
 
 def line_of(latest: Supervision | None, now: datetime) -> str | None:

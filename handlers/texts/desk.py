@@ -867,13 +867,18 @@ REPORT_KIND = {"week": "周调度", "month": "月评估", "quarter": "季研判"
 REPORT_SECTION = {"unit": "【各承办单位】", "grid": "【各网格】", "problems": "【反复出现的问题】"}
 REPORT_USAGE = (
     "用法：/report 时间段 [单位或网格]\n"
-    "时间段：week 本周、month 本月、quarter 本季度；lastweek 上周、lastmonth 上月、lastquarter 上季度；"
+    "时间段：周（本周、这周）、月（本月、这个月）、季度（本季度）；上周、上个月、上季度；"
+    "也可写 week、month、quarter、lastweek、lastmonth、lastquarter；"
     "或写明 2026-W11、2026-03、2026Q1。\n"
     "范围（可不写）：承办单位代码或名称（如 wuye），或网格编号（如 A03）。\n"
     "例如：/report week、/report lastmonth wuye、/report 2026-03 A03"
 )
 REPORT_NO_ROLE = "只有工作人员、网格员、督办人员和管理员可以查看报表和督办。请联系管理员设置角色。"
 REPORT_OUT_OF_SCOPE = "您只能查看自己负责的单位的报表。"
+
+
+def report_out_of_grids(grids: list[str]) -> str:
+    return f"网格员只能查看自己负责的网格（{'、'.join(grids)}）的报表。不写范围即可查看。"
 REPORT_CHART_MISSING = "（报表图暂时画不出来：服务器缺少中文字体，已通知管理员。文字报表照常。）"
 
 
@@ -1137,6 +1142,7 @@ __all__ += [
     "report_header",
     "report_more",
     "report_open",
+    "report_out_of_grids",
     "report_overdue_supervisions",
     "report_pairs",
     "report_problem_line",
@@ -1169,7 +1175,43 @@ def staff_overdue_reminder(number: str, due: datetime) -> str:
 
 def staff_info_unanswered(number: str, since: datetime) -> str:
     return (f"⏳ 工单 {number} 自 {fmt_time(since)} 起待居民补充信息，居民至今未回复（已提醒过居民）。"
-            "请电话联系居民，或按无法联系/未补充办结。")
+            "请电话联系居民；确实联系不上的，可点下方按钮按无法联系办结。")
 
 
 __all__ += ["staff_info_unanswered", "staff_overdue_reminder"]
+
+
+# -- 待补充 the resident never answers: the desk closes it as 无法联系 (the button under the desk's chase) ------------
+BTN_CLOSE_UNREACHABLE = "无法联系，办结"
+RESULT_UNREACHABLE = "多次联系居民未获回复，按无法联系办结。"  # the case's 办理结果 (card, 回访, history)
+
+
+def staff_closed_unreachable(number: str) -> str:
+    return f"✅ {number} 已按无法联系办结，已告知居民。"
+
+
+def staff_unreachable_stale(number: str, status: str) -> str:
+    """A second press, or a case that moved on since (the resident answered): nothing changes."""
+    return f"这个按钮已失效：工单 {number} 在这次提醒之后已有变化（当前：{status}），未做任何改动。"
+
+
+def resident_closed_unreachable(number: str, unit: str) -> str:
+    """To the resident, by the outbox: why the case was closed, and how to go on."""
+    return (f"📌 您的工单 {number} 一直在等您补充信息，{unit}多次联系您都没有联系上，只好先按“无法联系”办结。"
+            "如问题仍未解决，请直接回复本消息告诉我们，或重新发送您的诉求，我们会重新为您办理。")
+
+
+__all__ += ["BTN_CLOSE_UNREACHABLE", "RESULT_UNREACHABLE", "resident_closed_unreachable", "staff_closed_unreachable",
+            "staff_unreachable_stale"]
+
+
+# -- a case filed on the web (服务码 page): its resident reads the desk's replies on the tracking page ---------------
+STAFF_RELAYED_WEB = "✅ 答复已记录。该工单由居民在网页提交，答复会显示在居民的工单查询页上。"
+
+
+def staff_info_asked_web(number: str) -> str:
+    return (f"✅ 已记录对 {number} 的补充要求，办理时限暂停计时。该工单由居民在网页提交，机器人无法把问题发给居民，"
+            "请电话联系居民补充。")
+
+
+__all__ += ["STAFF_RELAYED_WEB", "staff_info_asked_web"]

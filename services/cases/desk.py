@@ -5,7 +5,7 @@ Only SQL and plain values; the desk handlers (``handlers.desk``, ``handlers.card
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,9 +13,10 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
-from services.cases import clocks, followup
+from services.cases import clocks, followup, lifecycle
+from services.cases.lifecycle import Refusal, TransitionResult
 from services.community.model import Community
-from storage.models import OPEN_STATUSES, PostKind, Resident, Ticket, TicketPost, TicketStatus
+from storage.models import OPEN_STATUSES, CaseToken, PostKind, Resident, Ticket, TicketPost, TicketStatus
 
 CARD_KINDS: frozenset[PostKind] = frozenset({PostKind.TICKET, PostKind.ESCALATION})
 COLOURS: tuple[clocks.Colour, ...] = (clocks.Colour.RED, clocks.Colour.YELLOW, clocks.Colour.GREEN)
@@ -109,6 +110,44 @@ async def pending_info_number(s: AsyncSession, tg_user_id: int) -> str | None:
     return (await s.exec(stmt)).first()
 
 
+async def tracked_on_web(s: AsyncSession, ticket_id: int) -> bool:
+    """Whether someone follows the case on its web tracking page (it was filed on the 服务码 page): a reply to it
+    shows there even when nobody can be told in Telegram."""
+    stmt = select(CaseToken.id).where(CaseToken.ticket_id == ticket_id).limit(1)
+    return (await s.exec(stmt)).first() is not None
+
+
+# --- closing a 待补充 case whose resident cannot be reached -------------------------------------------------
+
+UNREACHABLE = "无法联系"  # the reason recorded on the events of such a close
+
+
+async def close_unreachable(s: AsyncSession, ticket: Ticket, *, actor: str, now: datetime, result: str,
+                            expected_version: int | None = None) -> TransitionResult:
+    """办结 a case still waiting for the resident's answer (待补充) when they cannot be reached: the moves staff would
+    make by hand (back from 待补充 to where it was, 办理, 办结 with ``result``), each an event noting
+    :data:`UNREACHABLE`, all in the caller's transaction. The follow-up (回访) comes as after any 办结, so the
+    resident can still say it is not solved. A case no longer in 待补充 is refused and nothing changes."""
+    if expected_version is not None and expected_version != ticket.version:
+        return TransitionResult.conflict()
+    if ticket.status is not TicketStatus.PENDING_INFO or ticket.resume_status is None:
+        return TransitionResult.illegal(Refusal.FINAL if ticket.status in lifecycle.FINAL else Refusal.NOT_ALLOWED)
+    first = await lifecycle.transition(s, ticket, ticket.resume_status, actor=actor, now=now, note=UNREACHABLE)
+    if not first.ok:
+        return first
+    if ticket.status is TicketStatus.SIGNED:
+        await _must(lifecycle.transition(s, ticket, TicketStatus.IN_PROGRESS, actor=actor, now=now, note=UNREACHABLE))
+    return await _must(lifecycle.transition(s, ticket, TicketStatus.RESOLVED, actor=actor, now=now, result=result,
+                                            note=UNREACHABLE))
+
+
+async def _must(pending: Awaitable[TransitionResult]) -> TransitionResult:
+    result = await pending
+    if not result.ok:  # the first move's write holds the row: the table allows the rest, so this is a bug
+        raise RuntimeError(f"closing an unreachable case was refused: {result.outcome} {result.reason}")
+    return result
+
+
 # --- queue and board --------------------------------------------------------------------------------
 
 
@@ -169,10 +208,12 @@ async def recent_rates(s: AsyncSession, now: datetime, days: int = RATES_DAYS) -
 __all__ = [
     "CARD_KINDS",
     "COLOURS",
+    "UNREACHABLE",
     "RatesView",
     "batch_tickets",
     "board_rows",
     "by_colour",
+    "close_unreachable",
     "desk_units",
     "find_post",
     "find_posts",
@@ -186,4 +227,5 @@ __all__ = [
     "resident_by_tg_query",
     "tg_ids",
     "ticket_by_number",
+    "tracked_on_web",
 ]

@@ -11,17 +11,18 @@ Escalation climbs the community file's levels one at a time: none → grid (网�
 
 A case is not dropped after its red escalation: each further period it stays red (its own time limit again, or the
 file's ``[working_time] escalate_every_days`` working days) climbs one more level, and once it is held by the street
-the street's chat is reminded once per period instead (a late sweep gives one alert for all the periods it missed,
-never a flood). A case waiting in 待补充 is chased: after ``info_remind_days`` working days without an answer the
-resident is reminded, after ``info_desk_days`` the desk is told, once each; staff decide what follows (call the
-resident, or close it), the sweep closes nothing. Every alert is marked on the row (``overdue_steps``,
-``info_chased``) in the guarded write that moves ``next_check_at`` on, so it is given once across sweeps,
-overlapping leaders and restarts.
+the street's chat is reminded once per period instead, but never sooner than ``remind_top_every_hours`` (default
+24) after the last word to it: an emergency's period is a few hours (a late sweep gives one alert for all the
+periods it missed, never a flood). A case waiting in 待补充 is chased: after ``info_remind_days`` working days without
+an answer the resident is reminded, after ``info_desk_days`` the desk is told, once each; staff decide what follows
+(call the resident, or close it with the [无法联系，办结] button under that word), the sweep closes nothing. Every
+alert is marked on the row (``overdue_steps``, ``info_chased``) in the guarded write that moves ``next_check_at``
+on, so it is given once across sweeps, overlapping leaders and restarts.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -33,12 +34,13 @@ from services import require_aware
 from services.cases import clocks
 from services.cases.events import SYSTEM_ACTOR, new_event
 from services.cases.lifecycle import open_dispatched, write
-from services.community.model import Category, Community, EscalationLevelName
+from services.community.model import Category, Community, EscalationLevelName, WorkingTime
 from storage.db import offloading
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
 
 LEVELS: tuple[EscalationLevelName, ...] = tuple(EscalationLevelName)
 BATCH = 500
+MAX_QUIET_STEPS = 10_000  # bounds quiet_at_top's walk whatever the file says (a period is at least a minute)
 
 
 class ReminderKind(StrEnum):
@@ -168,10 +170,31 @@ def _still_red(ticket: Ticket, now: datetime, community: Community, level: str |
         target = community.escalation_level(level)
         plan.reminders.append(Reminder(ticket.id, ticket.number, ticket.unit, target.chat_id if target else None,
                                        ReminderKind.OVERDUE, ticket.due_at))
+        plan.changes["overdue_steps"] = quiet_at_top(ticket, steps, community.working_time)
         return level
     up = next_level(level)
     plan.escalations.append(_escalation(ticket, up, EscalationReason.OVERDUE, community))
+    if up == LEVELS[-1]:
+        plan.changes["overdue_steps"] = quiet_at_top(ticket, steps, community.working_time)
     return up
+
+
+def quiet_at_top(ticket: Ticket, steps: int, working: WorkingTime) -> int:
+    """The periods to count as alerted once the top level was told of a red case at period ``steps`` (0: at its
+    deadline), so that its next reminder comes no sooner than ``remind_top_every_hours`` after that period began.
+    An emergency's period is its few hours' limit: without this the street would be reminded all night. Measured
+    from the period's own moment, not the sweep's, so a period as long as the gap is not skipped for a late tick."""
+    begun = ticket.due_at if steps <= 0 else clocks.overdue_at(ticket, steps, working)
+    until = begun + timedelta(hours=working.remind_top_every_hours)
+    quiet = steps
+    period = clocks.limit(ticket)
+    if working.escalate_every_days is None and period > timedelta(0):  # the limit again each period: arithmetic
+        quiet = max(quiet, -((ticket.due_at - until) // period) - 1)  # ceil((until - due) / period) - 1
+    for _ in range(MAX_QUIET_STEPS):  # working days: one period at a time (a few per gap)
+        if clocks.overdue_at(ticket, quiet + 1, working) >= until:
+            break
+        quiet += 1
+    return quiet
 
 
 def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
@@ -198,6 +221,9 @@ def _plan(ticket: Ticket, now: datetime, community: Community) -> _Plan:
             plan.escalations.append(_escalation(ticket, level, EscalationReason.BREACHED, community))
             # the periods a late sweep missed are covered by this escalation: the next one is a period on
             plan.changes["overdue_steps"] = clocks.overdue_steps(ticket, now, community.working_time)
+            if level == LEVELS[-1]:  # the top told already (an emergency held by the community breached)
+                plan.changes["overdue_steps"] = quiet_at_top(ticket, plan.changes["overdue_steps"],
+                                                             community.working_time)
         elif colour is clocks.Colour.RED:
             level = _still_red(ticket, now, community, level, plan)
         elif colour is clocks.Colour.YELLOW and ticket.reminded_at is None:
@@ -374,5 +400,6 @@ __all__ = [
     "escalate",
     "next_level",
     "open_sos",
+    "quiet_at_top",
     "sweep",
 ]

@@ -142,6 +142,9 @@ class WorkingTime:
     # its own time limit again); a case in 待补充 reminds the resident after ``info_remind_days`` working days
     # without an answer, and tells the desk after ``info_desk_days`` (staff decide: call, or close it)
     escalate_every_days: Annotated[Int, Field(ge=1, le=365)] | None = None
+    # once the top level (the street) holds a case still red, it is reminded at most once in this many hours (an
+    # emergency's period is a few hours: without it the street would be reminded all day and night)
+    remind_top_every_hours: Annotated[Int, Field(ge=1, le=24 * 30)] = 24
     info_remind_days: Annotated[Int, Field(ge=1, le=365)] = 3
     info_desk_days: Annotated[Int, Field(ge=1, le=365)] = 5
 

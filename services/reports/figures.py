@@ -167,10 +167,12 @@ ALL = Scope(ScopeKind.ALL)
 
 @dataclass(frozen=True)
 class Filter:
-    """What a report is limited to (``--unit``, ``--grid``); empty: the whole community."""
+    """What a report is limited to (``--unit``, ``--grid``, or a grid worker's ``grids``); empty: the whole
+    community."""
 
     unit: str | None = None
     grid: str | None = None
+    grids: tuple[str, ...] = ()  # any of several grids (the ones a grid worker serves)
 
     def where(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -178,10 +180,13 @@ class Filter:
             found.append(col(Ticket.unit) == self.unit)
         if self.grid:
             found.append(col(Ticket.grid_code) == self.grid)
+        if self.grids:
+            found.append(col(Ticket.grid_code).in_(sorted(self.grids)))
         return found
 
     def admits(self, unit: str | None, grid: str | None) -> bool:
-        return (not self.unit or unit == self.unit) and (not self.grid or grid == self.grid)
+        return ((not self.unit or unit == self.unit) and (not self.grid or grid == self.grid)
+                and (not self.grids or grid in self.grids))
 
 
 @dataclass(frozen=True)
@@ -810,6 +815,8 @@ async def build_report(session: AsyncSession, period: Period, *, community: Comm
         current = {s: f for s, f in current.items() if s.kind is not ScopeKind.UNIT or s.code == filt.unit}
     if filt.grid:
         current = {s: f for s, f in current.items() if s.kind is not ScopeKind.GRID or s.code == filt.grid}
+    if filt.grids:
+        current = {s: f for s, f in current.items() if s.kind is not ScopeKind.GRID or s.code in filt.grids}
     scopes = [
         ScopeFigures(scope, scope_name(scope, community), figs, before.get(scope, _figures({}, [], False)))
         for scope, figs in sorted(current.items(), key=lambda item: _order(item[0], community))
