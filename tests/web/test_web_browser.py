@@ -290,3 +290,49 @@ async def test_a_resident_claims_the_web_case_in_the_bot(site: Bot, browser) -> 
     other = await site.person(1002, "王").say(f"/start t-{token}")
     assert "其他账号认领" in other.body
 
+
+
+async def test_a_resident_withdraws_from_the_tracking_page_after_confirming(site: Bot, browser) -> None:
+    """撤回 on a phone with JavaScript on: the first tap only asks (htmx swaps the question in), 确认撤回 withdraws
+    through the bot's rule; the page says 已撤回 with no button left, and the desk's card is redrawn as in chat."""
+    cursor = site.emulator.cursor()
+    url, number = await file_without_js(site, browser)
+    card = await site.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=WAIT)
+    await site.barrier()
+    ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=3,
+                                    locale="zh-CN")
+    page = await ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    await page.goto(url)
+    button = page.get_by_role("button", name="撤回诉求")
+    box = await button.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44  # a finger can hit it
+    await button.tap()
+    confirm = page.get_by_role("button", name="确认撤回")
+    await confirm.wait_for()
+    assert page.url == url  # htmx asked in place, no page load
+    assert "确定撤回工单" in await page.inner_text("#withdraw")
+    async with site.db.session() as s:
+        t = (await s.exec(select(Ticket).where(Ticket.number == number))).one()
+    assert t.status is TicketStatus.DISPATCHED  # one tap withdraws nothing
+    await assert_no_tofu(browser, ctx, page, "tracking-withdraw-ask")
+    edits = site.emulator.cursor()
+    await confirm.tap()
+    await page.wait_for_url(re.compile(r"\?withdrawn=1$"))
+    body = await page.inner_text("body")
+    assert f"工单 {number} 已撤回" in body and "已撤回" in await page.inner_text(".facts")
+    assert await page.get_by_role("button", name="撤回诉求").count() == 0
+    assert await page.get_by_role("button", name="确认撤回").count() == 0
+    assert dialogs == []
+    async with site.db.session() as s:
+        t = (await s.exec(select(Ticket).where(Ticket.number == number))).one()
+    assert t.status is TicketStatus.WITHDRAWN
+    await site.emulator.wait_for_edit(JUWEIHUI, card.message_id, "已撤回", after=edits, timeout=WAIT)
+    await site.emulator.wait_for(JUWEIHUI, f"居民已撤回工单 {number}", after=edits, timeout=WAIT)
+    # the back button and a second post: answered politely, nothing changes
+    answer = await page.request.post(f"{url}/withdraw", form={"confirm": "yes"})
+    assert answer.status == 409 and "已经撤回了" in await answer.text()
+    await page.reload()
+    assert await page.get_by_role("button", name="撤回诉求").count() == 0
+    await ctx.close()
