@@ -77,3 +77,8 @@ async def test_resident_pages_are_marked_for_large_type_and_the_new_case_clears_
     assert "data-filed" in new.text and 'src="/static/intake.js"' in new.text
     later = await site.client.get(r.headers["location"].split("?")[0])
     assert "data-filed" not in later.text
+
+
+async def test_a_mistyped_address_says_so_in_chinese_with_a_way_back(site) -> None:
+    r = await site.client.get("/s/A03/nope")
+    assert r.status_code == 404 and "页面不存在" in r.text and '<a class="button" href="/">返回</a>' in r.text
