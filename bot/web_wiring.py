@@ -53,6 +53,10 @@ def hooks_for(app: Application) -> Hooks:
         if escalation is not None:
             await cards.owe_escalation(s, d, escalation)
 
+    async def withdrawn(s: AsyncSession, t: Ticket) -> None:  # as the bot's own 撤回 (handlers.resident.tickets)
+        await cards.owe_refresh(s, d, t)
+        await cards.owe_under_card(s, d, t, texts.staff_withdrawn(t.number))
+
     async def upload_photo(data: bytes) -> str:
         chats = [d.staff_chat_id, *(u.chat_id for u in d.community.units), *(e.chat_id for e in d.community.escalation)]
         chat = next((c for c in chats if c is not None), None)
@@ -70,7 +74,7 @@ def hooks_for(app: Application) -> Hooks:
         return bytes(await found.download_as_bytearray())
 
     return Hooks(wake=d.wake_sender, signed=signed, resolved=resolved, replied=replied, rated=rated,
-                 upload_photo=upload_photo, fetch_photo=fetch_photo)
+                 withdrawn=withdrawn, upload_photo=upload_photo, fetch_photo=fetch_photo)
 
 
 def make_web(app: Application, settings: Settings, token: str) -> Web:

@@ -52,7 +52,7 @@ async def index(request: Request) -> Response:
 async def not_found(request: Request, exc: Exception) -> Response:
     if request.url.path.startswith("/open311/"):
         return JSONResponse([{"code": 404, "description": "not found"}], status_code=404)
-    return message(request, texts.NOT_FOUND, 404)
+    return message(request, texts.NOT_FOUND, 404, back="/")  # a mistyped link: a way on, not a dead end
 
 
 async def method_not_allowed(request: Request, exc: Exception) -> Response:

@@ -55,6 +55,7 @@ class Hooks:
     resolved: Callable[[AsyncSession, Ticket, str], Awaitable[None]] = _nothing  # (s, ticket, result)
     replied: Callable[[AsyncSession, Ticket, str], Awaitable[int]] = _told_nobody  # people told
     rated: Callable[[AsyncSession, Ticket, Escalation | None], Awaitable[None]] = _nothing
+    withdrawn: Callable[[AsyncSession, Ticket], Awaitable[None]] = _nothing  # the resident withdrew it (撤回)
     upload_photo: Callable[[bytes], Awaitable[str]] | None = None  # JPEG bytes -> Telegram file_id
     fetch_photo: Callable[[str], Awaitable[bytes | None]] | None = None  # file_id -> bytes
     # the bot's runtime: the webhook's body (a Telegram update as JSON) into the inbox, committed when it returns

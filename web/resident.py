@@ -1,10 +1,12 @@
 """The 服务码 page (``/s/<grid>``): a one-page form anyone can file with, no account, no JavaScript needed (htmx
 only adds the live category suggestion); and the tracking page (``/t/<token>``) with the case's progress and,
-after 办结, the rating buttons.
+after 办结, the rating buttons; while it is open, its author may withdraw it (撤回, asked twice).
 
 Protection: per-address and per-grid rate limits (429 with Retry-After), a size limit on photos checked before
 the body is read (413), the photo re-encoded with its metadata dropped (415 when it is no image), a honeypot
-field bots fill in, and duplicates joined as in chat (``open_case``).
+field bots fill in, and duplicates joined as in chat (``open_case``). A POST on ``/t/<token>/…`` is authorised by
+the token in its path (128 random bits; no cookie is involved), so another site cannot forge one without knowing it:
+it needs no CSRF token.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import asyncio
 import logging
 import math
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -24,7 +27,7 @@ from services.cases.events import resident_actor
 from services.cases.tickets import history
 from services.community.model import Category
 from services.web import intake, tokens
-from storage.models import Rating, TicketEventKind
+from storage.models import Rating, TicketEventKind, TicketStatus
 from web import texts
 from web.core import Web, client_ip, message, render, see_other, web_of
 
@@ -103,8 +106,9 @@ async def submit(request: Request) -> Response:
             return _form_page(request, grid, status, form=form, errors=[
                 *errors, texts.PHOTO_ERRORS[cleaned.value].format(mb=limit // 2**20)])
         photo = cleaned
-    if errors:
-        return _form_page(request, grid, 400, form=form, errors=errors)
+    if errors:  # a browser cannot be given a file back: the resident is told to choose the photo again
+        return _form_page(request, grid, 400, form=form,
+                          errors=[*errors, texts.PHOTO_AGAIN] if photo is not None else errors)
     photos: list[str] = []
     if photo is not None:
         try:
@@ -127,15 +131,66 @@ async def tracking(request: Request) -> Response:
         found = await tokens.find(s, request.path_params["token"])
         if found is None:
             return message(request, texts.NO_CASE, 404)
-        t = found.ticket
-        assert t.id is not None
-        steps = [e for e in await history(s, t.id) if e.kind in PUBLIC_EVENTS]
+        return await _tracking_page(request, s, found)
+
+
+async def _tracking_page(request: Request, s: AsyncSession, found: tokens.Tracked, *, asking: bool = False,
+                         status: int = 200) -> Response:
+    """The case's page; ``asking``: with the 撤回 question open (the first press without JavaScript)."""
+    w = web_of(request)
+    t = found.ticket
+    assert t.id is not None
+    steps = [e for e in await history(s, t.id) if e.kind in PUBLIC_EVENTS]
     claim = (f"https://t.me/{w.config.bot_username}?start=t-{request.path_params['token']}"
              if w.config.bot_username else None)
-    return render(request, "tracking.html", c=t, steps=steps, tracked=found, claim=claim,
+    return render(request, "tracking.html", status, c=t, steps=steps, tracked=found, claim=claim,
                   new=request.query_params.get("new") == "1", token=request.path_params["token"],
                   ratable=found.is_author and t.status in followup.RATABLE and t.rating is None,
-                  done=request.query_params.get("rated"))
+                  done=request.query_params.get("rated"), asking=asking,
+                  withdrawn=request.query_params.get("withdrawn") == "1" and t.status is TicketStatus.WITHDRAWN)
+
+
+def _htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def _withdraw_refused(request: Request, token: str, status: tokens.WithdrawStatus) -> Response:
+    """Why it cannot be withdrawn, politely; to htmx as the part of the page it swaps (it swaps no 4xx)."""
+    text = texts.WITHDRAW_REFUSED[status.value]
+    if _htmx(request):
+        return render(request, "withdraw.html", token=token, refused=text)
+    code = {tokens.WithdrawStatus.NOT_FOUND: 404, tokens.WithdrawStatus.NOT_YOURS: 403}.get(status, 409)
+    return message(request, text, code, back=f"/t/{token}" if code != 404 else None)
+
+
+async def withdraw(request: Request) -> Response:
+    """撤回 in two presses: the first asks (htmx swaps the question in; without JavaScript the page comes back
+    with it), the second (``confirm=yes``) withdraws through the bot's own rule and tells the desk's card."""
+    w = web_of(request)
+    token = request.path_params["token"]
+    form = await request.form()
+    if form.get("confirm") != "yes":
+        async with w.db.session() as s:
+            found = await tokens.find(s, token)
+            if found is None:
+                return _withdraw_refused(request, token, tokens.WithdrawStatus.NOT_FOUND)
+            if not found.withdrawable:
+                status = (tokens.WithdrawStatus.NOT_YOURS if not found.is_author
+                          else tokens.WithdrawStatus.ALREADY_WITHDRAWN
+                          if found.ticket.status is TicketStatus.WITHDRAWN else tokens.WithdrawStatus.NOT_OPEN)
+                return _withdraw_refused(request, token, status)
+            if _htmx(request):
+                return render(request, "withdraw.html", token=token, c=found.ticket, asking=True)
+            return await _tracking_page(request, s, found, asking=True)
+    async with w.db.transaction() as s:
+        done = await tokens.withdraw(s, token, now=w.now())
+        if done.ok and done.ticket is not None:
+            await w.hooks.withdrawn(s, done.ticket)
+    if not done.ok:
+        return _withdraw_refused(request, token, done.status)
+    w.hooks.wake()
+    log.info("web: case %s withdrawn by its resident", done.ticket.number if done.ticket else "?")
+    return see_other(f"/t/{token}?withdrawn=1")
 
 
 async def rate(request: Request) -> Response:
@@ -196,5 +251,6 @@ routes = [
     Route("/s/{grid}/suggest", suggest, methods=["POST"]),
     Route("/t/{token}", tracking, methods=["GET"]),
     Route("/t/{token}/rate", rate, methods=["POST"]),
+    Route("/t/{token}/withdraw", withdraw, methods=["POST"]),
     Route("/t/{token}/photo/{index:int}", photo, methods=["GET"]),
 ]

@@ -34,11 +34,13 @@ LOCATION_MAX = 120
 NAME_MAX = 32
 WEB_NAME = "服务码居民"  # the name of a web resident who gave none
 _PHONE = re.compile(r"^(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
 
 
 class FormError(StrEnum):
     TEXT_SHORT = "text_short"
     TEXT_LONG = "text_long"
+    TEXT_NO_WORDS = "text_no_words"  # only emoji, punctuation or symbols: nothing the desk can read
     LOCATION_LONG = "location_long"
     PHONE_BAD = "phone_bad"
     NAME_LONG = "name_long"
@@ -60,18 +62,22 @@ class WebForm:
 
     @classmethod
     def of(cls, **raw: str | None) -> WebForm:
-        """Trimmed, NFKC-normalised (full-width digits in phone numbers), newlines kept in the text only."""
+        """Trimmed, newlines kept in the text only. The words stay as typed (full-width ，。？ are Chinese
+        punctuation, not to be turned into ASCII); only the phone number is NFKC-normalised (full-width digits)
+        and written the one way (138 1234 5678, 138-1234-5678, +86 138… are the same mobile number)."""
         def clean(v: str | None, *, multiline: bool = False) -> str:
-            v = unicodedata.normalize("NFKC", v or "").strip()
+            v = (v or "").strip()
             return v if multiline else " ".join(v.split())
         return cls(text=clean(raw.get("text"), multiline=True), location=clean(raw.get("location")),
-                   phone=clean(raw.get("phone")).replace(" ", ""), name=clean(raw.get("name")),
+                   phone=clean_phone(raw.get("phone") or ""), name=clean(raw.get("name")),
                    category=clean(raw.get("category")))
 
     def errors(self) -> list[FormError]:
         found = []
         if len(self.text) < TEXT_MIN:
             found.append(FormError.TEXT_SHORT)
+        elif not has_words(self.text):
+            found.append(FormError.TEXT_NO_WORDS)
         if len(self.text) > TEXT_MAX:
             found.append(FormError.TEXT_LONG)
         if len(self.location) > LOCATION_MAX:
@@ -83,6 +89,18 @@ class WebForm:
         if self.category and self.category not in {c.value for c in Category}:
             found.append(FormError.CATEGORY_BAD)
         return found
+
+
+def has_words(text: str) -> bool:
+    """Some letter or digit (Chinese characters are letters): not only emoji, punctuation or symbols."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def clean_phone(raw: str) -> str:
+    """The number without spaces; a mobile number also without dashes and without +86 in front."""
+    phone = "".join(unicodedata.normalize("NFKC", raw).split())
+    mobile = _MOBILE.match(phone.replace("-", ""))
+    return mobile[1] if mobile else phone
 
 
 def clean_photo(data: bytes, *, max_bytes: int = MAX_PHOTO_BYTES) -> bytes | PhotoError:
@@ -169,8 +187,10 @@ __all__ = [
     "PhotoError",
     "Suggestion",
     "WebForm",
+    "clean_phone",
     "clean_photo",
     "file_case",
     "grid_of_place",
+    "has_words",
     "suggest",
 ]

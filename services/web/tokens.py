@@ -21,9 +21,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from services.cases import events
+from services.cases import events, lifecycle
 from services.cases.duplicates import add_follower
-from storage.models import CaseToken, Resident, Ticket, TicketEventKind, TicketFollower
+from storage.models import OPEN_STATUSES, CaseToken, Resident, Ticket, TicketEventKind, TicketFollower
 
 TOKEN_BYTES = 16
 _SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -64,6 +64,11 @@ class Tracked:
     def is_author(self) -> bool:
         """The person filed the case itself (may rate it), not a neighbour whose complaint joined it."""
         return self.ticket.resident_id == self.token.resident_id
+
+    @property
+    def withdrawable(self) -> bool:
+        """Its author may still withdraw it (撤回): the case is open. A neighbour whose complaint joined it may not."""
+        return self.is_author and self.ticket.status in OPEN_STATUSES
 
 
 async def find(s: AsyncSession, token: str) -> Tracked | None:
@@ -120,5 +125,37 @@ async def claim(s: AsyncSession, token: str, *, claimer: Resident, now: datetime
     return ClaimResult(ClaimStatus.OK, ticket)
 
 
-__all__ = ["ClaimResult", "ClaimStatus", "Tracked", "claim", "digest", "find", "issue", "new_token", "same",
-           "well_formed"]
+class WithdrawStatus(StrEnum):
+    OK = "ok"
+    NOT_FOUND = "not_found"  # malformed or unknown token
+    NOT_YOURS = "not_yours"  # the token of a neighbour whose complaint joined the case, or claimed in the bot since
+    ALREADY_WITHDRAWN = "already_withdrawn"
+    NOT_OPEN = "not_open"  # resolved, closed, merged ...: too late
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    status: WithdrawStatus
+    ticket: Ticket | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is WithdrawStatus.OK
+
+
+async def withdraw(s: AsyncSession, token: str, *, now: datetime) -> Withdrawal:
+    """The token's holder withdraws (撤回) the case they filed, through the same rule the bot's resident uses
+    (``lifecycle.withdraw``: the state machine, its event, the version guard); a second try changes nothing."""
+    require_aware(now)
+    found = await find(s, token)
+    if found is None:
+        return Withdrawal(WithdrawStatus.NOT_FOUND)
+    if not found.is_author:
+        return Withdrawal(WithdrawStatus.NOT_YOURS, found.ticket)
+    done = await lifecycle.withdraw(s, resident_id=found.token.resident_id, number=found.ticket.number, now=now,
+                                    note="居民在跟踪页面撤回")
+    return Withdrawal(WithdrawStatus(done.status.value), done.ticket or found.ticket)
+
+
+__all__ = ["ClaimResult", "ClaimStatus", "Tracked", "WithdrawStatus", "Withdrawal", "claim", "digest", "find",
+           "issue", "new_token", "same", "well_formed", "withdraw"]

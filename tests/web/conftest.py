@@ -67,6 +67,9 @@ class Recorder:
         async def rated(s: Any, t: Ticket, esc: Any) -> None:
             self.calls.append(("rated", (t.number, esc)))
 
+        async def withdrawn(s: Any, t: Ticket) -> None:
+            self.calls.append(("withdrawn", t.number))
+
         async def upload(data: bytes) -> str:
             if self.fail_upload:
                 raise RuntimeError("telegram away")
@@ -78,7 +81,7 @@ class Recorder:
             return self.photos.get(file_id)
 
         return Hooks(wake=lambda: self.calls.append(("wake", None)), signed=signed, resolved=resolved,
-                     replied=replied, rated=rated, upload_photo=upload, fetch_photo=fetch)
+                     replied=replied, rated=rated, withdrawn=withdrawn, upload_photo=upload, fetch_photo=fetch)
 
 
 @dataclass

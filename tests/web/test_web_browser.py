@@ -290,3 +290,108 @@ async def test_a_resident_claims_the_web_case_in_the_bot(site: Bot, browser) -> 
     other = await site.person(1002, "王").say(f"/start t-{token}")
     assert "其他账号认领" in other.body
 
+
+
+async def test_a_resident_withdraws_from_the_tracking_page_after_confirming(site: Bot, browser) -> None:
+    """撤回 on a phone with JavaScript on: the first tap only asks (htmx swaps the question in), 确认撤回 withdraws
+    through the bot's rule; the page says 已撤回 with no button left, and the desk's card is redrawn as in chat."""
+    cursor = site.emulator.cursor()
+    url, number = await file_without_js(site, browser)
+    card = await site.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=WAIT)
+    await site.barrier()
+    ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=3,
+                                    locale="zh-CN")
+    page = await ctx.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: dialogs.append(d.message))
+    await page.goto(url)
+    button = page.get_by_role("button", name="撤回诉求")
+    box = await button.bounding_box()
+    assert box["height"] >= 44 and box["width"] >= 44  # a finger can hit it
+    await button.tap()
+    confirm = page.get_by_role("button", name="确认撤回")
+    await confirm.wait_for()
+    assert page.url == url  # htmx asked in place, no page load
+    assert "确定撤回工单" in await page.inner_text("#withdraw")
+    async with site.db.session() as s:
+        t = (await s.exec(select(Ticket).where(Ticket.number == number))).one()
+    assert t.status is TicketStatus.DISPATCHED  # one tap withdraws nothing
+    await assert_no_tofu(browser, ctx, page, "tracking-withdraw-ask")
+    edits = site.emulator.cursor()
+    await confirm.tap()
+    await page.wait_for_url(re.compile(r"\?withdrawn=1$"))
+    body = await page.inner_text("body")
+    assert f"工单 {number} 已撤回" in body and "已撤回" in await page.inner_text(".facts")
+    assert await page.get_by_role("button", name="撤回诉求").count() == 0
+    assert await page.get_by_role("button", name="确认撤回").count() == 0
+    assert dialogs == []
+    async with site.db.session() as s:
+        t = (await s.exec(select(Ticket).where(Ticket.number == number))).one()
+    assert t.status is TicketStatus.WITHDRAWN
+    await site.emulator.wait_for_edit(JUWEIHUI, card.message_id, "已撤回", after=edits, timeout=WAIT)
+    await site.emulator.wait_for(JUWEIHUI, f"居民已撤回工单 {number}", after=edits, timeout=WAIT)
+    # the back button and a second post: answered politely, nothing changes
+    answer = await page.request.post(f"{url}/withdraw", form={"confirm": "yes"})
+    assert answer.status == 409 and "已经撤回了" in await answer.text()
+    await page.reload()
+    assert await page.get_by_role("button", name="撤回诉求").count() == 0
+    await ctx.close()
+
+
+READABLE = """
+() => {
+  const small = [], taps = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || el.closest('.hp') || !el.getClientRects().length) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < 16) small.push(`${size}px ${walker.currentNode.textContent.trim().slice(0, 20)}`);
+  }
+  for (const el of document.querySelectorAll('a, button, input, select, textarea')) {
+    const r = el.getBoundingClientRect();
+    if (el.closest('.hp') || !r.width) continue;
+    const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+    if (r.height < 44 || r.width < 44) taps.push(`${size} ${el.outerHTML.slice(0, 40)}`);
+  }
+  return {small, taps};
+}
+"""
+
+
+async def test_an_older_resident_on_a_phone_reads_large_type_taps_once_and_loses_nothing(site: Bot, browser) -> None:
+    """The phone trial kept as a test: every word 16px or more and every tap 44px on the form, its mistakes and the
+    tracking page; the draft survives a reload; the browser's bubble speaks Chinese; a double tap files once; the
+    back button after filing (even after a mistake) shows the empty form, not the browser's resubmission error."""
+    ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=3,
+                                    locale="zh-CN")
+    page = await ctx.new_page()
+    form = f"{base(site)}/s/A03"
+    await page.goto(form)
+    assert await page.evaluate(READABLE) == {"small": [], "taps": []}
+    await page.tap("button[type=submit]")  # nothing written yet: the browser asks, in Chinese
+    assert await page.evaluate("document.querySelector('#text').validationMessage") == "请写几句话，说明发生了什么。"
+    await page.fill("#text", "3号楼2单元楼道灯坏了好几天了晚上黑乎乎的老人下楼看不见 差点摔到")
+    await page.fill("#location", "3号楼2单元")
+    await page.reload()
+    assert await page.input_value("#text") == "3号楼2单元楼道灯坏了好几天了晚上黑乎乎的老人下楼看不见 差点摔到"
+    assert await page.input_value("#location") == "3号楼2单元"
+    await page.fill("#phone", "138 1234 567")  # a digit short
+    await page.tap("button[type=submit]")
+    await page.wait_for_selector(".errors")
+    assert "例如 13812345678" in await page.inner_text(".errors")
+    assert await page.evaluate(READABLE) == {"small": [], "taps": []}
+    await assert_no_tofu(browser, ctx, page, "intake-mistake-phone")
+    await page.fill("#phone", "138-1234-5678")
+    await page.dblclick("button[type=submit]")  # an unsteady double tap
+    await page.wait_for_url(re.compile(r"/t/[A-Za-z0-9_-]{22}\?new=1$"))
+    async with site.db.session() as s:
+        filed = (await s.exec(select(Ticket).where(Ticket.channel == Channel.WEB))).all()
+    assert [(t.location, t.contact_phone) for t in filed] == [("3号楼2单元", "13812345678")]
+    assert await page.evaluate(READABLE) == {"small": [], "taps": []}
+    await page.reload()
+    assert "已提交" in await page.inner_text("body")
+    await page.go_back()  # the form again, empty: the draft went with the filed case
+    await page.wait_for_load_state()
+    assert page.url == form and await page.input_value("#text") == "" and await page.query_selector(".errors") is None
+    await ctx.close()
