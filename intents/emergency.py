@@ -176,6 +176,9 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
     "self-harm": [
         (r"不想活|活不下去|活着(?:没意思|太累|没意义|有什么意思)|寻死|自杀|轻生|寻短见|割腕|上吊|跳河|"
          r"(?:要|想)(?:往下)?跳(?:下去|楼)|往下跳|跳下去|跳楼(?!价)", False),
+        # someone at a height about to jump (楼顶边上站着 好像要跳): not 跳舞, 跳绳
+        (r"(?:楼顶|天台|房顶|屋顶|窗台|窗户|窗外|阳台|护栏|栏杆|桥上|桥边|楼边|边沿)[^。！？]{0,12}?"
+         r"(?:要|想|准备|打算)(?:往下)?跳(?![舞绳高远槽伞水])", False),
         (r"(?<!得)(?<!得我)(?<!得人)想死|安眠药|吃了(?:一|整)?(?:整)?瓶|(?:喝|吃)(?:了)?农药|喝药|吞药|结束(?:这一切|生命|自己)|"
          r"了结自己|遗书|对不起所有人|跟我告别|跟大家告别", False),
     ],
@@ -206,6 +209,10 @@ _NEGATION_BEFORE = re.compile(r"(?:没有|没|(?<!是)不是|并没有|并没|�
 _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|之前|曾经|那次|上次|上回|前几天|前段时间|前阵子|"
                    r"年前|月前|那年|"
                    r"好几年|小时候|当年")
+# a swindle from days ago is still an alert (a bank can freeze money not yet moved on, the police want it at once);
+# one from a month or years ago is an ordinary safety case
+_LONG_AGO = re.compile(r"上个月|上月|去年|前年|以前|之前|曾经|那次|上次|上回|前段时间|前阵子|年前|月前|那年|"
+                       r"好几年|几年|小时候|当年|早年|多年")
 # how often it happens: a complaint about the thing, not a call for help (电梯经常困人)
 _HABITUAL = re.compile(r"经常|老是|总是|动不动|三天两头|常常|时常|隔三差五|每次|好几次|多次")
 _URGENT = re.compile(r"现在|正在|还在|快|赶紧|马上|救命|刚才|刚刚|到现在|一直|了快|啊|！|!")
@@ -248,6 +255,8 @@ _BILL = re.compile(r"物业费|水费|电费|燃气费|暖气费|取暖费|房�
                    r"(?:网格员|居委会|社区(?:的)?工作人员|物业)[^，。！？]{0,3}(?:让|叫|要|问)")
 _SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户")
 _CALLS_POLICE = frozenset(("报警", "打110"))
+# 快来人 for an errand (调解一下, 修修, 管管): a request to the community, nobody in danger
+_ERRAND = re.compile(r"[^，。！？]{0,4}?(?:调解|评理|评评理|管管|管一管|处理|修|看看|看一下|说说|劝劝|清理|疏通|收拾)")
 
 
 @dataclass
@@ -274,7 +283,8 @@ def _ordinary(text: str, start: int, end: int, kind: str | None = None) -> bool:
         return True
     if after.startswith("过") or (re.match(r"[^，。！？]{0,3}过(?:一次|几次|人|好几次)?", after) and "过" in after[:4]):
         return True  # 着过火, 摔过, 困过人: it happened before
-    if _PAST.search(text[:end]) and not _URGENT.search(text[a:b]):
+    past = _LONG_AGO if kind == "fraud" else _PAST
+    if past.search(text[:end]) and not _URGENT.search(text[a:b]):
         return True
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):
         return True
@@ -327,7 +337,9 @@ def detect(text: str) -> Emergency | None:
     if not found:
         g = _GENERIC.search(text)
         water = _WATER.search(text) and not _WATER_DANGER.search(text)
-        if g and not _ordinary(text, g.start(), g.end()) and not water:
+        errand = (g is not None and g.group(0) == "快来人" and _ERRAND.match(text, g.end())
+                  and not re.search(r"救命|求救|救人", text))
+        if g and not _ordinary(text, g.start(), g.end()) and not water and not errand:
             return Emergency(kind=HELP, evidence=[g.group(0)])
         return None
     kind = next(k for k in PRIORITY if k in found)
