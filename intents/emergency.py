@@ -213,6 +213,11 @@ _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|�
 # one from a month or years ago is an ordinary safety case
 _LONG_AGO = re.compile(r"上个月|上月|去年|前年|以前|之前|曾经|那次|上次|上回|前段时间|前阵子|年前|月前|那年|"
                        r"好几年|几年|小时候|当年|早年|多年")
+# a swindle of days ago is an alert only for money gone (a call that asked and was refused is over); and the words
+# that say it was refused (我直接挂了, 我没转, 没给他)
+_LOST = re.compile(r"被骗|受骗|上当|骗(?:了|走)|(?:转|汇|打|给|交)了[^，。！？]{0,6}(?:钱|款|万|千|百|块|元|过去)|"
+                   r"(?:转|汇|打)(?:过去|出去)了|(?:转账|汇款|付款)了|钱(?:没了|没有了|被转走|要不回来)|损失")
+_NOW = re.compile(r"现在|正在|还在|刚才|刚刚|今天|马上|赶紧|快")
 # how often it happens: a complaint about the thing, not a call for help (电梯经常困人)
 _HABITUAL = re.compile(r"经常|老是|总是|动不动|三天两头|常常|时常|隔三差五|每次|好几次|多次")
 _URGENT = re.compile(r"现在|正在|还在|快|赶紧|马上|救命|刚才|刚刚|到现在|一直|了快|啊|！|!")
@@ -245,7 +250,9 @@ _SELF = frozenset(("我", "俺", "咱"))
 # and a bill paid the usual way (物业让我转账交物业费) or a grid worker's request only when the words say it is a
 # swindle (冒充网格员)
 _FRAUD_TALK = re.compile(r"(?<!冒充)反诈(?!中心)|防诈|防骗|提醒大家|提醒一下|(?:给|跟)大家提个醒|"
-                         r"没(?:有)?上(?:他们?的|她的)?当|识破|没(?:理|搭理)(?:他|她|会)|听说|新闻|电视上")
+                         r"没(?:有)?上(?:他们?的|她的)?当|识破|没(?:理|搭理)(?:他|她|会)|听说|新闻|电视上|"
+                         r"(?:直接|就|马上|赶紧|立马)(?:把电话)?挂(?:了|断)|(?:我|俺)?把电话挂了|(?:我|俺)(?:可)?没(?:转|给|信|汇|上当)|"
+                         r"没(?:给他|给她|转给|信他|信她)|拦住了|骂(?:回去|跑)了?")
 _FRAUD_SIGN = re.compile(r"电话|来电|打来|短信|视频|微信|qq|陌生|自称|说是|冒充|客服|链接|网上|网友|对方|那人|"
                          r"(?:有|那|一)个?人|人家|骗|诈|上当|冻结|账户|帐户|洗钱|公检法|警察|公安|法院|检察|"
                          r"中[^，。！？]{0,4}奖|刷单|出事|车祸|被抓|保证金|手续费|投资|理财|返利|保健品|养老|"
@@ -360,6 +367,8 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
     if "fraud" in found and (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
                              or (_BILL.search(text) and not _SWINDLE.search(text))):
         del found["fraud"]
+    if "fraud" in found and _PAST.search(text) and not _LOST.search(text) and not _NOW.search(text):
+        del found["fraud"]  # 上周有人冒充公安打电话让我转账: asked days ago, nothing lost, over
     if "fraud" in found and "crime" in found and set(found["crime"]) <= _CALLS_POLICE:
         del found["crime"]  # 被骗了 要报警: the swindle is what to act on (96110 / 110, the bank)
     if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):

@@ -173,6 +173,8 @@ def test_trial_message_is_understood(text: str, want: Want, emergency: str | Non
     "昨天被骗了五万",
     "前天接了个电话 说是银行的 我把验证码告诉他了",
     "这两天在网上刷单被骗了八千",
+    "前几天有人打电话让我转账 我转了两万",
+    "前几天有人冒充公安 现在又打来让我转账",  # days ago, and again now
 ])
 def test_a_fraud_of_the_last_days_is_still_an_alert(text: str) -> None:
     """The money may still be frozen when reported at once: the fraud alert (96110 / 110, the bank), not a case."""
@@ -190,10 +192,15 @@ def test_a_fraud_of_the_last_days_is_still_an_alert(text: str) -> None:
     "前几天听说有人被骗了",
     "社区讲反诈",
     "前几天社区讲反诈 挺好",
+    # asked days ago, refused, nothing lost: over, a report for the police post, not an alert
+    "前几天有人打电话让我转账 我直接挂了",
+    "上周接到冒充公安的电话 我没信",
+    "前几天有人冒充银行的 让我报验证码 我没给",
 ])
 def test_fraud_long_ago_or_talked_about_raises_no_alert(text: str) -> None:
     r = classify(text)
     assert r.emergency is None, r.to_json()
+    assert r.top is not None and r.top.id in ("safety", "legal", "svc.class"), r.to_json()
 
 
 def test_a_cry_for_someone_to_come_and_mediate_is_no_alarm() -> None:
