@@ -40,7 +40,7 @@ TRIAL: list[tuple[str, Want, str | None, str | None]] = [
  ("楼上天天半夜跺脚 吵得俺睡不着觉", N, None, None),
  ("广场舞的音响声音太大了 晚上九点多还在跳", N, None, None),
  ("隔壁装修电钻从早上七点响到晚上 周末也不停", N, None, None),
- ("楼下饭店的空调外机嗡嗡的一晚上", N, None, None),
+ ("楼下饭店的空调外机嗡嗡的一晚上", (N, D), None, None),  # the outdoor unit: a noise, or a neighbours' matter
  ("对面楼有人养的狗一直叫 叫了一整夜", N, None, None),
  ("凌晨三点还有人在楼下喝酒划拳大声嚷嚷", N, None, None),
  ("楼上小孩天天在家跑来跑去 咚咚咚的", N, None, None),
