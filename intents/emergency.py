@@ -176,6 +176,9 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
     "self-harm": [
         (r"不想活|活不下去|活着(?:没意思|太累|没意义|有什么意思)|寻死|自杀|轻生|寻短见|割腕|上吊|跳河|"
          r"(?:要|想)(?:往下)?跳(?:下去|楼)|往下跳|跳下去|跳楼(?!价)", False),
+        # someone at a height about to jump (楼顶边上站着 好像要跳): not 跳舞, 跳绳
+        (r"(?:楼顶|天台|房顶|屋顶|窗台|窗户|窗外|阳台|护栏|栏杆|桥上|桥边|楼边|边沿)[^。！？]{0,12}?"
+         r"(?:要|想|准备|打算)(?:往下)?跳(?![舞绳高远槽伞水])", False),
         (r"(?<!得)(?<!得我)(?<!得人)想死|安眠药|吃了(?:一|整)?(?:整)?瓶|(?:喝|吃)(?:了)?农药|喝药|吞药|结束(?:这一切|生命|自己)|"
          r"了结自己|遗书|对不起所有人|跟我告别|跟大家告别", False),
     ],
@@ -206,6 +209,15 @@ _NEGATION_BEFORE = re.compile(r"(?:没有|没|(?<!是)不是|并没有|并没|�
 _PAST = re.compile(r"上个月|上周|上星期|上礼拜|去年|前年|以前|之前|曾经|那次|上次|上回|前几天|前段时间|前阵子|"
                    r"年前|月前|那年|"
                    r"好几年|小时候|当年")
+# a swindle from days ago is still an alert (a bank can freeze money not yet moved on, the police want it at once);
+# one from a month or years ago is an ordinary safety case
+_LONG_AGO = re.compile(r"上个月|上月|去年|前年|以前|之前|曾经|那次|上次|上回|前段时间|前阵子|年前|月前|那年|"
+                       r"好几年|几年|小时候|当年|早年|多年")
+# a swindle of days ago is an alert only for money gone (a call that asked and was refused is over); and the words
+# that say it was refused (我直接挂了, 我没转, 没给他)
+_LOST = re.compile(r"被骗|受骗|上当|骗(?:了|走)|(?:转|汇|打|给|交)了[^，。！？]{0,6}(?:钱|款|万|千|百|块|元|过去)|"
+                   r"(?:转|汇|打)(?:过去|出去)了|(?:转账|汇款|付款)了|钱(?:没了|没有了|被转走|要不回来)|损失")
+_NOW = re.compile(r"现在|正在|还在|刚才|刚刚|今天|马上|赶紧|快")
 # how often it happens: a complaint about the thing, not a call for help (电梯经常困人)
 _HABITUAL = re.compile(r"经常|老是|总是|动不动|三天两头|常常|时常|隔三差五|每次|好几次|多次")
 _URGENT = re.compile(r"现在|正在|还在|快|赶紧|马上|救命|刚才|刚刚|到现在|一直|了快|啊|！|!")
@@ -238,7 +250,9 @@ _SELF = frozenset(("我", "俺", "咱"))
 # and a bill paid the usual way (物业让我转账交物业费) or a grid worker's request only when the words say it is a
 # swindle (冒充网格员)
 _FRAUD_TALK = re.compile(r"(?<!冒充)反诈(?!中心)|防诈|防骗|提醒大家|提醒一下|(?:给|跟)大家提个醒|"
-                         r"没(?:有)?上(?:他们?的|她的)?当|识破|没(?:理|搭理)(?:他|她|会)|听说|新闻|电视上")
+                         r"没(?:有)?上(?:他们?的|她的)?当|识破|没(?:理|搭理)(?:他|她|会)|听说|新闻|电视上|"
+                         r"(?:直接|就|马上|赶紧|立马)(?:把电话)?挂(?:了|断)|(?:我|俺)?把电话挂了|(?:我|俺)(?:可)?没(?:转|给|信|汇|上当)|"
+                         r"没(?:给他|给她|转给|信他|信她)|拦住了|骂(?:回去|跑)了?")
 _FRAUD_SIGN = re.compile(r"电话|来电|打来|短信|视频|微信|qq|陌生|自称|说是|冒充|客服|链接|网上|网友|对方|那人|"
                          r"(?:有|那|一)个?人|人家|骗|诈|上当|冻结|账户|帐户|洗钱|公检法|警察|公安|法院|检察|"
                          r"中[^，。！？]{0,4}奖|刷单|出事|车祸|被抓|保证金|手续费|投资|理财|返利|保健品|养老|"
@@ -248,6 +262,8 @@ _BILL = re.compile(r"物业费|水费|电费|燃气费|暖气费|取暖费|房�
                    r"(?:网格员|居委会|社区(?:的)?工作人员|物业)[^，。！？]{0,3}(?:让|叫|要|问)")
 _SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户")
 _CALLS_POLICE = frozenset(("报警", "打110"))
+# 快来人 for an errand (调解一下, 修修, 管管): a request to the community, nobody in danger
+_ERRAND = re.compile(r"[^，。！？]{0,4}?(?:调解|评理|评评理|管管|管一管|处理|修|看看|看一下|说说|劝劝|清理|疏通|收拾)")
 
 
 @dataclass
@@ -274,7 +290,8 @@ def _ordinary(text: str, start: int, end: int, kind: str | None = None) -> bool:
         return True
     if after.startswith("过") or (re.match(r"[^，。！？]{0,3}过(?:一次|几次|人|好几次)?", after) and "过" in after[:4]):
         return True  # 着过火, 摔过, 困过人: it happened before
-    if _PAST.search(text[:end]) and not _URGENT.search(text[a:b]):
+    past = _LONG_AGO if kind == "fraud" else _PAST
+    if past.search(text[:end]) and not _URGENT.search(text[a:b]):
         return True
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):
         return True
@@ -327,7 +344,9 @@ def detect(text: str) -> Emergency | None:
     if not found:
         g = _GENERIC.search(text)
         water = _WATER.search(text) and not _WATER_DANGER.search(text)
-        if g and not _ordinary(text, g.start(), g.end()) and not water:
+        errand = (g is not None and g.group(0) == "快来人" and _ERRAND.match(text, g.end())
+                  and not re.search(r"救命|求救|救人", text))
+        if g and not _ordinary(text, g.start(), g.end()) and not water and not errand:
             return Emergency(kind=HELP, evidence=[g.group(0)])
         return None
     kind = next(k for k in PRIORITY if k in found)
@@ -348,6 +367,8 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
     if "fraud" in found and (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
                              or (_BILL.search(text) and not _SWINDLE.search(text))):
         del found["fraud"]
+    if "fraud" in found and _PAST.search(text) and not _LOST.search(text) and not _NOW.search(text):
+        del found["fraud"]  # 上周有人冒充公安打电话让我转账: asked days ago, nothing lost, over
     if "fraud" in found and "crime" in found and set(found["crime"]) <= _CALLS_POLICE:
         del found["crime"]  # 被骗了 要报警: the swindle is what to act on (96110 / 110, the bank)
     if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):

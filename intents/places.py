@@ -161,6 +161,11 @@ _NOT_ROADS = frozenset(_words(
 ))
 """Words ending in 路/街 that are no road: 电路, 上学路上, 逛街."""
 
+_BEFORE_ROOM = frozenset(_words("顶楼 楼上 楼下 楼底下 隔壁 对门"))
+"""Spots a room number may follow in the resident's own building ("顶楼1802漏水", "楼上1802天天装修"): the room."""
+_HOME_ROOM = re.compile(r"(?:住|家)$")
+"""Right before a bare room number, the words that make it the resident's flat ("我家1802漏水", "家住1802")."""
+
 _GENERIC_ROADS = frozenset(_words("马路 大马路 公路 道路 小路 大路 铁路 水泥路 土路 大街 巷子 小巷"))
 
 
@@ -402,6 +407,11 @@ def _drafts(s: str) -> list[_Draft]:
         if cur is not None:
             gap = s[cur.end : t.start].strip()
             last = cur.parts[-1].kind
+            if (t.kind in ("N", "R") and not cur.rank and last == "S" and cur.parts[-1].text in _BEFORE_ROOM
+                    and gap in _GAP_SPOT and t.value[0].isdigit()):
+                cur.room, cur.rank = t.value[0], 4  # 顶楼1802: the room on that floor of their own building
+                cur.add(t)
+                continue
             if t.kind == "RD" and last == "RD" and (gap in _ROAD_JOIN or not gap):
                 cur.add(t, gap + t.text)  # 幸福路与和平街, 南京路步行街
                 continue
@@ -413,6 +423,9 @@ def _drafts(s: str) -> list[_Draft]:
                 continue
             _close(drafts, cur, gap, t)
             cur = None
+        if t.kind == "N" and t.value[0].isdigit() and _HOME_ROOM.search(s, max(0, t.start - 1), t.start):
+            cur = _Draft(t.start, t.end, [t], room=t.value[0], rank=4)  # 我家1802: their flat, building unsaid
+            continue
         if t.kind in ("N", "NS", "D2", "X"):
             continue  # a bare number, "2-601" or "旁边" is no place on its own
         cur = _Draft(t.start, t.end, [t], spotted=t.kind in _SPOT_KINDS)
@@ -438,7 +451,7 @@ def _place(d: _Draft) -> Place:
     pre = "".join(p.text for p in d.parts[:first]) if d.rank else ""  # a road before its building
     spots = "".join(p.text for p in d.parts if p.kind in _SPOT_KINDS)
     alone = d.room and not (d.building or d.unit or d.floor)  # "601室" alone reads better with its word
-    room = next(p.text for p in d.parts if p.kind == "R") if alone else d.room or ""
+    room = next((p.text for p in d.parts if p.kind == "R"), f"{d.room}室") if alone else d.room or ""
     text = pre + (d.building or "") + (d.unit or "") + (d.floor or "") + room + spots[len(pre):]
     return Place(d.building, d.unit, d.floor, d.room, spots or None, text, (d.start, d.end))
 

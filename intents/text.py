@@ -70,8 +70,13 @@ def read_numbers(text: str) -> str:
     return _CN_NUM.sub(_numeral, text) if _CN_NUM.search(text) else text
 
 
+# Dialect spellings of a plain word, one for one in length (Henan and northern speech, voice typing): 木有 is 没有
+_DIALECT = re.compile(r"木有|莫有|冇有")
+
+
 def canonical(text: str) -> str:
-    """What the engine matches on: `normalize`, then simplified characters and address numerals as digits."""
+    """What the engine matches on: `normalize`, then simplified characters, address numerals as digits, and
+    dialect spellings of plain words (俺家木有水了 is 没有水)."""
     text = normalize(text)
     if not text.isascii():
         try:
@@ -79,6 +84,8 @@ def canonical(text: str) -> str:
         except UnicodeEncodeError:  # a lone surrogate: drop what cannot be text
             text = _simplified(text.encode("utf-8", "ignore").decode("utf-8"))
         text = read_numbers(text)
+        if "有" in text:
+            text = _DIALECT.sub("没有", text)
     return text
 
 
