@@ -18,7 +18,7 @@ from handlers import keyboards, texts
 from handlers.deps import Deps
 from handlers.names import complaint_name, level_name, unit_name
 from services import outbox
-from services.cases import clocks, duplicates, intake
+from services.cases import clocks, duplicates, followup, intake
 from services.cases import desk as reports
 from services.cases.sweep import Escalation, Reminder
 from services.outbox import Priority
@@ -219,9 +219,14 @@ async def owe_reminder(s: AsyncSession, d: Deps, reminder: Reminder) -> None:
 
 
 async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
-    """回访: ask the resident to rate, once the follow-up delay has passed (bot.jobs)."""
-    return bool(await owe_residents(s, d, t, texts.rating_request(t.number, t.result), followers=False,
-                                    markup=rating_buttons(d, t.number)))
+    """回访: ask the resident to rate, once the follow-up delay has passed (bot.jobs), unless they already did (满意
+    said before), and each neighbour following the case who has not, with the same buttons: all were told at 办结
+    that they would be asked (``followup.unrated_followers``)."""
+    text, markup = texts.rating_request(t.number, t.result), rating_buttons(d, t.number)
+    told = await owe_residents(s, d, t, text, followers=False, markup=markup) if t.status is S.RESOLVED else 0
+    for person in await followup.unrated_followers(s, t):
+        told += await owe_message(s, d, person.tg_user_id, text, ticket_id=t.id, markup=markup)
+    return bool(told)
 
 
 __all__ = [

@@ -309,6 +309,10 @@ class TicketFollower(SQLModel, table=True):
     resident_id: int = Field(foreign_key="residents.id", index=True)
     linked_at: datetime = _utc(index=True)  # hotspots count the links of the last day
     text: str = Field(default="", sa_type=Text)
+    # their own 回访 answer (the case's rating stays its author's): asked with the author, once a round of 办结
+    rating: Rating | None = Field(default=None, sa_type=StrEnumType(Rating))
+    rated_at: datetime | None = _utc(default=None)
+    rating_comment: str | None = Field(default=None, sa_type=Text)
 
 
 class HotspotWarning(SQLModel, table=True):
@@ -367,6 +371,8 @@ class Draft(SQLModel, table=True):
     stage: str = Field(default="collecting", max_length=32)
     created_at: datetime = _utc()
     updated_at: datetime = _utc()
+    # the bot's message showing it with 确认提交: a 确认 typed instead of pressed edits that message into the number
+    shown_message_id: int | None = Field(default=None, sa_type=BigInteger)
 
 
 __all__ = [

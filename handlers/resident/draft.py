@@ -12,9 +12,10 @@ Draft stages (kept in the database, so a restart in the middle loses nothing)::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import col, select
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
@@ -32,7 +33,7 @@ from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
 from services.community.model import PLACELESS, Category
-from storage.models import CorrectionSource, Draft, Resident
+from storage.models import CorrectionSource, Draft, Resident, Ticket, TicketFollower
 
 MAX_TEXT = 4096
 
@@ -49,11 +50,14 @@ class DraftView:
     candidates: list[str]
     stamp: str
     split: dict[str, Any] | None = None  # a second matter said while this one waited (see ``another_matter``)
+    resident_id: int | None = None  # whose draft, and its ``updated_at`` as shown: to note the message showing it
+    seen: datetime | None = None
 
     @classmethod
     def of(cls, d: Draft) -> DraftView:
         cands = [c["id"] if isinstance(c, dict) else str(c) for c in d.candidates if not _is_split(c)]
-        return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands, draft_stamp(d), split_of(d))
+        return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands, draft_stamp(d), split_of(d),
+                   d.resident_id, d.updated_at)
 
 
 def _is_split(candidate: object) -> bool:
@@ -221,7 +225,10 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
         summary = texts.confirm_draft(complaint_name(d, view.category), view.text, view.location, unit.name,
                                       texts.limit_text(hours), view.photos)
         tip = f"{texts.VALVE_TIP}\n\n" if pouring(view.text) else ""  # what stops the worst of it before anyone comes
-        await msg.reply_text(tip + summary, reply_markup=keyboards.confirm_draft(sec, view.stamp))
+        shown = await msg.reply_text(tip + summary, reply_markup=keyboards.confirm_draft(sec, view.stamp))
+        if view.resident_id is not None and view.seen is not None:  # a 确认 typed later edits this message
+            async with d.db.transaction() as s:
+                await drafts.mark_shown(s, view.resident_id, shown.message_id, seen=view.seen)
 
 
 def _more(view: DraftView) -> bool:
@@ -277,7 +284,7 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                     opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
                                                     staff_chat_id=d.staff_chat_id, now=now, looked=looked)
     elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
-        opened = await _open_confirmed(d, r, draft, q.message.message_id if q.message else None, now)
+        opened = await confirm(d, r, draft, q.message.message_id if q.message else None, now)
     else:
         view = DraftView.of(draft)
     forget()
@@ -291,7 +298,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         await answer_quietly(q)  # the number comes as an edit of this draft, which also takes its buttons away
         return
     if draft is None or view is None:
-        await q.answer(texts.DRAFT_EXPIRED, show_alert=True)
+        sent = await _sent_since(d, r, stamp) if r is not None and action in ("ok", "two") else None
+        await q.answer(texts.draft_already_sent(sent) if sent else texts.DRAFT_EXPIRED, show_alert=True)
         await drop_buttons(q)
         return
     await q.answer()
@@ -304,10 +312,11 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     await show_draft(q.message, d, view)
 
 
-async def _open_confirmed(d: Deps, r: Resident, draft: Draft, message_id: int | None,
-                          now: datetime) -> intake.Opened | None:
-    """The draft confirmed opens its case (or joins one): None when it is no longer the draft read."""
-    case = _intake(d, r, draft, message_id)
+async def confirm(d: Deps, r: Resident, draft: Draft, pressed: int | None, now: datetime) -> intake.Opened | None:
+    """确认, pressed or typed: the draft opens its case (or joins one), None when it is no longer the draft read.
+    The number is owed as an edit of the draft's message (``pressed``, else the one that shows it: a yes typed),
+    which also takes its buttons away, so either way there is one receipt and nothing left to press."""
+    case = _intake(d, r, draft, pressed or draft.shown_message_id)
     looked = await intake.look(d.db, resident=r, intake=case, now=now)  # the duplicate check, before the write lock
     async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
         return await intake.open_draft(s, resident=r, intake=case, community=d.community,
@@ -315,11 +324,33 @@ async def _open_confirmed(d: Deps, r: Resident, draft: Draft, message_id: int | 
                                        looked=looked)
 
 
+SENT_WITHIN = timedelta(hours=2)  # a case opened this long after a draft began is no longer taken for it
+
+
+async def _sent_since(d: Deps, r: Resident, stamp: str) -> str | None:
+    """The number of the case the draft begun at ``stamp`` became (opened, or joined as a neighbour's), if it was
+    confirmed: a press on its button again is told so, not asked to describe the matter anew. None: not found."""
+    try:
+        since = datetime.fromtimestamp(int(stamp, 16), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+    until = since + SENT_WITHIN
+    own = (select(Ticket.number, col(Ticket.created_at).label("at"))
+           .where(Ticket.resident_id == r.id, col(Ticket.created_at) >= since, col(Ticket.created_at) <= until))
+    joined = (select(Ticket.number, col(TicketFollower.linked_at).label("at"))
+              .join(TicketFollower, col(TicketFollower.ticket_id) == col(Ticket.id))
+              .where(TicketFollower.resident_id == r.id, col(TicketFollower.linked_at) >= since,
+                     col(TicketFollower.linked_at) <= until))
+    async with d.db.session() as s:
+        found = [row for stmt in (own, joined) for row in (await s.exec(stmt.order_by("at").limit(1))).all()]
+    return min(found, key=lambda row: row[1])[0] if found else None
+
+
 async def confirm_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
     """A bare yes typed to the resident's draft waiting for 确认 (many elderly residents answer the question in
     words): confirmed as the button does, within the same flood cap, whatever else the words could be taken for
     (好的 as thanks). A yes to two matters shown asks for the button (which way is the resident's choice) and adds
-    nothing. False, nothing done: no such draft, or more than a yes. The number comes as a message of its own."""
+    nothing. False, nothing done: no such draft, or more than a yes. The number comes as the button's does."""
     if not agrees(text):
         return False
     d = deps(context)
@@ -336,7 +367,7 @@ async def confirm_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     if await flood.confirms_capped(d, update):
         await msg.reply_text(texts.FLOOD_CONFIRM_LATER)
         return True
-    opened = await _open_confirmed(d, who.resident, draft, None, now)
+    opened = await confirm(d, who.resident, draft, None, now)
     forget()
     if opened is None:
         await msg.reply_text(texts.DRAFT_EXPIRED)

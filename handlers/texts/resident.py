@@ -1148,3 +1148,19 @@ def resident_info_reminder(number: str, since: datetime) -> str:
 
 
 __all__ += ["resident_info_reminder"]
+
+
+def draft_already_sent(number: str) -> str:
+    """A button of a draft already confirmed (pressed, or a yes typed): it is in, nothing to do again."""
+    return f"这件事已经提交过了，工单号 {number}，不用再点了。想看进度请发“我的工单”。"
+
+
+def follower_rating_thanks(number: str, code: str) -> str:
+    """A neighbour whose complaint joined the case rated it: their answer is kept; 不满意 reopens it as the author's."""
+    if code == "u":
+        return (f"很抱歉没有让您满意。工单 {number} 已重新办理，并已上报上一级督办。\n"
+                "如愿意，可以直接回复本消息说说哪里不满意（也可以不回复）。")
+    return f"感谢您的评价！您对工单 {number} 的评价已记录。有需要随时找我。"
+
+
+__all__ += ["draft_already_sent", "follower_rating_thanks"]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, delete, false, select
+from sqlalchemy import bindparam, delete, false, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -68,7 +68,7 @@ def _fresh(resident_id: int, now: datetime) -> Draft:
     SQLModel, which costs pydantic an ``inspect.signature(list)`` (about 80 µs) each."""
     return as_read(Draft, {"resident_id": resident_id, "text": "", "category": None, "candidates": [],
                            "location": None, "photos": [], "attachments": [], "stage": DraftStage.COLLECTING.value,
-                           "created_at": now, "updated_at": now})
+                           "created_at": now, "updated_at": now, "shown_message_id": None})
 
 
 def _reset(draft: Draft, now: datetime) -> None:
@@ -80,6 +80,7 @@ def _reset(draft: Draft, now: datetime) -> None:
     draft.attachments = []
     draft.stage = DraftStage.COLLECTING
     draft.created_at = now
+    draft.shown_message_id = None
 
 
 async def _fresh_or_joinable(
@@ -193,7 +194,7 @@ async def clear_draft(session: AsyncSession, resident_id: int) -> bool:
 # --- the hot path: a draft read once, changed in hand, written in one guarded statement --------------------
 
 _COLUMNS = ("text", "category", "candidates", "location", "photos", "attachments", "stage", "created_at",
-            "updated_at")
+            "updated_at", "shown_message_id")
 
 
 def live(draft: Draft | None, now: datetime, stale_after: timedelta = STALE_AFTER) -> Draft | None:
@@ -309,6 +310,19 @@ async def take_with(session: AsyncSession, resident_id: int, *, seen: datetime, 
     return dict(row) if row is not None else None
 
 
+_SHOWN = (update(_T).where(_T.c.resident_id == bindparam("draft_resident_id", type_=_T.c.resident_id.type),
+                          _T.c.updated_at == bindparam("draft_seen", type_=_T.c.updated_at.type))
+          .values(shown_message_id=bindparam("draft_shown", type_=_T.c.shown_message_id.type)))
+
+
+async def mark_shown(session: AsyncSession, resident_id: int, message_id: int, *, seen: datetime) -> bool:
+    """The draft as written at ``seen`` (its ``updated_at``) is shown with 确认提交 in ``message_id``: kept so a yes
+    typed instead of pressed edits that message as the button does. Not a change of the draft (``updated_at``
+    stays, and with it the join window and every guard); False when the draft changed since."""
+    params = {"draft_resident_id": resident_id, "draft_seen": seen, "draft_shown": message_id}
+    return bool((await session.exec(_SHOWN, params=params)).rowcount)  # type: ignore[call-overload]
+
+
 async def purge_stale(session: AsyncSession, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
     """Delete abandoned drafts; returns how many (for a periodic job)."""
     cutoff = require_aware(now) - stale_after
@@ -333,6 +347,7 @@ __all__ = [
     "get_draft",
     "is_stale",
     "live",
+    "mark_shown",
     "purge_stale",
     "read",
     "save",

@@ -3,6 +3,12 @@
 A resolved ticket asks its resident for a rating after ``FOLLOWUP_DELAY``. 满意 and 基本满意 close the
 case through 已回访; 不满意 reopens it and escalates one level. Nobody answering within
 ``ANSWER_WINDOW`` closes it as 未评价 (``Rating.UNRATED``): counted on its own, never as satisfied.
+
+The neighbours whose complaints joined the case (its followers, told at 办结 that they will be asked) are asked
+with its resident, each once a round of 办结, and answer on their own row (``TicketFollower.rating``; the case's
+rating stays its author's). A follower's 不满意 reopens and escalates the case as its author's does; so the
+author's 满意 stops at 已回访 while a follower who was asked has not answered, and the case closes with the last
+answer, or when ``ANSWER_WINDOW`` passes.
 """
 
 from collections.abc import Awaitable
@@ -10,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from sqlalchemy import or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -18,7 +25,7 @@ from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor
 from services.cases.lifecycle import TransitionResult, transition, write
 from services.cases.sweep import Escalation, EscalationReason, escalate
 from services.community.model import Community
-from storage.models import Rating, Ticket, TicketEventKind, TicketStatus
+from storage.models import Rating, Resident, Ticket, TicketEventKind, TicketFollower, TicketStatus
 
 FOLLOWUP_DELAY = timedelta(hours=1)
 ANSWER_WINDOW = timedelta(days=3)
@@ -32,6 +39,7 @@ class RateOutcome(StrEnum):
     NOT_RATABLE = "not_ratable"  # not resolved (yet, or any more)
     INVALID_RATING = "invalid_rating"  # 未评价 is the system's verdict, not a resident's choice
     CONFLICT = "conflict"
+    NOT_FOLLOWER = "not_follower"  # neither the case's resident nor a neighbour following it
 
 
 @dataclass(frozen=True)
@@ -47,11 +55,12 @@ class RateResult:
 async def due_followups(
     session: AsyncSession, now: datetime, *, delay: timedelta = FOLLOWUP_DELAY, limit: int = 100
 ) -> list[Ticket]:
-    """Resolved tickets whose rating request is due and not sent yet (index on status, resolved_at)."""
+    """Resolved tickets whose rating request is due and not sent yet (index on status, resolved_at); 已回访 ones
+too (their resident rated before being asked), for the neighbours following them."""
     stmt = (
         select(Ticket)
         .where(
-            Ticket.status == TicketStatus.RESOLVED,
+            col(Ticket.status).in_(RATABLE),
             col(Ticket.resolved_at) <= require_aware(now) - delay,
             col(Ticket.followup_sent_at).is_(None),
         )
@@ -76,11 +85,13 @@ async def rate(
     community: Community,
     actor: str | None = None,
 ) -> RateResult:
-    """Record the resident's rating; satisfied closes the case, unsatisfied reopens and escalates it."""
+    """Record the resident's rating; satisfied closes the case (at 已回访 while neighbours following it still owe
+their answer), unsatisfied reopens and escalates it."""
     require_aware(now)
     if rating not in RATED:
         return RateResult(RateOutcome.INVALID_RATING)
-    if ticket.status not in RATABLE:
+    if ticket.status not in RATABLE or (ticket.status is TicketStatus.FOLLOWED_UP
+                                        and this_round(ticket, ticket.rated_at)):
         return RateResult(RateOutcome.NOT_RATABLE)
     who = actor or resident_actor(ticket.resident_id)
     text = comment.strip() if comment and comment.strip() else None
@@ -93,14 +104,83 @@ async def rate(
         steps = [TicketStatus.CLOSED]
         if ticket.status is TicketStatus.RESOLVED:
             steps.insert(0, TicketStatus.FOLLOWED_UP)
+        if await unrated_followers(session, ticket):
+            steps.remove(TicketStatus.CLOSED)  # 已回访: closed with the last neighbour's answer, or the window
         for step in steps:
             await _must(transition(session, ticket, step, actor=who, now=now))
         return RateResult(RateOutcome.OK)
+    return await _unsatisfied(session, ticket, who, text, now, community)
+
+
+async def _unsatisfied(session: AsyncSession, ticket: Ticket, who: str, text: str | None, now: datetime,
+                       community: Community) -> RateResult:
+    """不满意 (the resident's or a follower's): the case is done again, one level up."""
     await _must(transition(session, ticket, TicketStatus.REOPENED, actor=who, now=now, note=text))
     escalation = await escalate(
         session, ticket, reason=EscalationReason.UNSATISFIED, actor=SYSTEM_ACTOR, now=now, community=community
     )
     return RateResult(RateOutcome.OK, escalation)
+
+
+def this_round(ticket: Ticket, rated_at: datetime | None) -> bool:
+    """Whether a rating given at ``rated_at`` answers the case's latest 办结 (not one before a reopening)."""
+    return rated_at is not None and ticket.resolved_at is not None and rated_at >= ticket.resolved_at
+
+
+async def unrated_followers(session: AsyncSession, ticket: Ticket) -> list[Resident]:
+    """The neighbours following the case who are asked for their rating and have not given it for its latest
+    办结: those the bot can reach (on Telegram, not blocked)."""
+    f, r = TicketFollower, Resident
+    stmt = (select(r).join(f, col(f.resident_id) == col(r.id))
+            .where(f.ticket_id == ticket.id, col(r.tg_user_id).is_not(None), col(r.unreachable_at).is_(None),
+                   or_(col(f.rated_at).is_(None), col(f.rated_at) < ticket.resolved_at))
+            .order_by(col(f.id)))
+    return list((await session.exec(stmt)).all())
+
+
+FOLLOWER_TRIES = 3  # neighbours answering at one instant take turns on the case's row
+
+
+async def rate_as_follower(
+    session: AsyncSession,
+    ticket: Ticket,
+    resident_id: int,
+    rating: Rating,
+    comment: str | None,
+    now: datetime,
+    *,
+    community: Community,
+) -> RateResult:
+    """Record a follower's rating on their own row, once for the case's latest 办结, with a "rated" event of theirs;
+    the case's rating stays its resident's. Unsatisfied reopens and escalates the case as its resident's does;
+    the last answer owed closes a case its resident already rated satisfied (已回访)."""
+    require_aware(now)
+    if rating not in RATED:
+        return RateResult(RateOutcome.INVALID_RATING)
+    f = TicketFollower
+    row = (await session.exec(select(f).where(f.ticket_id == ticket.id, f.resident_id == resident_id))).first()
+    if row is None:
+        return RateResult(RateOutcome.NOT_FOLLOWER)
+    for _ in range(FOLLOWER_TRIES):
+        if ticket.status not in RATABLE or this_round(ticket, row.rated_at):
+            return RateResult(RateOutcome.NOT_RATABLE)
+        if await write(session, ticket, {"updated_at": now}):  # holds the case: the moves below cannot conflict
+            break
+        await session.refresh(ticket)
+        await session.refresh(row)
+    else:
+        return RateResult(RateOutcome.CONFLICT)
+    who = resident_actor(resident_id)
+    text = comment.strip() if comment and comment.strip() else None
+    await session.exec(update(f).where(col(f.id) == row.id)  # type: ignore[call-overload]
+                       .values(rating=rating, rated_at=now, rating_comment=text))
+    await session.refresh(row)
+    session.add(new_event(ticket, kind=TicketEventKind.RATED, actor=who, now=now, note=text, rating=rating))
+    if rating not in SATISFIED:
+        return await _unsatisfied(session, ticket, who, text, now, community)
+    if ticket.status is TicketStatus.FOLLOWED_UP and not await unrated_followers(session, ticket):
+        await _must(transition(session, ticket, TicketStatus.CLOSED, actor=who, now=now))
+    return RateResult(RateOutcome.OK)
 
 
 async def _must(pending: Awaitable[TransitionResult]) -> None:
@@ -118,15 +198,25 @@ async def expire_unrated(
     limit: int = 500,
 ) -> list[Ticket]:
     """Close as 未评价 the resolved tickets nobody rated within ``after`` of being asked (or of when
-    they should have been asked, if the request never went out)."""
+    they should have been asked, if the request never went out); and close the 已回访 ones (their resident
+    satisfied) whose followers did not all answer in that time."""
     require_aware(now)
+    waited = (select(Ticket).where(Ticket.status == TicketStatus.FOLLOWED_UP, col(Ticket.resolved_at) <= now - after)
+              .order_by(col(Ticket.resolved_at)).limit(limit))
+    closed: list[Ticket] = []
+    for ticket in (await session.exec(waited)).all():
+        assert ticket.resolved_at is not None
+        if (ticket.followup_sent_at or ticket.resolved_at + delay) > now - after:
+            continue
+        if (await transition(session, ticket, TicketStatus.CLOSED, actor=SYSTEM_ACTOR, now=now,
+                             note="followers unrated")).ok:
+            closed.append(ticket)
     stmt = (
         select(Ticket)
         .where(Ticket.status == TicketStatus.RESOLVED, col(Ticket.resolved_at) <= now - after)
         .order_by(col(Ticket.resolved_at))
         .limit(limit)
     )
-    closed: list[Ticket] = []
     for ticket in (await session.exec(stmt)).all():
         assert ticket.resolved_at is not None
         asked = ticket.followup_sent_at or ticket.resolved_at + delay
@@ -217,5 +307,8 @@ __all__ = [
     "expire_unrated",
     "mark_requested",
     "rate",
+    "rate_as_follower",
     "rates",
+    "this_round",
+    "unrated_followers",
 ]

@@ -251,7 +251,7 @@ async def test_confirm_pressed_twice_opens_one_ticket(bot: Bot) -> None:
     opened = await first.edit("LL-")
     late = await second.answer()
     await bot.barrier()
-    assert (late.text, late.show_alert) == (texts.DRAFT_EXPIRED, True)
+    assert (late.text, late.show_alert) == (texts.draft_already_sent(ticket_number(opened.text)), True)
     assert [t.number for t in await bot.tickets()] == [ticket_number(opened.text)]
     assert await bot.count(TicketEvent) == 2  # created + dispatched, once
     assert [m.message_id for m in bot.emulator.messages_to(2013) if "LL-" in m.body] == [confirmation.message_id]
@@ -262,11 +262,12 @@ async def test_old_confirmations_of_a_submitted_draft_are_expired(bot: Bot) -> N
     oldest = await person.say(NOISE)
     older = await person.say("晚上也不停")  # joined: each message shows the draft again, with buttons
     newest = await person.say("已经一个多月了")
-    await person.confirm(newest)
+    number = ticket_number((await person.confirm(newest)).text)
     before = await bot.counts()
-    for stale, label in ((oldest, texts.BTN_CONFIRM), (older, texts.BTN_RECATEGORIZE)):
+    for stale, label, said in ((oldest, texts.BTN_CONFIRM, texts.draft_already_sent(number)),
+                               (older, texts.BTN_RECATEGORIZE, texts.DRAFT_EXPIRED)):
         answer = await (await person.press(stale, label)).answer()
-        assert (answer.text, answer.show_alert) == (texts.DRAFT_EXPIRED, True)
+        assert (answer.text, answer.show_alert) == (said, True)
     await bot.barrier()
     assert bot.emulator.message(2014, oldest.message_id).buttons == []  # stale keyboards are removed
     assert bot.emulator.message(2014, older.message_id).buttons == []

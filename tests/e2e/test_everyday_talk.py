@@ -44,8 +44,9 @@ async def drafted(bot: Bot, person: Person, text: str = "3号楼2单元楼道灯
                                  "对对对", "好的好的"])
 async def test_a_yes_in_everyday_words_confirms_the_draft(desk: Bot, yes: str) -> None:
     person = await registered(desk, 2301)
-    await drafted(desk, person)
-    told = await person.say(yes, "LL-")
+    shown = await drafted(desk, person)
+    cursor = await person.send(yes)  # the draft itself becomes the number, as when 确认提交 is pressed
+    told = await desk.emulator.wait_for_edit(2301, shown.message_id, "LL-", after=cursor, timeout=10)
     [t] = await desk.tickets(2301)
     assert t.number == ticket_number(told.text) and t.text == "3号楼2单元楼道灯不亮了"  # the yes is not added
 

@@ -214,7 +214,8 @@ async def test_a_yes_typed_to_the_draft_confirms_it_as_the_button_would(desk: Bo
     person = await registered(desk, 2230)
     draft = await person.say("3号楼2单元楼道灯不亮了", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     assert "楼道灯" in draft.text
-    told = await person.say(yes, "LL-")
+    cursor = await person.send(yes)  # the draft itself becomes the number, as when 确认提交 is pressed
+    told = await desk.emulator.wait_for_edit(2230, draft.message_id, "LL-", after=cursor, timeout=10)
     number = ticket_number(told.text)
     [t] = await desk.tickets(2230)
     assert t.number == number and t.text == "3号楼2单元楼道灯不亮了"  # the yes is not part of the complaint
