@@ -82,14 +82,30 @@ def infer_place(text: str, resident: Resident) -> str | None:
 async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, result: Result) -> None:
     """A message that is no question or action: the answer to "where?", a step of the draft, or not understood.
 
-    The draft read with the speaker (before the write lock) is changed in hand and written in one guarded
-    statement; if it changed meanwhile, it is read again under the lock and the step decided again."""
+    The draft read with the speaker (before the write lock) is changed in hand, shown, and written in one guarded
+    statement with the message showing it; if it changed meanwhile, it is read again under the lock and the step
+    decided again (and shown again). A first contact writes the resident and the draft first, then shows it."""
     d = deps(context)
     msg = update.effective_message
     now = d.now()
     who = await speaker(d, update)
     r, row = who.resident, who.draft
     planned = _text_step(d, r, row, text, result, now) if r is not None else None
+    if r is not None and planned is not None:
+        # shown first, then written with the message that shows it (a 确认 typed later edits that message as the
+        # button does) in the update's one write transaction; the row changed meanwhile (rare): decided again
+        shown = await show_draft(msg, d, DraftView.of(planned), mark=False)
+        planned.shown_message_id = shown.message_id if shown is not None else None
+        again: Draft | None = None
+        async with d.db.transaction() as s:
+            if not await drafts.save(s, planned, seen=row.updated_at if row else None):
+                again = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
+                if again is not None:
+                    await drafts.save(s, again, seen=drafts.ANY)
+        forget()
+        if again is not None:
+            await show_draft(msg, d, DraftView.of(again))
+        return
     if r is None or planned is not None:
         async with d.db.transaction() as s:
             if r is None:  # first contact: whoever writes is a resident from now on
@@ -204,7 +220,9 @@ def _with_category(d: Deps, r: Resident, draft: Draft, category: str, now: datet
     return drafts.changed(draft, now=now, category=category, location=place, stage=stage)
 
 
-async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
+async def show_draft(msg: Message, d: Deps, view: DraftView, *, mark: bool = True) -> Message | None:
+    """The draft as the resident sees it; the message offering 确认提交 is returned (and with ``mark``, noted on
+    the draft in a write of its own: callers that write the draft after showing it note it in that write)."""
     sec = d.callback_secret
     if view.stage == DraftStage.ASKING_LOCATION:
         await msg.reply_text(texts.ASK_LOCATION)
@@ -226,9 +244,11 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
                                       texts.limit_text(hours), view.photos)
         tip = f"{texts.VALVE_TIP}\n\n" if pouring(view.text) else ""  # what stops the worst of it before anyone comes
         shown = await msg.reply_text(tip + summary, reply_markup=keyboards.confirm_draft(sec, view.stamp))
-        if view.resident_id is not None and view.seen is not None:  # a 确认 typed later edits this message
+        if mark and view.resident_id is not None and view.seen is not None:  # a 确认 typed later edits this message
             async with d.db.transaction() as s:
                 await drafts.mark_shown(s, view.resident_id, shown.message_id, seen=view.seen)
+        return shown
+    return None
 
 
 def _more(view: DraftView) -> bool:
