@@ -11,7 +11,7 @@ Draft stages (kept in the database, so a restart in the middle loses nothing)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -90,36 +90,48 @@ async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     now = d.now()
     who = await speaker(d, update)
     r, row = who.resident, who.draft
-    planned = _text_step(d, r, row, text, result, now) if r is not None else None
-    if r is not None and planned is not None:
-        # shown first, then written with the message that shows it (a 确认 typed later edits that message as the
-        # button does) in the update's one write transaction; the row changed meanwhile (rare): decided again
-        shown = await show_draft(msg, d, DraftView.of(planned), mark=False)
-        planned.shown_message_id = shown.message_id if shown is not None else None
-        again: Draft | None = None
-        async with d.db.transaction() as s:
-            if not await drafts.save(s, planned, seen=row.updated_at if row else None):
-                again = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
-                if again is not None:
-                    await drafts.save(s, again, seen=drafts.ANY)
-        forget()
-        if again is not None:
-            await show_draft(msg, d, DraftView.of(again))
-        return
-    if r is None or planned is not None:
-        async with d.db.transaction() as s:
-            if r is None:  # first contact: whoever writes is a resident from now on
-                r, row = await resident_of(s, update, d), None
-                planned = _text_step(d, r, row, text, result, now)
-            if planned is not None and not await drafts.save(s, planned, seen=row.updated_at if row else None):
-                planned = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
-                if planned is not None:
-                    await drafts.save(s, planned, seen=drafts.ANY)
-        forget()
+    newcomer = r is None  # first contact: planned as the resident about to be written (nothing of theirs known)
+    planned = _text_step(d, r or _newcomer(update), row, text, result, now)
     if planned is None:
+        if newcomer:  # whoever writes is a resident from now on
+            async with d.db.transaction() as s:
+                await resident_of(s, update, d)
+            forget()
         await msg.reply_text(texts.NOT_UNDERSTOOD, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
-    else:
-        await show_draft(msg, d, DraftView.of(planned))
+        return
+    # shown first, then written with the message that shows it (a 确认 typed later edits that message as the button
+    # does), in the update's one write transaction; a row changed meanwhile (rare): decided again, shown again
+    shown = await show_draft(msg, d, DraftView.of(planned), mark=False)
+    planned.shown_message_id = shown.message_id if shown is not None else None
+    again: Draft | None = None
+    async with d.db.transaction() as s:
+        if newcomer:
+            r = await resident_of(s, update, d)
+            again = _text_step(d, r, None, text, result, now)
+            if again is not None and _as_shown(again, planned):
+                again.shown_message_id, planned, again = planned.shown_message_id, again, None
+            else:
+                planned = again
+            if planned is not None:
+                await drafts.save(s, planned, seen=None)
+        elif not await drafts.save(s, planned, seen=row.updated_at if row else None):
+            again = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
+            if again is not None:
+                await drafts.save(s, again, seen=drafts.ANY)
+    forget()
+    if again is not None:
+        await show_draft(msg, d, DraftView.of(again))
+
+
+def _as_shown(draft: Draft, shown: Draft) -> bool:
+    """Whether ``draft`` shows as ``shown`` did (whose it is aside)."""
+    return replace(DraftView.of(draft), resident_id=None) == replace(DraftView.of(shown), resident_id=None)
+
+
+def _newcomer(update: Update) -> Resident:
+    """The resident a first contact is about to become, to plan their first step with (no home, no grid yet)."""
+    user = update.effective_user
+    return Resident(tg_user_id=user.id, name=user.full_name)
 
 
 def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Result, now: datetime) -> Draft | None:

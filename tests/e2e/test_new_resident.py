@@ -18,6 +18,7 @@ from linli_e2e import (
     ticket,
     ticket_number,
 )
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from bot import jobs
@@ -59,6 +60,33 @@ async def test_a_typed_yes_turns_the_draft_into_its_number_and_its_button_is_gon
     assert (answer.text, answer.show_alert) == (texts.draft_already_sent(number), True)
     await desk.barrier()
     assert len(await desk.tickets()) == 1 and await desk.draft(2401) is None
+
+
+async def test_a_first_contact_s_typed_yes_edits_its_draft_and_each_step_writes_once(desk: Bot) -> None:
+    """Someone who never pressed /start writes a complaint, then 好的: the draft, shown before the resident and the
+    draft are written (with the message showing it, in the update's one write transaction), is edited into the
+    number as for anyone else."""
+    person = desk.person(2403, "新来的")
+    writes: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE")) and " drafts" in statement:
+            writes.append(statement)
+
+    sync_engine = desk.db.engine.sync_engine
+    event.listen(sync_engine, "before_cursor_execute", seen)
+    try:
+        draft = await person.say("5号楼门口的路灯不亮了", has_confirm)
+        await desk.barrier()
+    finally:
+        event.remove(sync_engine, "before_cursor_execute", seen)
+    assert len(writes) == 1, writes  # the draft with the message showing it: no second write to note the message
+    cursor = await person.send("好的")
+    receipt = await desk.emulator.wait_for_edit(2403, draft.message_id, "LL-", after=cursor, timeout=WAIT)
+    await desk.barrier()
+    [t] = await desk.tickets(2403)
+    assert t.number == ticket_number(receipt.text) and t.text == "5号楼门口的路灯不亮了"
+    assert [m.message_id for m in desk.emulator.messages_to(2403) if t.number in m.body] == [draft.message_id]
 
 
 async def test_a_typed_yes_edits_the_draft_shown_last(desk: Bot) -> None:
