@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 
 from telegram import Update
 from telegram.ext import ContextTypes
@@ -18,6 +19,7 @@ from handlers.replies import drop_buttons
 from services import local
 from services.community import schedule
 from services.community.model import Category
+from services.participation import activities
 from services.points import ledger as points
 from storage.models import AgeBand
 
@@ -50,6 +52,7 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, service: st
         "svc.meal": _meal,
         "svc.class": _class,
         "svc.clinic": _clinic,
+        "svc.activities": _activities,
     }
     build = builders.get(service)
     if build is None:
@@ -177,6 +180,35 @@ async def _clinic(update: Update, d: Deps) -> str:
         st = w.start
         when = f"{st.month}月{st.day}日（周{texts.WEEKDAYS[st.weekday()]}）{st:%H:%M}–{w.end:%H:%M}"
     return texts.clinic(c.name, when, c.place, c.note)
+
+
+async def _activities(update: Update, d: Deps) -> str:
+    """"有啥活动没": the check-ins open today in the resident's grid or the whole community, then the next 义剪,
+    公益课堂 and 义诊 by date — one answer instead of the resident asking for each by name."""
+    now = d.now()
+    r = await resident_now(d, update)
+    async with d.db.session() as s:
+        today = [a.title for a in await activities.open_now(s, now, r.grid_code)]
+    coming: list[tuple[datetime, str]] = []
+    cut = d.community.haircut
+    window = schedule.next_haircut(now, cut)
+    coming.append((window.start, f"{cut.name}（{cut.place}，{cut.free_age}周岁以上老人免费）"))
+    if d.community.classes is not None and (nxt := schedule.next_class(now, d.community.classes)) is not None:
+        coming.append((nxt.window.start, f"{d.community.classes.name}：{nxt.subject}（{d.community.classes.place}）"))
+    if d.community.clinic is not None and (w := schedule.next_clinic(now, d.community.clinic)) is not None:
+        coming.append((w.start, f"{d.community.clinic.name}（{d.community.clinic.place}）"))
+    lines = [f"{_day(st, now)} {st:%H:%M} {what}" for st, what in sorted(coming, key=lambda c: c[0])]
+    return texts.activities(today, lines)
+
+
+def _day(when: datetime, now: datetime) -> str:
+    """今天 / 明天 / 12月18日（周五）, in local time."""
+    here, day = local(now).date(), local(when).date()
+    if day == here:
+        return "今天"
+    if (day - here).days == 1:
+        return "明天"
+    return f"{day.month}月{day.day}日（周{texts.WEEKDAYS[day.weekday()]}）"
 
 
 async def volunteer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -37,6 +37,7 @@ SERVICE_BUTTONS = {
     "svc.meal": "🍱 助餐点",
     "svc.class": "📚 公益课堂",
     "svc.clinic": "🩺 义诊",
+    "svc.activities": "📅 近期活动",
 }
 HELP = (
     "您可以直接用文字告诉我遇到的问题，比如：\n"
@@ -433,6 +434,19 @@ def clinic(name: str, when: str | None, place: str, note: str) -> str:
 NO_CLASSES = "近期暂无公益课堂安排。"
 
 
+def activities(today: list[str], coming: list[str]) -> str:
+    """"有啥活动": what is on today (check-in open), then the dated services to come, then how taking part pays."""
+    lines: list[str] = []
+    if today:
+        lines += ["🎉 今天的活动（到场后按工作人员公布的口令发 /checkin 签到）：", *(f"· {t}" for t in today), ""]
+    if coming:
+        lines += ["📅 近期社区活动：", *(f"· {c}" for c in coming), ""]
+    if not lines:
+        lines = ["近期暂无活动安排，有新活动会在通知里告诉您。", ""]
+    lines.append("参加志愿服务和社区活动可以获得积分，积分能在积分超市兑换。想报名志愿者，发“我想当志愿者”。")
+    return "\n".join(lines)
+
+
 def volunteer(worker: str | None, phone: str | None) -> str:
     who = f"您的网格员{worker}" + (f"（电话 {phone}）" if phone else "") if worker else "社区工作人员"
     return (f"🙌 欢迎加入志愿服务！请联系{who}报名，也可以到社区党群服务中心登记。\n"
@@ -554,6 +568,7 @@ __all__ = [
     "WITHDRAW_NOTHING",
     "WITHDRAW_REFUSED",
     "WITHDRAW_WHICH",
+    "activities",
     "bound_building",
     "bound_grid",
     "btn_sos_home",

@@ -45,6 +45,18 @@ async def open_activity(session: AsyncSession, *, title: str, rule_code: str | N
     return activity
 
 
+async def open_now(session: AsyncSession, now: datetime, grid_code: str | None, limit: int = 5) -> list[Activity]:
+    """The activities whose check-in is open at ``now``, the resident's grid's and the whole community's: what
+    "有啥活动" lists beside the dated services (their code word is given on the spot, never here)."""
+    require_aware(now)
+    here = col(Activity.grid_code).is_(None)
+    if grid_code is not None:
+        here = here | (col(Activity.grid_code) == grid_code)
+    stmt = (select(Activity).where(col(Activity.ends_at) > now, col(Activity.created_at) <= now, here)
+            .order_by(col(Activity.created_at)).limit(limit))
+    return list((await session.exec(stmt)).all())
+
+
 async def by_token(session: AsyncSession, token: str) -> Activity | None:
     return (await session.exec(select(Activity).where(Activity.token == token.strip()))).first()
 
@@ -113,6 +125,6 @@ __all__ = [
     "by_word",
     "check_in",
     "end_of_day",
-    "open_activity",
+    "open_activity", "open_now",
     "points_for",
 ]

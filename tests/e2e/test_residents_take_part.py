@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.emulator import SentMessage
 from handlers import texts
 from handlers.desk import participation as desk_participation
-from services.participation import proposals
+from services.participation import activities, proposals
 from storage.models import (
     ActivityCheckin,
     CouncilVote,
@@ -569,3 +569,23 @@ async def test_a_resident_short_of_points_is_told_what_is_missing_not_asked_to_c
     assert "如何获得积分" in told.text and not told.buttons
     await desk.barrier()
     assert not [m for m in desk.emulator.messages_to(person.id) if "确认用" in m.body]
+
+
+async def test_asked_what_is_on_a_resident_gets_today_s_check_ins_and_the_dated_services(desk: Bot) -> None:
+    """"有啥活动没" was not understood. It lists the check-ins open today in the resident's grid or the whole
+    community (never their code word: that is given on the spot), then the next 义剪, 课堂 and 义诊 by date; the
+    services menu has it as a button. "参加活动的积分到账了吗" stays a points question."""
+    person = await registered(desk, 4070, "周阿姨")  # grid A03
+    now = desk.clock.now()
+    async with desk.db.transaction() as s:
+        here = await activities.open_activity(s, title="垃圾分类督导", rule_code=None, grid_code="A03", by=1, now=now)
+        await activities.open_activity(s, title="第一网格插花课", rule_code=None, grid_code="A01", by=1, now=now)
+    told = await person.say("最近社区有啥活动没", lambda m: "近期社区活动" in m.text)
+    assert "垃圾分类督导" in told.text and "第一网格插花课" not in told.text and here.word not in told.text
+    cut = desk.deps.community.haircut
+    assert cut.name in told.text and "/checkin" in told.text
+    menu = await person.say(texts.MENU_SERVICES, has_buttons)
+    by_button = await person.click(menu, texts.SERVICE_BUTTONS["svc.activities"], lambda m: "近期社区活动" in m.text)
+    assert "垃圾分类督导" in by_button.text
+    points = await person.say("参加活动的积分到账了吗")
+    assert points.text.startswith("⭐")
