@@ -527,6 +527,24 @@ def named_place(text: str | None) -> str | None:
     return place.text if place else None
 
 
+# An answer to "where?" that is talk about the matter, not a place: how long it has gone on ("都两天了", "找了三次"),
+# that nobody comes or cares ("没人来", "物业不管"), hurry ("快点来人"), or that they cannot say ("不清楚啊").
+_SPAN = re.compile(r"(?:\d+|[一二两三四五六七八九十几半好多])\s*个?(?:天|日|周|星期|礼拜|月|年|小时|钟头|回|次|趟)")
+_TALK = re.compile(r"没人|不管|没管|不来|没来|快点|快来|赶紧|赶快|谁管|咋办|怎么办|为啥|为什么|投诉|受不了|烦死|气死|"
+                   r"^(?:不清楚|不知道|说不清|不晓得|忘了)")
+
+_PLACE_HINT = re.compile(r"[楼栋幢门路街巷院场室层园库厅站店棚坛池井桥廊口家]|单元")  # a place the reader may not know
+
+
+def talk_not_place(text: str | None) -> bool:
+    """Whether an answer to "where?" that names no place is more words about the matter: how long, nobody comes,
+    hurry, or they cannot say. Other short words stay the place as given ("老地方", "花坛边上")."""
+    words = (text or "").strip()
+    if not words or named_place(words) is not None or _PLACE_HINT.search(words):
+        return False
+    return bool(_SPAN.search(words) or _TALK.search(words))
+
+
 def place_or_home(text: str | None, building: str | None, unit: str | None = None) -> str | None:
     """A place named in the text, else the resident's own building (and unit); None means ask.
 
@@ -594,4 +612,5 @@ def match_building(text: str | None, buildings: Sequence[str]) -> str | None:
     return best
 
 
-__all__ = ["Place", "building_key", "match_building", "named_place", "place_or_home", "read_place", "read_places"]
+__all__ = ["Place", "building_key", "match_building", "named_place", "place_or_home", "read_place", "read_places",
+           "talk_not_place"]

@@ -28,7 +28,7 @@ from handlers.resident import start
 from intents import Result
 from intents.discourse import agrees
 from intents.emergency import pouring
-from intents.places import match_building, named_place, place_or_home
+from intents.places import match_building, named_place, place_or_home, talk_not_place
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
@@ -144,7 +144,7 @@ def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Resul
             return drafts.changed(live, now=now)
         if words.strip("。.！!") in NO_PLACE:  # they cannot say: the case goes without one (the desk can ask)
             return drafts.changed(live, now=now, stage=DraftStage.CONFIRMING)
-        if named_place(words) is None and len(words) > PLACE_ANSWER_MAX:  # more about the matter, not a place
+        if named_place(words) is None and (len(words) > PLACE_ANSWER_MAX or talk_not_place(words)):  # the matter
             return drafts.changed(live, now=now, text=f"{live.text}\n{words}".strip(),
                                   stage=DraftStage.CONFIRMING)  # 地点：（未填写）; the desk can ask
         return drafts.changed(live, now=now, location=words[:200], stage=DraftStage.CONFIRMING)

@@ -275,6 +275,25 @@ async def test_more_words_given_for_a_place_are_kept_as_words(desk: Bot) -> None
     assert draft.location is None and draft.text.endswith("前两天还有人摔了一跤")
 
 
+@pytest.mark.parametrize("words", ["没人来啊 都两天了", "物业不管", "快点来人", "不清楚啊"])
+async def test_a_short_answer_about_the_matter_is_not_taken_for_the_place(desk: Bot, words: str) -> None:
+    """Asked where, a short answer that says how long, that nobody comes, or that they cannot say, used to become
+    the place ("地点：没人来啊 都两天了"); it joins the words, the place stays unfilled (the desk can ask)."""
+    person = await registered(desk, 2236)
+    assert (await person.say("路灯坏了 黑咕隆咚的")).text == texts.ASK_LOCATION
+    shown = await person.say(words)
+    assert any(b.text == texts.BTN_CONFIRM for b in shown.buttons) and "地点：（未填写）" in shown.text
+    draft = await desk.draft(2236)
+    assert draft.location is None and draft.text.endswith(words)
+
+
+async def test_a_short_place_the_bot_does_not_know_is_still_the_place(desk: Bot) -> None:
+    person = await registered(desk, 2237)
+    assert (await person.say("路灯坏了好几天了 黑咕隆咚的")).text == texts.ASK_LOCATION
+    shown = await person.say("花坛边上")
+    assert "地点：花坛边上" in shown.text
+
+
 async def test_asking_for_mediation_is_not_asked_for_a_place(desk: Bot) -> None:
     person = await registered(desk, 2234)
     shown = await person.say("我想申请调解 和楼下邻居因为漏水的事闹矛盾")
