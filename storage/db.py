@@ -12,9 +12,10 @@ writer the moment the last one commits. The busy timeout is left for other proce
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from contextvars import ContextVar
+from contextvars import Context, ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage import sqlite_async
 
 DEFAULT_URL = "sqlite+aiosqlite:///var/linli.db"
+log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x6C696D67  # PostgreSQL advisory lock held while migrating ("limg")
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_POOL = 8  # SQLite file connections kept (as many again on overflow): a session holds one only while its
@@ -173,6 +175,8 @@ class Database:
         )
         self._write_lock: asyncio.Lock | None = None
         self._writer: asyncio.Task[Any] | None = None
+        self._hints: list[tuple[Executable, dict[str, Any]]] = []
+        self._hinting: asyncio.Task[None] | None = None
 
     @property
     def dialect_name(self) -> str:
@@ -230,6 +234,34 @@ class Database:
             if ran and note is not None:
                 note.done = True
 
+    def hint(self, statement: Executable, params: dict[str, Any]) -> None:
+        """A write that is only a hint, safe to lose (which message shows a draft): written behind, in a transaction
+        of its own with the hints queued meanwhile, outside the caller's update (whose one write transaction stays
+        the only one; a burst of hints costs one commit). Started in a fresh context: never the first commit of the
+        update that queued it (:func:`first_commit`). Lost if the process dies first, or logged if it fails."""
+        self._hints.append((statement, params))
+        if self._hinting is None:
+            self._hinting = asyncio.get_running_loop().create_task(self._write_hints(), context=Context())
+
+    async def _write_hints(self) -> None:
+        try:
+            while self._hints:
+                await asyncio.sleep(0)  # the hints of the updates handled in this turn of the loop, together
+                batch, self._hints = self._hints, []
+                try:
+                    async with self.transaction() as session:
+                        for statement, params in batch:
+                            await session.exec(statement, params=params)  # type: ignore[call-overload]
+                except Exception as exc:  # a hint: the caller's work is done and kept whatever happens here
+                    log.warning("%d hint(s) not written (%s: %s)", len(batch), type(exc).__name__, exc)
+        finally:
+            self._hinting = None
+
+    async def settle_hints(self) -> None:
+        """Wait until the hints queued so far are written (before closing, and for tests)."""
+        while self._hinting is not None:
+            await asyncio.shield(self._hinting)
+
     def migrate(self, revision: str = "head") -> None:
         """Run Alembic ``upgrade`` synchronously; from async code use ``await db.migrate_async()``."""
         from alembic import command
@@ -261,6 +293,7 @@ class Database:
         await asyncio.to_thread(self.migrate, revision)
 
     async def dispose(self) -> None:
+        await self.settle_hints()
         await self.engine.dispose()
 
 

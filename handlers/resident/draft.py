@@ -11,7 +11,7 @@ Draft stages (kept in the database, so a restart in the middle loses nothing)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -82,56 +82,29 @@ def infer_place(text: str, resident: Resident) -> str | None:
 async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, result: Result) -> None:
     """A message that is no question or action: the answer to "where?", a step of the draft, or not understood.
 
-    The draft read with the speaker (before the write lock) is changed in hand, shown, and written in one guarded
-    statement with the message showing it; if it changed meanwhile, it is read again under the lock and the step
-    decided again (and shown again). A first contact writes the resident and the draft first, then shows it."""
+    The draft read with the speaker (before the write lock) is changed in hand and written in one guarded
+    statement; if it changed meanwhile, it is read again under the lock and the step decided again. It is shown
+    only once written: a process killed in between leaves nothing shown that is not kept."""
     d = deps(context)
     msg = update.effective_message
     now = d.now()
     who = await speaker(d, update)
     r, row = who.resident, who.draft
-    newcomer = r is None  # first contact: planned as the resident about to be written (nothing of theirs known)
-    planned = _text_step(d, r or _newcomer(update), row, text, result, now)
+    planned = _text_step(d, r, row, text, result, now) if r is not None else None
+    if r is None or planned is not None:
+        async with d.db.transaction() as s:
+            if r is None:  # first contact: whoever writes is a resident from now on
+                r, row = await resident_of(s, update, d), None
+                planned = _text_step(d, r, row, text, result, now)
+            if planned is not None and not await drafts.save(s, planned, seen=row.updated_at if row else None):
+                planned = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
+                if planned is not None:
+                    await drafts.save(s, planned, seen=drafts.ANY)
+        forget()
     if planned is None:
-        if newcomer:  # whoever writes is a resident from now on
-            async with d.db.transaction() as s:
-                await resident_of(s, update, d)
-            forget()
         await msg.reply_text(texts.NOT_UNDERSTOOD, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
-        return
-    # shown first, then written with the message that shows it (a 确认 typed later edits that message as the button
-    # does), in the update's one write transaction; a row changed meanwhile (rare): decided again, shown again
-    shown = await show_draft(msg, d, DraftView.of(planned), mark=False)
-    planned.shown_message_id = shown.message_id if shown is not None else None
-    again: Draft | None = None
-    async with d.db.transaction() as s:
-        if newcomer:
-            r = await resident_of(s, update, d)
-            again = _text_step(d, r, None, text, result, now)
-            if again is not None and _as_shown(again, planned):
-                again.shown_message_id, planned, again = planned.shown_message_id, again, None
-            else:
-                planned = again
-            if planned is not None:
-                await drafts.save(s, planned, seen=None)
-        elif not await drafts.save(s, planned, seen=row.updated_at if row else None):
-            again = _text_step(d, r, await drafts.read(s, r.id), text, result, now)
-            if again is not None:
-                await drafts.save(s, again, seen=drafts.ANY)
-    forget()
-    if again is not None:
-        await show_draft(msg, d, DraftView.of(again))
-
-
-def _as_shown(draft: Draft, shown: Draft) -> bool:
-    """Whether ``draft`` shows as ``shown`` did (whose it is aside)."""
-    return replace(DraftView.of(draft), resident_id=None) == replace(DraftView.of(shown), resident_id=None)
-
-
-def _newcomer(update: Update) -> Resident:
-    """The resident a first contact is about to become, to plan their first step with (no home, no grid yet)."""
-    user = update.effective_user
-    return Resident(tg_user_id=user.id, name=user.full_name)
+    else:
+        await show_draft(msg, d, DraftView.of(planned))
 
 
 def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Result, now: datetime) -> Draft | None:
@@ -232,9 +205,10 @@ def _with_category(d: Deps, r: Resident, draft: Draft, category: str, now: datet
     return drafts.changed(draft, now=now, category=category, location=place, stage=stage)
 
 
-async def show_draft(msg: Message, d: Deps, view: DraftView, *, mark: bool = True) -> Message | None:
-    """The draft as the resident sees it; the message offering 确认提交 is returned (and with ``mark``, noted on
-    the draft in a write of its own: callers that write the draft after showing it note it in that write)."""
+async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
+    """The draft as the resident sees it. The message offering 确认提交 is noted on the draft, so that a 确认 typed
+    later edits it as the button does: a hint written behind (``Database.hint``), batched with others and off
+    this update's one write transaction; lost, the typed yes's number comes as a message of its own."""
     sec = d.callback_secret
     if view.stage == DraftStage.ASKING_LOCATION:
         await msg.reply_text(texts.ASK_LOCATION)
@@ -256,11 +230,8 @@ async def show_draft(msg: Message, d: Deps, view: DraftView, *, mark: bool = Tru
                                       texts.limit_text(hours), view.photos)
         tip = f"{texts.VALVE_TIP}\n\n" if pouring(view.text) else ""  # what stops the worst of it before anyone comes
         shown = await msg.reply_text(tip + summary, reply_markup=keyboards.confirm_draft(sec, view.stamp))
-        if mark and view.resident_id is not None and view.seen is not None:  # a 确认 typed later edits this message
-            async with d.db.transaction() as s:
-                await drafts.mark_shown(s, view.resident_id, shown.message_id, seen=view.seen)
-        return shown
-    return None
+        if view.resident_id is not None and view.seen is not None:  # a 确认 typed later edits this message
+            d.db.hint(*drafts.shown_hint(view.resident_id, shown.message_id, seen=view.seen))
 
 
 def _more(view: DraftView) -> bool:

@@ -315,6 +315,12 @@ _SHOWN = (update(_T).where(_T.c.resident_id == bindparam("draft_resident_id", ty
           .values(shown_message_id=bindparam("draft_shown", type_=_T.c.shown_message_id.type)))
 
 
+def shown_hint(resident_id: int, message_id: int, *, seen: datetime) -> tuple[Any, dict[str, Any]]:
+    """:func:`mark_shown` as a statement and its parameters, for a write behind (``storage.db.Database.hint``): it
+    may be lost without harm, and changes nothing if the draft changed since."""
+    return _SHOWN, {"draft_resident_id": resident_id, "draft_seen": seen, "draft_shown": message_id}
+
+
 async def mark_shown(session: AsyncSession, resident_id: int, message_id: int, *, seen: datetime) -> bool:
     """The draft as written at ``seen`` (its ``updated_at``) is shown with 确认提交 in ``message_id``: kept so a yes
     typed instead of pressed edits that message as the button does. Not a change of the draft (``updated_at``
@@ -351,6 +357,7 @@ __all__ = [
     "purge_stale",
     "read",
     "save",
+    "shown_hint",
     "take",
     "take_with",
     "update_draft",
