@@ -192,7 +192,7 @@ async def _activities(update: Update, d: Deps) -> str:
     coming: list[tuple[datetime, str]] = []
     cut = d.community.haircut
     window = schedule.next_haircut(now, cut)
-    coming.append((window.start, f"{cut.name}（{cut.place}，{cut.free_age}周岁以上老人免费）"))
+    coming.append((window.start, f"{cut.name}（{cut.place}，{cut.free_age}周岁及以上老人免费）"))
     if d.community.classes is not None and (nxt := schedule.next_class(now, d.community.classes)) is not None:
         coming.append((nxt.window.start, f"{d.community.classes.name}：{nxt.subject}（{d.community.classes.place}）"))
     if d.community.clinic is not None and (w := schedule.next_clinic(now, d.community.clinic)) is not None:
