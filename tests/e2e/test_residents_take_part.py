@@ -15,6 +15,7 @@ from sqlmodel import select
 from bot.emulator import SentMessage
 from handlers import texts
 from handlers.desk import participation as desk_participation
+from handlers.grid.activities import qr_png
 from services.participation import activities, proposals
 from storage.models import (
     ActivityCheckin,
@@ -34,6 +35,20 @@ GRID_WORKER = 5001  # granted gridworker of A03 (the sample file names no Telegr
 
 def has_buttons(m: SentMessage) -> bool:
     return bool(m.buttons)
+
+
+def scan(png: bytes) -> str:
+    """What a scanner reads from a QR picture ("" if nothing). OpenCV's classic detector finds no code at all in
+    some valid ones (about 1 in 200 of the check-in links, whose token is random: opencv/opencv#29540), so when it
+    reads nothing its ArUco-based detector, which finds those, is asked too."""
+    import cv2
+    import numpy as np
+
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    for detector in (cv2.QRCodeDetector(), cv2.QRCodeDetectorAruco()):
+        if text := detector.detectAndDecode(image)[0]:
+            return text
+    return ""
 
 
 async def reply_to(bot: Bot, person: Person, message: SentMessage, text: str, expect: str) -> SentMessage:
@@ -263,9 +278,7 @@ async def test_wish_claimed_by_one_fulfilled_and_confirmed(desk: Bot) -> None:
 
 
 async def test_activity_check_in_once_per_person(desk: Bot) -> None:
-    cv2 = pytest.importorskip("cv2", reason="opencv-python-headless not installed (optional test dependency)")
-    import numpy as np
-
+    pytest.importorskip("cv2", reason="opencv-python-headless not installed (optional test dependency)")
     bot = desk
     await bot.grant(GRID_WORKER, "gridworker", "A03")
     worker = bot.person(GRID_WORKER, "李秀英")
@@ -275,9 +288,7 @@ async def test_activity_check_in_once_per_person(desk: Bot) -> None:
     opened = await worker.click(menu, texts.activity_button("垃圾分类督导（每次）", 5), lambda m: m.photo is not None)
     word = opened.caption.split("/checkin ")[1].split("\n")[0]
     assert len(word) == 4 and word.isdigit() and "23:59" not in opened.caption
-    png = bot.emulator.files[opened.photo].data
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
-    link = cv2.QRCodeDetector().detectAndDecode(image)[0]
+    link = scan(bot.emulator.files[opened.photo].data)
     assert link.startswith("https://t.me/linli_bot?start=act-") and link in opened.caption
 
     first, second = bot.person(4050), await registered(bot, 4051, "居民乙")
@@ -295,6 +306,15 @@ async def test_activity_check_in_once_per_person(desk: Bot) -> None:
         (5, "garbage_sorting", GRID_WORKER)]
     bot.clock.advance(days=1)
     assert (await bot.person(4052, "居民丙").say(f"/checkin {word}")).text == texts.CHECKIN_UNKNOWN  # day over
+
+
+@pytest.mark.parametrize("token", ["1ISyvWoLn0oa", "tX1LrLgMpT1s"])
+def test_scan_reads_check_in_codes_opencv_s_classic_detector_misses(token: str) -> None:
+    """Two check-in tokens in whose code OpenCV 5.0's classic detector finds nothing: the test above failed now and
+    then, when the bot happened to draw such a token."""
+    pytest.importorskip("cv2", reason="opencv-python-headless not installed (optional test dependency)")
+    link = f"https://t.me/linli_bot?start={activities.TOKEN_PREFIX}{token}"
+    assert scan(qr_png(link)) == link
 
 
 # --- 码上议: answered on time and late, both counted in 办复率; 5,000 characters refused ----------------
