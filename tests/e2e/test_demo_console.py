@@ -18,9 +18,9 @@ def console(tmp_path: Path, lines: list[str], *, quiet: bool = False) -> str:
     done = subprocess.run([sys.executable, "-m", "bot", "console"], input="\n".join(lines) + "\n", text=True,
                           capture_output=True, cwd=tmp_path, env=env, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    if quiet:
-        assert "Traceback" not in done.stderr and "ERROR" not in done.stderr.replace("网页服务无法监听", ""), \
-            done.stderr[-3000:]
+    if quiet:  # the web side may find its port taken (another run on this machine): that is said, and is no fault
+        errors = [line for line in done.stderr.splitlines() if "ERROR" in line and "网页服务无法监听" not in line]
+        assert "Traceback" not in done.stderr and not errors, done.stderr[-3000:]
     return done.stdout
 
 
