@@ -1215,3 +1215,40 @@ def staff_info_asked_web(number: str) -> str:
 
 
 __all__ += ["STAFF_RELAYED_WEB", "staff_info_asked_web"]
+
+
+# -- a case whose resident has no Telegram (recorded from a call or a visit, imported from 12345 or Open311) --------
+# the bot cannot reach them: staff are told whom to phone or visit, with what the case holds (nothing masked)
+def _offline_contact(name: str | None, phone: str | None) -> str:
+    who = " ".join(x for x in (name, phone) if x)
+    return f"：{who}" if phone else f"：{who}（工单没有留电话，请上门或通过网格员联系）" if who else \
+        "（工单没有留姓名电话，请通过网格员上门联系）"
+
+
+OFFLINE_RECORDER_TOO = "代录人也已私聊收到这条消息，可由其转告。"
+
+
+def staff_relayed_offline(name: str | None, phone: str | None, recorder_too: bool = False) -> str:
+    return ("✅ 答复已记录。这位居民没有使用 Telegram（电话、来访登记或热线转来的工单），机器人无法转达，"
+            f"请电话或上门告知{_offline_contact(name, phone)}。" + (OFFLINE_RECORDER_TOO if recorder_too else ""))
+
+
+def staff_info_asked_offline(number: str, name: str | None, phone: str | None, recorder_too: bool = False) -> str:
+    return (f"✅ 已记录对 {number} 的补充要求，办理时限暂停计时。这位居民没有使用 Telegram，机器人无法把问题发给居民，"
+            f"请电话或上门询问{_offline_contact(name, phone)}。"
+            + (OFFLINE_RECORDER_TOO if recorder_too else "")
+            + "\n问到后，请回复上面的“需补充”提示消息，写下居民的回答，办理时限即恢复计时。")
+
+
+def staff_resolved_offline(number: str, name: str | None, phone: str | None, recorder_too: bool = False) -> str:
+    return (f"✅ {number} 已办结。这位居民没有使用 Telegram，机器人无法告知，"
+            f"请电话或上门告知办理结果{_offline_contact(name, phone)}。"
+            + (OFFLINE_RECORDER_TOO if recorder_too else ""))
+
+
+def staff_info_answered(number: str) -> str:
+    return f"✅ 已记录居民对 {number} 的补充，办理时限恢复计时。"
+
+
+__all__ += ["OFFLINE_RECORDER_TOO", "staff_info_answered", "staff_info_asked_offline", "staff_relayed_offline",
+            "staff_resolved_offline"]
