@@ -14,8 +14,8 @@ from services.people import audit, roles
 from services.people.roles import Action, Scope
 from storage.models import Resident, Ticket
 
-COMMANDS = ("queue", "board", "rates", "case", "note", "mediate")  # the desk's commands (groups; see PRIVATE)
-PRIVATE = ("queue", "case", "note")  # those a grid worker also uses in their private chat, on their grids' cases
+COMMANDS = ("queue", "board", "rates", "case", "note", "rate", "mediate")  # the desk's commands (groups; see PRIVATE)
+PRIVATE = ("queue", "case", "note", "rate")  # those a grid worker also uses privately, on their grids' cases
 
 
 def desk_chats(d: Deps) -> set[int]:

@@ -1259,7 +1259,8 @@ def staff_info_asked_offline(number: str, name: str | None, phone: str | None, r
 def staff_resolved_offline(number: str, name: str | None, phone: str | None, recorder_too: bool = False) -> str:
     return (f"✅ {number} 已办结。这位居民没有使用 Telegram，机器人无法告知，"
             f"请电话或上门告知办理结果{_offline_contact(name, phone)}。"
-            + (OFFLINE_RECORDER_TOO if recorder_too else ""))
+            + (OFFLINE_RECORDER_TOO if recorder_too else "")
+            + f"\n回访后发 /rate {number} 满意（或 基本满意、不满意）记下居民的评价。")
 
 
 def staff_info_answered(number: str) -> str:
@@ -1287,10 +1288,29 @@ def case_elsewhere(number: str, unit: str) -> str:
     return f"工单 {number} 由{unit}承办，本群不能办理。请在{unit}的工作群或工作人员群里发 /case {number}。"
 
 
-SUPERVISIONS_PRIVATE_STAFF = "请在本单位的工作群里发 /supervisions，查看本单位待答复的督办。"
+SUPERVISIONS_PRIVATE_STAFF = "待答复的督办请在工作群里发 /supervisions 查看（各单位的群里看本单位的）。"
 HISTORY_NOTE = {  # codes the system writes on its events, as staff read them in /history
     "yellow": "即将超时（黄灯）", "sign_overdue": "超过签收时限仍未签收", "overdue": "仍然超时，再次提醒",
     "info_resident": "提醒居民补充", "info_desk": "居民一直未补充，已告知工作群", "unrated": "居民未评价，自动关闭",
 }
 
 __all__ += ["HISTORY_NOTE", "SUPERVISIONS_PRIVATE_STAFF", "case_elsewhere", "staff_command_private"]
+
+
+# 回访 by phone (/rate): a rating staff got from a resident without Telegram
+RATE_USAGE = ("用法：/rate 工单号 满意|基本满意|不满意 [居民的话]\n"
+              "电话或上门回访没有 Telegram 的居民后，在这里记下居民的评价，例如：\n"
+              "/rate LL-20260317-0001 基本满意 说处理得有点慢")
+RATE_TELEGRAM = "这位居民用 Telegram，回访由机器人发给居民本人评价，工作人员不能代为评价。"
+
+
+def rate_refused(number: str, status: str) -> str:
+    return f"工单 {number} 现在不能评价（当前状态：{status}）：办结后、居民评价前才能记录回访评价。"
+
+
+def staff_rated(number: str, rating: str, reopened: bool) -> str:
+    return (f"✅ 已记录 {number} 的回访评价：{rating}。"
+            + ("工单已重新办理并升级，请尽快处理。" if reopened else "工单已关闭。"))
+
+
+__all__ += ["RATE_TELEGRAM", "RATE_USAGE", "rate_refused", "staff_rated"]

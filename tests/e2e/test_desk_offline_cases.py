@@ -26,15 +26,16 @@ from linli_e2e import (
 from bot.emulator import SentMessage
 from handlers import texts
 from services.web import imports
-from storage.models import Channel, TicketEventKind, TicketStatus
+from storage.models import Channel, Rating, TicketEventKind, TicketStatus
 
 NOISE = "楼上邻居天天半夜装修吵得睡不着"
 
 
-async def _recorded(desk: Bot, who: str = "张大爷 13900001111") -> tuple[str, SentMessage]:
+async def _recorded(desk: Bot, who: str = "张大爷 13900001111", text: str = NOISE,
+                    place: str = "9号楼") -> tuple[str, SentMessage]:
     """ZHANG records a phoned-in case on one line in the committee's chat: (number, its card there)."""
     cursor = desk.emulator.cursor()
-    await desk.emulator.send_text(ZHANG, f"/record 电话｜{who}｜9号楼｜{NOISE}", JUWEIHUI)
+    await desk.emulator.send_text(ZHANG, f"/record 电话｜{who}｜{place}｜{text}", JUWEIHUI)
     told = await desk.emulator.wait_for(ZHANG, "LL-", after=cursor, timeout=WAIT)
     number = ticket_number(told.text)
     card = await desk.emulator.wait_for(JUWEIHUI, lambda m: number in m.text and m.buttons, after=cursor,
@@ -136,3 +137,51 @@ async def test_a_telegram_residents_question_still_goes_to_them_and_a_second_rep
     again = await say_in(desk, LI, JUWEIHUI, "2单元", reply_to=prompt)
     assert again.text == texts.staff_refused("same_status", texts.STATUS[TicketStatus.PENDING_INFO])
     assert (await ticket(desk, number)).status is TicketStatus.PENDING_INFO
+
+
+# --- 回访 by phone: /rate records what the resident said -------------------------------------------------------
+
+
+async def _resolved(desk: Bot, who: str = "李奶奶 13600003333") -> tuple[str, SentMessage]:
+    number, card = await _recorded(desk, who=who)
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    cursor = desk.emulator.cursor()
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_RESOLVE)
+    prompt = await desk.emulator.wait_for(JUWEIHUI, texts.staff_ask_result(number), after=cursor, timeout=WAIT)
+    await say_in(desk, LI, JUWEIHUI, "已与施工方协调，晚上十点后停工。", reply_to=prompt)
+    return number, card
+
+
+async def test_the_rating_got_by_phone_is_recorded_and_counted(desk: Bot) -> None:
+    number, _ = await _resolved(desk)
+    answer = await say_in(desk, LI, JUWEIHUI, f"/rate {number} 基本满意 说处理得有点慢")
+    assert answer.text == texts.staff_rated(number, "基本满意", reopened=False)
+    t = await ticket(desk, number)
+    assert (t.status, t.rating, t.rating_comment) == (TicketStatus.CLOSED, Rating.BASICALLY_SATISFIED, "说处理得有点慢")
+    [rated] = await events(desk, number, TicketEventKind.RATED)
+    assert rated.actor == f"staff:{LI}"
+    report = (await say_in(desk, LI, JUWEIHUI, "/report week")).text
+    await desk.barrier()  # its chart too
+    assert "· 满意率 100.0%（1/1）" in report and "· 未评价 0.0%（0/1）" in report
+    again = await say_in(desk, LI, JUWEIHUI, f"/rate {number} 满意")  # rated once: refused, nothing changes
+    assert again.text == texts.rate_refused(number, texts.STATUS[TicketStatus.CLOSED])
+
+
+async def test_unsatisfied_by_phone_reopens_and_escalates(desk: Bot) -> None:
+    number, _ = await _resolved(desk)
+    answer = await say_in(desk, ZHANG, JUWEIHUI, f"/rate {number} 不满意 晚上还在施工")
+    assert answer.text == texts.staff_rated(number, "不满意", reopened=True)
+    t = await ticket(desk, number)
+    assert t.status is TicketStatus.REOPENED and t.escalation_level is not None
+
+
+async def test_rate_is_refused_for_a_telegram_resident_an_open_case_and_a_bad_form(desk: Bot) -> None:
+    person = await registered(desk, 2001)
+    number, _, _ = await open_case(desk, person)
+    assert (await say_in(desk, LI, JUWEIHUI, f"/rate {number} 满意")).text == texts.RATE_TELEGRAM
+    assert (await ticket(desk, number)).rating is None
+    recorded, _ = await _recorded(desk, text="广场舞音响太吵了，晚上九点多还在放", place="5号楼")  # not a duplicate
+    assert (await say_in(desk, LI, JUWEIHUI, f"/rate {recorded} 满意")).text == texts.rate_refused(
+        recorded, texts.STATUS[TicketStatus.DISPATCHED])
+    for line in ("/rate", f"/rate {recorded}", f"/rate {recorded} 很好"):
+        assert (await say_in(desk, LI, JUWEIHUI, line)).text == texts.RATE_USAGE
