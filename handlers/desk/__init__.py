@@ -6,6 +6,7 @@
     签收 · 转派 · 需补充 · 办结 · 升级  (callback data: number.version) ──▶ buttons ──▶ services.cases.lifecycle / sweep
     需补充, 办结 ──▶ ForceReply prompt ──staff reply──▶ relays: 待补充 (question to the resident) / 办结 (result)
     staff reply to a card ──▶ relays: to the resident and followers, recorded as "reply";  /note ──▶ "note", never sent
+    /rate LL-… 满意 ──▶ followup: the rating got by phone from a resident without Telegram (回访)
     /queue /board /rates /case ──▶ queue;  /mediate ──▶ mediation
     /report ──▶ reports;  /supervise /answer /supervisions ──▶ supervision;  /history ──▶ history
 
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
-from handlers.desk import history, mediation, queue, relays, reports, supervision
+from handlers.desk import followup, history, mediation, queue, relays, reports, supervision
 
 GROUPS = filters.ChatType.GROUPS
 
@@ -30,6 +31,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler("rates", queue.on_rates, filters=GROUPS))
     app.add_handler(CommandHandler("case", queue.on_case, filters=GROUPS))
     app.add_handler(CommandHandler("note", relays.on_note, filters=GROUPS))
+    app.add_handler(CommandHandler("rate", followup.on_rate, filters=GROUPS))  # 回访 by phone, no Telegram
     app.add_handler(MessageHandler(GROUPS & filters.TEXT & ~filters.COMMAND & filters.REPLY, relays.on_staff_text))
     mediation.register(app)
     reports.register(app)  # /report (and the 周调度/月评估/季研判 pushes: reports.tick in bot.jobs)

@@ -9,13 +9,13 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import access, cards, texts
-from handlers.deps import Deps
+from handlers.deps import KEY, Deps
 from services.people import audit, roles
 from services.people.roles import Action, Scope
 from storage.models import Resident, Ticket
 
-COMMANDS = ("queue", "board", "rates", "case", "note", "mediate")  # the desk's commands (groups; see PRIVATE)
-PRIVATE = ("queue", "case", "note")  # those a grid worker also uses in their private chat, on their grids' cases
+COMMANDS = ("queue", "board", "rates", "case", "note", "rate", "mediate")  # the desk's commands (groups; see PRIVATE)
+PRIVATE = ("queue", "case", "note", "rate")  # those a grid worker also uses privately, on their grids' cases
 
 
 def desk_chats(d: Deps) -> set[int]:
@@ -120,11 +120,17 @@ async def may_view(d: Deps, update: Update, via: str) -> bool:
 
 async def in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A staff command typed in a private chat by someone it is not for there (a resident trying, staff in the
-    wrong place; a grid worker's /queue /case /note are ``handlers.desk.private``'s)."""
+    wrong place; a grid worker's /queue /case /note are ``handlers.desk.private``'s). Staff, supervisors and grid
+    workers are told where it works and what they can do here instead, not sent to /help like a resident."""
     msg = update.effective_message
     command = (msg.text or "").split(None, 1)[0].split("@", 1)[0]
     roles.refused(update.effective_user.id, Action.DESK_VIEW, f"chat:{msg.chat_id}", command)
-    await msg.reply_text(texts.STAFF_COMMAND_PRIVATE)
+    grants = await access.grants_of(context.bot_data[KEY], update.effective_user.id)
+    if not roles.can(grants, Action.DESK_VIEW):
+        await msg.reply_text(texts.STAFF_COMMAND_PRIVATE)
+        return
+    await msg.reply_text(texts.staff_command_private(command, grid_worker=bool(roles.grids_of(grants)),
+                                                     supervisor=roles.is_supervisor(grants)))
 
 
 __all__ = ["COMMANDS", "PRIVATE", "at_desk", "desk_chats", "desk_or_private", "in_private", "may_act", "may_on_case",

@@ -64,6 +64,8 @@ def what(d: Deps, step: history.Step) -> str:
     if e is None:
         return via or step.via or texts.HISTORY_ACTION.get(step.action, step.action)
     kind, note = e.kind.value, e.note
+    if kind in ("reminded", "status_changed") and note in texts.HISTORY_NOTE:  # the system's codes, in words
+        note = texts.HISTORY_NOTE[note]
     if kind == "status_changed" and e.to_status is not None:
         frm = texts.STATUS.get(e.from_status.value) if e.from_status else None
         said = texts.history_with(texts.history_status(frm, texts.STATUS.get(e.to_status.value, e.to_status.value)),

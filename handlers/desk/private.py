@@ -1,6 +1,6 @@
 """A grid worker's desk in their private chat: /queue (the open cases of their grids), /case LL-… (its card, with
-the buttons), /note LL-… (an internal note). The same checks as in a group decide each case
-(``handlers.desk.access``: the private chat is a desk for the cases of the worker's grids, never their own).
+the buttons), /note LL-… (an internal note), /rate LL-… 满意 (回访 by phone). The same checks as in a group decide
+each case (``handlers.desk.access``: the private chat is a desk for the cases of the worker's grids, never their own).
 Anyone else typing a desk command privately is told, as before, that it is for the work groups.
 """
 
@@ -11,7 +11,7 @@ from telegram.ext import ContextTypes
 
 from handlers import access
 from handlers.deps import deps
-from handlers.desk import queue, relays
+from handlers.desk import followup, queue, relays
 from handlers.desk.access import PRIVATE, in_private
 from services.people import roles
 
@@ -28,6 +28,8 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await queue.on_private_queue(update, context, grids)
     elif command == "case":
         await queue.on_case(update, context)
+    elif command == "rate":
+        await followup.on_rate(update, context)
     else:
         await relays.on_note(update, context)
 

@@ -5,6 +5,8 @@ their grids' cases.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -13,9 +15,13 @@ from handlers.deps import Deps, deps
 from handlers.desk import supervision
 from handlers.desk.access import may_view, not_here
 from handlers.names import complaint_name, unit_name
+from services import local
 from services.cases import clocks, tickets
 from services.cases import desk as reports
 from services.outbox import Priority
+from services.reports.export import show
+from services.reports.figures import ALL, Filter, figures_for
+from services.reports.periods import Period, PeriodKind
 from storage.models import Ticket
 
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
@@ -68,7 +74,9 @@ async def _show_queue(d: Deps, update: Update, scope: str, open_: list[Ticket]) 
             continue
         lines.append(f"\n{texts.COLOUR_MARK[colour]}")
         lines += [texts.queue_line(t.number, complaint_name(d, t.category), texts.STATUS.get(t.status, ""),
-                                   clocks.effective_due(t, now)) for t in group[:QUEUE_LINES]]
+                                   due := clocks.effective_due(t, now),
+                                   now - due if colour is clocks.Colour.RED and due < now else None)
+                  for t in group[:QUEUE_LINES]]
         if len(group) > QUEUE_LINES:
             lines.append(texts.queue_more(len(group) - QUEUE_LINES))
         urgent += [(colour, t) for t in group]
@@ -90,8 +98,9 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if t is None:
         await msg.reply_text(texts.CASE_USAGE if not number else texts.TICKET_NOT_FOUND_STAFF)
         return
-    if not await cards.is_desk(d, msg.chat_id, t):
-        await msg.reply_text(await not_here(d, msg.chat_id, t))
+    if not await cards.is_desk(d, msg.chat_id, t):  # in another unit's group: say whose it is and where to look
+        await msg.reply_text(texts.case_elsewhere(t.number, unit_name(d, t.unit)) if not private
+                             else await not_here(d, msg.chat_id, t))
         return
     async with d.db.transaction() as s:
         await cards.owe_card(s, d, t, chat_id=msg.chat_id, header=texts.CARD_HEADER_TICKET, priority=Priority.REPLY)
@@ -111,17 +120,28 @@ async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """三率 (response, resolution, satisfaction) over the tickets opened in the last 30 days."""
+    """三率 over the tickets received in the last 30 days (today included), of the chat's units (each its own) or, in
+    the staff or an escalation chat, of the whole community: computed as the reports compute them, so /rates and
+    /report never disagree (a unit's chat was shown the whole community's figures, unlabelled)."""
     d = deps(context)
     msg = update.effective_message
     if not await may_view(d, update, "/rates"):
         return
+    units = reports.desk_units(d.community, msg.chat_id, d.staff_chat_id)
+    now = d.now()
+    today = local(now).date()
+    period = Period(PeriodKind.RANGE, today - timedelta(days=reports.RATES_DAYS - 1), today)
+    blocks = []
     async with d.db.session() as s:
-        view = await reports.recent_rates(s, d.now())
-    r = view.rates
-    counts = tuple(f"{x.hits}/{x.total}" for x in (r.response, r.resolution, r.satisfaction))
-    await msg.reply_text(texts.rates(view.days, r.response.value, r.resolution.value, r.satisfaction.value,
-                                     counts, r.unrated))
+        for code in sorted(units) if isinstance(units, set) else [None]:
+            found = await figures_for(s, period, community=d.community, as_of=now, filt=Filter(unit=code),
+                                      snapshot=False)
+            f = found.get(ALL, {})
+            blocks.append(texts.rates(unit_name(d, code) if code else d.community.name, reports.RATES_DAYS,
+                                      show(f.get("response_rate")), show(f.get("on_time_rate")),
+                                      show(f.get("satisfaction_rate")),
+                                      str(f["unrated"].numerator if "unrated" in f else 0)))
+    await msg.reply_text("\n\n".join(blocks))
 
 
 __all__ = ["on_board", "on_case", "on_private_queue", "on_queue", "on_rates"]

@@ -87,8 +87,15 @@ async def _answer_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, d: D
         await _relay(update, context, d, t, text)
 
 
+def _recorder_too(off: reports.Offline, update: Update) -> bool:
+    """Whoever recorded a case for someone without Telegram gets its news to pass on (``cards.owe_residents``):
+    worth saying to staff when that is someone else."""
+    return off.recorded_by is not None and off.recorded_by != update.effective_user.id
+
+
 async def _resolve(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str) -> None:
     actor = staff_actor(update.effective_user.id)
+    off = None
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
         result = TransitionResult.illegal(lifecycle.Refusal.NOT_ALLOWED)
@@ -98,49 +105,74 @@ async def _resolve(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, 
             result = await lifecycle.transition(s, row, S.RESOLVED, actor=actor, now=d.now(), result=text)
         if result.ok:
             await cards.owe_residents(s, d, row, texts.resident_resolved(row.number, unit_name(d, row.unit), text))
+            off = None if await reports.tracked_on_web(s, row.id) else await reports.offline_contact(s, row)
             await cards.owe_refresh(s, d, row)
     msg = update.effective_message
     if not result.ok:
         await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
         return
     d.wake_sender()
-    await msg.reply_text(texts.staff_resolved(row.number))
+    await msg.reply_text(texts.staff_resolved(row.number) if off is None else texts.staff_resolved_offline(
+        row.number, off.name, off.phone, _recorder_too(off, update)))
 
 
 async def _ask_info(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, question: str) -> None:
+    """需补充's question. The bot asks a Telegram resident itself; for a case whose resident has no Telegram staff
+    are told whom to phone, and their next reply to the same prompt is the resident's answer (the clock runs
+    again): without it such a case could only wait for its chases."""
+    actor = staff_actor(update.effective_user.id)
+    answered = False
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
-        result = await lifecycle.transition(s, row, S.PENDING_INFO, actor=staff_actor(update.effective_user.id),
-                                            now=d.now(), note=question)
-        told, web = 0, False
+        web = await reports.tracked_on_web(s, row.id)
+        off = await reports.offline_contact(s, row)
+        told = 0
+        if row.status is S.PENDING_INFO and off is not None:  # the resident's answer, got by phone or a visit
+            result = await lifecycle.answer_info(s, row, actor=actor, now=d.now(), note=question)
+            answered = result.ok
+        else:
+            result = await lifecycle.transition(s, row, S.PENDING_INFO, actor=actor, now=d.now(), note=question)
+            if result.ok:
+                told = await cards.owe_residents(s, d, row, texts.resident_need_info(
+                    row.number, unit_name(d, row.unit), question), followers=False)
         if result.ok:
-            told = await cards.owe_residents(s, d, row, texts.resident_need_info(
-                row.number, unit_name(d, row.unit), question), followers=False)
-            web = not told and await reports.tracked_on_web(s, row.id)
             await cards.owe_refresh(s, d, row)
     msg = update.effective_message
     if not result.ok:
         await msg.reply_text(texts.staff_refused(result.reason or "not_allowed", texts.STATUS.get(row.status, "")))
         return
     d.wake_sender()
-    await msg.reply_text(texts.staff_info_asked(row.number) if told
-                         else texts.staff_info_asked_web(row.number) if web else texts.STAFF_RELAY_FAILED)
+    if answered:
+        await msg.reply_text(texts.staff_info_answered(row.number))
+    elif web:
+        await msg.reply_text(texts.staff_info_asked_web(row.number))
+    elif off is not None:
+        await msg.reply_text(texts.staff_info_asked_offline(row.number, off.name, off.phone,
+                                                            _recorder_too(off, update)))
+    else:
+        await msg.reply_text(texts.staff_info_asked(row.number) if told else texts.STAFF_RELAY_FAILED)
 
 
 async def _relay(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket, text: str) -> None:
-    """The unit's answer: recorded as a reply event, sent to the resident and followers (a case filed on the web
-shows it on its tracking page instead: the staff member is told so, not warned that nobody got it)."""
+    """The unit's answer: recorded as a reply event, sent to the resident and followers. A case filed on the web
+    shows it on its tracking page; one whose resident has no Telegram (recorded from a call or a visit, imported)
+    cannot be told by the bot: staff are told whom to phone or visit, not warned that the resident blocked the bot."""
     async with d.db.transaction() as s:
         row = await s.get(Ticket, t.id)
         await events.record_event(s, row, kind=TicketEventKind.REPLY, actor=staff_actor(update.effective_user.id),
                                   now=d.now(), note=text)
         told = await cards.owe_residents(s, d, row, texts.resident_staff_reply(row.number, unit_name(d, row.unit),
                                                                                text))
-        # filed on the web: nobody to tell in Telegram, but the reply shows on the case's tracking page
-        web = not told and await reports.tracked_on_web(s, row.id)
+        web = await reports.tracked_on_web(s, row.id)
+        off = await reports.offline_contact(s, row)
     d.wake_sender()
-    await update.effective_message.reply_text(texts.STAFF_RELAYED if told
-                                              else texts.STAFF_RELAYED_WEB if web else texts.STAFF_RELAY_FAILED)
+    msg = update.effective_message
+    if web:
+        await msg.reply_text(texts.STAFF_RELAYED_WEB)
+    elif off is not None:
+        await msg.reply_text(texts.staff_relayed_offline(off.name, off.phone, _recorder_too(off, update)))
+    else:
+        await msg.reply_text(texts.STAFF_RELAYED if told else texts.STAFF_RELAY_FAILED)
 
 
 def _note_args(text: str) -> tuple[str | None, str]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,6 +34,7 @@ from handlers import access, cards, texts
 from handlers.deps import KEY, Deps, deps
 from handlers.desk import supervision
 from handlers.desk.access import desk_or_private
+from handlers.names import complaint_name
 from handlers.order import EARLY
 from services import local, outbox
 from services.cases import desk as desks
@@ -214,8 +215,10 @@ def _brief(f: Mapping[str, Figure]) -> list[tuple[str, str]]:
 
 
 def compose(report: Report, kind: PeriodKind, name: str, so_far: bool, overdue: int,
-            points: list[tuple[Period, dict[str, Figure]]]) -> str:
-    """The report as one chat message: the whole with every figure, then units (or grids), problems, trend."""
+            points: list[tuple[Period, dict[str, Figure]]],
+            category_name: Callable[[str], str] | None = None) -> str:
+    """The report as one chat message: the whole with every figure, then units (or grids), problems, trend.
+    ``category_name``: a category as the cards and /queue name it (the report said 维修 where they say 设施报修)."""
     lines = [texts.report_header(texts.REPORT_KIND[kind.value], name, report.period.title, report.as_of, so_far,
                                  report.previous_period.title)]
     lines += _figure_lines(report, overdue)
@@ -230,18 +233,25 @@ def compose(report: Report, kind: PeriodKind, name: str, so_far: bool, overdue: 
             lines.append(texts.report_more(len(rows) - SCOPE_LINES))
     if report.top_problems:
         lines.append(texts.REPORT_SECTION["problems"])
-        lines += [texts.report_problem_line(CATEGORY_NAMES.get(p.category, p.category), p.place, p.complaints,
+        lines += [texts.report_problem_line(category_name(p.category) if category_name
+                                            else CATEGORY_NAMES.get(p.category, p.category), p.place, p.complaints,
                                             p.cases) for p in report.top_problems]
     if points:
         lines.append(texts.report_trend_title(len(points)))
+        # the periods before the first case (a new install): one line, not a line of zeros and dashes each
+        empty = next((i for i, (_, figs) in enumerate(points) if figs["received"].numerator), len(points))
+        if empty > 1:
+            lines.append(texts.report_trend_nothing(points[0][0].label, points[empty - 1][0].label))
+            points = points[empty:]
         lines += [texts.report_scope_line(p.label, _brief(figs)) for p, figs in points]
     return texts.preview_lines("\n".join(lines), TEXT_LIMIT)
 
 
-def _draw(report: Report, points: list[tuple[Period, dict[str, Figure]]], trend_title: str) -> list[bytes]:
+def _draw(report: Report, points: list[tuple[Period, dict[str, Figure]]], trend_title: str,
+          name: str) -> list[bytes]:
     """The report's PNG (and the trend's): in a worker thread, one drawing at a time."""
     with _drawing:
-        found = [chart_store.png_of(lambda path: charts.report_chart(report, path))]
+        found = [chart_store.png_of(lambda path: charts.report_chart(report, path, scope=name))]
         if points:
             found.append(chart_store.png_of(lambda path: charts.trend_chart(points, path, title=trend_title)))
     return found
@@ -257,10 +267,10 @@ async def render(d: Deps, period: Period, filt: Filter, *, kind: PeriodKind, now
         points = (await trend(s, period, community=d.community, now=now, periods=periods, filt=filt, known=report)
                   if periods else [])
     overdue = await supervision.overdue_count(d, now, filt.unit, filt.grid, filt.grids)
-    text = compose(report, kind, name, so_far, overdue, points)
+    text = compose(report, kind, name, so_far, overdue, points, lambda code: complaint_name(d, code))
     label = texts.REPORT_KIND[kind.value]
     try:
-        pngs = await asyncio.to_thread(_draw, report, points, texts.report_trend_chart_title(name, len(points)))
+        pngs = await asyncio.to_thread(_draw, report, points, texts.report_trend_chart_title(name, len(points)), name)
     except charts.ChartFontMissing as exc:  # the words still go; the admin sees why in the log
         log.error("report chart not drawn: %s", exc)
         return Rendered(texts.preview_lines(f"{text}\n{texts.REPORT_CHART_MISSING}", TEXT_LIMIT))

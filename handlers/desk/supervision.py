@@ -234,7 +234,8 @@ async def _list(update: Update, d: Deps) -> None:
         if allowed:
             roles.refused(update.effective_user.id, Action.DESK_VIEW, f"chat:{msg.chat_id}", "/supervisions",
                           now=d.now())
-        await msg.reply_text(texts.REPORT_NO_ROLE)
+        # staff have a role: their 督办 are their unit's, seen in its chat (not "ask for a role")
+        await msg.reply_text(texts.SUPERVISIONS_PRIVATE_STAFF if allowed else texts.REPORT_NO_ROLE)
         return
     async with d.db.session() as s:
         rows = await supervision.unanswered(s, units if isinstance(units, set) else None)

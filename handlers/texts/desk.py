@@ -4,7 +4,7 @@ Part of the catalogue (``handlers.texts``): every sentence the bot says lives in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.texts.common import fmt_time, preview
 from services import local
@@ -64,7 +64,7 @@ def card_header_reassigned(from_unit: str) -> str:
 
 
 CHANNEL = {"telegram": "机器人", "phone": "电话", "visit": "来访", "letter": "信件", "patrol": "走访",
-           "12345": "12345热线", "web": "服务码", "open311": "Open311"}
+           "12345": "12345热线", "web": "服务码", "open311": "外部平台"}
 
 
 def grid_label(code: str | None, name: str | None, worker: str | None) -> str:
@@ -109,7 +109,10 @@ CASE_USAGE = "用法：/case 工单号，如 /case LL-20261201-0007，调出这�
 
 
 def queue_button(mark: str, number: str) -> str:
-    return f"{mark}{number.rsplit('-', 1)[-1]}"
+    """The case's day and number of the day (🔴0302-0002): the number alone repeats every day, so a month's queue
+    showed four "🔴0002" buttons nobody could tell apart."""
+    _, day, seq = [*number.split("-"), "", ""][:3]
+    return f"{mark}{day[4:8]}-{seq}" if len(day) == 8 and seq else f"{mark}{number}"
 
 BTN_RECATEGORIZE_CASE = "🏷 改类别"
 STAFF_CHOOSE_CATEGORY = "请选择正确的类别"
@@ -262,8 +265,14 @@ def queue_header(scope: str, count: int) -> str:
     return f"📋 {scope}未办结工单：{count} 件"
 
 
-def queue_line(number: str, category: str, status: str, due: datetime) -> str:
-    return f"· {number} {category}【{status}】时限 {fmt_time(due)}"
+def queue_line(number: str, category: str, status: str, due: datetime, late: timedelta | None = None) -> str:
+    """``late``: how long past its deadline a red case is (how bad it is, without working it out from the date)."""
+    return f"· {number} {category}【{status}】时限 {fmt_time(due)}" + (f"，{overdue_for(late)}" if late else "")
+
+
+def overdue_for(late: timedelta) -> str:
+    hours = int(late.total_seconds() // 3600)
+    return f"已超时{hours // 24}天" if hours >= 24 else f"已超时{max(hours, 1)}小时"
 
 
 def queue_more(count: int) -> str:
@@ -284,17 +293,16 @@ def board(rows: list[tuple[str, int, int, int]]) -> str:
     return "\n".join(lines)
 
 
-def rates(days: int, response: float | None, resolution: float | None, satisfaction: float | None,
-          counts: tuple[str, str, str], unrated: int) -> str:
-    def pct(value: float | None) -> str:
-        return "—" if value is None else f"{value:.0%}"
-
+def rates(scope: str, days: int, response: str, on_time: str, satisfaction: str, unrated: str) -> str:
+    """/rates: the chat's own scope named (a unit's chat sees its unit), the figures shown as the reports show them
+    (the same names, numerator/denominator)."""
     return "\n".join([
-        f"📈 近{days}天三率",
-        f"响应率（按时签收）：{pct(response)}（{counts[0]}）",
-        f"办结率（按时办结）：{pct(resolution)}（{counts[1]}）",
-        f"满意率：{pct(satisfaction)}（{counts[2]}）",
+        f"📈 {scope}｜近{days}天受理的工单",
+        f"响应率（按时签收）：{response}",
+        f"按时办结率：{on_time}",
+        f"满意率：{satisfaction}",
         f"未评价：{unrated} 件",
+        "更多数字：/report 本月",
     ])
 
 
@@ -501,6 +509,7 @@ __all__ = [
     "grid_label",
     "mediation_meeting",
     "mediation_recorded",
+    "overdue_for",
     "queue_button",
     "queue_header",
     "queue_line",
@@ -884,7 +893,9 @@ REPORT_CHART_MISSING = "（报表图暂时画不出来：服务器缺少中文�
 
 def report_header(kind: str, scope: str, period: str, as_of: datetime, so_far: bool, previous: str) -> str:
     return (f"📊 {kind}｜{scope}\n{period}" + ("（进行中）" if so_far else "") + f"，截至 {fmt_time(as_of)}\n"
-            f"括号内为分子/分母，“—”表示没有可计算的工单；较上期即与{previous}相比")
+            f"括号内为分子/分母，“—”表示没有可计算的工单；较上期即与{previous}相比\n"
+            # why 响应率 can be lower than "signed within 1 hour": a reopened or reassigned case is signed anew
+            "响应率、按时办结率按工单最新一轮办理计（重新办理、转派后重新计算），首次响应按第一次签收计")
 
 
 def report_figure(label: str, shown: str, change: str) -> str:
@@ -913,6 +924,10 @@ def report_problem_line(category: str, place: str, complaints: int, cases: int) 
 
 def report_trend_title(count: int) -> str:
     return f"【近{count}期走势】"
+
+
+def report_trend_nothing(first: str, last: str) -> str:
+    return f"· {first} 至 {last}：没有受理工单"
 
 
 def report_more(count: int) -> str:
@@ -1149,6 +1164,7 @@ __all__ += [
     "report_scope_line",
     "report_trend_caption",
     "report_trend_chart_title",
+    "report_trend_nothing",
     "report_trend_title",
     "report_unknown_scope",
     "staff_supervised",
@@ -1215,3 +1231,86 @@ def staff_info_asked_web(number: str) -> str:
 
 
 __all__ += ["STAFF_RELAYED_WEB", "staff_info_asked_web"]
+
+
+# -- a case whose resident has no Telegram (recorded from a call or a visit, imported from 12345 or Open311) --------
+# the bot cannot reach them: staff are told whom to phone or visit, with what the case holds (nothing masked)
+def _offline_contact(name: str | None, phone: str | None) -> str:
+    who = " ".join(x for x in (name, phone) if x)
+    return f"：{who}" if phone else f"：{who}（工单没有留电话，请上门或通过网格员联系）" if who else \
+        "（工单没有留姓名电话，请通过网格员上门联系）"
+
+
+OFFLINE_RECORDER_TOO = "代录人也已私聊收到这条消息，可由其转告。"
+
+
+def staff_relayed_offline(name: str | None, phone: str | None, recorder_too: bool = False) -> str:
+    return ("✅ 答复已记录。这位居民没有使用 Telegram（电话、来访登记或热线转来的工单），机器人无法转达，"
+            f"请电话或上门告知{_offline_contact(name, phone)}。" + (OFFLINE_RECORDER_TOO if recorder_too else ""))
+
+
+def staff_info_asked_offline(number: str, name: str | None, phone: str | None, recorder_too: bool = False) -> str:
+    return (f"✅ 已记录对 {number} 的补充要求，办理时限暂停计时。这位居民没有使用 Telegram，机器人无法把问题发给居民，"
+            f"请电话或上门询问{_offline_contact(name, phone)}。"
+            + (OFFLINE_RECORDER_TOO if recorder_too else "")
+            + "\n问到后，请回复上面的“需补充”提示消息，写下居民的回答，办理时限即恢复计时。")
+
+
+def staff_resolved_offline(number: str, name: str | None, phone: str | None, recorder_too: bool = False) -> str:
+    return (f"✅ {number} 已办结。这位居民没有使用 Telegram，机器人无法告知，"
+            f"请电话或上门告知办理结果{_offline_contact(name, phone)}。"
+            + (OFFLINE_RECORDER_TOO if recorder_too else "")
+            + f"\n回访后发 /rate {number} 满意（或 基本满意、不满意）记下居民的评价。")
+
+
+def staff_info_answered(number: str) -> str:
+    return f"✅ 已记录居民对 {number} 的补充，办理时限恢复计时。"
+
+
+__all__ += ["OFFLINE_RECORDER_TOO", "staff_info_answered", "staff_info_asked_offline", "staff_relayed_offline",
+            "staff_resolved_offline"]
+
+
+# -- found trying the desk as staff, a supervisor and a grid worker (a month of cases) ----------------------------
+def staff_command_private(command: str, *, grid_worker: bool = False, supervisor: bool = False) -> str:
+    """A desk command staff typed in a private chat: where it works, and what works here instead."""
+    here = ["/report 看报表（如 /report 上周）", "/history 工单号 看办理记录"]
+    if grid_worker:
+        here.insert(0, "/queue 看本网格的工单，/case 工单号 调出卡片")
+    if supervisor:
+        here.append("/supervisions 看待答复的督办，/supervise 工单号 原因 督办")
+    here.append("/record 代录工单")
+    return f"{command} 只能在工作群里使用（本单位的群里看本单位的）。私聊里可以用：\n" + "\n".join(
+        f"· {x}" for x in here)
+
+
+def case_elsewhere(number: str, unit: str) -> str:
+    return f"工单 {number} 由{unit}承办，本群不能办理。请在{unit}的工作群或工作人员群里发 /case {number}。"
+
+
+SUPERVISIONS_PRIVATE_STAFF = "待答复的督办请在工作群里发 /supervisions 查看（各单位的群里看本单位的）。"
+HISTORY_NOTE = {  # codes the system writes on its events, as staff read them in /history
+    "yellow": "即将超时（黄灯）", "sign_overdue": "超过签收时限仍未签收", "overdue": "仍然超时，再次提醒",
+    "info_resident": "提醒居民补充", "info_desk": "居民一直未补充，已告知工作群", "unrated": "居民未评价，自动关闭",
+}
+
+__all__ += ["HISTORY_NOTE", "SUPERVISIONS_PRIVATE_STAFF", "case_elsewhere", "staff_command_private"]
+
+
+# 回访 by phone (/rate): a rating staff got from a resident without Telegram
+RATE_USAGE = ("用法：/rate 工单号 满意|基本满意|不满意 [居民的话]\n"
+              "电话或上门回访没有 Telegram 的居民后，在这里记下居民的评价，例如：\n"
+              "/rate LL-20260317-0001 基本满意 说处理得有点慢")
+RATE_TELEGRAM = "这位居民用 Telegram，回访由机器人发给居民本人评价，工作人员不能代为评价。"
+
+
+def rate_refused(number: str, status: str) -> str:
+    return f"工单 {number} 现在不能评价（当前状态：{status}）：办结后、居民评价前才能记录回访评价。"
+
+
+def staff_rated(number: str, rating: str, reopened: bool) -> str:
+    return (f"✅ 已记录 {number} 的回访评价：{rating}。"
+            + ("工单已重新办理并升级，请尽快处理。" if reopened else "工单已关闭。"))
+
+
+__all__ += ["RATE_TELEGRAM", "RATE_USAGE", "rate_refused", "staff_rated"]

@@ -117,6 +117,27 @@ async def tracked_on_web(s: AsyncSession, ticket_id: int) -> bool:
     return (await s.exec(stmt)).first() is not None
 
 
+@dataclass(frozen=True)
+class Offline:
+    """Who to phone or visit for a case whose resident has no Telegram (recorded from a call or a visit, imported
+    from 12345 or Open311, filed on the web): the bot cannot tell them anything, staff must."""
+
+    name: str | None
+    phone: str | None
+    recorded_by: int | None  # who recorded it (代录): the bot sends them the case's news to pass on
+
+
+async def offline_contact(s: AsyncSession, ticket: Ticket) -> Offline | None:
+    """The case's contact when its resident has no Telegram, else None (the bot writes to them itself). The case's
+    own contact first (what was recorded with it), then the person's."""
+    person = await s.get(Resident, ticket.resident_id)
+    if person is None or person.tg_user_id is not None:
+        return None
+    return Offline(name=(ticket.contact_name or "").strip() or None,
+                   phone=(ticket.contact_phone or "").strip() or person.phone or None,
+                   recorded_by=ticket.recorded_by)
+
+
 # --- closing a 待补充 case whose resident cannot be reached -------------------------------------------------
 
 UNREACHABLE = "无法联系"  # the reason recorded on the events of such a close
@@ -209,6 +230,7 @@ __all__ = [
     "CARD_KINDS",
     "COLOURS",
     "UNREACHABLE",
+    "Offline",
     "RatesView",
     "batch_tickets",
     "board_rows",
@@ -218,6 +240,7 @@ __all__ = [
     "find_post",
     "find_posts",
     "latest_card",
+    "offline_contact",
     "open_tickets",
     "pending_info_number",
     "posts_of",

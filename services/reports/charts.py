@@ -12,6 +12,7 @@ import os
 import tempfile
 import warnings
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -110,7 +111,7 @@ def _rate_bars(ax: object, rows: Sequence[ScopeFigures]) -> None:
     props = _props(9)
     names = [r.name for r in rows]
     width = 0.8 / len(RATES)
-    for i, (key, label) in enumerate(RATES):
+    for i, (key, _) in enumerate(RATES):
         xs, heights, empties = [], [], []
         for j, row in enumerate(rows):
             value = _pct(row.figures.get(key))
@@ -120,29 +121,48 @@ def _rate_bars(ax: object, rows: Sequence[ScopeFigures]) -> None:
             else:
                 xs.append(x)
                 heights.append(value)
-        ax.bar(xs, heights, width, label=label, color=COLOURS[i])  # type: ignore[attr-defined]
+        ax.bar(xs, heights, width, color=COLOURS[i])  # type: ignore[attr-defined]
         for x, h in zip(xs, heights, strict=True):  # the value on each bar: a 0 % bar is still seen as measured
             ax.text(x, h + 1, f"{h:.0f}", ha="center", va="bottom", fontproperties=_props(7))  # type: ignore[attr-defined]
         for x in empties:  # nothing measured: say so, never draw a 0 % bar
             ax.text(x, 2, "—", ha="center", va="bottom", fontproperties=props)  # type: ignore[attr-defined]
     ax.set_xticks(range(len(names)))  # type: ignore[attr-defined]
-    ax.set_xticklabels(names, fontproperties=props, rotation=20, ha="right")  # type: ignore[attr-defined]
+    ax.set_xticklabels(names, fontproperties=props, rotation=20 if len(names) > 1 else 0,  # type: ignore[attr-defined]
+                       ha="right" if len(names) > 1 else "center")
+    # every group's place, measured or not: a series with nothing measured has no bar to widen the axis, and its
+    # "—" marks would fall outside it
+    ax.set_xlim(-0.5, len(names) - 0.5)  # type: ignore[attr-defined]
     ax.set_ylim(0, 118)  # type: ignore[attr-defined]
     ax.set_ylabel("%（“—”：无可计算的工单）", fontproperties=props)  # type: ignore[attr-defined]
-    ax.legend(prop=props, loc="upper center", ncols=len(RATES), frameon=False)  # type: ignore[attr-defined]
+    # the legend from the colours themselves: an empty series' bars carry no colour to show
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=COLOURS[i], label=label) for i, (_, label) in enumerate(RATES)]
+    ax.legend(handles=handles, prop=props, loc="upper center", ncols=len(RATES), frameon=False)  # type: ignore[attr-defined]
 
 
-def report_chart(report: Report, path: str | Path) -> Path:
-    """One PNG for a report: the four rates for the whole and each unit (or grid, in a unit's report), and the
-    first-response times of the whole."""
+def chart_rows(report: Report, scope: str | None = None) -> list[ScopeFigures]:
+    """The groups of a report's chart, as its text lists them: the whole (named ``scope``, the report's own name:
+    a grid's report is not "the community"), then each unit, or each grid of a unit's report or of a grid worker's
+    several grids; a single grid's report has only itself."""
+    whole = replace(report.overall, name=scope) if scope else report.overall
+    if report.filter.grid:
+        return [whole]
+    by_grid = bool(report.filter.unit or report.filter.grids)
+    return [whole, *report.of(ScopeKind.GRID if by_grid else ScopeKind.UNIT)]
+
+
+def report_chart(report: Report, path: str | Path, *, scope: str | None = None) -> Path:
+    """One PNG for a report: the four rates for the whole and each unit (or grid, see :func:`chart_rows`), and the
+    first-response times of the whole. ``scope``: the report's name (a unit's, a grid's), the title's and the whole's
+    bar's."""
     path = Path(path)
-    kind = ScopeKind.GRID if report.filter.unit else ScopeKind.UNIT
-    rows = [report.overall, *report.of(kind)]
+    rows = chart_rows(report, scope)
 
     def draw() -> MplFigure:
         fig = _mpl()[1](figsize=(11, 5.2), layout="constrained")
         left, right = fig.subplots(1, 2, width_ratios=(2.2, 1))
-        fig.suptitle(f"{report.overall.name} {report.period.title} 诉求办理情况", fontproperties=_props(14))
+        fig.suptitle(f"{rows[0].name} {report.period.title} 诉求办理情况", fontproperties=_props(14))
         _rate_bars(left, rows)
         left.set_title(f"四率（共受理 {report.overall.figures['received'].numerator} 件）", fontproperties=_props(11))
         whole = report.overall.figures
@@ -153,6 +173,9 @@ def report_chart(report: Report, path: str | Path) -> Path:
         right.set_title("首次响应用时（件）", fontproperties=_props(11))
         for x, n in enumerate(counts):
             right.text(x, n, str(n), ha="center", va="bottom", fontproperties=_props(9))
+        # counts of cases: from 0, whole numbers (nothing signed yet drew an axis from -0.04 to 0.04)
+        right.set_ylim(0, max(max(counts) * 1.15, 1))
+        right.yaxis.get_major_locator().set_params(integer=True)
         return fig
 
     return _draw_checked(draw, path)
@@ -181,4 +204,4 @@ def trend_chart(points: Sequence[tuple[Period, dict[str, Figure]]], path: str | 
     return _draw_checked(draw, path)
 
 
-__all__ = ["ChartFontMissing", "cjk_font", "missing_glyphs", "report_chart", "trend_chart"]
+__all__ = ["ChartFontMissing", "chart_rows", "cjk_font", "missing_glyphs", "report_chart", "trend_chart"]

@@ -49,7 +49,7 @@ LABELS: Mapping[str, str] = {
     "reopened": "重新办理",
     **dict(zip((f"escalations_{lv}" for lv in LEVELS), ("上报网格", "上报社区", "上报街道"), strict=True)),
     "withdrawn": "撤回",
-    "warnings": "预警",
+    "warnings": "集中反映预警",  # hotspot warnings raised, not the cases' red/yellow lights
     **dict(zip((f"mediation_{s.value}" for s in STAGES), ("调解·申请", "调解·登记", "调解·会议", "调解·协商",
                                                            "调解·协议", "调解·回访"), strict=True)),
     "mediation_success_rate": "调解成功率",

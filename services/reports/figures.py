@@ -766,7 +766,7 @@ CATEGORY_NAMES: Mapping[str, str] = {
 }
 CHANNEL_NAMES: Mapping[str, str] = {
     Channel.TELEGRAM: "机器人", Channel.PHONE: "电话", Channel.VISIT: "来访", Channel.LETTER: "信件",
-    Channel.PATROL: "走访", Channel.HOTLINE: "12345热线", Channel.WEB: "网页", Channel.OPEN311: "Open311",
+    Channel.PATROL: "走访", Channel.HOTLINE: "12345热线", Channel.WEB: "服务码", Channel.OPEN311: "外部平台",
 }
 
 

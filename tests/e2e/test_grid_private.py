@@ -230,9 +230,9 @@ async def test_a_grid_worker_uses_queue_case_and_note_privately_on_their_grid(de
     assert [e.note for e in await events(desk, number, TicketEventKind.NOTE)] == ["物业说周三前处理"]
     assert (await desk.person(OTHER_WORKER).say(f"/note {number} 不是我的")).text == texts.STAFF_NOT_YOUR_GRID
     assert len(await events(desk, number, TicketEventKind.NOTE)) == 1
-    # a resident, and a desk command a grid worker has no private use for, are answered as before
+    # a resident is answered as before; a desk command a grid worker has no private use for says what they can use
     assert (await person.say("/queue")).text == texts.STAFF_COMMAND_PRIVATE
-    assert (await worker.say("/board")).text == texts.STAFF_COMMAND_PRIVATE
+    assert (await worker.say("/board")).text == texts.staff_command_private("/board", grid_worker=True)
 
 
 # --- 4. a grid worker's own complaint ---------------------------------------------------------------------------

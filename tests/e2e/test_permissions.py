@@ -209,13 +209,16 @@ async def test_bad_signatures_and_other_groups_are_refused_for_everyone(desk: Bo
     good = pack(secret, "ss", f"{number}.{t.version}")
     tampered = good[:-1] + ("0" if good[-1] != "0" else "1")
     with caplog.at_level(logging.INFO):
-        for user, _role in ROLES.values():
+        for user, role in ROLES.values():
             query = await desk.emulator.press(user, card.message_id, tampered, chat_id=JUWEIHUI, forge=True)
             answer = await desk.emulator.wait_for_answer(query, timeout=WAIT)
             assert (answer.text, answer.show_alert) == (texts.STALE_BUTTON, True)
             assert (await say_in(desk, user, OTHER_GROUP, "/queue")).text == texts.STAFF_NOT_DESK
             assert (await say_in(desk, user, OTHER_GROUP, f"/note {number} 备注")).text == texts.STAFF_NOT_DESK
-            assert (await desk.person(user).say("/board")).text == texts.STAFF_COMMAND_PRIVATE
+            # privately: a resident is sent to /help; anyone with a role is told where it works and what works here
+            assert (await desk.person(user).say("/board")).text == (texts.STAFF_COMMAND_PRIVATE if role is None else
+                                                                   texts.staff_command_private(
+                                                                       "/board", grid_worker=role[0] == "gridworker"))
     await desk.barrier()
     assert (await ticket(desk, number)).version == t.version
     audit = [r.getMessage() for r in caplog.records if r.name == "linli.audit"]

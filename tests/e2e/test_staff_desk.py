@@ -224,7 +224,8 @@ async def test_notes_stay_internal_and_queue_board_rates_show_the_case(desk: Bot
     assert board.text == texts.board([(unit.name, 0, 1, 0)])
 
     rates = await say_in(desk, ZHANG, STAFF_CHAT_ID, "/rates")
-    assert rates.text == texts.rates(30, 1.0, None, None, ("1/1", "0/0", "0/0"), 0)  # signed in time, rest open
+    assert rates.text == texts.rates(desk.deps.community.name, 30, "100.0%（1/1）", "—（0/0）", "—（0/0）",
+                                     "0")  # signed in time, the rest still open: the whole community here
 
 
 # -- the sweep job ------
@@ -452,7 +453,8 @@ async def test_case_brings_back_the_card_with_its_buttons_where_it_belongs(desk:
     await say_in(desk, ZHANG, JUWEIHUI, f"/case {number}", expect=None)
     again = await desk.emulator.wait_for(JUWEIHUI, lambda m: number in m.text and m.buttons, after=cursor, timeout=WAIT)
     assert [b.text for b in again.buttons] == CARD_BUTTONS
-    assert (await say_in(desk, WANG, UNIT_CHATS["wuye"], f"/case {number}")).text == texts.STAFF_NOT_HERE
+    assert (await say_in(desk, WANG, UNIT_CHATS["wuye"], f"/case {number}")).text == texts.case_elsewhere(
+        number, desk.deps.community.unit("juweihui").name)  # not theirs: whose it is and where to look
     assert (await say_in(desk, ZHANG, JUWEIHUI, "/case")).text == texts.CASE_USAGE
     assert (await say_in(desk, ZHANG, JUWEIHUI, "/case LL-20260101-0999")).text == texts.TICKET_NOT_FOUND_STAFF
 

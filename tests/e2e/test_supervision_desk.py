@@ -114,7 +114,7 @@ async def test_supervision_end_to_end(desk: Bot) -> None:
     assert await said(desk, WANG, UNIT_CHATS["wuye"], "/supervisions") == texts.SUPERVISIONS_NONE
     assert listed == await said(desk, SUPERVISOR, sup.id, "/supervisions")
     assert await said(desk, resident.id, resident.id, "/supervisions") == texts.REPORT_NO_ROLE
-    assert await said(desk, ZHANG, ZHANG, "/supervisions") == texts.REPORT_NO_ROLE  # staff: in their unit's chat
+    assert await said(desk, ZHANG, ZHANG, "/supervisions") == texts.SUPERVISIONS_PRIVATE_STAFF  # in their unit's chat
 
     # the unit answers by replying to the 督办: on time; the supervisor is told, the cards show it
     cursor = emu.cursor()
