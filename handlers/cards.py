@@ -61,9 +61,10 @@ def unit_chat(d: Deps, unit_code: str) -> int | None:
 
 
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str,
-              supervision: str | None = None, recorder: str | None = None) -> str:
+              supervision: str | None = None, recorder: str | None = None, *, read_only: bool = False) -> str:
     """The card: what, where (the grid and its worker), who, by when, how it came in, how it stands, and its
-    latest 督办 (``supervision``: the line ``handlers.desk.supervision.card_line`` draws)."""
+    latest 督办 (``supervision``: the line ``handlers.desk.supervision.card_line`` draws). A case no longer open
+    has no traffic light (its deadline no longer runs); ``read_only``: a supervisor's, without the reply hint."""
     now = d.now()
     info = d.community.grid(grid) if grid else None
     return texts.staff_card(
@@ -71,9 +72,9 @@ def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: 
         clocks.effective_due(t, now), resident_name,
         texts.grid_label(grid, info.name if info else None, info.worker_name if info else None),
         texts.STATUS.get(t.status, t.status),
-        texts.COLOUR_MARK[clocks.colour(t, now)], level_name(d, t.escalation_level),
-        t.result if t.status not in OPEN_STATUSES else None,
-        texts.source_label(t.channel, _recorder(d, t, recorder), t.contact_phone), supervision,
+        texts.COLOUR_MARK[clocks.colour(t, now)] if t.status in OPEN_STATUSES else "",
+        level_name(d, t.escalation_level), t.result if t.status not in OPEN_STATUSES else None,
+        texts.source_label(t.channel, _recorder(d, t, recorder), t.contact_phone), supervision, read_only,
     )
 
 
@@ -221,9 +222,17 @@ async def owe_reminder(s: AsyncSession, d: Deps, reminder: Reminder) -> None:
 async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
     """回访: ask the resident to rate, once the follow-up delay has passed (bot.jobs), unless they already did (满意
     said before), and each neighbour following the case who has not, with the same buttons: all were told at 办结
-    that they would be asked (``followup.unrated_followers``)."""
+    that they would be asked (``followup.unrated_followers``). A resident without Telegram whose case someone
+    recorded (代录): the recorder is asked to phone them and record the answer with /rate (no buttons)."""
     text, markup = texts.rating_request(t.number, t.result), rating_buttons(d, t.number)
-    told = await owe_residents(s, d, t, text, followers=False, markup=markup) if t.status is S.RESOLVED else 0
+    told = 0
+    owner = await s.get(Resident, t.resident_id)
+    if t.status is S.RESOLVED and owner is not None and owner.tg_user_id is None and t.recorded_by is not None:
+        private_ok = await roles.works_grid(s, t.recorded_by, t.grid_code, d.community)  # /rate works privately
+        told += await owe_message(s, d, t.recorded_by, texts.recorder_rating_request(
+            t.number, owner.name, t.contact_phone or owner.phone, t.result, private_ok=private_ok), ticket_id=t.id)
+    elif t.status is S.RESOLVED:
+        told += await owe_residents(s, d, t, text, followers=False, markup=markup)
     for person in await followup.unrated_followers(s, t):
         told += await owe_message(s, d, person.tg_user_id, text, ticket_id=t.id, markup=markup)
     return bool(told)

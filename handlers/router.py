@@ -50,6 +50,7 @@ from intents.discourse import takes_back
 from intents.emergency import detect as detect_emergency
 from services.cases.tickets import find_ticket_number
 from services.people import roles
+from storage.models import RoleName
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,27 @@ async def on_unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
 
 
+async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/help: in a desk chat the desk's commands; privately, someone with a role (staff, grid worker, supervisor,
+    admin) gets their own commands, a resident the resident help. Any other group: as any command there."""
+    d, msg = deps(context), update.effective_message
+    private = msg.chat.type == "private"
+    desk_chat = msg.chat_id in desk_access.desk_chats(d)
+    if not private and not desk_chat:
+        await on_group_command(update, context)
+        return
+    grants = await access.grants_of(d, update.effective_user.id)
+    has = {g.role for g in grants}
+    staff, admin = RoleName.STAFF in has, RoleName.ADMIN in has
+    grid_worker, supervisor = bool(roles.grids_of(grants)), roles.is_supervisor(grants)
+    if private and not (staff or admin or grid_worker or supervisor):
+        await actions.help_(update, context)
+        return
+    await msg.reply_text(texts.staff_help(desk_chat=desk_chat, staff=staff, grid_worker=grid_worker,
+                                          supervisor=supervisor, admin=admin),
+                         reply_markup=keyboards.main_menu() if private else None)
+
+
 async def on_group_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(texts.GROUP_ONLY_PRIVATE)
 
@@ -206,7 +228,7 @@ def register(app: Application) -> None:
     app.add_handler(CommandHandler(["tickets", "mytickets"], tickets.my_tickets, filters=private_cmd))
     app.add_handler(CommandHandler("points", services.my_points, filters=private_cmd))
     app.add_handler(CommandHandler("services", services.menu, filters=private_cmd))
-    app.add_handler(CommandHandler("help", actions.help_, filters=private_cmd))
+    app.add_handler(CommandHandler("help", on_help))
     record.register(app)  # /record in a private chat or a desk chat, before the catch-alls below
     desk_web.register(app)  # /web: the board's sign-in, likewise
     app.add_handler(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, on_text))

@@ -10,7 +10,7 @@ STATUS = {
 }
 STATUS_FILTERS = {"open": "在办", "closed": "已结束", **STATUS}
 CHANNEL = {"telegram": "机器人", "phone": "电话", "visit": "来访", "letter": "信件", "patrol": "走访",
-           "12345": "12345热线", "web": "服务码", "open311": "Open311"}
+           "12345": "12345热线", "web": "服务码", "open311": "外部平台"}
 COLOUR = {"red": "红灯", "yellow": "黄灯", "green": "绿灯"}
 EVENT = {
     "created": "提交诉求", "withdrawn": "居民撤回", "status_changed": "状态变更", "dispatched": "派单", "note": "备注",

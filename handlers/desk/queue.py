@@ -10,19 +10,21 @@ from datetime import timedelta
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from handlers import cards, keyboards, texts
+from handlers import access, cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk import supervision
-from handlers.desk.access import may_view, not_here
+from handlers.desk.access import may_on_case, may_view, not_here
 from handlers.names import complaint_name, unit_name
 from services import local
 from services.cases import clocks, tickets
 from services.cases import desk as reports
 from services.outbox import Priority
+from services.people import roles
+from services.people.roles import Action
 from services.reports.export import show
 from services.reports.figures import ALL, Filter, figures_for
 from services.reports.periods import Period, PeriodKind
-from storage.models import Ticket
+from storage.models import KnownUser, Resident, Ticket
 
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
 QUEUE_BUTTONS = 24  # cases with a 详情 button under /queue, most urgent first (Telegram allows 100 buttons)
@@ -89,7 +91,7 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/case LL-…: the case's card again, with the buttons this chat may use, in any desk chat it belongs to."""
     d = deps(context)
     msg = update.effective_message
-    private = msg.chat.type == "private"  # a grid worker's (handlers.desk.private lets no one else here)
+    private = msg.chat.type == "private"  # a grid worker's or a supervisor's (handlers.desk.private)
     if not private and not await may_view(d, update, "/case"):
         return
     number = tickets.find_ticket_number(" ".join(context.args or []))
@@ -98,6 +100,10 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if t is None:
         await msg.reply_text(texts.CASE_USAGE if not number else texts.TICKET_NOT_FOUND_STAFF)
         return
+    grants = await access.grants_of(d, update.effective_user.id)
+    if roles.is_supervisor(grants) and not roles.can(grants, Action.TICKET_ACT, roles.ticket_scope(t, d.community)):
+        await _supervisor_case(d, update, t)
+        return
     if not await cards.is_desk(d, msg.chat_id, t):  # in another unit's group: say whose it is and where to look
         await msg.reply_text(texts.case_elsewhere(t.number, unit_name(d, t.unit)) if not private
                              else await not_here(d, msg.chat_id, t))
@@ -105,6 +111,23 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async with d.db.transaction() as s:
         await cards.owe_card(s, d, t, chat_id=msg.chat_id, header=texts.CARD_HEADER_TICKET, priority=Priority.REPLY)
     d.wake_sender()
+
+
+async def _supervisor_case(d: Deps, update: Update, t: Ticket) -> None:
+    """A supervisor's /case (in a desk chat or privately): the card to read, without the buttons they may not press
+    or the hint to answer the resident, as the reply to them (no posted card: nothing redraws buttons onto it).
+    Their role must cover the case (a unit's supervisor reads that unit's), as for /history."""
+    msg = update.effective_message
+    if not await may_on_case(d, msg.chat_id, update.effective_user.id, Action.CASE_VIEW, t, via="/case",
+                             keep_allowed=False):
+        await msg.reply_text(texts.HISTORY_NO_ROLE)
+        return
+    async with d.db.session() as s:
+        owner = await s.get(Resident, t.resident_id)
+        known = await s.get(KnownUser, t.recorded_by) if t.recorded_by is not None else None
+    text = cards.card_text(d, t, owner.name if owner else "", t.grid_code, texts.CARD_HEADER_TICKET,
+                           await supervision.card_line(d, t.id), known.name if known else None, read_only=True)
+    await msg.reply_text(text)
 
 
 async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

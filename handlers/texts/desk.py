@@ -86,7 +86,9 @@ def source_label(channel: str, recorder: str | None, phone: str | None) -> str |
 def staff_card(header: str, number: str, category: str, unit: str, location: str | None, text: str,
                due: datetime, resident: str, grid: str | None, status: str, colour: str,
                level: str | None, result: str | None, source: str | None = None,
-               supervision: str | None = None) -> str:
+               supervision: str | None = None, read_only: bool = False) -> str:
+    """A case card; ``colour`` "" for a case no longer open (no traffic light); ``read_only``: for a supervisor, who
+    reads and may 督办 but never handles (no buttons, nothing to answer the resident with)."""
     lines = [
         f"{header} {number}",
         f"类别：{category}　承办：{unit}",
@@ -94,14 +96,19 @@ def staff_card(header: str, number: str, category: str, unit: str, location: str
         *([f"来源：{source}"] if source else []),
         f"地点：{location or '未填写'}",
         f"内容：{preview(text, 500)}",
-        f"时限：{fmt_time(due)} {colour}",
+        f"时限：{fmt_time(due)} {colour}".rstrip(),
         f"状态：{status}" + (f"　已升级：{level}" if level else ""),
         *([supervision] if supervision else []),
     ]
     if result:
         lines.append(f"办理结果：{preview(result, 300)}")
-    lines.append("直接回复本消息即可答复居民；/note 记内部备注。")
+    lines.append(card_read_only(number) if read_only else "直接回复本消息即可答复居民；/note 记内部备注。")
     return "\n".join(lines)
+
+
+def card_read_only(number: str) -> str:
+    """The last line of a supervisor's card in place of the desk's reply hint."""
+    return f"（只读）如需督办，发送 /supervise {number} 督办原因 [回复期限]"
 
 
 STAFF_SIGNED = "已签收，请尽快办理。"
@@ -1314,3 +1321,59 @@ def staff_rated(number: str, rating: str, reopened: bool) -> str:
 
 
 __all__ += ["RATE_TELEGRAM", "RATE_USAGE", "rate_refused", "staff_rated"]
+
+
+# /help for staff, grid workers and supervisors: their own commands (residents keep texts.HELP)
+HELP_DESK = (
+    "📋 工作群常用命令：\n"
+    "· /queue 本群在办工单（按红黄绿）　/board 各单位统计　/rates 近30天三率\n"
+    "· /case 工单号 调出工单卡片和按钮（签收、转派、需补充、办结、升级）\n"
+    "· 直接回复工单卡片即可答复居民；/note 工单号 内容 记内部备注\n"
+    "· /record 代录没有 Telegram 的居民的诉求；/rate 工单号 满意|基本满意|不满意 记电话回访结果\n"
+    "· /supervisions 待答复的督办，直接回复督办消息即可答复\n"
+    "· /report 报表（如 /report 上周）　/history 工单号 办理记录　/mediate 矛盾调解　/web 网页看板"
+)
+HELP_PRIVATE_STAFF = ("📋 工作人员：工单的办理请在工作群里进行（群里发 /help 看命令）。私聊里可以用：\n"
+                      "· /report 报表（如 /report 上周）　/history 工单号 办理记录\n"
+                      "· /record 代录工单　/web 网页看板")
+HELP_GRID_WORKER = ("📋 网格员（私聊里可以用）：\n"
+                    "· /queue 本网格在办工单　/case 工单号 调出卡片和按钮，直接回复卡片即可答复居民\n"
+                    "· /note 工单号 内容 记内部备注　/record 代录工单\n"
+                    "· /rate 工单号 满意|基本满意|不满意 记电话回访结果\n"
+                    "· /notice 给网格居民发通知　/activity 发起活动签到")
+HELP_SUPERVISOR = ("📋 督办人员（私聊里可以用）：\n"
+                   "· /case 工单号 查看工单（只读）　/history 工单号 办理记录\n"
+                   "· /supervise 工单号 原因 [回复期限] 督办　/supervisions 待答复的督办\n"
+                   "· /report 报表（如 /report 上周）")
+HELP_ADMIN = "📋 管理员：/grant 授权　/revoke 收回授权　/award 加积分　/reverse 撤销积分"
+HELP_STAFF_AS_RESIDENT = "您本人有诉求时，直接把问题发给我即可，和居民一样登记办理。"
+
+
+def staff_help(*, desk_chat: bool, staff: bool, grid_worker: bool, supervisor: bool, admin: bool) -> str:
+    """What /help says to someone with a role: in a desk chat the desk's commands; privately those of their roles."""
+    if desk_chat:
+        return HELP_DESK
+    parts = [p for p, has in ((HELP_PRIVATE_STAFF, staff), (HELP_GRID_WORKER, grid_worker),
+                              (HELP_SUPERVISOR, supervisor), (HELP_ADMIN, admin)) if has]
+    return "\n\n".join([*parts, HELP_STAFF_AS_RESIDENT])
+
+
+__all__ += ["card_read_only"]
+__all__ += ["HELP_ADMIN", "HELP_DESK", "HELP_GRID_WORKER", "HELP_PRIVATE_STAFF", "HELP_STAFF_AS_RESIDENT",
+            "HELP_SUPERVISOR", "staff_help"]
+
+
+def recorder_rating_request(number: str, name: str, phone: str | None, result: str | None, *,
+                            private_ok: bool) -> str:
+    """回访 of a case recorded for a resident without Telegram, to whoever recorded it: they phone the resident
+    and record the answer with /rate (no buttons: the resident cannot press them, and the recorder may not)."""
+    who = (name or "居民") + (f"（{phone}）" if phone else "")
+    lines = [f"📞 回访：代录工单 {number} 已办结，请电话联系 {who}，问问对办理情况是否满意。"]
+    if result:
+        lines.append(f"办理结果：{preview(result, 300)}")
+    where = "在这里或工作群里" if private_ok else "在工作群里"
+    lines.append(f"问到后{where}发送 /rate {number} 满意|基本满意|不满意 [居民的话] 记下评价。")
+    return "\n".join(lines)
+
+
+__all__ += ["recorder_rating_request"]

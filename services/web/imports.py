@@ -42,6 +42,10 @@ CHANNELS: Mapping[str, Channel] = {
     "信箱": Channel.LETTER, "letter": Channel.LETTER, "信件": Channel.LETTER,
     "来访": Channel.VISIT, "visit": Channel.VISIT,
 }
+# the resident's name when a row gives none: the channel as staff call it (the codes are no name to show)
+UNNAMED: Mapping[Channel, str] = {Channel.HOTLINE: "12345热线来件", Channel.LETTER: "信箱来件",
+                                  Channel.VISIT: "来访登记"}
+UNNAMED_OTHER = "外部平台来件"
 ALIASES: Mapping[str, tuple[str, ...]] = {
     "number": ("工单编号", "工单号", "编号", "受理编号", "来件编号", "信件编号", "登记编号", "source_number"),
     "text": ("诉求内容", "来电内容", "反映内容", "问题描述", "内容", "来信内容", "诉求描述", "text"),
@@ -238,8 +242,8 @@ async def _import_row(db: Database, row: Sequence[str], columns: Mapping[str, in
         info = community.grid_for_building(building) if building else None
         phone = _cell(row, columns, "phone").replace(" ", "")[:32] or None
         name = _cell(row, columns, "name")[:64]
-        resident = await offline_resident(s, name=name or f"{channel.value}来件", phone=phone, building=building,
-                                          grid_code=info.code if info else None, now=now)
+        resident = await offline_resident(s, name=name or UNNAMED.get(channel, UNNAMED_OTHER), phone=phone,
+                                          building=building, grid_code=info.code if info else None, now=now)
         category = category_of(_cell(row, columns, "category"), text, mapping=mapping, engine=engine)
         opened = await open_case(s, resident=resident, intake=Intake(
             category=category, text=text, location=location or None, grid_code=info.code if info else None,
@@ -255,5 +259,5 @@ async def _import_row(db: Database, row: Sequence[str], columns: Mapping[str, in
         return t.number
 
 
-__all__ = ["ALIASES", "CHANNELS", "ImportFileError", "Mapping_", "Summary", "category_of", "decode", "header_map",
-           "import_file", "read_rows"]
+__all__ = ["ALIASES", "CHANNELS", "UNNAMED", "UNNAMED_OTHER", "ImportFileError", "Mapping_", "Summary", "category_of",
+           "decode", "header_map", "import_file", "read_rows"]

@@ -266,7 +266,7 @@ async def file_request(s: AsyncSession, params: Mapping[str, str], *, client: Op
                     if x)[:64]
     building = building_of(location)
     info = community.grid_for_building(building) if building else None
-    resident = await offline_resident(s, name=name or f"Open311·{client.name}", phone=phone, building=building,
+    resident = await offline_resident(s, name=name or f"外部平台来件·{client.name}", phone=phone, building=building,
                                       grid_code=info.code if info else None, now=now)
     opened = await open_case(s, resident=resident, intake=Intake(
         category=code, text=text, location=location, grid_code=info.code if info else None,
