@@ -39,6 +39,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_POOL = 8  # SQLite file connections kept (as many again on overflow): a session holds one only while its
 # statements run on the loop's thread, so a few serve fifty residents at once; each costs memory (a page cache, a
 # thread): 32 of them put the bot over 200 MB
+PG_POOL, PG_OVERFLOW = 5, 10  # PostgreSQL connections per process unless given (SQLAlchemy's defaults)
 PG_PING_IDLE = 10.0  # seconds a PostgreSQL connection may rest in the pool before a checkout asks the server
 PG_STATEMENT_CACHE = 500  # prepared statements kept per PostgreSQL connection (asyncpg; SQLAlchemy's default 100)
 
@@ -174,7 +175,8 @@ class Database:
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False, busy_timeout_ms: int = 5000,
                  pool_size: int | None = None, max_overflow: int | None = None, sqlite_inline: bool = True):
         """``pool_size``/``max_overflow``: PostgreSQL connections this process may hold (SQLAlchemy's defaults, 5 and
-        10, unless given: several worker processes share the server's ``max_connections``). ``sqlite_inline``:
+        10, unless given: several worker processes share the server's ``max_connections``); their sum is kept open
+        once opened, none closed at check-in. ``sqlite_inline``:
         SQLite statements run on the event loop's thread (:mod:`storage.sqlite_async`); False puts every one on
         its connection's thread, as aiosqlite does (for comparison in benchmarks)."""
         self.url = make_url(url)
@@ -190,8 +192,12 @@ class Database:
                 # connections are kept, not opened and closed again with every burst (each is a thread)
                 kwargs.update(pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
         else:
-            kwargs.update({k: v for k, v in (("pool_size", pool_size), ("max_overflow", max_overflow))
-                           if v is not None})
+            # every connection kept once opened, up to the same total: overflow connections closed at check-in
+            # were opened again at the next burst (a server process forked, authenticated, every statement
+            # prepared again), about one per ten updates under load
+            kept = PG_POOL if pool_size is None else pool_size
+            kept += PG_OVERFLOW if max_overflow is None else max_overflow
+            kwargs.update(pool_size=kept, max_overflow=0)
             if self.url.get_driver_name() == "asyncpg":
                 kwargs["connect_args"] = {"prepared_statement_cache_size": PG_STATEMENT_CACHE}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
