@@ -116,6 +116,7 @@ class Result:
     pg_cpu: float = 0.0  # … the PostgreSQL server's (sqlite: 0)
     bench_cpu: float = 0.0  # … this process (the emulator and the residents)
     transactions: int = 0  # commits and rollbacks in the run's database (PostgreSQL)
+    connections: int = 0  # connections opened to it (a pool's overflow opens and closes them)
     statements: list[tuple[int, str]] | None = None  # (calls, query) from pg_stat_statements
 
     def ms(self, seconds: float) -> float:
@@ -136,7 +137,7 @@ class Result:
                 f"{self.per_second:7.1f}/s  p50 {self.pct(0.5):7.1f} ms  p99 {self.pct(0.99):7.1f} ms  "
                 f"errors {self.errors}  cases {self.cases}  CPU ms/update bot {self.ms(self.bot_cpu):.2f} "
                 f"pg {self.ms(self.pg_cpu):.2f} bench {self.ms(self.bench_cpu):.2f}  "
-                f"tx/update {self.transactions / max(1, self.updates):.2f}")
+                f"tx/update {self.transactions / max(1, self.updates):.2f} connections {self.connections}")
 
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -286,17 +287,18 @@ async def resident(emulator: BotApiEmulator, uid: int, i: int, timeout: float,  
     return sent, errors
 
 
-async def _pg_state(database_url: str, statements: bool) -> tuple[int, int, dict[str, int]]:
-    """The server's postmaster pid, the database's transactions so far, and (``statements``) calls by query."""
+async def _pg_state(database_url: str, statements: bool) -> tuple[int, tuple[int, int], dict[str, int]]:
+    """The server's postmaster pid, the database's transactions and connections (sessions) so far, and
+    (``statements``) calls by query."""
     db = Database(database_url)
     try:
         async with db.session() as s:
             conn = await s.connection()
             backend = int((await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one())
             stat = _stat(backend)  # while the backend lives: its parent is the postmaster
-            tx = int((await conn.exec_driver_sql(
-                "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
-                .scalar_one())
+            tx, sessions = (await conn.exec_driver_sql(
+                "SELECT xact_commit + xact_rollback, sessions FROM pg_stat_database "
+                "WHERE datname = current_database()")).one()
             calls: dict[str, int] = {}
             if statements:
                 rows = (await conn.exec_driver_sql(
@@ -306,7 +308,7 @@ async def _pg_state(database_url: str, statements: bool) -> tuple[int, int, dict
                     calls[" ".join(str(query).split())] = calls.get(" ".join(str(query).split()), 0) + int(n)
     finally:
         await db.dispose()
-    return (stat[0] if stat else 0), tx, calls
+    return (stat[0] if stat else 0), (int(tx), int(sessions)), calls
 
 
 @contextlib.asynccontextmanager
@@ -349,7 +351,7 @@ async def one_run(setup: Setup, run: int, residents: int, database_url: str, wor
             warm: list[float] = []
             await resident(emulator, 9_000_000, 0, 60.0, warm)  # jieba and the first connections, not measured
             latencies: list[float] = []
-            postmaster, tx0, calls0 = (await _pg_state(database_url, statements)) if setup.postgres else (0, 0, {})
+            postmaster, tx0, calls0 = (await _pg_state(database_url, statements)) if setup.postgres else (0, (0, 0), {})
             async with spying(root, spy, f"{setup.name}-{run}"):
                 cpu0 = (tree_cpu(root), tree_cpu(postmaster) if postmaster else 0.0, self_cpu())
                 began = time.monotonic()
@@ -357,7 +359,7 @@ async def one_run(setup: Setup, run: int, residents: int, database_url: str, wor
                                                  for i in range(residents)))
                 seconds = time.monotonic() - began
                 cpu1 = (tree_cpu(root), tree_cpu(postmaster) if postmaster else 0.0, self_cpu())
-            _, tx1, calls1 = (await _pg_state(database_url, statements)) if setup.postgres else (0, 0, {})
+            _, tx1, calls1 = (await _pg_state(database_url, statements)) if setup.postgres else (0, (0, 0), {})
             db = Database(database_url)
             try:
                 async with db.session() as s:
@@ -369,7 +371,8 @@ async def one_run(setup: Setup, run: int, residents: int, database_url: str, wor
     calls = sorted(((n - calls0.get(q, 0), q) for q, n in calls1.items() if n > calls0.get(q, 0)), reverse=True)
     return Result(setup.name, run, residents, sum(o[0] for o in outcome), seconds, latencies,
                   sum(o[1] for o in outcome), cases, cpu1[0] - cpu0[0], cpu1[1] - cpu0[1], cpu1[2] - cpu0[2],
-                  tx1 - tx0 - 2, calls if statements else None)  # minus the two looks of _pg_state
+                  tx1[0] - tx0[0] - 2, tx1[1] - tx0[1] - 1,  # minus _pg_state's own
+                  calls if statements else None)
 
 
 @contextlib.asynccontextmanager

@@ -111,3 +111,16 @@ async def test_a_connection_that_rested_long_is_pinged_at_checkout(
     monkeypatch.setattr(storage_db, "PG_PING_IDLE", -1.0)
     assert (await pg_db.read(text("SELECT 1 AS one")))[0]["one"] == 1
     assert pings == [1]
+
+
+def test_a_worker_ignores_its_own_announcements(pg_url: URL) -> None:
+    from bot.cluster import PgCluster
+
+    cluster = PgCluster(pg_url, name="host:1")
+    woken: list[int] = []
+    cluster.on_inbox = lambda: woken.append(1)
+    cluster._heard_inbox("host:1")  # what this worker's own accept announced: its claim loop knows already
+    assert woken == []
+    cluster._heard_inbox("host:2")
+    cluster._heard_inbox("")  # an announcement without a name (an older worker): heard
+    assert woken == [1, 1]
