@@ -419,7 +419,7 @@ async def main_async(args: argparse.Namespace) -> list[Result]:
                             finally:
                                 await made.dispose()
                     else:
-                        database_url = f"sqlite+aiosqlite:///{workdir / f'linli-{run}.db'}"
+                        database_url = f"sqlite+aiosqlite:///{workdir / f'linli-{setup.name}-{run}.db'}"
                     try:
                         result = await one_run(setup, run, args.residents, database_url, workdir,
                                                args.limiter == "on", args.timeout, args.connections,
