@@ -152,6 +152,7 @@ class Intake:
     _unclaimed: dict[int, int] = field(default_factory=dict)  # update_id -> chat: accepted here, not claimed here
     _strangers: set[int] = field(default_factory=set)  # running updates this worker did not accept
     _heard: int = 0  # announcements by other workers since a look found nothing running here (0: none)
+    _claims: dict[int, inbox.Claim] = field(default_factory=dict)  # update_id -> the claim running here
 
     def __post_init__(self) -> None:
         self._marks = _Marks(self.db)
@@ -269,7 +270,20 @@ class Intake:
         for claim in claims:
             if self._unclaimed.pop(claim.update_id, None) is None:
                 self._strangers.add(claim.update_id)  # accepted elsewhere or earlier: its chat may have more
+            self._claims[claim.update_id] = claim
             self.running[claim.update_id] = asyncio.create_task(self._handle(claim), name=f"update-{claim.update_id}")
+
+    def _forget(self, known: list[int]) -> None:
+        """After a look that took everything claimable: of the rows accepted here before it, only those whose chat
+        has an update running here can still be this worker's to wake for (they wait for it); the others were
+        taken by another worker, or wait for an update running elsewhere, whose worker heard of them (or the poll
+        finds them). Without this, rows another worker took kept this one waking its claim loop after every update
+        until they aged out."""
+        busy = {claim.chat_key for claim in self._claims.values()}
+        for update_id in known:
+            chat = self._unclaimed.get(update_id)
+            if chat is not None and chat not in busy:
+                del self._unclaimed[update_id]
 
     def _after(self, update_id: int) -> None:
         """An update is done: look for claimable rows again if it may have made one its chat's head or freed a slot
@@ -289,6 +303,7 @@ class Intake:
             free = self._free()
             claims: list[inbox.Claim] = []
             heard, idle, looked = self._heard, not self.running, False
+            known = list(self._unclaimed)  # accepted here before this look began
             if free > 0:
                 self._claiming += free
                 try:
@@ -303,6 +318,8 @@ class Intake:
             if looked and idle and not self.running and not claims and self._heard == heard:
                 self._heard = 0  # nothing runs here that could hold announced rows back
             self._start(claims)
+            if looked and len(claims) < free:
+                self._forget(known)
             if claims and len(claims) == free:
                 continue  # maybe more: look again once a slot is free (a finished update wakes this loop)
             with contextlib.suppress(TimeoutError):
@@ -332,6 +349,7 @@ class Intake:
                 await self._mark(claim.update_id, error)
         finally:
             self.running.pop(claim.update_id, None)
+            self._claims.pop(claim.update_id, None)
             self._after(claim.update_id)  # a slot is free, and the chat's next update may be its head now
         self.handled += 1
         metrics.UPDATES.labels("error" if error else "done").inc()

@@ -124,3 +124,16 @@ def test_a_worker_ignores_its_own_announcements(pg_url: URL) -> None:
     cluster._heard_inbox("host:2")
     cluster._heard_inbox("")  # an announcement without a name (an older worker): heard
     assert woken == [1, 1]
+
+
+def test_after_a_look_that_took_everything_only_rows_waiting_for_an_update_running_here_are_remembered() -> None:
+    from bot.intake import Intake
+
+    intake = Intake(app=None, db=None, worker="w1")  # type: ignore[arg-type]
+    intake._claims = {1: inbox.Claim(1, 10, {}, 1)}  # chat 10 has an update running here
+    intake._unclaimed = {2: 10, 3: 11, 4: 12}  # 2 waits for it; 3 and 4 were taken elsewhere or wait elsewhere
+    intake._forget([2, 3])  # 4 was accepted after the look began: the look may not have seen it
+    assert intake._unclaimed == {2: 10, 4: 12}
+    intake._claims = {}
+    intake._forget([2, 4])
+    assert intake._unclaimed == {}
