@@ -8,9 +8,9 @@ On PostgreSQL (:class:`PgCluster`) the leader is whoever holds a session-level a
 connection. When its process dies the server closes that session and the lock is free at once; the others try
 it every ``HEARTBEAT`` seconds, so a new leader takes over within about a second. A leader that loses its
 connection (the server restarted) steps down before it reconnects. The same connection LISTENs: ``linli_inbox``
-(a worker accepted updates: claim them now, not at the next poll) and ``linli_outbox`` (a worker owed messages:
-the leader's sender wakes). Its ``application_name`` is ``linli:<worker>``, so anyone can ask the server who
-leads (:func:`leader_of`).
+(a worker accepted updates it did not claim itself: claim them now, not at the next poll; a worker ignores its own)
+and ``linli_outbox`` (a worker owed messages: the leader's sender wakes). Its ``application_name`` is
+``linli:<worker>``, so anyone can ask the server who leads (:func:`leader_of`).
 
 On SQLite (:class:`LocalCluster`) there is one process: it leads from the start and wakes itself.
 """
@@ -87,7 +87,13 @@ class Cluster:
 
     @property
     def notify_sql(self) -> str | None:
-        """A statement that, run inside a transaction, tells the other workers about new inbox rows at commit."""
+        """A statement that, run inside a transaction, tells the other workers about new inbox rows at commit
+        (``:worker``: this worker's name, so it can tell its own announcements from the others')."""
+        return None
+
+    @property
+    def notify_channel(self) -> str | None:
+        """The channel :func:`services.inbox.accept_one` announces unclaimed rows on (None: no other workers)."""
         return None
 
 
@@ -149,7 +155,17 @@ class PgCluster(Cluster):
 
     @property
     def notify_sql(self) -> str:
-        return f"SELECT pg_notify('{INBOX_CHANNEL}', '')"
+        return f"SELECT pg_notify('{INBOX_CHANNEL}', :worker)"
+
+    @property
+    def notify_channel(self) -> str:
+        return INBOX_CHANNEL
+
+    def _heard_inbox(self, payload: str) -> None:
+        """Rows were accepted and left unclaimed: wake this worker's claim loop, unless it was this worker that
+        said so (it knows, and its claim loop was woken already)."""
+        if payload != self.name[:64]:
+            self.on_inbox()
 
     async def leader(self, session: AsyncSession) -> str | None:
         return await leader_of(session)
@@ -166,7 +182,7 @@ class PgCluster(Cluster):
             try:
                 conn = await asyncpg.connect(self.dsn, timeout=CHECK_TIMEOUT,
                                              server_settings={"application_name": (APP_PREFIX + self.name)[:63]})
-                await conn.add_listener(INBOX_CHANNEL, lambda *_: self.on_inbox())
+                await conn.add_listener(INBOX_CHANNEL, lambda _c, _pid, _ch, payload: self._heard_inbox(payload))
                 await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self.on_outbox() if self.is_leader else None)
                 self.connected.set()
                 self.on_inbox()  # rows may have come in while this worker was not listening

@@ -139,6 +139,7 @@ class Intake:
     fresh_user_state: bool = False
     announce: Callable[[], None] = lambda: None  # tell the other workers there are rows (after the commit)
     notify_sql: str | None = None  # … or a statement that does so at commit, inside the accepting transaction
+    notify_channel: str | None = None  # PostgreSQL: the channel a single update's accept announces itself on
     poll: float = POLL
     running: dict[int, asyncio.Task[None]] = field(default_factory=dict)
     handled: int = 0
@@ -150,6 +151,8 @@ class Intake:
     _claiming: int = 0  # slots being claimed for right now (by the claim loop or an accept)
     _unclaimed: dict[int, int] = field(default_factory=dict)  # update_id -> chat: accepted here, not claimed here
     _strangers: set[int] = field(default_factory=set)  # running updates this worker did not accept
+    _heard: int = 0  # announcements by other workers since a look found nothing running here (0: none)
+    _claims: dict[int, inbox.Claim] = field(default_factory=dict)  # update_id -> the claim running here
 
     def __post_init__(self) -> None:
         self._marks = _Marks(self.db)
@@ -179,13 +182,21 @@ class Intake:
         free = self._free() if self._tasks and not self._stopping else 0
         self._claiming += free
         try:
-            async with self.db.transaction() as s:
-                now = wall_now()
-                new = await inbox.accept(s, rows, now)
-                if new and self.notify_sql:
-                    await (await s.connection()).execute(text(self.notify_sql))
-                if new and free > 0:
-                    claims = await inbox.claim_batch(s, now, free, self.worker)
+            if self.notify_channel is not None and len(rows) == 1 and rows[0].readable:
+                # one webhook update on PostgreSQL: stored, leased here if its chat is free, else announced, in one
+                # statement committed on its own (one trip)
+                new_one, claim = await inbox.accept_one(self.db, rows[0], wall_now(), self.worker, take=free > 0,
+                                                        channel=self.notify_channel)
+                new = [rows[0].update_id] if new_one else []
+                claims = [claim] if claim is not None else []
+            else:
+                async with self.db.transaction() as s:
+                    now = wall_now()
+                    new = await inbox.accept(s, rows, now)
+                    if new and free > 0:
+                        claims = await inbox.claim_batch(s, now, free, self.worker)
+                    if self.notify_sql and not {c.update_id for c in claims}.issuperset(new):
+                        await (await s.connection()).execute(text(self.notify_sql), {"worker": self.worker[:64]})
         finally:
             self._claiming -= free
         readable = {r.update_id for r in rows if r.readable}
@@ -200,15 +211,20 @@ class Intake:
             metrics.ACCEPTED.labels(via).inc(len(fresh))
         if repeated := len({r.update_id for r in rows}) - len(new):
             metrics.REPEATED.inc(repeated)
-        if fresh:
-            if not {c.update_id for c in claims}.issuperset(fresh):  # some wait (their chat is busy): the loop
-                self.wake()
-            self.announce()
+        if fresh and not {c.update_id for c in claims}.issuperset(fresh):
+            self.wake()  # some wait (their chat is busy, or no slot is free): the loop takes them when it can
+            self.announce()  # … and so may the other workers (on PostgreSQL the statement told them already)
         return new
 
     # -- handling -------------------------------------------------------------------------------------------------
 
     def wake(self) -> None:
+        self._wake.set()
+
+    def heard(self) -> None:
+        """Another worker accepted rows it did not claim: look now, and again whenever an update finishes here
+        (one running here may be what holds them back) until a look finds this worker running nothing."""
+        self._heard += 1
         self._wake.set()
 
     async def start(self) -> None:
@@ -254,17 +270,30 @@ class Intake:
         for claim in claims:
             if self._unclaimed.pop(claim.update_id, None) is None:
                 self._strangers.add(claim.update_id)  # accepted elsewhere or earlier: its chat may have more
+            self._claims[claim.update_id] = claim
             self.running[claim.update_id] = asyncio.create_task(self._handle(claim), name=f"update-{claim.update_id}")
+
+    def _forget(self, known: list[int]) -> None:
+        """After a look that took everything claimable: of the rows accepted here before it, only those whose chat
+        has an update running here can still be this worker's to wake for (they wait for it); the others were
+        taken by another worker, or wait for an update running elsewhere, whose worker heard of them (or the poll
+        finds them). Without this, rows another worker took kept this one waking its claim loop after every update
+        until they aged out."""
+        busy = {claim.chat_key for claim in self._claims.values()}
+        for update_id in known:
+            chat = self._unclaimed.get(update_id)
+            if chat is not None and chat not in busy:
+                del self._unclaimed[update_id]
 
     def _after(self, update_id: int) -> None:
         """An update is done: look for claimable rows again if it may have made one its chat's head or freed a slot
         that something waits for: rows this worker accepted and has not claimed, an update it did not accept (what
-        queued behind it is unknown here), or other workers sharing the inbox. Otherwise there is nothing new to
-        claim (the claim loop still looks every ``poll`` seconds), and no write transaction is spent finding that
-        out."""
+        queued behind it is unknown here), or rows other workers announced (:meth:`heard`). Otherwise there is
+        nothing new to claim (the claim loop still looks every ``poll`` seconds), and no write transaction is spent
+        finding that out."""
         stranger = update_id in self._strangers
         self._strangers.discard(update_id)
-        if self._unclaimed or stranger or self.notify_sql is not None:
+        if self._unclaimed or stranger or self._heard:
             self._wake.set()
 
     async def _claim_loop(self) -> None:
@@ -273,18 +302,24 @@ class Intake:
             self._wake.clear()
             free = self._free()
             claims: list[inbox.Claim] = []
+            heard, idle, looked = self._heard, not self.running, False
+            known = list(self._unclaimed)  # accepted here before this look began
             if free > 0:
                 self._claiming += free
                 try:
                     async with self.db.transaction() as s:
                         claims = await inbox.claim_batch(s, wall_now(), free, self.worker)
-                    delay = self.poll
+                    delay, looked = self.poll, True
                 except Exception as exc:  # the database is away: look again later, more slowly
                     log.warning("inbox: claiming failed (%s: %s)", type(exc).__name__, exc)
                     delay = min(delay * 2, 5.0)
                 finally:
                     self._claiming -= free
+            if looked and idle and not self.running and not claims and self._heard == heard:
+                self._heard = 0  # nothing runs here that could hold announced rows back
             self._start(claims)
+            if looked and len(claims) < free:
+                self._forget(known)
             if claims and len(claims) == free:
                 continue  # maybe more: look again once a slot is free (a finished update wakes this loop)
             with contextlib.suppress(TimeoutError):
@@ -314,6 +349,7 @@ class Intake:
                 await self._mark(claim.update_id, error)
         finally:
             self.running.pop(claim.update_id, None)
+            self._claims.pop(claim.update_id, None)
             self._after(claim.update_id)  # a slot is free, and the chat's next update may be its head now
         self.handled += 1
         metrics.UPDATES.labels("error" if error else "done").inc()

@@ -56,13 +56,14 @@ class Runtime:
         self.d: Deps = app.bot_data[KEY]
         self.cluster = cluster or cluster_for(self.d.db.url)
         self.intake = Intake(app, self.d.db, worker=self.cluster.name, slots=settings.inbox_slots,
-                             fresh_user_state=not self.d.db.is_sqlite, notify_sql=self.cluster.notify_sql)
+                             fresh_user_state=not self.d.db.is_sqlite, notify_sql=self.cluster.notify_sql,
+                             notify_channel=self.cluster.notify_channel)
         self.poller: Poller | None = None
         self.poll_timeout = poll_timeout
         self.prepare = True  # migrate and sync the grids at start
         self._announcing: asyncio.Task[None] | None = None
         self._reaping: asyncio.Task[None] | None = None
-        self.cluster.on_inbox = self.intake.wake
+        self.cluster.on_inbox = self.intake.heard
         self.cluster.on_outbox = self._kick_sender
         self.cluster.on_lead = self._lead
         self.cluster.on_follow = self._follow

@@ -21,13 +21,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, Table, and_, bindparam, case, delete, exists, func, literal, null, or_, update
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    null,
+    or_,
+    update,
+)
 from sqlalchemy import select as core_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
-from storage.db import dialect_insert, dialect_name
+from storage.db import Database, dialect_insert, dialect_name
 from storage.models import InboxStatus, InboxUpdate
 
 LEASE = timedelta(seconds=15)  # a claim not renewed within this is taken again (its worker died)
@@ -102,6 +117,38 @@ def _claim_statement() -> Any:
 
 
 _CLAIM = _claim_statement()
+
+
+def _take_statement() -> Any:
+    """PostgreSQL, one update: ``INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING``, the row leased to the worker
+    at once when it may (``take``) and no earlier row of its chat is pending, with a ``pg_notify`` (payload: the
+    worker) for the other workers when it is not. One statement, committed on its own: one trip to the server
+    instead of BEGIN, INSERT, NOTIFY, the claim and COMMIT. The claim's visibility is the claim loop's: rows
+    committed by others before this statement runs."""
+    earlier = _T.alias("earlier")
+    blocked = exists().where(earlier.c.chat_key == bindparam("chat_key", type_=_T.c.chat_key.type),
+                             earlier.c.status == ST.PENDING,
+                             earlier.c.update_id < bindparam("update_id", type_=_T.c.update_id.type))
+    flag = core_select(and_(bindparam("take", type_=Boolean), ~blocked).label("take")).subquery("flag")
+    take = flag.c.take
+    values = core_select(
+        bindparam("update_id", type_=_T.c.update_id.type), bindparam("chat_key", type_=_T.c.chat_key.type),
+        bindparam("payload", type_=_T.c.payload.type), literal(ST.PENDING, _T.c.status.type),
+        case((take, 1), else_=0), bindparam("now", type_=_T.c.received_at.type),
+        case((take, bindparam("lease", type_=_T.c.lease_until.type)), else_=null()),
+        case((take, bindparam("worker", type_=_T.c.claimed_by.type)), else_=null()),
+        null(), null()).select_from(flag)
+    columns = ["update_id", "chat_key", "payload", "status", "attempts", "received_at", "lease_until", "claimed_by",
+               "done_at", "error"]
+    told = case((_T.c.claimed_by.is_(None), func.pg_notify(bindparam("channel", type_=String),
+                                                             bindparam("worker", type_=String)).cast(String)),
+                else_=null())
+    return (dialect_insert("postgresql")(_T).from_select(columns, values)
+            .on_conflict_do_nothing(index_elements=["update_id"])
+            .returning(_T.c.update_id, _T.c.claimed_by, told.label("told")))
+
+
+_TAKE = _take_statement()
 _DONE = update(_T).where(_T.c.update_id.in_(bindparam("ids", expanding=True)), _T.c.status == ST.PENDING).values(
     status=ST.DONE, done_at=bindparam("now"), lease_until=None, payload={})
 _DONE_WITH_ERROR = update(_T).where(_T.c.update_id == bindparam("id"), _T.c.status.in_([ST.PENDING, ST.DONE])).values(
@@ -120,6 +167,23 @@ async def accept(session: AsyncSession, rows: Sequence[Incoming], now: datetime)
     result = await session.exec(_accept_statement(await dialect_name(session)),  # type: ignore[call-overload]
                                 params=values)
     return sorted(int(i) for i in result.scalars().all())
+
+
+async def accept_one(db: Database, row: Incoming, now: datetime, worker: str, *, take: bool,
+                     channel: str) -> tuple[bool, Claim | None]:
+    """One readable update on PostgreSQL, committed when this returns: (new, the claim when it was leased to
+    ``worker`` at once). A row left unclaimed is announced on ``channel`` (with ``worker`` as the payload, so the
+    worker that sent it can tell its own); a repeat (not new) changes nothing and announces nothing."""
+    require_aware(now)
+    if not row.readable:
+        raise ValueError("an unreadable update is stored as skipped: accept() stores it")
+    rows = await db.write_one(_TAKE, {"update_id": row.update_id, "chat_key": row.chat_key, "payload": row.payload,
+                                      "now": now, "lease": now + LEASE, "worker": worker[:64], "take": take,
+                                      "channel": channel})
+    if not rows:
+        return False, None
+    taken = rows[0]["claimed_by"] is not None
+    return True, Claim(row.update_id, row.chat_key, row.payload, 1) if taken else None
 
 
 async def claim_batch(session: AsyncSession, now: datetime, limit: int, worker: str) -> list[Claim]:
@@ -231,5 +295,5 @@ async def stale_claims(session: AsyncSession, now: datetime) -> int:
                                                col(InboxUpdate.lease_until) <= require_aware(now))))).one())
 
 
-__all__ = ["KEEP", "LEASE", "MAX_ATTEMPTS", "Claim", "Incoming", "Lag", "accept", "claim_batch", "counts",
+__all__ = ["KEEP", "LEASE", "MAX_ATTEMPTS", "Claim", "Incoming", "Lag", "accept", "accept_one", "claim_batch", "counts",
            "free_orphans", "lag", "mark_done", "purge", "release", "renew", "stale_claims"]

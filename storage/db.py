@@ -13,6 +13,7 @@ writer the moment the last one commits. The busy timeout is left for other proce
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from contextvars import Context, ContextVar
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, RowMapping, create_engine, event
+from sqlalchemy import Engine, RowMapping, create_engine, event, exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -38,6 +39,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_POOL = 8  # SQLite file connections kept (as many again on overflow): a session holds one only while its
 # statements run on the loop's thread, so a few serve fifty residents at once; each costs memory (a page cache, a
 # thread): 32 of them put the bot over 200 MB
+PG_POOL, PG_OVERFLOW = 5, 10  # PostgreSQL connections per process unless given (SQLAlchemy's defaults)
+PG_PING_IDLE = 10.0  # seconds a PostgreSQL connection may rest in the pool before a checkout asks the server
+PG_STATEMENT_CACHE = 500  # prepared statements kept per PostgreSQL connection (asyncpg; SQLAlchemy's default 100)
 
 
 @dataclass
@@ -123,6 +127,31 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, *, foreign_keys:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _install_pg_liveness(engine: Engine) -> None:
+    """A checkout asks the server whether the connection lives only when the connection rested in the pool longer
+    than ``PG_PING_IDLE``; otherwise it trusts the socket: a server that restarted or died closed it, and asyncpg
+    saw that without a trip. ``pool_pre_ping`` instead costs three trips (BEGIN, a ping, ROLLBACK) at every
+    checkout, about a third of all the trips an update made. A dead connection found either way is replaced by a
+    fresh one before the caller gets it."""
+
+    @event.listens_for(engine, "checkin")
+    def _rested(_dbapi_conn: Any, record: Any) -> None:
+        if record is not None:
+            record.info["linli_checkin"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _alive(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        driver = getattr(dbapi_conn, "driver_connection", None)
+        if driver is not None and hasattr(driver, "is_closed") and driver.is_closed():
+            raise exc.DisconnectionError("the server closed the connection")
+        rested = record.info.get("linli_checkin")
+        if rested is not None and time.monotonic() - rested > PG_PING_IDLE:
+            try:
+                dbapi_conn.ping()  # the asyncpg adapter's own ping, awaited through SQLAlchemy's greenlet
+            except Exception as error:
+                raise exc.DisconnectionError(f"ping failed: {error}") from error
+
+
 def dialect_insert(dialect_name: str) -> Callable[..., Any]:
     """``insert()`` with ``on_conflict_do_*`` for the given dialect (dialect branch, on purpose)."""
     if dialect_name == "sqlite":
@@ -146,7 +175,8 @@ class Database:
     def __init__(self, url: str | URL = DEFAULT_URL, *, echo: bool = False, busy_timeout_ms: int = 5000,
                  pool_size: int | None = None, max_overflow: int | None = None, sqlite_inline: bool = True):
         """``pool_size``/``max_overflow``: PostgreSQL connections this process may hold (SQLAlchemy's defaults, 5 and
-        10, unless given: several worker processes share the server's ``max_connections``). ``sqlite_inline``:
+        10, unless given: several worker processes share the server's ``max_connections``); their sum is kept open
+        once opened, none closed at check-in. ``sqlite_inline``:
         SQLite statements run on the event loop's thread (:mod:`storage.sqlite_async`); False puts every one on
         its connection's thread, as aiosqlite does (for comparison in benchmarks)."""
         self.url = make_url(url)
@@ -162,12 +192,22 @@ class Database:
                 # connections are kept, not opened and closed again with every burst (each is a thread)
                 kwargs.update(pool_size=SQLITE_POOL, max_overflow=SQLITE_POOL)
         else:
-            kwargs["pool_pre_ping"] = True
-            kwargs.update({k: v for k, v in (("pool_size", pool_size), ("max_overflow", max_overflow))
-                           if v is not None})
+            # every connection kept once opened, up to the same total: overflow connections closed at check-in
+            # were opened again at the next burst (a server process forked, authenticated, every statement
+            # prepared again), about one per ten updates under load
+            kept = PG_POOL if pool_size is None else pool_size
+            kept += PG_OVERFLOW if max_overflow is None else max_overflow
+            kwargs.update(pool_size=kept, max_overflow=0)
+            if self.url.get_driver_name() == "asyncpg":
+                kwargs["connect_args"] = {"prepared_statement_cache_size": PG_STATEMENT_CACHE}
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine.sync_engine, busy_timeout_ms)
+        else:
+            _install_pg_liveness(self.engine.sync_engine)
+        # one statement, committed on its own (PostgreSQL): no BEGIN and COMMIT/ROLLBACK around it
+        self._autocommit = (self.engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT")
+                            if not self.is_sqlite else self.engine.sync_engine)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         writer_opts = {_SQLITE_BEGIN: "IMMEDIATE"} if self.is_sqlite else {}
         self._writers = async_sessionmaker(
@@ -195,8 +235,21 @@ class Database:
         return await greenlet_spawn(self._read, statement, params)
 
     def _read(self, statement: Executable, params: dict[str, Any] | None) -> list[RowMapping]:
-        with self.engine.sync_engine.connect() as conn:
+        with self._autocommit.connect() as conn:  # one statement reads one snapshot: no transaction around it
             return list(conn.execute(statement, params).mappings())
+
+    async def write_one(self, statement: Executable, params: Any = None) -> list[RowMapping]:
+        """One write statement committed on its own, its returned rows (PostgreSQL: one trip to the server instead
+        of BEGIN, the statement, COMMIT; SQLite: a write transaction around it, in this process's turn)."""
+        if self.is_sqlite:
+            async with self.transaction() as s:
+                return list((await s.exec(statement, params=params)).mappings())  # type: ignore[call-overload]
+        return await greenlet_spawn(self._write_one, statement, params)
+
+    def _write_one(self, statement: Executable, params: Any) -> list[RowMapping]:
+        with self._autocommit.connect() as conn:
+            result = conn.execute(statement, params)
+            return list(result.mappings()) if result.returns_rows else []
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[None]:
