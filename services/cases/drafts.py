@@ -316,17 +316,12 @@ _SHOWN = (update(_T).where(_T.c.resident_id == bindparam("draft_resident_id", ty
 
 
 def shown_hint(resident_id: int, message_id: int, *, seen: datetime) -> tuple[Any, dict[str, Any]]:
-    """:func:`mark_shown` as a statement and its parameters, for a write behind (``storage.db.Database.hint``): it
-    may be lost without harm, and changes nothing if the draft changed since."""
-    return _SHOWN, {"draft_resident_id": resident_id, "draft_seen": seen, "draft_shown": message_id}
-
-
-async def mark_shown(session: AsyncSession, resident_id: int, message_id: int, *, seen: datetime) -> bool:
     """The draft as written at ``seen`` (its ``updated_at``) is shown with 确认提交 in ``message_id``: kept so a yes
-    typed instead of pressed edits that message as the button does. Not a change of the draft (``updated_at``
-    stays, and with it the join window and every guard); False when the draft changed since."""
-    params = {"draft_resident_id": resident_id, "draft_seen": seen, "draft_shown": message_id}
-    return bool((await session.exec(_SHOWN, params=params)).rowcount)  # type: ignore[call-overload]
+    typed instead of pressed edits that message as the button does. A statement and its parameters, for a write
+    behind (``storage.db.Database.hint``): it may be lost without harm; it is not a change of the draft
+    (``updated_at`` stays, and with it the join window and every guard), and changes nothing if the draft changed
+    since."""
+    return _SHOWN, {"draft_resident_id": resident_id, "draft_seen": seen, "draft_shown": message_id}
 
 
 async def purge_stale(session: AsyncSession, now: datetime, stale_after: timedelta = STALE_AFTER) -> int:
@@ -353,7 +348,6 @@ __all__ = [
     "get_draft",
     "is_stale",
     "live",
-    "mark_shown",
     "purge_stale",
     "read",
     "save",

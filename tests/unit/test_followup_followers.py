@@ -180,8 +180,9 @@ async def test_the_message_showing_a_draft_is_kept_for_that_draft_only(any_db: D
                            stage=DraftStage.CONFIRMING)
     async with any_db.transaction() as s:
         assert await drafts.save(s, draft, seen=None)
-        assert not await drafts.mark_shown(s, r.id, 41, seen=NOW - timedelta(seconds=1))  # not the draft shown
-        assert await drafts.mark_shown(s, r.id, 42, seen=NOW)
+        for message_id, seen, written in ((41, NOW - timedelta(seconds=1), 0), (42, NOW, 1)):  # 41: not the draft shown
+            statement, params = drafts.shown_hint(r.id, message_id, seen=seen)
+            assert (await s.exec(statement, params=params)).rowcount == written  # type: ignore[call-overload]
         row = await drafts.read(s, r.id)
     assert (row.shown_message_id, row.updated_at) == (42, NOW)  # not a change: the join window is the same
     joined = drafts.appended(row, r.id, "三楼", NOW + timedelta(seconds=20)).draft
