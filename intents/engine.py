@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from intents import latin
 from intents import text as tx
 from intents.discourse import Discourse, analyse, clauses, takes_back
-from intents.emergency import Emergency, detect
+from intents.emergency import Emergency, detect, swindle_reported
 from intents.model import Model
 from intents.ngram import NgramModel
 
@@ -33,6 +33,7 @@ FUZZY_FACTOR = 0.7
 FUZZY_CUTOFF = 75.0
 PINYIN_FACTOR = 0.8  # a keyword typed in pinyin: as sure as a homophone
 SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
+SWINDLE_WEIGHT = 3.0  # a swindle reported past its alert (上个月被人骗了): as sure as a strong keyword for `safety`
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
 _FUZZY_PY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
@@ -177,6 +178,8 @@ class Engine:
         self._columns = [itemgetter(li + 1) for li in range(len(model.labels))]  # row[0] is the idf
         # labels with a behaviour of their own (emergencies, progress, thanks, a person): taxonomies have them
         self._special = {k: model.labels.index(k) for k in _SPECIAL if k in model.labels}
+        # where a swindle goes once it is no alert: the police post's category, when the model has it
+        self._swindle = model.labels.index("safety") if "safety" in model.labels and self._special else None
         self.ngrams = _ngram_model(model) if model.phrases else None
         # a model trained where the fast tokenizer disagreed with jieba on some row keeps jieba
         self._tokenizer_name = "jieba" if model.tokenizer == "jieba" else None
@@ -338,6 +341,13 @@ class Engine:
                     evidence[li].append((w * strength, label))
                     row = by_clause.setdefault(clause, {})
                     row[li] = row.get(li, 0.0) + w * strength
+            if self._swindle is not None and (emergency is None or emergency.kind != "fraud"):
+                said = swindle_reported(text)
+                if said:
+                    scores[self._swindle] += SWINDLE_WEIGHT
+                    evidence[self._swindle].append((SWINDLE_WEIGHT, said[0]))
+                    row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(said[0]) < b), 0), {})
+                    row[self._swindle] = row.get(self._swindle, 0.0) + SWINDLE_WEIGHT
             if text.isascii():
                 self._pinyin_hits(text, scores, evidence)
             if not self._passes(scores):
