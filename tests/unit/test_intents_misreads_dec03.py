@@ -72,3 +72,95 @@ def test_fraud_talked_about_or_refused_is_no_swindle_report(text: str) -> None:
 
     assert swindle_reported(canonical(text)) == []
     assert classify(text).emergency is None
+
+
+@pytest.mark.parametrize("text", [
+    "小区东门外面那个路口没有红绿灯 太危险了",
+    "路口没红绿灯 过马路太危险 老人孩子都怕",
+    "学校门口没有人行横道 孩子过马路太危险",
+    "北门出去那个十字路口没有斑马线 太危险了",
+    "十字路口红绿灯不亮了 太危险",
+    "西门那个路口的信号灯坏了",
+    "南门口的红绿灯坏了好几天了 过马路太吓人",
+    "那个路口车开得飞快 太危险了",
+])
+def test_a_crossing_without_lights_is_traffic_however_dangerous(text: str) -> None:
+    """危险 says how bad, not what: the traffic light or crossing named is what the case is about (交警中队); a
+    broken traffic light is the traffic police's too, not the property's repair."""
+    r = classify(text)
+    assert r.top is not None and r.top.id == "parking" and not r.ambiguous, r.to_json()
+    assert r.parts == ["parking"], r.to_json()
+    assert r.emergency is None
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("楼道里电线露在外面 太危险了", "safety"),  # the danger is the thing's own: still safety
+    ("那棵树歪了 太危险了", "safety"),  # nothing else named: the judgement decides
+    ("这太危险了", "safety"),
+    ("楼道灯坏了 太危险了", "repair"),
+    ("电梯门关不上 太危险", "repair"),
+    ("路灯坏了", "repair"),
+])
+def test_danger_counts_when_nothing_else_is_named(text: str, want: str) -> None:
+    r = classify(text)
+    assert r.top is not None and r.top.id == want and not r.ambiguous, r.to_json()
+
+
+def test_judgements_are_read_from_the_taxonomy_and_kept_by_a_saved_model(tmp_path) -> None:
+    from intents import Engine, Model, TaxonomyError, load_taxonomy
+
+    m = load_taxonomy()
+    safety = m.labels.index("safety")
+    assert m.judgements["太危险"] == [safety]
+    path = tmp_path / "m.json"
+    m.save(path)
+    again = Model.load(path)
+    assert again.judgements == m.judgements
+    assert Engine(again).classify("路口没有红绿灯 太危险了").top.id == "parking"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[intent]]\nid = "x"\nname = "X"\njudgements = "危险"\n', encoding="utf-8")
+    with pytest.raises(TaxonomyError, match="judgements must be a list"):
+        load_taxonomy(bad)
+
+
+@pytest.mark.parametrize("text", [
+    "卫生间露水 楼下都湿透了",
+    "俺家卫生间老是露水 楼下邻居都找上门了",
+    "屋顶露雨 墙上都长毛了",
+    "屋顶又露雨了 墙皮都泡掉了",
+    "厨房顶上一直在露水 滴滴答答的",
+    "卫生间的天花板露水",
+])
+def test_lu_typed_for_lou_is_a_leak(text: str) -> None:
+    """露 and 漏 look alike and 露 is read lòu too: 露水/露雨/露风 in a home is a leak."""
+    r = classify(text)
+    assert r.top is not None and r.top.id == "repair", r.to_json()
+    assert r.emergency is None
+
+
+def test_lu_typed_for_lou_of_gas_is_a_gas_alert_and_dew_stays_dew() -> None:
+    from intents.text import canonical
+
+    r = classify("厨房煤气好像露气了")
+    assert r.emergency is not None and r.emergency.kind == "gas"
+    assert canonical("早上草坪上全是露水") == "早上草坪上全是露水"
+    assert canonical("清晨的露水很重") == "清晨的露水很重"
+    assert canonical("电线都露在外面") == "电线都露在外面"
+    assert len(canonical("卫生间露水")) == len("卫生间露水")  # one for one: positions still line up
+
+
+@pytest.mark.parametrize("text", [
+    "楼前那片绿化带里扔得都是烟屁股和外卖盒子",
+    "楼道里都是烟屁股 也没人扫",
+    "单元门口一地的烟蒂",
+])
+def test_cigarette_butts_are_litter_not_smoke(text: str) -> None:
+    r = classify(text)
+    assert r.emergency is None, r.to_json()
+    assert r.top is not None and r.top.id == "sanitation", r.to_json()
+
+
+def test_smoke_is_still_a_fire() -> None:
+    for text in ("楼道里全是烟", "一屋子的烟 呛得出不去", "对面楼窗户往外冒黑烟 快来人"):
+        r = classify(text)
+        assert r.emergency is not None and r.emergency.kind == "fire", text
