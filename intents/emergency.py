@@ -114,7 +114,7 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
     ],
     "fire": [
         (r"(?<!打不)(?<!点不)(?<!打得)着火|起火|失火|火灾|走水了", False),
-        (r"冒(?:黑|白|浓|青)?烟(?!囱)|浓烟|(?:全|都)是烟(?![头味盒])|一(?:屋子|楼道|屋)(?:的)?烟(?![头味])|"
+        (r"冒(?:黑|白|浓|青)?烟(?!囱)|浓烟|(?:全|都)是烟(?![头味盒屁蒂])|一(?:屋子|楼道|屋)(?:的)?烟(?![头味屁蒂])|"
          r"(?<![油抽香烤])烟(?:很|好|特别|太)大|烟雾很大|呛得?出不去", False),
         (r"(?:烧|着)起来|烧着了|着了火|火苗|火光|明火|火(?:越来越|好|很|特别|太)大|大火|冒火|火花|爆炸|炸了|"
          r"火烧", False),
@@ -237,8 +237,8 @@ _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
 _NOBODY_INSIDE = re.compile(_INSIDE + r"(?:没|没有)(?:人|有人)|没(?:有)?(?:关|困)(?:着|住)?人|没人被(?:关|困)")
 # smoke or a burning smell from a barbecue, cooking, 烧纸, fireworks: a nuisance, unless flames are said
 _SMOKE_ONLY = re.compile(r"^[^火着]*$")
-_NOT_FIRE = re.compile(r"烧烤|烤串|撸串|烧纸|烧香|上香|抽烟|吸烟|烟头|油烟|做饭|炒菜|锅|糊了|烧糊|烟囱|烟花|鞭炮|"
-                       r"放炮|炮仗|蚊香|艾灸|熏肉|熏腊")
+_NOT_FIRE = re.compile(r"烧烤|烤串|撸串|烧纸|烧香|上香|抽烟|吸烟|烟头|烟屁股|烟蒂|油烟|做饭|炒菜|锅|糊了|烧糊|烟囱|"
+                       r"烟花|鞭炮|放炮|炮仗|蚊香|艾灸|熏肉|熏腊")
 _PET = re.compile(r"狗|猫|宠物|鸟|鹦鹉")
 _KIN_RE = re.compile(_KIN)
 # a cry (快来人) about water pouring out, nobody hurt: an urgent repair for the property, not 120/119/110
