@@ -74,7 +74,7 @@ def read_numbers(text: str) -> str:
 _DIALECT = re.compile(r"木有|莫有|冇有")
 # 露 typed for 漏 (the same shape, and 露 is read lòu too): 卫生间露水, 屋顶露雨, 窗户露风 leak; dew on the grass
 # (草上的露水, 露水很重) stays dew
-_LEAK = re.compile(r"露(?=[雨风气]|水(?![珠很挺太真重大打]))")
+_LEAK = re.compile(r"露(?=[雨风气]|水(?!珠|打湿|(?:很|挺|太|真|好)?重))")
 _DEW = re.compile(r"[草叶花树]|清晨|早晨|夜里的")
 
 

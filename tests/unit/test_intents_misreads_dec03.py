@@ -145,6 +145,8 @@ def test_lu_typed_for_lou_of_gas_is_a_gas_alert_and_dew_stays_dew() -> None:
     assert r.emergency is not None and r.emergency.kind == "gas"
     assert canonical("早上草坪上全是露水") == "早上草坪上全是露水"
     assert canonical("清晨的露水很重") == "清晨的露水很重"
+    assert canonical("早上露水很重 地滑") == "早上露水很重 地滑"
+    assert canonical("楼上露水太厉害了") == "楼上漏水太厉害了"  # how bad a leak is: still a leak
     assert canonical("电线都露在外面") == "电线都露在外面"
     assert len(canonical("卫生间露水")) == len("卫生间露水")  # one for one: positions still line up
 
