@@ -48,6 +48,8 @@ _HURRY = r"(?:赶紧|马上|立刻|赶快|先|去|到银行|给他|给她|往)*"
 _CODE = r"(?:验证[码吗]|密码)"  # 验证吗: voice typing
 _TELL = r"(?:告诉|给|发|报|念|说)(?:给)?了?"
 _TO = r"(?:他|她|人家|对方|那人|陌生人)"
+# down to fetch something (衣服掉了 要跳下去捡, 球掉院里了 跳下去拿): an errand, not a jump to die
+_FETCH = r"(?![^，。！？\s]{0,6}?(?:捡|拿|取|够))"
 
 # (pattern, needs a person before it in the clause)
 _PATTERNS: dict[str, list[tuple[str, bool]]] = {
@@ -112,7 +114,7 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
     ],
     "fire": [
         (r"(?<!打不)(?<!点不)(?<!打得)着火|起火|失火|火灾|走水了", False),
-        (r"冒(?:黑|白|浓|青)?烟(?!囱)|浓烟|(?:全|都)是烟(?![头味盒])|一(?:屋子|楼道|屋)(?:的)?烟(?![头味])|"
+        (r"冒(?:黑|白|浓|青)?烟(?!囱)|浓烟|(?:全|都)是烟(?![头味盒屁蒂])|一(?:屋子|楼道|屋)(?:的)?烟(?![头味屁蒂])|"
          r"(?<![油抽香烤])烟(?:很|好|特别|太)大|烟雾很大|呛得?出不去", False),
         (r"(?:烧|着)起来|烧着了|着了火|火苗|火光|明火|火(?:越来越|好|很|特别|太)大|大火|冒火|火花|爆炸|炸了|"
          r"火烧", False),
@@ -175,10 +177,11 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
     ],
     "self-harm": [
         (r"不想活|活不下去|活着(?:没意思|太累|没意义|有什么意思)|寻死|自杀|轻生|寻短见|割腕|上吊|跳河|"
-         r"(?:要|想)(?:往下)?跳(?:下去|楼)|往下跳|跳下去|跳楼(?!价)", False),
-        # someone at a height about to jump (楼顶边上站着 好像要跳): not 跳舞, 跳绳
+         r"(?:要|想)(?:往下)?跳楼|(?:(?:要|想)(?:往下)?|往下)?跳下去" + _FETCH + "|往下跳" + _FETCH + r"|跳楼(?!价)",
+         False),
+        # someone at a height about to jump (楼顶边上站着 好像要跳): not 跳舞, 跳绳, nor down for the washing
         (r"(?:楼顶|天台|房顶|屋顶|窗台|窗户|窗外|阳台|护栏|栏杆|桥上|桥边|楼边|边沿)[^。！？]{0,12}?"
-         r"(?:要|想|准备|打算)(?:往下)?跳(?![舞绳高远槽伞水])", False),
+         r"(?:要|想|准备|打算)(?:往下)?跳(?![舞绳高远槽伞水])" + _FETCH, False),
         (r"(?<!得)(?<!得我)(?<!得人)想死|安眠药|吃了(?:一|整)?(?:整)?瓶|(?:喝|吃)(?:了)?农药|喝药|吞药|结束(?:这一切|生命|自己)|"
          r"了结自己|遗书|对不起所有人|跟我告别|跟大家告别", False),
     ],
@@ -234,8 +237,8 @@ _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
 _NOBODY_INSIDE = re.compile(_INSIDE + r"(?:没|没有)(?:人|有人)|没(?:有)?(?:关|困)(?:着|住)?人|没人被(?:关|困)")
 # smoke or a burning smell from a barbecue, cooking, 烧纸, fireworks: a nuisance, unless flames are said
 _SMOKE_ONLY = re.compile(r"^[^火着]*$")
-_NOT_FIRE = re.compile(r"烧烤|烤串|撸串|烧纸|烧香|上香|抽烟|吸烟|烟头|油烟|做饭|炒菜|锅|糊了|烧糊|烟囱|烟花|鞭炮|"
-                       r"放炮|炮仗|蚊香|艾灸|熏肉|熏腊")
+_NOT_FIRE = re.compile(r"烧烤|烤串|撸串|烧纸|烧香|上香|抽烟|吸烟|烟头|烟屁股|烟蒂|油烟|做饭|炒菜|锅|糊了|烧糊|烟囱|"
+                       r"烟花|鞭炮|放炮|炮仗|蚊香|艾灸|熏肉|熏腊")
 _PET = re.compile(r"狗|猫|宠物|鸟|鹦鹉")
 _KIN_RE = re.compile(_KIN)
 # a cry (快来人) about water pouring out, nobody hurt: an urgent repair for the property, not 120/119/110
@@ -281,17 +284,26 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return a, b
 
 
-def _ordinary(text: str, start: int, end: int, kind: str | None = None) -> bool:
+_BEFORE_NOW = re.compile(r"[^，。！？]{0,3}过(?![去来])")
+
+
+def _long_ago(text: str, a: int, b: int, end: int, kind: str | None) -> bool:
+    """Said of a time gone by (上个月, 去年; for a swindle, not 前几天), with nothing in the clause urgent now."""
+    past = _LONG_AGO if kind == "fraud" else _PAST
+    return bool(past.search(text[:end])) and not _URGENT.search(text[a:b])
+
+
+def _ordinary(text: str, start: int, end: int, kind: str | None = None, *, when: bool = True) -> bool:
     """True when a pattern found at text[start:end] describes no emergency happening now. (A swindle's own words
-    can be a service's: 听保健品讲座 花了好几万, so for ``fraud`` talk about fraud is read in ``_set_aside``.)"""
+    can be a service's: 听保健品讲座 花了好几万, so for ``fraud`` talk about fraud is read in ``_set_aside``.)
+    ``when=False`` leaves the time out: what happened, however long ago."""
     a, b = _clause_bounds(text, start, end)
     before, after = text[a:start], text[end:b]
     if _NEGATION_BEFORE.search(before):
         return True
-    if after.startswith("过") or (re.match(r"[^，。！？]{0,3}过(?:一次|几次|人|好几次)?", after) and "过" in after[:4]):
-        return True  # 着过火, 摔过, 困过人: it happened before
-    past = _LONG_AGO if kind == "fraud" else _PAST
-    if past.search(text[:end]) and not _URGENT.search(text[a:b]):
+    if _BEFORE_NOW.match(after):
+        return True  # 着过火, 摔过, 困过人: it happened before (not 打钱过去, 转过来: a direction)
+    if when and _long_ago(text, a, b, end, kind):
         return True
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):
         return True
@@ -364,8 +376,7 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
         del found["fire"]
     if "missing" in found and _PET.search(text) and not _KIN_RE.search(text):
         del found["missing"]
-    if "fraud" in found and (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
-                             or (_BILL.search(text) and not _SWINDLE.search(text))):
+    if "fraud" in found and not _a_swindle(text):
         del found["fraud"]
     if "fraud" in found and _PAST.search(text) and not _LOST.search(text) and not _NOW.search(text):
         del found["fraud"]  # 上周有人冒充公安打电话让我转账: asked days ago, nothing lost, over
@@ -373,6 +384,26 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
         del found["crime"]  # 被骗了 要报警: the swindle is what to act on (96110 / 110, the bank)
     if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):
         found["crisis"] = found.pop("self-harm")
+
+
+def _a_swindle(text: str) -> bool:
+    """The fraud words are about a swindle on the resident (not talk about fraud, not a bill paid the usual way)."""
+    return not (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
+                or (_BILL.search(text) and not _SWINDLE.search(text)))
+
+
+def swindle_reported(text: str) -> list[str]:
+    """The words of a swindle the resident reports, however long ago (上个月被人骗了三千 说是公安局的), or [].
+
+    Past the first days it is no alert (the money cannot be frozen any more), but it is still a fraud: a case
+    for the police post, who help the resident report it (110) — not a legal question or nothing at all.
+    Canonical text; the same guards as the alert apart from the time: talk about fraud, a refusal (我直接挂了),
+    a bill, a negation or a fear is no report."""
+    if not text or not _a_swindle(text) or _DONE.search(text):  # the cheap guards first: no regex of its own
+        return []
+    found = [m.group(0) for rx, _ in _COMPILED["fraud"] for m in rx.finditer(text)
+             if m.group(0) and not _ordinary(text, m.start(), m.end(), "fraud", when=False)]
+    return list(dict.fromkeys(found))
 
 
 def _has_person(text: str, start: int, phrase: str) -> bool:

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from intents import latin
 from intents import text as tx
 from intents.discourse import Discourse, analyse, clauses, takes_back
-from intents.emergency import Emergency, detect
+from intents.emergency import Emergency, detect, swindle_reported
 from intents.model import Model
 from intents.ngram import NgramModel
 
@@ -33,6 +33,8 @@ FUZZY_FACTOR = 0.7
 FUZZY_CUTOFF = 75.0
 PINYIN_FACTOR = 0.8  # a keyword typed in pinyin: as sure as a homophone
 SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
+NAMES_THE_THING = 2.0  # another complaint category's keywords this strong name the thing a judgement is about
+SWINDLE_WEIGHT = 3.0  # a swindle reported past its alert (上个月被人骗了): as sure as a strong keyword for `safety`
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
 _FUZZY_PY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
@@ -177,6 +179,11 @@ class Engine:
         self._columns = [itemgetter(li + 1) for li in range(len(model.labels))]  # row[0] is the idf
         # labels with a behaviour of their own (emergencies, progress, thanks, a person): taxonomies have them
         self._special = {k: model.labels.index(k) for k in _SPECIAL if k in model.labels}
+        # complaint categories whose keywords name a thing (not `other`'s 反映, 问题): judgements defer to them
+        self._named_kinds = {i for i, lab in enumerate(model.labels)
+                             if model.info[lab].kind == "complaint" and lab != "other"}
+        # where a swindle goes once it is no alert: the police post's category, when the model has it
+        self._swindle = model.labels.index("safety") if "safety" in model.labels and self._special else None
         self.ngrams = _ngram_model(model) if model.phrases else None
         # a model trained where the fast tokenizer disagreed with jieba on some row keeps jieba
         self._tokenizer_name = "jieba" if model.tokenizer == "jieba" else None
@@ -317,6 +324,8 @@ class Engine:
             if special:
                 disc = analyse(text, {a for _, a, _ in hits.values()})
             spans = [(a, b) for p, (_, a, b) in hits.items() if self._negated(text, a, b, p)]
+            named: dict[int, float] = {}  # complaint label -> the weight of its keywords that name a thing
+            held: list[tuple[int, float, str, int]] = []  # judgements, counted once the things are known
             bounds = clauses(text)
             sos = special.get("act.sos")
             for phrase, (strength, start, end) in hits.items():
@@ -330,14 +339,34 @@ class Engine:
                         aside.get(why, {})[li] = aside.get(why, {}).get(li, 0.0) + w * strength
                     continue
                 clause = next((a for a, b in bounds if a <= start < b), 0)
+                judged = m.judgements.get(phrase, ())
                 for li, w in m.phrases[phrase]:
                     if li == sos:
                         continue  # emergencies are the detector's to say, with its guards
-                    scores[li] += w * strength
                     label = phrase if strength == 1.0 else f"≈{phrase}"
+                    if li in judged:
+                        held.append((li, w * strength, label, clause))
+                        continue
+                    if w > 0 and li in self._named_kinds:
+                        named[li] = named.get(li, 0.0) + w * strength
+                    scores[li] += w * strength
                     evidence[li].append((w * strength, label))
                     row = by_clause.setdefault(clause, {})
                     row[li] = row.get(li, 0.0) + w * strength
+            for li, v, label, clause in held:  # 太危险: for safety only when nothing else is named
+                if not named.get(li) and any(x >= NAMES_THE_THING for o, x in named.items() if o != li):
+                    continue
+                scores[li] += v
+                evidence[li].append((v, label))
+                row = by_clause.setdefault(clause, {})
+                row[li] = row.get(li, 0.0) + v
+            if self._swindle is not None and (emergency is None or emergency.kind != "fraud"):
+                said = swindle_reported(text)
+                if said:
+                    scores[self._swindle] += SWINDLE_WEIGHT
+                    evidence[self._swindle].append((SWINDLE_WEIGHT, said[0]))
+                    row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(said[0]) < b), 0), {})
+                    row[self._swindle] = row.get(self._swindle, 0.0) + SWINDLE_WEIGHT
             if text.isascii():
                 self._pinyin_hits(text, scores, evidence)
             if not self._passes(scores):

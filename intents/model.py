@@ -48,6 +48,9 @@ class Model:
     # label -> example sentences (the taxonomy's, plus what the desk taught): the n-gram fallback learns them
     examples: dict[str, list[str]] = field(default_factory=dict)
     tokenizer: str = "any"  # "jieba" when training found a row the fast tokenizer cuts differently
+    # phrase -> the labels for which it is a judgement (危险: how bad, not what), counted only when no other
+    # complaint category's keywords name the thing
+    judgements: dict[str, list[int]] = field(default_factory=dict)
 
     def name(self, label: str) -> str:
         info = self.info.get(label)
@@ -75,6 +78,7 @@ class Model:
             "features": {f: [round(v, 5) for v in row] for f, row in self.features.items()},
             "examples": self.examples,
             "tokenizer": self.tokenizer,
+            "judgements": self.judgements,
         }
 
     def save(self, path: str | Path) -> None:
@@ -111,4 +115,5 @@ class Model:
             source=str(path),
             examples={k: list(v) for k, v in data.get("examples", {}).items()},
             tokenizer=data.get("tokenizer", "jieba"),  # older files: trained with jieba alone
+            judgements={p: [int(i) for i in ls] for p, ls in data.get("judgements", {}).items()},
         )

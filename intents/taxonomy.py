@@ -13,6 +13,8 @@ Format (see data/taxonomy.toml)::
     unit = "城管执法中队"
     limit_hours = 168
     keywords = ["噪音:3", "扰民:3", "吵:1.5"]   # weight after the colon, default 2
+    judgements = ["危险:2"]   # words that say how bad, not what: they count only when no other complaint
+                              # category's keywords name the thing (路口没有红绿灯 太危险了 is traffic)
     examples = ["楼上半夜还在蹦迪"]               # whole sentences: the n-gram fallback learns from them
 
 Errors name the file, the line and the problem, because the person fixing them is not a programmer.
@@ -88,6 +90,7 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
     info: dict[str, IntentInfo] = {}
     phrases: dict[str, list[tuple[int, float]]] = {}
     example_map: dict[str, list[str]] = {}
+    judgements: dict[str, list[int]] = {}
     for n, item in enumerate(intents):
         at = starts[n] if n < len(starts) else 0
         stop = starts[n + 1] if n + 1 < len(starts) else len(lines)
@@ -116,6 +119,9 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
         keywords = item.get("keywords", [])
         if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
             fail(f"intent {iid!r}: keywords must be a list of strings", "keywords")
+        judged = item.get("judgements", [])
+        if not isinstance(judged, list) or not all(isinstance(k, str) for k in judged):
+            fail(f"intent {iid!r}: judgements must be a list of strings", "judgements")
         examples = item.get("examples", [])
         if not isinstance(examples, list) or not all(isinstance(e, str) and e.strip() for e in examples):
             fail(f"intent {iid!r}: examples must be a list of non-empty strings", "examples")
@@ -128,7 +134,7 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
             weak=bool(item.get("weak", False)),
         )
         seen: set[str] = set()
-        for kw in keywords:
+        for n_kw, kw in enumerate([*keywords, *judged]):
             phrase, _, weight_s = kw.rpartition(":") if ":" in kw else (kw, "", "")
             phrase = phrase.strip().lower()
             if not phrase:
@@ -143,9 +149,12 @@ def _build(name: str, lines: list[str], data: dict[str, Any]) -> Model:
                 fail(f"intent {iid!r}: keyword {phrase!r} is listed twice", f'"{kw}"')
             seen.add(phrase)
             phrases.setdefault(phrase, []).append((li, weight))
+            if n_kw >= len(keywords):
+                judgements.setdefault(phrase, []).append(li)
     return Model(
         labels=labels, info=info, bias=[0.0] * len(labels), phrases=phrases,
         kind="taxonomy", floor=floor, margin=margin, source=name, examples=example_map,
+        judgements={p: sorted(ls) for p, ls in judgements.items()},
     )
 
 

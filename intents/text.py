@@ -72,11 +72,20 @@ def read_numbers(text: str) -> str:
 
 # Dialect spellings of a plain word, one for one in length (Henan and northern speech, voice typing): 木有 is 没有
 _DIALECT = re.compile(r"木有|莫有|冇有")
+# 露 typed for 漏 (the same shape, and 露 is read lòu too): 卫生间露水, 屋顶露雨, 窗户露风 leak; dew on the grass
+# (草上的露水, 露水很重) stays dew
+_LEAK = re.compile(r"露(?=[雨风气]|水(?!珠|打湿|(?:很|挺|太|真|好)?重))")
+_DEW = re.compile(r"[草叶花树]|清晨|早晨|夜里的")
+
+
+def _leak(m: re.Match[str]) -> str:
+    return "露" if _DEW.search(m.string[max(0, m.start() - 6) : m.start()]) else "漏"
 
 
 def canonical(text: str) -> str:
     """What the engine matches on: `normalize`, then simplified characters, address numerals as digits, and
-    dialect spellings of plain words (俺家木有水了 is 没有水)."""
+    dialect spellings and look-alike typos of plain words (俺家木有水了 is 没有水, 卫生间露水 is 漏水), one
+    character for one."""
     text = normalize(text)
     if not text.isascii():
         try:
@@ -86,6 +95,8 @@ def canonical(text: str) -> str:
         text = read_numbers(text)
         if "有" in text:
             text = _DIALECT.sub("没有", text)
+        if "露" in text:
+            text = _LEAK.sub(_leak, text)
     return text
 
 

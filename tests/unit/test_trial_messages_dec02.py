@@ -3,7 +3,8 @@ the data files — elderly speech, Henan dialect (俺, 咋, 恁, 木有), homoph
 run-ons, emojis, one-word cries, a complaint with a question, places said every way, emergencies said sideways, and
 the everyday questions. Each row says what the resident expects: the category or question (or both, as the parts
 to act on), the emergency kind, and a piece of the place. Left out, because the bot gets them wrong and a fix would
-be tuning to the sentence: "小区东门外面那个路口没有红绿灯 太危险了" (太危险 outweighs 红绿灯: safety, not traffic) and
+be tuning to the sentence: "小区东门外面那个路口没有红绿灯 太危险了" (太危险 outweighed 红绿灯: safety, not traffic;
+fixed since — 危险 is a judgement — and checked in test_intents_misreads_dec03) and
 "能不能在车棚里装几个充电桩 省得大家飞线" (a suggestion and a repair weigh the same).
 
 A tuple of categories: either is right (the bot offers both when it is unsure, and the resident picks).
