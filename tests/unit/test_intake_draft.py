@@ -91,9 +91,10 @@ async def test_saying_it_again_adds_no_count_and_a_second_tap_writes_nothing(any
     assert (await count(any_db, Ticket), await count(any_db, TicketFollower), await count(any_db, Draft)) == (1, 1, 1)
 
 
-async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> None:
+async def test_a_new_case_is_four_statements_under_the_lock(db: Database) -> None:
     """SQLite: the draft taken with the check's columns and the grid's workers granted the role (who get the card
-    too), the day's counter, the ticket, both events, the owed rows: five statements, no read of their own."""
+    too), the ticket numbered in its own INSERT, both events, the owed rows: four statements, no read of their own
+    (no counter row: ``tickets.insert_ticket``)."""
     r = await make_resident(db, 330)
     async with db.transaction() as s:
         s.add(Draft(resident_id=r.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
@@ -117,7 +118,7 @@ async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> Non
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
     assert opened is not None and not opened.linked
-    assert seen == ["DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events", "INSERT outbox"]
+    assert seen == ["DELETE drafts", "INSERT tickets", "INSERT ticket_events", "INSERT outbox"]
 
 
 async def test_the_grid_s_granted_workers_ride_in_the_draft_s_delete_on_both_engines(any_db: Database) -> None:
