@@ -320,11 +320,10 @@ async def confirm(d: Deps, r: Resident, draft: Draft, pressed: int | None, now: 
     The number is owed as an edit of the draft's message (``pressed``, else the one that shows it: a yes typed),
     which also takes its buttons away, so either way there is one receipt and nothing left to press."""
     case = _intake(d, r, draft, pressed or draft.shown_message_id)
-    looked = await intake.look(d.db, resident=r, intake=case, now=now)  # the duplicate check, before the write lock
-    async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
+    async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens and the
+        # duplicate check's candidates (compared under the lock: no look before it, a statement saved)
         return await intake.open_draft(s, resident=r, intake=case, community=d.community,
-                                       staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,
-                                       looked=looked)
+                                       staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at)
 
 
 SENT_WITHIN = timedelta(hours=2)  # a case opened this long after a draft began is no longer taken for it
