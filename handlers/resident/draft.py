@@ -276,16 +276,14 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                 view = DraftView.of(chosen)
     elif action == "two" and draft.stage == DraftStage.CONFIRMING and (split := split_of(draft)) is not None:
         cases = halves(d, r, draft, split, q.message.message_id if q.message else None)
-        async with d.db.session() as s:  # the duplicate checks, before the write lock
-            looks = [await intake.look(s, resident=r, intake=c, now=now) for c in cases]
-        async with d.db.transaction() as s:
+        async with d.db.transaction() as s:  # each case's duplicate candidates compared under the lock, no look
             if await drafts.take(s, r.id, seen=draft.updated_at):
                 # in the order said, so the numbers and receipts come in that order too (two residents confirming
                 # the same two matters in opposite orders at one instant: PostgreSQL detects the lock cycle, one
                 # transaction rolls back whole, its draft stays and the press can be repeated)
-                for case, looked in zip(cases, looks, strict=True):
+                for case in cases:
                     opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
-                                                    staff_chat_id=d.staff_chat_id, now=now, looked=looked)
+                                                    staff_chat_id=d.staff_chat_id, now=now)
     elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
         opened = await confirm(d, r, draft, q.message.message_id if q.message else None, now)
     else:
