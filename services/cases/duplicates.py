@@ -9,9 +9,10 @@ and raises each warning once per window, not on every message.
 
 Both are bounded by the place in SQL (``Ticket.building`` and ``grid_code``, indexed with the category and the
 time): their cost follows the cases at that place in the window, not the tickets stored. The new text is
-tokenised once. :func:`look` makes the duplicate check before the write lock; the check under it
-(``find_duplicate(…, looked=…)``, or :class:`Check`'s columns riding in a statement the write runs anyway) then
-reads only what is new since, or the matches it found, and the hotspot counts before the complaint is written.
+tokenised once. The bot's 确认 makes the whole check under the write lock: :class:`Check`'s columns ride in the
+draft's ``DELETE … RETURNING`` with the candidates' texts, compared there (their content words cached), and the
+hotspot counts before the complaint is written. :func:`look` can make the check before the lock instead; the check
+under it (``find_duplicate(…, looked=…)``) then reads only what is new since, or the matches it found.
 """
 
 import hashlib
