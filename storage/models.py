@@ -330,7 +330,9 @@ class HotspotWarning(SQLModel, table=True):
 
 
 class DailyCounter(SQLModel, table=True):
-    """Last ticket sequence used on one Asia/Shanghai day; bumped with an atomic upsert."""
+    """Last ticket sequence used on one Asia/Shanghai day. PostgreSQL bumps it with an atomic upsert (its row lock
+    orders concurrent openers); SQLite numbers a ticket in its own INSERT under the write lock and only reads this row,
+    as a floor (``services.cases.tickets.insert_ticket``)."""
 
     __tablename__ = "daily_counters"
 

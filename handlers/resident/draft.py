@@ -276,16 +276,14 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                 view = DraftView.of(chosen)
     elif action == "two" and draft.stage == DraftStage.CONFIRMING and (split := split_of(draft)) is not None:
         cases = halves(d, r, draft, split, q.message.message_id if q.message else None)
-        async with d.db.session() as s:  # the duplicate checks, before the write lock
-            looks = [await intake.look(s, resident=r, intake=c, now=now) for c in cases]
-        async with d.db.transaction() as s:
+        async with d.db.transaction() as s:  # each case's duplicate candidates compared under the lock, no look
             if await drafts.take(s, r.id, seen=draft.updated_at):
                 # in the order said, so the numbers and receipts come in that order too (two residents confirming
                 # the same two matters in opposite orders at one instant: PostgreSQL detects the lock cycle, one
                 # transaction rolls back whole, its draft stays and the press can be repeated)
-                for case, looked in zip(cases, looks, strict=True):
+                for case in cases:
                     opened = await intake.open_case(s, resident=r, intake=case, community=d.community,
-                                                    staff_chat_id=d.staff_chat_id, now=now, looked=looked)
+                                                    staff_chat_id=d.staff_chat_id, now=now)
     elif action == "ok" and draft.stage == DraftStage.CONFIRMING and draft.category:
         opened = await confirm(d, r, draft, q.message.message_id if q.message else None, now)
     else:
@@ -320,11 +318,10 @@ async def confirm(d: Deps, r: Resident, draft: Draft, pressed: int | None, now: 
     The number is owed as an edit of the draft's message (``pressed``, else the one that shows it: a yes typed),
     which also takes its buttons away, so either way there is one receipt and nothing left to press."""
     case = _intake(d, r, draft, pressed or draft.shown_message_id)
-    looked = await intake.look(d.db, resident=r, intake=case, now=now)  # the duplicate check, before the write lock
-    async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens
+    async with d.db.transaction() as s:  # the draft taken, if still the one read, with the case it opens and the
+        # duplicate check's candidates (compared under the lock: no look before it, a statement saved)
         return await intake.open_draft(s, resident=r, intake=case, community=d.community,
-                                       staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,
-                                       looked=looked)
+                                       staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at)
 
 
 SENT_WITHIN = timedelta(hours=2)  # a case opened this long after a draft began is no longer taken for it

@@ -9,17 +9,19 @@ and raises each warning once per window, not on every message.
 
 Both are bounded by the place in SQL (``Ticket.building`` and ``grid_code``, indexed with the category and the
 time): their cost follows the cases at that place in the window, not the tickets stored. The new text is
-tokenised once. :func:`look` makes the duplicate check before the write lock; the check under it
-(``find_duplicate(…, looked=…)``, or :class:`Check`'s columns riding in a statement the write runs anyway) then
-reads only what is new since, or the matches it found, and the hotspot counts before the complaint is written.
+tokenised once. The bot's 确认 makes the whole check under the write lock: :class:`Check`'s columns ride in the
+draft's ``DELETE … RETURNING`` with the candidates' texts, compared there (their content words cached), and the
+hotspot counts before the complaint is written. :func:`look` can make the check before the lock instead; the check
+under it (``find_duplicate(…, looked=…)``) then reads only what is new since, or the matches it found.
 """
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -88,8 +90,11 @@ class Hotspot:
 # --- text and place ---------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def _content(text: str) -> str:
-    """jieba words of two characters or more, and numbers: particles like 了/太 say nothing about sameness."""
+    """jieba words of two characters or more, and numbers: particles like 了/太 say nothing about sameness. Kept for
+    the texts seen last (an open case's text is compared with every complaint at its place for 72 hours, under the
+    write lock when the check reads the candidates there)."""
     return " ".join(w for w in tokens(normalize(text)) if len(w) >= 2 or w.isdigit())
 
 
@@ -133,10 +138,15 @@ def _at_place(shape: str) -> list[ColumnElement[bool]]:
 
 def _same_place(ticket: Ticket, grid_code: str | None, building: str | None) -> bool:
     """``_place`` for a ticket in hand."""
-    other = ticket.building
-    if building and other:
-        return building == other
-    return grid_code is not None and ticket.grid_code == grid_code
+    return _same_place_of(ticket.building, ticket.grid_code, grid_code, building)
+
+
+def _same_place_of(other_building: str | None, other_grid: str | None, grid_code: str | None,
+                   building: str | None) -> bool:
+    """``_same_place`` for a case's building and grid."""
+    if building and other_building:
+        return building == other_building
+    return grid_code is not None and other_grid == grid_code
 
 
 # --- duplicates -------------------------------------------------------------------------------------
@@ -153,10 +163,11 @@ class Looked:
 
 
 @cache
-def _candidates(shape: str, *, ids: bool, since_look: bool = False) -> Any:
+def _candidates(shape: str, *, ids: bool, since_look: bool = False, texts: bool = False) -> Any:
     """The newest ``MAX_CANDIDATES`` open tickets of a category in the window at a place of ``shape``, newest first
-    (the later one on a tie): the rows with the newest ticket id (``ids=False``, the look) or their ids; with
-    ``since_look``, only those newer than a look or among its matches. Built once a shape (building a statement costs
+    (the later one on a tie): the rows with the newest ticket id (``ids=False``, the look) or their ids, or (``texts``)
+    what comparing them takes (id, time, place, text); with ``since_look``, only those newer than a look or among its
+    matches. Built once a shape (building a statement costs
     more than running it); parameters: ``_params``."""
     t = Ticket.__table__.c  # type: ignore[attr-defined]
     where = [or_(t.id > bindparam("dup_upto"), t.id.in_(bindparam("dup_matches", expanding=True)))] \
@@ -166,7 +177,7 @@ def _candidates(shape: str, *, ids: bool, since_look: bool = False) -> Any:
         return select(*columns).where(t.category == bindparam("dup_category"), t.created_at >= bindparam("dup_since"),
                                       t.status.in_(sorted(OPEN_STATUSES)), place, *where)
 
-    what = (col(Ticket.id),) if ids else \
+    what = (t.id, t.created_at, t.building, t.grid_code, t.text) if texts else (col(Ticket.id),) if ids else \
         (*t, func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto"))
     newest = (t.created_at.desc(), t.id.desc())
     places = _at_place(shape)
@@ -246,9 +257,12 @@ async def find_duplicate(
 @dataclass(frozen=True)
 class Check:
     """The duplicate check and the hotspot count of one complaint under the write lock, as columns of a statement
-    the caller runs anyway (the draft's ``DELETE … RETURNING``, else one ``SELECT``): the ids of the cases to
-    compare (those the look did not see, and its matches still open) and the place's counts before this complaint.
-    The cases themselves are read only when there is one to compare with or join."""
+    the caller runs anyway (the draft's ``DELETE … RETURNING``, else one ``SELECT``) and the place's counts before
+    this complaint. After a look, the ids of the cases to compare (those it did not see, and its matches still open),
+    the cases themselves read only when there is one to compare with or join; with no look, the candidates' texts
+    (and places) as one JSON array, compared here, under the lock: the case joined, if any, is the only one read
+    (a look before costs a statement of its own; its content words are cached, so the texts compared under the lock
+    are mostly worked out already)."""
 
     category: str
     content: str
@@ -262,6 +276,10 @@ class Check:
     threshold: float = SIMILARITY_THRESHOLD
     hotspot_window: timedelta = HOTSPOT_WINDOW
     hotspot_threshold: int = HOTSPOT_COUNT
+
+    @property
+    def dialect(self) -> str:
+        return "postgresql" if self.postgres else "sqlite"
 
     @classmethod
     async def of(cls, session: AsyncSession, *, category: str, text: str, grid_code: str | None,
@@ -283,7 +301,7 @@ class Check:
         no place)."""
         shape = _place(self.grid_code, self.building)[0]
         return list(_check_columns(shape, self.looked is not None, self.building is not None,
-                                   self.grid_code is not None, hotspot)) if shape else []
+                                   self.grid_code is not None, hotspot, self.dialect)) if shape else []
 
     def params(self) -> dict[str, Any]:
         """The parameters of :meth:`columns`."""
@@ -301,6 +319,9 @@ class Check:
 
     async def duplicate(self, session: AsyncSession, values: Mapping[str, Any]) -> Ticket | None:
         """The most similar open case at the place, from what :meth:`columns` read (as :func:`find_duplicate`)."""
+        if "dup_rows" in values:  # the candidates themselves: compared here, the one joined read by its key
+            best = self._best(values["dup_rows"])
+            return await session.get(Ticket, best) if best is not None else None
         ids = [int(i) for i in (values.get("dup_ids") or "").split(",") if i]
         if not ids:
             return None
@@ -321,6 +342,20 @@ class Check:
         if matched and (not newer or _similar(self.content, matched[0].text) > newer[0][0]):  # a tie: the newest
             return matched[0]
         return newer[0][1] if newer else None
+
+    def _best(self, found: Any) -> int | None:
+        """The id of the most similar candidate of a ``dup_rows`` array at the place, as similar as the threshold or
+        more (the newest on a tie, as ``_ranked``); None if none is."""
+        rows = json.loads(found) if isinstance(found, str | bytes) else (found or [])
+        rows.sort(key=lambda r: (str(r[1]), r[0]), reverse=True)  # newest first, the later one on a tie
+        best, score = None, self.threshold
+        for tid, _, building, grid_code, text in rows:
+            if not _same_place_of(building, grid_code, self.grid_code, self.building):
+                continue
+            similar = _similar(self.content, text)
+            if similar >= score and (best is None or similar > score):
+                best, score = int(tid), similar
+        return best
 
     async def hotspot(self, session: AsyncSession, values: Mapping[str, Any], *,
                       added: Ticket | None) -> "Hotspot | None":
@@ -427,10 +462,20 @@ def _hotspot_params(category: str, building: str | None, grid_code: str | None, 
 
 
 @cache
-def _check_columns(shape: str, since_look: bool, building: bool, grid: bool, hotspot: bool) -> tuple[Any, ...]:
-    """``Check.columns`` for one shape, built once."""
-    ids = _candidates(shape, ids=True, since_look=since_look).subquery()
-    found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
+def _check_columns(shape: str, since_look: bool, building: bool, grid: bool, hotspot: bool,
+                   dialect: str = "") -> tuple[Any, ...]:
+    """``Check.columns`` for one shape, built once: the candidates' ids after a look (``dup_ids``), else (``dialect``
+    given) the candidates themselves as one JSON array of ``[id, created_at, building, grid_code, text]``
+    (``dup_rows``), so the check with no look before it reads no case of its own unless one is joined."""
+    if since_look or not dialect:
+        ids = _candidates(shape, ids=True, since_look=since_look).subquery()
+        found = select(func.aggregate_strings(cast(ids.c.id, String), ",")).scalar_subquery().label("dup_ids")
+    else:
+        rows = _candidates(shape, ids=True, texts=True).subquery()
+        array, group = ((func.json_build_array, func.json_agg) if dialect == "postgresql"
+                        else (func.json_array, func.json_group_array))
+        one = array(rows.c.id, rows.c.created_at, rows.c.building, rows.c.grid_code, rows.c.text)
+        found = select(group(one)).scalar_subquery().label("dup_rows")
     return (found, *(_hotspot_columns(building, grid) if hotspot else ()))
 
 

@@ -25,7 +25,7 @@ from services import require_aware
 from services.cases import clocks
 from services.cases.duplicates import add_follower
 from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor, staff_actor
-from services.cases.tickets import SIGN_LIMIT, new_ticket, parse_ticket_number
+from services.cases.tickets import SIGN_LIMIT, insert_ticket, new_ticket, parse_ticket_number
 from services.cases.working_time import deadline
 from services.community.model import Category, Community
 from storage.models import (
@@ -280,8 +280,7 @@ async def open_dispatched(session: AsyncSession, *, note: str | None = None, **o
     for key, value in _changes(ticket, S.DISPATCHED, now, None, None).items():
         setattr(ticket, key, value)
     ticket.version = 1
-    session.add(ticket)
-    await session.flush()
+    await insert_ticket(session, ticket)  # numbered in its INSERT on SQLite (tickets.insert_ticket)
     events = [
         new_event(ticket, kind=TicketEventKind.CREATED, actor=resident_actor(ticket.resident_id), now=now,
                   to_status=S.RECEIVED),

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_
+from sqlalchemy import ColumnElement, Integer, String, bindparam, func, insert, literal, or_
 from sqlalchemy import select as core_select
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,22 +98,85 @@ def find_ticket_number(text: str) -> str | None:
 
 
 async def allocate_number(session: AsyncSession, now: datetime) -> str:
-    """Next number of the Asia/Shanghai day of ``now``, with one atomic upsert ... RETURNING.
+    """Next number of the Asia/Shanghai day of ``now``, from the day's counter row (PostgreSQL's allocator), with
+    one atomic upsert ... RETURNING.
 
     The counter row is bumped inside the caller's transaction, so a rolled-back ticket gives its
-    number back and concurrent openers never share one (the row lock / SQLite write lock orders them).
+    number back and concurrent openers never share one (the row lock orders them). A ticket is numbered this way on
+    PostgreSQL; on SQLite :func:`insert_ticket` numbers it in its own INSERT (see there).
     """
     day = local(now).strftime("%Y%m%d")
     table = DailyCounter.__table__
-    insert = dialect_insert(await dialect_name(session))
+    insert_ = dialect_insert(await dialect_name(session))
     stmt = (
-        insert(table)
+        insert_(table)
         .values(day=day, last=1)
         .on_conflict_do_update(index_elements=[table.c.day], set_={"last": table.c.last + 1})
         .returning(table.c.last)
     )
     seq = (await session.exec(stmt)).scalar_one()
     return format_ticket_number(day, seq)
+
+
+_TK = Ticket.__table__  # type: ignore[attr-defined]
+_INSERTED = [c for c in _TK.c if c.name != "id"]
+_DAY_FROM = len(f"{NUMBER_PREFIX}-00000000-") + 1  # where the sequence starts in a number (1-based, for substr)
+
+
+def _sqlite_number() -> Any:
+    """SQLite: the next number of the day (``num_day``), as a scalar subquery of the ticket's own INSERT: one more
+    than the greatest of the day's numbers and of the day's counter row (a database numbered by the counter before
+    keeps counting after it). Run under SQLite's write lock (every writer's ``BEGIN IMMEDIATE``), so no two
+    transactions, in this process or another, see the same greatest number; the unique index on ``number`` stands
+    behind it. It reads the day's numbers on the ``number`` index (the day's range only)."""
+    seq = func.max(func.cast(func.substr(_TK.c.number, _DAY_FROM), Integer))
+    day = bindparam("num_day", type_=String)
+    counted = (core_select(DailyCounter.last).where(DailyCounter.day == day)  # type: ignore[arg-type]
+               .scalar_subquery())
+    greatest = func.max(func.coalesce(seq, 0), func.coalesce(counted, 0)) + 1
+    number = literal(f"{NUMBER_PREFIX}-") + day + literal("-") + func.printf("%04d", greatest)
+    return (core_select(number)
+            .where(_TK.c.number >= bindparam("num_from", type_=String),
+                   _TK.c.number < bindparam("num_upto", type_=String))
+            .scalar_subquery())
+
+
+_INSERT_NUMBERED = insert(_TK).values(number=_sqlite_number()).returning(_TK.c.id, _TK.c.number)
+_INSERT = insert(_TK).returning(_TK.c.id)
+
+
+def _row_of(ticket: Ticket) -> dict[str, Any]:
+    """The INSERT's parameters: every column but the key, as the ORM would write them (an unset value with a
+    column default takes that default)."""
+    values = ticket.__dict__
+    row = {c.name: values.get(c.name) for c in _INSERTED}
+    if row["next_check_at"] is None:  # the column's insert default (models._created_at)
+        row["next_check_at"] = row["created_at"]
+    return row
+
+
+async def insert_ticket(session: AsyncSession, ticket: Ticket) -> Ticket:
+    """Write a new ticket (from :func:`new_ticket`) with its number, in one plain INSERT on SQLite, and return it as
+    a row of the session (as ``session.add`` and a flush would leave it: its id and number set, nothing pending).
+
+    SQLite numbers it in the INSERT itself, under the write lock (:func:`_sqlite_number`): no counter row is
+    written. PostgreSQL writers run side by side, so there the day's counter row is bumped first
+    (:func:`allocate_number`, its row lock orders concurrent openers) and the number bound into the INSERT."""
+    row = _row_of(ticket)
+    if await dialect_name(session) == "sqlite":
+        day = local(ticket.created_at).strftime("%Y%m%d")
+        prefix = f"{NUMBER_PREFIX}-{day}"
+        del row["number"]
+        got = (await session.exec(_INSERT_NUMBERED, params={  # type: ignore[call-overload]
+            **row, "num_day": day, "num_from": f"{prefix}-", "num_upto": f"{prefix}."})).one()
+        ticket.id, ticket.number = got[0], got[1]
+    else:
+        row["number"] = await allocate_number(session, ticket.created_at)
+        ticket.id = (await session.exec(_INSERT, params=row)).scalar_one()  # type: ignore[call-overload]
+        ticket.number = row["number"]
+    make_transient_to_detached(ticket)  # as loaded: no pending change, its key known
+    session.add(ticket)  # a row of this session again, as a flush leaves it (no statement)
+    return ticket
 
 
 # --- opening ----------------------------------------------------------------------------------------
@@ -132,7 +196,7 @@ async def new_ticket(
     emergency: bool = False,
     **intake: Any,
 ) -> Ticket:
-    """A received ticket routed by the community file, with its number, not yet added to the session.
+    """A received ticket routed by the community file, not yet written nor numbered (:func:`insert_ticket` does both).
 
     ``grid_code``: the grid of the place named (a building), else the resident's own. ``intake``: how the case
     came in (``channel``, ``recorded_by``, ``contact_name``, ``contact_phone``, ``attachments``). Its deadlines
@@ -140,10 +204,9 @@ async def new_ticket(
     require_aware(now)
     cat = Category(category)
     unit = community.unit_for(cat)
-    number = await allocate_number(session, now)
     place = location.strip() if location and location.strip() else None
     return Ticket(
-        number=number,
+        number="",  # given by insert_ticket
         resident_id=resident.id,
         category=cat.value,
         text=text.strip(),
@@ -164,9 +227,7 @@ async def new_ticket(
 
 async def open_ticket(session: AsyncSession, *, resident: Resident, now: datetime, **args: Any) -> Ticket:
     """Create a received ticket (``new_ticket``'s arguments) with its "created" event."""
-    ticket = await new_ticket(session, resident=resident, now=now, **args)
-    session.add(ticket)
-    await session.flush()
+    ticket = await insert_ticket(session, await new_ticket(session, resident=resident, now=now, **args))
     await record_event(
         session,
         ticket,
@@ -272,6 +333,7 @@ __all__ = [
     "format_ticket_number",
     "get_for_resident",
     "history",
+    "insert_ticket",
     "list_for_resident",
     "new_ticket",
     "open_cases",

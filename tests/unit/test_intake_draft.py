@@ -5,10 +5,11 @@ owed rows as the separate checks made after the writes, in fewer statements."""
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 from sqlmodel import col, func, select
 
-from services.cases import duplicates, intake
+from services.cases import duplicates, intake, lifecycle
 from services.people import roles
 from storage.db import Database
 from storage.models import (
@@ -20,6 +21,7 @@ from storage.models import (
     RoleName,
     Ticket,
     TicketFollower,
+    TicketStatus,
 )
 from tests.unit.test_duplicates import COMMUNITY, NOW, make_resident
 
@@ -27,14 +29,18 @@ M = timedelta(minutes=1)
 PLACE = "10号楼2单元"
 
 
-async def confirm(db: Database, r: Resident, text: str, now: Any, *, seen: Any = None) -> intake.Opened | None:
-    """What the bot does on 确认: the draft written, the look before the lock, then the draft taken with its case."""
+async def confirm(db: Database, r: Resident, text: str, now: Any, *, seen: Any = None,
+                  looking: bool = False) -> intake.Opened | None:
+    """What the bot does on 确认: the draft written, then the draft taken with its case, the candidates compared under
+    the lock; ``looking``: with a look before the lock (as the bot did before, and ``two`` still does)."""
     async with db.transaction() as s:
         s.add(Draft(resident_id=r.id, text=text, category="noise", location=PLACE, stage="confirming",
                     created_at=now, updated_at=now))
     case = intake.Intake(category="noise", text=text, location=PLACE, grid_code="A03")
-    async with db.session() as s:
-        looked = await intake.look(s, resident=r, intake=case, now=now)
+    looked = None
+    if looking:
+        async with db.session() as s:
+            looked = await intake.look(s, resident=r, intake=case, now=now)
     async with db.transaction() as s:
         return await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100, now=now,
                                        seen=now if seen is None else seen, looked=looked)
@@ -45,10 +51,12 @@ async def count(db: Database, model: Any) -> int:
         return int((await s.exec(select(func.count()).select_from(model))).one())
 
 
-async def test_similar_complaints_make_one_case_and_one_warning_at_the_third(any_db: Database) -> None:
+@pytest.mark.parametrize("looking", [False, True])
+async def test_similar_complaints_make_one_case_and_one_warning_at_the_third(any_db: Database, looking: bool) -> None:
     residents = [await make_resident(any_db, 300 + i) for i in range(4)]
     texts = ["楼上装修太吵了", "楼上装修太吵", "楼上又在装修，太吵了", "楼上装修吵死了"]
-    opened = [await confirm(any_db, r, t, NOW + i * M) for i, (r, t) in enumerate(zip(residents, texts, strict=True))]
+    opened = [await confirm(any_db, r, t, NOW + i * M, looking=looking)
+              for i, (r, t) in enumerate(zip(residents, texts, strict=True))]
     assert [o is not None and o.linked for o in opened] == [False, True, True, True]
     assert len({o.ticket.id for o in opened if o is not None}) == 1
     hot = [o.hotspot for o in opened if o is not None]
@@ -64,11 +72,13 @@ async def test_similar_complaints_make_one_case_and_one_warning_at_the_third(any
         (302, OutboxKind.NOTIFY, "linked"), (-100, OutboxKind.NOTIFY, "hotspot"), (303, OutboxKind.NOTIFY, "linked")]
 
 
+@pytest.mark.parametrize("looking", [False, True])
 async def test_different_complaints_at_one_building_count_as_the_checks_after_the_writes_would(
-        any_db: Database) -> None:
+        any_db: Database, looking: bool) -> None:
     residents = [await make_resident(any_db, 310 + i) for i in range(3)]
     texts = ["楼上装修太吵了", "晚上广场舞音乐太响", "楼下商铺音响吵"]  # not the same problem: three cases
-    opened = [await confirm(any_db, r, t, NOW + i * M) for i, (r, t) in enumerate(zip(residents, texts, strict=True))]
+    opened = [await confirm(any_db, r, t, NOW + i * M, looking=looking)
+              for i, (r, t) in enumerate(zip(residents, texts, strict=True))]
     assert [o is not None and o.linked for o in opened] == [False, False, False]
     hot = [o.hotspot for o in opened if o is not None]
     assert hot[:2] == [None, None] and hot[2] is not None and (hot[2].scope, hot[2].count) == ("10号楼", 3)
@@ -79,45 +89,103 @@ async def test_different_complaints_at_one_building_count_as_the_checks_after_th
     assert [(w.scope, w.count) for w in warnings] == [("10号楼", 3)]
 
 
-async def test_saying_it_again_adds_no_count_and_a_second_tap_writes_nothing(any_db: Database) -> None:
+@pytest.mark.parametrize("looking", [False, True])
+async def test_saying_it_again_adds_no_count_and_a_second_tap_writes_nothing(any_db: Database, looking: bool) -> None:
     alice, bob = await make_resident(any_db, 320), await make_resident(any_db, 321)
-    first = await confirm(any_db, alice, "楼上装修太吵了", NOW)
-    again = await confirm(any_db, alice, "楼上装修太吵", NOW + M)  # her own case: a note on it, no follower
+    first = await confirm(any_db, alice, "楼上装修太吵了", NOW, looking=looking)
+    again = await confirm(any_db, alice, "楼上装修太吵", NOW + M, looking=looking)  # her own case: a note, no follower
     assert first is not None and again is not None and again.own and again.ticket.id == first.ticket.id
-    joined = await confirm(any_db, bob, "楼上又在装修，太吵了", NOW + 2 * M)
+    joined = await confirm(any_db, bob, "楼上又在装修，太吵了", NOW + 2 * M, looking=looking)
     assert joined is not None and joined.linked and joined.hotspot is None  # one case and one follower: 2, not 3
-    stale = await confirm(any_db, bob, "楼上装修太吵了", NOW + 3 * M, seen=NOW)  # an earlier draft's button
+    stale = await confirm(any_db, bob, "楼上装修太吵了", NOW + 3 * M, seen=NOW, looking=looking)  # an earlier button
     assert stale is None
     assert (await count(any_db, Ticket), await count(any_db, TicketFollower), await count(any_db, Draft)) == (1, 1, 1)
 
 
-async def test_a_new_case_is_five_statements_under_the_lock(db: Database) -> None:
-    """SQLite: the draft taken with the check's columns and the grid's workers granted the role (who get the card
-    too), the day's counter, the ticket, both events, the owed rows: five statements, no read of their own."""
-    r = await make_resident(db, 330)
-    async with db.transaction() as s:
-        s.add(Draft(resident_id=r.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
-                    created_at=NOW, updated_at=NOW))
-    case = intake.Intake(category="noise", text="楼上装修太吵了", location=PLACE, grid_code="A03")
-    async with db.session() as s:
-        looked = await intake.look(s, resident=r, intake=case, now=NOW)
+def _tables(db: Database) -> tuple[list[str], Any]:
+    """The statements run on ``db`` as "VERB table" (BEGIN and COMMIT left out), and the listener to remove."""
     seen: list[str] = []
 
     def statement(conn: Any, cursor: Any, sql: str, *_: Any) -> None:
         if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT")):
             words = sql.split()  # "DELETE FROM drafts …", "INSERT INTO tickets …", "SELECT … FROM roles …"
-            table = words[[w.upper() for w in words].index("FROM") + 1] if words[0].upper() == "SELECT" else words[2]
-            seen.append(f"{words[0].upper()} {table}")
+            upper = [w.upper() for w in words]
+            table = (words[upper.index("FROM") + 1] if "FROM" in upper else "-") if upper[0] == "SELECT" else words[2]
+            seen.append(f"{upper[0]} {table}")
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
+    return seen, statement
+
+
+async def test_a_new_case_is_four_statements_and_no_look(db: Database) -> None:
+    """SQLite: the draft taken with the check's candidates, the hotspot counts and the grid's workers granted the role
+    (who get the card too), the ticket numbered in its own INSERT, both events, the owed rows: four statements, and
+    none before them (the candidates, here three open cases at the place, are compared under the lock; no counter
+    row: ``tickets.insert_ticket``)."""
+    others = [await make_resident(db, 340 + i) for i in range(3)]
+    for i, (other, text) in enumerate(zip(others, ["晚上广场舞音乐太响", "楼下商铺音响吵", "电梯里有人抽烟"],
+                                          strict=True)):
+        assert not (await confirm(db, other, text, NOW - (i + 1) * M)).linked
+    r = await make_resident(db, 330)
+    seen, listener = _tables(db)
     try:
-        async with db.transaction() as s:
-            opened = await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100,
-                                             now=NOW, seen=NOW, looked=looked)
+        opened = await confirm(db, r, "楼上装修太吵了", NOW)
     finally:
-        event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
+        event.remove(db.engine.sync_engine, "before_cursor_execute", listener)
     assert opened is not None and not opened.linked
-    assert seen == ["DELETE drafts", "INSERT daily_counters", "INSERT tickets", "INSERT ticket_events", "INSERT outbox"]
+    assert seen == ["INSERT drafts",  # the test's own draft, written before
+                    "DELETE drafts", "INSERT tickets", "INSERT ticket_events", "INSERT outbox"]
+
+
+async def test_a_case_joined_is_read_by_its_key_only(any_db: Database) -> None:
+    """The one case the complaint joins is the only case read: by its key, after the draft's DELETE."""
+    first = await confirm(any_db, await make_resident(any_db, 350), "楼上装修太吵了", NOW - M)
+    r = await make_resident(any_db, 351)
+    seen, listener = _tables(any_db)
+    try:
+        joined = await confirm(any_db, r, "楼上又在装修，太吵了", NOW)
+    finally:
+        event.remove(any_db.engine.sync_engine, "before_cursor_execute", listener)
+    assert joined is not None and joined.linked and joined.ticket.id == first.ticket.id
+    reads = [x for x in seen if x.startswith("SELECT") and x != "SELECT -"]  # not PostgreSQL's advisory lock
+    assert seen.index("DELETE drafts") < seen.index("SELECT tickets") and reads == ["SELECT tickets"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("楼上装修太吵了", "楼上装修太吵了"), ("10号楼楼上装修声音太吵", "楼上装修太吵了"),
+    ("楼下商铺音响吵", "楼下商铺音响吵"),
+    ("晚上广场舞音乐太响", "晚上广场舞音乐太响"),  # a case of the grid naming no building: compared too
+    ("电梯里有人抽烟", "电梯里有人抽烟"), ("楼上又在装修，太吵了", "楼上装修太吵了"),
+    ("楼上装修吵死了", "楼上装修太吵了"),  # the same words as a closed case: the open one is joined
+    ("小区门口垃圾没人清理", None)])
+async def test_the_check_under_the_lock_finds_what_the_look_and_its_check_find(any_db: Database, text: str,
+                                                                                expected: str | None) -> None:
+    """Cases at the building and the grid (and one in another building of the grid, and one closed): the candidates
+    compared under the lock give the case a look before it and the check after it give, for each complaint."""
+    texts = [("楼上装修太吵了", PLACE), ("楼下商铺音响吵", "10号楼"), ("楼上装修太吵", "12号楼3单元"),
+             ("晚上广场舞音乐太响", None), ("电梯里有人抽烟", PLACE), ("楼上装修吵死了", PLACE)]
+    residents = [await make_resident(any_db, 360 + i) for i in range(len(texts))]
+    async with any_db.transaction() as s:
+        for i, ((said, place), r) in enumerate(zip(texts, residents, strict=True)):
+            await lifecycle.open_dispatched(s, resident=r, category="noise", text=said, location=place, photos=[],
+                                            community=COMMUNITY, now=NOW - (10 - i) * M, grid_code="A03")
+        closed = (await s.exec(select(Ticket).where(Ticket.text == "楼上装修吵死了"))).one()
+        closed.status = TicketStatus.CLOSED
+        s.add(closed)
+    r = await make_resident(any_db, 399)
+    found = []
+    for looking in (False, True):
+        case = intake.Intake(category="noise", text=text, location=PLACE, grid_code="A03")
+        looked = None
+        if looking:
+            async with any_db.session() as s:
+                looked = await intake.look(s, resident=r, intake=case, now=NOW)
+        async with any_db.session() as s:
+            check = await duplicates.Check.of(s, category="noise", text=text, grid_code="A03", location=PLACE,
+                                              now=NOW, looked=looked)
+            dup = await check.duplicate(s, await check.read(s))
+            found.append(dup.text if dup is not None else None)
+    assert found == [expected, expected]
 
 
 async def test_the_grid_s_granted_workers_ride_in_the_draft_s_delete_on_both_engines(any_db: Database) -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlmodel import select
 
 from services import SHANGHAI
 from services.cases.drafts import DraftStage, add_photo, append_text, clear_draft, get_draft, purge_stale, update_draft
@@ -16,7 +17,9 @@ from services.cases.tickets import (
     format_ticket_number,
     get_for_resident,
     history,
+    insert_ticket,
     list_for_resident,
+    new_ticket,
     open_ticket,
     parse_ticket_number,
 )
@@ -123,7 +126,8 @@ async def test_rolled_back_ticket_gives_its_number_back(any_db: Database) -> Non
 
 @pytest.mark.parametrize("count", [2, 10])
 async def test_concurrent_opens_never_collide(any_db: Database, count: int) -> None:
-    """Each open is its own transaction on its own connection; the counter row (lock) orders them."""
+    """Each open is its own transaction on its own connection. PostgreSQL: the counter row (its lock) orders them;
+    SQLite: the write lock does, each number taken in its ticket's INSERT (no counter row written)."""
     residents = [await make_resident(any_db, tg_user_id=2000 + i) for i in range(count)]
     async with asyncio.timeout(DEADLINE):
         tickets = await asyncio.gather(*(open_one(any_db, r) for r in residents))
@@ -131,7 +135,68 @@ async def test_concurrent_opens_never_collide(any_db: Database, count: int) -> N
     assert numbers == [format_ticket_number("20261122", i) for i in range(1, count + 1)]
     async with any_db.session() as s:
         counter = await s.get(DailyCounter, "20261122")
-    assert counter is not None and counter.last == count
+        stored = sorted((await s.exec(select(Ticket.number))).all())
+    assert stored == numbers
+    if any_db.is_sqlite:
+        assert counter is None
+    else:
+        assert counter is not None and counter.last == count
+
+
+async def test_two_processes_on_one_sqlite_file_never_share_a_number(db: Database) -> None:
+    """Two engines on one file (two processes: each its own turn to write, so only SQLite's lock is between them)
+    open cases at once: every number once, in sequence."""
+    first, second = db, Database(db.url)
+    try:
+        residents = [await make_resident(first, tg_user_id=2100 + i) for i in range(12)]
+        async with asyncio.timeout(DEADLINE):
+            tickets = await asyncio.gather(*(open_one(first if i % 2 else second, r)
+                                             for i, r in enumerate(residents)))
+        assert sorted(t.number for t in tickets) == [format_ticket_number("20261122", i) for i in range(1, 13)]
+    finally:
+        await second.dispose()
+
+
+async def test_sqlite_numbers_count_on_from_the_counter_and_past_9999(db: Database) -> None:
+    """A database numbered by the day's counter before keeps counting after it; and the day's greatest number is
+    read as a number, not as text (LL-…-10000 sorts before LL-…-9999 as text)."""
+    resident = await make_resident(db)
+    async with db.transaction() as s:
+        s.add(DailyCounter(day="20261122", last=41))  # numbers given before, their cases since gone
+    assert (await open_one(db, resident)).number == "LL-20261122-0042"
+    async with db.transaction() as s:
+        s.add(Ticket(number="LL-20261122-9999", resident_id=resident.id, category="noise", text="x",
+                     unit="property", created_at=NOW, updated_at=NOW, sign_due_at=NOW, due_at=NOW))
+    assert (await open_one(db, resident)).number == "LL-20261122-10000"
+    assert (await open_one(db, resident)).number == "LL-20261122-10001"
+    late = datetime(2026, 11, 22, 16, 30, tzinfo=UTC)  # the 23rd in Shanghai: its own sequence, from 1
+    assert (await open_one(db, resident, now=late)).number == "LL-20261123-0001"
+    async with db.session() as s:
+        assert (await s.get(DailyCounter, "20261122")).last == 41  # read, never written
+
+
+async def test_the_ticket_row_is_the_one_the_orm_wrote(any_db: Database) -> None:
+    """insert_ticket writes every column as ``session.add`` and a flush did (defaults included), and leaves the
+    ticket a clean row of the session."""
+    resident = await make_resident(any_db)
+    async with any_db.transaction() as s:
+        orm = await new_ticket(s, resident=resident, category="noise", text="楼上装修太吵", location="10号楼2单元",
+                               photos=["AgACAgUAAxkBAAIB"], community=COMMUNITY, now=NOW, contact_name="王")
+        orm.number = "LL-20261122-0500"
+        s.add(orm)
+        await s.flush()
+        core = await insert_ticket(s, await new_ticket(
+            s, resident=resident, category="noise", text="楼上装修太吵", location="10号楼2单元",
+            photos=["AgACAgUAAxkBAAIB"], community=COMMUNITY, now=NOW, contact_name="王"))
+        assert core in s and not s.dirty and not s.new
+        assert await s.get(Ticket, core.id) is core
+    assert core.number == ("LL-20261122-0501" if any_db.is_sqlite else "LL-20261122-0001")
+    async with any_db.session() as s:
+        rows = {t.id: t.model_dump() for t in (await s.exec(select(Ticket))).all()}
+    written, expected = rows[core.id], rows[orm.id]
+    for row in (written, expected):
+        del row["id"], row["number"]
+    assert written == expected and written["next_check_at"] == NOW and written["building"] == "10号楼"
 
 
 # --- ownership and listing --------------------------------------------------------------------------
