@@ -415,6 +415,8 @@ class DirectSession(AsyncSession):
     async def exec(self, statement: Any, *, params: Any = None, execution_options: Any = None,
                    bind_arguments: Any = None, **kw: Any) -> Any:
         ready = None
+        if isinstance(params, list) and len(params) == 1 and isinstance(params[0], dict):
+            params = params[0]  # one set of parameters in a list: one execution, as SQLAlchemy takes it too
         if (self._statements is not None and not execution_options and not bind_arguments and not kw
                 and (params is None or isinstance(params, dict))
                 and not getattr(statement, "_propagate_attrs", {}).get("compile_state_plugin")):
