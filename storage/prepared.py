@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Dialect, RowMapping
@@ -39,10 +39,16 @@ class Prepared:
     keys: tuple[str, ...]  # result columns, as SQLAlchemy's mappings name them
     results: tuple[Callable[[Any], Any] | None, ...]  # their result processors
     returns_rows: bool
-    expanding: bool = False  # parameters expanded at execution (``IN`` lists): the SQL is made for each call
+    expanding: bool = False  # parameters expanded at execution (``IN`` lists): the SQL is made for each call…
+    lists: tuple[str, ...] | None = None  # … or, when nothing is rendered as a literal, once for the lists' lengths
+    shapes: dict[tuple[int, ...], Any] = field(default_factory=dict)  # lengths -> SQL, binds, expanded names
 
     def bound(self, params: Mapping[str, Any] | None) -> tuple[str, tuple[Any, ...]]:
         """The SQL to send and its values, converted as SQLAlchemy's execution context converts them."""
+        if self.lists is not None:
+            shaped = self._shaped(params)
+            if shaped is not None:
+                return shaped
         if self.expanding:
             state = self.compiled.construct_expanded_state(params or None)
             procs = {**self.compiled._bind_processors, **state.processors}  # the expanded ones' are in the state
@@ -51,6 +57,30 @@ class Prepared:
         values = self.compiled.construct_params(params or None)
         return self.sql, tuple(value if bind is None else bind(value)
                                for value, bind in ((values[name], bind) for name, bind in self.binds))
+
+    def _shaped(self, params: Mapping[str, Any] | None) -> tuple[str, tuple[Any, ...]] | None:
+        """An ``IN`` list's SQL depends only on how many values it holds: expanded by SQLAlchemy once for each
+        length (``construct_expanded_state``), then only the values are put in their places. None: not a plain
+        list of plain values (tuples are expanded by SQLAlchemy each time)."""
+        assert self.lists is not None
+        values = self.compiled.construct_params(params or None, _no_postcompile=True)
+        seqs = [values[name] for name in self.lists]
+        if not all(isinstance(seq, list | tuple) and not any(isinstance(v, tuple) for v in seq) for seq in seqs):
+            return None
+        shape = tuple(len(seq) for seq in seqs)
+        known = self.shapes.get(shape)
+        if known is None:
+            if len(self.shapes) >= KEEP:
+                return None
+            state = self.compiled.construct_expanded_state(params or None)
+            procs = {**self.compiled._bind_processors, **state.processors}
+            known = self.shapes[shape] = (
+                state.statement, tuple((k, procs.get(k)) for k in state.positiontup or ()),
+                tuple(tuple(state.parameter_expansion.get(name, ())) for name in self.lists))
+        sql, binds, expanded = known
+        for names, seq in zip(expanded, seqs, strict=True):
+            values.update(zip(names, seq, strict=True))
+        return sql, tuple(v if b is None else b(v) for v, b in ((values[k], b) for k, b in binds))
 
     def rows(self, raw: list[Any]) -> list[tuple[Any, ...]]:
         procs = self.results
@@ -82,7 +112,10 @@ def _compile(statement: ClauseElement, dialect: Dialect, keys: tuple[str, ...]) 
     results = tuple(entry[3]._cached_result_processor(dialect, None) for entry in columns)
     if len(set(names)) != len(names):
         return None  # two columns of one name: SQLAlchemy's own result decides which one a key means
-    return Prepared(compiled.string, compiled, binds, names, results, bool(columns), expanding)
+    lists = None
+    if expanding and not compiled.literal_execute_params and all(b.expanding for b in compiled.post_compile_params):
+        lists = tuple(compiled.bind_names[b] for b in compiled.post_compile_params)
+    return Prepared(compiled.string, compiled, binds, names, results, bool(columns), expanding, lists)
 
 
 class Statements:

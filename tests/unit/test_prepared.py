@@ -102,11 +102,14 @@ async def test_an_in_list_is_expanded_as_sqlalchemy_expands_it(any_db: Database)
     db = any_db
     async with db.transaction() as s:
         await inbox.accept(s, [inbox.Incoming(i, 100 + i % 3, {"update_id": i, "x": "早"}) for i in range(1, 13)], NOW)
-    for batch in ([1], [2, 3], [4, 5, 6, 99], [7], [8, 9, 10, 11, 12]):
+    for batch in ([1], [2, 3], [4, 5, 6, 99], [7], [8, 9], [10, 11, 12]):  # lengths again: the SQL kept
         async with db.transaction() as s:
             assert await inbox.mark_done(s, batch, NOW) == len([i for i in batch if i <= 12])
     rows = await _rows(db, InboxUpdate, InboxUpdate.update_id > 0)  # type: ignore[operator]
     assert len(rows) == 12
+    if db._prepared is not None:
+        ready = db._prepared.get(inbox._DONE, {"ids": [1], "now": NOW})
+        assert ready is not None and ready.lists is not None and {(1,), (2,), (3,)}.issubset(ready.shapes)
     assert {r["status"] for r in rows} == {inbox.ST.DONE} and all(r["payload"] == {} for r in rows)
     assert all(r["done_at"] is not None and r["done_at"].replace(tzinfo=UTC) == NOW for r in rows)
 
