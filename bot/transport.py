@@ -72,7 +72,7 @@ class AiohttpRequest(BaseRequest):
         elif request_data is not None:
             # the parameters PTB would form-encode (strings; objects already JSON text), as one JSON object: the Bot
             # API takes either, and a form cost aiohttp a multipart writer (a uuid4) and percent-encoding every
-            # byte of Chinese text, ~0.25 ms of CPU a call; json.dumps a few µs
+            # byte of Chinese text, ~0.2 ms of CPU a call by profile; json.dumps a few µs
             body = json.dumps(request_data.json_parameters, ensure_ascii=False).encode()
             headers["Content-Type"] = "application/json"
         options: dict[str, Any] = {}
