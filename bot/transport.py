@@ -8,6 +8,7 @@ become TimedOut / NetworkError as with httpx. Every 429 answer is counted for ``
 
 from __future__ import annotations
 
+import json
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -20,8 +21,8 @@ from bot import metrics
 
 
 class AiohttpRequest(BaseRequest):
-    """A PTB request object on one aiohttp session: form-encoded bodies, multipart for uploads (a report's chart,
-    a poster, an export)."""
+    """A PTB request object on one aiohttp session: JSON bodies, multipart for uploads (a report's chart, a poster,
+    an export)."""
 
     TIMEOUT = 5.0  # seconds to connect, and to wait for the answer, as PTB's HTTPXRequest by default
 
@@ -64,17 +65,23 @@ class AiohttpRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
-        body: Any = request_data.json_parameters if request_data else None
+        body: Any = None
+        headers = {"User-Agent": self.USER_AGENT}
         if request_data is not None and request_data.contains_files:  # a report's chart (PNG bytes): multipart
             body = _form(request_data)
+        elif request_data is not None:
+            # the parameters PTB would form-encode (strings; objects already JSON text), as one JSON object: the Bot
+            # API takes either, and a form cost aiohttp a multipart writer (a uuid4) and percent-encoding every
+            # byte of Chinese text, ~0.2 ms of CPU a call by profile; json.dumps a few µs
+            body = json.dumps(request_data.json_parameters, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
         options: dict[str, Any] = {}
         if _given(read_timeout) or _given(connect_timeout):  # PTB's defaults are DefaultValue objects
             options["timeout"] = aiohttp.ClientTimeout(
                 total=None, sock_read=read_timeout if _given(read_timeout) else self._timeout,  # type: ignore[arg-type]
                 sock_connect=connect_timeout if _given(connect_timeout) else self._timeout)  # type: ignore[arg-type]
         try:
-            async with self._session.request(method, url, data=body,
-                                             headers={"User-Agent": self.USER_AGENT}, proxy=self._proxy(url),
+            async with self._session.request(method, url, data=body, headers=headers, proxy=self._proxy(url),
                                              **options) as response:
                 if response.status == 429:
                     metrics.too_many_requests()

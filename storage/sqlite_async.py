@@ -57,6 +57,11 @@ def offloading(fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     return wrapper
 
 
+def offloading_now() -> bool:
+    """Whether statements started here go to their connections' threads (inside :func:`offloaded`)."""
+    return _OFFLOAD.get()
+
+
 def _busy(error: sqlite3.OperationalError) -> bool:
     """SQLite refused for a lock another connection holds (SQLITE_BUSY / SQLITE_LOCKED), which waiting may cure."""
     return getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or (
@@ -225,4 +230,4 @@ def creator(url: URL, *, inline: bool = True) -> Callable[[], Any]:
     return connect
 
 
-__all__ = ["Connection", "Cursor", "creator", "offloaded", "offloading"]
+__all__ = ["Connection", "Cursor", "creator", "offloaded", "offloading", "offloading_now"]

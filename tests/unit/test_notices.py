@@ -314,6 +314,58 @@ async def test_sender_transport_maps_failures_as_ptb_does() -> None:
         await runner.cleanup()
 
 
+async def test_sender_transport_sends_the_parameters_as_one_json_object_and_files_as_multipart() -> None:
+    """The fields PTB would have form-encoded (strings; a keyboard as JSON text) arrive as the same strings in a
+    JSON body, Chinese text as it is; a call with a file is still multipart."""
+    import json
+
+    from aiohttp import web
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile
+    from telegram.request import RequestData
+    from telegram.request._requestparameter import RequestParameter  # how PTB's Bot builds a call's RequestData
+
+    from bot.transport import AiohttpRequest
+
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        if request.content_type == "application/json":
+            seen.append((request.content_type, await request.json()))
+        else:
+            form = await request.post()
+            seen.append((request.content_type,
+                         {k: (v if isinstance(v, str) else v.file.read()) for k, v in form.items()}))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/m", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/m"
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("确认提交", callback_data="ok.1a2b")]])
+    text = "✅ 已受理！工单号：LL-20261202-0003\n类别：设施报修 & 100% = ?"
+    data = RequestData([RequestParameter.from_input("chat_id", 500_001), RequestParameter.from_input("text", text),
+                        RequestParameter.from_input("reply_markup", keyboard)])
+    upload = RequestData([RequestParameter.from_input("chat_id", -100),
+                          RequestParameter.from_input("photo", InputFile(b"\x89PNG...", filename="chart.png"))])
+    request = AiohttpRequest()
+    await request.initialize()
+    try:
+        assert (await request.do_request(url, "POST", data))[0] == 200
+        assert (await request.do_request(url, "POST", upload))[0] == 200
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    (kind, fields), (upload_kind, upload_fields) = seen
+    assert kind == "application/json" and fields == data.json_parameters
+    assert fields["text"] == text and fields["chat_id"] == "500001"
+    assert json.loads(str(fields["reply_markup"])) == keyboard.to_dict()
+    assert upload_kind == "multipart/form-data" and upload_fields["chat_id"] == "-100"
+    assert upload_fields["photo"] == b"\x89PNG..."
+
+
 async def test_sender_transport_takes_proxies_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.transport import AiohttpRequest
 
