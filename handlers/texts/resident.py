@@ -461,6 +461,7 @@ def grid_worker(grid_name: str, worker: str, phone: str | None = None) -> str:
 
 
 HUMAN_FORWARDED = "已转给社区工作人员，他们会尽快联系您。"
+HUMAN_ALREADY = "已经转给社区工作人员了，请稍候，他们会尽快联系您。"
 HUMAN_UNAVAILABLE = "抱歉，人工服务暂未开通。您的问题可以直接发给我登记成工单。"
 
 
@@ -530,6 +531,7 @@ __all__ = [
     "HELP",
     "HELPER_LABEL",
     "HELP_FIRST",
+    "HUMAN_ALREADY",
     "HUMAN_FORWARDED",
     "HUMAN_UNAVAILABLE",
     "LOCATION_OUTSIDE",
