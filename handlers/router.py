@@ -196,7 +196,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await draft.on_draft_button(update, context, a, arg)
     elif a in ("tk", "wd", "wdy", "wdn"):
         await tickets.on_ticket_button(update, context, a, arg)
-    elif a in ("svc", "buy", "buyy"):
+    elif a in ("svc", "buy", "buyy", "buyn"):
         await services.on_button(update, context, a, arg)
     elif a == "bld":
         await start.on_building(update, context, arg)

@@ -28,6 +28,7 @@ BTN_AGE_65 = "是，已满65周岁"
 BTN_AGE_UNDER = "否"
 BTN_REDEEM = "兑换"
 BTN_REDEEM_YES = "确认兑换"
+BTN_REDEEM_NO = "不换了"
 BTN_OTHER_CATEGORY = "其他问题"
 SERVICE_BUTTONS = {
     "svc.haircut": "✂️ 爱心义剪",
@@ -384,6 +385,10 @@ def redeem_ask(name: str, cost: int, balance: int) -> str:
     return f"确认用 {cost} 积分兑换「{name}」吗？（当前 {balance} 分）"
 
 
+def redeem_cancelled(name: str) -> str:
+    return f"好的，这次不兑换「{name}」，积分没有变动。想换的时候再点积分超市就行。"
+
+
 def redeemed(name: str, left: int) -> str:
     return f"🎉 兑换成功：「{name}」！剩余 {left} 分。请凭此消息到社区党群服务中心领取。"
 
@@ -497,6 +502,7 @@ __all__ = [
     "BTN_OTHER_CATEGORY",
     "BTN_RECATEGORIZE",
     "BTN_REDEEM",
+    "BTN_REDEEM_NO",
     "BTN_REDEEM_YES",
     "BTN_RESOLVED_NO",
     "BTN_RESOLVED_YES",
@@ -593,6 +599,7 @@ __all__ = [
     "pin_near",
     "points",
     "redeem_ask",
+    "redeem_cancelled",
     "redeemed",
     "resolved_closed",
     "resolved_done",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from linli_e2e import Bot, registered
 
 from handlers import texts
+from services.points import ledger
 
 GIBBERISH = "今天天气不错啊哈"
 
@@ -24,3 +25,20 @@ async def test_pressing_to_human_twice_forwards_once(bot: Bot) -> None:
     await bot.barrier()
     staff = bot.emulator.messages_after(bot.staff_chat_id, staff_cursor)
     assert [m.text for m in staff if m.method == "forwardMessage"] == [GIBBERISH]
+
+
+async def test_a_resident_who_changes_their_mind_about_a_redemption_can_say_no(bot: Bot) -> None:
+    """确认用 30 积分兑换「纯棉毛巾」吗？ had only 确认兑换: a resident who changed their mind typed 不换了 and was
+    "没太明白", the question left open with its one button. It has 不换了 beside it, which closes it, nothing spent."""
+    person = await registered(bot, 2102)
+    resident = await bot.resident(person.id)
+    async with bot.db.transaction() as s:
+        await ledger.award(s, resident_id=resident.id, delta=30, reason="志愿服务", now=bot.clock.now())
+    towel = bot.deps.community.shop_item("towel")
+    shop = await person.click(await person.say(texts.MENU_SERVICES), texts.SERVICE_BUTTONS["svc.shop"])
+    ask = await person.click(shop, f"{texts.BTN_REDEEM} {towel.name}", lambda m: bool(m.buttons))
+    assert [b.text for b in ask.buttons] == [texts.BTN_REDEEM_YES, texts.BTN_REDEEM_NO]
+    closed = await (await person.press(ask, texts.BTN_REDEEM_NO)).edit()
+    assert closed.text == texts.redeem_cancelled(towel.name) and closed.buttons == []
+    async with bot.db.session() as s:
+        assert await ledger.balance(s, resident.id) == 30
