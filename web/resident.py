@@ -77,7 +77,8 @@ async def submit(request: Request) -> Response:
     if grid is None:
         return message(request, texts.UNKNOWN_GRID, 404)
     now = w.now()
-    wait = w.form_limits.check({"ip": client_ip(request), "ip_hour": client_ip(request), "grid": grid.code}, now)
+    keys = {"ip": client_ip(request), "ip_hour": client_ip(request), "grid": grid.code}
+    wait = w.form_limits.check(keys, now)
     if wait is not None:
         return message(request, texts.TOO_MANY.format(minutes=max(1, math.ceil(wait / 60))), 429, title="请稍后再试",
                        headers={"Retry-After": str(math.ceil(wait))})
@@ -106,6 +107,8 @@ async def submit(request: Request) -> Response:
             return _form_page(request, grid, status, form=form, errors=[
                 *errors, texts.PHOTO_ERRORS[cleaned.value].format(mb=limit // 2**20)])
         photo = cleaned
+    if errors and photo is None:  # the resident's own mistakes, nothing decoded or written: not counted
+        w.form_limits.refund(keys)
     if errors:  # a browser cannot be given a file back: the resident is told to choose the photo again
         return _form_page(request, grid, 400, form=form,
                           errors=[*errors, texts.PHOTO_AGAIN] if photo is not None else errors)

@@ -1,0 +1,33 @@
+"""The 服务码 form tried on a phone by a newcomer (helper `trial`, 2 December): trips found in a real browser, each
+test failing on the code before its fix."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from storage.models import Ticket
+
+WORDS = "7号楼门口的垃圾好几天没人收了，臭得很"
+
+
+async def tickets(site) -> int:
+    async with site.db.session() as s:
+        return int((await s.exec(select(func.count()).select_from(Ticket))).one())
+
+
+async def test_mistakes_on_the_form_do_not_use_up_the_posts_a_resident_may_make(site) -> None:
+    """Every refused post counted against the 5 posts an address may make in 10 minutes: a resident who wrote
+    two characters, then a phone number one digit short, then only punctuation, then forgot the digit again was
+    told 提交太频繁了，请 10 分钟后再试 on the fifth try, with the form right at last."""
+    mistakes = [{"text": "灯坏"}, {"text": WORDS, "phone": "1381234567"}, {"text": "。。。！"},
+                {"text": WORDS, "phone": "139000011"}, {"text": "吵"}, {"text": WORDS, "phone": "12"}]
+    for form in mistakes:
+        assert (await site.client.post("/s/A03", data=form)).status_code == 400
+    r = await site.client.post("/s/A03", data={"text": WORDS, "phone": "13900000111"})
+    assert r.status_code == 303 and await tickets(site) == 1
+    for i in range(4):  # the filed posts still count: five in all
+        r = await site.client.post("/s/A03", data={"text": f"{i + 1}号楼楼道灯坏了好几天了"})
+        assert r.status_code == 303
+    r = await site.client.post("/s/A03", data={"text": "8号楼楼道灯坏了好几天了"})
+    assert r.status_code == 429 and "提交太频繁" in r.text
