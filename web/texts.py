@@ -40,6 +40,10 @@ PHOTO_AGAIN = "您选的照片还没有上传，请改好上面的内容后重�
 PHOTO_UPLOAD_FAILED = "照片暂时无法保存，请稍后再试，或先不带照片提交。"
 TOO_MANY = "提交太频繁了，请 {minutes} 分钟后再试。如情况紧急，请直接拨打社区电话或 110/120/119。"
 BAD_FORM = "表单无法读取，请刷新页面后重新填写。"
+# shown on the form when the back button brings a case just filed back into it (the number and link filled in by
+# intake.js); markup of our own, no user data
+FILED_BEFORE_HTML = ('您刚才已经提交了工单 <span class="number"></span>，<a href="#">点这里查看办理进度</a>。'
+                     "还有别的问题，请在下面重新填写。")
 UNKNOWN_GRID = "没有这个网格的服务码。请重新扫描楼道海报上的二维码。"
 NO_CASE = "没有找到这个跟踪码对应的诉求。请检查链接是否完整。"
 RATE_DONE = "感谢您的评价！"
