@@ -94,6 +94,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if number and len(text) <= 30 and not takes_back(text):  # "撤销LL-…" is a take-back, not a look
         await tickets.show_ticket(update, context, number)
         return
+    if await start.typed_home(update, context, text):  # 我住7号楼: the building question answered by typing
+        return
     await dispatch.understand(update, context, text)
 
 

@@ -59,7 +59,7 @@ def welcome(name: str, community: str) -> str:
     return f"{name}您好，欢迎使用{community}“邻里”居民服务！\n\n{HELP}"
 
 
-ASK_BUILDING = "为了把问题派给您所在网格的网格员，请先选择您住的楼栋："
+ASK_BUILDING = "为了把问题派给您所在网格的网格员，请先选择您住的楼栋（点下面的按钮，或直接发楼号，如“7号楼”）："
 ASK_AGE = "您是否已年满65周岁？（用于爱心义剪等敬老服务，可跳过）"
 AGE_SAVED = "已记录，谢谢！"
 BAD_DEEP_LINK = "这个二维码链接无效或已过期。"

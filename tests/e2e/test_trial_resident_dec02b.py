@@ -42,3 +42,27 @@ async def test_a_resident_who_changes_their_mind_about_a_redemption_can_say_no(b
     assert closed.text == texts.redeem_cancelled(towel.name) and closed.buttons == []
     async with bot.db.session() as s:
         assert await ledger.balance(s, resident.id) == 30
+
+
+async def test_the_building_question_answered_by_typing(bot: Bot) -> None:
+    """请先选择您住的楼栋 came with 23 buttons; a resident who typed 我住7号楼 (or just 7) was told 没太明白 each time.
+    Words that say it is their home save it; a building alone is offered with one tap; anything more is a matter."""
+    person = bot.person(2103, "刘大爷")
+    await person.say("/start", texts.ASK_BUILDING)
+    saved = await person.say("我住7号楼")
+    grid = bot.deps.community.grid((await bot.resident(person.id)).grid_code)
+    assert saved.text == texts.bound_building("7号楼", grid.name, grid.worker_name)
+    assert (await person.reply(after=saved)).text == texts.ASK_AGE
+    assert (await bot.resident(person.id)).building == "7号楼"
+
+    other = bot.person(2104, "孙奶奶")
+    await other.say("/start", texts.ASK_BUILDING)
+    offer = await other.say("7")
+    assert offer.text == texts.offer_building("7号楼")
+    await (await other.press(offer, texts.BTN_BUILDING_YES)).edit()
+    assert (await bot.resident(other.id)).building == "7号楼"
+
+    third = bot.person(2105, "周阿姨")
+    await third.say("/start", texts.ASK_BUILDING)
+    draft = await third.say("7号楼电梯坏了", lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    assert "7号楼" in draft.text and (await bot.resident(third.id)).building is None
