@@ -1187,4 +1187,10 @@ def follower_rating_thanks(number: str, code: str) -> str:
     return f"感谢您的评价！您对工单 {number} 的评价已记录。有需要随时找我。"
 
 
-__all__ += ["draft_already_sent", "follower_rating_thanks"]
+def rating_unsatisfied_heard(number: str) -> str:
+    """不满意 typed with the reason ("不满意 还是有味道"): the reason went to the desk, so it is not asked for again."""
+    return (f"很抱歉没有让您满意。工单 {number} 已重新办理，并已上报上一级督办。\n"
+            "您说的情况已经转给承办人员，他们会重新处理。")
+
+
+__all__ += ["draft_already_sent", "follower_rating_thanks", "rating_unsatisfied_heard"]
