@@ -33,6 +33,7 @@ from web.core import Web, client_ip, message, render, see_other, web_of
 
 log = logging.getLogger(__name__)
 HONEYPOT = "website"  # a field people never see; bots fill in every field
+COMMENT_MAX = 500  # what a resident may add to their rating
 RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASICALLY_SATISFIED, "u": Rating.UNSATISFIED}
 PUBLIC_EVENTS = {TicketEventKind.CREATED, TicketEventKind.DISPATCHED, TicketEventKind.STATUS_CHANGED,
                  TicketEventKind.REPLY, TicketEventKind.REASSIGNED, TicketEventKind.ESCALATED,
@@ -200,9 +201,11 @@ async def rate(request: Request) -> Response:
     w = web_of(request)
     token = request.path_params["token"]
     form = await request.form()
-    rating = RATINGS.get(str(form.get("rating") or ""))
+    code = str(form.get("rating") or "")
+    rating = RATINGS.get(code)
     if rating is None:
         return message(request, texts.RATE_CLOSED, 400)
+    comment = " ".join(str(form.get("comment") or "").split())[:COMMENT_MAX] or None  # why, if they said
     async with w.db.transaction() as s:
         found = await tokens.find(s, token)
         if found is None:
@@ -210,14 +213,14 @@ async def rate(request: Request) -> Response:
         if not found.is_author:
             return message(request, texts.RATE_NOT_YOURS, 403)
         t = found.ticket
-        outcome = await followup.rate(s, t, rating, None, w.now(), community=w.community,
+        outcome = await followup.rate(s, t, rating, comment, w.now(), community=w.community,
                                       actor=resident_actor(t.resident_id))
         if outcome.ok:
             await w.hooks.rated(s, t, outcome.escalation)
     if not outcome.ok:
         return message(request, texts.RATE_CLOSED, 409, back=f"/t/{token}")
     w.hooks.wake()
-    return see_other(f"/t/{token}?rated=1")
+    return see_other(f"/t/{token}?rated={'u' if rating is Rating.UNSATISFIED else '1'}")
 
 
 async def photo(request: Request) -> Response:

@@ -47,6 +47,9 @@ FILED_BEFORE_HTML = ('您刚才已经提交了工单 <span class="number"></span
 UNKNOWN_GRID = "没有这个网格的服务码。请重新扫描楼道海报上的二维码。"
 NO_CASE = "没有找到这个跟踪码对应的诉求。请检查链接是否完整。"
 RATE_DONE = "感谢您的评价！"
+RATE_UNSATISFIED = ("很抱歉没有让您满意。这件诉求已重新办理，并已上报上一级督办；"
+                    "您写的话已转给承办人员。需要时可以随时回到本页查看进度。")
+RATE_COMMENT_HINT = "比如：哪里还没解决，或者想谢谢谁"
 RATE_CLOSED = "这件诉求现在不能评价了。"
 RATE_NOT_YOURS = "只有提交诉求的居民可以评价。"
 WITHDRAW_BUTTON = "撤回诉求"

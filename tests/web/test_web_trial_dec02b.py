@@ -6,7 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from storage.models import Ticket
+from services.cases import lifecycle
+from storage.models import Ticket, TicketStatus
+from web import texts as web_texts
 
 WORDS = "7号楼门口的垃圾好几天没人收了，臭得很"
 
@@ -31,3 +33,25 @@ async def test_mistakes_on_the_form_do_not_use_up_the_posts_a_resident_may_make(
         assert r.status_code == 303
     r = await site.client.post("/s/A03", data={"text": "8号楼楼道灯坏了好几天了"})
     assert r.status_code == 429 and "提交太频繁" in r.text
+
+
+async def test_a_resident_unsatisfied_on_the_web_may_say_why_and_is_told_what_happens(site) -> None:
+    """The tracking page's 不满意 was a bare button, and the page then said only 感谢您的评价！: the resident could
+    not say what was still wrong (the bot asks for it), nor learn that the case was reopened and sent up."""
+    r = await site.client.post("/s/A03", data={"text": WORDS, "location": "7号楼门口"})
+    token = r.headers["location"].split("/")[2].split("?")[0]
+    async with site.db.transaction() as s:
+        t = (await s.exec(select(Ticket))).one()
+        for step in (TicketStatus.SIGNED, TicketStatus.IN_PROGRESS):
+            assert (await lifecycle.transition(s, t, step, actor="staff:1", now=site.clock())).ok
+        assert (await lifecycle.transition(s, t, TicketStatus.RESOLVED, actor="staff:1", now=site.clock(),
+                                           result="已清运")).ok
+    page = await site.client.get(f"/t/{token}")
+    assert 'name="comment"' in page.text and "想说的话（可选）" in page.text
+    r = await site.client.post(f"/t/{token}/rate", data={"rating": "u", "comment": "  还是有味道，\n垃圾桶也没洗 "})
+    assert r.status_code == 303 and r.headers["location"] == f"/t/{token}?rated=u"
+    async with site.db.session() as s:
+        t = (await s.exec(select(Ticket))).one()
+    assert t.status is TicketStatus.REOPENED and t.rating_comment == "还是有味道， 垃圾桶也没洗"
+    page = await site.client.get(r.headers["location"])
+    assert web_texts.RATE_UNSATISFIED in page.text and web_texts.RATE_DONE not in page.text

@@ -6,9 +6,18 @@ from __future__ import annotations
 import re
 
 from sqlmodel import select
-from test_web_browser import PHONE, base, browser, pytestmark, site  # noqa: F401  (fixtures, chromium or skip)
+from test_web_browser import (  # noqa: F401  (fixtures; chromium or skip)
+    JUWEIHUI,
+    PHONE,
+    WAIT,
+    base,
+    browser,
+    pytestmark,
+    site,
+)
 
-from storage.models import Channel, Ticket
+from services.cases import lifecycle
+from storage.models import Channel, Ticket, TicketStatus
 
 WORDS = "7号楼门口的垃圾好几天没人收了，臭得很"
 
@@ -51,4 +60,34 @@ async def test_back_after_filing_does_not_offer_the_same_case_again(site, browse
     await page.tap("button[type=submit]")
     await page.wait_for_url(re.compile(r"/t/[A-Za-z0-9_-]{22}\?new=1$"))
     assert page.url.split("?")[0] != tracking
+    await ctx.close()
+
+
+async def test_unsatisfied_on_the_tracking_page_with_words_reaches_the_desk(site, browser) -> None:  # noqa: F811
+    """不满意 on the tracking page, with what is still wrong written beside it: the words go under the unit's card
+    (as a typed rating's do in chat), and the page says the case was reopened and sent up."""
+    ctx = await browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
+    page = await ctx.new_page()
+    await page.goto(f"{base(site)}/s/A03")
+    await page.fill("#text", "楼上天天晚上装修，吵得睡不着")
+    await page.fill("#location", "9号楼2单元")
+    await page.tap("button[type=submit]")
+    await page.wait_for_url(re.compile(r"/t/[A-Za-z0-9_-]{22}\?new=1$"))
+    url = page.url.split("?")[0]
+    async with site.db.transaction() as s:
+        t = (await s.exec(select(Ticket).where(Ticket.channel == Channel.WEB))).one()
+        for step in (TicketStatus.SIGNED, TicketStatus.IN_PROGRESS):
+            assert (await lifecycle.transition(s, t, step, actor="staff:1", now=site.clock())).ok
+        assert (await lifecycle.transition(s, t, TicketStatus.RESOLVED, actor="staff:1", now=site.clock(),
+                                           result="已提醒楼上住户")).ok
+        number = t.number
+    await site.barrier()
+    await page.goto(url)
+    cursor = site.emulator.cursor()
+    await page.fill("#comment", "还是每天晚上十点以后在敲")
+    await page.tap("button[value=u]")
+    await page.wait_for_url(re.compile(r"\?rated=u$"))
+    assert "很抱歉没有让您满意" in await page.inner_text("main")
+    said = await site.emulator.wait_for(JUWEIHUI, "还是每天晚上十点以后在敲", after=cursor, timeout=WAIT)
+    assert number in said.text
     await ctx.close()
