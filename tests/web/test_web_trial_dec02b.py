@@ -7,7 +7,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from services.cases import lifecycle
-from storage.models import Ticket, TicketStatus
+from storage.models import Channel, OutboxMessage, Ticket, TicketStatus
 from web import texts as web_texts
 
 WORDS = "7号楼门口的垃圾好几天没人收了，臭得很"
@@ -55,3 +55,20 @@ async def test_a_resident_unsatisfied_on_the_web_may_say_why_and_is_told_what_ha
     assert t.status is TicketStatus.REOPENED and t.rating_comment == "还是有味道， 垃圾桶也没洗"
     page = await site.client.get(r.headers["location"])
     assert web_texts.RATE_UNSATISFIED in page.text and web_texts.RATE_DONE not in page.text
+
+
+async def test_a_fire_written_on_the_form_alerts_at_once_as_in_chat(site) -> None:
+    """3号楼302着火了 冒烟了 sent from the 服务码 page was filed as an ordinary case: category 其他, seven days to
+    resolve, green, nobody alerted (in chat the same words call 119 and alert duty, the grid worker and the
+    property at once). It opens the emergency, red from its first minute, with the alerts owed."""
+    r = await site.client.post("/s/A01", data={"text": "3号楼302着火了 冒烟了", "location": "3号楼302",
+                                               "phone": "13900001111", "name": "赵阿姨"})
+    assert r.status_code == 303
+    async with site.db.session() as s:
+        t = (await s.exec(select(Ticket))).one()
+        owed = (await s.exec(select(OutboxMessage).where(OutboxMessage.ticket_id == t.id))).all()
+    assert t.emergency and t.emergency_kind == "fire" and t.channel is Channel.WEB
+    assert (t.location, t.contact_name, t.contact_phone) == ("3号楼302", "赵阿姨", "13900001111")
+    assert any(m.payload.get("say") == "sos_alert" for m in owed)
+    page = await site.client.get(r.headers["location"])
+    assert web_texts.EMERGENCY_FILED in page.text and t.number in page.text
