@@ -35,6 +35,7 @@ async def test_back_after_filing_does_not_offer_the_same_case_again(site, browse
     await page.fill("#text", WORDS)
     await page.fill("#location", "7号楼门口")
     await page.fill("#phone", "13900000111")
+    await page.locator("button[type=submit]").scroll_into_view_if_needed()  # the page scrolled down to 提交
     await page.tap("button[type=submit]")
     await page.wait_for_url(re.compile(r"/t/[A-Za-z0-9_-]{22}\?new=1$"))
     tracking = page.url.split("?")[0]
@@ -47,6 +48,8 @@ async def test_back_after_filing_does_not_offer_the_same_case_again(site, browse
     assert await page.input_value("#phone") == "13900000111"  # who they are stays, for a next case
     note = await page.inner_text("#filed-note")
     assert await page.is_visible("#filed-note") and filed.number in note and "查看办理进度" in note
+    box = await page.locator("#filed-note").bounding_box()  # in view, though the back button kept the old scroll
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= PHONE["height"]
     await page.click("#filed-note a")
     await page.wait_for_url(tracking)
     assert filed.number in await page.inner_text("h1")

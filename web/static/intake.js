@@ -33,6 +33,7 @@
   var form = document.querySelector("form.intake");
   if (!form) { return; }
   if (window.history && window.history.replaceState) { window.history.replaceState(null, "", window.location.href); }
+  if (window.history && "scrollRestoration" in window.history) { window.history.scrollRestoration = "manual"; }
   var button = form.querySelector("button[type=submit]");
   var label = button ? button.textContent : "";
   var draft = read(KEY) || {};
@@ -48,6 +49,7 @@
       var number = note.querySelector(".number");
       if (number) { number.textContent = filed.number; }
       note.hidden = false;
+      if (note.scrollIntoView) { note.scrollIntoView({block: "center"}); }  // the back button kept the old scroll
     }
   }
   filedAgain();
