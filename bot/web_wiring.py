@@ -24,6 +24,7 @@ from handlers.desk.web import WEB_URL
 from handlers.names import unit_name
 from services.cases import clocks
 from services.cases.sweep import Escalation
+from services.web.intake import WEB_NAME
 from storage.models import Ticket
 from web import Config, Hooks, Web, create_app
 from web.server import WebServer
@@ -50,6 +51,9 @@ def hooks_for(app: Application) -> Hooks:
 
     async def rated(s: AsyncSession, t: Ticket, escalation: Escalation | None) -> None:
         await cards.owe_refresh(s, d, t)
+        if t.rating_comment:  # what they wrote with it, under the card as a typed rating's words go
+            name = t.contact_name or WEB_NAME
+            await cards.owe_under_card(s, d, t, texts.staff_resident_said(t.number, name, t.rating_comment, False))
         if escalation is not None:
             await cards.owe_escalation(s, d, escalation)
 

@@ -94,6 +94,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if number and len(text) <= 30 and not takes_back(text):  # "撤销LL-…" is a take-back, not a look
         await tickets.show_ticket(update, context, number)
         return
+    if await start.typed_home(update, context, text):  # 我住7号楼: the building question answered by typing
+        return
     await dispatch.understand(update, context, text)
 
 
@@ -196,7 +198,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await draft.on_draft_button(update, context, a, arg)
     elif a in ("tk", "wd", "wdy", "wdn"):
         await tickets.on_ticket_button(update, context, a, arg)
-    elif a in ("svc", "buy", "buyy"):
+    elif a in ("svc", "buy", "buyy", "buyn"):
         await services.on_button(update, context, a, arg)
     elif a == "bld":
         await start.on_building(update, context, arg)

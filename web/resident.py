@@ -33,6 +33,7 @@ from web.core import Web, client_ip, message, render, see_other, web_of
 
 log = logging.getLogger(__name__)
 HONEYPOT = "website"  # a field people never see; bots fill in every field
+COMMENT_MAX = 500  # what a resident may add to their rating
 RATINGS = {"s": Rating.SATISFIED, "b": Rating.BASICALLY_SATISFIED, "u": Rating.UNSATISFIED}
 PUBLIC_EVENTS = {TicketEventKind.CREATED, TicketEventKind.DISPATCHED, TicketEventKind.STATUS_CHANGED,
                  TicketEventKind.REPLY, TicketEventKind.REASSIGNED, TicketEventKind.ESCALATED,
@@ -77,7 +78,8 @@ async def submit(request: Request) -> Response:
     if grid is None:
         return message(request, texts.UNKNOWN_GRID, 404)
     now = w.now()
-    wait = w.form_limits.check({"ip": client_ip(request), "ip_hour": client_ip(request), "grid": grid.code}, now)
+    keys = {"ip": client_ip(request), "ip_hour": client_ip(request), "grid": grid.code}
+    wait = w.form_limits.check(keys, now)
     if wait is not None:
         return message(request, texts.TOO_MANY.format(minutes=max(1, math.ceil(wait / 60))), 429, title="请稍后再试",
                        headers={"Retry-After": str(math.ceil(wait))})
@@ -106,6 +108,8 @@ async def submit(request: Request) -> Response:
             return _form_page(request, grid, status, form=form, errors=[
                 *errors, texts.PHOTO_ERRORS[cleaned.value].format(mb=limit // 2**20)])
         photo = cleaned
+    if errors and photo is None:  # the resident's own mistakes, nothing decoded or written: not counted
+        w.form_limits.refund(keys)
     if errors:  # a browser cannot be given a file back: the resident is told to choose the photo again
         return _form_page(request, grid, 400, form=form,
                           errors=[*errors, texts.PHOTO_AGAIN] if photo is not None else errors)
@@ -197,9 +201,11 @@ async def rate(request: Request) -> Response:
     w = web_of(request)
     token = request.path_params["token"]
     form = await request.form()
-    rating = RATINGS.get(str(form.get("rating") or ""))
+    code = str(form.get("rating") or "")
+    rating = RATINGS.get(code)
     if rating is None:
         return message(request, texts.RATE_CLOSED, 400)
+    comment = " ".join(str(form.get("comment") or "").split())[:COMMENT_MAX] or None  # why, if they said
     async with w.db.transaction() as s:
         found = await tokens.find(s, token)
         if found is None:
@@ -207,14 +213,14 @@ async def rate(request: Request) -> Response:
         if not found.is_author:
             return message(request, texts.RATE_NOT_YOURS, 403)
         t = found.ticket
-        outcome = await followup.rate(s, t, rating, None, w.now(), community=w.community,
+        outcome = await followup.rate(s, t, rating, comment, w.now(), community=w.community,
                                       actor=resident_actor(t.resident_id))
         if outcome.ok:
             await w.hooks.rated(s, t, outcome.escalation)
     if not outcome.ok:
         return message(request, texts.RATE_CLOSED, 409, back=f"/t/{token}")
     w.hooks.wake()
-    return see_other(f"/t/{token}?rated=1")
+    return see_other(f"/t/{token}?rated={'u' if rating is Rating.UNSATISFIED else '1'}")
 
 
 async def photo(request: Request) -> Response:

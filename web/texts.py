@@ -40,9 +40,16 @@ PHOTO_AGAIN = "您选的照片还没有上传，请改好上面的内容后重�
 PHOTO_UPLOAD_FAILED = "照片暂时无法保存，请稍后再试，或先不带照片提交。"
 TOO_MANY = "提交太频繁了，请 {minutes} 分钟后再试。如情况紧急，请直接拨打社区电话或 110/120/119。"
 BAD_FORM = "表单无法读取，请刷新页面后重新填写。"
+# shown on the form when the back button brings a case just filed back into it (the number and link filled in by
+# intake.js); markup of our own, no user data
+FILED_BEFORE_HTML = ('您刚才已经提交了工单 <span class="number"></span>，<a href="#">点这里查看办理进度</a>。'
+                     "还有别的问题，请在下面重新填写。")
 UNKNOWN_GRID = "没有这个网格的服务码。请重新扫描楼道海报上的二维码。"
 NO_CASE = "没有找到这个跟踪码对应的诉求。请检查链接是否完整。"
 RATE_DONE = "感谢您的评价！"
+RATE_UNSATISFIED = ("很抱歉没有让您满意。这件诉求已重新办理，并已上报上一级督办；"
+                    "您写的话已转给承办人员。需要时可以随时回到本页查看进度。")
+RATE_COMMENT_HINT = "比如：哪里还没解决，或者想谢谢谁"
 RATE_CLOSED = "这件诉求现在不能评价了。"
 RATE_NOT_YOURS = "只有提交诉求的居民可以评价。"
 WITHDRAW_BUTTON = "撤回诉求"
@@ -57,6 +64,8 @@ WITHDRAW_REFUSED = {
     "already_withdrawn": "这件诉求已经撤回了，不需要再操作。",
     "not_open": "这件诉求已经办结或关闭，不能撤回了。",
 }
+EMERGENCY_FILED = ("您说的是紧急情况，已立即通知社区值班人员。请马上拨打 120（急救）、119（火警）或 110（报警），"
+                   "不要只等网上回复。")
 EMERGENCY = "如果有人受伤、起火、燃气泄漏或正在发生危险，请立即拨打 120 / 119 / 110，不要只在这里留言。"
 
 SIGNIN_NEEDED = "请先登录：在 Telegram 里给机器人发送 /web，点按钮打开工作台。"

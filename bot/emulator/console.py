@@ -24,7 +24,7 @@ HELP = """\
   /as <用户id> [名字]   切换身份（负数 id 表示进入该群聊）
   /in <群id> [群名]     以当前身份进入群聊；/in 不带参数回到私聊
   #<n>                  按下最近一条消息的第 n 个按钮
-  /reply <文字>         回复机器人在当前聊天的最后一条消息
+  /reply <文字>         回复机器人在当前聊天的最后一条消息（机器人请您“回复本消息”时，直接输入也会作为回复）
   /photo [说明]  /sticker  /voice  /doc [文件名]  /loc <纬度> <经度>  /contact <电话>
   /block  /unblock      当前用户屏蔽/解除屏蔽机器人
   /clock [+1h|+30m|+2d] 看看或拨快演示时钟（提醒、升级、回访评价会随之发生）
@@ -43,6 +43,10 @@ class Persona:
             return f"{self.name}({self.user_id}) 私聊"
         title = emu.chats[self.chat_id].get("title", self.chat_id)
         return f"{self.name}({self.user_id}) 在群「{title}」({self.chat_id})"
+
+
+def _asks_reply(message: SentMessage) -> bool:
+    return bool((message.reply_markup or {}).get("force_reply"))
 
 
 def _start_reader(stdin: TextIO) -> asyncio.Queue[str | None]:
@@ -93,6 +97,7 @@ class Console:
         self.persona = Persona(user_id, name, user_id)
         self.printed = emu.cursor()
         self.echo_input = not (hasattr(stdin, "isatty") and stdin.isatty())
+        self.answered: set[tuple[int, int]] = set()  # ForceReply prompts a typed line already answered
 
     # ----------------------------------------------------------------- output
 
@@ -123,6 +128,9 @@ class Console:
             self.write(indent + " ".join(f"[{b.index}] {b.text}" for b in message.buttons))
         if message.keyboard:
             self.write(indent + "⌨ " + " | ".join(message.keyboard))
+        if _asks_reply(message):
+            hint = (message.reply_markup or {}).get("input_field_placeholder")
+            self.write(indent + "↩ 直接输入即回复本条" + (f"（{hint}）" if hint else ""))
 
     def _render(self, event: Event) -> None:
         if event.kind == "send" and event.message:
@@ -216,6 +224,14 @@ class Console:
                 self.persona = Persona(target, user["first_name"], target)
         self.write(f"—— 现在是 {self.persona.describe(self.emu)} ——")
 
+    def _prompt(self) -> SentMessage | None:
+        """The bot's newest message here when it asks to be replied to (ForceReply): a Telegram app opens the reply
+        to it by itself, so a line typed next answers it, as it would on a phone."""
+        last = next((m for m in reversed(self.emu.messages_to(self.persona.chat_id)) if not m.deleted), None)
+        if last is None or not _asks_reply(last) or (last.chat_id, last.message_id) in self.answered:
+            return None
+        return last
+
     async def _reply(self, text: str) -> None:
         last = next((m for m in reversed(self.emu.messages_to(self.persona.chat_id)) if not m.deleted), None)
         if last is None:
@@ -264,7 +280,12 @@ class Console:
             self.write(await self.commands[command](rest))
         elif line.startswith("#") and line[1:].strip().isdigit():
             await self._press(line[1:].strip())
-        elif not await self._media(command, rest):
+        elif await self._media(command, rest):
+            pass
+        elif not line.startswith("/") and (prompt := self._prompt()) is not None:
+            self.answered.add((prompt.chat_id, prompt.message_id))  # the app closes the reply once it is sent
+            await self.emu.reply(p.user_id, prompt.message_id, line, p.chat_id)
+        else:
             await self.emu.send_text(p.user_id, line, p.chat_id)
         return True
 

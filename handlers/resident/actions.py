@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import CallbackQuery, KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -15,7 +15,7 @@ from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_name
 from handlers.people import resident_now, resident_of
-from handlers.replies import answer_quietly, owed_now, safe_send
+from handlers.replies import answer_quietly, drop_buttons, owed_now, safe_send
 from handlers.resident.draft import case_grid
 from intents.emergency import detect as detect_emergency
 from intents.places import Place, place_or_home, read_place
@@ -98,6 +98,11 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
     if CONTACT_ASKED.search(text) and await grid_contact(update, context):
         return
     chat_id = update.effective_chat.id
+    if (q := update.callback_query) is not None:  # the 转人工 button: once (an unsteady hand taps it twice)
+        if not _still_there(q):
+            await context.bot.send_message(chat_id, texts.HUMAN_ALREADY)
+            return
+        await drop_buttons(q)
     if not d.staff_chat_id:
         await context.bot.send_message(chat_id, texts.HUMAN_UNAVAILABLE)
         return
@@ -113,6 +118,12 @@ async def to_human(update: Update, context: ContextTypes.DEFAULT_TYPE, message_i
         except TelegramError:
             ok = False
     await context.bot.send_message(chat_id, texts.HUMAN_FORWARDED if ok else texts.HUMAN_UNAVAILABLE)
+
+
+def _still_there(q: CallbackQuery) -> bool:
+    """Whether the pressed button is still on its message: gone, the request was already forwarded."""
+    markup = q.message.reply_markup if q.message is not None else None
+    return markup is not None and any(b.callback_data == q.data for row in markup.inline_keyboard for b in row)
 
 
 async def grid_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

@@ -118,10 +118,15 @@ async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -
         t, follower = found
         number = t.number
         outcome = await _rate(s, d, t, r.id, follower, RATINGS[code], remark)
+        if outcome.ok and remark:  # "不满意 还是有味道": why, for the desk that handles it again
+            await cards.owe_under_card(s, d, t, texts.staff_resident_said(t.number, r.name, remark, False))
     if not outcome.ok:
         return False
     d.wake_sender()
-    await update.effective_message.reply_text(_thanks(number, code, follower))
+    thanks = _thanks(number, code, follower)
+    if remark and code == "u":  # they said why already: not asked again
+        thanks = texts.rating_unsatisfied_heard(number)
+    await update.effective_message.reply_text(thanks)
     return True
 
 

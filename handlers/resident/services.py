@@ -290,7 +290,12 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE, action: 
             return
         request = secrets.token_hex(4)  # one confirm button = one purchase, however often it is pressed
         await q.message.reply_text(texts.redeem_ask(item.name, item.cost, bal), reply_markup=keyboards.inline(
-            [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", f"{item.code}.{request}")]))
+            [keyboards.button(d.callback_secret, texts.BTN_REDEEM_YES, "buyy", f"{item.code}.{request}"),
+             keyboards.button(d.callback_secret, texts.BTN_REDEEM_NO, "buyn", item.code)]))
+        return
+    if action == "buyn":  # changed their mind: nothing spent, the question closed
+        await q.answer()
+        await q.edit_message_text(texts.redeem_cancelled(item.name))
         return
     r = await resident_now(d, update)  # "buyy": the redemption itself, in a transaction of its own
     result = await points.redeem(d.db, resident_id=r.id, item_code=item.code, community=d.community, now=d.now(),

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import re
+
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.ext import ContextTypes
 
 from handlers import keyboards, texts
 from handlers.deps import Deps, deps
-from handlers.people import resident_of
+from handlers.people import forget, resident_of, speaker
 from handlers.resident import claim
+from intents.places import building_key, match_building
+from services.cases import drafts
 from services.people.residents import BindResult, bind_grid, set_age_band, set_building
 from storage.models import AgeBand
 
@@ -84,18 +88,68 @@ async def on_building(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: s
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
     building = names[int(arg)]
+    said = await _save_home(update, d, building)
+    await q.answer()
+    await (answer_offer(q, said) if receipt else q.edit_message_text(said))
+    await _ask_age(q.message, d)
+
+
+async def _save_home(update: Update, d: Deps, building: str) -> str:
+    """Save ``building`` as the resident's home (its grid with it); what to tell them."""
     async with d.db.transaction() as s:
         r = await resident_of(s, update, d)
         r = await set_building(s, r, building=building, community=d.community, now=d.now())
         grid = d.community.grid(r.grid_code) if r.grid_code else None
-    await q.answer()
-    said = texts.bound_building(building, grid and grid.name, grid and grid.worker_name)
-    await (answer_offer(q, said) if receipt else q.edit_message_text(said))
+    forget()
+    return texts.bound_building(building, grid and grid.name, grid and grid.worker_name)
+
+
+async def _ask_age(msg: Message, d: Deps) -> None:
     s = d.callback_secret
-    await q.message.reply_text(texts.ASK_AGE, reply_markup=keyboards.inline(
+    await msg.reply_text(texts.ASK_AGE, reply_markup=keyboards.inline(
         [keyboards.button(s, texts.BTN_AGE_65, "age", "65"), keyboards.button(s, texts.BTN_AGE_UNDER, "age", "u")],
         [keyboards.button(s, texts.BTN_SKIP, "age", "skip")],
     ))
+
+
+# "我住7号楼", "住在7栋", "我家是七号楼的": the words that say it is their home, not a place a matter is at
+_LIVES = re.compile(r"^(?:我们?|俺|咱)?(?:家|家里)?(?:就)?(?:住在?|在|是)?(?:在)?")
+# what may follow a building's number when nothing else is said: 单元, floor and flat ("7号楼2单元302室")
+_FLAT = re.compile(r"[0-9０-９一二三四五六七八九十两零〇]+|号楼|号|栋|幢|楼|单元|室|层|户|第|#|\s")
+_TAIL = "。.!！~～，,的啊呀呢哈吧"
+
+
+async def typed_home(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """A building typed alone, as the answer to 请先选择您住的楼栋 by someone who writes instead of tapping
+    ("我住7号楼", "7"): saved when the words say it is their home, offered with one tap when they name a building
+    alone and the bot knows no home for them. Never while a complaint is being written (there it is the matter's
+    place) or for words that say more than a building ("7号楼漏水"). True when answered."""
+    d = deps(context)
+    who = await speaker(d, update)
+    r = who.resident
+    if r is None or drafts.live(who.draft, d.now()) is not None or len(text) > 20:
+        return False
+    said = text.strip().rstrip(_TAIL)
+    prefix = _LIVES.match(said)
+    rest = said[prefix.end():] if prefix else said
+    lives = prefix is not None and ("住" in prefix.group() or "家" in prefix.group())
+    names = buildings(d)
+    building = match_building(rest, names)
+    if building is None or not rest:
+        return False
+    numbered = building_key(rest) is not None
+    if (_FLAT.sub("", rest) if numbered else rest.strip() not in building):  # more than a building said
+        return False
+    if lives and r.building != building:
+        await update.effective_message.reply_text(await _save_home(update, d, building))
+        await _ask_age(update.effective_message, d)
+        return True
+    if r.building or r.grid_code:
+        return False  # a place alone from someone with a home: not theirs to guess
+    offer = building_offer(d, names.index(building))
+    assert offer is not None
+    await update.effective_message.reply_text(offer[0], reply_markup=offer[1])
+    return True
 
 
 async def on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
@@ -113,4 +167,4 @@ async def on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -
     await q.edit_message_text(texts.AGE_SAVED if band else texts.REPORT_PROMPT)
 
 
-__all__ = ["ask_building", "on_age", "on_building", "start"]
+__all__ = ["ask_building", "on_age", "on_building", "start", "typed_home"]

@@ -28,6 +28,7 @@ BTN_AGE_65 = "是，已满65周岁"
 BTN_AGE_UNDER = "否"
 BTN_REDEEM = "兑换"
 BTN_REDEEM_YES = "确认兑换"
+BTN_REDEEM_NO = "不换了"
 BTN_OTHER_CATEGORY = "其他问题"
 SERVICE_BUTTONS = {
     "svc.haircut": "✂️ 爱心义剪",
@@ -58,7 +59,7 @@ def welcome(name: str, community: str) -> str:
     return f"{name}您好，欢迎使用{community}“邻里”居民服务！\n\n{HELP}"
 
 
-ASK_BUILDING = "为了把问题派给您所在网格的网格员，请先选择您住的楼栋："
+ASK_BUILDING = "为了把问题派给您所在网格的网格员，请先选择您住的楼栋（点下面的按钮，或直接发楼号，如“7号楼”）："
 ASK_AGE = "您是否已年满65周岁？（用于爱心义剪等敬老服务，可跳过）"
 AGE_SAVED = "已记录，谢谢！"
 BAD_DEEP_LINK = "这个二维码链接无效或已过期。"
@@ -384,6 +385,10 @@ def redeem_ask(name: str, cost: int, balance: int) -> str:
     return f"确认用 {cost} 积分兑换「{name}」吗？（当前 {balance} 分）"
 
 
+def redeem_cancelled(name: str) -> str:
+    return f"好的，这次不兑换「{name}」，积分没有变动。想换的时候再点积分超市就行。"
+
+
 def redeemed(name: str, left: int) -> str:
     return f"🎉 兑换成功：「{name}」！剩余 {left} 分。请凭此消息到社区党群服务中心领取。"
 
@@ -461,6 +466,7 @@ def grid_worker(grid_name: str, worker: str, phone: str | None = None) -> str:
 
 
 HUMAN_FORWARDED = "已转给社区工作人员，他们会尽快联系您。"
+HUMAN_ALREADY = "已经转给社区工作人员了，请稍候，他们会尽快联系您。"
 HUMAN_UNAVAILABLE = "抱歉，人工服务暂未开通。您的问题可以直接发给我登记成工单。"
 
 
@@ -496,6 +502,7 @@ __all__ = [
     "BTN_OTHER_CATEGORY",
     "BTN_RECATEGORIZE",
     "BTN_REDEEM",
+    "BTN_REDEEM_NO",
     "BTN_REDEEM_YES",
     "BTN_RESOLVED_NO",
     "BTN_RESOLVED_YES",
@@ -530,6 +537,7 @@ __all__ = [
     "HELP",
     "HELPER_LABEL",
     "HELP_FIRST",
+    "HUMAN_ALREADY",
     "HUMAN_FORWARDED",
     "HUMAN_UNAVAILABLE",
     "LOCATION_OUTSIDE",
@@ -591,6 +599,7 @@ __all__ = [
     "pin_near",
     "points",
     "redeem_ask",
+    "redeem_cancelled",
     "redeemed",
     "resolved_closed",
     "resolved_done",
@@ -1178,4 +1187,10 @@ def follower_rating_thanks(number: str, code: str) -> str:
     return f"感谢您的评价！您对工单 {number} 的评价已记录。有需要随时找我。"
 
 
-__all__ += ["draft_already_sent", "follower_rating_thanks"]
+def rating_unsatisfied_heard(number: str) -> str:
+    """不满意 typed with the reason ("不满意 还是有味道"): the reason went to the desk, so it is not asked for again."""
+    return (f"很抱歉没有让您满意。工单 {number} 已重新办理，并已上报上一级督办。\n"
+            "您说的情况已经转给承办人员，他们会重新处理。")
+
+
+__all__ += ["draft_already_sent", "follower_rating_thanks", "rating_unsatisfied_heard"]

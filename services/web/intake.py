@@ -18,8 +18,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from intents import Engine
+from services.cases import emergencies
 from services.cases.duplicates import building_of
 from services.cases.intake import Intake, Opened, open_case
+from services.cases.lifecycle import write
 from services.community.model import Category, Community
 from services.people.residents import offline_resident
 from services.web import tokens
@@ -171,10 +173,21 @@ async def file_case(s: AsyncSession, form: WebForm, *, grid_code: str | None, ph
     resident = await offline_resident(s, name=form.name or WEB_NAME, phone=form.phone or None,
                                       building=building_of(form.location), grid_code=grid, now=now)
     assert resident.id is not None
-    opened = await open_case(s, resident=resident, intake=Intake(
-        category=category, text=form.text, location=form.location or None, grid_code=grid, photos=photos,
-        channel=channel, contact_name=form.name or None, contact_phone=form.phone or None,
-    ), community=community, staff_chat_id=staff_chat_id, now=now)
+    said = engine.classify(form.text).emergency
+    if said is not None:  # 着火了 on the form: alerted at once as in chat, never a case for next week
+        case = await emergencies.open_emergency(
+            s, resident=resident, kind=said.kind, text=form.text, location=form.location or None, grid_code=grid,
+            community=community, staff_chat_id=staff_chat_id, reply_chat=None, now=now)
+        t = case.ticket
+        written = await write(s, t, {"channel": channel, "contact_name": form.name or None,
+                                     "contact_phone": form.phone or None, "photos": list(photos)})
+        assert written, "a ticket opened in this transaction cannot have changed"
+        opened = Opened(t, linked=False, own=False, hotspot=None)
+    else:
+        opened = await open_case(s, resident=resident, intake=Intake(
+            category=category, text=form.text, location=form.location or None, grid_code=grid, photos=photos,
+            channel=channel, contact_name=form.name or None, contact_phone=form.phone or None,
+        ), community=community, staff_chat_id=staff_chat_id, now=now)
     assert opened.ticket.id is not None
     token = await tokens.issue(s, ticket_id=opened.ticket.id, resident_id=resident.id, now=now)
     return Filed(opened, token, category)

@@ -39,6 +39,12 @@ class Limiter:
         self._hits.setdefault(key, deque()).append(require_aware(now))
         self._sweep(now)
 
+    def unhit(self, key: str) -> None:
+        """Take back the newest hit of ``key`` (a post that turned out to cost nothing)."""
+        hits = self._hits.get(key)
+        if hits:
+            hits.pop()
+
     def _fresh(self, key: str, now: datetime) -> deque[datetime]:
         hits = self._hits.get(key)
         if hits is None:
@@ -79,6 +85,13 @@ class Limits:
             if name in keys:
                 lim.hit(keys[name], now)
         return None
+
+    def refund(self, keys: dict[str, str]) -> None:
+        """Take back a post ``check`` let through and counted: one refused for its own mistakes (a short text, a
+        phone number one digit short) costs nothing, and a resident correcting them must not be locked out."""
+        for name, lim in self.limiters:
+            if name in keys:
+                lim.unhit(keys[name])
 
 
 __all__ = ["Limiter", "Limits", "Rule"]

@@ -60,3 +60,21 @@ def test_a_second_run_posts_about_a_case_of_the_first_without_taking_its_card_me
     assert "✅ 已受理！工单号：LL-" in first
     second = console(tmp_path, ["/clock +3h", "/quit"], quiet=True)
     assert "升级至网格员（超时未签收）" in second
+
+
+def test_a_line_typed_after_a_prompt_that_asks_for_a_reply_answers_it(tmp_path: Path) -> None:
+    """A Telegram app opens the reply to a ForceReply prompt by itself (微心愿, 需补充, 办结 ask for one); the console
+    sent the next line as a plain message instead, so the wish was "没太明白" and the staff member's 需补充 question
+    was dropped in silence. The typed line now answers the prompt, as on a phone."""
+    out = console(tmp_path, [
+        "/start", "#7", "#3",  # 7号楼, the age question skipped
+        "微心愿", "想要一个助听器",  # the wish's prompt, answered by typing
+        "7号楼电梯坏了", "#1",  # a case
+        "/as 9001", "/in -1000000000001", "#1", "#2",  # the demo admin signs for it, then 需补充
+        "请问是几单元的电梯",  # typed under the 需补充 prompt
+        "/quit",
+    ], quiet=True)
+    assert "↩ 直接输入即回复本条" in out
+    assert "微心愿 #1 已发布到第二网格" in out
+    assert "已请居民补充 LL-" in out and "请问是几单元的电梯" in out
+    assert "没太明白" not in out

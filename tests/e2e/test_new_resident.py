@@ -220,7 +220,7 @@ async def test_a_neighbour_s_unsatisfied_reopens_and_escalates_as_the_author_s_d
 async def test_a_neighbour_s_unsatisfied_typed_is_taken_as_pressed(desk: Bot) -> None:
     number, _, neighbour, _, _ = await followed_and_asked(desk, 2415, 2416)
     thanks = await neighbour.say("不满意 晚上还在敲")
-    assert thanks.text == texts.follower_rating_thanks(number, "u")
+    assert thanks.text == texts.rating_unsatisfied_heard(number)  # why was said: sent on, not asked again
     t = await ticket(desk, number)
     assert (t.status, t.escalation_level, t.rating) == (S.REOPENED, "grid", None)
     row = await follower_row(desk, number, 2416)
