@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from handlers import cards, texts
 from handlers.deps import deps
 from handlers.people import speaker
+from intents import Result
 from services.cases import desk as reports
 from services.cases import duplicates, events, lifecycle
 from services.cases.events import resident_actor
@@ -52,7 +55,20 @@ async def resident_reply(update: Update, context: ContextTypes.DEFAULT_TYPE, num
     return True
 
 
-async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+@dataclass(frozen=True)
+class Heard:
+    """What :func:`resident_text` did with the words: true when they went to a case; else ``read``, the engine's
+    reading of them when it had to read them (a 待补充 case waits for an answer and the words ask something else),
+    for the router to hand on instead of reading the same words a second time."""
+
+    taken: bool
+    read: Result | None = None
+
+    def __bool__(self) -> bool:
+        return self.taken
+
+
+async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> Heard:
     """Router helper: a reply to a bot message naming a ticket, or any text while a ticket waits for
     the resident (待补充), goes to the case. True when handled."""
     msg = update.effective_message
@@ -60,11 +76,14 @@ async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     if to is not None and to.from_user is not None and to.from_user.id == context.bot.id:
         number = find_ticket_number(to.text or to.caption or "")
         if number and await resident_reply(update, context, number, text):
-            return True
+            return Heard(True)
     number = (await speaker(deps(context), update)).pending_info  # the same one read as the flow check
-    if not number or _asks_something_else(context, text):
-        return False
-    return await resident_reply(update, context, number, text)
+    if not number:
+        return Heard(False)
+    read = deps(context).engine.classify(text)
+    if _asks_something_else(read):
+        return Heard(False, read)
+    return Heard(await resident_reply(update, context, number, text), read)
 
 
 # what a resident asks of the bot itself (a service, their cases, a person, to withdraw, help): never the answer the
@@ -72,13 +91,12 @@ async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text
 _OWN_ERRANDS = ("svc.", "act.my_tickets", "act.human", "act.withdraw", "act.help")
 
 
-def _asks_something_else(context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+def _asks_something_else(result: Result) -> bool:
     """While a case waits for the resident's answer (待补充) the next words are taken as that answer, unless they
     plainly ask the bot something else ("下次理发是哪天", "我的工单", "转人工"); an explicit reply to the desk's
     question is always the answer."""
-    result = deps(context).engine.classify(text)
     top = result.top
     return top is not None and not result.ambiguous and top.id.startswith(_OWN_ERRANDS)
 
 
-__all__ = ["resident_reply", "resident_text"]
+__all__ = ["Heard", "resident_reply", "resident_text"]
