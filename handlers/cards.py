@@ -223,14 +223,22 @@ async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
     """回访: ask the resident to rate, once the follow-up delay has passed (bot.jobs), unless they already did (满意
     said before), and each neighbour following the case who has not, with the same buttons: all were told at 办结
     that they would be asked (``followup.unrated_followers``). A resident without Telegram whose case someone
-    recorded (代录): the recorder is asked to phone them and record the answer with /rate (no buttons)."""
+    recorded (代录): the recorder is asked to phone them and record the answer with /rate (no buttons); one nobody
+    recorded (imported, a platform's): the desk is, under the case's card (and the grid worker's private copy). A
+    case filed on the web is rated on its tracking page."""
     text, markup = texts.rating_request(t.number, t.result), rating_buttons(d, t.number)
     told = 0
     owner = await s.get(Resident, t.resident_id)
-    if t.status is S.RESOLVED and owner is not None and owner.tg_user_id is None and t.recorded_by is not None:
+    offline = t.status is S.RESOLVED and owner is not None and owner.tg_user_id is None
+    if offline and t.recorded_by is not None:
         private_ok = await roles.works_grid(s, t.recorded_by, t.grid_code, d.community)  # /rate works privately
         told += await owe_message(s, d, t.recorded_by, texts.recorder_rating_request(
             t.number, owner.name, t.contact_phone or owner.phone, t.result, private_ok=private_ok), ticket_id=t.id)
+    elif offline and not await reports.tracked_on_web(s, t.id) and (off := await reports.offline_contact(s, t)):
+        # nobody recorded it (12345 / mailbox import, a platform's post): the desk phones, as a recorder would
+        await owe_under_card(s, d, t, texts.desk_rating_request(t.number, off.name or owner.name, off.phone,
+                                                                t.result))
+        told += 1
     elif t.status is S.RESOLVED:
         told += await owe_residents(s, d, t, text, followers=False, markup=markup)
     for person in await followup.unrated_followers(s, t):

@@ -1376,4 +1376,16 @@ def recorder_rating_request(number: str, name: str, phone: str | None, result: s
     return "\n".join(lines)
 
 
-__all__ += ["recorder_rating_request"]
+def desk_rating_request(number: str, name: str | None, phone: str | None, result: str | None) -> str:
+    """回访 of a case nobody recorded (imported from 12345 or a mailbox, sent by a platform) whose resident has no
+    Telegram: under its card at the desk (and the grid worker's copy), so someone phones them and records it."""
+    lines = [f"📞 回访：工单 {number} 已办结。来件居民没有使用 Telegram，机器人无法回访，"
+             f"请电话或上门问问对办理情况是否满意{_offline_contact(name, phone)}。"]
+    if result:
+        lines.append(f"办理结果：{preview(result, 300)}")
+    lines.append(f"问到后发送 /rate {number} 满意|基本满意|不满意 [居民的话] 记下评价；"
+                 "无人记录的，到期按未评价关闭。")
+    return "\n".join(lines)
+
+
+__all__ += ["desk_rating_request", "recorder_rating_request"]
