@@ -236,8 +236,7 @@ async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
             t.number, owner.name, t.contact_phone or owner.phone, t.result, private_ok=private_ok), ticket_id=t.id)
     elif offline and not await reports.tracked_on_web(s, t.id) and (off := await reports.offline_contact(s, t)):
         # nobody recorded it (12345 / mailbox import, a platform's post): the desk phones, as a recorder would
-        await owe_under_card(s, d, t, texts.desk_rating_request(t.number, off.name or owner.name, off.phone,
-                                                                t.result))
+        await owe_under_card(s, d, t, texts.desk_rating_request(t.number, off.name, off.phone, t.result))
         told += 1
     elif t.status is S.RESOLVED:
         told += await owe_residents(s, d, t, text, followers=False, markup=markup)
