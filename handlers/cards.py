@@ -199,6 +199,16 @@ async def owe_residents(s: AsyncSession, d: Deps, t: Ticket, text: str, *, follo
     return told
 
 
+async def owe_followers(s: AsyncSession, d: Deps, t: Ticket, text: str) -> int:
+    """Words to the neighbours whose complaints joined the case (on Telegram), not its resident; how many."""
+    told = 0
+    for rid in dict.fromkeys(await duplicates.followers(s, t.id)):
+        person = await s.get(Resident, rid)
+        if person is not None and person.tg_user_id is not None and rid != t.resident_id:
+            told += await owe_message(s, d, person.tg_user_id, text, ticket_id=t.id)
+    return told
+
+
 async def owe_escalation(s: AsyncSession, d: Deps, esc: Escalation) -> None:
     """An escalation: old cards show the level, and the card goes to the level's chat (else the staff chat)."""
     t = await s.get(Ticket, esc.ticket_id)
@@ -253,6 +263,7 @@ __all__ = [
     "is_desk",
     "owe_card",
     "owe_escalation",
+    "owe_followers",
     "owe_message",
     "owe_rating",
     "owe_refresh",

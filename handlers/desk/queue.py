@@ -163,7 +163,8 @@ async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             blocks.append(texts.rates(unit_name(d, code) if code else d.community.name, reports.RATES_DAYS,
                                       show(f.get("response_rate")), show(f.get("on_time_rate")),
                                       show(f.get("satisfaction_rate")),
-                                      str(f["unrated"].numerator if "unrated" in f else 0)))
+                                      str(f["unrated"].numerator if "unrated" in f else 0),
+                                      str(f["unreachable"].numerator if "unreachable" in f else 0)))
     await msg.reply_text("\n\n".join(blocks))
 
 
