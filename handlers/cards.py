@@ -140,6 +140,17 @@ async def owe_card(s: AsyncSession, d: Deps, ticket: Ticket, *, chat_id: int | N
                            attachments=ticket.attachments, priority=priority)
 
 
+async def owe_read_only_card(s: AsyncSession, d: Deps, ticket: Ticket, *, chat_id: int) -> None:
+    """A supervisor's card to read (``card_text(read_only=True)``, no buttons), posted as a read-only post so
+    :func:`owe_refresh` redraws it with the case's other cards."""
+    assert ticket.id is not None
+    await outbox.owe(s, chat_id=chat_id, now=d.now(), ticket_id=ticket.id, priority=Priority.REPLY,
+                     payload={READ_ONLY_CARD: True})
+
+
+READ_ONLY_CARD = "read_only_card"  # the payload's mark of a supervisor's card (a plain row: never combined)
+
+
 async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
     """Redraw every card of the case (after a change of status, version or level)."""
     assert ticket.id is not None
@@ -256,6 +267,7 @@ async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
 
 
 __all__ = [
+    "READ_ONLY_CARD",
     "WORKING",
     "card_buttons",
     "card_text",
@@ -266,6 +278,7 @@ __all__ = [
     "owe_followers",
     "owe_message",
     "owe_rating",
+    "owe_read_only_card",
     "owe_refresh",
     "owe_reminder",
     "owe_residents",

@@ -410,6 +410,7 @@ class PostKind(StrEnum):
     RELAY = "relay"  # the resident's words, a reminder or a notice under a card: a reply goes to the resident
     ASK_RESULT = "ask_result"  # ForceReply prompt after 办结: the reply is the result
     ASK_INFO = "ask_info"  # ForceReply prompt after 需补充: the reply is the question for the resident
+    READ_ONLY = "read_only"  # a supervisor's card (/case): redrawn with the case, no buttons, replies not taken
 
 
 class TicketPost(SQLModel, table=True):

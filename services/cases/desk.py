@@ -19,6 +19,7 @@ from services.community.model import Community
 from storage.models import OPEN_STATUSES, CaseToken, PostKind, Resident, Ticket, TicketPost, TicketStatus
 
 CARD_KINDS: frozenset[PostKind] = frozenset({PostKind.TICKET, PostKind.ESCALATION})
+DRAWN_KINDS: frozenset[PostKind] = CARD_KINDS | {PostKind.READ_ONLY}  # redrawn when the case changes
 COLOURS: tuple[clocks.Colour, ...] = (clocks.Colour.RED, clocks.Colour.YELLOW, clocks.Colour.GREEN)
 RATES_DAYS = 30
 
@@ -233,6 +234,7 @@ async def recent_rates(s: AsyncSession, now: datetime, days: int = RATES_DAYS) -
 __all__ = [
     "CARD_KINDS",
     "COLOURS",
+    "DRAWN_KINDS",
     "UNREACHABLE",
     "Offline",
     "RatesView",
