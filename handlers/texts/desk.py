@@ -1415,3 +1415,16 @@ def desk_rating_request(number: str, name: str | None, phone: str | None, result
 
 
 __all__ += ["desk_rating_request", "recorder_rating_request"]
+
+
+# -- next year's holidays unknown (bot.jobs.calendar_tick, each December once) ----------------------------------------
+def staff_calendar_unknown(year: int, version: str) -> str:
+    return (f"📅 提醒：chinesecalendar {version} 还不知道 {year} 年的法定节假日和调休，社区配置文件里也没有写。"
+            f"从 {year} 年 1 月 1 日起，按工作日、工作小时计算的时限（签收、办结、催办）将只按周一至周五计算，"
+            "节假日照常计时、调休上班日不计。\n"
+            f"国务院办公厅公布 {year} 年放假安排后，请管理员在社区配置文件的 [working_time] 里逐日写上放假日 "
+            f"holidays = [{year}-01-01, …] 和调休上班日 workdays = […]，然后重启机器人；"
+            "或升级 chinesecalendar（pip install -U chinesecalendar）到已收录该年的版本。")
+
+
+__all__ += ["staff_calendar_unknown"]
