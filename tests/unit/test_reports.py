@@ -37,16 +37,16 @@ from services.cases.events import staff_actor
 from services.cases.followup import expire_unrated, rate
 from services.cases.lifecycle import answer_info, open_dispatched, transition
 from services.cases.sweep import sweep
-from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import get_or_create_resident, sync_grids
 from services.reports import charts, export
 from services.reports.figures import ALL, Filter, Scope, ScopeKind, build_report, figures_for
 from services.reports.periods import month_of, parse_period
 from storage.db import Database
 from storage.models import Channel, HotspotWarning, MediationStage, Rating, Ticket, TicketStatus
+from tests.unit.wall_clock import wall_clock_sample
 
 S = TicketStatus
-C = load_community(SAMPLE_COMMUNITY_FILE)
+C = wall_clock_sample()
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 NOV = parse_period("2026-11")
 
