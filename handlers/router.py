@@ -95,7 +95,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if number and len(text) <= 30 and not takes_back(text):  # "撤销LL-…" is a take-back, not a look
         await tickets.show_ticket(update, context, number)
         return
-    await dispatch.understand(update, context, text, heard.read if heard is not None else None)
+    await dispatch.understand(update, context, text, read=heard.read if heard is not None else None)
 
 
 async def _in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, urgent: bool) -> bool:
