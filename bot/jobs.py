@@ -22,7 +22,10 @@ from bot import metrics
 from handlers import cards, texts
 from handlers.deps import KEY, Deps
 from handlers.desk import participation, reports, supervision
-from services.cases import drafts, followup, mediation, sweep
+from services import outbox
+from services.cases import drafts, followup, mediation, sweep, working_time
+from services.outbox import Priority
+from services.reports import schedule as report_schedule
 from storage.models import Ticket
 
 log = logging.getLogger(__name__)
@@ -127,6 +130,36 @@ async def meeting_tick(app: Application) -> int:
     return len(meetings)
 
 
+CALENDAR_CLAIM = "calendar"  # services.reports.schedule.claim_once: the warning for a year, once ever
+CALENDAR_DONE = "linli.calendar_done"  # bot_data: years this process found claimed (no write a minute all December)
+
+
+async def calendar_tick(app: Application) -> int | None:
+    """In December, when next year's holidays are known neither to chinese-calendar nor to the community file and
+    its limits count working time: the staff chat (else each unit's chat) is told once, through the outbox, how
+    to list them. Returns the year warned of, None when nothing was owed."""
+    d = _deps(app)
+    now = d.now()
+    year = working_time.next_year_unknown(now, d.community.working_time) if d.community.uses_working_time else None
+    done: set[int] = app.bot_data.setdefault(CALENDAR_DONE, set())
+    if year is None or year in done:
+        return None
+    chats = [d.staff_chat_id] if d.staff_chat_id else sorted({u.chat_id for u in d.community.units if u.chat_id})
+    if not chats:
+        return None
+    text = texts.staff_calendar_unknown(year, working_time.calendar_version())
+    async with d.db.transaction() as s:
+        claimed = await report_schedule.claim_once(s, CALENDAR_CLAIM, str(year), now)
+        for chat in chats if claimed else []:
+            await outbox.owe(s, chat_id=chat, now=now, text=text, priority=Priority.BACKGROUND)
+    done.add(year)
+    if not claimed:
+        return None
+    log.warning("next year's holidays unknown: %d, the desk told", year)
+    d.wake_sender()
+    return year
+
+
 async def desk_tick(app: Application) -> None:
     """One tick of everything the desk does on its own."""
     parts: list[tuple[str, Callable[[Application], Awaitable[object]]]] = [
@@ -134,6 +167,7 @@ async def desk_tick(app: Application) -> None:
         ("participation", participation.tick),  # orders nobody took go to the desk; monthly three lists
         ("督办", supervision.tick),  # a 督办 past its reply deadline: the desk and the supervisor told, once
         ("reports", reports.tick),  # 周调度 Monday 08:00, 月评估 on the 1st, 季研判 at a quarter's start, each once
+        ("calendar", calendar_tick),  # December: next year's holidays unknown, the desk told once
     ]
     for name, part in parts:
         await _guarded(name, part(app))

@@ -42,16 +42,25 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         await db.migrate_async()
         if command == "list":
+            env = sorted(settings.admins)
+            workers = [(g.worker_tg_id, g.code) for g in load_community(settings.community_file).grids
+                       if g.worker_tg_id]
             async with db.session() as s:
                 rows = await roles.all_roles(s)
+                away = await roles.out_of_reach(s, [*(r.tg_user_id for r in rows), *env, *(w for w, _ in workers)])
             for r in rows:
                 by = r.granted_by if r.granted_by is not None else "cli"
-                print(f"{r.tg_user_id}\t{r.role.value}\t{r.scope or '-'}\t{r.granted_at:%Y-%m-%d %H:%M}Z\t{by}")
-            env = sorted(settings.admins)
+                print(f"{r.tg_user_id}\t{r.role.value}\t{r.scope or '-'}\t{r.granted_at:%Y-%m-%d %H:%M}Z\t{by}"
+                      + _away(away, r.tg_user_id))
             if env:
                 print(f"{roles.ADMINS_ENV}: {', '.join(map(str, env))}")
+            for user, grid in workers:
+                if user in away:
+                    print(f"{user}\tgridworker\t{grid}\t(community file){_away(away, user)}")
             if not rows and not env:
                 print("（还没有设置任何角色）")
+            if away:
+                print(f"{NOT_STARTED_NOTE}: {', '.join(map(str, sorted(away)))}")
             return 0
         revoking = command == "revoke"
         try:
@@ -63,17 +72,33 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         if user_id is None:
             print(f"不认识的用户：{args.user}（写数字ID，或先让对方给机器人发一条消息）", file=sys.stderr)
             return 2
+        away: dict = {}
         async with db.transaction() as s:
             if revoking:
                 changed = await roles.revoke(s, tg_user_id=user_id, role=g.role, scope=g.scope)
             else:
                 changed = await roles.grant(s, tg_user_id=user_id, role=g.role, scope=g.scope,
                                             granted_by=None, now=datetime.now(UTC))
+                away = await roles.out_of_reach(s, [user_id])
         word = "revoked" if revoking else "granted"
-        print(f"{word}: {user_id} {g.role.value} {g.scope or '-'}" + ("" if changed else " (no change)"))
+        print(f"{word}: {user_id} {g.role.value} {g.scope or '-'}" + ("" if changed else " (no change)")
+              + _away(away, user_id))
+        if away:
+            print(f"{user_id} {NOT_STARTED_NOTE}", file=sys.stderr)
         return 0
     finally:
         await db.dispose()
+
+
+NOT_STARTED_NOTE = ("收不到机器人私信（Telegram 规定机器人只能私聊点过“开始”的人：请对方打开机器人发送 /start，"
+                    "屏蔽了的先解除屏蔽）")
+
+
+def _away(away: dict, user: int) -> str:
+    """The mark of someone the bot cannot write to privately (``services.people.roles.out_of_reach``)."""
+    if user not in away:
+        return ""
+    return "\t⚠ 已屏蔽机器人" if away[user] is not None else "\t⚠ 未私聊过机器人"
 
 
 async def _user_id(db: Database, user: str) -> int | None:

@@ -140,6 +140,17 @@ async def owe_card(s: AsyncSession, d: Deps, ticket: Ticket, *, chat_id: int | N
                            attachments=ticket.attachments, priority=priority)
 
 
+async def owe_read_only_card(s: AsyncSession, d: Deps, ticket: Ticket, *, chat_id: int) -> None:
+    """A supervisor's card to read (``card_text(read_only=True)``, no buttons), posted as a read-only post so
+    :func:`owe_refresh` redraws it with the case's other cards."""
+    assert ticket.id is not None
+    await outbox.owe(s, chat_id=chat_id, now=d.now(), ticket_id=ticket.id, priority=Priority.REPLY,
+                     payload={READ_ONLY_CARD: True})
+
+
+READ_ONLY_CARD = "read_only_card"  # the payload's mark of a supervisor's card (a plain row: never combined)
+
+
 async def owe_refresh(s: AsyncSession, d: Deps, ticket: Ticket) -> None:
     """Redraw every card of the case (after a change of status, version or level)."""
     assert ticket.id is not None
@@ -199,6 +210,16 @@ async def owe_residents(s: AsyncSession, d: Deps, t: Ticket, text: str, *, follo
     return told
 
 
+async def owe_followers(s: AsyncSession, d: Deps, t: Ticket, text: str) -> int:
+    """Words to the neighbours whose complaints joined the case (on Telegram), not its resident; how many."""
+    told = 0
+    for rid in dict.fromkeys(await duplicates.followers(s, t.id)):
+        person = await s.get(Resident, rid)
+        if person is not None and person.tg_user_id is not None and rid != t.resident_id:
+            told += await owe_message(s, d, person.tg_user_id, text, ticket_id=t.id)
+    return told
+
+
 async def owe_escalation(s: AsyncSession, d: Deps, esc: Escalation) -> None:
     """An escalation: old cards show the level, and the card goes to the level's chat (else the staff chat)."""
     t = await s.get(Ticket, esc.ticket_id)
@@ -223,14 +244,21 @@ async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
     """回访: ask the resident to rate, once the follow-up delay has passed (bot.jobs), unless they already did (满意
     said before), and each neighbour following the case who has not, with the same buttons: all were told at 办结
     that they would be asked (``followup.unrated_followers``). A resident without Telegram whose case someone
-    recorded (代录): the recorder is asked to phone them and record the answer with /rate (no buttons)."""
+    recorded (代录): the recorder is asked to phone them and record the answer with /rate (no buttons); one nobody
+    recorded (imported, a platform's): the desk is, under the case's card (and the grid worker's private copy). A
+    case filed on the web is rated on its tracking page."""
     text, markup = texts.rating_request(t.number, t.result), rating_buttons(d, t.number)
     told = 0
     owner = await s.get(Resident, t.resident_id)
-    if t.status is S.RESOLVED and owner is not None and owner.tg_user_id is None and t.recorded_by is not None:
+    offline = t.status is S.RESOLVED and owner is not None and owner.tg_user_id is None
+    if offline and t.recorded_by is not None:
         private_ok = await roles.works_grid(s, t.recorded_by, t.grid_code, d.community)  # /rate works privately
         told += await owe_message(s, d, t.recorded_by, texts.recorder_rating_request(
             t.number, owner.name, t.contact_phone or owner.phone, t.result, private_ok=private_ok), ticket_id=t.id)
+    elif offline and not await reports.tracked_on_web(s, t.id) and (off := await reports.offline_contact(s, t)):
+        # nobody recorded it (12345 / mailbox import, a platform's post): the desk phones, as a recorder would
+        await owe_under_card(s, d, t, texts.desk_rating_request(t.number, off.name, off.phone, t.result))
+        told += 1
     elif t.status is S.RESOLVED:
         told += await owe_residents(s, d, t, text, followers=False, markup=markup)
     for person in await followup.unrated_followers(s, t):
@@ -239,6 +267,7 @@ async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:
 
 
 __all__ = [
+    "READ_ONLY_CARD",
     "WORKING",
     "card_buttons",
     "card_text",
@@ -246,8 +275,10 @@ __all__ = [
     "is_desk",
     "owe_card",
     "owe_escalation",
+    "owe_followers",
     "owe_message",
     "owe_rating",
+    "owe_read_only_card",
     "owe_refresh",
     "owe_reminder",
     "owe_residents",

@@ -20,16 +20,20 @@ from intents.discourse import asks_done, asks_how_to_pay, asks_wish, courtesy, h
 from intents.places import named_place
 
 
-async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> None:
-    """Route one resident message: an answer, a draft step, or a polite 'not understood'."""
+async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, read: Result | None = None) -> None:
+    """Route one resident message: an answer, a draft step, or a polite 'not understood'. ``read``: the engine's
+    reading of these very words, when the router already had it (words that were not the answer to 待补充), so
+    they are not read twice."""
     d = deps(context)
     msg = update.effective_message
+    if len(text) > draft.MAX_TEXT:
+        read = None  # that reading was of the whole text; this one is of its first MAX_TEXT characters
     text = text[: draft.MAX_TEXT]
     if len(text) > 1000:
         await msg.reply_text(texts.TOO_LONG)
     if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
         return
-    result = d.engine.classify(text)
+    result = read if read is not None else d.engine.classify(text)
     if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
         if await rating.typed(update, context, text):  # "满意", "还行吧 就是慢了点" to 回访: as the button
             return

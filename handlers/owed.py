@@ -82,6 +82,8 @@ async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delive
         return await _send_under_card(bot, d, head, pace)
     if head.kind is OutboxKind.MEDIA:
         return await _send_media(bot, d, head, pace)
+    if head.payload.get(cards.READ_ONLY_CARD):
+        return await _send_card(bot, d, head, pace, read_only=True)
     if head.payload.get("poll"):
         return await _send_poll(bot, head, pace)
     if head.payload.get(chart_store.PAYLOAD_KEY):
@@ -174,15 +176,17 @@ def _header(payload: dict) -> str:
     return payload.get("header") or texts.CARD_HEADER_NEW
 
 
-async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
+async def _send_card(bot: Bot, d: Deps, claim: Claim, pace: Pace, *, read_only: bool = False) -> Delivered:
+    """A case card; ``read_only``: a supervisor's (no buttons, no reply hint), recorded to be redrawn all the same."""
     found = await _ticket(d, claim.ticket_id)
     if found is None:
         return Delivered()
     t, name = found
-    kind = PostKind(claim.payload.get("post", PostKind.TICKET.value))
-    text = cards.card_text(d, t, name, t.grid_code, _header(claim.payload), await supervision.card_line(d, t.id),
-                           await _recorder_name(d, t))
-    markup = cards.card_buttons(d, t) if await cards.is_desk(d, claim.chat_id, t) else None
+    kind = PostKind.READ_ONLY if read_only else PostKind(claim.payload.get("post", PostKind.TICKET.value))
+    header = texts.CARD_HEADER_TICKET if read_only else _header(claim.payload)
+    text = cards.card_text(d, t, name, t.grid_code, header, await supervision.card_line(d, t.id),
+                           await _recorder_name(d, t), read_only=read_only)
+    markup = cards.card_buttons(d, t) if not read_only and await cards.is_desk(d, claim.chat_id, t) else None
     await pace(claim.chat_id)
     photo = claim.payload.get("photo")
     if photo:
@@ -295,7 +299,8 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
         return
     async with d.db.session() as s:
         t = await s.get(Ticket, ticket_id)
-        posts = [p for p in await reports.posts_of(s, ticket_id) if p.id is not None and p.id <= upto]
+        posts = [p for p in await reports.posts_of(s, ticket_id, reports.DRAWN_KINDS)
+                 if p.id is not None and p.id <= upto]
         owner = await s.get(Resident, t.resident_id) if t else None
         batches = {p.message_id: await reports.batch_tickets(s, p.chat_id, p.message_id) for p in posts if p.batch}
     if t is None:
@@ -310,9 +315,10 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
                 text, markup = _batch_view(d, batches[p.message_id])
                 await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
                 continue
-            header = texts.CARD_HEADER_TICKET if p.kind is PostKind.TICKET else texts.CARD_HEADER_ESCALATION
-            text = cards.card_text(d, t, name, t.grid_code, header, supervised, recorder)
-            markup = cards.card_buttons(d, t) if await cards.is_desk(d, p.chat_id, t) else None
+            read_only = p.kind is PostKind.READ_ONLY  # a supervisor's: still no buttons
+            header = texts.CARD_HEADER_ESCALATION if p.kind is PostKind.ESCALATION else texts.CARD_HEADER_TICKET
+            text = cards.card_text(d, t, name, t.grid_code, header, supervised, recorder, read_only=read_only)
+            markup = cards.card_buttons(d, t) if not read_only and await cards.is_desk(d, p.chat_id, t) else None
             if p.media:
                 await bot.edit_message_caption(chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup,
                                                caption=texts.preview_lines(text, CAPTION_LIMIT))

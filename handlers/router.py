@@ -85,7 +85,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     urgent = detect_emergency(text) is not None  # an emergency is never filed away as words to an older case
     if await _in_flow(update, context, text, urgent=urgent):  # the answer to a step the bot asked for
         return
-    if not urgent and await conversation.resident_text(update, context, text):  # to the unit, or to 需补充
+    heard = None if urgent else await conversation.resident_text(update, context, text)
+    if heard:  # to the unit, or to 需补充
         return
     if not any(c.isalnum() for c in text):  # emoji or punctuation only: nothing to act on
         await update.effective_message.reply_text(texts.MEDIA_UNSUPPORTED["sticker"])
@@ -96,7 +97,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if await start.typed_home(update, context, text):  # 我住7号楼: the building question answered by typing
         return
-    await dispatch.understand(update, context, text)
+    await dispatch.understand(update, context, text, read=heard.read if heard is not None else None)
 
 
 async def _in_flow(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, *, urgent: bool) -> bool:

@@ -123,12 +123,14 @@ class TicketEventKind(StrEnum):
 
 
 class Rating(StrEnum):
-    """The resident's verdict at follow-up (回访); UNRATED is set when nobody answers, never by a resident."""
+    """The resident's verdict at follow-up (回访); UNRATED is set when nobody answers, UNREACHABLE when the case was
+    closed because its resident could not be reached (nobody to ask): never by a resident."""
 
     SATISFIED = "satisfied"  # 满意
     BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
     UNSATISFIED = "unsatisfied"  # 不满意
     UNRATED = "unrated"  # 未评价 (no answer in time)
+    UNREACHABLE = "unreachable"  # 无法联系: closed because the resident could not be reached, so never asked (no 回访)
 
 
 class MediationStage(StrEnum):
@@ -410,6 +412,7 @@ class PostKind(StrEnum):
     RELAY = "relay"  # the resident's words, a reminder or a notice under a card: a reply goes to the resident
     ASK_RESULT = "ask_result"  # ForceReply prompt after 办结: the reply is the result
     ASK_INFO = "ask_info"  # ForceReply prompt after 需补充: the reply is the question for the resident
+    READ_ONLY = "read_only"  # a supervisor's card (/case): redrawn with the case, no buttons, replies not taken
 
 
 class TicketPost(SQLModel, table=True):

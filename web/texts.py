@@ -18,7 +18,8 @@ EVENT = {
     "reassigned": "转派", "reminded": "催办提醒", "mediation": "调解进展", "supervised": "督办",
     "supervision_answered": "督办答复",
 }
-RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价"}
+RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价",
+          "unreachable": "无法联系（未回访）"}
 RATE_BUTTONS = {"s": "满意", "b": "基本满意", "u": "不满意"}
 
 FORM_ERRORS = {

@@ -38,16 +38,20 @@ async def grant_or_revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except roles.GrantError as exc:
         await msg.reply_text(texts.GRANT_ERRORS.get(exc.reason, texts.GRANT_USAGE))
         raise ApplicationHandlerStop from None
+    away: dict[int, object] = {}
     async with d.db.transaction() as s:
         if revoking:
             found = await roles.revoke(s, tg_user_id=target, role=g.role, scope=g.scope)
         else:
             found = await roles.grant(s, tg_user_id=target, role=RoleName(g.role), scope=g.scope,
                                       granted_by=user.id, now=d.now())
+            away = await roles.out_of_reach(s, [target])
     log.info("user %s %s role %s/%s of %s: %s", user.id, "revoked" if revoking else "granted", g.role, g.scope,
              target, found)
     reply = texts.role_revoked if revoking else texts.role_granted
     await msg.reply_text(reply(target, g.role.value, g.scope, found))
+    if target in away:  # nothing the role brings them (cards, 督办, reminders) could reach them: say so now
+        await msg.reply_text(texts.role_out_of_reach(target, g.role.value, g.scope, blocked=away[target] is not None))
     raise ApplicationHandlerStop
 
 

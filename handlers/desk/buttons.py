@@ -249,7 +249,8 @@ async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
 async def _close_unreachable(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps, t: Ticket,
                              asked: int) -> None:
     """[无法联系，办结]: a 待补充 case whose resident never answered is 办结 as 无法联系 (the moves staff would make by
-    hand, ``services.cases.desk.close_unreachable``); the resident is told how to go on, the cards are redrawn and
+    hand, ``services.cases.desk.close_unreachable``, with no 回访 after it); the resident is told how to go on (the
+    neighbours following the case too, in their own words), the cards are redrawn and
     the button goes. The button names the question it was given for (``asked``: when the case began waiting, see
     :func:`handlers.cards.unreachable_buttons`), not a version: an escalation meanwhile leaves it working. A case no
     longer waiting for that answer (a second press, the resident answered) is answered politely, not changed."""
@@ -261,9 +262,13 @@ async def _close_unreachable(update: Update, context: ContextTypes.DEFAULT_TYPE,
             row = await s.get(Ticket, t.id)
             result = await reports.close_unreachable(s, row, actor=staff_actor(q.from_user.id), now=d.now(),
                                                      result=texts.RESULT_UNREACHABLE, expected_version=t.version)
-            if result.ok:
-                await cards.owe_residents(s, d, row, texts.resident_closed_unreachable(row.number,
-                                                                                        unit_name(d, row.unit)))
+            if result.ok:  # what they get instead of a 回访 (none comes: services.cases.followup)
+                unit = unit_name(d, row.unit)
+                await cards.owe_residents(s, d, row, texts.resident_closed_unreachable(row.number, unit,
+                                                                                        d.rating_window),
+                                          followers=False)
+                await cards.owe_followers(s, d, row, texts.follower_closed_unreachable(row.number, unit,
+                                                                                        d.rating_window))
                 await cards.owe_refresh(s, d, row)
     if result is not None and not result.ok and _waiting_since(row) == asked:  # a conflict: say what happened
         await _answer(update, context, d, t, result)

@@ -24,7 +24,7 @@ from services.people.roles import Action
 from services.reports.export import show
 from services.reports.figures import ALL, Filter, figures_for
 from services.reports.periods import Period, PeriodKind
-from storage.models import KnownUser, Resident, Ticket
+from storage.models import Ticket
 
 QUEUE_LINES = 20  # per colour: /queue stays one readable message
 QUEUE_BUTTONS = 24  # cases with a 详情 button under /queue, most urgent first (Telegram allows 100 buttons)
@@ -115,19 +115,18 @@ async def on_case(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _supervisor_case(d: Deps, update: Update, t: Ticket) -> None:
     """A supervisor's /case (in a desk chat or privately): the card to read, without the buttons they may not press
-    or the hint to answer the resident, as the reply to them (no posted card: nothing redraws buttons onto it).
-    Their role must cover the case (a unit's supervisor reads that unit's), as for /history."""
+    or the hint to answer the resident. Posted like the desk's cards (through the outbox, recorded as a read-only
+    post), so it is redrawn whenever the case changes, as theirs are, and never shows a state long gone; never with
+    buttons, and a reply to it goes nowhere. Their role must cover the case (a unit's supervisor reads that
+    unit's), as for /history."""
     msg = update.effective_message
     if not await may_on_case(d, msg.chat_id, update.effective_user.id, Action.CASE_VIEW, t, via="/case",
                              keep_allowed=False):
         await msg.reply_text(texts.HISTORY_NO_ROLE)
         return
-    async with d.db.session() as s:
-        owner = await s.get(Resident, t.resident_id)
-        known = await s.get(KnownUser, t.recorded_by) if t.recorded_by is not None else None
-    text = cards.card_text(d, t, owner.name if owner else "", t.grid_code, texts.CARD_HEADER_TICKET,
-                           await supervision.card_line(d, t.id), known.name if known else None, read_only=True)
-    await msg.reply_text(text)
+    async with d.db.transaction() as s:
+        await cards.owe_read_only_card(s, d, t, chat_id=msg.chat_id)
+    d.wake_sender()
 
 
 async def on_board(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -163,7 +162,8 @@ async def on_rates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             blocks.append(texts.rates(unit_name(d, code) if code else d.community.name, reports.RATES_DAYS,
                                       show(f.get("response_rate")), show(f.get("on_time_rate")),
                                       show(f.get("satisfaction_rate")),
-                                      str(f["unrated"].numerator if "unrated" in f else 0)))
+                                      str(f["unrated"].numerator if "unrated" in f else 0),
+                                      str(f["unreachable"].numerator if "unreachable" in f else 0)))
     await msg.reply_text("\n\n".join(blocks))
 
 

@@ -59,7 +59,8 @@ async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def _replied(d: Deps, chat_id: int, message_id: int) -> tuple[list[TicketPost], Ticket | None]:
     """The posts a reply answers, and their case when they stand for one."""
     async with d.db.session() as s:
-        posts = await reports.find_posts(s, chat_id, message_id)
+        posts = [p for p in await reports.find_posts(s, chat_id, message_id)
+                 if p.kind is not PostKind.READ_ONLY]  # a supervisor's card to read: a reply to it goes nowhere
         t = await s.get(Ticket, posts[0].ticket_id) if len(posts) == 1 else None
     return posts, t
 

@@ -196,7 +196,7 @@ def _figure_lines(report: Report, overdue: int) -> list[str]:
     lines.append(texts.report_pairs([(LABELS[k][2:], show(f[k])) for k, _, _ in BUCKETS],
                                     texts.REPORT_FIRST_RESPONSE))
     lines.append(texts.report_pairs([(LABELS[k], show(f[k])) for k in ("median_resolve_hours", "reopened",
-                                                                       "withdrawn")]))
+                                                                       "withdrawn", "unreachable")]))
     lines.append(texts.report_pairs([(LABELS[f"escalations_{lv}"], show(f[f"escalations_{lv}"])) for lv in LEVELS]
                                     + [(LABELS["warnings"], show(f["warnings"]))]))
     lines.append(texts.report_pairs([(LABELS[f"mediation_{s.value}"][3:], show(f[f"mediation_{s.value}"]))

@@ -4,7 +4,7 @@ Part of the catalogue (``handlers.texts``): every sentence the bot says lives in
 
 from __future__ import annotations
 
-ROLE_NAMES = {"resident": "居民", "gridworker": "网格员", "staff": "工作人员", "admin": "管理员"}
+ROLE_NAMES = {"resident": "居民", "gridworker": "网格员", "staff": "工作人员", "admin": "管理员", "supervisor": "督办"}
 GRANT_USAGE = (
     "用法：/grant 用户 角色 [范围]。用户写 @用户名 或数字ID，也可以回复对方的消息发送 /grant 角色 [范围]。"
     "角色为 gridworker（范围写网格编号，如 A03）、staff（范围写单位代码，或上级层级 community、street）或 admin。"
@@ -35,6 +35,15 @@ def role_granted(user_id: int, role: str, scope: str, new: bool) -> str:
     return f"已设置 {user_id} 为{role_label(role, scope)}。" if new else f"{user_id} 已经是{role_label(role, scope)}。"
 
 
+def role_out_of_reach(user_id: int, role: str, scope: str, *, blocked: bool) -> str:
+    """To the admin who granted a role to someone the bot cannot write to privately (Telegram's rule: a bot may
+    only write to people who started it), so nobody waits for messages that cannot arrive."""
+    why = "已经屏蔽了机器人" if blocked else "还没有私聊过机器人"
+    return (f"⚠️ {user_id} {why}：按 Telegram 的规定，机器人无法主动给对方发私信，{role_label(role, scope)}的工单卡片、"
+            "督办、提醒都到不了。请对方在 Telegram 里打开机器人，点“开始”（或发送 /start）"
+            + ("，并解除屏蔽" if blocked else "") + "。在那之前，请在工作群里处理与对方有关的事。")
+
+
 def role_revoked(user_id: int, role: str, scope: str, found: bool) -> str:
     label = role_label(role, scope)
     return f"已取消 {user_id} 的{label}角色。" if found else f"{user_id} 没有{label}角色。"
@@ -49,6 +58,7 @@ __all__ = [
     "grant_unknown_user",
     "role_granted",
     "role_label",
+    "role_out_of_reach",
     "role_revoked",
 ]
 

@@ -198,6 +198,12 @@ def staff_info_asked(number: str) -> str:
     return f"✅ 已请居民补充 {number}，办理时限暂停计时，居民回复后会发到这里。"
 
 
+def staff_resident_reopened(number: str, resident: str, text: str) -> str:
+    """A resident who could not be reached answered after all: the case closed as 无法联系 is done again."""
+    return (f"🔄 {number} 曾按无法联系办结，居民 {resident} 现在回复了，工单已重新办理，请重新签收：\n"
+            f"{preview(text, 1500)}\n\n直接回复本消息即可答复居民。")
+
+
 def staff_resident_said(number: str, resident: str, text: str, resumed: bool) -> str:
     head = f"💬 居民 {resident} 补充了 {number}（时限恢复计时）：" if resumed else f"💬 居民 {resident} 回复 {number}："
     return f"{head}\n{preview(text, 1500)}\n\n直接回复本消息即可答复居民。"
@@ -245,6 +251,7 @@ def resident_resolved(number: str, unit: str, result: str) -> str:
 RESIDENT_SENT = "已转给承办单位，有答复会第一时间通知您。"
 RESIDENT_INFO_THANKS = "收到您的补充，已转给承办单位继续办理。"
 RESIDENT_TICKET_CLOSED = "这个工单已经结束了。如有新问题，请直接描述，我帮您重新登记。"
+RESIDENT_REOPENED = "收到您的回复，工单已重新办理，已转给承办单位，有进展会第一时间通知您。"
 
 
 def rating_request(number: str, result: str | None) -> str:
@@ -300,15 +307,17 @@ def board(rows: list[tuple[str, int, int, int]]) -> str:
     return "\n".join(lines)
 
 
-def rates(scope: str, days: int, response: str, on_time: str, satisfaction: str, unrated: str) -> str:
+def rates(scope: str, days: int, response: str, on_time: str, satisfaction: str, unrated: str,
+          unreachable: str = "0") -> str:
     """/rates: the chat's own scope named (a unit's chat sees its unit), the figures shown as the reports show them
-    (the same names, numerator/denominator)."""
+    (the same names, numerator/denominator); cases closed as 无法联系 counted apart (never asked to rate)."""
     return "\n".join([
         f"📈 {scope}｜近{days}天受理的工单",
         f"响应率（按时签收）：{response}",
         f"按时办结率：{on_time}",
         f"满意率：{satisfaction}",
         f"未评价：{unrated} 件",
+        *([f"无法联系办结（未回访，不计入满意率）：{unreachable} 件"] if unreachable != "0" else []),
         "更多数字：/report 本月",
     ])
 
@@ -1072,7 +1081,8 @@ HISTORY_ACTION = {
     "ticket.act": "办理", "ticket.view": "查看记录", "ticket.supervise": "督办", "ticket.record": "代录",
     "desk.view": "查看", "callback": "按钮",
 }
-HISTORY_RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价"}
+HISTORY_RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价",
+                  "unreachable": "无法联系（未回访）"}
 
 
 def history_header(number: str, page: int, pages: int, total: int) -> str:
@@ -1218,13 +1228,28 @@ def staff_unreachable_stale(number: str, status: str) -> str:
     return f"这个按钮已失效：工单 {number} 在这次提醒之后已有变化（当前：{status}），未做任何改动。"
 
 
-def resident_closed_unreachable(number: str, unit: str) -> str:
-    """To the resident, by the outbox: why the case was closed, and how to go on."""
-    return (f"📌 您的工单 {number} 一直在等您补充信息，{unit}多次联系您都没有联系上，只好先按“无法联系”办结。"
-            "如问题仍未解决，请直接回复本消息告诉我们，或重新发送您的诉求，我们会重新为您办理。")
+def _days(window: timedelta) -> str:
+    days = window.total_seconds() / 86400
+    return f"{days:g} 天" if days >= 1 else f"{window.total_seconds() / 3600:g} 小时"
 
 
-__all__ += ["BTN_CLOSE_UNREACHABLE", "RESULT_UNREACHABLE", "resident_closed_unreachable", "staff_closed_unreachable",
+def resident_closed_unreachable(number: str, unit: str, window: timedelta) -> str:
+    """To the resident, by the outbox, instead of any 回访: why the case was closed, and how to go on (a reply within
+    ``window`` reopens it, see ``handlers.resident.conversation``)."""
+    return (f"📌 您的工单 {number} 一直在等您补充信息，{unit}多次联系您都没有联系上，只好先按“无法联系”办结，"
+            f"不再回访。如问题仍未解决，请在 {_days(window)}内直接回复本消息告诉我们，工单会重新办理；"
+            "之后请重新发送您的诉求，我们会重新为您登记。")
+
+
+def follower_closed_unreachable(number: str, unit: str, window: timedelta) -> str:
+    """To a neighbour whose complaint joined the case: the reporter could not be reached for what the desk needed."""
+    return (f"📌 您反映的问题已并入工单 {number}。{unit}需要报告人补充信息，多次联系都没有联系上，只好先按“无法联系”"
+            f"办结，不再回访。如问题仍未解决，请在 {_days(window)}内直接回复本消息并说明具体位置和情况，"
+            "工单会重新办理；之后请重新发送您的诉求。")
+
+
+__all__ += ["BTN_CLOSE_UNREACHABLE", "RESIDENT_REOPENED", "RESULT_UNREACHABLE", "follower_closed_unreachable",
+            "resident_closed_unreachable", "staff_closed_unreachable", "staff_resident_reopened",
             "staff_unreachable_stale"]
 
 
@@ -1299,6 +1324,7 @@ SUPERVISIONS_PRIVATE_STAFF = "待答复的督办请在工作群里发 /supervisi
 HISTORY_NOTE = {  # codes the system writes on its events, as staff read them in /history
     "yellow": "即将超时（黄灯）", "sign_overdue": "超过签收时限仍未签收", "overdue": "仍然超时，再次提醒",
     "info_resident": "提醒居民补充", "info_desk": "居民一直未补充，已告知工作群", "unrated": "居民未评价，自动关闭",
+    "unreachable": "按无法联系办结，期满自动关闭（未回访）",
 }
 
 __all__ += ["HISTORY_NOTE", "SUPERVISIONS_PRIVATE_STAFF", "case_elsewhere", "staff_command_private"]
@@ -1376,4 +1402,29 @@ def recorder_rating_request(number: str, name: str, phone: str | None, result: s
     return "\n".join(lines)
 
 
-__all__ += ["recorder_rating_request"]
+def desk_rating_request(number: str, name: str | None, phone: str | None, result: str | None) -> str:
+    """回访 of a case nobody recorded (imported from 12345 or a mailbox, sent by a platform) whose resident has no
+    Telegram: under its card at the desk (and the grid worker's copy), so someone phones them and records it."""
+    lines = [f"📞 回访：工单 {number} 已办结。来件居民没有使用 Telegram，机器人无法回访，"
+             f"请电话或上门问问对办理情况是否满意{_offline_contact(name, phone)}。"]
+    if result:
+        lines.append(f"办理结果：{preview(result, 300)}")
+    lines.append(f"问到后发送 /rate {number} 满意|基本满意|不满意 [居民的话] 记下评价；"
+                 "无人记录的，到期按未评价关闭。")
+    return "\n".join(lines)
+
+
+__all__ += ["desk_rating_request", "recorder_rating_request"]
+
+
+# -- next year's holidays unknown (bot.jobs.calendar_tick, each December once) ----------------------------------------
+def staff_calendar_unknown(year: int, version: str) -> str:
+    return (f"📅 提醒：chinesecalendar {version} 还不知道 {year} 年的法定节假日和调休，社区配置文件里也没有写。"
+            f"从 {year} 年 1 月 1 日起，按工作日、工作小时计算的时限（签收、办结、催办）将只按周一至周五计算，"
+            "节假日照常计时、调休上班日不计。\n"
+            f"国务院办公厅公布 {year} 年放假安排后，请管理员在社区配置文件的 [working_time] 里逐日写上放假日 "
+            f"holidays = [{year}-01-01, …] 和调休上班日 workdays = […]，然后重启机器人；"
+            "或升级 chinesecalendar（pip install -U chinesecalendar）到已收录该年的版本。")
+
+
+__all__ += ["staff_calendar_unknown"]

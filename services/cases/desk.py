@@ -19,6 +19,7 @@ from services.community.model import Community
 from storage.models import OPEN_STATUSES, CaseToken, PostKind, Resident, Ticket, TicketPost, TicketStatus
 
 CARD_KINDS: frozenset[PostKind] = frozenset({PostKind.TICKET, PostKind.ESCALATION})
+DRAWN_KINDS: frozenset[PostKind] = CARD_KINDS | {PostKind.READ_ONLY}  # redrawn when the case changes
 COLOURS: tuple[clocks.Colour, ...] = (clocks.Colour.RED, clocks.Colour.YELLOW, clocks.Colour.GREEN)
 RATES_DAYS = 30
 
@@ -147,8 +148,9 @@ async def close_unreachable(s: AsyncSession, ticket: Ticket, *, actor: str, now:
                             expected_version: int | None = None) -> TransitionResult:
     """办结 a case still waiting for the resident's answer (待补充) when they cannot be reached: the moves staff would
     make by hand (back from 待补充 to where it was, 办理, 办结 with ``result``), each an event noting
-    :data:`UNREACHABLE`, all in the caller's transaction. The follow-up (回访) comes as after any 办结, so the
-    resident can still say it is not solved. A case no longer in 待补充 is refused and nothing changes."""
+    :data:`UNREACHABLE`, all in the caller's transaction. No follow-up (回访) comes: nobody could be reached to ask
+    (``followup.not_asked``); until the rating window passes the resident's reply reopens it
+    (``followup.reopen_unreachable``). A case no longer in 待补充 is refused and nothing changes."""
     if expected_version is not None and expected_version != ticket.version:
         return TransitionResult.conflict()
     if ticket.status is not TicketStatus.PENDING_INFO or ticket.resume_status is None:
@@ -158,8 +160,11 @@ async def close_unreachable(s: AsyncSession, ticket: Ticket, *, actor: str, now:
         return first
     if ticket.status is TicketStatus.SIGNED:
         await _must(lifecycle.transition(s, ticket, TicketStatus.IN_PROGRESS, actor=actor, now=now, note=UNREACHABLE))
-    return await _must(lifecycle.transition(s, ticket, TicketStatus.RESOLVED, actor=actor, now=now, result=result,
+    done = await _must(lifecycle.transition(s, ticket, TicketStatus.RESOLVED, actor=actor, now=now, result=result,
                                             note=UNREACHABLE))
+    if not await followup.not_asked(s, ticket):
+        raise RuntimeError("closing an unreachable case: its 回访 could not be called off")  # the row is held
+    return done
 
 
 async def _must(pending: Awaitable[TransitionResult]) -> TransitionResult:
@@ -229,6 +234,7 @@ async def recent_rates(s: AsyncSession, now: datetime, days: int = RATES_DAYS) -
 __all__ = [
     "CARD_KINDS",
     "COLOURS",
+    "DRAWN_KINDS",
     "UNREACHABLE",
     "Offline",
     "RatesView",

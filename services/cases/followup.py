@@ -9,6 +9,12 @@ with its resident, each once a round of 办结, and answer on their own row (``T
 rating stays its author's). A follower's 不满意 reopens and escalates the case as its author's does; so the
 author's 满意 stops at 已回访 while a follower who was asked has not answered, and the case closes with the last
 answer, or when ``ANSWER_WINDOW`` passes.
+
+A case the desk closed because its resident could not be reached (无法联系, ``services.cases.desk``) is not asked:
+nobody answered the desk's question, so there is nobody to ask whether it was handled well. Its rating is
+``Rating.UNREACHABLE`` from that 办结 on: no rating request goes (to its resident, a recorder or the desk), it counts
+neither in 满意率 nor as 未评价 but on its own (``unreachable``), and it is closed, as it is, when
+``ANSWER_WINDOW`` passes. Until then the resident's reply reopens it (``reopen_unreachable``).
 """
 
 from collections.abc import Awaitable
@@ -22,7 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor
-from services.cases.lifecycle import TransitionResult, transition, write
+from services.cases.lifecycle import Refusal, TransitionResult, transition, write
 from services.cases.sweep import Escalation, EscalationReason, escalate
 from services.community.model import Community
 from storage.models import Rating, Resident, Ticket, TicketEventKind, TicketFollower, TicketStatus
@@ -63,11 +69,35 @@ too (their resident rated before being asked), for the neighbours following them
             col(Ticket.status).in_(RATABLE),
             col(Ticket.resolved_at) <= require_aware(now) - delay,
             col(Ticket.followup_sent_at).is_(None),
+            or_(col(Ticket.rating).is_(None), col(Ticket.rating) != Rating.UNREACHABLE),  # nobody to ask
         )
         .order_by(col(Ticket.resolved_at))
         .limit(limit)
     )
     return list((await session.exec(stmt)).all())
+
+
+async def not_asked(session: AsyncSession, ticket: Ticket) -> bool:
+    """The case was just 办结 because its resident could not be reached: no 回访 (see the module's docstring). In the
+    transaction of that 办结; False if the ticket moved meanwhile."""
+    if ticket.status is not TicketStatus.RESOLVED:
+        return False
+    return await write(session, ticket, {"rating": Rating.UNREACHABLE, "rated_at": None}, bump=False)
+
+
+def closed_unreachable(ticket: Ticket) -> bool:
+    """Whether the case stands 办结 as 无法联系 (not asked, still open to its resident's reply)."""
+    return ticket.status is TicketStatus.RESOLVED and ticket.rating is Rating.UNREACHABLE
+
+
+async def reopen_unreachable(session: AsyncSession, ticket: Ticket, *, actor: str, now: datetime,
+                             note: str | None) -> TransitionResult:
+    """The resident (or a neighbour following the case) answered after all, while the case closed as 无法联系 still
+    waits out its window: it is done again (重新办理, to be signed for anew), with their words as the move's note.
+    Not an escalation: nobody was unhappy with how it was handled."""
+    if not closed_unreachable(ticket):
+        return TransitionResult.illegal(Refusal.NOT_ALLOWED)
+    return await transition(session, ticket, TicketStatus.REOPENED, actor=actor, now=now, note=note)
 
 
 async def mark_requested(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
@@ -222,6 +252,11 @@ async def expire_unrated(
         asked = ticket.followup_sent_at or ticket.resolved_at + delay
         if asked > now - after:
             continue
+        if ticket.rating is Rating.UNREACHABLE:  # never asked: closed as it stands, not as 未评价
+            if (await transition(session, ticket, TicketStatus.CLOSED, actor=SYSTEM_ACTOR, now=now,
+                                 note="unreachable")).ok:
+                closed.append(ticket)
+            continue
         if not await write(session, ticket, {"rating": Rating.UNRATED, "rated_at": None}):
             continue  # rated or reopened meanwhile
         if (await transition(session, ticket, TicketStatus.CLOSED, actor=SYSTEM_ACTOR, now=now, note="unrated")).ok:
@@ -247,8 +282,9 @@ class Rate:
 class Rates:
     response: Rate  # signed within the sign-for limit
     resolution: Rate  # resolved within the resolution limit
-    satisfaction: Rate  # 满意 + 基本满意 over all rated (未评价 excluded)
+    satisfaction: Rate  # 满意 + 基本满意 over all rated (未评价 and 无法联系 excluded)
     unrated: int  # closed as 未评价
+    unreachable: int = 0  # 办结 as 无法联系: nobody to ask
 
 
 async def rates(session: AsyncSession, since: datetime, until: datetime, *, now: datetime | None = None) -> Rates:
@@ -265,7 +301,7 @@ async def rates(session: AsyncSession, since: datetime, until: datetime, *, now:
         t.created_at, t.clock_started_at, t.sign_due_at, t.signed_at, t.due_at, t.paused_at, t.resolved_at,
         t.closed_at, t.rating,
     ).where(col(t.created_at) >= since, col(t.created_at) < until, t.status != TicketStatus.MERGED)
-    signed_ok = signed_total = resolved_ok = resolved_total = happy = rated = unrated = 0
+    signed_ok = signed_total = resolved_ok = resolved_total = happy = rated = unrated = unreachable = 0
     for created, started, sign_due, signed, due, paused, resolved, closed, rating in (await session.exec(stmt)).all():
         open_until = as_of if closed is None else min(as_of, closed)
         if paused is not None:  # 待补充: the deadline slides while the resident is being waited for
@@ -285,11 +321,14 @@ async def rates(session: AsyncSession, since: datetime, until: datetime, *, now:
             happy += rating in SATISFIED
         elif rating is Rating.UNRATED:
             unrated += 1
+        elif rating is Rating.UNREACHABLE:
+            unreachable += 1
     return Rates(
         response=Rate(signed_ok, signed_total),
         resolution=Rate(resolved_ok, resolved_total),
         satisfaction=Rate(happy, rated),
         unrated=unrated,
+        unreachable=unreachable,
     )
 
 
@@ -303,12 +342,15 @@ __all__ = [
     "RateOutcome",
     "RateResult",
     "Rates",
+    "closed_unreachable",
     "due_followups",
     "expire_unrated",
     "mark_requested",
+    "not_asked",
     "rate",
     "rate_as_follower",
     "rates",
+    "reopen_unreachable",
     "this_round",
     "unrated_followers",
 ]

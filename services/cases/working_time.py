@@ -76,6 +76,23 @@ def calendar_warning(now: datetime, horizon: timedelta = WARNING_HORIZON,
             "里写上国务院公布的放假日 holidays 和调休上班日 workdays。")
 
 
+def next_year_unknown(now: datetime, working: WorkingTime | None = None) -> int | None:
+    """In December, next year when its holidays are known neither to ``chinese-calendar`` nor to the community file
+    (no ``holidays``/``workdays`` of that year listed): deadlines in working days would soon count its holidays as
+    working days. None otherwise (another month, or the year is known)."""
+    today = local(now)
+    if today.month != 12:
+        return None
+    year = today.year + 1
+    listed = {d.year for d in (*working.holidays, *working.workdays)} if working is not None else set()
+    return None if known_year(year) or year in listed else year
+
+
+def calendar_version() -> str:
+    """The installed ``chinese-calendar``'s version, for what staff are told to upgrade."""
+    return str(getattr(chinese_calendar, "__version__", ""))
+
+
 def _span(day: date, hours: tuple[time, time], tz: object) -> tuple[datetime, datetime]:
     start, end = hours
     return datetime.combine(day, start, tz), datetime.combine(day, end, tz)  # type: ignore[arg-type]
@@ -146,10 +163,12 @@ __all__ = [
     "WARNING_HORIZON",
     "add_working_time",
     "calendar",
+    "calendar_version",
     "calendar_warning",
     "day_length",
     "deadline",
     "is_workday",
     "known_year",
+    "next_year_unknown",
     "working_time_between",
 ]

@@ -36,7 +36,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from services.community.model import Community
-from storage.models import Role, RoleName, Ticket
+from storage.models import Resident, Role, RoleName, Ticket
 
 ADMINS_ENV = "LINLI_ADMINS"
 audit = logging.getLogger("linli.audit")
@@ -229,6 +229,20 @@ async def roles_of(session: AsyncSession, tg_user_id: int, *, admins: Iterable[i
     return frozenset(found or {RESIDENT})
 
 
+async def out_of_reach(session: AsyncSession, tg_user_ids: Iterable[int]) -> dict[int, datetime | None]:
+    """Those of ``tg_user_ids`` the bot cannot write to privately, so every card, 督办 and reminder meant for them
+    would be lost: Telegram lets a bot open no private chat, only answer people who started it. ``None``: never
+    started it (``/start`` makes their resident row; there is none); a time: a message to them got 403 then (they
+    blocked it). One statement."""
+    ids = sorted(set(tg_user_ids))
+    if not ids:
+        return {}
+    rows = (await session.exec(select(Resident.tg_user_id, Resident.unreachable_at)
+                               .where(col(Resident.tg_user_id).in_(ids)))).all()
+    found = {int(tg): at for tg, at in rows if tg is not None}
+    return {i: found.get(i) for i in ids if i not in found or found[i] is not None}
+
+
 async def all_roles(session: AsyncSession) -> list[Role]:
     return list((await session.exec(select(Role).order_by(Role.tg_user_id, Role.role, Role.scope))).all())
 
@@ -318,6 +332,7 @@ __all__ = [
     "grids_of",
     "is_admin",
     "is_supervisor",
+    "out_of_reach",
     "refused",
     "revoke",
     "roles_of",

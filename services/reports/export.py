@@ -43,6 +43,7 @@ LABELS: Mapping[str, str] = {
     "resolution_rate": "解决率",
     "satisfaction_rate": "满意率",
     "unrated": "未评价",
+    "unreachable": "无法联系办结",
     **dict(zip((k for k, _, _ in BUCKETS), ("首响1小时内", "首响1–4小时", "首响4–8小时", "首响8–24小时",
                                              "首响24小时以上"), strict=True)),
     "median_resolve_hours": "办结用时中位数",
@@ -235,7 +236,7 @@ def to_text(report: Report) -> str:
     lines.append(_line(whole))
     lines.append("首次响应：" + "，".join(f"{LABELS[k][2:]} {show(f[k])}" for k, _, _ in BUCKETS))
     lines.append(f"办结用时中位数 {show(f['median_resolve_hours'])}；重新办理 {show(f['reopened'])}；"
-                 f"撤回 {show(f['withdrawn'])}")
+                 f"撤回 {show(f['withdrawn'])}；无法联系办结（未回访） {show(f['unreachable'])}")
     lines.append("上报：" + "，".join(f"{LABELS[f'escalations_{lv}'][2:]} {show(f[f'escalations_{lv}'])}"
                                       for lv in LEVELS) + f"；预警 {show(f['warnings'])}")
     lines.append("调解：" + "，".join(f"{LABELS[f'mediation_{s.value}'][3:]} {show(f[f'mediation_{s.value}'])}"

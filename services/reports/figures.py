@@ -20,6 +20,8 @@ never 0 % or 100 %. Definitions (the cohort is the tickets received in the perio
   deadline is the clocks' (``services.cases.clocks``): time paused in 待补充 moves it, a pause still running too.
 * ``resolution_rate`` 解决率: resolved and never reopened, over the tickets resolved at least once.
 * ``satisfaction_rate`` 满意率: 满意 + 基本满意 over the rated; ``unrated`` 未评价 over rated + unrated.
+  ``unreachable``: 办结 as 无法联系 (the resident could not be reached, so never asked: in neither of those), over
+  the received, so a desk that closes cases that way is seen doing it.
 * ``first_response_*``: time from opening to the first signing, in buckets, over the signed tickets.
 * ``median_resolve_hours``: median running time of the resolution clock (pauses excluded) of resolved tickets.
 * ``reopened``, ``escalations_<level>`` (events), ``withdrawn``, ``warnings`` (hotspot warnings raised in the
@@ -127,6 +129,7 @@ FIGURE_KEYS: tuple[str, ...] = (
     "resolution_rate",
     "satisfaction_rate",
     "unrated",
+    "unreachable",
     *(key for key, _, _ in BUCKETS),
     "median_resolve_hours",
     "reopened",
@@ -296,7 +299,7 @@ async def _rows(session: AsyncSession, stmt: Any) -> Sequence[Any]:
 
 
 FLAGS: tuple[str, ...] = ("sign_ok", "sign_judged", "due_ok", "due_judged", "happy", "rated", "unrated", "withdrawn",
-                          "closed", "finished")
+                          "unreachable", "closed", "finished")
 """The per-ticket yes/no facts, bit ``i`` of the ``bits`` integer each cohort ticket gets in SQL."""
 
 
@@ -374,7 +377,8 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str, cod
                (overdue_unresolved, _bit("due_judged")), else_=0)
     happy = _bit("happy") | _bit("rated")
     rating = case({Rating.SATISFIED.value: happy, Rating.BASICALLY_SATISFIED.value: happy,
-                   Rating.UNSATISFIED.value: _bit("rated"), Rating.UNRATED.value: _bit("unrated")},
+                   Rating.UNSATISFIED.value: _bit("rated"), Rating.UNRATED.value: _bit("unrated"),
+                   Rating.UNREACHABLE.value: _bit("unreachable")},
                   value=type_coerce(col(t.rating), String()), else_=0)
     ended = case((is_open, 0), else_=_bit("closed") + case((col(t.status) == S.WITHDRAWN.value, _bit("withdrawn")),
                                                             else_=0)
@@ -418,7 +422,8 @@ def _counted(facts: int) -> tuple[str, ...]:
     """The sums one ticket with this combination of facts adds 1 to (see :func:`_grouped`)."""
     bits, bucket, rounds, stage = facts % _BUCKET, facts // _BUCKET % 8, facts // _ROUNDS % 4, facts // _STAGE
     yes = {name for i, name in enumerate(FLAGS) if bits >> i & 1}
-    found = [name for name in FLAGS[:8] if name in yes]  # closed, finished: only through what follows
+    found = [name for name in FLAGS[:FLAGS.index("closed")] if name in yes]  # closed, finished: only through what
+    # follows
     if bucket:
         found.append("responded")
         if bucket <= len(BUCKETS):
@@ -586,6 +591,7 @@ def _figures(sums: Mapping[str, float], medians: Sequence[float], with_snapshot:
         "resolution_rate": rate(int(n("solved", 0)), int(n("resolved_ever", 0))),
         "satisfaction_rate": rate(int(n("happy", 0)), int(n("rated", 0))),
         "unrated": rate(int(n("unrated", 0)), int(n("rated", 0) + n("unrated", 0))),
+        "unreachable": count(int(n("unreachable", 0)), received),
     }
     for key, _, _ in BUCKETS:
         figures[key] = rate(int(n(key, 0)), responded)

@@ -75,5 +75,18 @@ async def claim(session: AsyncSession, due: DueReport, now: datetime) -> bool:
     return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
 
 
-__all__ = ["CATCH_UP", "KINDS", "SEND_AT", "DueReport", "claim", "due_reports", "latest_closed", "never_claimed",
-           "send_moment"]
+async def claim_once(session: AsyncSession, kind: str, label: str, now: datetime) -> bool:
+    """A one-off word the desk is owed once ever (the calendar warning for a year: ``kind`` "calendar", ``label``
+    "2027"), claimed in the sending transaction on the same unique (kind, period) as the reports, so a restart or a
+    second worker never repeats it; False when it was claimed already. ``kind`` is none of :data:`KINDS`."""
+    require_aware(now)
+    assert kind not in {k.value for k in KINDS}
+    insert = dialect_insert(await dialect_name(session))
+    table = ReportRun.__table__
+    stmt = (insert(table).values(kind=kind, period=label, due_at=now, claimed_at=now)
+            .on_conflict_do_nothing(index_elements=[table.c.kind, table.c.period]))
+    return bool((await session.exec(stmt)).rowcount)  # type: ignore[call-overload]
+
+
+__all__ = ["CATCH_UP", "KINDS", "SEND_AT", "DueReport", "claim", "claim_once", "due_reports", "latest_closed",
+           "never_claimed", "send_moment"]

@@ -6,6 +6,7 @@ what it did."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from linli_e2e import (
@@ -14,19 +15,26 @@ from linli_e2e import (
     WAIT,
     ZHANG,
     Bot,
+    Clock,
+    community_with,
+    desk_messages,
     events,
     open_case,
     press,
     registered,
+    running_desk,
     say_in,
     ticket,
     ticket_number,
 )
 
-from bot.emulator import SentMessage
+from bot import jobs
+from bot.emulator import BotApiEmulator, SentMessage
 from handlers import texts
+from services.cases import lifecycle
 from services.web import imports
-from storage.models import Channel, Rating, TicketEventKind, TicketStatus
+from services.web import intake as web_intake
+from storage.models import Channel, Rating, Ticket, TicketEventKind, TicketStatus
 
 NOISE = "楼上邻居天天半夜装修吵得睡不着"
 
@@ -185,3 +193,58 @@ async def test_rate_is_refused_for_a_telegram_resident_an_open_case_and_a_bad_fo
         recorded, texts.STATUS[TicketStatus.DISPATCHED])
     for line in ("/rate", f"/rate {recorded}", f"/rate {recorded} 很好"):
         assert (await say_in(desk, LI, JUWEIHUI, line)).text == texts.RATE_USAGE
+
+
+# --- 回访 of an imported case: nobody recorded it, so the desk (and the grid's worker) is asked to phone ------------
+
+
+async def test_an_imported_cases_followup_goes_to_the_desk_and_the_grid_worker(emulator: BotApiEmulator,
+                                                                              tmp_path: Path, clock: Clock) -> None:
+    worker = 4003
+    path = community_with(tmp_path, workers={"A03": worker})
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        await desk.person(worker, "赵网格员").say("/start")  # the bot may write to them
+        cursor = desk.emulator.cursor()
+        number, card = await _imported(desk, tmp_path, name="刘先生", phone="13700002222")
+        private_card = await desk.emulator.wait_for(worker, number, after=cursor, timeout=WAIT)  # their copy
+        await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+        cursor = desk.emulator.cursor()
+        await press(desk, LI, JUWEIHUI, card, texts.BTN_RESOLVE)
+        prompt = await desk.emulator.wait_for(JUWEIHUI, texts.staff_ask_result(number), after=cursor, timeout=WAIT)
+        await say_in(desk, LI, JUWEIHUI, "已与施工方协调，晚上十点后停工。", reply_to=prompt)
+        clock.value = clock.now() + desk.deps.followup_delay + timedelta(minutes=1)
+        cursor = desk.emulator.cursor()
+        asked, _ = await jobs.followup_tick(desk.app)
+        await desk.barrier()
+        assert asked == 1
+        want = texts.desk_rating_request(number, "刘先生", "13700002222", "已与施工方协调，晚上十点后停工。")
+        at_desk = await desk.emulator.wait_for(JUWEIHUI, want, after=cursor, timeout=WAIT)
+        assert at_desk.reply_to_message_id == card.message_id  # under the case's card
+        in_private = await desk.emulator.wait_for(worker, want, after=cursor, timeout=WAIT)
+        assert in_private.reply_to_message_id == private_card.message_id
+        assert "刘先生 13700002222" in want and f"/rate {number}" in want
+        answer = await say_in(desk, LI, JUWEIHUI, f"/rate {number} 满意")
+        assert answer.text == texts.staff_rated(number, "满意", reopened=False)
+        assert (await ticket(desk, number)).status is TicketStatus.CLOSED
+
+
+async def test_a_case_filed_on_the_web_is_not_sent_to_the_desk_for_its_followup(desk: Bot) -> None:
+    """Its resident rates it on the tracking page: the desk is not asked to phone."""
+    d = desk.deps
+    form = web_intake.WebForm.of(text="9号楼楼道灯坏了好几天了", location="9号楼", phone="13500001111")
+    async with desk.db.transaction() as s:
+        filed = await web_intake.file_case(s, form, grid_code="A03", photos=[], engine=d.engine,
+                                           community=d.community, staff_chat_id=d.staff_chat_id, now=desk.clock.now())
+        ticket_id, number = filed.opened.ticket.id, filed.opened.ticket.number
+    d.wake_sender()
+    await desk.barrier()
+    async with desk.db.transaction() as s:
+        t = await s.get(Ticket, ticket_id)
+        for step in (TicketStatus.SIGNED, TicketStatus.IN_PROGRESS):
+            await lifecycle.transition(s, t, step, actor="staff:1", now=desk.clock.now())
+        await lifecycle.transition(s, t, TicketStatus.RESOLVED, actor="staff:1", now=desk.clock.now(), result="已修好")
+    desk.clock.value = desk.clock.now() + d.followup_delay + timedelta(minutes=1)
+    cursor = desk.emulator.cursor()
+    await jobs.followup_tick(desk.app)
+    await desk.barrier()
+    assert not [m for m in desk_messages(desk, cursor) if "回访" in m.text and number in m.text]

@@ -30,8 +30,9 @@ from bot import jobs
 from bot.emulator import BotApiEmulator, SentMessage
 from handlers import texts
 from handlers.names import unit_name
+from services import local
 from services.cases.desk import UNREACHABLE
-from storage.models import TicketEvent, TicketEventKind, TicketStatus
+from storage.models import Rating, TicketEvent, TicketEventKind, TicketStatus
 
 
 async def _unanswered(desk: Bot) -> tuple[str, SentMessage, SentMessage, object]:
@@ -76,8 +77,8 @@ async def test_the_desk_closes_an_unanswered_case_as_unreachable(desk: Bot) -> N
     assert [(e.from_status, e.to_status) for e in moves] == [
         (TicketStatus.PENDING_INFO, TicketStatus.SIGNED), (TicketStatus.SIGNED, TicketStatus.IN_PROGRESS),
         (TicketStatus.IN_PROGRESS, TicketStatus.RESOLVED)]
-    resident = await person.reply(texts.resident_closed_unreachable(number, unit_name(desk.deps, t.unit)),
-                                  after=cursor)
+    resident = await person.reply(texts.resident_closed_unreachable(number, unit_name(desk.deps, t.unit),
+                                                                    desk.deps.rating_window), after=cursor)
     assert "无法联系" in resident.text and "重新发送" in resident.text
     assert emu.message(JUWEIHUI, told.message_id).buttons == []  # the button is gone
     drawn = emu.message(JUWEIHUI, card.message_id)
@@ -129,3 +130,54 @@ async def test_the_grids_worker_may_close_it_too(emulator: BotApiEmulator, tmp_p
         answer = await press(desk, worker, JUWEIHUI, told, texts.BTN_CLOSE_UNREACHABLE)
         assert answer.text == texts.staff_closed_unreachable(number)
         assert (await ticket(desk, number)).status == TicketStatus.RESOLVED
+
+
+# --- no 回访 after 无法联系: nobody to ask; counted apart; a late answer reopens it -----------------------------------
+
+
+async def _closed_unreachable(desk: Bot) -> tuple[str, SentMessage, object]:
+    number, card, told, person = await _unanswered(desk)
+    await press(desk, LI, JUWEIHUI, told, texts.BTN_CLOSE_UNREACHABLE)
+    return number, card, person
+
+
+async def test_no_rating_request_follows_and_the_figures_count_it_apart(desk: Bot) -> None:
+    emu, clock = desk.emulator, desk.clock
+    number, _, person = await _closed_unreachable(desk)
+    t = await ticket(desk, number)
+    assert (t.status, t.rating) == (TicketStatus.RESOLVED, Rating.UNREACHABLE)
+    clock.value = clock.now() + desk.deps.followup_delay + timedelta(minutes=5)
+    cursor = emu.cursor()
+    asked, _ = await jobs.followup_tick(desk.app)
+    await desk.barrier()
+    assert asked == 0
+    assert not [m for m in person.replies(cursor) if "回访" in m.text or m.buttons]  # no rating request
+    report = (await say_in(desk, LI, JUWEIHUI, f"/report {local(t.created_at):%Y-%m}")).text  # its month
+    await desk.barrier()
+    assert "· 满意率 —" in report and "· 未评价 —" in report and "无法联系办结 1" in report
+    clock.value = clock.now() + desk.deps.rating_window
+    _, expired = await jobs.followup_tick(desk.app)
+    await desk.barrier()
+    t = await ticket(desk, number)
+    assert expired == 1 and (t.status, t.rating) == (TicketStatus.CLOSED, Rating.UNREACHABLE)  # not 未评价
+
+
+async def test_the_residents_late_answer_reopens_it_and_a_thank_you_does_not(desk: Bot) -> None:
+    emu = desk.emulator
+    number, card, person = await _closed_unreachable(desk)
+    notice = person.replies(0)[-1]
+    assert number in notice.text and "无法联系" in notice.text
+    cursor = emu.cursor()
+    await emu.send_text(person.id, "好的，知道了", person.id, reply_to=notice.message_id)
+    assert (await person.reply(after=cursor)).text == texts.RESIDENT_SENT
+    await desk.barrier()
+    assert (await ticket(desk, number)).status is TicketStatus.RESOLVED
+    cursor = emu.cursor()
+    await emu.send_text(person.id, "前几天出差了。是3单元502楼上，晚上还在吵", person.id, reply_to=notice.message_id)
+    assert (await person.reply(after=cursor)).text == texts.RESIDENT_REOPENED
+    await desk.barrier()
+    t = await ticket(desk, number)
+    assert t.status is TicketStatus.REOPENED and t.escalation_level is None  # done again, not escalated
+    said = "前几天出差了。是3单元502楼上，晚上还在吵"
+    await emu.wait_for(JUWEIHUI, texts.staff_resident_reopened(number, "王阿姨", said), after=cursor, timeout=WAIT)
+    assert texts.BTN_SIGN in [b.text for b in emu.message(JUWEIHUI, card.message_id).buttons]  # to sign anew

@@ -3,6 +3,7 @@ phone number asked for, 在不在, a rating typed, a call back, 修了没 about 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -82,7 +83,30 @@ async def test_a_preamble_asks_what_and_the_next_message_is_the_complaint(desk: 
 # -- 3. a phone number asked for ------
 
 
-async def test_phone_numbers_not_on_file_are_said_so_with_a_person_one_tap_away(bot: Bot) -> None:
+def _without_example_phones(tmp_path: Path) -> str:
+    """The sample file's text with its units' example numbers (0571-8800-…) taken out."""
+    text, n = re.subn(r'^phone = "0571-8800-\d{4}".*\n', "", SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8"),
+                      flags=re.MULTILINE)
+    assert n >= 1
+    return text
+
+
+async def test_the_samples_example_number_is_given(bot: Bot) -> None:
+    person = await registered(bot, 2303)
+    said = await person.say("物业电话多少")
+    wuye = bot.deps.community.unit_for("property")
+    assert said.text == texts.phones([(wuye.name, wuye.phone)]) and wuye.phone == "0571-8800-0001"
+
+
+async def test_phone_numbers_not_on_file_are_said_so_with_a_person_one_tap_away(
+        emulator: BotApiEmulator, tmp_path: Path, clock: Clock) -> None:
+    path = tmp_path / "community.toml"
+    path.write_text(_without_example_phones(tmp_path), encoding="utf-8")
+    async with running_bot(emulator, tmp_path / "linli.db", clock, community_file=path) as bot:
+        await _not_on_file(bot)
+
+
+async def _not_on_file(bot: Bot) -> None:
     person = await registered(bot, 2304)
     grid = bot.deps.community.grid("A03")
     wuye = bot.deps.community.unit_for("property").name
@@ -113,7 +137,7 @@ async def test_a_complaint_about_a_phone_is_still_a_complaint(bot: Bot) -> None:
 
 async def test_numbers_the_community_file_has_are_given(emulator: BotApiEmulator, tmp_path: Path,
                                                         clock: Clock) -> None:
-    text = SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8")
+    text = _without_example_phones(tmp_path)
     text = text.replace('closed_dates = []', 'closed_dates = []\nphone = "0571-88886666"', 1)
     text = text.replace('# duty_phone = "0571-…"', 'duty_phone = "0571-88887777"', 1)
     text = text.replace('name = "金桂苑物业服务中心"\n', 'name = "金桂苑物业服务中心"\nphone = "0571-86661234"\n', 1)

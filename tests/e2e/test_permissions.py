@@ -236,13 +236,20 @@ async def test_grant_by_username_or_by_reply(desk: Bot) -> None:
     await admin.say("/grant @zhao_grid gridworker A03", texts.grant_unknown_user("@zhao_grid"))
     await desk.person(4301).send("你好")  # the bot meets 赵
     await desk.barrier()
+    before = desk.emulator.cursor()
     await admin.say("/grant @zhao_grid gridworker A03", texts.role_granted(4301, "gridworker", "A03", True))
+    await desk.barrier()
+    assert len(admin.replies(before)) == 1  # 赵 has a private chat with the bot: nothing to warn of
     cursor = desk.emulator.cursor()
     said = await desk.emulator.send_text(4302, "我是居委会新来的钱干事", JUWEIHUI)
     await desk.emulator.wait_for_updates_consumed()
     await desk.emulator.send_text(ADMIN, "/grant staff juweihui", JUWEIHUI, reply_to=said["message_id"])
     granted = await desk.emulator.wait_for(JUWEIHUI, None, after=cursor, timeout=WAIT)
     assert granted.text == texts.role_granted(4302, "staff", "juweihui", True)
+    # 钱 has only spoken in the group, never started the bot: nothing it sends them privately can arrive
+    warned = await desk.emulator.wait_for(JUWEIHUI, None, after=granted, timeout=WAIT)
+    assert warned.text == texts.role_out_of_reach(4302, "staff", "juweihui", blocked=False)
+    assert "/start" in warned.text
     # a resident replying the same way is refused, and the reply form names nobody when not a reply
     assert (await say_in(desk, RESIDENT, JUWEIHUI, "/grant staff juweihui")).text == texts.GRANT_REFUSED
     assert (await say_in(desk, ADMIN, JUWEIHUI, "/grant staff juweihui")).text == texts.GRANT_USAGE

@@ -539,13 +539,13 @@ async def test_the_understanding_room_can_offer_an_order_and_file_a_proposal(des
 
     original = dispatch.understand
 
-    async def understand(update, context, text):  # type: ignore[no-untyped-def]
+    async def understand(update, context, text, read=None):  # type: ignore[no-untyped-def]
         if await resident_orders.offer_from_text(update, context, text):
             return
         if text.startswith("建议"):
             await resident_proposals.propose_text(update, context, text)
             return
-        await original(update, context, text)
+        await original(update, context, text, read=read)
 
     monkeypatch.setattr(dispatch, "understand", understand)
     bot = desk

@@ -99,6 +99,27 @@ async def test_a_supervisors_case_card_has_no_handling_buttons_nor_the_reply_hin
     assert texts.BTN_SIGN in [b.text for b in card.buttons] and "直接回复本消息即可答复居民" in card.text
 
 
+async def test_a_supervisors_card_follows_the_case_and_a_reply_to_it_goes_nowhere(desk: Bot) -> None:
+    """It is no snapshot: redrawn with the desk's cards at every change (still read-only), as theirs are."""
+    await desk.grant(SUPERVISOR, "supervisor")
+    desk.person(SUPERVISOR, "纪工委老陈")
+    resident = await registered(desk, 2001)
+    number, _, card = await open_case(desk, resident)
+    mine = await _said(desk, SUPERVISOR, SUPERVISOR, f"/case {number}")
+    assert texts.STATUS[TicketStatus.DISPATCHED] in mine.text
+
+    await _resolve(desk, number, card)  # 签收, then 办结 with its result
+    drawn = desk.emulator.message(SUPERVISOR, mine.message_id)
+    assert texts.STATUS[TicketStatus.RESOLVED] in drawn.text and RESULT in drawn.text
+    assert len(drawn.history) >= 2  # edited in place, not sent again
+    assert drawn.buttons == [] and texts.card_read_only(number) in drawn.text and "答复居民" not in drawn.text
+
+    cursor = desk.emulator.cursor()
+    await desk.emulator.send_text(SUPERVISOR, "这个办得不错", SUPERVISOR, reply_to=mine.message_id)
+    await desk.barrier()
+    assert resident.replies(cursor) == []  # never relayed to the resident as the desk's answer
+
+
 # --- 3. no traffic light once a case is done -----------------------------------------------------------------
 
 

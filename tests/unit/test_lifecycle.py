@@ -33,13 +33,13 @@ from services.cases.mediation import (
     record_mediation,
 )
 from services.cases.tickets import history, open_ticket
-from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database
 from storage.models import MediationStage, Resident, Ticket, TicketEventKind, TicketStatus
+from tests.unit.wall_clock import wall_clock_sample
 
 S = TicketStatus
-COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
+COMMUNITY = wall_clock_sample()
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
 STAFF = staff_actor(7)
 RESULT = "已联系施工方，限定作业时间为8:00-18:00"

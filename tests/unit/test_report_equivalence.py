@@ -159,6 +159,7 @@ async def plain(db: Database, period: Period, as_of: datetime, filt: Filter | No
             "happy": t.rating is not None and t.rating.value in ("satisfied", "basically_satisfied"),
             "rated": t.rating is not None and t.rating.value in ("satisfied", "basically_satisfied", "unsatisfied"),
             "unrated": t.rating is not None and t.rating.value == "unrated",
+            "unreachable": t.rating is not None and t.rating.value == "unreachable",
             "withdrawn": t.status is S.WITHDRAWN,
             "reopened": reopened,
             "resolved_ever": resolved_ever,
@@ -199,6 +200,7 @@ async def plain(db: Database, period: Period, as_of: datetime, filt: Filter | No
             "resolution_rate": rate(n["solved"], n["resolved_ever"]),
             "satisfaction_rate": rate(n["happy"], n["rated"]),
             "unrated": rate(n["unrated"], n["rated"] + n["unrated"]),
+            "unreachable": count(n["unreachable"], received),
             **{key: rate(n[key], n["responded"]) for key, _, _ in BUCKETS},
             "median_resolve_hours": Figure(
                 round(statistics.median(times[sc]) / HOUR, 2) if times[sc] else None, len(times[sc]),

@@ -37,16 +37,16 @@ from services.cases.events import staff_actor
 from services.cases.followup import expire_unrated, rate
 from services.cases.lifecycle import answer_info, open_dispatched, transition
 from services.cases.sweep import sweep
-from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import get_or_create_resident, sync_grids
 from services.reports import charts, export
 from services.reports.figures import ALL, Filter, Scope, ScopeKind, build_report, figures_for
 from services.reports.periods import month_of, parse_period
 from storage.db import Database
 from storage.models import Channel, HotspotWarning, MediationStage, Rating, Ticket, TicketStatus
+from tests.unit.wall_clock import wall_clock_sample
 
 S = TicketStatus
-C = load_community(SAMPLE_COMMUNITY_FILE)
+C = wall_clock_sample()
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)
 NOV = parse_period("2026-11")
 
@@ -183,6 +183,7 @@ EXPECTED_ALL = {
     "resolution_rate": (3, 4),  # T1 T3 T7 of T1 T2 T3 T7
     "satisfaction_rate": (2, 3),  # T1 T7 of T1 T2(不满意) T7
     "unrated": (1, 4),  # T3
+    "unreachable": (0, 8),  # none closed as 无法联系 (tests/e2e/test_desk_unreachable.py counts one)
     "first_response_0_1h": (5, 6),
     "first_response_1_4h": (1, 6),
     "first_response_4_8h": (0, 6),

@@ -149,7 +149,7 @@ async def test_community_worker_is_grid_worker(db: Database) -> None:
 def test_roles_cli(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     import argparse
 
-    from bot.roles_cli import add_roles_parser, cmd_roles
+    from bot.roles_cli import NOT_STARTED_NOTE, add_roles_parser, cmd_roles
     from bot.settings import load_settings
 
     monkeypatch.setenv("LINLI_ADMINS", "42")
@@ -168,6 +168,23 @@ def test_roles_cli(tmp_path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     assert run("list") == 0
     out = capsys.readouterr().out
     assert "7\tgridworker\tA03" in out and "LINLI_ADMINS: 42" in out
+    # neither 7 nor 42 has ever started the bot: nothing it sends them privately can arrive
+    [line] = [x for x in out.splitlines() if x.startswith("7\tgridworker\tA03")]
+    assert line.endswith("\t⚠ 未私聊过机器人") and f"{NOT_STARTED_NOTE}: 7, 42" in out
+
+    async def started(user: int) -> None:
+        from services.people.residents import get_or_create_resident
+
+        db = Database(settings.database_url)
+        async with db.transaction() as s:
+            await get_or_create_resident(s, tg_user_id=user, name="网格员", now=NOW)  # what /start does
+        await db.dispose()
+
+    asyncio.run(started(7))
+    assert run("list") == 0
+    out = capsys.readouterr().out
+    [line] = [x for x in out.splitlines() if x.startswith("7\tgridworker\tA03")]
+    assert "⚠" not in line and f"{NOT_STARTED_NOTE}: 42" in out
     assert run("revoke", "7", "gridworker", "A03") == 0
     assert run("revoke", "7", "gridworker", "A03") == 0
     assert "(no change)" in capsys.readouterr().out

@@ -28,14 +28,15 @@ from services.cases.sweep import (
     sweep,
 )
 from services.cases.tickets import history, open_ticket
-from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
+from services.community.model import EscalationLevelName
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import MIGRATIONS_DIR, Database, sync_url
 from storage.models import Resident, Ticket, TicketEventKind, TicketStatus
+from tests.unit.wall_clock import wall_clock_sample
 
 S = TicketStatus
 L = EscalationLevelName
-_SAMPLE = load_community(SAMPLE_COMMUNITY_FILE)
+_SAMPLE = wall_clock_sample()
 COMMUNITY = dataclasses.replace(
     _SAMPLE,
     units=tuple(dataclasses.replace(u, chat_id=-100 - i) for i, u in enumerate(_SAMPLE.units)),

@@ -14,7 +14,6 @@ from services.cases.lifecycle import answer_info
 from services.cases.sweep import ChaseKind, EscalationReason, ReminderKind, _plan
 from services.cases.working_time import deadline
 from services.community.model import (
-    SAMPLE_COMMUNITY_FILE,
     EscalationLevelName,
     LimitUnit,
     TimeLimit,
@@ -24,6 +23,7 @@ from services.community.model import (
 from storage.db import Database
 from storage.models import Ticket, TicketEventKind, TicketStatus
 from tests.unit.test_sweep import CHAT, COMMUNITY, UNIT_CHAT, alerts, load, make_resident, open_one, run, walk
+from tests.unit.wall_clock import sample_text
 
 S = TicketStatus
 L = EscalationLevelName
@@ -82,8 +82,8 @@ def test_plan_of_a_late_first_breach_skips_the_periods_it_covers() -> None:
 
 
 def test_the_community_file_tunes_the_chasing(tmp_path: Path) -> None:
-    text = SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8")
-    assert "\n[working_time]" not in text  # the sample leaves the table commented out
+    text = sample_text()
+    assert "\n[working_time]" not in text  # the table taken out, its commented examples left
     path = tmp_path / "community.toml"
     path.write_text(text + "\n[working_time]\nescalate_every_days = 2\ninfo_remind_days = 1\ninfo_desk_days = 4\n",
                     encoding="utf-8")

@@ -10,10 +10,11 @@ from pathlib import Path
 
 from services import SHANGHAI
 from services.cases.sweep import EscalationReason, ReminderKind, _plan, open_sos, quiet_at_top
-from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, WorkingTime, load_community
+from services.community.model import EscalationLevelName, WorkingTime, load_community
 from storage.db import Database
 from storage.models import Ticket, TicketStatus
 from tests.unit.test_sweep import CHAT, COMMUNITY, NOW, load, make_resident, run, walk
+from tests.unit.wall_clock import sample_text
 
 S = TicketStatus
 L = EscalationLevelName
@@ -88,7 +89,7 @@ def test_a_long_limit_keeps_one_reminder_per_period() -> None:
 
 
 def test_the_community_file_sets_the_gap(tmp_path: Path) -> None:
-    text = SAMPLE_COMMUNITY_FILE.read_text(encoding="utf-8")
+    text = sample_text()
     path = tmp_path / "community.toml"
     path.write_text(text + "\n[working_time]\nremind_top_every_hours = 12\n", encoding="utf-8")
     assert load_community(path).working_time.remind_top_every_hours == 12

@@ -23,12 +23,12 @@ from services.cases.tickets import (
     open_ticket,
     parse_ticket_number,
 )
-from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import Database
 from storage.models import DailyCounter, Resident, Ticket, TicketEventKind, TicketStatus
+from tests.unit.wall_clock import wall_clock_sample
 
-COMMUNITY = load_community(SAMPLE_COMMUNITY_FILE)
+COMMUNITY = wall_clock_sample()
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=SHANGHAI)
 DEADLINE = 60  # seconds: a lock bug must fail the test, not hang the run
 

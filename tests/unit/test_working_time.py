@@ -35,6 +35,7 @@ from services.reports.figures import ALL, figures_for
 from services.reports.periods import parse_period
 from storage.db import Database
 from storage.models import Ticket, TicketStatus
+from tests.unit.wall_clock import wall_clock_sample
 
 H = timedelta(hours=1)
 DAY = WorkingTime()  # 09:00–18:00
@@ -130,7 +131,7 @@ def test_deadline_by_unit_and_emergency() -> None:
 
 
 def test_community_file_working_time_and_its_mistakes() -> None:
-    plain = load_community(SAMPLE_COMMUNITY_FILE)
+    plain = wall_clock_sample()
     assert plain.time_limit("welfare") == TimeLimit(168) and plain.sign_limit() == TimeLimit(2)
     c = community_with(day="08:30-17:30", days={"welfare": 5}, hours={"legal": 16}, sign_hours=2)
     assert c.time_limit("welfare") == TimeLimit(5, LimitUnit.WORKING_DAYS)
@@ -193,7 +194,7 @@ async def test_opening_and_reassigning_use_working_time(db: Database) -> None:
                                community=c)).ok
         assert t.sign_due_at == at(2026, 10, 10, 10)  # 1 h on Friday, then Saturday 10 Oct is a working day
         assert t.due_at == ticket.due_at  # the resident's deadline stands
-    plain = load_community(SAMPLE_COMMUNITY_FILE)
+    plain = wall_clock_sample()
     unchanged = await _open(db, plain, at(2026, 9, 30, 17, 30))
     assert unchanged.due_at - unchanged.created_at == 168 * H and unchanged.sign_due_at == at(2026, 9, 30, 19, 30)
 
@@ -220,3 +221,16 @@ async def test_report_judges_a_case_spanning_a_holiday_in_working_days(db: Datab
         figs = (await figures_for(s, parse_period("2026-09"), community=c, as_of=at(2026, 11, 1)))[ALL]
     assert (figs["on_time_rate"].numerator, figs["on_time_rate"].denominator) == (1, 1)
     assert figs["median_resolve_hours"].value == pytest.approx((at(2026, 10, 13, 14) - at(2026, 9, 30, 15)) / H)
+
+
+def test_the_sample_file_signs_for_in_office_hours_so_an_evening_case_waits_for_the_morning() -> None:
+    """The shipped example: 签收 within two working hours of its 08:30–17:30 day, so a case sent on a Tuesday
+    evening is due for signing on Wednesday at 10:30, not at 22:00 (when nobody is there and it would climb)."""
+    sample = load_community(SAMPLE_COMMUNITY_FILE)
+    assert sample.uses_working_time and sample.working_time.day == (time(8, 30), time(17, 30))
+    assert sample.sign_limit() == TimeLimit(2, LimitUnit.WORKING_HOURS)
+    evening = at(2026, 3, 17, 20)
+    assert deadline(evening, sample.sign_limit(), sample.working_time) == at(2026, 3, 18, 10, 30)
+    assert deadline(evening, sample.sign_limit(), sample.working_time, emergency=True) == at(2026, 3, 17, 22)
+    assert [u.phone for u in sample.units if u.phone] and all(p.startswith("0571-8800-") for p in
+                                                                [u.phone for u in sample.units if u.phone])
