@@ -214,9 +214,14 @@ def _batch_view(d: Deps, tickets: Sequence[Ticket]) -> tuple[str, InlineKeyboard
 
 
 async def _send_cards(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delivered:
-    """A desk's backlog: the cards behind the first one combined into one message, each case with its buttons."""
-    found = [f for f in [await _ticket(d, c.ticket_id) for c in claims] if f is not None]
-    tickets = [t for t, _ in found]
+    """A desk's backlog: the cards behind the first one combined into one message, each case once with its buttons.
+
+    One case can owe the chat several cards (escalated for signing late and for finishing late in one sweep, its
+    unit's and its levels' chats all the staff chat): it is listed, and recorded, once."""
+    tickets: list[Ticket] = []
+    for ticket_id in dict.fromkeys(c.ticket_id for c in claims if c.ticket_id is not None):
+        if (found := await _ticket(d, ticket_id)) is not None:
+            tickets.append(found[0])
     if not tickets:
         return Delivered()
     text, markup = _batch_view(d, tickets)

@@ -8,14 +8,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from sqlmodel.sql.expression import SelectOfScalar
 
+from services import require_aware
 from services.cases import clocks, followup, lifecycle
 from services.cases.lifecycle import Refusal, TransitionResult
 from services.community.model import Community
+from storage.db import dialect_insert, dialect_name
 from storage.models import OPEN_STATUSES, CaseToken, PostKind, Resident, Ticket, TicketPost, TicketStatus
 
 CARD_KINDS: frozenset[PostKind] = frozenset({PostKind.TICKET, PostKind.ESCALATION})
@@ -28,10 +32,21 @@ RATES_DAYS = 30
 
 
 async def record_post(s: AsyncSession, ticket_id: int, chat_id: int, message_id: int, kind: PostKind,
-                      now: datetime, *, media: bool = False, batch: bool = False) -> None:
-    s.add(TicketPost(ticket_id=ticket_id, chat_id=chat_id, message_id=message_id, kind=kind, created_at=now,
-                     media=media, batch=batch))
-    await s.flush()
+                      now: datetime, *, media: bool = False, batch: bool = False) -> bool:
+    """Where a bot message about a case went; False when it was recorded already (one message, one case, once:
+    ``INSERT … ON CONFLICT DO NOTHING``, so recording again, after a retried commit, changes nothing)."""
+    result = await s.exec(_record_post(await dialect_name(s)), params={  # type: ignore[call-overload]
+        "ticket_id": ticket_id, "chat_id": chat_id, "message_id": message_id, "kind": kind,
+        "created_at": require_aware(now), "media": media, "batch": batch})
+    return bool(result.rowcount)
+
+
+@cache
+def _record_post(dialect: str) -> Any:
+    """:func:`record_post`'s insert, built once per dialect (its values bound at execution)."""
+    table = TicketPost.__table__  # type: ignore[attr-defined]
+    return dialect_insert(dialect)(table).on_conflict_do_nothing(
+        index_elements=[table.c.chat_id, table.c.message_id, table.c.ticket_id])
 
 
 async def find_posts(s: AsyncSession, chat_id: int, message_id: int) -> list[TicketPost]:

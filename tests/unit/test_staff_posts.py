@@ -3,11 +3,9 @@
 import dataclasses
 from datetime import datetime, timedelta
 
-import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.exc import IntegrityError
 
 from services import SHANGHAI
 from services.cases import desk as reports
@@ -55,12 +53,21 @@ async def test_posts_are_found_by_chat_and_message_and_the_unit_card_comes_first
         assert await reports.latest_card(s, t.id, chat_id=-555) is None
 
 
-async def test_one_row_per_message(db: Database) -> None:
-    t = await open_one(db, await resident(db))
-    with pytest.raises(IntegrityError):
-        async with db.transaction() as s:
-            await reports.record_post(s, t.id, -100, 7, PostKind.TICKET, NOW)
-            await reports.record_post(s, t.id, -100, 7, PostKind.RELAY, NOW)
+async def test_one_row_per_message_and_case_and_recording_it_again_changes_nothing(any_db: Database) -> None:
+    """A card recorded twice (a combined message listing the case twice, a mark committed again) stays one row,
+    on SQLite and on PostgreSQL; other cases under the same combined message keep their own rows."""
+    r = await resident(any_db)
+    t, other = await open_one(any_db, r), await open_one(any_db, r, "repair")
+    async with any_db.transaction() as s:
+        assert await reports.record_post(s, t.id, -100, 7, PostKind.TICKET, NOW, batch=True)
+        assert not await reports.record_post(s, t.id, -100, 7, PostKind.ESCALATION, NOW, batch=True)
+        assert await reports.record_post(s, other.id, -100, 7, PostKind.TICKET, NOW, batch=True)
+    async with any_db.transaction() as s:
+        assert not await reports.record_post(s, t.id, -100, 7, PostKind.TICKET, NOW, batch=True)
+    async with any_db.session() as s:
+        posts = await reports.find_posts(s, -100, 7)
+        assert [(p.ticket_id, p.kind) for p in posts] == [(t.id, PostKind.TICKET), (other.id, PostKind.TICKET)]
+        assert [x.id for x in await reports.batch_tickets(s, -100, 7)] == [t.id, other.id]
 
 
 def test_desk_units_by_chat() -> None:
