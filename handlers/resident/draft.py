@@ -469,7 +469,7 @@ async def take_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE, it
     if view is None:
         await msg.reply_text(texts.ATTACHMENT_ADDED)
         return
-    await msg.reply_text(texts.VOICE_DRAFT)
+    await msg.reply_text(texts.FILE_DRAFT if item.get("kind") == "document" else texts.VOICE_DRAFT)
     await show_draft(msg, d, view)
 
 

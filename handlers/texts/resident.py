@@ -211,6 +211,7 @@ CAPTION_TOO_LONG = "图片说明太长了（最多 {limit} 字），这张图片
 PHOTOS_TOO_MANY = "一个工单最多附 {limit} 张照片，这张没有收下。"
 VOICE_TOO_LONG = "语音太长了（最多 10 分钟），没有收下。请分几段发，或者用文字说明。"
 VOICE_DRAFT = "收到您的语音留言。工作人员会听语音办理；请确认下面的信息，类别不对可以点“换一类”。"
+FILE_DRAFT = "收到您发的文件。工作人员会看文件办理；请确认下面的信息，类别不对可以点“换一类”。"
 ATTACHMENT_ADDED = "已附在您正在反映的问题里，工作人员办理时能看到。"
 FILE_TOO_BIG = "文件太大了（最多 20MB），没有收下。"
 
@@ -528,6 +529,7 @@ __all__ = [
     "EMERGENCY_CALL",
     "EMERGENCY_KIND",
     "EMERGENCY_TIPS",
+    "FILE_DRAFT",
     "FILE_TOO_BIG",
     "FLOOD_CONFIRM_LATER",
     "FLOOD_SLOW_DOWN",

@@ -71,6 +71,29 @@ async def test_a_voice_message_opens_a_draft_and_is_heard_under_the_card(desk: B
     assert (t.category, [a["kind"] for a in t.attachments]) == ("other", ["voice"])
 
 
+async def test_a_file_sent_alone_opens_a_draft_said_as_a_file_not_a_voice_message(desk: Bot) -> None:
+    """A document alone (the console's /doc): the bot says it got a file, not a voice message, and the file goes
+    under the card."""
+    person = await registered(desk, 2290)
+    cursor = desk.emulator.cursor()
+    await desk.emulator.send_document(2290, "楼道漏水照片说明.pdf")
+    said = await person.reply(after=cursor)
+    assert said.text == texts.FILE_DRAFT
+    assert "语音" not in said.text
+    draft = await person.reply(after=said)
+    if draft.text == texts.ASK_LOCATION:
+        draft = await person.say("9号楼2单元")
+    assert texts.file_label("楼道漏水照片说明.pdf") in draft.text
+    cursor = desk.emulator.cursor()
+    receipt = await person.confirm(draft)
+    number = ticket_number(receipt.text)
+    card = await desk.emulator.wait_for(JUWEIHUI, number, after=cursor, timeout=10)
+    document = await desk.emulator.wait_for(JUWEIHUI, lambda m: m.method == "sendDocument", after=cursor, timeout=10)
+    assert document.reply_to_message_id == card.message_id
+    [t] = await desk.tickets(2290)
+    assert [a["kind"] for a in t.attachments] == ["document"]
+
+
 async def test_a_voice_message_of_over_ten_minutes_is_refused_politely(desk: Bot) -> None:
     person = await registered(desk, 2203)
     before = await desk.counts()
