@@ -7,12 +7,16 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
-from linli_e2e import STAFF_CHAT_ID, WAIT, Bot, registered, ticket_number
+import pytest
+from linli_e2e import LEVEL_CHATS, STAFF_CHAT_ID, UNIT_CHATS, WAIT, Bot, Clock, registered, running_bot, ticket_number
 from sqlmodel import select
 
 from bot import jobs
+from bot.emulator import BotApiEmulator
 from handlers import texts
 from storage.models import OutboxMessage, OutboxStatus, TicketPost
 
@@ -29,6 +33,28 @@ COMPLAINTS = [
 ]
 
 
+def every_chat_the_staff_chat(tmp_path: Path) -> Path:
+    """The sample community file with every unit's and every escalation level's chat set to the staff chat."""
+    from linli_e2e import community_with_chats
+
+    text = community_with_chats(tmp_path).read_text(encoding="utf-8")
+    for chat in (*UNIT_CHATS.values(), *LEVEL_CHATS.values()):
+        text = text.replace(f"chat_id = {chat}\n", f"chat_id = {STAFF_CHAT_ID}\n")
+    path = tmp_path / "one_chat.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(params=["fallback", "configured"])
+async def one_chat(request: pytest.FixtureRequest, emulator: BotApiEmulator, tmp_path: Path,
+                   clock: Clock) -> AsyncIterator[Bot]:
+    """The bot whose desks are all the staff chat: no unit or level chat set (they fall back to it, as in the
+    demo), or each set to it."""
+    extra = {"community_file": every_chat_the_staff_chat(tmp_path)} if request.param == "configured" else {}
+    async with running_bot(emulator, tmp_path / "linli.db", clock, **extra) as running:
+        yield running
+
+
 async def outbox_rows(bot: Bot) -> Counter[OutboxStatus]:
     async with bot.db.session() as s:
         return Counter(r.status for r in (await s.exec(select(OutboxMessage))).all())
@@ -41,7 +67,8 @@ async def open_by_chat(bot: Bot, user_id: int, text: str) -> str:
     return ticket_number(receipt.body)
 
 
-async def test_escalation_cards_for_one_chat_are_combined_once_each_and_the_queue_goes_on(bot: Bot) -> None:
+async def test_escalation_cards_for_one_chat_are_combined_once_each_and_the_queue_goes_on(one_chat: Bot) -> None:
+    bot = one_chat
     numbers = [await open_by_chat(bot, 4101 + i, text) for i, text in enumerate(COMPLAINTS)]
     await bot.barrier()
     cursor = bot.emulator.cursor()
