@@ -891,12 +891,12 @@ __all__ += [
 REPORT_KIND = {"week": "周调度", "month": "月评估", "quarter": "季研判", "range": "报表"}
 REPORT_SECTION = {"unit": "【各承办单位】", "grid": "【各网格】", "problems": "【反复出现的问题】"}
 REPORT_USAGE = (
-    "用法：/report 时间段 [单位或网格]\n"
-    "时间段：周（本周、这周）、月（本月、这个月）、季度（本季度）；上周、上个月、上季度；"
+    "用法：/report [时间段] [单位或网格]\n"
+    "时间段（不写即本周）：周（本周、这周）、月（本月、这个月）、季度（本季度）；上周、上个月、上季度；"
     "也可写 week、month、quarter、lastweek、lastmonth、lastquarter；"
     "或写明 2026-W11、2026-03、2026Q1。\n"
     "范围（可不写）：承办单位代码或名称（如 wuye），或网格编号（如 A03）。\n"
-    "例如：/report week、/report lastmonth wuye、/report 2026-03 A03"
+    "例如：/report、/report lastmonth wuye、/report 2026-03 A03"
 )
 REPORT_NO_ROLE = "只有工作人员、网格员、督办人员和管理员可以查看报表和督办。请联系管理员设置角色。"
 REPORT_OUT_OF_SCOPE = "您只能查看自己负责的单位的报表。"
