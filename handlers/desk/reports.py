@@ -3,7 +3,8 @@
 ::
 
     /report [week|month|quarter|lastweek|本周|上个月|季…|2026-W11|2026-03|2026Q1] [unit|grid]   (none: 本周; in a
-        desk chat, or privately; a grid worker's covers the grids they serve, staff and supervisors' the whole community)
+        desk chat, or privately; a grid worker's covers the grids they serve, staff and supervisors' the whole
+        community)
         ──▶ services.reports.figures.build_report ──▶ a short text + the PNG chart (+ the trend for a month or a
             quarter) ──same transaction──▶ outbox (the chart's bytes in report_charts) ──sender──▶ the chat
     tick (bot.jobs.desk_tick, every minute) ──▶ services.reports.schedule.due_reports: Monday 08:00 last week,

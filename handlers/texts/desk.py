@@ -1372,21 +1372,26 @@ HELP_SUPERVISOR = ("📋 督办人员（私聊里可以用）：\n"
                    "· /supervise 工单号 原因 [回复期限] 督办　/supervisions 待答复的督办\n"
                    "· /report 报表（如 /report 上周）")
 HELP_ADMIN = "📋 管理员：/grant 授权　/revoke 收回授权　/award 加积分　/reverse 撤销积分"
+HELP_ADMIN_DESK = ("· 管理员也能办理工单：在工作群里发 /help 看工作群的命令；私聊里可以用 /report 报表　"
+                   "/history 工单号 办理记录　/record 代录工单　/supervise 工单号 原因 督办　/notice 发通知")
 HELP_STAFF_AS_RESIDENT = "您本人有诉求时，直接把问题发给我即可，和居民一样登记办理。"
 
 
 def staff_help(*, desk_chat: bool, staff: bool, grid_worker: bool, supervisor: bool, admin: bool) -> str:
-    """What /help says to someone with a role: in a desk chat the desk's commands; privately those of their roles."""
+    """What /help says to someone with a role: the union of their roles' sections. In a desk chat the desk's
+    commands (and an admin's own below them); privately each role's section, an admin's with where the desk's
+    commands are (an admin may act on every case, but only an admin who is also staff had been told how)."""
     if desk_chat:
-        return HELP_DESK
+        return "\n\n".join([HELP_DESK, HELP_ADMIN] if admin else [HELP_DESK])
+    admin_part = HELP_ADMIN + "\n" + HELP_ADMIN_DESK
     parts = [p for p, has in ((HELP_PRIVATE_STAFF, staff), (HELP_GRID_WORKER, grid_worker),
-                              (HELP_SUPERVISOR, supervisor), (HELP_ADMIN, admin)) if has]
+                              (HELP_SUPERVISOR, supervisor), (admin_part, admin)) if has]
     return "\n\n".join([*parts, HELP_STAFF_AS_RESIDENT])
 
 
 __all__ += ["card_read_only"]
-__all__ += ["HELP_ADMIN", "HELP_DESK", "HELP_GRID_WORKER", "HELP_PRIVATE_STAFF", "HELP_STAFF_AS_RESIDENT",
-            "HELP_SUPERVISOR", "staff_help"]
+__all__ += ["HELP_ADMIN", "HELP_ADMIN_DESK", "HELP_DESK", "HELP_GRID_WORKER", "HELP_PRIVATE_STAFF",
+            "HELP_STAFF_AS_RESIDENT", "HELP_SUPERVISOR", "staff_help"]
 
 
 def recorder_rating_request(number: str, name: str, phone: str | None, result: str | None, *,
