@@ -60,6 +60,13 @@ def unit_chat(d: Deps, unit_code: str) -> int | None:
     return intake.unit_chat(d.community, d.staff_chat_id, unit_code)
 
 
+def case_category(d: Deps, t: Ticket) -> str:
+    """What a case is about, as the desk reads it: an emergency's kind (紧急求助·火情), else its category's name."""
+    if t.emergency:
+        return texts.emergency_category(texts.EMERGENCY_KIND.get(t.emergency_kind or ""))
+    return complaint_name(d, t.category)
+
+
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str,
               supervision: str | None = None, recorder: str | None = None, *, read_only: bool = False) -> str:
     """The card: what, where (the grid and its worker), who, by when, how it came in, how it stands, and its
@@ -68,7 +75,7 @@ def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: 
     now = d.now()
     info = d.community.grid(grid) if grid else None
     return texts.staff_card(
-        header, t.number, complaint_name(d, t.category), unit_name(d, t.unit), t.location, t.text,
+        header, t.number, case_category(d, t), unit_name(d, t.unit), t.location, t.text,
         clocks.effective_due(t, now), resident_name,
         texts.grid_label(grid, info.name if info else None, info.worker_name if info else None),
         texts.STATUS.get(t.status, t.status),
@@ -271,6 +278,7 @@ __all__ = [
     "WORKING",
     "card_buttons",
     "card_text",
+    "case_category",
     "group_desks",
     "is_desk",
     "owe_card",

@@ -29,6 +29,12 @@ def card_header_sos(kind_label: str) -> str:
     return f"🚨 紧急求助·{kind_label}"
 
 
+def emergency_category(kind_label: str | None) -> str:
+    """An emergency's 类别 on its card and in queues: its kind (急病或受伤, 火情 …), never the category that only
+    chose the unit holding it (a fall is "other")."""
+    return f"紧急求助·{kind_label}" if kind_label else "紧急求助"
+
+
 def staff_forward_header(resident: str, tg_user_id: int, grid: str | None) -> str:
     return f"👤 居民 {resident}（ID {tg_user_id}，网格 {grid or '未绑定'}）请求人工服务："
 
@@ -521,6 +527,7 @@ __all__ = [
     "card_header_escalated",
     "card_header_reassigned",
     "card_header_sos",
+    "emergency_category",
     "for_recorder",
     "grid_label",
     "mediation_meeting",

@@ -34,6 +34,7 @@ from services import require_aware
 from services.cases import clocks
 from services.cases.events import SYSTEM_ACTOR, new_event
 from services.cases.lifecycle import open_dispatched, write
+from services.cases.working_time import deadline
 from services.community.model import Category, Community, EscalationLevelName, WorkingTime
 from storage.db import offloading
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
@@ -352,7 +353,9 @@ async def open_sos(
     """An emergency (``kind``: medical, fire, … or None): opened, dispatched and red at once, escalated straight
     to the community. ``category`` picks the unit that holds it (``services.cases.emergencies`` decides).
 
-    Its resolution clock still runs (its category's limit); breaching it escalates on to the street.
+    Its resolution clock still runs, on the emergency's own limit (:meth:`Community.emergency_limit`), not its
+    category's: a fall routed to the community as "other" would otherwise have seven days. Breaching it escalates
+    on to the street.
     """
     ticket = await open_dispatched(
         session,
@@ -367,7 +370,9 @@ async def open_sos(
         now=now,
         grid_code=grid_code,
     )
-    marked = {"emergency": True, "emergency_kind": kind, "reminded_at": now}  # red from the start: no reminder
+    due = deadline(now, community.emergency_limit(), community.working_time, emergency=True)
+    marked: dict[str, Any] = {"emergency": True, "emergency_kind": kind, "due_at": due,
+                              "reminded_at": now}  # red from the start: no reminder
     marked["next_check_at"] = clocks.next_check(clocks.Preview(ticket, marked))
     written = await write(session, ticket, marked)
     assert written, "a ticket opened in this transaction cannot have changed"

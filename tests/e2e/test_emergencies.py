@@ -4,6 +4,7 @@ alerted), the alerts at once, the red case on the right unit's desk, then one ta
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from linli_e2e import (
     LEVEL_CHATS,
     STAFF_CHAT_ID,
     UNIT_CHATS,
+    ZHANG,
     Bot,
     Clock,
     community_with,
@@ -18,12 +20,14 @@ from linli_e2e import (
     open_case,
     registered,
     running_desk,
+    say_in,
     ticket_number,
 )
 from sqlmodel import select
 
 from bot.emulator import BotApiEmulator
 from handlers import texts
+from handlers.texts.common import fmt_time
 from storage.models import Ticket, TicketStatus
 
 DUTY = -100800  # the community's duty group
@@ -86,8 +90,32 @@ async def test_each_kind_of_emergency_alerts_the_right_people(duty: Bot, words: 
     card = await duty.emulator.wait_for(UNIT_CHATS.get(unit, POLICE) if unit != "jingwu" else POLICE,
                                         lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
     assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND[kind]))
+    # its kind and the emergency's limit, never the category that only chose the unit (a fall was 其他, 7 days)
+    limit = timedelta(hours=community.emergency.limit_hours)
+    assert ticket.due_at - ticket.created_at == limit == timedelta(hours=2)
+    assert f"类别：紧急求助·{texts.EMERGENCY_KIND[kind]}　" in card.text and "类别：其他" not in card.text
+    assert f"时限：{fmt_time(ticket.created_at + limit)} 🔴" in card.text
     level = await duty.emulator.wait_for(LEVEL_CHATS["community"], number, after=cursor, timeout=10)
     assert level.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND[kind]))
+    assert f"类别：紧急求助·{texts.EMERGENCY_KIND[kind]}　" in level.text
+
+
+async def test_a_fall_in_the_stairwell_shows_its_kind_and_a_few_hours_on_every_card(duty: Bot) -> None:
+    """The trial's 老人在楼道摔倒了: the card read 类别：其他 with seven days while red; redrawn (signed) and in the
+    queue it keeps its kind and the emergency's limit."""
+    person = await registered(duty, 2004)
+    cursor = duty.emulator.cursor()
+    number = ticket_number((await person.say("老人在楼道摔倒了 起不来了 快来人")).text)
+    [ticket] = await duty.tickets(2004)
+    assert (ticket.emergency_kind, ticket.category) == ("medical", "other")
+    assert ticket.due_at - ticket.created_at == timedelta(hours=2)
+    desk = UNIT_CHATS["juweihui"]
+    card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
+    assert "类别：紧急求助·急病或受伤　" in card.text and f"时限：{fmt_time(ticket.due_at)} 🔴" in card.text
+    queue = await say_in(duty, ZHANG, desk, "/queue")
+    assert f"{number} 紧急求助·急病或受伤" in queue.text
+    shown = await say_in(duty, ZHANG, desk, f"/case {number}")
+    assert "类别：紧急求助·急病或受伤　" in shown.text
 
 
 async def test_the_place_is_asked_in_one_tap_and_sent_to_everyone_alerted(duty: Bot) -> None:
