@@ -7,7 +7,9 @@ not yet given, records them as events, and stores the following moment; a second
 ``now`` therefore finds nothing. The report lists who must be told, for the bot to post.
 
 Escalation climbs the community file's levels one at a time: none → grid (网格员) → community (居委会)
-→ street (街道), staying at street once there.
+→ street (街道), staying at street once there. The resident's 不满意 goes one level above the level that handled
+the case (:func:`level_above_handling`): a case never escalated was handled at the grid's level, so it goes to the
+community, never back to the grid worker.
 
 A case is not dropped after its red escalation: each further period it stays red (its own time limit again, or the
 file's ``[working_time] escalate_every_days`` working days) climbs one more level, and once it is held by the street
@@ -127,6 +129,13 @@ def next_level(current: str | None) -> EscalationLevelName:
         return LEVELS[0]
     i = LEVELS.index(EscalationLevelName(current))
     return LEVELS[min(i + 1, len(LEVELS) - 1)]
+
+
+def level_above_handling(current: str | None) -> EscalationLevelName:
+    """Where 不满意 sends a case: one level above the one that handled it, never the same. A case never escalated
+    was handled at the first level (its unit and the grid's worker), so it goes to the second (the community); one
+    the community held goes to the street; the top stays the top (nobody above it)."""
+    return next_level(current or LEVELS[0])
 
 
 def _escalation(
@@ -403,6 +412,7 @@ __all__ = [
     "due_for_check",
     "due_query",
     "escalate",
+    "level_above_handling",
     "next_level",
     "open_sos",
     "quiet_at_top",
