@@ -185,6 +185,24 @@ async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
                              ticket_id=ticket.id, priority=priority, payload=payload)
 
 
+async def owe_under_cards(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
+                          priority: int = Priority.DESK) -> None:
+    """Words under the case's card in every desk group that has one (an emergency's: its unit's chat and the
+    community level's, both acting on it), else as :func:`owe_under_card` puts them; and under grid workers'
+    private cards as it does."""
+    assert ticket.id is not None
+    posts = await reports.posts_of(s, ticket.id)
+    groups = dict.fromkeys(p.chat_id for p in posts if p.chat_id < 0)
+    if not groups:
+        await owe_under_card(s, d, ticket, text, priority=priority)
+        return
+    for chat in groups:
+        await owe_under_card(s, d, ticket, text, chat_id=chat, priority=priority)
+    for chat in dict.fromkeys(p.chat_id for p in posts if p.chat_id > 0):
+        if await roles.works_grid(s, chat, ticket.grid_code, d.community):
+            await owe_under_card(s, d, ticket, text, chat_id=chat, priority=priority)
+
+
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
                       markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
                       priority: int = Priority.DESK) -> bool:
@@ -291,6 +309,7 @@ __all__ = [
     "owe_reminder",
     "owe_residents",
     "owe_under_card",
+    "owe_under_cards",
     "rating_buttons",
     "unit_chat",
     "unreachable_buttons",

@@ -25,6 +25,11 @@ def staff_sos_more(number: str, words: str) -> str:
     return f"🚨 紧急求助 {number} 居民又说：{preview(words, 500)}"
 
 
+def staff_sos_help_came(number: str, resident: str, words: str) -> str:
+    """Under an emergency's card: the resident says help came (救护车到了), so the desk knows where things stand."""
+    return f"🚑 紧急求助 {number}：居民{resident}说：“{preview(words, 300)}”"
+
+
 def card_header_sos(kind_label: str) -> str:
     return f"🚨 紧急求助·{kind_label}"
 
@@ -565,6 +570,7 @@ __all__ = [
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",
+    "staff_sos_help_came",
     "staff_sos_more",
     "staff_sos_place",
     "staff_supplement_caption",

@@ -386,3 +386,45 @@ async def test_a_grid_worker_granted_by_an_admin_is_alerted_as_the_file_s_worker
         assert texts.EMERGENCY_KIND["medical"] in alert.text
     await duty.barrier()
     assert len([m for m in duty.emulator.messages_after(granted, cursor) if number in m.text]) == 1
+
+
+@pytest.mark.parametrize(("cry", "came", "desk"), [
+    ("老人在楼道摔倒了 起不来了 快来人", "救护车到了 谢谢", UNIT_CHATS["juweihui"]),
+    ("9号楼楼道里冒黑烟了", "消防车来了", POLICE),
+], ids=["ambulance", "fire-engine"])
+async def test_help_come_after_an_emergency_is_told_to_its_desk_under_the_card(duty: Bot, clock: Clock, cry: str,
+                                                                               came: str, desk: int) -> None:
+    """The trial's 救护车到了 谢谢 got only 不客气！: the desk never heard the ambulance came. Now the words go on the
+    case (an event) and under its card, the resident is thanked and told so; no new case, nobody alerted again."""
+    person = await registered(duty, 2005)
+    number = ticket_number((await person.say(cry)).text)
+    await duty.barrier()
+    clock.advance(minutes=40)  # the ambulance took its time: past the window in which a cry joins the emergency
+    cursor = duty.emulator.cursor()
+    reply = await person.say(came)
+    assert reply.text == texts.sos_help_came_thanks(number) and reply.text != texts.THANKS_REPLY
+    for chat in (desk, LEVEL_CHATS["community"]):  # the unit holding it and the community level acting on it
+        under = await duty.emulator.wait_for(chat, lambda m: number in m.text and came in m.text, after=cursor,
+                                             timeout=10)
+        assert under.text == texts.staff_sos_help_came(number, "王阿姨", came)
+        assert under.reply_to_message_id is not None  # under the case's card
+    await duty.barrier()
+    assert f"居民说：{came}" in [e.note for e in await events(duty, number) if e.note]
+    [ticket] = await duty.tickets(2005)
+    assert ticket.number == number and ticket.status is TicketStatus.DISPATCHED  # the desk decides what follows
+    for chat in (DUTY, WORKER):  # no second alarm
+        assert not [m for m in duty.emulator.messages_after(chat, cursor) if number in (m.text or "")]
+
+
+async def test_help_came_without_an_emergency_or_still_awaited_is_read_as_before(duty: Bot, clock: Clock) -> None:
+    person = await registered(duty, 2006)
+    assert (await person.say("救护车到了 谢谢")).text == texts.THANKS_REPLY  # nothing of theirs is open
+    number = ticket_number((await person.say("老人在楼道摔倒了 起不来了 快来人")).text)
+    await duty.barrier()
+    clock.advance(minutes=5)
+    cursor = duty.emulator.cursor()
+    waiting = await person.say("救护车怎么还没来")  # not come: never noted as come
+    assert waiting.text != texts.sos_help_came_thanks(number)
+    await duty.barrier()
+    assert not [m for m in duty.emulator.messages_after(UNIT_CHATS["juweihui"], cursor)
+                if m.text.startswith(texts.staff_sos_help_came(number, "", "")[:10])]
