@@ -60,6 +60,13 @@ def unit_chat(d: Deps, unit_code: str) -> int | None:
     return intake.unit_chat(d.community, d.staff_chat_id, unit_code)
 
 
+def case_category(d: Deps, t: Ticket) -> str:
+    """What a case is about, as the desk reads it: an emergency's kind (紧急求助·火情), else its category's name."""
+    if t.emergency:
+        return texts.emergency_category(texts.EMERGENCY_KIND.get(t.emergency_kind or ""))
+    return complaint_name(d, t.category)
+
+
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str,
               supervision: str | None = None, recorder: str | None = None, *, read_only: bool = False) -> str:
     """The card: what, where (the grid and its worker), who, by when, how it came in, how it stands, and its
@@ -68,7 +75,7 @@ def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: 
     now = d.now()
     info = d.community.grid(grid) if grid else None
     return texts.staff_card(
-        header, t.number, complaint_name(d, t.category), unit_name(d, t.unit), t.location, t.text,
+        header, t.number, case_category(d, t), unit_name(d, t.unit), t.location, t.text,
         clocks.effective_due(t, now), resident_name,
         texts.grid_label(grid, info.name if info else None, info.worker_name if info else None),
         texts.STATUS.get(t.status, t.status),
@@ -178,6 +185,24 @@ async def owe_under_card(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
                              ticket_id=ticket.id, priority=priority, payload=payload)
 
 
+async def owe_under_cards(s: AsyncSession, d: Deps, ticket: Ticket, text: str, *,
+                          priority: int = Priority.DESK) -> None:
+    """Words under the case's card in every desk group that has one (an emergency's: its unit's chat and the
+    community level's, both acting on it), else as :func:`owe_under_card` puts them; and under grid workers'
+    private cards as it does."""
+    assert ticket.id is not None
+    posts = await reports.posts_of(s, ticket.id)
+    groups = dict.fromkeys(p.chat_id for p in posts if p.chat_id < 0)
+    if not groups:
+        await owe_under_card(s, d, ticket, text, priority=priority)
+        return
+    for chat in groups:
+        await owe_under_card(s, d, ticket, text, chat_id=chat, priority=priority)
+    for chat in dict.fromkeys(p.chat_id for p in posts if p.chat_id > 0):
+        if await roles.works_grid(s, chat, ticket.grid_code, d.community):
+            await owe_under_card(s, d, ticket, text, chat_id=chat, priority=priority)
+
+
 async def owe_message(s: AsyncSession, d: Deps, chat_id: int | None, text: str, *, ticket_id: int | None = None,
                       markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | None = None,
                       priority: int = Priority.DESK) -> bool:
@@ -271,6 +296,7 @@ __all__ = [
     "WORKING",
     "card_buttons",
     "card_text",
+    "case_category",
     "group_desks",
     "is_desk",
     "owe_card",
@@ -283,6 +309,7 @@ __all__ = [
     "owe_reminder",
     "owe_residents",
     "owe_under_card",
+    "owe_under_cards",
     "rating_buttons",
     "unit_chat",
     "unreachable_buttons",

@@ -35,6 +35,8 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         return
     result = read if read is not None else d.engine.classify(text)
     if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
+        if await actions.help_came(update, context, text):  # "救护车到了 谢谢": onto their open emergency, thanked
+            return
         if await rating.typed(update, context, text):  # "满意", "还行吧 就是慢了点" to 回访: as the button
             return
         if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words

@@ -14,7 +14,7 @@ from handlers import access, cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.desk import supervision
 from handlers.desk.access import may_on_case, may_view, not_here
-from handlers.names import complaint_name, unit_name
+from handlers.names import unit_name
 from services import local
 from services.cases import clocks, tickets
 from services.cases import desk as reports
@@ -75,7 +75,7 @@ async def _show_queue(d: Deps, update: Update, scope: str, open_: list[Ticket]) 
         if not group:
             continue
         lines.append(f"\n{texts.COLOUR_MARK[colour]}")
-        lines += [texts.queue_line(t.number, complaint_name(d, t.category), texts.STATUS.get(t.status, ""),
+        lines += [texts.queue_line(t.number, cards.case_category(d, t), texts.STATUS.get(t.status, ""),
                                    due := clocks.effective_due(t, now),
                                    now - due if colour is clocks.Colour.RED and due < now else None)
                   for t in group[:QUEUE_LINES]]

@@ -2,8 +2,9 @@
 
 ::
 
-    /report week|month|quarter|lastweek|本周|上个月|季…|2026-W11|2026-03|2026Q1 [unit|grid]   (a desk chat, or
-        privately; a grid worker's covers the grids they serve, staff and supervisors' the whole community)
+    /report [week|month|quarter|lastweek|本周|上个月|季…|2026-W11|2026-03|2026Q1] [unit|grid]   (none: 本周; in a
+        desk chat, or privately; a grid worker's covers the grids they serve, staff and supervisors' the whole
+        community)
         ──▶ services.reports.figures.build_report ──▶ a short text + the PNG chart (+ the trend for a month or a
             quarter) ──same transaction──▶ outbox (the chart's bytes in report_charts) ──sender──▶ the chat
     tick (bot.jobs.desk_tick, every minute) ──▶ services.reports.schedule.due_reports: Monday 08:00 last week,
@@ -74,6 +75,7 @@ WORDS: dict[str, tuple[PeriodKind, int]] = {  # what /report understands: (kind,
     **dict.fromkeys(("季", "季度", "本季", "本季度", "这季", "这季度", "这个季度"), (K.QUARTER, 0)),
     **dict.fromkeys(("上季", "上季度", "上个季度", "上一季度", "上一个季度"), (K.QUARTER, 1)),
 }
+DEFAULT_PERIOD = "本周"  # a bare /report
 TREND = {K.WEEK: 0, K.MONTH: 6, K.QUARTER: 4}  # periods in the trend (chart and lines)
 TOP = {K.WEEK: 3, K.MONTH: 5, K.QUARTER: 5, K.RANGE: 5}  # repeated problems listed
 SCOPE_LINES = 10  # units or grids listed: the text stays one readable message
@@ -118,8 +120,17 @@ def read_scope(word: str, d: Deps) -> Filter | None:
 
 
 def read(words: list[str], d: Deps, now: datetime) -> tuple[Period, bool, Filter | None]:
-    if not words or len(words) > 2:
+    """Staff type a bare ``/report`` (or ``/report A03``) for this week's figures: no period means 本周; the usage
+    answers only a period it cannot read or too many words."""
+    if len(words) > 2:
         raise Refusal(texts.REPORT_USAGE)
+    if not words:
+        words = [DEFAULT_PERIOD]
+    elif len(words) == 1 and words[0].strip().lower().removesuffix("报表") not in WORDS:
+        alone = read_scope(words[0], d)  # a scope alone: this week's figures for it
+        if alone is not None:
+            period, so_far = read_period(DEFAULT_PERIOD, now)
+            return period, so_far, alone
     try:
         period, so_far = read_period(words[0], now)
     except PeriodError as exc:

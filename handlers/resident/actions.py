@@ -139,6 +139,47 @@ async def grid_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bo
     return True
 
 
+# help come after an emergency: 救护车到了 谢谢, 消防车来了, 120到了, 警察来了, 人已经送医院了, 火灭了
+_RESPONDER = (r"(?:救护车|急救车|急救|120|消防车|消防员|消防队|消防|119|警察|民警|警车|派出所|110|医生|护士|大夫|"
+              r"物业|保安|电工|网格员|社区的?人|值班的?人|工作人员|维修的?人?|电梯公司|救援|燃气公司|抢修的?人?)")
+HELP_CAME = re.compile(
+    _RESPONDER + r".{0,6}?(?:到了|来了|已到|到场|赶到|在了|过来了|上来了|进来了|把人.{0,2}(?:拉|接|送|带|抬)走|"
+    r"(?:拉|接|带|抬)走了|送.{0,4}医院)"
+    r"|(?:已经|刚)?送(?:去|到|进)?.{0,4}医院了|送医了|火.{0,3}(?:灭了|扑灭了)|(?:人|老人|孩子|我[妈爸]).{0,3}救出来了")
+NOT_YET = re.compile(r"(?:没|未|不|还没有?)(?:有)?.{0,2}(?:到|来|走|灭|救)|了没|吗[？?]?|[？?]")
+
+
+def says_help_came(text: str) -> bool:
+    """Whether the words report that help arrived (救护车到了, 消防车来了, 送医院了), not that it is awaited
+    (救护车怎么还没来, 消防车来了吗)."""
+    return bool(HELP_CAME.search(text)) and not NOT_YET.search(text)
+
+
+async def help_came(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """"救护车到了 谢谢" from a resident whose emergency is open: the words go on the case, under its card for the
+    desk (who may not know the ambulance came), and the resident is thanked. False (nothing written) when the
+    words say no such thing or no emergency of theirs is open: read as usual."""
+    if not says_help_came(text):
+        return False
+    d = deps(context)
+    user = update.effective_user
+    async with d.db.session() as s:  # a read first: thanks without an emergency behind are the usual
+        found = (await s.exec(select(Resident.id, Resident.name).where(Resident.tg_user_id == user.id))).first()
+        if found is None or await emergencies.open_of(s, found[0]) is None:
+            return False
+    resident_id, name = found
+    async with d.db.transaction() as s:
+        t = await emergencies.open_of(s, resident_id)
+        if t is None:
+            return False
+        await emergencies.note_arrival(s, t, text=text, actor=resident_actor(resident_id), now=d.now())
+        await cards.owe_under_cards(s, d, t, texts.staff_sos_help_came(t.number, name or "", text))
+        number = t.number
+    d.wake_sender()
+    await update.effective_message.reply_text(texts.sos_help_came_thanks(number), reply_markup=keyboards.main_menu())
+    return True
+
+
 SOS_FLOW = "sos"  # the conversation that asks an emergency's place
 SOS_PLACE_FOR = timedelta(minutes=30)  # a place typed this long after the emergency still goes to it
 # parts of some building: said alone (电梯, 楼道里, 楼顶边上) by a resident with no home saved, they name no place
@@ -287,4 +328,5 @@ def in_building(answer: str, within: str | None) -> str | None:
     return where.text + within.removeprefix(where.unit or "")
 
 
-__all__ = ["greet", "help_", "offer_resolved", "on_resolved", "sos", "sos_more", "sos_place", "to_human"]
+__all__ = ["greet", "help_", "help_came", "offer_resolved", "on_resolved", "says_help_came", "sos", "sos_more",
+           "sos_place", "to_human"]

@@ -5,9 +5,17 @@ Part of the catalogue (``handlers.texts``): every sentence the bot says lives in
 from __future__ import annotations
 
 ROLE_NAMES = {"resident": "居民", "gridworker": "网格员", "staff": "工作人员", "admin": "管理员", "supervisor": "督办"}
+GRANT_ROLES = {  # every role /grant gives (id → how admins write it), in the order the bot lists them
+    "gridworker": "网格员（gridworker；范围写网格编号，如 A03）",
+    "staff": "工作人员（staff，也可写 坐席、值班；范围写单位代码，如 juweihui，或上级层级 community、street）",
+    "supervisor": "督办（supervisor，也可写 督办员、督办人员；范围不写即全部工单，或写单位代码）",
+    "admin": "管理员（admin；不写范围）",
+}
+_ROLE_LINES = "\n".join(f"· {line}" for line in GRANT_ROLES.values())
 GRANT_USAGE = (
     "用法：/grant 用户 角色 [范围]。用户写 @用户名 或数字ID，也可以回复对方的消息发送 /grant 角色 [范围]。"
-    "角色为 gridworker（范围写网格编号，如 A03）、staff（范围写单位代码，或上级层级 community、street）或 admin。"
+    "角色可以是：\n"
+    + _ROLE_LINES + "\n例如：/grant 2002 网格员 A03"
 )
 REVOKE_USAGE = "用法：/revoke 用户 角色 [范围]，与 /grant 的写法相同。"
 
@@ -19,7 +27,7 @@ def grant_unknown_user(name: str) -> str:
 
 GRANT_REFUSED = "只有管理员可以设置角色。"
 GRANT_ERRORS = {
-    "bad_role": "角色只能是 gridworker、staff 或 admin。",
+    "bad_role": "角色只能是：\n" + _ROLE_LINES + "\n例如：/grant 2002 网格员 A03",
     "scope_required": "网格员要写网格编号，工作人员要写单位代码。",
     "scope_unexpected": "管理员不需要写范围。",
     "unknown_grid": "没有这个网格编号。",
@@ -52,6 +60,7 @@ def role_revoked(user_id: int, role: str, scope: str, found: bool) -> str:
 __all__ = [
     "GRANT_ERRORS",
     "GRANT_REFUSED",
+    "GRANT_ROLES",
     "GRANT_USAGE",
     "REVOKE_USAGE",
     "ROLE_NAMES",

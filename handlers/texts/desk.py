@@ -25,8 +25,19 @@ def staff_sos_more(number: str, words: str) -> str:
     return f"🚨 紧急求助 {number} 居民又说：{preview(words, 500)}"
 
 
+def staff_sos_help_came(number: str, resident: str, words: str) -> str:
+    """Under an emergency's card: the resident says help came (救护车到了), so the desk knows where things stand."""
+    return f"🚑 紧急求助 {number}：居民{resident}说：“{preview(words, 300)}”"
+
+
 def card_header_sos(kind_label: str) -> str:
     return f"🚨 紧急求助·{kind_label}"
+
+
+def emergency_category(kind_label: str | None) -> str:
+    """An emergency's 类别 on its card and in queues: its kind (急病或受伤, 火情 …), never the category that only
+    chose the unit holding it (a fall is "other")."""
+    return f"紧急求助·{kind_label}" if kind_label else "紧急求助"
 
 
 def staff_forward_header(resident: str, tg_user_id: int, grid: str | None) -> str:
@@ -521,6 +532,7 @@ __all__ = [
     "card_header_escalated",
     "card_header_reassigned",
     "card_header_sos",
+    "emergency_category",
     "for_recorder",
     "grid_label",
     "mediation_meeting",
@@ -558,6 +570,7 @@ __all__ = [
     "staff_resident_said",
     "staff_resolved",
     "staff_sos",
+    "staff_sos_help_came",
     "staff_sos_more",
     "staff_sos_place",
     "staff_supplement_caption",
@@ -891,12 +904,12 @@ __all__ += [
 REPORT_KIND = {"week": "周调度", "month": "月评估", "quarter": "季研判", "range": "报表"}
 REPORT_SECTION = {"unit": "【各承办单位】", "grid": "【各网格】", "problems": "【反复出现的问题】"}
 REPORT_USAGE = (
-    "用法：/report 时间段 [单位或网格]\n"
-    "时间段：周（本周、这周）、月（本月、这个月）、季度（本季度）；上周、上个月、上季度；"
+    "用法：/report [时间段] [单位或网格]\n"
+    "时间段（不写即本周）：周（本周、这周）、月（本月、这个月）、季度（本季度）；上周、上个月、上季度；"
     "也可写 week、month、quarter、lastweek、lastmonth、lastquarter；"
     "或写明 2026-W11、2026-03、2026Q1。\n"
     "范围（可不写）：承办单位代码或名称（如 wuye），或网格编号（如 A03）。\n"
-    "例如：/report week、/report lastmonth wuye、/report 2026-03 A03"
+    "例如：/report、/report lastmonth wuye、/report 2026-03 A03"
 )
 REPORT_NO_ROLE = "只有工作人员、网格员、督办人员和管理员可以查看报表和督办。请联系管理员设置角色。"
 REPORT_OUT_OF_SCOPE = "您只能查看自己负责的单位的报表。"
@@ -1372,21 +1385,26 @@ HELP_SUPERVISOR = ("📋 督办人员（私聊里可以用）：\n"
                    "· /supervise 工单号 原因 [回复期限] 督办　/supervisions 待答复的督办\n"
                    "· /report 报表（如 /report 上周）")
 HELP_ADMIN = "📋 管理员：/grant 授权　/revoke 收回授权　/award 加积分　/reverse 撤销积分"
+HELP_ADMIN_DESK = ("· 管理员也能办理工单：在工作群里发 /help 看工作群的命令；私聊里可以用 /report 报表　"
+                   "/history 工单号 办理记录　/record 代录工单　/supervise 工单号 原因 督办　/notice 发通知")
 HELP_STAFF_AS_RESIDENT = "您本人有诉求时，直接把问题发给我即可，和居民一样登记办理。"
 
 
 def staff_help(*, desk_chat: bool, staff: bool, grid_worker: bool, supervisor: bool, admin: bool) -> str:
-    """What /help says to someone with a role: in a desk chat the desk's commands; privately those of their roles."""
+    """What /help says to someone with a role: the union of their roles' sections. In a desk chat the desk's
+    commands (and an admin's own below them); privately each role's section, an admin's with where the desk's
+    commands are (an admin may act on every case, but only an admin who is also staff had been told how)."""
     if desk_chat:
-        return HELP_DESK
+        return "\n\n".join([HELP_DESK, HELP_ADMIN] if admin else [HELP_DESK])
+    admin_part = HELP_ADMIN + "\n" + HELP_ADMIN_DESK
     parts = [p for p, has in ((HELP_PRIVATE_STAFF, staff), (HELP_GRID_WORKER, grid_worker),
-                              (HELP_SUPERVISOR, supervisor), (HELP_ADMIN, admin)) if has]
+                              (HELP_SUPERVISOR, supervisor), (admin_part, admin)) if has]
     return "\n\n".join([*parts, HELP_STAFF_AS_RESIDENT])
 
 
 __all__ += ["card_read_only"]
-__all__ += ["HELP_ADMIN", "HELP_DESK", "HELP_GRID_WORKER", "HELP_PRIVATE_STAFF", "HELP_STAFF_AS_RESIDENT",
-            "HELP_SUPERVISOR", "staff_help"]
+__all__ += ["HELP_ADMIN", "HELP_ADMIN_DESK", "HELP_DESK", "HELP_GRID_WORKER", "HELP_PRIVATE_STAFF",
+            "HELP_STAFF_AS_RESIDENT", "HELP_SUPERVISOR", "staff_help"]
 
 
 def recorder_rating_request(number: str, name: str, phone: str | None, result: str | None, *,

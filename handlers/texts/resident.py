@@ -52,6 +52,11 @@ HELP = (
 )
 GREETING = "您好！我是{community}的“邻里”小助手，有什么可以帮您？"
 THANKS_REPLY = "不客气！有需要随时找我。"
+
+
+def sos_help_came_thanks(number: str) -> str:
+    """To a resident who says help came after their emergency: thanked, and told the desk heard it."""
+    return f"不客气！您说的情况已告诉处理紧急求助 {number} 的工作人员。愿一切平安，有需要随时找我。"
 REPORT_PROMPT = "请直接描述您遇到的问题（可以附照片），例如：“12号楼电梯坏了，停在半路不动”。"
 
 
@@ -608,6 +613,7 @@ __all__ = [
     "resolved_offer",
     "shop",
     "sos_ask_building",
+    "sos_help_came_thanks",
     "sos_more_told",
     "sos_opened",
     "sos_place_saved",

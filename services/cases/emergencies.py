@@ -209,6 +209,25 @@ async def recent_of(s: AsyncSession, resident_id: int, now: datetime) -> Ticket 
     return (await s.exec(q)).first()
 
 
+async def open_of(s: AsyncSession, resident_id: int) -> Ticket | None:
+    """The resident's latest emergency still open, however long ago it was opened (an ambulance may take longer
+    than ``REPEAT_WINDOW``, and the case stays open until its desk closes it)."""
+    q = (select(Ticket)
+         .where(Ticket.resident_id == resident_id, col(Ticket.emergency).is_(True),
+                col(Ticket.status).in_(OPEN_STATUSES))
+         .order_by(col(Ticket.id).desc()).limit(1))
+    return (await s.exec(q)).first()
+
+
+async def note_arrival(s: AsyncSession, t: Ticket, *, text: str, actor: str, now: datetime) -> None:
+    """The resident says help came (救护车到了, 消防车来了): a note on the case for its desk, no new alert to anyone
+    (nothing is wrong any more than it was; the desk decides what follows)."""
+    await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now,
+                              note=f"居民说：{text.strip()[:500]}")
+    t.updated_at = now
+    s.add(t)
+
+
 async def add_words(s: AsyncSession, t: Ticket, *, text: str, kind: str | None, community: Community,
                     staff_chat_id: int | None, actor: str, now: datetime) -> list[Alerted]:
     """The resident cried out again: the words noted on the case and sent at once to everyone the case alerted
@@ -232,4 +251,4 @@ async def add_words(s: AsyncSession, t: Ticket, *, text: str, kind: str | None, 
 
 
 __all__ = ["REPEAT_WINDOW", "ROUTES", "Alerted", "EmergencyCase", "Helper", "Route", "add_place", "add_words",
-           "helpers_for", "open_emergency", "recent_of", "route"]
+           "helpers_for", "note_arrival", "open_emergency", "open_of", "recent_of", "route"]

@@ -1,8 +1,9 @@
 """Follow-up (回访) after 办结, the resident's rating, and the 三率 figures staff are judged by.
 
 A resolved ticket asks its resident for a rating after ``FOLLOWUP_DELAY``. 满意 and 基本满意 close the
-case through 已回访; 不满意 reopens it and escalates one level. Nobody answering within
-``ANSWER_WINDOW`` closes it as 未评价 (``Rating.UNRATED``): counted on its own, never as satisfied.
+case through 已回访; 不满意 reopens it and escalates it one level above the level that handled it (a case the grid's
+level handled goes to the community). Nobody answering within ``ANSWER_WINDOW`` closes it as 未评价
+(``Rating.UNRATED``): counted on its own, never as satisfied.
 
 The neighbours whose complaints joined the case (its followers, told at 办结 that they will be asked) are asked
 with its resident, each once a round of 办结, and answer on their own row (``TicketFollower.rating``; the case's
@@ -29,7 +30,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import require_aware
 from services.cases.events import SYSTEM_ACTOR, new_event, resident_actor
 from services.cases.lifecycle import Refusal, TransitionResult, transition, write
-from services.cases.sweep import Escalation, EscalationReason, escalate
+from services.cases.sweep import Escalation, EscalationReason, escalate, level_above_handling
 from services.community.model import Community
 from storage.models import Rating, Resident, Ticket, TicketEventKind, TicketFollower, TicketStatus
 
@@ -144,10 +145,13 @@ their answer), unsatisfied reopens and escalates it."""
 
 async def _unsatisfied(session: AsyncSession, ticket: Ticket, who: str, text: str | None, now: datetime,
                        community: Community) -> RateResult:
-    """不满意 (the resident's or a follower's): the case is done again, one level up."""
+    """不满意 (the resident's or a follower's): the case is done again, one level above the level that handled it
+    (``sweep.level_above_handling``): a case the grid's level handled goes to the community, never back to the
+    grid worker the resident was unhappy with."""
     await _must(transition(session, ticket, TicketStatus.REOPENED, actor=who, now=now, note=text))
     escalation = await escalate(
-        session, ticket, reason=EscalationReason.UNSATISFIED, actor=SYSTEM_ACTOR, now=now, community=community
+        session, ticket, reason=EscalationReason.UNSATISFIED, actor=SYSTEM_ACTOR, now=now, community=community,
+        level=level_above_handling(ticket.escalation_level),
     )
     return RateResult(RateOutcome.OK, escalation)
 

@@ -7,7 +7,9 @@ not yet given, records them as events, and stores the following moment; a second
 ``now`` therefore finds nothing. The report lists who must be told, for the bot to post.
 
 Escalation climbs the community file's levels one at a time: none → grid (网格员) → community (居委会)
-→ street (街道), staying at street once there.
+→ street (街道), staying at street once there. The resident's 不满意 goes one level above the level that handled
+the case (:func:`level_above_handling`): a case never escalated was handled at the grid's level, so it goes to the
+community, never back to the grid worker.
 
 A case is not dropped after its red escalation: each further period it stays red (its own time limit again, or the
 file's ``[working_time] escalate_every_days`` working days) climbs one more level, and once it is held by the street
@@ -34,6 +36,7 @@ from services import require_aware
 from services.cases import clocks
 from services.cases.events import SYSTEM_ACTOR, new_event
 from services.cases.lifecycle import open_dispatched, write
+from services.cases.working_time import deadline
 from services.community.model import Category, Community, EscalationLevelName, WorkingTime
 from storage.db import offloading
 from storage.models import OPEN_STATUSES, Resident, Ticket, TicketEvent, TicketEventKind
@@ -126,6 +129,13 @@ def next_level(current: str | None) -> EscalationLevelName:
         return LEVELS[0]
     i = LEVELS.index(EscalationLevelName(current))
     return LEVELS[min(i + 1, len(LEVELS) - 1)]
+
+
+def level_above_handling(current: str | None) -> EscalationLevelName:
+    """Where 不满意 sends a case: one level above the one that handled it, never the same. A case never escalated
+    was handled at the first level (its unit and the grid's worker), so it goes to the second (the community); one
+    the community held goes to the street; the top stays the top (nobody above it)."""
+    return next_level(current or LEVELS[0])
 
 
 def _escalation(
@@ -352,7 +362,9 @@ async def open_sos(
     """An emergency (``kind``: medical, fire, … or None): opened, dispatched and red at once, escalated straight
     to the community. ``category`` picks the unit that holds it (``services.cases.emergencies`` decides).
 
-    Its resolution clock still runs (its category's limit); breaching it escalates on to the street.
+    Its resolution clock still runs, on the emergency's own limit (:meth:`Community.emergency_limit`), not its
+    category's: a fall routed to the community as "other" would otherwise have seven days. Breaching it escalates
+    on to the street.
     """
     ticket = await open_dispatched(
         session,
@@ -367,7 +379,9 @@ async def open_sos(
         now=now,
         grid_code=grid_code,
     )
-    marked = {"emergency": True, "emergency_kind": kind, "reminded_at": now}  # red from the start: no reminder
+    due = deadline(now, community.emergency_limit(), community.working_time, emergency=True)
+    marked: dict[str, Any] = {"emergency": True, "emergency_kind": kind, "due_at": due,
+                              "reminded_at": now}  # red from the start: no reminder
     marked["next_check_at"] = clocks.next_check(clocks.Preview(ticket, marked))
     written = await write(session, ticket, marked)
     assert written, "a ticket opened in this transaction cannot have changed"
@@ -398,6 +412,7 @@ __all__ = [
     "due_for_check",
     "due_query",
     "escalate",
+    "level_above_handling",
     "next_level",
     "open_sos",
     "quiet_at_top",

@@ -308,6 +308,10 @@ class Emergency:
     duty_name: Text = "社区值班室"
     duty_phone: Text | None = None
     lift_phone: Text = "96333"
+    # an emergency's resolution limit in wall-clock hours, whatever its kind (a fall, a fire, a lift) and whichever
+    # unit holds it: the category that picks the unit (a fall goes to the community as "other", 7 days) is no
+    # measure of how soon an emergency must be dealt with
+    limit_hours: Int = 2
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -393,6 +397,10 @@ class Community:
         """Whether any limit counts working time (then the holiday calendar matters)."""
         w = self.working_time
         return bool(w.days or w.hours or w.sign_hours or any(u.working_days or u.working_hours for u in self.units))
+
+    def emergency_limit(self) -> TimeLimit:
+        """An emergency's resolution limit ([emergency] limit_hours, wall-clock), whatever its kind and unit."""
+        return TimeLimit(self.emergency.limit_hours)
 
     def sign_limit(self) -> TimeLimit:
         """The sign-for (签收) limit: [working_time] sign_hours working hours, else two wall-clock hours."""
@@ -595,6 +603,7 @@ class _Emergency(_Table):
     police_unit: Code | None = None  # default: the unit taking "safety"
     property_unit: Code | None = None  # default: the unit taking "repair"
     lift_phone: Text | None = None
+    limit_hours: Annotated[Int, Field(ge=1, le=24 * 7)] | None = None
 
 
 class _CommunityFile(_Table):

@@ -163,12 +163,33 @@ BAD_ROLE, SCOPE_REQUIRED, SCOPE_UNEXPECTED, UNKNOWN_GRID, UNKNOWN_UNIT = (
 )
 
 
-def check_grant(role: str, scope: str, community: Community | None = None) -> Grant:
-    """A valid grant from user input, else GrantError (residents are implicit, never granted)."""
+# What admins type for a role besides its id: the names the bot itself shows (网格员, 工作人员, 督办, 督办人员, 管理员)
+# and those staff use at the desk (坐席, 值班, 督办员 …). Residents are implicit: no word grants one.
+ROLE_WORDS: Mapping[str, RoleName] = {
+    **dict.fromkeys(("网格员", "网格", "网格长", "专职网格员"), RoleName.GRIDWORKER),
+    **dict.fromkeys(("工作人员", "工作员", "坐席", "坐席员", "值班", "值班员", "值班人员", "接待员", "受理员", "干事"),
+                    RoleName.STAFF),
+    **dict.fromkeys(("督办", "督办员", "督办人员", "督查", "督查员", "纪工委"), RoleName.SUPERVISOR),
+    **dict.fromkeys(("管理员", "管理"), RoleName.ADMIN),
+}
+GRANTABLE = tuple(r for r in RoleName if r is not RoleName.RESIDENT)  # in the order the refusal lists them
+
+
+def read_role(word: str) -> RoleName | None:
+    """A role from what an admin typed: its id (``gridworker``, any case) or a Chinese name; None otherwise."""
+    word = word.strip()
     try:
-        name = RoleName(role.strip().lower())
+        return RoleName(word.lower())
     except ValueError:
-        raise GrantError(BAD_ROLE) from None
+        return ROLE_WORDS.get(word)
+
+
+def check_grant(role: str, scope: str, community: Community | None = None) -> Grant:
+    """A valid grant from user input (the role by id or Chinese name, see :data:`ROLE_WORDS`), else GrantError
+    (residents are implicit, never granted). With the community, a grid or unit is stored by its own code."""
+    name = read_role(role)
+    if name is None:
+        raise GrantError(BAD_ROLE)
     scope = scope.strip()
     if name is RoleName.RESIDENT:
         raise GrantError(BAD_ROLE)
@@ -184,8 +205,11 @@ def check_grant(role: str, scope: str, community: Community | None = None) -> Gr
     if not scope:
         raise GrantError(SCOPE_REQUIRED)
     if community is not None:
-        if name is RoleName.GRIDWORKER and community.grid(scope) is None:
-            raise GrantError(UNKNOWN_GRID)
+        if name is RoleName.GRIDWORKER:
+            grid = community.grid(scope)
+            if grid is None:
+                raise GrantError(UNKNOWN_GRID)
+            scope = grid.code  # "a01" is A01: the grant must match the case's grid code
         if name is RoleName.STAFF and community.unit(scope) is None and community.escalation_level(scope) is None:
             raise GrantError(UNKNOWN_UNIT)
     return Grant(name, scope)
@@ -313,8 +337,10 @@ def is_admin(user_roles: Iterable[Grant]) -> bool:
 
 __all__ = [
     "ADMINS_ENV",
+    "GRANTABLE",
     "PERMISSIONS",
     "RESIDENT",
+    "ROLE_WORDS",
     "SCOPED_OR_ALL",
     "Action",
     "Grant",
@@ -333,6 +359,7 @@ __all__ = [
     "is_admin",
     "is_supervisor",
     "out_of_reach",
+    "read_role",
     "refused",
     "revoke",
     "roles_of",

@@ -180,7 +180,7 @@ async def test_unsatisfied_by_phone_reopens_and_escalates(desk: Bot) -> None:
     answer = await say_in(desk, ZHANG, JUWEIHUI, f"/rate {number} 不满意 晚上还在施工")
     assert answer.text == texts.staff_rated(number, "不满意", reopened=True)
     t = await ticket(desk, number)
-    assert t.status is TicketStatus.REOPENED and t.escalation_level is not None
+    assert t.status is TicketStatus.REOPENED and t.escalation_level == "community"  # one above the grid level
 
 
 async def test_rate_is_refused_for_a_telegram_resident_an_open_case_and_a_bad_form(desk: Bot) -> None:

@@ -88,11 +88,17 @@ async def test_report_in_a_desk_chat_text_and_chart(desk: Bot) -> None:
     said, _ = await ask(desk, ZHANG, JUWEIHUI, "/report 上周")
     assert "2026年第11周" in said.text
 
+    # a bare /report is this week's (what staff expect), in the chat's own scope; a scope alone is this week's too
+    said, _ = await ask(desk, ZHANG, JUWEIHUI, "/report")
+    assert said.text.startswith(f"📊 周调度｜{unit.name}\n2026年第12周") and "（进行中）" in said.text
+    said, *_ = await ask(desk, ZHANG, STAFF_CHAT_ID, "/report A03")
+    assert said.text.startswith("📊 周调度｜第三网格（A03）\n2026年第12周")
+
     # the chart font is a CJK font with every glyph the charts use
     assert charts.cjk_font().is_file()
     assert charts.missing_glyphs("四率按时办结率满意率响应率首次响应用时小时件近期走势第三网格金桂社区居民委员会") == ""
     async with desk.db.session() as s:
-        assert len((await s.exec(select(ReportChart))).all()) == 7  # one stored PNG per chart sent
+        assert len((await s.exec(select(ReportChart))).all()) == 9  # one stored PNG per chart sent
 
 
 async def test_report_bad_forms_are_answered_with_the_right_form(desk: Bot) -> None:
@@ -101,7 +107,6 @@ async def test_report_bad_forms_are_answered_with_the_right_form(desk: Bot) -> N
         assert [m.text for m in said] == [expected], text
 
     usage = texts.REPORT_USAGE
-    await refused(ZHANG, JUWEIHUI, "/report", usage)
     await refused(ZHANG, JUWEIHUI, "/report week wuye more", usage)
     await refused(ZHANG, JUWEIHUI, "/report fortnight", texts.report_bad_period(
         "无法识别的时间段 'fortnight'：月份写 2026-11，周写 2026-W48，季度写 2026Q4"))

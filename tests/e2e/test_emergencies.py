@@ -4,6 +4,7 @@ alerted), the alerts at once, the red case on the right unit's desk, then one ta
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from linli_e2e import (
     LEVEL_CHATS,
     STAFF_CHAT_ID,
     UNIT_CHATS,
+    ZHANG,
     Bot,
     Clock,
     community_with,
@@ -18,12 +20,14 @@ from linli_e2e import (
     open_case,
     registered,
     running_desk,
+    say_in,
     ticket_number,
 )
 from sqlmodel import select
 
 from bot.emulator import BotApiEmulator
 from handlers import texts
+from handlers.texts.common import fmt_time
 from storage.models import Ticket, TicketStatus
 
 DUTY = -100800  # the community's duty group
@@ -86,8 +90,32 @@ async def test_each_kind_of_emergency_alerts_the_right_people(duty: Bot, words: 
     card = await duty.emulator.wait_for(UNIT_CHATS.get(unit, POLICE) if unit != "jingwu" else POLICE,
                                         lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
     assert card.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND[kind]))
+    # its kind and the emergency's limit, never the category that only chose the unit (a fall was 其他, 7 days)
+    limit = timedelta(hours=community.emergency.limit_hours)
+    assert ticket.due_at - ticket.created_at == limit == timedelta(hours=2)
+    assert f"类别：紧急求助·{texts.EMERGENCY_KIND[kind]}　" in card.text and "类别：其他" not in card.text
+    assert f"时限：{fmt_time(ticket.created_at + limit)} 🔴" in card.text
     level = await duty.emulator.wait_for(LEVEL_CHATS["community"], number, after=cursor, timeout=10)
     assert level.text.startswith(texts.card_header_sos(texts.EMERGENCY_KIND[kind]))
+    assert f"类别：紧急求助·{texts.EMERGENCY_KIND[kind]}　" in level.text
+
+
+async def test_a_fall_in_the_stairwell_shows_its_kind_and_a_few_hours_on_every_card(duty: Bot) -> None:
+    """The trial's 老人在楼道摔倒了: the card read 类别：其他 with seven days while red; redrawn (signed) and in the
+    queue it keeps its kind and the emergency's limit."""
+    person = await registered(duty, 2004)
+    cursor = duty.emulator.cursor()
+    number = ticket_number((await person.say("老人在楼道摔倒了 起不来了 快来人")).text)
+    [ticket] = await duty.tickets(2004)
+    assert (ticket.emergency_kind, ticket.category) == ("medical", "other")
+    assert ticket.due_at - ticket.created_at == timedelta(hours=2)
+    desk = UNIT_CHATS["juweihui"]
+    card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
+    assert "类别：紧急求助·急病或受伤　" in card.text and f"时限：{fmt_time(ticket.due_at)} 🔴" in card.text
+    queue = await say_in(duty, ZHANG, desk, "/queue")
+    assert f"{number} 紧急求助·急病或受伤" in queue.text
+    shown = await say_in(duty, ZHANG, desk, f"/case {number}")
+    assert "类别：紧急求助·急病或受伤　" in shown.text
 
 
 async def test_the_place_is_asked_in_one_tap_and_sent_to_everyone_alerted(duty: Bot) -> None:
@@ -358,3 +386,45 @@ async def test_a_grid_worker_granted_by_an_admin_is_alerted_as_the_file_s_worker
         assert texts.EMERGENCY_KIND["medical"] in alert.text
     await duty.barrier()
     assert len([m for m in duty.emulator.messages_after(granted, cursor) if number in m.text]) == 1
+
+
+@pytest.mark.parametrize(("cry", "came", "desk"), [
+    ("老人在楼道摔倒了 起不来了 快来人", "救护车到了 谢谢", UNIT_CHATS["juweihui"]),
+    ("9号楼楼道里冒黑烟了", "消防车来了", POLICE),
+], ids=["ambulance", "fire-engine"])
+async def test_help_come_after_an_emergency_is_told_to_its_desk_under_the_card(duty: Bot, clock: Clock, cry: str,
+                                                                               came: str, desk: int) -> None:
+    """The trial's 救护车到了 谢谢 got only 不客气！: the desk never heard the ambulance came. Now the words go on the
+    case (an event) and under its card, the resident is thanked and told so; no new case, nobody alerted again."""
+    person = await registered(duty, 2005)
+    number = ticket_number((await person.say(cry)).text)
+    await duty.barrier()
+    clock.advance(minutes=40)  # the ambulance took its time: past the window in which a cry joins the emergency
+    cursor = duty.emulator.cursor()
+    reply = await person.say(came)
+    assert reply.text == texts.sos_help_came_thanks(number) and reply.text != texts.THANKS_REPLY
+    for chat in (desk, LEVEL_CHATS["community"]):  # the unit holding it and the community level acting on it
+        under = await duty.emulator.wait_for(chat, lambda m: number in m.text and came in m.text, after=cursor,
+                                             timeout=10)
+        assert under.text == texts.staff_sos_help_came(number, "王阿姨", came)
+        assert under.reply_to_message_id is not None  # under the case's card
+    await duty.barrier()
+    assert f"居民说：{came}" in [e.note for e in await events(duty, number) if e.note]
+    [ticket] = await duty.tickets(2005)
+    assert ticket.number == number and ticket.status is TicketStatus.DISPATCHED  # the desk decides what follows
+    for chat in (DUTY, WORKER):  # no second alarm
+        assert not [m for m in duty.emulator.messages_after(chat, cursor) if number in (m.text or "")]
+
+
+async def test_help_came_without_an_emergency_or_still_awaited_is_read_as_before(duty: Bot, clock: Clock) -> None:
+    person = await registered(duty, 2006)
+    assert (await person.say("救护车到了 谢谢")).text == texts.THANKS_REPLY  # nothing of theirs is open
+    number = ticket_number((await person.say("老人在楼道摔倒了 起不来了 快来人")).text)
+    await duty.barrier()
+    clock.advance(minutes=5)
+    cursor = duty.emulator.cursor()
+    waiting = await person.say("救护车怎么还没来")  # not come: never noted as come
+    assert waiting.text != texts.sos_help_came_thanks(number)
+    await duty.barrier()
+    assert not [m for m in duty.emulator.messages_after(UNIT_CHATS["juweihui"], cursor)
+                if m.text.startswith(texts.staff_sos_help_came(number, "", "")[:10])]

@@ -534,7 +534,8 @@ async def test_sos_opens_a_red_case_at_once_and_alerts_staff(bot: Bot) -> None:
     [ticket] = await bot.tickets(1028)
     assert (ticket.category, ticket.status, ticket.text, ticket.emergency_kind) == (
         "other", TicketStatus.DISPATCHED, SOS, "medical")  # at once, held by the community (medical)
-    assert ticket.due_at - ticket.created_at == timedelta(hours=bot.deps.community.limit_hours(Category.OTHER))
+    # the emergency's own limit, not "other"'s seven days
+    assert ticket.due_at - ticket.created_at == timedelta(hours=bot.deps.community.emergency.limit_hours)
     assert await bot.draft(1028) is None
 
     cursor = bot.emulator.cursor()

@@ -209,11 +209,11 @@ async def test_a_neighbour_s_unsatisfied_reopens_and_escalates_as_the_author_s_d
     pressed = await neighbour.press(asked_neighbour, texts.BTN_RATE["u"])
     thanks = await pressed.edit()
     assert thanks.text == texts.follower_rating_thanks(number, "u")
-    escalated = await desk.emulator.wait_for(LEVEL_CHATS["grid"], number, after=cursor, timeout=WAIT)
-    level = desk.deps.community.escalation_level("grid").name
+    escalated = await desk.emulator.wait_for(LEVEL_CHATS["community"], number, after=cursor, timeout=WAIT)
+    level = desk.deps.community.escalation_level("community").name  # one above the grid's level that handled it
     assert escalated.text.startswith(texts.card_header_escalated(level, texts.ESCALATION_REASON["unsatisfied"]))
     t = await ticket(desk, number)
-    assert (t.status, t.escalation_level, t.rating) == (S.REOPENED, "grid", Rating.SATISFIED)
+    assert (t.status, t.escalation_level, t.rating) == (S.REOPENED, "community", Rating.SATISFIED)
     assert (await follower_row(desk, number, 2414)).rating is Rating.UNSATISFIED
 
 
@@ -222,7 +222,7 @@ async def test_a_neighbour_s_unsatisfied_typed_is_taken_as_pressed(desk: Bot) ->
     thanks = await neighbour.say("不满意 晚上还在敲")
     assert thanks.text == texts.rating_unsatisfied_heard(number)  # why was said: sent on, not asked again
     t = await ticket(desk, number)
-    assert (t.status, t.escalation_level, t.rating) == (S.REOPENED, "grid", None)
+    assert (t.status, t.escalation_level, t.rating) == (S.REOPENED, "community", None)
     row = await follower_row(desk, number, 2416)
     assert (row.rating, row.rating_comment) == (Rating.UNSATISFIED, "不满意 晚上还在敲")
 

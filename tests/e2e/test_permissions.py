@@ -32,7 +32,8 @@ from linli_e2e import (
 from bot.emulator import SentMessage
 from handlers import texts
 from handlers.callbacks import pack
-from storage.models import TicketStatus
+from services.people.roles import Grant, roles_of
+from storage.models import RoleName, TicketStatus
 
 RESIDENT, GRIDWORKER, OTHER_GRIDWORKER, STAFF, OTHER_STAFF, ADMIN = 4101, 4102, 4103, 4104, 4105, 4106
 ROLES: dict[str, tuple[int, tuple[str, str] | None]] = {
@@ -254,3 +255,24 @@ async def test_grant_by_username_or_by_reply(desk: Bot) -> None:
     assert (await say_in(desk, RESIDENT, JUWEIHUI, "/grant staff juweihui")).text == texts.GRANT_REFUSED
     assert (await say_in(desk, ADMIN, JUWEIHUI, "/grant staff juweihui")).text == texts.GRANT_USAGE
     await admin.say("/revoke @Zhao_Grid gridworker A03", texts.role_revoked(4301, "gridworker", "A03", True))
+
+
+async def test_grant_in_chinese_and_a_refusal_that_names_every_role(desk: Bot) -> None:
+    """A trial's admin typed ``/grant 2002 网格员 A01`` and was refused, by a list that left out 督办."""
+    await with_roles(desk)
+    admin = desk.person(ADMIN)
+    for user in (4311, 4312, 4313):
+        await desk.person(user).send("你好")  # they have started the bot: no warning follows the grant
+    await desk.barrier()
+    await admin.say("/grant 4311 网格员 a01", texts.role_granted(4311, "gridworker", "A01", True))
+    await admin.say("/grant 4312 坐席 juweihui", texts.role_granted(4312, "staff", "juweihui", True))
+    await admin.say("/grant 4313 督办员", texts.role_granted(4313, "supervisor", "", True))
+    assert texts.role_granted(4311, "gridworker", "A01", True) == "已设置 4311 为网格员（A01）。"
+    refusal = (await say_in(desk, ADMIN, ADMIN, "/grant 4311 组长 A01")).text
+    assert refusal == texts.GRANT_ERRORS["bad_role"]
+    for name in ("网格员", "工作人员", "督办", "管理员"):
+        assert name in refusal
+    await admin.say("/revoke 4311 网格员 A01", texts.role_revoked(4311, "gridworker", "A01", True))
+    async with desk.db.session() as s:
+        assert await roles_of(s, 4312) == {Grant(RoleName.STAFF, "juweihui")}
+        assert await roles_of(s, 4313) == {Grant(RoleName.SUPERVISOR)}

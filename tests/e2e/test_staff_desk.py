@@ -156,18 +156,20 @@ async def test_case_from_complaint_to_unsatisfied_rating(desk: Bot) -> None:
     assert [b.text for b in rating.buttons] == list(texts.BTN_RATE.values())
     assert await jobs.followup_tick(desk.app) == (0, 0)
 
-    # 不满意: reopened, escalated one level, the card posted to the grid level's chat
+    # 不满意: reopened, escalated one level above the grid's level that handled it: the community's chat has the
+    # card, the grid level's (the grid worker the resident was unhappy with) none
     cursor = emu.cursor()
     pressed = await person.press(rating, texts.BTN_RATE["u"])
     assert (await pressed.answer()).show_alert is False
     thanks = await pressed.edit()
     assert thanks.text == texts.rating_thanks(number, "u") and thanks.buttons == []
-    escalated = await emu.wait_for(LEVEL_CHATS["grid"], number, after=cursor, timeout=WAIT)
-    level = desk.deps.community.escalation_level("grid").name
+    escalated = await emu.wait_for(LEVEL_CHATS["community"], number, after=cursor, timeout=WAIT)
+    level = desk.deps.community.escalation_level("community").name
     assert escalated.text.startswith(texts.card_header_escalated(level, texts.ESCALATION_REASON["unsatisfied"]))
     assert [b.text for b in escalated.buttons] == CARD_BUTTONS  # reopened: to be signed for again
     t = await ticket(desk, number)
-    assert (t.status, t.rating, t.escalation_level) == (TicketStatus.REOPENED, Rating.UNSATISFIED, "grid")
+    assert (t.status, t.rating, t.escalation_level) == (TicketStatus.REOPENED, Rating.UNSATISFIED, "community")
+    assert not [m for m in emu.messages_after(LEVEL_CHATS["grid"], cursor) if number in (m.text or "")]
     await desk.barrier()
     assert button_labels(desk, JUWEIHUI, card) == CARD_BUTTONS  # the unit's card is live again
 

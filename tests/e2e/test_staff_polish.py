@@ -74,6 +74,30 @@ async def test_help_gives_staff_supervisors_and_grid_workers_their_own_commands(
     assert (await _said(desk, ZHANG, OTHER_GROUP, "/help")).text == texts.GROUP_ONLY_PRIVATE
 
 
+async def test_an_admins_help_is_the_union_of_their_roles_and_says_where_the_desks_commands_are(desk: Bot) -> None:
+    """An admin (who may act on every case) was shown only /grant /revoke /award /reverse: nothing of the desk."""
+    admin_only, admin_staff, admin_worker = 5401, 5402, 5403
+    await desk.grant(admin_only, "admin")
+    await desk.grant(admin_staff, "admin")
+    await desk.grant(admin_staff, "staff", "juweihui")
+    await desk.grant(admin_worker, "admin")
+    await desk.grant(admin_worker, "gridworker", "A03")
+    for who, name in ((admin_only, "管理员老王"), (admin_staff, "管理员兼工作人员"), (admin_worker, "管理员兼网格员")):
+        desk.person(who, name)
+
+    alone = (await _said(desk, admin_only, admin_only, "/help")).text
+    assert texts.HELP_ADMIN in alone and "工作群里发 /help" in alone and "/report" in alone and "/record" in alone
+    assert texts.HELP not in alone
+    both = (await _said(desk, admin_staff, admin_staff, "/help")).text
+    assert texts.HELP_PRIVATE_STAFF in both and texts.HELP_ADMIN in both
+    worker = (await _said(desk, admin_worker, admin_worker, "/help")).text
+    assert texts.HELP_GRID_WORKER in worker and "/queue" in worker and texts.HELP_ADMIN in worker
+    # in a desk chat: the desk's commands, and the admin's own below them
+    in_desk = (await _said(desk, admin_staff, JUWEIHUI, "/help")).text
+    assert in_desk.startswith(texts.HELP_DESK) and texts.HELP_ADMIN in in_desk and "/queue" in in_desk
+    assert (await _said(desk, ZHANG, JUWEIHUI, "/help")).text == texts.HELP_DESK  # staff alone: as before
+
+
 # --- 2. a supervisor's card ----------------------------------------------------------------------------------
 
 

@@ -26,6 +26,7 @@ from services.community.model import (
     Emergency,
     GridInfo,
     ShopItem,
+    TimeLimit,
     haversine_m,
     load_community,
     parse_community,
@@ -208,6 +209,8 @@ ERRORS = [
                  id="duty-chat-text"),
     pytest.param(lambda d: d["emergency"].update(duty_name=""), "emergency.duty_name: 不能为空", id="duty-name-empty"),
     pytest.param(lambda d: d["emergency"].update(lift_phone=96333), "emergency.lift_phone: 应为文字", id="lift-int"),
+    pytest.param(lambda d: d["emergency"].update(limit_hours=0), "emergency.limit_hours: 应为正数",
+                 id="emergency-limit-zero"),
     pytest.param(lambda d: d["emergency"].update(fire_phone="119"),
                  "emergency.fire_phone: 不认识的键", id="emerg-extra"),
     pytest.param(lambda d: d.update(emergency=["x"]), "emergency: 应为表（[…] 或 [[…]]）", id="emergency-list"),
@@ -325,6 +328,13 @@ def test_emergency_as_written() -> None:
     em = parse_community(edited(write)).emergency
     assert em == Emergency(police_unit="juweihui", property_unit="wuye", duty_chat_id=-1009, duty_name="社区值班室",
                            duty_phone="0571-1234", lift_phone="96333")
+    assert em.limit_hours == 2  # an emergency's limit by default: a few hours, whatever its category
+
+    def hours(d: dict[str, Any]) -> None:
+        d["emergency"] = {"limit_hours": 4}
+
+    c = parse_community(edited(hours))
+    assert c.emergency.limit_hours == 4 and c.emergency_limit() == TimeLimit(4)
 
 
 def test_sample_sections() -> None:

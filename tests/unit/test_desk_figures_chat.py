@@ -104,6 +104,20 @@ def test_report_scopes_by_code_or_name() -> None:
         reports.read(["week", "nowhere"], d, NOW)
 
 
+def test_a_bare_report_is_this_weeks_and_a_scope_alone_too() -> None:
+    """Staff type ``/report`` expecting this week's figures; the usage is kept for what cannot be read."""
+    d = deps()
+    week = parse_period("2026-W12")
+    assert reports.read([], d, NOW) == (week, True, None)
+    assert reports.read(["A03"], d, NOW) == (week, True, Filter(grid="A03"))
+    assert reports.read(["wuye"], d, NOW) == (week, True, Filter(unit="wuye"))
+    assert reports.read(["上周"], d, NOW)[0].label == "2026-W11"
+    with pytest.raises(reports.Refusal, match="用法：/report"):
+        reports.read(["fortnight"], d, NOW)
+    with pytest.raises(reports.Refusal, match="用法：/report"):
+        reports.read(["week", "wuye", "A03"], d, NOW)
+
+
 def test_scheduled_audiences_without_unit_chats() -> None:
     """The sample file has no unit or escalation chats: everything goes to the staff chat, once."""
     assert reports.audiences(deps()) == [(Filter(), [-100500])]

@@ -9,7 +9,7 @@ from services import SHANGHAI
 from services.cases.events import staff_actor
 from services.cases.followup import RateOutcome, due_followups, expire_unrated, mark_requested, rate, rates
 from services.cases.lifecycle import transition
-from services.cases.sweep import EscalationReason
+from services.cases.sweep import EscalationReason, escalate
 from services.cases.tickets import history, open_ticket
 from services.community.model import SAMPLE_COMMUNITY_FILE, EscalationLevelName, load_community
 from services.people.residents import get_or_create_resident
@@ -108,30 +108,48 @@ async def test_satisfied_closes_through_followed_up(db: Database, rating: Rating
     ]
 
 
-async def test_unsatisfied_reopens_and_escalates_one_level(db: Database) -> None:
+async def test_unsatisfied_reopens_and_escalates_one_level_above_the_one_that_handled_it(db: Database) -> None:
+    """A case never escalated was handled at the grid's level (its unit, the grid's worker): 不满意 sends it to the
+    community, never back to the grid worker (the trial's 升级至网格员); then to the street, which stays the top."""
     ticket = await resolved_ticket(db)
     when = NOW + 3 * H
     result = await give(db, ticket.id, Rating.UNSATISFIED, "还是很吵", now=when)
     assert result.ok and result.escalation is not None
     assert (result.escalation.level, result.escalation.reason) == (
-        EscalationLevelName.GRID,
+        EscalationLevelName.COMMUNITY,
         EscalationReason.UNSATISFIED,
     )
     stored = await load(db, ticket.id)
-    assert (stored.status, stored.rating, stored.escalation_level) == (S.REOPENED, Rating.UNSATISFIED, "grid")
+    assert (stored.status, stored.rating, stored.escalation_level) == (S.REOPENED, Rating.UNSATISFIED, "community")
     assert (stored.clock_started_at, stored.due_at, stored.next_check_at) == (when, when + 168 * H, when + 2 * H)
     async with db.session() as s:
         tail = [(e.kind, e.to_status, e.level) for e in await history(s, ticket.id)][-3:]
     assert tail == [
         (TicketEventKind.RATED, None, None),
         (TicketEventKind.STATUS_CHANGED, S.REOPENED, None),
-        (TicketEventKind.ESCALATED, None, "grid"),
+        (TicketEventKind.ESCALATED, None, "community"),
     ]
-    # handled again and resolved: a second 不满意 climbs one more level
-    for to in (S.SIGNED, S.IN_PROGRESS, S.RESOLVED):
-        await step(db, ticket.id, to, when + H)
-    again = await give(db, ticket.id, Rating.UNSATISFIED, now=when + 2 * H)
-    assert again.escalation.level is EscalationLevelName.COMMUNITY
+    # handled again and resolved: a second 不满意 climbs one more level, a third stays at the top
+    for level in (EscalationLevelName.STREET, EscalationLevelName.STREET):
+        for to in (S.SIGNED, S.IN_PROGRESS, S.RESOLVED):
+            await step(db, ticket.id, to, when + H)
+        again = await give(db, ticket.id, Rating.UNSATISFIED, now=when + 2 * H)
+        assert again.escalation.level is level
+
+
+async def test_unsatisfied_with_a_case_the_grid_level_held_goes_to_the_community(db: Database) -> None:
+    """A case escalated to the grid (late) and handled there: 不满意 goes one above the grid, not to it again."""
+    ticket = await open_one(db, await make_resident(db))
+    async with db.transaction() as s:
+        t = await s.get(Ticket, ticket.id)
+        assert await escalate(s, t, reason=EscalationReason.SIGN_OVERDUE, actor="system", now=NOW + H,
+                              community=COMMUNITY)
+    assert (await load(db, ticket.id)).escalation_level == "grid"
+    for to in RESOLVE:
+        await step(db, ticket.id, to, NOW + 2 * H)
+    result = await give(db, ticket.id, Rating.UNSATISFIED, "网格员根本没来", now=NOW + 3 * H)
+    assert result.escalation.level is EscalationLevelName.COMMUNITY
+    assert (await load(db, ticket.id)).escalation_level == "community"
 
 
 async def test_rating_refusals(db: Database) -> None:

@@ -131,7 +131,7 @@ async def test_a_follower_s_unsatisfied_reopens_and_escalates_and_the_next_round
     assert result.ok and result.escalation is not None
     assert result.escalation.reason is EscalationReason.UNSATISFIED
     stored = await load(any_db, t.id)
-    assert (stored.status, stored.escalation_level, stored.rating) == (S.REOPENED, "grid", Rating.SATISFIED)
+    assert (stored.status, stored.escalation_level, stored.rating) == (S.REOPENED, "community", Rating.SATISFIED)
     async with any_db.session() as s:
         reopened = (await s.exec(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
                                                            TicketEvent.to_status == S.REOPENED))).one()

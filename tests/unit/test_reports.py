@@ -118,7 +118,7 @@ async def november(db: Database) -> World:
 
     await w.open("T2", "noise", at(5))
     await w.walk("T2", (S.SIGNED, at(5, 12)), (S.IN_PROGRESS, at(5, 13)), (S.RESOLVED, at(6)))
-    await w.rate("T2", Rating.UNSATISFIED, at(6, 12))  # reopens and escalates to the grid
+    await w.rate("T2", Rating.UNSATISFIED, at(6, 12))  # reopens, escalates above the grid level that handled it
     await w.walk("T2", (S.SIGNED, at(7, 10)), (S.IN_PROGRESS, at(7, 11)), (S.RESOLVED, at(28, 12)))
 
     await w.open("T3", "noise", at(10))
@@ -191,8 +191,8 @@ EXPECTED_ALL = {
     "first_response_24h_plus": (0, 6),
     "median_resolve_hours": (27.0, 4),  # 2 (T3, 48 h paused), 24 (T1), 30 (T7), 528 (T2's second round)
     "reopened": (1, 4),
-    "escalations_grid": (3, 8),  # T2 unsatisfied, T5 and T10 sign-for
-    "escalations_community": (1, 8),  # T5 breached
+    "escalations_grid": (2, 8),  # T5 and T10 sign-for
+    "escalations_community": (2, 8),  # T2 unsatisfied (one above the grid's level that handled it), T5 breached
     "escalations_street": (0, 8),
     "withdrawn": (1, 8),
     "warnings": (1, None),  # the one raised in November

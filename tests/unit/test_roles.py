@@ -7,6 +7,7 @@ import pytest
 
 from services import SHANGHAI
 from services.community.model import SAMPLE_COMMUNITY_FILE, load_community
+from services.people import roles
 from services.people.roles import (
     NOWHERE,
     RESIDENT,
@@ -115,6 +116,39 @@ def test_check_grant() -> None:
         with pytest.raises(GrantError) as err:
             check_grant(role, scope, COMMUNITY)
         assert err.value.reason == reason
+
+
+def test_check_grant_reads_the_chinese_names_staff_use() -> None:
+    """``/grant 2002 网格员 A01`` was refused: admins write roles as the bot names them, or as the desk says them."""
+    assert check_grant("网格员", "a03", COMMUNITY) == GRIDWORKER  # the grid stored by its own code
+    assert check_grant("工作人员", "community", COMMUNITY) == COMMUNITY_STAFF
+    for word in ("坐席", "值班", "值班员"):
+        assert check_grant(word, "wuye", COMMUNITY) == Grant(RoleName.STAFF, "wuye")
+    for word in ("督办", "督办员", "督办人员", "supervisor"):
+        assert check_grant(word, "", COMMUNITY) == Grant(RoleName.SUPERVISOR)
+    assert check_grant("管理员", "") == ADMIN
+    with pytest.raises(GrantError) as err:
+        check_grant("居民", "", COMMUNITY)  # residents are implicit, in any language
+    assert err.value.reason == "bad_role"
+    with pytest.raises(GrantError) as err:
+        check_grant("网格员", "", COMMUNITY)
+    assert err.value.reason == "scope_required"
+    # every name the bot itself shows for a grantable role is one it reads back
+    from handlers.texts.admin import ROLE_NAMES
+    for role in RoleName:
+        if role is not RoleName.RESIDENT:
+            assert roles.read_role(ROLE_NAMES[role.value]) is role
+
+
+def test_the_bad_role_refusal_lists_every_grantable_role_in_chinese() -> None:
+    from handlers import texts
+    refusal = texts.GRANT_ERRORS["bad_role"]
+    for role in roles.GRANTABLE:
+        assert texts.ROLE_NAMES[role.value] in refusal and role.value in refusal
+    assert set(texts.GRANT_ROLES) == {r.value for r in roles.GRANTABLE}
+    assert "督办" in refusal and "居民" not in refusal
+    for role in roles.GRANTABLE:
+        assert texts.ROLE_NAMES[role.value] in texts.GRANT_USAGE
 
 
 def test_admins_from_env_value() -> None:

@@ -28,7 +28,7 @@ from services.cases.sweep import (
     sweep,
 )
 from services.cases.tickets import history, open_ticket
-from services.community.model import EscalationLevelName
+from services.community.model import Category, EscalationLevelName
 from services.people.residents import bind_grid, get_or_create_resident
 from storage.db import MIGRATIONS_DIR, Database, sync_url
 from storage.models import Resident, Ticket, TicketEventKind, TicketStatus
@@ -309,6 +309,33 @@ async def test_sos_is_red_and_at_community_level_at_once(db: Database) -> None:
     await walk(db, ticket.id, S.SIGNED, now=NOW + 10 * timedelta(minutes=1))
     report = await run(db, NOW + 2 * H)  # safety: 2 h
     assert [(e.level, e.reason) for e in report.escalations] == [(L.STREET, EscalationReason.BREACHED)]
+
+
+async def test_an_emergency_of_any_category_runs_on_the_emergency_limit_not_its_category_s(db: Database) -> None:
+    """A fall goes to the community as "other" (seven days): its clock is the emergency's few hours, breached and
+    sent on to the street when they pass; a reopening keeps it."""
+    resident = await make_resident(db)
+    three = dataclasses.replace(COMMUNITY, emergency=dataclasses.replace(COMMUNITY.emergency, limit_hours=3))
+    async with db.transaction() as s:
+        sos = await open_sos(s, resident=resident, text="老人在楼道摔倒了 起不来了", location="10号楼",
+                             photos=[], community=three, now=NOW, category=Category.OTHER, kind="medical")
+        lift = await open_sos(s, resident=resident, text="电梯困人", location="9号楼", photos=[], community=three,
+                              now=NOW, category=Category.REPAIR, kind="trapped")
+    for t in (sos.ticket, lift.ticket):
+        stored = await load(db, t.id)
+        assert stored.due_at == NOW + 3 * H, stored.category  # not 168 h (other) nor 24 h (repair)
+        assert stored.next_check_at is not None and stored.next_check_at <= NOW + 3 * H
+    assert (await load(db, sos.ticket.id)).unit == "juweihui"  # the category still chooses the unit
+    await walk(db, sos.ticket.id, S.SIGNED, now=NOW + 10 * timedelta(minutes=1))
+    async with db.transaction() as s:
+        report = await sweep(s, NOW + 3 * H, three)
+    assert (sos.ticket.id, L.STREET, EscalationReason.BREACHED) in [
+        (e.ticket_id, e.level, e.reason) for e in report.escalations]
+    async with db.transaction() as s:  # resolved, then reopened: the same few hours from the reopening
+        t = await s.get(Ticket, lift.ticket.id)
+        for step in (S.SIGNED, S.IN_PROGRESS, S.RESOLVED, S.REOPENED):
+            assert (await transition(s, t, step, actor=staff_actor(1), now=NOW + H, result="已救出")).ok
+    assert (await load(db, lift.ticket.id)).due_at == NOW + H + 3 * H
 
 
 # --- the migration ----------------------------------------------------------------------------------
