@@ -196,6 +196,22 @@ _RATINGS = (
 _RATING_LEAD = re.compile(r"^(?:嗯+|哦+|俺|我|我们|俺们|还是|总的来说|总体|整体|说实话|老实说|感觉|觉得)*")
 
 
+# help come after an emergency: 救护车到了 谢谢, 消防车来了, 120到了, 警察来了, 人已经送医院了, 火灭了
+_RESPONDER = (r"(?:救护车|急救车|急救|120|消防车|消防员|消防队|消防|119|警察|民警|警车|派出所|110|医生|护士|大夫|"
+              r"物业|保安|电工|网格员|社区的?人|值班的?人|工作人员|维修的?人?|电梯公司|救援|燃气公司|抢修的?人?)")
+HELP_CAME = re.compile(
+    _RESPONDER + r".{0,6}?(?:到了|来了|已到|到场|赶到|在了|过来了|上来了|进来了|把人.{0,2}(?:拉|接|送|带|抬)走|"
+    r"(?:拉|接|带|抬)走了|送.{0,4}医院)"
+    r"|(?:已经|刚)?送(?:去|到|进)?.{0,4}医院了|送医了|火.{0,3}(?:灭了|扑灭了)|(?:人|老人|孩子|我[妈爸]).{0,3}救出来了")
+NOT_YET = re.compile(r"(?:没|未|不|还没有?)(?:有)?.{0,2}(?:到|来|走|灭|救)|了没|吗[？?]?|[？?]")
+
+
+def says_help_came(text: str) -> bool:
+    """Whether the words report that help arrived (救护车到了, 消防车来了, 送医院了), not that it is awaited
+    (救护车怎么还没来, 消防车来了吗)."""
+    return bool(HELP_CAME.search(text)) and not NOT_YET.search(text)
+
+
 def rating(text: str) -> str | None:
     """A rating typed to 回访 ("满意", "还行吧 就是慢了点", "不满意 没人来"): "s", "b" or "u" as the buttons
     say, when the message begins with it (after 俺/嗯/说实话 …); None otherwise ("电梯又坏了" is a complaint)."""

@@ -17,6 +17,7 @@ from handlers.names import complaint_name
 from handlers.people import resident_now, resident_of
 from handlers.replies import answer_quietly, drop_buttons, owed_now, safe_send
 from handlers.resident.draft import case_grid
+from intents.discourse import says_help_came
 from intents.emergency import detect as detect_emergency
 from intents.places import Place, place_or_home, read_place
 from services.cases import emergencies, lifecycle, tickets
@@ -137,22 +138,6 @@ async def grid_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bo
     await msg.reply_text(texts.grid_worker(grid.name, grid.worker_name, grid.phone),
                          reply_markup=keyboards.human(d.callback_secret, msg.message_id))
     return True
-
-
-# help come after an emergency: 救护车到了 谢谢, 消防车来了, 120到了, 警察来了, 人已经送医院了, 火灭了
-_RESPONDER = (r"(?:救护车|急救车|急救|120|消防车|消防员|消防队|消防|119|警察|民警|警车|派出所|110|医生|护士|大夫|"
-              r"物业|保安|电工|网格员|社区的?人|值班的?人|工作人员|维修的?人?|电梯公司|救援|燃气公司|抢修的?人?)")
-HELP_CAME = re.compile(
-    _RESPONDER + r".{0,6}?(?:到了|来了|已到|到场|赶到|在了|过来了|上来了|进来了|把人.{0,2}(?:拉|接|送|带|抬)走|"
-    r"(?:拉|接|带|抬)走了|送.{0,4}医院)"
-    r"|(?:已经|刚)?送(?:去|到|进)?.{0,4}医院了|送医了|火.{0,3}(?:灭了|扑灭了)|(?:人|老人|孩子|我[妈爸]).{0,3}救出来了")
-NOT_YET = re.compile(r"(?:没|未|不|还没有?)(?:有)?.{0,2}(?:到|来|走|灭|救)|了没|吗[？?]?|[？?]")
-
-
-def says_help_came(text: str) -> bool:
-    """Whether the words report that help arrived (救护车到了, 消防车来了, 送医院了), not that it is awaited
-    (救护车怎么还没来, 消防车来了吗)."""
-    return bool(HELP_CAME.search(text)) and not NOT_YET.search(text)
 
 
 async def help_came(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
@@ -328,5 +313,5 @@ def in_building(answer: str, within: str | None) -> str | None:
     return where.text + within.removeprefix(where.unit or "")
 
 
-__all__ = ["greet", "help_", "help_came", "offer_resolved", "on_resolved", "says_help_came", "sos", "sos_more",
+__all__ = ["greet", "help_", "help_came", "offer_resolved", "on_resolved", "sos", "sos_more",
            "sos_place", "to_human"]

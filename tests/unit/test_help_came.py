@@ -3,7 +3,7 @@ resident's open emergency for its desk (``handlers.resident.actions.help_came``)
 
 import pytest
 
-from handlers.resident.actions import says_help_came
+from intents.discourse import says_help_came
 
 CAME = [
     "救护车到了 谢谢", "消防车来了", "救护车来了，谢谢你们", "120到了", "消防员到了 火灭了 谢谢", "警察来了",
