@@ -164,17 +164,25 @@ async def complain(emulator: BotApiEmulator, user_id: int, problem: str, timeout
                     return await emulator.wait_for_edit(user_id, edited, predicate, after=cursor, timeout=each)
                 return await emulator.wait_for(user_id, predicate, after=cursor, timeout=each)
             except TimeoutError:
+                if edited is not None and (late := emulator.message(user_id, edited)) is not None and predicate(late):
+                    return late  # the answer came just after the wait gave up: nothing to do again
                 if attempt == tries - 1:
                     raise
                 RETRIES.append((user_id, attempt))
         raise AssertionError("unreachable")
 
+    async def press_confirm() -> None:
+        """确认 pressed, as a person can: only while the button is on the draft (once the draft has become the
+        case's number, there is nothing to press, and its edit is what is awaited)."""
+        sent = emulator.message(user_id, ask.message_id)
+        if sent is not None and any(b.callback_data == button for b in sent.buttons):
+            await emulator.press(user_id, ask.message_id, button)
+
     await step(lambda: emulator.send_text(user_id, "/start g-A03"), "第三网格")
     ask = await step(lambda: emulator.send_text(user_id, f"9号楼{problem}"),
                      lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
     button = next(b for b in ask.buttons if b.text == texts.BTN_CONFIRM).callback_data
-    receipt = await step(lambda: emulator.press(user_id, ask.message_id, button),
-                         lambda m: m.body.startswith("✅ 已受理"), edited=ask.message_id)
+    receipt = await step(press_confirm, lambda m: m.body.startswith("✅ 已受理"), edited=ask.message_id)
     return ticket_number(receipt.body)
 
 
