@@ -17,12 +17,11 @@ import pytest
 
 from intents import classify
 from intents.discourse import asks_wish
-from intents.places import named_place
+from tests.unit.trial_check import Want, check_understood
 
 R, N, U, S, P, D, SA, C, W, L, G, PR = ("repair", "noise", "utilities", "sanitation", "parking", "dispute", "safety",
                                         "construction", "welfare", "legal", "suggestion", "property")
 SOS = "act.sos"
-Want = str | tuple[str, ...] | list[str]
 
 TRIAL: list[tuple[str, Want, str | None, str | None]] = [
  ("俺住的那个楼电梯门关不严实 一走一晃荡", R, None, None),
@@ -129,17 +128,7 @@ TRIAL: list[tuple[str, Want, str | None, str | None]] = [
 
 @pytest.mark.parametrize(("text", "want", "emergency", "place"), TRIAL, ids=[t[:16] for t, *_ in TRIAL])
 def test_trial_message_is_understood(text: str, want: Want, emergency: str | None, place: str | None) -> None:
-    r = classify(text)
-    if isinstance(want, list):  # a complaint and a question: both are parts, in that order
-        assert r.parts == want, r.to_json()
-    elif isinstance(want, tuple):  # either category is right; when unsure the bot offers the candidates
-        assert r.top is not None and r.top.id in want, r.to_json()
-    else:
-        assert r.top is not None and r.top.id == want and not r.ambiguous, r.to_json()
-    assert (r.emergency.kind if r.emergency else None) == emergency, r.to_json()
-    if place is not None:
-        found = named_place(text)
-        assert found is not None and place in found, found
+    check_understood(text, want, emergency, place)
 
 
 @pytest.mark.parametrize("text", [
