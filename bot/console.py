@@ -23,6 +23,7 @@ from bot.settings import Settings
 from handlers import texts
 from handlers.deps import KEY
 from services import inbox, outbox
+from services.people import directory
 from storage.db import Database
 from storage.models import CouncilPoll, Notice, OutboxMessage, TicketPost
 
@@ -63,6 +64,24 @@ def clock_command(clock: DemoClock, app: Application) -> Callable[[str], Awaitab
         return texts.demo_clock(clock.now(), clock.offset)
 
     return run
+
+
+_PLACEHOLDER = re.compile(r"^用户\d+$")  # what the emulator calls a user nobody named
+
+
+def names_command(app: Application) -> Callable[[int], Awaitable[str | None]]:
+    """The name ``/as <id>`` gives a user the run's emulator has not met: the one the bot's database knows them by
+    (the demo's database outlives each run), else the community file's grid worker's; never 用户<id>, which the bot
+    would keep as their new name."""
+
+    async def name_of(user_id: int) -> str | None:
+        d = app.bot_data[KEY]
+        async with d.db.session() as s:
+            known = await directory.names_of(s, user_id)
+        known += [g.worker_name for g in d.community.grids if g.worker_tg_id == user_id and g.worker_name]
+        return next((n for n in known if not _PLACEHOLDER.match(n.strip())), None)
+
+    return name_of
 
 
 async def owed_all(app: Application, within: float = 15.0) -> None:
@@ -123,7 +142,8 @@ async def run(settings: Settings) -> int:
         print(f"演示用管理员：/as {DEMO_ADMIN} 切换过去，/in {staff} 进入工作人员群办理工单，私聊里 /notice 发通知。",
               file=sys.stderr)
     try:
-        await run_console(emu, commands={"/clock": clock_command(clock, app)}, idle=lambda: owed_all(app))
+        await run_console(emu, commands={"/clock": clock_command(clock, app)}, idle=lambda: owed_all(app),
+                          names=names_command(app))
     finally:
         await stop_polling(app)
         await emu.stop()
