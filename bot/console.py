@@ -12,8 +12,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, make_url, select
 from telegram.ext import Application
 
 from bot import jobs
@@ -118,10 +119,19 @@ async def last_seen(url: str) -> Seen:
         await db.dispose()
 
 
+def files_dir(database_url: str) -> Path:
+    """Where the demo's emulator keeps the files people and the bot upload (a case's photos): beside the demo's
+    SQLite file, which outlives each run as they must (a case's page shows its photo after a restart)."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database).parent / "emulator-files"
+    return Path("var") / "emulator-files"
+
+
 async def run(settings: Settings) -> int:
     seen = await last_seen(settings.database_url)
     emu = BotApiEmulator(bot_username="linli_bot", first_update_id=seen.update_id + 1,
-                         first_message_id=seen.message_id + 1)
+                         first_message_id=seen.message_id + 1, files_dir=files_dir(settings.database_url))
     await emu.start()
     staff = settings.staff_chat_id or -1000000000001
     emu.group(staff, title="社区工作人员群", bot_is_admin=True)
