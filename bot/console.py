@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import sys
 from collections.abc import Awaitable, Callable
@@ -38,9 +39,23 @@ _UNITS = {"m": 60, "min": 60, "分": 60, "分钟": 60, "h": 3600, "小时": 3600
 @dataclass
 class DemoClock:
     """The bot's clock in the terminal demo: real time plus whatever ``/clock +1h`` added, so a newcomer can see
-    a reminder, an escalation and the rating request without waiting hours."""
+    a reminder, an escalation and the rating request without waiting hours.
+
+    ``path``: where the offset is kept, beside the demo's database, so the next ``make run`` goes on from the demo
+    time the database was written in (starting from real time again, cases opened "tomorrow" would be in the
+    future, and a reminder already sent would come again)."""
 
     offset: timedelta = field(default_factory=timedelta)
+    path: Path | None = None
+
+    @classmethod
+    def kept(cls, path: Path) -> DemoClock:
+        """The clock as the last run left it (no file, or one that cannot be read: real time)."""
+        try:
+            seconds = float(json.loads(path.read_text(encoding="utf-8"))["offset_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            seconds = 0.0
+        return cls(timedelta(seconds=max(seconds, 0.0)), path)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -51,7 +66,16 @@ class DemoClock:
             return None
         step = timedelta(seconds=float(m[1]) * _UNITS[m[2].lower()])
         self.offset += step
+        self._keep()
         return step
+
+    def _keep(self) -> None:
+        if self.path is None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        spare = self.path.with_suffix(".tmp")
+        spare.write_text(json.dumps({"offset_seconds": self.offset.total_seconds()}), encoding="utf-8")
+        spare.replace(self.path)  # all or nothing: a run killed while writing keeps the last offset
 
 
 def clock_command(clock: DemoClock, app: Application) -> Callable[[str], Awaitable[str]]:
@@ -119,13 +143,23 @@ async def last_seen(url: str) -> Seen:
         await db.dispose()
 
 
-def files_dir(database_url: str) -> Path:
-    """Where the demo's emulator keeps the files people and the bot upload (a case's photos): beside the demo's
-    SQLite file, which outlives each run as they must (a case's page shows its photo after a restart)."""
+def demo_dir(database_url: str) -> Path:
+    """Where the demo keeps what must outlive a run beside its SQLite file (``var/``), as the database does."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database).parent / "emulator-files"
-    return Path("var") / "emulator-files"
+        return Path(url.database).parent
+    return Path("var")
+
+
+def files_dir(database_url: str) -> Path:
+    """Where the demo's emulator keeps the files people and the bot upload (a case's photos): a case's page shows
+    its photo after a restart."""
+    return demo_dir(database_url) / "emulator-files"
+
+
+def clock_file(database_url: str) -> Path:
+    """Where the demo clock's offset (``/clock +1d``) is kept between runs."""
+    return demo_dir(database_url) / "demo-clock.json"
 
 
 async def run(settings: Settings) -> int:
@@ -141,13 +175,15 @@ async def run(settings: Settings) -> int:
         update["linli_admins"] = str(DEMO_ADMIN)
         emu.user(DEMO_ADMIN, "社区管理员")
     local_settings = settings.model_copy(update=update)
-    clock = DemoClock()
+    clock = DemoClock.kept(clock_file(settings.database_url))
     app = build_application(local_settings, clock=clock.now, serve_web=True)
     await start_polling(app)
     print(f"邻里 已在本地模拟器上运行（{emu.url}）。输入文字和机器人对话；/as <用户ID> 切换身份；"
           "#数字 点按钮；/quit 退出。", file=sys.stderr)
     if (web_url := app.bot_data.get("linli.web_url")) is not None:
         print(f"网页：服务码 {web_url}/s/A03 ，工作台在对话里发送 /web 获取登录链接。", file=sys.stderr)
+    if clock.offset:  # the demo time the database was written in, kept from the last run
+        print(texts.demo_clock(clock.now(), clock.offset), file=sys.stderr)
     if not settings.admins:
         print(f"演示用管理员：/as {DEMO_ADMIN} 切换过去，/in {staff} 进入工作人员群办理工单，私聊里 /notice 发通知。",
               file=sys.stderr)

@@ -125,3 +125,15 @@ def test_as_a_known_user_takes_the_name_the_bot_knows_them_by(tmp_path: Path) ->
             await db.dispose()
 
     assert asyncio.run(names())[1003] == "王大爷"
+
+
+def test_the_demo_clock_is_kept_for_the_next_make_run(tmp_path: Path) -> None:
+    """``/clock +2d`` then ``make run`` again: the demo time went back to real time, so the cases opened and the
+    reminders sent "two days later" lay in the future of the new run. The offset is kept beside the database."""
+    first = console(tmp_path, ["/clock +2d", "/quit"], quiet=True)
+    assert "比真实时间快 2天）" in first
+    assert (tmp_path / "demo-clock.json").is_file()
+    second = console(tmp_path, ["/clock", "/clock +30m", "/quit"], quiet=True)
+    assert "比真实时间快 2天）" in second and "比真实时间快 2天30分钟）" in second
+    third = console(tmp_path, ["/clock", "/quit"], quiet=True)
+    assert "比真实时间快 2天30分钟）" in third
