@@ -1,4 +1,5 @@
-"""`linli poster A03` / `linli poster --all`: print-ready QR posters that bind residents to their grid.
+"""`linli poster A03` / `linli poster --all`: print-ready QR posters that bind residents to their grid, with the
+grid's 服务码 (its web form) beside the bot's code when ``BASE_URL`` names the web side's public address.
 
 Kept apart from bot/__main__.py so that Pillow and qrcode load only for this command, not for the bot.
 Every failure a desk worker can cause (unknown grid, missing font, bad username, bad community file) is
@@ -46,6 +47,7 @@ def cmd_poster(args: argparse.Namespace, settings: Settings) -> int:
         FontNotFound,
         UnknownGrid,
         find_cjk_font,
+        intake_link,
         missing_glyphs,
         normalize_username,
         poster_text,
@@ -69,14 +71,18 @@ def cmd_poster(args: argparse.Namespace, settings: Settings) -> int:
         print(exc, file=sys.stderr)
         return 2
 
+    web_url = settings.base_url  # the web side's public address: the 服务码 is only printed where phones reach it
+    if web_url is None:
+        print("注意：未设置 BASE_URL（网页的公网地址），海报上只有机器人的二维码，没有服务码。", file=sys.stderr)
     out = Path(getattr(args, "out", None) or DEFAULT_OUT)
     for code in codes:
-        text = poster_text(community, code, username)
+        text = poster_text(community, code, username, web_url)
         grid = community.grid(code)
         assert grid is not None  # checked above
         if missing := missing_glyphs(font, text.all_text()):
             print(f"警告：字体 {font.name} 缺少这些字：{''.join(missing)}（海报上会显示为方框）", file=sys.stderr)
-        img = render_poster(community, grid.code, username, font_path=font)
+        img = render_poster(community, grid.code, username, font_path=font, web_url=web_url)
         png, pdf = save_poster(img, out, f"poster-{grid.code}")
-        print(f"{grid.code} {grid.name}: {png}  {pdf}  ← https://{text.link}")
+        web = f"  服务码 ← {intake_link(web_url, grid.code)}" if web_url else ""
+        print(f"{grid.code} {grid.name}: {png}  {pdf}  ← https://{text.link}{web}")
     return 0

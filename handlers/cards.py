@@ -67,6 +67,11 @@ def case_category(d: Deps, t: Ticket) -> str:
     return complaint_name(d, t.category)
 
 
+_PLAIN_HEADERS = frozenset({texts.CARD_HEADER_NEW, texts.CARD_HEADER_TICKET, texts.CARD_HEADER_ESCALATION})
+"""The headers a card is drawn with when nothing more is known of it (a redraw, ``/case``): an emergency's card
+shows its own instead, as when it was first posted."""
+
+
 def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: str,
               supervision: str | None = None, recorder: str | None = None, *, read_only: bool = False) -> str:
     """The card: what, where (the grid and its worker), who, by when, how it came in, how it stands, and its
@@ -74,6 +79,8 @@ def card_text(d: Deps, t: Ticket, resident_name: str, grid: str | None, header: 
     has no traffic light (its deadline no longer runs); ``read_only``: a supervisor's, without the reply hint."""
     now = d.now()
     info = d.community.grid(grid) if grid else None
+    if t.emergency and header in _PLAIN_HEADERS:  # redrawn or brought back: still marked 🚨 with its kind
+        header = texts.card_header_sos(texts.EMERGENCY_KIND.get(t.emergency_kind or "", "紧急求助"))
     return texts.staff_card(
         header, t.number, case_category(d, t), unit_name(d, t.unit), t.location, t.text,
         clocks.effective_due(t, now), resident_name,

@@ -201,7 +201,7 @@ async def figures_page(request: Request) -> Response:
         return staff
     report, _ = await _report(request, staff)
     return render(request, "figures.html", staff=staff, report=report, show=export.show, labels=export.LABELS,
-                  main=export.MAIN_KEYS, kinds=export.SCOPE_TITLES, query=request.url.query)
+                  legend=export.LEGEND, main=export.MAIN_KEYS, kinds=export.SCOPE_TITLES, query=request.url.query)
 
 
 async def chart(request: Request) -> Response:

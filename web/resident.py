@@ -22,9 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from services.cases import followup
+from services.cases import followup, tickets
 from services.cases.events import resident_actor
-from services.cases.tickets import history
 from services.community.model import Category
 from services.web import intake, tokens
 from storage.models import Rating, TicketEventKind, TicketStatus
@@ -144,10 +143,12 @@ async def _tracking_page(request: Request, s: AsyncSession, found: tokens.Tracke
     w = web_of(request)
     t = found.ticket
     assert t.id is not None
-    steps = [e for e in await history(s, t.id) if e.kind in PUBLIC_EVENTS]
+    view = await tickets.resident_view(s, t, await tokens.holders(s, found))
+    steps = [e for e in view.events if e.kind in PUBLIC_EVENTS]  # never another resident's words
     claim = (f"https://t.me/{w.config.bot_username}?start=t-{request.path_params['token']}"
              if w.config.bot_username else None)
-    return render(request, "tracking.html", status, c=t, steps=steps, tracked=found, claim=claim,
+    return render(request, "tracking.html", status, c=t, steps=steps, tracked=found, claim=claim, own=view.words,
+                  author=view.author, place=view.place,
                   new=request.query_params.get("new") == "1", token=request.path_params["token"],
                   ratable=found.is_author and t.status in followup.RATABLE and t.rating is None,
                   done=request.query_params.get("rated"), asking=asking,

@@ -21,6 +21,9 @@ EVENT = {
 RATING = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意", "unrated": "未评价",
           "unreachable": "无法联系（未回访）"}
 RATE_BUTTONS = {"s": "满意", "b": "基本满意", "u": "不满意"}
+# the page of a case a neighbour's complaint joined: their own words only, never its author's
+OWN_WORDS = "您反映的内容"
+JOINED = "附近已有相同的诉求，您的反映已并入其中一并办理。下面是这件诉求的办理进度。"
 
 FORM_ERRORS = {
     "text_short": "请用几句话说明发生了什么（至少 4 个字）。",

@@ -84,8 +84,10 @@ class Console:
         reply_wait: float = 2.0,
         commands: Mapping[str, Callable[[str], Awaitable[str]]] | None = None,
         idle: Callable[[], Awaitable[None]] | None = None,
+        names: Callable[[int], Awaitable[str | None]] | None = None,
     ) -> None:
         self.emu = emu
+        self.names = names  # the caller's: the name the bot already knows a user by (its database)
         self.commands = dict(commands or {})
         self.idle = idle  # the bot's own "nothing left to send", when it can tell
         self.stdin = stdin
@@ -199,7 +201,14 @@ class Console:
                 self.persona.user_id, message.message_id, button.callback_data, self.persona.chat_id
             )
 
-    def _switch(self, arguments: list[str], *, to_group: bool) -> None:
+    async def _known_name(self, user_id: int) -> str | None:
+        """A user this emulator has not met yet is named as the bot knows them (an earlier run's, the community
+        file's grid worker), not 用户<id>: the bot would take that for their new name and keep it."""
+        if user_id in self.emu.users or self.names is None:
+            return None
+        return await self.names(user_id)
+
+    async def _switch(self, arguments: list[str], *, to_group: bool) -> None:
         if not arguments:
             if to_group:
                 self.persona.chat_id = self.persona.user_id
@@ -220,7 +229,7 @@ class Console:
                 self.write("（群聊 id 是负数）")
                 return
             else:
-                user = self.emu.user(target, name)
+                user = self.emu.user(target, name or await self._known_name(target))
                 self.persona = Persona(target, user["first_name"], target)
         self.write(f"—— 现在是 {self.persona.describe(self.emu)} ——")
 
@@ -269,7 +278,7 @@ class Console:
         if command == "/?":
             self.write(HELP)
         elif command in ("/as", "/in"):
-            self._switch(rest.split(), to_group=command == "/in")
+            await self._switch(rest.split(), to_group=command == "/in")
         elif command == "/block":
             self.emu.block(p.user_id)
         elif command == "/unblock":
@@ -290,6 +299,9 @@ class Console:
         return True
 
     async def run(self) -> None:
+        if self.names is not None and (known := await self.names(self.persona.user_id)):  # as the bot knows them
+            self.emu.user(self.persona.user_id, known)
+            self.persona.name = known
         self.write(f"邻里 控制台 —— 你是 {self.persona.describe(self.emu)}。输入 /? 查看帮助，/quit 退出。")
         lines = _start_reader(self.stdin)
         printer = asyncio.create_task(self.print_forever())
@@ -329,9 +341,11 @@ async def run_console(
     reply_wait: float = 2.0,
     commands: Mapping[str, Callable[[str], Awaitable[str]]] | None = None,
     idle: Callable[[], Awaitable[None]] | None = None,
+    names: Callable[[int], Awaitable[str | None]] | None = None,
 ) -> None:
     """Chat with the bot behind `emu` until /quit or end of input; ``commands`` adds meta-commands of the
     caller's (``/clock`` from bot.console), each answering with a line to print; ``idle`` waits until the bot
-    has sent all it owes, so a transcript shows a line's consequences before the next line."""
+    has sent all it owes, so a transcript shows a line's consequences before the next line; ``names`` gives the
+    name the bot knows a user by, for ``/as <id>`` without one."""
     await Console(emu, stdin, stdout, default_user, settle=settle, reply_wait=reply_wait, commands=commands,
-                  idle=idle).run()
+                  idle=idle, names=names).run()

@@ -4,9 +4,12 @@ they are PNGs (tiny_png makes real ones), so a bot that reads the image gets wha
 
 from __future__ import annotations
 
+import itertools
+import json
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from aiohttp import web
 
@@ -61,9 +64,35 @@ def image_size(data: bytes) -> tuple[int, int]:
 class FilesMixin:
     """The file store: by file_id for the Bot API, by file_path for downloads."""
 
-    def _init_files(self) -> None:
+    def _init_files(self, files_dir: Path | None = None) -> None:
+        """``files_dir``: keep every file there too, and take back the ones an earlier emulator kept, so the
+        file_ids a bot stored (a case's photos) still open after a restart, as Telegram's do; numbering goes on
+        after them, so no file_id is handed out twice."""
         self.files: dict[str, StoredFile] = {}
         self._files_by_path: dict[str, StoredFile] = {}
+        self._files_dir = files_dir
+        if files_dir is None:
+            return
+        files_dir.mkdir(parents=True, exist_ok=True)
+        last = 0
+        for meta in sorted(files_dir.glob("*.json")):
+            try:
+                fields = json.loads(meta.read_text(encoding="utf-8"))
+                stored = StoredFile(**fields, data=meta.with_suffix(".bin").read_bytes())
+            except (OSError, ValueError, TypeError):  # half-written when an earlier run was killed: skipped
+                continue
+            self.files[stored.file_id] = stored
+            self._files_by_path[stored.file_path] = stored
+            last = max(last, int(meta.stem))
+        if last:
+            self._ids = itertools.count(last + 1)
+
+    def _keep_file(self, number: int, stored: StoredFile) -> None:
+        if self._files_dir is None:
+            return
+        fields = {k: v for k, v in asdict(stored).items() if k != "data"}
+        (self._files_dir / f"{number:06d}.bin").write_bytes(stored.data)
+        (self._files_dir / f"{number:06d}.json").write_text(json.dumps(fields, ensure_ascii=False), encoding="utf-8")
 
     def _store_file(
         self, kind: str, data: bytes, *, file_name: str | None = None, mime_type: str | None = None
@@ -86,6 +115,7 @@ class FilesMixin:
         )
         self.files[stored.file_id] = stored
         self._files_by_path[path] = stored
+        self._keep_file(number, stored)
         return stored
 
     def _input_file(self, params: Params, name: str, kind: str) -> StoredFile:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from pathlib import Path
 
 from aiohttp import web
 
@@ -113,10 +114,12 @@ class BotApiEmulator(
         webhook_retry_delay: float = 0.5,
         first_update_id: int = 1,
         first_message_id: int = 1,
+        files_dir: Path | None = None,
     ) -> None:
         """`webhook_retry_delay`: seconds before a failed webhook delivery is retried (doubling). `first_update_id`,
         `first_message_id`: where update ids and every chat's message ids start (Telegram's only grow: a bot whose
-        database outlives this emulator starts them after the last ones it has seen)."""
+        database outlives this emulator starts them after the last ones it has seen). `files_dir`: where uploaded files
+        are kept across restarts (the demo's ``var/``), None: in memory only."""
         self.token = token
         if bot_id is None:
             prefix = (token or "").partition(":")[0]
@@ -129,7 +132,7 @@ class BotApiEmulator(
         self._init_chats()
         self._init_messages(first_message_id)
         self._init_callbacks()
-        self._init_files()
+        self._init_files(files_dir)
         self._init_polls()
         self._init_updates(first_update_id)
         self._init_webhook(webhook_retry_delay)

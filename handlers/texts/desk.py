@@ -328,7 +328,8 @@ def rates(scope: str, days: int, response: str, on_time: str, satisfaction: str,
         f"按时办结率：{on_time}",
         f"满意率：{satisfaction}",
         f"未评价：{unrated} 件",
-        *([f"无法联系办结（未回访，不计入满意率）：{unreachable} 件"] if unreachable != "0" else []),
+        *([f"无法联系办结（未回访，不算解决，不计入满意率；办结前已超时的计为未按时办结）：{unreachable} 件"]
+          if unreachable != "0" else []),
         "更多数字：/report 本月",
     ])
 
@@ -924,7 +925,13 @@ def report_header(kind: str, scope: str, period: str, as_of: datetime, so_far: b
     return (f"📊 {kind}｜{scope}\n{period}" + ("（进行中）" if so_far else "") + f"，截至 {fmt_time(as_of)}\n"
             f"括号内为分子/分母，“—”表示没有可计算的工单；较上期即与{previous}相比\n"
             # why 响应率 can be lower than "signed within 1 hour": a reopened or reassigned case is signed anew
-            "响应率、按时办结率按工单最新一轮办理计（重新办理、转派后重新计算），首次响应按第一次签收计")
+            "响应率、按时办结率按工单最新一轮办理计（重新办理、转派后重新计算），首次响应按第一次签收计\n"
+            + REPORT_UNREACHABLE_LEGEND)
+
+
+# the same rule as services.reports.export.UNREACHABLE_LEGEND (the CLI, XLSX and the board's figures page)
+REPORT_UNREACHABLE_LEGEND = ("无法联系办结不算解决，单独计数：不计入满意率、未评价和解决率；"
+                             "按时办结率中，办结前已超时的计为未按时，未超时的不计入")
 
 
 def report_figure(label: str, shown: str, change: str) -> str:
@@ -1163,6 +1170,7 @@ __all__ += [
     "REPORT_NO_ROLE",
     "REPORT_OUT_OF_SCOPE",
     "REPORT_SECTION",
+    "REPORT_UNREACHABLE_LEGEND",
     "REPORT_USAGE",
     "SUPERVISE_NO_ROLE",
     "SUPERVISE_REFUSED",

@@ -98,7 +98,11 @@ async def reopen_unreachable(session: AsyncSession, ticket: Ticket, *, actor: st
     Not an escalation: nobody was unhappy with how it was handled."""
     if not closed_unreachable(ticket):
         return TransitionResult.illegal(Refusal.NOT_ALLOWED)
-    return await transition(session, ticket, TicketStatus.REOPENED, actor=actor, now=now, note=note)
+    done = await transition(session, ticket, TicketStatus.REOPENED, actor=actor, now=now, note=note)
+    if done.ok:  # no longer closed as 无法联系: its next 办结 is asked about and counted as any other
+        written = await write(session, ticket, {"rating": None}, bump=False, guard=("rating",))
+        assert written, "the row is held by the move just written"
+    return done
 
 
 async def mark_requested(session: AsyncSession, ticket: Ticket, now: datetime) -> bool:
@@ -285,7 +289,7 @@ class Rate:
 @dataclass(frozen=True)
 class Rates:
     response: Rate  # signed within the sign-for limit
-    resolution: Rate  # resolved within the resolution limit
+    resolution: Rate  # resolved within the resolution limit (办结 as 无法联系 is no resolution: a miss once overdue)
     satisfaction: Rate  # 满意 + 基本满意 over all rated (未评价 and 无法联系 excluded)
     unrated: int  # closed as 未评价
     unreachable: int = 0  # 办结 as 无法联系: nobody to ask
@@ -315,8 +319,8 @@ async def rates(session: AsyncSession, since: datetime, until: datetime, *, now:
             signed_ok += signed <= sign_due
         elif sign_due <= open_until:
             signed_total += 1  # overdue and still unsigned (or closed unsigned after the deadline)
-        if resolved is not None and resolved >= (started or created):
-            resolved_total += 1
+        if resolved is not None and resolved >= (started or created) and rating is not Rating.UNREACHABLE:
+            resolved_total += 1  # 无法联系 is no resolution: judged below as unresolved (services.reports.figures)
             resolved_ok += resolved <= due
         elif due <= open_until:
             resolved_total += 1  # overdue and unresolved (or withdrawn only after the deadline)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, String, bindparam, func, insert, literal, or_
+from sqlalchemy import ColumnElement, Integer, String, and_, bindparam, func, insert, literal, not_, or_
 from sqlalchemy import select as core_select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import col, select
@@ -289,14 +289,18 @@ async def list_for_resident(session: AsyncSession, resident_id: int, limit: int 
     if not tickets:
         return []
     ids = [t.id for t in tickets]
+    theirs = and_(col(TicketEvent.kind).in_(list(_WORDS)), col(TicketEvent.actor).startswith("resident:"),
+                  TicketEvent.actor != resident_actor(resident_id))  # a neighbour's words: never their line
     latest_ids = (  # internal notes are for staff only: never the line a resident sees
         select(func.max(TicketEvent.id))
-        .where(col(TicketEvent.ticket_id).in_(ids), TicketEvent.kind != TicketEventKind.NOTE)
+        .where(col(TicketEvent.ticket_id).in_(ids), TicketEvent.kind != TicketEventKind.NOTE, not_(theirs))
         .group_by(TicketEvent.ticket_id)
     )
     events = (await session.exec(select(TicketEvent).where(col(TicketEvent.id).in_(latest_ids)))).all()
     by_ticket = {e.ticket_id: e for e in events}
-    return [TicketSummary(t, by_ticket.get(t.id)) for t in tickets]
+    authors = {t.id: t.resident_id == resident_id for t in tickets}
+    shown = {i: next(iter(for_resident([e], [resident_id], author=authors[i])), None) for i, e in by_ticket.items()}
+    return [TicketSummary(t, shown.get(t.id)) for t in tickets]
 
 
 async def open_cases(session: AsyncSession, resident_id: int, *, category: str | None = None,
@@ -315,6 +319,70 @@ async def open_of(session: AsyncSession, resident_id: int, category: str) -> Tic
     return found[0] if found else None
 
 
+# --- what a resident may read of a case ------------------------------------------------------------------
+
+# kinds whose note is a resident's own words: another resident's never reaches a neighbour (their line is left out)
+_WORDS = frozenset({TicketEventKind.REPLY, TicketEventKind.LINKED})
+
+
+def _another_residents(e: TicketEvent, own: frozenset[str]) -> bool:
+    """Whether the event's note may hold words of a resident other than the reader: their own reply, link, answer
+    to 需补充 or rating comment, or an answer staff took down by phone on the author's behalf (resuming 待补充)."""
+    if e.actor.startswith("resident:"):
+        return e.actor not in own
+    return e.from_status is TicketStatus.PENDING_INFO and e.kind is TicketEventKind.STATUS_CHANGED
+
+
+def for_resident(events: Sequence[TicketEvent], resident_ids: Sequence[int], *,
+                 author: bool) -> list[TicketEvent]:
+    """A case's history as one resident may read it (``resident_ids``: the ids they have been known by): every
+    step of its progress, but never another resident's words (a merged case has several residents: a neighbour
+    whose complaint joined it, and its author). Internal notes are for staff only. Events whose words are
+    dropped are detached copies, so nothing read here can be written back. ``author``: the reader filed the case
+    (the answers given for it by phone are theirs)."""
+    own = frozenset(resident_actor(i) for i in resident_ids)
+    shown: list[TicketEvent] = []
+    for e in events:
+        if e.kind is TicketEventKind.NOTE:
+            continue
+        if (not author or e.actor.startswith("resident:")) and _another_residents(e, own):
+            if e.kind in _WORDS:
+                continue
+            if e.note:
+                e = TicketEvent(**{**e.model_dump(), "note": None})
+        shown.append(e)
+    return shown
+
+
+@dataclass(frozen=True)
+class ResidentView:
+    """One resident's view of a case: their own words (the case's text for its author, the words of their own
+    complaint that joined it for a neighbour) and its history without anyone else's words."""
+
+    ticket: Ticket
+    author: bool
+    words: str
+    place: str | None  # the author's place as they wrote it (a flat number, 602室); a neighbour's: the building
+    events: list[TicketEvent]
+
+
+async def resident_view(session: AsyncSession, ticket: Ticket, resident_ids: Sequence[int]) -> ResidentView:
+    """What ``ticket``'s page or detail shows the resident known by ``resident_ids`` (see :func:`for_resident`)."""
+    assert ticket.id is not None
+    ids = list(dict.fromkeys(resident_ids))
+    author = ticket.resident_id in ids
+    words = ticket.text
+    if not author:
+        said = (await session.exec(
+            select(TicketFollower.text).where(TicketFollower.ticket_id == ticket.id,
+                                              col(TicketFollower.resident_id).in_(ids))
+            .order_by(col(TicketFollower.id)))).all()
+        words = "\n".join(w for w in said if w)
+    place = ticket.location if author else ticket.building
+    return ResidentView(ticket, author, words, place,
+                        for_resident(await history(session, ticket.id), ids, author=author))
+
+
 async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
     stmt = (
         select(TicketEvent)
@@ -326,10 +394,12 @@ async def history(session: AsyncSession, ticket_id: int) -> list[TicketEvent]:
 
 __all__ = [
     "SIGN_LIMIT",
+    "ResidentView",
     "TicketSummary",
     "allocate_number",
     "building_of",
     "find_ticket_number",
+    "for_resident",
     "format_ticket_number",
     "get_for_resident",
     "history",
@@ -340,4 +410,5 @@ __all__ = [
     "open_of",
     "open_ticket",
     "parse_ticket_number",
+    "resident_view",
 ]

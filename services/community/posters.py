@@ -30,6 +30,7 @@ PAGE_SIZE = tuple(round(mm / 25.4 * DPI) for mm in A4_MM)  # (1654, 2339)
 CALL_TO_ACTION = "扫码加入邻里"
 CALL_TO_ACTION_SUB = "随时反映问题、查询服务"
 SCAN_HINT = "请用 Telegram 扫一扫"
+WEB_HINT = "没有 Telegram？手机扫码在网页反映"  # under the 服务码 (the web form ``/s/<grid>``)
 DEFAULT_BOT_USERNAME = "linli_bot"
 GLYPH_PROBE = "邻"  # a character every simplified-Chinese font has and Latin fonts lack
 
@@ -85,6 +86,11 @@ def normalize_username(bot_username: str) -> str:
 def deep_link(bot_username: str, grid_code: str) -> str:
     """The t.me link whose ``start`` payload ``g-<code>`` the /start handler binds to a grid."""
     return f"https://t.me/{normalize_username(bot_username)}?start=g-{grid_code.strip().upper()}"
+
+
+def intake_link(web_url: str, grid_code: str) -> str:
+    """The 服务码: the grid's web form (``/s/<code>``) at the web side's public address (``BASE_URL``)."""
+    return f"{web_url.strip().rstrip('/')}/s/{grid_code.strip().upper()}"
 
 
 def qr_matrix(data: str) -> list[list[bool]]:
@@ -228,15 +234,19 @@ class PosterText:
     worker: str
     buildings: str
     address: str
+    web_hint: str = ""  # the 服务码's, when the web side's address is known
+    web_link: str = ""
 
     def all_text(self) -> str:
         return "".join(vars(self).values())
 
 
-def poster_text(community: Community, grid_code: str, bot_username: str) -> PosterText:
-    """Raises UnknownGrid for a code the community file does not have."""
+def poster_text(community: Community, grid_code: str, bot_username: str, web_url: str | None = None) -> PosterText:
+    """Raises UnknownGrid for a code the community file does not have. ``web_url``: the web side's public address,
+    for the 服务码 beside the bot's code (residents without Telegram file on the web form)."""
     grid = _grid(community, grid_code)
     link = deep_link(bot_username, grid.code)
+    web = intake_link(web_url, grid.code) if web_url else ""
     return PosterText(
         community=community.name,
         street=f"{community.street} · 邻里服务" if community.street else "邻里服务",
@@ -249,6 +259,8 @@ def poster_text(community: Community, grid_code: str, bot_username: str) -> Post
         worker=f"{grid.worker_name}　{grid.phone}" if grid.phone else grid.worker_name,  # as on a 网格员公示牌
         buildings="、".join(grid.buildings),
         address=community.address,
+        web_hint=WEB_HINT if web else "",
+        web_link=web.removeprefix("https://"),
     )
 
 
@@ -333,13 +345,15 @@ def _centre(draw: ImageDraw.ImageDraw, y: int, text: str, font: ImageFont.FreeTy
     return y + font.getbbox(text, anchor="mt", stroke_width=stroke)[3]
 
 
-def render_poster(community: Community, grid_code: str, bot_username: str, *, font_path: str | Path) -> Image.Image:
+def render_poster(community: Community, grid_code: str, bot_username: str, *, font_path: str | Path,
+                  web_url: str | None = None) -> Image.Image:
     """The A4 poster for one grid as an RGB image at :data:`DPI`.
 
     Top to bottom: red header with the community's name, the grid's name and code, the call to action,
-    the QR code of the deep link, a card naming the grid worker and the buildings, the address.
+    the QR code of the deep link (and beside it the 服务码, the grid's web form, when ``web_url`` is given), a card
+    naming the grid worker and the buildings, the address.
     Raises UnknownGrid, or ValueError for a bad bot username."""
-    t = poster_text(community, grid_code, bot_username)
+    t = poster_text(community, grid_code, bot_username, web_url)
     link = "https://" + t.link
     fonts = _Fonts(Path(font_path))
     width, height = PAGE_SIZE
@@ -401,6 +415,10 @@ def render_poster(community: Community, grid_code: str, bot_username: str, *, fo
         draw.text((x_value, row), line, font=building_font, fill=INK)
         row += building_h
 
+    if t.web_link:  # two codes side by side: the bot's and the 服务码
+        _two_codes(draw, img, fonts, t, link, top=y + 50, bottom=card_top, inner=inner)
+        return img
+
     # QR code with a frame, the hint and the link in text under it
     hint_font, _ = fonts.get(44)
     link_font, _ = _fit(fonts, t.link, 40, inner)
@@ -413,6 +431,25 @@ def render_poster(community: Community, grid_code: str, bot_username: str, *, fo
     y = _centre(draw, frame[3] + 30, t.scan_hint, hint_font, GREY)
     _centre(draw, y + 16, t.link, link_font, GREY)
     return img
+
+
+def _two_codes(draw: ImageDraw.ImageDraw, img: Image.Image, fonts: _Fonts, t: PosterText, link: str, *, top: int,
+               bottom: int, inner: int) -> None:
+    """The bot's code (left) and the 服务码 (right), each framed, with its hint and its link in text under it."""
+    gap = 80
+    column = (inner - gap) // 2
+    below_qr = 30 + 56 + 52 + 50  # gap, hint, link, gap above the card
+    qr_size = min(column - 24, bottom - below_qr - top - 24)
+    centres = (img.width // 2 - (column + gap) // 2, img.width // 2 + (column + gap) // 2)
+    web = t.web_link if "://" in t.web_link else "https://" + t.web_link
+    for x, data, hint, shown in ((centres[0], link, t.scan_hint, t.link), (centres[1], web, t.web_hint, t.web_link)):
+        frame = (x - qr_size // 2 - 12, top - 12, x + qr_size // 2 + 12, top + qr_size + 12)
+        draw.rounded_rectangle(frame, radius=24, outline=RED, width=6)
+        _draw_qr(img, data, (x - qr_size // 2, top, qr_size))
+        hint_font, _ = _fit(fonts, hint, 44, column)
+        link_font, _ = _fit(fonts, shown, 36, column)
+        draw.text((x, frame[3] + 30), hint, font=hint_font, fill=GREY, anchor="mt")
+        draw.text((x, frame[3] + 30 + 56 + 16), shown, font=link_font, fill=GREY, anchor="mt")
 
 
 def save_poster(img: Image.Image, out_dir: str | Path, stem: str) -> tuple[Path, Path]:

@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import require_aware
 from storage.db import dialect_insert, dialect_name
-from storage.models import KnownUser
+from storage.models import KnownUser, Resident
 
 _USERNAME = re.compile(r"^@?([A-Za-z][A-Za-z0-9_]{3,31})$")  # Telegram: 5–32 chars; 4 allowed for old names
 
@@ -56,4 +56,11 @@ async def find(session: AsyncSession, username: str) -> KnownUser | None:
     return (await session.exec(stmt)).first()
 
 
-__all__ = ["find", "remember", "username_of"]
+async def names_of(session: AsyncSession, tg_user_id: int) -> list[str]:
+    """The names the bot knows a user by, the newest first: as last seen on Telegram, then as a resident."""
+    known = await session.get(KnownUser, tg_user_id)
+    resident = (await session.exec(select(Resident.name).where(Resident.tg_user_id == tg_user_id))).first()
+    return [n for n in dict.fromkeys((known.name if known else "", resident or "")) if n.strip()]
+
+
+__all__ = ["find", "names_of", "remember", "username_of"]

@@ -67,6 +67,10 @@ CASE_HEADERS: Mapping[str, str] = {
     "on_time": "按时办结", "rating": "评价", "escalation_level": "上报层级", "reopened": "重新办理",
     "merged_into": "合并到",
 }
+UNREACHABLE_LEGEND = ("无法联系办结（居民一直联系不上而办结，未回访）不算解决，单独计数："
+                      "不计入满意率、未评价和解决率（分子分母都不计）；按时办结率中，办结前已超过办理时限的计为未按时办结，未超时的不计入。")
+LEGEND: tuple[str, ...] = ("括号内为分子/分母，“—”表示没有可计算的工单。", UNREACHABLE_LEGEND)
+"""How the figures are counted, beside every report (text, XLSX, the board's figures page)."""
 SCOPE_TITLES: Mapping[ScopeKind, str] = {
     ScopeKind.UNIT: "按承办单位", ScopeKind.GRID: "按网格", ScopeKind.CATEGORY: "按类别", ScopeKind.CHANNEL: "按渠道",
 }
@@ -190,6 +194,9 @@ def xlsx_bytes(report: Report, cases: Sequence[Mapping[str, Any]]) -> bytes:
     for row in cases:
         cases_sheet.append([_when(row[c]) for c in CASE_COLUMNS])
     cases_sheet.freeze_panes = "A2"
+    legend = book.create_sheet("说明")
+    for line in LEGEND:
+        legend.append([line])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -233,6 +240,7 @@ def to_text(report: Report) -> str:
         lines.append("范围：" + "，".join(x for x in (
             f"承办单位 {report.filter.unit}" if report.filter.unit else "",
             f"网格 {report.filter.grid}" if report.filter.grid else "") if x))
+    lines += ["说明：" + line for line in LEGEND]
     lines.append(_line(whole))
     lines.append("首次响应：" + "，".join(f"{LABELS[k][2:]} {show(f[k])}" for k, _, _ in BUCKETS))
     lines.append(f"办结用时中位数 {show(f['median_resolve_hours'])}；重新办理 {show(f['reopened'])}；"
@@ -263,6 +271,8 @@ __all__ = [
     "CASE_HEADERS",
     "EMPTY",
     "LABELS",
+    "LEGEND",
+    "UNREACHABLE_LEGEND",
     "cases_for",
     "report_dict",
     "scope_dict",

@@ -22,6 +22,10 @@ never 0 % or 100 %. Definitions (the cohort is the tickets received in the perio
 * ``satisfaction_rate`` 满意率: 满意 + 基本满意 over the rated; ``unrated`` 未评价 over rated + unrated.
   ``unreachable``: 办结 as 无法联系 (the resident could not be reached, so never asked: in neither of those), over
   the received, so a desk that closes cases that way is seen doing it.
+* A case closed as 无法联系 (``Rating.UNREACHABLE``, until its resident's reply reopens it) is not a resolution:
+  nobody confirmed the matter solved. It is in neither side of 解决率 (as of 满意率), and for 按时办结率 it is
+  judged as an unresolved case is (as a withdrawn one): a miss if its deadline passed before it was closed, else not
+  judged; it is left out of the median time to resolve. So closing an overdue case that way cannot hide it.
 * ``first_response_*``: time from opening to the first signing, in buckets, over the signed tickets.
 * ``median_resolve_hours``: median running time of the resolution clock (pauses excluded) of resolved tickets.
 * ``reopened``, ``escalations_<level>`` (events), ``withdrawn``, ``warnings`` (hotspot warnings raised in the
@@ -356,7 +360,8 @@ def _per_ticket(period: Period, filt: Filter, as_of: datetime, dialect: str, cod
     source, facts = _event_facts(dialect, period, filt)
     started = func.coalesce(col(t.clock_started_at), col(t.created_at))
     signed = col(t.signed_at).is_not(None)
-    resolved = and_(col(t.resolved_at).is_not(None), col(t.resolved_at) >= started)
+    reachable = or_(col(t.rating).is_(None), type_coerce(col(t.rating), String()) != Rating.UNREACHABLE.value)
+    resolved = and_(col(t.resolved_at).is_not(None), col(t.resolved_at) >= started, reachable)  # see the docstring
     sign_judged = or_(signed, and_(col(t.sign_due_at) <= as_of,
                                    or_(col(t.closed_at).is_(None), col(t.sign_due_at) <= col(t.closed_at))))
     overdue_unresolved = case(
@@ -432,7 +437,9 @@ def _counted(facts: int) -> tuple[str, ...]:
         found.append("reopened")
     if rounds in (1, 3):
         found.append("resolved_ever")
-    if rounds == 1 and "finished" in yes:
+        if "unreachable" not in yes:  # 无法联系: no resolution to judge (see the module's docstring)
+            found.append("solve_judged")
+    if rounds == 1 and "finished" in yes and "unreachable" not in yes:
         found.append("solved")
     if stage > 0:
         found += ["mediations", f"stage_{STAGES[stage - 1].value}"] if stage <= len(STAGES) else ["mediations"]
@@ -588,7 +595,7 @@ def _figures(sums: Mapping[str, float], medians: Sequence[float], with_snapshot:
         "received": count(received),
         "response_rate": rate(int(n("sign_ok", 0)), int(n("sign_judged", 0))),
         "on_time_rate": rate(int(n("due_ok", 0)), int(n("due_judged", 0))),
-        "resolution_rate": rate(int(n("solved", 0)), int(n("resolved_ever", 0))),
+        "resolution_rate": rate(int(n("solved", 0)), int(n("solve_judged", 0))),
         "satisfaction_rate": rate(int(n("happy", 0)), int(n("rated", 0))),
         "unrated": rate(int(n("unrated", 0)), int(n("rated", 0) + n("unrated", 0))),
         "unreachable": count(int(n("unreachable", 0)), received),
@@ -915,7 +922,8 @@ async def case_rows(session: AsyncSession, period: Period, *, filt: Filter = Fil
     numbers = {x.id: x.number for x in tickets}
     out = []
     for x in tickets:
-        resolved = x.resolved_at is not None and x.resolved_at >= clocks.started_at(x)
+        resolved = (x.resolved_at is not None and x.resolved_at >= clocks.started_at(x)
+                    and x.rating is not Rating.UNREACHABLE)  # 无法联系: not a resolution (module docstring)
         if resolved:
             on_time: bool | None = x.resolved_at <= x.due_at  # type: ignore[operator]
         else:

@@ -82,6 +82,17 @@ async def find(s: AsyncSession, token: str) -> Tracked | None:
     return Tracked(row, ticket) if ticket is not None else None
 
 
+async def holders(s: AsyncSession, found: Tracked) -> list[int]:
+    """The resident ids the token's holder is known by: the person it was issued to, and the Telegram resident
+    who claimed it in the bot (whose words since are theirs too)."""
+    ids = [found.token.resident_id]
+    if found.token.claimed_by is not None:
+        claimer = (await s.exec(select(Resident.id).where(Resident.tg_user_id == found.token.claimed_by))).first()
+        if claimer is not None:
+            ids.append(claimer)
+    return ids
+
+
 class ClaimStatus(StrEnum):
     OK = "ok"
     NOT_FOUND = "not_found"  # malformed or unknown token
@@ -158,4 +169,4 @@ async def withdraw(s: AsyncSession, token: str, *, now: datetime) -> Withdrawal:
 
 
 __all__ = ["ClaimResult", "ClaimStatus", "Tracked", "WithdrawStatus", "Withdrawal", "claim", "digest", "find",
-           "issue", "new_token", "same", "well_formed", "withdraw"]
+           "holders", "issue", "new_token", "same", "well_formed", "withdraw"]

@@ -98,3 +98,42 @@ def test_a_line_typed_after_a_prompt_that_asks_for_a_reply_answers_it(tmp_path: 
     assert "微心愿 #1 已发布到第二网格" in out
     assert "已请居民补充 LL-" in out and "请问是几单元的电梯" in out
     assert "没太明白" not in out
+
+
+def test_as_a_known_user_takes_the_name_the_bot_knows_them_by(tmp_path: Path) -> None:
+    """``/as 1003`` without a name made the emulator call them 用户1003, and the bot, reading that as their new name,
+    renamed the resident an earlier run knew as 王大爷: the case cards and /queue showed 用户1003 from then on. A
+    user the run has not met takes the name the bot's database knows them by."""
+    import asyncio
+
+    from sqlmodel import select
+
+    from storage.db import Database
+    from storage.models import Resident
+
+    first = console(tmp_path, ["/as 1003 王大爷", "你好", "/quit"], quiet=True)
+    assert "现在是 王大爷(1003)" in first
+    second = console(tmp_path, ["/as 1003", "你好", "/as 1001", "/as 1003", "/quit"], quiet=True)
+    assert "现在是 王大爷(1003)" in second and "用户1003" not in second
+
+    async def names() -> dict[int, str]:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}")
+        try:
+            async with db.session() as s:
+                return {r.tg_user_id: r.name for r in (await s.exec(select(Resident))).all()}
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(names())[1003] == "王大爷"
+
+
+def test_the_demo_clock_is_kept_for_the_next_make_run(tmp_path: Path) -> None:
+    """``/clock +2d`` then ``make run`` again: the demo time went back to real time, so the cases opened and the
+    reminders sent "two days later" lay in the future of the new run. The offset is kept beside the database."""
+    first = console(tmp_path, ["/clock +2d", "/quit"], quiet=True)
+    assert "比真实时间快 2天）" in first
+    assert (tmp_path / "demo-clock.json").is_file()
+    second = console(tmp_path, ["/clock", "/clock +30m", "/quit"], quiet=True)
+    assert "比真实时间快 2天）" in second and "比真实时间快 2天30分钟）" in second
+    third = console(tmp_path, ["/clock", "/quit"], quiet=True)
+    assert "比真实时间快 2天30分钟）" in third

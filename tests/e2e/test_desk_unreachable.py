@@ -155,6 +155,9 @@ async def test_no_rating_request_follows_and_the_figures_count_it_apart(desk: Bo
     report = (await say_in(desk, LI, JUWEIHUI, f"/report {local(t.created_at):%Y-%m}")).text  # its month
     await desk.barrier()
     assert "· 满意率 —" in report and "· 未评价 —" in report and "无法联系办结 1" in report
+    assert "· 解决率 —" in report  # no resolution: on neither side of 解决率 either
+    assert "· 按时办结率 —" in report  # closed before its deadline, never resolved: not judged
+    assert texts.REPORT_UNREACHABLE_LEGEND in report  # and the report says so
     clock.value = clock.now() + desk.deps.rating_window
     _, expired = await jobs.followup_tick(desk.app)
     await desk.barrier()

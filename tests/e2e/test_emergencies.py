@@ -18,6 +18,7 @@ from linli_e2e import (
     community_with,
     events,
     open_case,
+    press,
     registered,
     running_desk,
     say_in,
@@ -116,6 +117,26 @@ async def test_a_fall_in_the_stairwell_shows_its_kind_and_a_few_hours_on_every_c
     assert f"{number} 紧急求助·急病或受伤" in queue.text
     shown = await say_in(duty, ZHANG, desk, f"/case {number}")
     assert "类别：紧急求助·急病或受伤　" in shown.text
+
+
+async def test_an_emergencys_cards_keep_their_header_when_redrawn(duty: Bot) -> None:
+    """签收 redraws every card of the case: the unit's and the community level's kept the 🚨 header with the
+    emergency's kind (they were redrawn as "📋 工单" and "⬆️ 升级工单"); /case brings it back the same way."""
+    person = await registered(duty, 2005)
+    cursor = duty.emulator.cursor()
+    number = ticket_number((await person.say("快来人啊我爸摔倒了一动不动")).text)
+    header = texts.card_header_sos(texts.EMERGENCY_KIND["medical"])
+    desk = UNIT_CHATS["juweihui"]
+    card = await duty.emulator.wait_for(desk, lambda m: number in m.text and m.buttons, after=cursor, timeout=10)
+    level = await duty.emulator.wait_for(LEVEL_CHATS["community"], number, after=cursor, timeout=10)
+    assert card.text.startswith(header) and level.text.startswith(header)
+    await press(duty, ZHANG, desk, card, texts.BTN_SIGN)
+    redrawn = duty.emulator.message(desk, card.message_id)
+    assert "状态：已签收" in redrawn.text and redrawn.text.startswith(f"{header} {number}")
+    level_now = duty.emulator.message(LEVEL_CHATS["community"], level.message_id)
+    assert "状态：已签收" in level_now.text and level_now.text.startswith(f"{header} {number}")
+    shown = await say_in(duty, ZHANG, desk, f"/case {number}")
+    assert shown.text.startswith(f"{header} {number}")
 
 
 async def test_the_place_is_asked_in_one_tap_and_sent_to_everyone_alerted(duty: Bot) -> None:

@@ -289,3 +289,53 @@ def test_cli_end_to_end(font: Path, tmp_path: Path) -> None:
     assert A03_LINK in done.stdout
     bad = _run_cli("poster", "Z99", "--out", "tmp", cwd=tmp_path)
     assert bad.returncode == 2 and "Z99" in bad.stderr and "Traceback" not in bad.stderr
+
+
+# --- the 服务码 beside the bot's code ------------------------------------------------------------------
+
+WEB_URL = "https://linli.jingui.example.cn"
+A03_FORM = "https://linli.jingui.example.cn/s/A03"
+
+
+def test_the_poster_carries_the_grids_web_form_code_when_the_web_address_is_known(community: Community,
+                                                                                  font: Path) -> None:
+    """Residents without Telegram file on the 服务码 page (``/s/A03``): its code is printed beside the bot's, each
+    scanning back to its own link, at a size a phone reads from a step back."""
+    img = render_poster(community, "A03", "linli_bot", font_path=font, web_url=WEB_URL + "/")
+    half = img.width // 2
+    assert assert_qr_encodes(img.crop((0, 0, half, img.height)), A03_LINK) >= 12
+    assert assert_qr_encodes(img.crop((half, 0, img.width, img.height)), A03_FORM) >= 12
+    t = poster_text(community, "A03", "linli_bot", WEB_URL)
+    assert t.web_link == "linli.jingui.example.cn/s/A03" and "没有 Telegram" in t.web_hint
+    assert posters.missing_glyphs(font, t.all_text()) == []  # every character drawn as a real glyph, no tofu
+    cv2 = pytest.importorskip("cv2", reason="opencv-python-headless not installed (optional test dependency)")
+    import numpy as np
+
+    found = cv2.QRCodeDetector().detectAndDecodeMulti(cv2.cvtColor(np.asarray(img), cv2.COLOR_RGB2BGR))
+    assert set(found[1]) == {A03_LINK, A03_FORM}
+
+
+def test_the_wenquanyi_font_draws_the_web_hint(community: Community) -> None:
+    """fonts-wqy-microhei (what make and CI install): the new words rendered one by one are glyphs, not boxes."""
+    wqy = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+    if not wqy.is_file():
+        pytest.skip("fonts-wqy-microhei not installed")
+    t = poster_text(community, "A03", "linli_bot", WEB_URL)
+    assert all(renders_glyph(wqy, ch) for ch in t.web_hint if not ch.isascii())
+    img = render_poster(community, "A03", "linli_bot", font_path=wqy, web_url=WEB_URL)
+    assert img.size == PAGE_SIZE
+
+
+def test_cmd_poster_prints_the_web_form_code_from_base_url(font: Path, tmp_path: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    with_web = load_settings(community_file=SAMPLE_COMMUNITY_FILE, base_url=WEB_URL)
+    assert cmd_poster(poster_args("A03", out=tmp_path), with_web) == 0
+    out, err = capsys.readouterr()
+    assert A03_FORM in out and "BASE_URL" not in err
+    img = Image.open(tmp_path / "poster-A03.png")
+    assert assert_qr_encodes(img.crop((img.width // 2, 0, img.width, img.height)), A03_FORM) >= 12
+    without = load_settings(community_file=SAMPLE_COMMUNITY_FILE, base_url=None)
+    assert cmd_poster(poster_args("A03", out=tmp_path), without) == 0
+    out, err = capsys.readouterr()
+    assert "/s/A03" not in out and "BASE_URL" in err and "服务码" in err
+    assert_qr_encodes(Image.open(tmp_path / "poster-A03.png"), A03_LINK)  # the bot's code alone, as before

@@ -71,6 +71,7 @@ async def load(db: Database, rng: random.Random) -> None:
     # a few tickets of a unit and a category the community no longer has, and of no grid (SQLite numbers the known
     # ones in its GROUP BY; the others must come through as themselves)
     odd = random.Random(3)
+    unreachable = random.Random(5)  # its own draws: the generator's data stays as it was
     for period, n in ((parse_period("2026-10"), 500), (NOV, 800), (parse_period("2026-W49"), 30)):
         for t, ev in RB.tickets_of(period, n, first, rng):
             row = {k: _aware(v) for k, v in t.items()} | {"photos": [], "attachments": []}
@@ -86,6 +87,8 @@ async def load(db: Database, rng: random.Random) -> None:
                 row["paused_seconds"] = rng.choice((0, 600, 7200))
             if rng.random() < 0.02:
                 row["emergency"] = True
+            if unreachable.random() < 0.04 and row["resolved_at"] is not None:  # 办结 as 无法联系, no verdict
+                row["rating"] = "unreachable"
             tickets.append(row)
             for e in ev:
                 tid, at, actor, kind, from_s, to_s, level, stage = e
@@ -135,7 +138,8 @@ async def plain(db: Database, period: Period, as_of: datetime, filt: Filter | No
         ev = by_ticket[t.id]
         changed = [e for e in ev if e.kind is TicketEventKind.STATUS_CHANGED]
         started = t.clock_started_at or t.created_at
-        resolved = t.resolved_at is not None and t.resolved_at >= started
+        unreachable = t.rating is not None and t.rating.value == "unreachable"  # no resolution (figures.py)
+        resolved = t.resolved_at is not None and t.resolved_at >= started and not unreachable
         is_open = t.status in OPEN_STATUSES
         if t.paused_at is not None:
             overdue = t.due_at <= t.paused_at
@@ -159,11 +163,12 @@ async def plain(db: Database, period: Period, as_of: datetime, filt: Filter | No
             "happy": t.rating is not None and t.rating.value in ("satisfied", "basically_satisfied"),
             "rated": t.rating is not None and t.rating.value in ("satisfied", "basically_satisfied", "unsatisfied"),
             "unrated": t.rating is not None and t.rating.value == "unrated",
-            "unreachable": t.rating is not None and t.rating.value == "unreachable",
+            "unreachable": unreachable,
             "withdrawn": t.status is S.WITHDRAWN,
             "reopened": reopened,
             "resolved_ever": resolved_ever,
-            "solved": resolved_ever and not reopened and finished,
+            "solve_judged": resolved_ever and not unreachable,
+            "solved": resolved_ever and not reopened and finished and not unreachable,
             "responded": bool(signings),
             "mediations": stage > 0,
             "mediation_closed": stage > 0 and not is_open,
@@ -197,7 +202,7 @@ async def plain(db: Database, period: Period, as_of: datetime, filt: Filter | No
             "received": count(received),
             "response_rate": rate(n["sign_ok"], n["sign_judged"]),
             "on_time_rate": rate(n["due_ok"], n["due_judged"]),
-            "resolution_rate": rate(n["solved"], n["resolved_ever"]),
+            "resolution_rate": rate(n["solved"], n["solve_judged"]),
             "satisfaction_rate": rate(n["happy"], n["rated"]),
             "unrated": rate(n["unrated"], n["rated"] + n["unrated"]),
             "unreachable": count(n["unreachable"], received),
@@ -260,7 +265,7 @@ async def test_fast_figures_equal_the_plain_computation(any_db: Database) -> Non
     assert values(points[2][1]) == (await plain(any_db, NOV, NOW, snapshot=False))[ALL]
     assert [(p, values(f)) for p, f in reused] == [(p, values(f)) for p, f in points]
     some = fast(month)[ALL]
-    assert all(some[k][0] for k in ("reopened", "escalations_street", "mediation_agreement", "withdrawn",
+    assert all(some[k][0] for k in ("unreachable", "reopened", "escalations_street", "mediation_agreement", "withdrawn",
                                     "open_red", "open_yellow", "first_response_4_8h"))  # the data set exercises them
     assert {Scope(ScopeKind.UNIT, "jiedao_old"), Scope(ScopeKind.CATEGORY, "pets"), Scope(ScopeKind.GRID, "")} <= set(
         month)

@@ -288,7 +288,7 @@ async def test_exports_json_csv_xlsx_and_text(db: Database, tmp_path: Path) -> N
     path = tmp_path / "r.xlsx"
     export.write_xlsx(report, cases, path)
     book = load_workbook(path)
-    assert book.sheetnames == ["指标", "工单"]
+    assert book.sheetnames == ["指标", "工单", "说明"]
     sheet = book["指标"]
     header = [c.value for c in sheet[1]]
     assert header[:3] == ["范围", "名称", "指标"]

@@ -187,8 +187,9 @@ async def test_figures_and_the_monday_report(site) -> None:
     await site.sign_in(ADMIN)
     r = await site.client.get("/board/figures?period=2026-W12")
     assert r.status_code == 200 and "响应率" in r.text and "2026年第12周" in r.text
+    assert "无法联系办结" in r.text and "不计入满意率、未评价和解决率" in r.text  # how the rates count it
     r = await site.client.get("/board/report")
-    assert r.status_code == 200 and "诉求办理报表" in r.text
+    assert r.status_code == 200 and "诉求办理报表" in r.text and "不计入满意率、未评价和解决率" in r.text
     chart = await site.client.get("/board/figures/chart.png?period=2026-W12")
     assert chart.status_code in (200, 503)
     if chart.status_code == 200:
