@@ -41,7 +41,8 @@ _NOT_STUCK = r"(?!在?(?:抽烟|吸烟|撒尿|小便|贴|乱))"  # 电梯里有�
 # money sent away, as typed (转帐, 汇钱, 打钱), and whom a swindler asks it of
 _SUM = r"(?:\d+|[一二两三四五六七八九十几百千万]+)(?:万|千|百)?(?:块|元)?"  # 两万, 五千块, 3000元
 _PAY = (r"(?:转账|转帐|转钱|转款|转过去|转到|转给|汇款|汇钱|汇过去|打钱|打款|打过去|付款|交钱|交保证金|交手续费|"
-        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费)|充值|垫付|取钱|取出来|(?:转|汇|打)(?:了)?" + _SUM + ")")
+        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费)|充值|垫付|取钱|取出来|(?:转|汇|打)(?:了)?" + _SUM + "|"
+        r"(?:转|交|付|打)(?:了)?(?:个|点|" + _SUM + r")?(?:的)?(?:定金|订金|押金))")
 _WHOM = r"(?:我|俺|咱|老人|老太太|老头|大爷|大妈|奶奶|爷爷|爸|妈|爹|娘|老伴|邻居|他|她)?"
 _KNOWN = r"(?:被骗|受骗|上当|诈骗|骗子|骗局|骗了|骗走|是假的|被坑)"
 _HURRY = r"(?:赶紧|马上|立刻|赶快|先|去|到银行|给他|给她|往)*"
@@ -225,7 +226,7 @@ _NOW = re.compile(r"现在|正在|还在|刚才|刚刚|今天|马上|赶紧|快"
 _HABITUAL = re.compile(r"经常|老是|总是|动不动|三天两头|常常|时常|隔三差五|每次|好几次|多次")
 _URGENT = re.compile(r"现在|正在|还在|快|赶紧|马上|救命|刚才|刚刚|到现在|一直|了快|啊|！|!")
 _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早|要是|如果|假如|小心|注意|防|预防|避免|以免|隐患|"
-                   r"风险|演练|演习|"
+                   r"风险|演练|演习|一旦|哪天|哪一天|到时候|真要|要真|搞不好|弄不好|保不齐|指不定|"
                    r"培训|知识|宣传|会$|会[^，。！？]?$|能不能|就会|就要|早晚")
 _INFO = re.compile(r"怎么(?:交|办理|登记|预防|领|报名|开户)|在哪(?:里)?(?:领|登记|办|报名|交|买)|培训|演练|年检|安检|"
                    r"什么时候|手环|(?<!听)课|讲座|宣传|登记|开户")
@@ -297,24 +298,65 @@ def _ordinary(text: str, start: int, end: int, kind: str | None = None, *, when:
     """True when a pattern found at text[start:end] describes no emergency happening now. (A swindle's own words
     can be a service's: 听保健品讲座 花了好几万, so for ``fraud`` talk about fraud is read in ``_set_aside``.)
     ``when=False`` leaves the time out: what happened, however long ago."""
+    return _why_ordinary(text, start, end, kind, when=when) is not None
+
+
+def _why_ordinary(text: str, start: int, end: int, kind: str | None = None, *, when: bool = True) -> str | None:
+    """Why the pattern at text[start:end] is no emergency now ("negated", "before", "past", "fear", "habitual",
+    "info", "hyperbole", "what-if"), or None when it is one."""
     a, b = _clause_bounds(text, start, end)
     before, after = text[a:start], text[end:b]
     if _NEGATION_BEFORE.search(before):
-        return True
+        return "negated"
     if _BEFORE_NOW.match(after):
-        return True  # 着过火, 摔过, 困过人: it happened before (not 打钱过去, 转过来: a direction)
+        return "before"  # 着过火, 摔过, 困过人: it happened before (not 打钱过去, 转过来: a direction)
     if when and _long_ago(text, a, b, end, kind):
-        return True
+        return "past"
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):
-        return True
+        return "fear"
     if _HABITUAL.search(text[max(a, start - 8) : start]):
-        return True
+        return "habitual"
     if kind != "fraud" and _INFO.search(text[a:b]):
-        return True
+        return "info"
     if _HYPERBOLE.search(text[max(a, start - 4) : end]):
-        return True
+        return "hyperbole"
     # "消防通道被堵了，着火了怎么进来": a what-if about an ordinary complaint
-    return bool(re.match(r"[^，。！？]{0,3}怎么(?!办)", after) and _BLOCKED.search(text))
+    if re.match(r"[^，。！？]{0,3}怎么(?!办)", after) and _BLOCKED.search(text):
+        return "what-if"
+    if kind != "fraud" and _what_if(text, start, end):
+        return "what-if"
+    return None
+
+
+# A what-if about a hazard the resident sees every day (楼道里停满了电动车 着火了可咋办, 电线露在外头 小孩摸了触电咋办):
+# the emergency is asked about, not happening. Read with spaces as clause breaks, as residents type.
+_SPACED = re.compile(r"[，,。.！!？?；;\n\s]")
+# what then: 咋办, 往哪跑; who answers for it: 谁负责, 后果不堪设想; what it would do to everyone: 人都跑不出去
+_THEN_WHAT = re.compile(r"[^，。！？\s]{0,3}?(?:可|那|又|该|就|都)?(?:怎么办|咋办|咋整|怎么整|咋弄|怎么弄|咋个办|"
+                        r"如何是好|往哪(?:儿|里)?(?:跑|逃|躲)|怎么(?:跑|逃)|咋(?:跑|逃))|"
+                        r"[^，。！？\s]{0,10}?(?:谁(?:来)?负责|谁(?:能)?担(?:得起|责任?|待)|算谁的|谁(?:来)?赔|"
+                        r"后果不堪设想|后悔(?:都)?来不及|就(?:晚|完)了)|"
+                        r"[^，。！？\s]{0,6}?都(?:跑不|逃不|出不|进不|开不进)")
+# the standing hazard the what-if is about, said in another clause
+_HAZARD_SCENE = re.compile(r"电动车|电瓶车|充电|电线|电箱|电闸|线路|插座|插排|私拉|飞线|老化|堵|占(?:了|着|用|满)|停满|"
+                           r"堆|杂物|纸箱|废品|易燃|煤气罐|液化气|气罐|隐患|消防|安全通道|灭火器|漏电|露(?:在外|着|出)|"
+                           r"井盖|护栏|栏杆|扶手|松(?:了|动)|这么多|全是|满了|天天|老是|总是|经常")
+# the trigger's own clause says where or what is burning: a report (3楼着火了咋办, 有一辆着火了)
+_SCENE_OF_EVENT = re.compile(r"楼|层|家|屋|房|厨|车|室|号|单元|门|院|店|对面|隔壁|[有那这一][辆个家户间]")
+# a call for help now: whatever else is said, the emergency is happening
+_ALARM = re.compile(r"救命|救人|快来|快点|快救|快跑|快打|赶紧|赶快|马上|打(?:119|120|110)|报警")
+
+
+def _what_if(text: str, start: int, end: int) -> bool:
+    """The pattern at text[start:end] is a what-if about a hazard: a bare clause (no place of its own) asking what
+    then, and the hazard named in another clause, with no call for help anywhere."""
+    a = max((m.end() for m in _SPACED.finditer(text, 0, start)), default=0)
+    b = next((m.start() for m in _SPACED.finditer(text, end)), len(text))
+    if not _THEN_WHAT.match(text, end, b) or _ALARM.search(text):
+        return False
+    if _SCENE_OF_EVENT.search(text, a, start):
+        return False
+    return bool(_HAZARD_SCENE.search(text[:a]) or _HAZARD_SCENE.search(text[b:]))
 
 
 _POURING = re.compile(r"爆了|爆管|管子爆|水管爆|裂了|哗哗|往外冒|往外喷|喷水|冒水|跑水|水漫|漫到|淹了|止不住|关不住")
@@ -389,7 +431,7 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
 def _a_swindle(text: str) -> bool:
     """The fraud words are about a swindle on the resident (not talk about fraud, not a bill paid the usual way)."""
     return not (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
-                or (_BILL.search(text) and not _SWINDLE.search(text)))
+                or (_BILL.search(text) and not _SWINDLE.search(text)) or known_party(text) is not None)
 
 
 def swindle_reported(text: str) -> list[str]:
@@ -404,6 +446,60 @@ def swindle_reported(text: str) -> list[str]:
     found = [m.group(0) for rx, _ in _COMPILED["fraud"] for m in rx.finditer(text)
              if m.group(0) and not _ordinary(text, m.start(), m.end(), "fraud", when=False)]
     return list(dict.fromkeys(found))
+
+
+# a fire, gas or an electric shock feared or asked "what if" about: a hazard for the police post (消防隐患)
+_FEARED = frozenset(("fear", "what-if", "habitual"))
+_ELECTRIC = re.compile(r"电")
+
+
+def hazard_feared(text: str) -> list[str]:
+    """The words of a fire, a gas leak or an electric shock the resident fears (怕着火, 万一起火怎么办,
+    楼道里停满了电动车 着火了可咋办), or []: a safety hazard to report, not an emergency. Canonical text; a denial
+    (没有着火) or a drill (消防演练) is no hazard, and nothing is returned when the message reports one happening."""
+    if not text or not _ANY.search(text) or _DONE.search(text):
+        return []
+    found: list[str] = []
+    for kind in ("fire", "gas", "medical"):
+        for rx, _ in _COMPILED[kind]:
+            for m in rx.finditer(text):
+                word = m.group(0)
+                if not word or (kind == "medical" and not _ELECTRIC.search(word)):
+                    continue
+                why = _why_ordinary(text, m.start(), m.end(), kind)
+                if why is None:
+                    return []  # one happening now: an alert, not a hazard
+                if why in _FEARED:
+                    found.append(word)
+    return list(dict.fromkeys(found))
+
+
+# Money kept by someone the resident deals with (被房东骗了两千, 中介骗了我押金, 老板骗了我工资): a dispute over a
+# deposit, rent or wages, for mediation or a lawyer, not a swindle to alert the police post about. A stranger who
+# only says he is one (网上找的房东, 自称中介, 冒充房东) and one who vanished with the money (拉黑, 联系不上) is a
+# swindler.
+_PARTY = re.compile(r"房东|中介|租客|房客|物业|开发商|商家|店家|店主|卖家|老板|包工头|工头|装修(?:队|公司|师傅)|"
+                    r"健身房|理发店|美容院|培训(?:班|机构)|驾校|单位|厂里")
+_STRANGER = re.compile(r"网上|网友|微信上|qq|陌生|自称|冒充|假(?:的|冒)?(?:房东|中介|老板)|骗子|拉黑|删了|联系不上|"
+                       r"(?:电话|手机)(?:也)?打不通|关机|(?:人|他|她)(?:也)?(?:跑了|找不到|不见了)|链接|二维码|"
+                       r"安全(?:账|帐)户|说是|新卡|换了?(?:卡|账户|帐户)")
+_CHEATED = re.compile(r"骗|坑")
+_WAGES = re.compile(r"工资|工钱|薪|血汗钱|劳务费|加班费")
+
+
+def known_party(text: str) -> tuple[str, str] | None:
+    """For a message that says it was cheated (骗, 坑) by a landlord, an agent, a tenant, a shop, the property company
+    or a boss, with no sign of a stranger: the category it goes to ("legal" for wages and for the developer, "property"
+    for the property company, "dispute" otherwise) and the party named; None for anything else."""
+    if not _CHEATED.search(text):
+        return None
+    party = _PARTY.search(text)
+    if party is None or _STRANGER.search(text):
+        return None
+    who = party.group(0)
+    if _WAGES.search(text) or who == "开发商":  # wages and a house bought: a lawyer's
+        return "legal", who
+    return ("property" if who == "物业" else "dispute"), who
 
 
 def _has_person(text: str, start: int, phrase: str) -> bool:

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from intents import latin
 from intents import text as tx
 from intents.discourse import Discourse, analyse, clauses, takes_back
-from intents.emergency import Emergency, detect, swindle_reported
+from intents.emergency import Emergency, detect, hazard_feared, known_party, swindle_reported
 from intents.model import Model
 from intents.ngram import NgramModel
 
@@ -35,6 +35,8 @@ PINYIN_FACTOR = 0.8  # a keyword typed in pinyin: as sure as a homophone
 SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
 NAMES_THE_THING = 2.0  # another complaint category's keywords this strong name the thing a judgement is about
 SWINDLE_WEIGHT = 3.0  # a swindle reported past its alert (上个月被人骗了): as sure as a strong keyword for `safety`
+HAZARD_WEIGHT = 3.0  # a fire feared (楼道里停满了电动车 着火了可咋办): a hazard for `safety`, as sure as 消防隐患
+PARTY_WEIGHT = 3.0  # cheated by a landlord or a boss (被房东骗了两千): as sure as 押金不退 for `dispute`
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
 _FUZZY_PY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
@@ -245,6 +247,7 @@ class Engine:
                     found.append((phrase, NEAR_HOMOPHONE_FACTOR, i, i + n))
         if not found:
             return
+        found = _domain_first(found)
         known = self._tokenizer().known
         for phrase, strength, a, b in found:
             straddled = known(text[a - 1 : a + 1]) if a else 0
@@ -360,13 +363,12 @@ class Engine:
                 evidence[li].append((v, label))
                 row = by_clause.setdefault(clause, {})
                 row[li] = row.get(li, 0.0) + v
-            if self._swindle is not None and (emergency is None or emergency.kind != "fraud"):
-                said = swindle_reported(text)
-                if said:
-                    scores[self._swindle] += SWINDLE_WEIGHT
-                    evidence[self._swindle].append((SWINDLE_WEIGHT, said[0]))
-                    row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(said[0]) < b), 0), {})
-                    row[self._swindle] = row.get(self._swindle, 0.0) + SWINDLE_WEIGHT
+            if self._swindle is not None:
+                for li, weight, word in self._readings(text, emergency):
+                    scores[li] += weight
+                    evidence[li].append((weight, word))
+                    row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(word) < b), 0), {})
+                    row[li] = row.get(li, 0.0) + weight
             if text.isascii():
                 self._pinyin_hits(text, scores, evidence)
             if not self._passes(scores):
@@ -382,6 +384,24 @@ class Engine:
                 self.ngrams.vote(text, scores, evidence, [(x.start, x.end) for x in disc.spans] if disc else ())
         return self._rank(text, scores, self._explainer(evidence, learned), negated, emergency, disc, by_clause,
                           aside)
+
+    def _readings(self, text: str, emergency: Emergency | None) -> list[tuple[int, float, str]]:
+        """What the emergency detector's words meant when they raised no alert, as votes (label, weight, word): a
+        swindle past its alert and a fire feared go to the police post (safety); money a landlord or a boss kept
+        goes to the category of that dispute."""
+        labels = self.model.labels
+        votes: list[tuple[int, float, str]] = []
+        if self._swindle is not None and (emergency is None or emergency.kind != "fraud"):
+            said = swindle_reported(text)
+            if said:
+                votes.append((self._swindle, SWINDLE_WEIGHT, said[0]))
+            feared = hazard_feared(text)
+            if feared:
+                votes.append((self._swindle, HAZARD_WEIGHT, feared[0]))
+            party = known_party(text)
+            if party is not None and party[0] in labels:
+                votes.append((labels.index(party[0]), PARTY_WEIGHT, party[1]))
+        return votes
 
     def _explainer(self, evidence: dict[int, list[tuple[float, str]]],
                    learned: _Votes | None) -> Callable[[int], list[str]]:
@@ -582,6 +602,16 @@ class Engine:
         human = Match(id="act.human", name=self.model.name("act.human"), score=0.4, evidence=["latin"])
         result.intents = [human, *[x for x in result.intents if x.id != "act.human"]][:5]
         result.ambiguous = True
+
+
+def _domain_first(found: list[tuple[str, float, int, int]]) -> list[tuple[str, float, int, int]]:
+    """Where one span sounds like several keywords (意剪: 义剪 and 意见), the community's own word wins: input methods
+    know 意见 and give it whole, but not 义剪, which residents put together a character at a time and get wrong."""
+    domain = tx.domain_words()
+    spans = {(a, b) for phrase, _, a, b in found if phrase in domain}
+    if not spans:
+        return found
+    return [f for f in found if f[0] in domain or (f[2], f[3]) not in spans]
 
 
 def _ngram_model(model: Model) -> NgramModel | None:
