@@ -41,7 +41,8 @@ _NOT_STUCK = r"(?!在?(?:抽烟|吸烟|撒尿|小便|贴|乱))"  # 电梯里有�
 # money sent away, as typed (转帐, 汇钱, 打钱), and whom a swindler asks it of
 _SUM = r"(?:\d+|[一二两三四五六七八九十几百千万]+)(?:万|千|百)?(?:块|元)?"  # 两万, 五千块, 3000元
 _PAY = (r"(?:转账|转帐|转钱|转款|转过去|转到|转给|汇款|汇钱|汇过去|打钱|打款|打过去|付款|交钱|交保证金|交手续费|"
-        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费)|充值|垫付|取钱|取出来|(?:转|汇|打)(?:了)?" + _SUM + "|"
+        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费|保释金|赔偿金?|医药费|手术费|罚款)|充值|垫付|取钱|取出来|"
+        r"(?:转|汇|打)(?:了)?" + _SUM + "|"
         r"(?:转|交|付|打)(?:了)?(?:个|点|" + _SUM + r")?(?:的)?(?:定金|订金|押金))")
 _WHOM = r"(?:我|俺|咱|老人|老太太|老头|大爷|大妈|奶奶|爷爷|爸|妈|爹|娘|老伴|邻居|他|她)?"
 _KNOWN = r"(?:被骗|受骗|上当|诈骗|骗子|骗局|骗了|骗走|是假的|被坑)"
@@ -49,6 +50,8 @@ _HURRY = r"(?:赶紧|马上|立刻|赶快|先|去|到银行|给他|给她|往)*"
 _CODE = r"(?:验证[码吗]|密码)"  # 验证吗: voice typing
 _TELL = r"(?:告诉|给|发|报|念|说)(?:给)?了?"
 _TO = r"(?:他|她|人家|对方|那人|陌生人)"
+# the means of taking one's life, made ready (药都准备好了, 安眠药攒好了, 绳子买好了)
+_MEANS = r"(?:药|安眠药|农药|绳子|刀片|炭)(?:我)?(?:都|已经|早就?)?(?:准备|攒|买|备)好了"
 # down to fetch something (衣服掉了 要跳下去捡, 球掉院里了 跳下去拿): an errand, not a jump to die
 _FETCH = r"(?![^，。！？\s]{0,6}?(?:捡|拿|取|够))"
 
@@ -71,7 +74,11 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"被[^，。！？]{0,4}撞(?:了|倒|伤|飞)|误(?:吃|服|喝)|吃错|喝错|(?:全|都)是血", False),
         (r"夹(?:住|伤|到)了?(?:我家|我们家)?(?:的)?(?:孩子|小孩|娃|老人|人|手|腿|脚|胳膊|头)", False),
         (r"(?:不动了|没反应了?|起不来|爬不起来|动不了|脸(?:都|色)?(?:发)?(?:紫|青)了|嘴唇发紫|快不行了|不行了)", True),
-        (r"(?:叫|喊|推|拍)(?:了|他|她|人)*(?:半天|几声|好几声)?(?:也|都)?(?:没反应|不醒|不应|没动静)", False),
+        (r"(?:叫|喊|推|拍)(?:了|他|她|人)*(?:半天|几声|好几声)?(?:也|都)?(?:没反应|不醒|不应|没动静|不答应|不吭声|不出声|"
+         r"没(?:有)?声(?:音)?了|不动)", False),
+        # someone shut in a bathroom a long while and not answering (a fall, a stroke, fumes from the water heater)
+        (r"(?:卫生间|厕所|浴室|洗澡间|洗手间)[^。！？]{0,10}?(?:半天|半个?(?:钟头|小时)|一个?(?:多)?(?:钟头|小时)|好久|"
+         r"很久|老半天)[^。！？]{0,10}?(?:不应|没人?应|没动静|没声|没反应|不出来|不开门|不吭声)", False),
         # fainted somewhere (有人晕在电梯里), fits (孩子发高烧抽了), fell down (有人倒了), chest pain with a cold sweat
         (r"(?<!头)(?:晕|昏)倒?在|抽(?:了|起来了?|过去了?)(?![一根支口烟包点个他她你我血奖签水])|抽风|惊厥", True),
         (r"(?:有个?人|老人|老太太|老太|老头|大爷|大娘|大妈|奶奶|爷爷)(?:突然|一下子?)?就?(?:倒了|倒下|栽倒)|"
@@ -112,6 +119,11 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"找不(?:到|着)(?:我|俺)?(?:家)?" + _KIN, False),
         (_KIN + r"[^。！？]{0,14}(?:到现在|一直|还|也)(?:都)?(?:没回来|没回家|没到家|联系不上|不接电话|打不通)", False),
         (r"人不见了|人找不到了|人丢了", False),
+        # out for hours, and confused (老年痴呆, 糊涂, 不认路): lost, even before anyone says so
+        (r"(?:出门|出去|跑出去|走出去|溜出去)[^。！？]{0,12}?(?:小时|钟头|半天|一上午|一下午|一整天|一晚上)[^。！？]{0,14}?"
+         r"(?:老年痴呆|痴呆|阿尔茨海默|老糊涂|犯糊涂|糊涂了|不认(?:识)?路|认不得路)|"
+         r"(?:老年痴呆|痴呆|阿尔茨海默|老糊涂|犯糊涂|糊涂了|不认(?:识)?路|认不得路)[^。！？]{0,14}?(?:出门|出去|跑出去|走出去|"
+         r"溜出去)[^。！？]{0,12}?(?:小时|钟头|半天|一上午|一下午|一整天|一晚上)", False),
     ],
     "fire": [
         (r"(?<!打不)(?<!点不)(?<!打得)着火|起火|失火|火灾|走水了", False),
@@ -185,6 +197,9 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
          r"(?:要|想|准备|打算)(?:往下)?跳(?![舞绳高远槽伞水])" + _FETCH, False),
         (r"(?<!得)(?<!得我)(?<!得人)想死|安眠药|吃了(?:一|整)?(?:整)?瓶|(?:喝|吃)(?:了)?农药|喝药|吞药|结束(?:这一切|生命|自己)|"
          r"了结自己|遗书|对不起所有人|跟我告别|跟大家告别", False),
+        # a life said to be enough, and the means made ready (撑不下去了 药都准备好了): not pills ready for hospital
+        (r"活够了|(?:撑不下去|熬不下去|不想拖累|想解脱|太累了)[^。！？]{0,16}?" + _MEANS + "|" + _MEANS +
+         r"[^。！？]{0,16}?(?:撑不下去|熬不下去|不想拖累|想解脱|太累了)", False),
     ],
 }
 
@@ -229,9 +244,18 @@ _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早
                    r"风险|演练|演习|一旦|哪天|哪一天|到时候|真要|要真|搞不好|弄不好|保不齐|指不定|"
                    r"培训|知识|宣传|会$|会[^，。！？]?$|能不能|就会|就要|早晚")
 _INFO = re.compile(r"怎么(?:交|办理|登记|预防|领|报名|开户)|在哪(?:里)?(?:领|登记|办|报名|交|买)|培训|演练|年检|安检|"
+                   r"(?:电视|新闻|视频|抖音|快手|广播|网上)(?:里|上)?(?:说|讲|播|报道|看到)|的(?:视频|新闻)|"
                    r"什么时候|手环|(?<!听)课|讲座|宣传|登记|开户")
 _DONE = re.compile(r"处理好了|解决了|好(?:一)?点了|好多了|好些了|"
-                   r"已经好了|修好了|没事了|救出来了|(?<![不没])找到了|(?<![不没])回来了|灭了|扑灭|已经处理|送医院了?没事")
+                   r"已经好了|修好了|没事了|救出来了|(?:人|都|已经)(?:被)?(?:放|弄|拉)?出来了|(?<![不没])找到了|"
+                   r"(?<![不没])回来了|灭了|扑灭|已经处理|送医院了?没事")
+# a fall said to be nothing much (摔了一跤 破了点皮 没事): a question for the doctor, not an ambulance
+_MINOR = re.compile(r"破了?点皮|擦破|蹭破|皮外伤|不严重|没(?:什么|啥)大(?:碍|事)|没大事|问题不大|"
+                    r"没事(?=[，。！？,.!?\s]|$)")
+_FALL = re.compile(r"摔|跌|滑倒|磕|绊")
+# 救命 said of a nuisance (救命啊 楼上太吵了 我要疯了): venting, nobody in danger
+_VENTING = re.compile(r"疯了|疯掉|崩溃|受不了|烦死|吵死|臭死|熏死|折磨死|气死")
+_NUISANCE = re.compile(r"吵|噪|装修|狗叫|音响|广场舞|臭|味|熏|油烟|蚊子|蟑螂|老鼠")
 _HYPERBOLE = re.compile(r"得(?:我|人)?(?:都)?(?:想死|要死|不想活)")
 _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
 # 电梯卡住不动了 里面没人: a broken lift, nobody trapped
@@ -264,7 +288,7 @@ _FRAUD_SIGN = re.compile(r"电话|来电|打来|短信|视频|微信|qq|陌生|�
 # a bill, or the community's own people asking (a grid worker registering the resident on a mini-program)
 _BILL = re.compile(r"物业费|水费|电费|燃气费|暖气费|取暖费|房租|租金|停车费|学费|医药费|话费|饭钱|菜钱|"
                    r"(?:网格员|居委会|社区(?:的)?工作人员|物业)[^，。！？]{0,3}(?:让|叫|要|问)")
-_SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户")
+_SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户|(?:电话|短信|微信|有人|对方)[^。！？]{0,8}说")
 _CALLS_POLICE = frozenset(("报警", "打110"))
 # 快来人 for an errand (调解一下, 修修, 管管): a request to the community, nobody in danger
 _ERRAND = re.compile(r"[^，。！？]{0,4}?(?:调解|评理|评评理|管管|管一管|处理|修|看看|看一下|说说|劝劝|清理|疏通|收拾)")
@@ -400,7 +424,8 @@ def detect(text: str) -> Emergency | None:
         water = _WATER.search(text) and not _WATER_DANGER.search(text)
         errand = (g is not None and g.group(0) == "快来人" and _ERRAND.match(text, g.end())
                   and not re.search(r"救命|求救|救人", text))
-        if g and not _ordinary(text, g.start(), g.end()) and not water and not errand:
+        venting = _VENTING.search(text) and _NUISANCE.search(text)
+        if g and not _ordinary(text, g.start(), g.end()) and not water and not errand and not venting:
             return Emergency(kind=HELP, evidence=[g.group(0)])
         return None
     kind = next(k for k in PRIORITY if k in found)
@@ -416,16 +441,26 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
         del found["trapped"]
     if "fire" in found and all(_SMOKE_ONLY.match(e) for e in found["fire"]) and _NOT_FIRE.search(text):
         del found["fire"]
+    if "medical" in found and _MINOR.search(text) and all(_FALL.search(e) for e in found["medical"]):
+        del found["medical"]
     if "missing" in found and _PET.search(text) and not _KIN_RE.search(text):
         del found["missing"]
     if "fraud" in found and not _a_swindle(text):
         del found["fraud"]
     if "fraud" in found and _PAST.search(text) and not _LOST.search(text) and not _NOW.search(text):
         del found["fraud"]  # 上周有人冒充公安打电话让我转账: asked days ago, nothing lost, over
-    if "fraud" in found and "crime" in found and set(found["crime"]) <= _CALLS_POLICE:
-        del found["crime"]  # 被骗了 要报警: the swindle is what to act on (96110 / 110, the bank)
+    if "fraud" in found and "crime" in found and (set(found["crime"]) <= _CALLS_POLICE or _told(text, found["crime"])):
+        del found["crime"]  # 被骗了 要报警, 说我外孙打架被拘了: the swindle is what to act on (96110 / 110, the bank)
     if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):
         found["crisis"] = found.pop("self-harm")
+
+
+_TOLD = re.compile(r"(?:说|称|讲)[^。！？]{0,8}$")
+
+
+def _told(text: str, words: list[str]) -> bool:
+    """Every one of ``words`` is part of what a caller said (说我外孙打架被拘了), not what the resident sees."""
+    return all(_TOLD.search(text[max(0, i - 10) : i]) for w in words if (i := text.find(w)) >= 0)
 
 
 def _a_swindle(text: str) -> bool:

@@ -36,6 +36,7 @@ SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
 NAMES_THE_THING = 2.0  # another complaint category's keywords this strong name the thing a judgement is about
 SWINDLE_WEIGHT = 3.0  # a swindle reported past its alert (上个月被人骗了): as sure as a strong keyword for `safety`
 HAZARD_WEIGHT = 3.0  # a fire feared (楼道里停满了电动车 着火了可咋办): a hazard for `safety`, as sure as 消防隐患
+ADDRESSEE_FACTOR = 0.5  # "@物业": whom the message is to, a weaker sign of what it is about
 PARTY_WEIGHT = 3.0  # cheated by a landlord or a boss (被房东骗了两千): as sure as 押金不退 for `dispute`
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
@@ -50,6 +51,7 @@ _QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
 _SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human", "act.withdraw")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
+_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
 
 
 _fuzzy: dict[str, str] = {}
@@ -333,6 +335,12 @@ class Engine:
             sos = special.get("act.sos")
             for phrase, (strength, start, end) in hits.items():
                 why = disc.why(start, end) if disc else None
+                if why == "addressee":  # "@物业 电梯又停了": the lift is the matter, the property company the reader
+                    for li, w in m.phrases[phrase]:  # counted for the message, never a part of its own
+                        if li != sos:
+                            scores[li] += w * strength * ADDRESSEE_FACTOR
+                            evidence[li].append((w * strength * ADDRESSEE_FACTOR, f"@{phrase}"))
+                    continue
                 if why is None and any(a <= start and end <= b for a, b in spans):
                     why = "negated"  # inside a negated keyword: 噪 in 噪音
                 if why is not None:
@@ -370,7 +378,10 @@ class Engine:
                     row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(word) < b), 0), {})
                     row[li] = row.get(li, 0.0) + weight
             if text.isascii():
-                self._pinyin_hits(text, scores, evidence)
+                self._pinyin_hits(latin.read_pinyin(text), scores, evidence)
+            elif _LATIN_RUN.search(text):  # 请问yi jian是几号, 我家nuan qi不热: pinyin among the characters
+                for run in _LATIN_RUN.findall(text):
+                    self._pinyin_hits(latin.read_run(run), scores, evidence)
             if not self._passes(scores):
                 for phrase, strength in self._fuzzy_hits(text, toks).items():
                     if phrase in hits:
@@ -417,24 +428,29 @@ class Engine:
 
         return explain
 
-    def _pinyin_hits(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]]) -> None:
+    def _pinyin_hits(self, syl: list[str] | None, scores: list[float],
+                     evidence: dict[int, list[tuple[float, str]]]) -> None:
         """Keywords spelt in pinyin ("ting dian le" holds 停电): matched on toneless syllables."""
-        syl = latin.read_pinyin(text)
         if not syl:
             return
-        seen: set[str] = set()
+        found: list[tuple[str, float, int, int]] = []
         for i in range(len(syl) - 1):
             key = (_fuzzy_syllable(syl[i]), _fuzzy_syllable(syl[i + 1]))
             for phrase, psyl, _ in self._by_syllable.get(key, ()):
                 n = len(psyl)
-                if phrase in seen or tuple(syl[i : i + n]) != psyl:
+                if tuple(syl[i : i + n]) == psyl:
+                    found.append((phrase, PINYIN_FACTOR, i, i + n))
+        seen: set[str] = set()
+        for phrase, _, i, j in _domain_first(found):  # "yi jian": 义剪, the community's word, not 意见
+            psyl = tuple(syl[i:j])
+            if phrase in seen:
+                continue
+            seen.add(phrase)
+            for li, w in self.model.phrases[phrase]:
+                if li == self._special.get("act.sos"):
                     continue
-                seen.add(phrase)
-                for li, w in self.model.phrases[phrase]:
-                    if li == self._special.get("act.sos"):
-                        continue
-                    scores[li] += w * PINYIN_FACTOR
-                    evidence[li].append((w * PINYIN_FACTOR, f"≈{phrase}({''.join(psyl)})"))
+                scores[li] += w * PINYIN_FACTOR
+                evidence[li].append((w * PINYIN_FACTOR, f"≈{phrase}({''.join(psyl)})"))
 
     def _add_features(self, text: str, toks: list[str], scores: list[float]) -> _Votes:
         """Add the learned features' votes to `scores`; return (features, values) for the evidence.
