@@ -371,12 +371,11 @@ class Engine:
                 evidence[li].append((v, label))
                 row = by_clause.setdefault(clause, {})
                 row[li] = row.get(li, 0.0) + v
-            if self._swindle is not None:
-                for li, weight, word in self._readings(text, emergency):
-                    scores[li] += weight
-                    evidence[li].append((weight, word))
-                    row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(word) < b), 0), {})
-                    row[li] = row.get(li, 0.0) + weight
+            for li, weight, word in self._readings(text, emergency):
+                scores[li] += weight
+                evidence[li].append((weight, word))
+                row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(word) < b), 0), {})
+                row[li] = row.get(li, 0.0) + weight
             if text.isascii():
                 self._pinyin_hits(latin.read_pinyin(text), scores, evidence)
             elif _LATIN_RUN.search(text):  # 请问yi jian是几号, 我家nuan qi不热: pinyin among the characters

@@ -72,7 +72,8 @@ def read_numbers(text: str) -> str:
 
 # Dialect spellings of a plain word, one for one in length (Henan and northern speech, voice typing): 木有 is 没有
 _DIALECT = re.compile(r"木有|莫有|冇有")
-# initials typed in chat for the words of the estate (wy 物业, xq 小区, tcw 停车位), read only beside Chinese text
+# initials typed in chat for the words of the estate (wy 物业, xq 小区, tcw 停车位), read only beside Chinese text;
+# one letter for one character, so positions in the text do not move
 _INITIALS = {"wy": "物业", "xq": "小区", "sq": "社区", "jwh": "居委会", "wgy": "网格员", "tcw": "停车位", "zx": "装修",
              "jf": "积分", "dt": "电梯", "yz": "业主", "gzh": "公众号"}
 _INITIALS_RE = re.compile(r"(?<![a-z])(" + "|".join(sorted(_INITIALS, key=len, reverse=True)) + r")(?![a-z])")

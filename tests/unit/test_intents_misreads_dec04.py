@@ -234,3 +234,12 @@ def test_a_roof_terrace_is_one_place() -> None:
 
     assert named_place("楼顶天台的门没锁 小孩老上去玩") == "楼顶天台"
     assert named_place("3号楼楼顶天台") == "3号楼楼顶天台"
+
+
+def test_initials_are_read_only_beside_chinese_and_keep_positions() -> None:
+    """One letter for one character: spans found in canonical text still point at the resident's words."""
+    for raw in ("wy费凭什么又涨价", "xq门口的tcw都被占了", "请问jwh在哪"):
+        assert len(canonical(raw)) == len(raw)
+    assert canonical("wy费") == "物业费"
+    assert canonical("wy") == "wy"  # Latin alone is pinyin or English, read elsewhere
+    assert canonical("我的dtv坏了") == "我的dtv坏了"  # a longer Latin word is not initials
