@@ -392,28 +392,49 @@ def pouring(text: str) -> bool:
     return bool(_WATER.search(text) and _POURING.search(text))
 
 
+# a fire, gas or an electric shock feared or asked "what if" about: a hazard for the police post (消防隐患)
+_FEARED = frozenset(("fear", "what-if", "habitual"))
+_ELECTRIC = re.compile(r"电")
+
+
 def detect(text: str) -> Emergency | None:
     """The emergency a canonical message reports, or None; `evidence` are the words that decided."""
+    return scan(text)[0]
+
+
+def scan(text: str) -> tuple[Emergency | None, list[str]]:
+    """`detect`'s answer, and the words of a hazard the message fears (`hazard_feared`), found in the same pass."""
     if not text:
-        return None
+        return None, []
     ascii_text = text.isascii()
     if not ascii_text and not _ANY.search(text) and not _GENERIC.search(text):
-        return None
+        return None, []
     if _DONE.search(text):
-        return None
+        return None, []
     found: dict[str, list[str]] = {}
+    feared: list[str] = []
+    hazard_now = False
     for kind, patterns in () if ascii_text else _COMPILED.items():
+        hazard = kind in ("fire", "gas", "medical")
         for rx, needs_person in patterns:
             for m in rx.finditer(text):
-                if not m.group(0):
+                word = m.group(0)
+                if not word:
                     continue
-                if needs_person and not _has_person(text, m.start(), m.group(0)):
+                if needs_person and not _has_person(text, m.start(), word):
                     continue
-                if _ordinary(text, m.start(), m.end(), kind):
+                why = _why_ordinary(text, m.start(), m.end(), kind)
+                if hazard and (kind != "medical" or _ELECTRIC.search(word)):
+                    if why is None:
+                        hazard_now = True
+                    elif why in _FEARED:
+                        feared.append(word)
+                if why is not None:
                     continue
                 if kind == "trapped" and not _PERSON_RE.search(text) and not re.search(_LIFT, text):
                     continue  # 车被困在车位里: no one is inside
-                found.setdefault(kind, []).append(m.group(0))
+                found.setdefault(kind, []).append(word)
+    feared = [] if hazard_now else list(dict.fromkeys(feared))
     _set_aside(text, found)
     if ascii_text:
         for kind, rx in _ENGLISH_RE.items():
@@ -426,12 +447,12 @@ def detect(text: str) -> Emergency | None:
                   and not re.search(r"救命|求救|救人", text))
         venting = _VENTING.search(text) and _NUISANCE.search(text)
         if g and not _ordinary(text, g.start(), g.end()) and not water and not errand and not venting:
-            return Emergency(kind=HELP, evidence=[g.group(0)])
-        return None
+            return Emergency(kind=HELP, evidence=[g.group(0)]), feared
+        return None, feared
     kind = next(k for k in PRIORITY if k in found)
     g = _GENERIC.search(text)
     evidence = list(dict.fromkeys(found[kind] + ([g.group(0)] if g else [])))
-    return Emergency(kind=kind, evidence=evidence)
+    return Emergency(kind=kind, evidence=evidence), feared
 
 
 def _set_aside(text: str, found: dict[str, list[str]]) -> None:
@@ -483,30 +504,11 @@ def swindle_reported(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-# a fire, gas or an electric shock feared or asked "what if" about: a hazard for the police post (消防隐患)
-_FEARED = frozenset(("fear", "what-if", "habitual"))
-_ELECTRIC = re.compile(r"电")
-
-
 def hazard_feared(text: str) -> list[str]:
     """The words of a fire, a gas leak or an electric shock the resident fears (怕着火, 万一起火怎么办,
     楼道里停满了电动车 着火了可咋办), or []: a safety hazard to report, not an emergency. Canonical text; a denial
     (没有着火) or a drill (消防演练) is no hazard, and nothing is returned when the message reports one happening."""
-    if not text or not _ANY.search(text) or _DONE.search(text):
-        return []
-    found: list[str] = []
-    for kind in ("fire", "gas", "medical"):
-        for rx, _ in _COMPILED[kind]:
-            for m in rx.finditer(text):
-                word = m.group(0)
-                if not word or (kind == "medical" and not _ELECTRIC.search(word)):
-                    continue
-                why = _why_ordinary(text, m.start(), m.end(), kind)
-                if why is None:
-                    return []  # one happening now: an alert, not a hazard
-                if why in _FEARED:
-                    found.append(word)
-    return list(dict.fromkeys(found))
+    return scan(text)[1]
 
 
 # Money kept by someone the resident deals with (被房东骗了两千, 中介骗了我押金, 老板骗了我工资): a dispute over a

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from intents import latin
 from intents import text as tx
 from intents.discourse import Discourse, analyse, clauses, takes_back
-from intents.emergency import Emergency, detect, hazard_feared, known_party, swindle_reported
+from intents.emergency import Emergency, known_party, scan, swindle_reported
 from intents.model import Model
 from intents.ngram import NgramModel
 
@@ -51,7 +51,7 @@ _QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
 _SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human", "act.withdraw")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
-_LATIN_RUN = re.compile(r"[a-z]+(?: [a-z]+)*")
+_LATIN_RUN = re.compile(r"[a-z]{2,}(?: [a-z]+)*")  # two syllables need two letters at least: not 'a' in A市
 
 
 _fuzzy: dict[str, str] = {}
@@ -315,7 +315,7 @@ class Engine:
         toks: list[str] | None = None
         learned: _Votes | None = None
         special = self._special
-        emergency = detect(text) if special.get("act.sos") is not None else None
+        emergency, feared = scan(text) if special.get("act.sos") is not None else (None, [])
 
         if m.features:
             toks = tx.tokens(text, self._tokenizer().name)
@@ -371,7 +371,7 @@ class Engine:
                 evidence[li].append((v, label))
                 row = by_clause.setdefault(clause, {})
                 row[li] = row.get(li, 0.0) + v
-            for li, weight, word in self._readings(text, emergency):
+            for li, weight, word in self._readings(text, emergency, feared):
                 scores[li] += weight
                 evidence[li].append((weight, word))
                 row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(word) < b), 0), {})
@@ -395,7 +395,7 @@ class Engine:
         return self._rank(text, scores, self._explainer(evidence, learned), negated, emergency, disc, by_clause,
                           aside)
 
-    def _readings(self, text: str, emergency: Emergency | None) -> list[tuple[int, float, str]]:
+    def _readings(self, text: str, emergency: Emergency | None, feared: list[str]) -> list[tuple[int, float, str]]:
         """What the emergency detector's words meant when they raised no alert, as votes (label, weight, word): a
         swindle past its alert and a fire feared go to the police post (safety); money a landlord or a boss kept
         goes to the category of that dispute."""
@@ -405,7 +405,6 @@ class Engine:
             said = swindle_reported(text)
             if said:
                 votes.append((self._swindle, SWINDLE_WEIGHT, said[0]))
-            feared = hazard_feared(text)
             if feared:
                 votes.append((self._swindle, HAZARD_WEIGHT, feared[0]))
             party = known_party(text)
