@@ -244,8 +244,11 @@ _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早
                    r"风险|演练|演习|一旦|哪天|哪一天|到时候|真要|要真|搞不好|弄不好|保不齐|指不定|"
                    r"培训|知识|宣传|会$|会[^，。！？]?$|能不能|就会|就要|早晚")
 _INFO = re.compile(r"怎么(?:交|办理|登记|预防|领|报名|开户)|在哪(?:里)?(?:领|登记|办|报名|交|买)|培训|演练|年检|安检|"
-                   r"(?:电视|新闻|视频|抖音|快手|广播|网上)(?:里|上)?(?:说|讲|播|报道|看到)|的(?:视频|新闻)|"
                    r"什么时候|手环|(?<!听)课|讲座|宣传|登记|开户")
+# something seen on television or a video and retold (电视里说着火了要捂住口鼻, 那个电动车着火的视频): not the
+# building's own CCTV (监控视频里看到有人倒在楼道), and not with a call for help
+_RETOLD = re.compile(r"(?:电视|新闻|(?<!监控)视频|抖音|快手|网上)(?:里|上)?(?:说|讲|播|报道|看到)|"
+                     r"(?<!监控)的(?:视频|新闻)")
 _DONE = re.compile(r"处理好了|解决了|好(?:一)?点了|好多了|好些了|"
                    r"已经好了|修好了|没事了|救出来了|(?:人|都|已经)(?:被)?(?:放|弄|拉)?出来了|(?<![不没])找到了|"
                    r"(?<![不没])回来了|灭了|扑灭|已经处理|送医院了?没事")
@@ -340,7 +343,7 @@ def _why_ordinary(text: str, start: int, end: int, kind: str | None = None, *, w
         return "fear"
     if _HABITUAL.search(text[max(a, start - 8) : start]):
         return "habitual"
-    if kind != "fraud" and _INFO.search(text[a:b]):
+    if kind != "fraud" and (_INFO.search(text[a:b]) or (_RETOLD.search(text[a:b]) and not _ALARM.search(text))):
         return "info"
     if _HYPERBOLE.search(text[max(a, start - 4) : end]):
         return "hyperbole"

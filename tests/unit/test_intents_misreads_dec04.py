@@ -243,3 +243,12 @@ def test_initials_are_read_only_beside_chinese_and_keep_positions() -> None:
     assert canonical("wy费") == "物业费"
     assert canonical("wy") == "wy"  # Latin alone is pinyin or English, read elsewhere
     assert canonical("我的dtv坏了") == "我的dtv坏了"  # a longer Latin word is not initials
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("监控视频里看到有人倒在楼道里 叫不醒", "medical"),
+    ("新闻里说咱们小区3号楼着火了 快跑", "fire"),
+])
+def test_the_estates_own_cameras_and_a_cry_are_no_retold_news(text: str, kind: str) -> None:
+    r = classify(text)
+    assert r.emergency is not None and r.emergency.kind == kind, r.to_json()
