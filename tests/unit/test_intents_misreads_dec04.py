@@ -64,6 +64,7 @@ def test_the_hazard_words_are_what_the_safety_vote_shows() -> None:
     ("租房的时候被中介坑了 中介费不退", "dispute"),
     ("租客跑了 欠了我两个月房租", "dispute"),
     ("老板骗了我三个月工资", "legal"),
+    ("被房东骗了 说是下个月退押金 到现在也没退", "dispute"),
     ("包工头骗了俺们的工钱 过年都回不了家", "legal"),
 ])
 def test_money_kept_by_a_landlord_agent_or_boss_is_a_dispute_not_a_swindle(text: str, want: str) -> None:
