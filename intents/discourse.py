@@ -159,6 +159,8 @@ def asks_done(text: str) -> bool:
     return _ASKS_DONE.search(t) is not None and not takes_back(t)
 
 
+_WISH_FOLLOWED = re.compile(r"认领了?(?:吗|没|么|不)|有人认领|(?:实现|完成|兑现)了?(?:吗|没|么)|(?:怎么样|咋样|如何)了|"
+                            r"(?:我|俺)(?:的|许的|发的|上次的)(?:那个)?(?:微)?心愿")
 _WISH = re.compile(r"微心愿|许(?:个|一个|了个)?(?:小)?(?:心)?愿|(?:有|说|提)(?:个|一个)?(?:小)?心愿")
 _REDEEM = re.compile(r"(?:换|兑换|兑|领|用积分换)(?:个|一个|一块|一条|一瓶|一袋|点|些)?(.{1,8})")
 
@@ -174,8 +176,10 @@ def asks_how_to_pay(text: str) -> bool:
 
 
 def asks_wish(text: str) -> bool:
-    """The resident wants to post a micro-wish (微心愿: "我想许个微心愿", "俺有个小心愿")."""
-    return _WISH.search(canonical(text)) is not None
+    """The resident wants to post a micro-wish (微心愿: "我想许个微心愿", "俺有个小心愿"); not one who asks how a wish
+    already posted is going ("我的微心愿有人认领了吗")."""
+    t = canonical(text)
+    return _WISH.search(t) is not None and _WISH_FOLLOWED.search(t) is None
 
 
 def redeemed(text: str) -> str | None:
@@ -240,7 +244,7 @@ _MARKER_TOPIC = (
 class Span:
     start: int
     end: int
-    why: str  # "resolved" | "negated" | "progress"
+    why: str  # "resolved" | "negated" | "progress" | "thanks" | "addressee"
 
 
 @dataclass
@@ -270,6 +274,10 @@ class Discourse:
         return None
 
 
+# "@物业 3栋电梯又停了": whom a group message is addressed to (WeChat ends a mention with a space), not what it is about
+_ADDRESSEE = re.compile(r"@[^\s@]{1,10}(?=\s|$)")
+
+
 def clauses(text: str) -> list[tuple[int, int]]:
     """(start, end) of each clause: split at punctuation and spaces."""
     out: list[tuple[int, int]] = []
@@ -297,6 +305,8 @@ def analyse(text: str, named: set[int] | None = None) -> Discourse:
     """
     d = Discourse(thanks=bool(_THANKS.search(text)))
     bounds = clauses(text)
+    if "@" in text:
+        d.spans += [Span(m.start(), m.end(), "addressee") for m in _ADDRESSEE.finditer(text)]
     if d.thanks:
         for m in _THANKS.finditer(text):  # 谢谢网格员, 谢谢物业: whom they thank, not what they ask for
             _, b = _clause_of(bounds, m.start())

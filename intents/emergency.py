@@ -41,13 +41,17 @@ _NOT_STUCK = r"(?!在?(?:抽烟|吸烟|撒尿|小便|贴|乱))"  # 电梯里有�
 # money sent away, as typed (转帐, 汇钱, 打钱), and whom a swindler asks it of
 _SUM = r"(?:\d+|[一二两三四五六七八九十几百千万]+)(?:万|千|百)?(?:块|元)?"  # 两万, 五千块, 3000元
 _PAY = (r"(?:转账|转帐|转钱|转款|转过去|转到|转给|汇款|汇钱|汇过去|打钱|打款|打过去|付款|交钱|交保证金|交手续费|"
-        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费)|充值|垫付|取钱|取出来|(?:转|汇|打)(?:了)?" + _SUM + ")")
+        r"交(?:个|点)?(?:税|保证金|手续费|解冻费|激活费|保释金|赔偿金?|医药费|手术费|罚款)|充值|垫付|取钱|取出来|"
+        r"(?:转|汇|打)(?:了)?" + _SUM + "|"
+        r"(?:转|交|付|打)(?:了)?(?:个|点|" + _SUM + r")?(?:的)?(?:定金|订金|押金))")
 _WHOM = r"(?:我|俺|咱|老人|老太太|老头|大爷|大妈|奶奶|爷爷|爸|妈|爹|娘|老伴|邻居|他|她)?"
 _KNOWN = r"(?:被骗|受骗|上当|诈骗|骗子|骗局|骗了|骗走|是假的|被坑)"
 _HURRY = r"(?:赶紧|马上|立刻|赶快|先|去|到银行|给他|给她|往)*"
 _CODE = r"(?:验证[码吗]|密码)"  # 验证吗: voice typing
 _TELL = r"(?:告诉|给|发|报|念|说)(?:给)?了?"
 _TO = r"(?:他|她|人家|对方|那人|陌生人)"
+# the means of taking one's life, made ready (药都准备好了, 安眠药攒好了, 绳子买好了)
+_MEANS = r"(?:药|安眠药|农药|绳子|刀片|炭)(?:我)?(?:都|已经|早就?)?(?:准备|攒|买|备)好了"
 # down to fetch something (衣服掉了 要跳下去捡, 球掉院里了 跳下去拿): an errand, not a jump to die
 _FETCH = r"(?![^，。！？\s]{0,6}?(?:捡|拿|取|够))"
 
@@ -70,7 +74,11 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"被[^，。！？]{0,4}撞(?:了|倒|伤|飞)|误(?:吃|服|喝)|吃错|喝错|(?:全|都)是血", False),
         (r"夹(?:住|伤|到)了?(?:我家|我们家)?(?:的)?(?:孩子|小孩|娃|老人|人|手|腿|脚|胳膊|头)", False),
         (r"(?:不动了|没反应了?|起不来|爬不起来|动不了|脸(?:都|色)?(?:发)?(?:紫|青)了|嘴唇发紫|快不行了|不行了)", True),
-        (r"(?:叫|喊|推|拍)(?:了|他|她|人)*(?:半天|几声|好几声)?(?:也|都)?(?:没反应|不醒|不应|没动静)", False),
+        (r"(?:叫|喊|推|拍)(?:了|他|她|人)*(?:半天|几声|好几声)?(?:也|都)?(?:没反应|不醒|不应|没动静|不答应|不吭声|不出声|"
+         r"没(?:有)?声(?:音)?了|不动)", False),
+        # someone shut in a bathroom a long while and not answering (a fall, a stroke, fumes from the water heater)
+        (r"(?:卫生间|厕所|浴室|洗澡间|洗手间)[^。！？]{0,10}?(?:半天|半个?(?:钟头|小时)|一个?(?:多)?(?:钟头|小时)|好久|"
+         r"很久|老半天)[^。！？]{0,10}?(?:不应|没人?应|没动静|没声|没反应|不出来|不开门|不吭声)", False),
         # fainted somewhere (有人晕在电梯里), fits (孩子发高烧抽了), fell down (有人倒了), chest pain with a cold sweat
         (r"(?<!头)(?:晕|昏)倒?在|抽(?:了|起来了?|过去了?)(?![一根支口烟包点个他她你我血奖签水])|抽风|惊厥", True),
         (r"(?:有个?人|老人|老太太|老太|老头|大爷|大娘|大妈|奶奶|爷爷)(?:突然|一下子?)?就?(?:倒了|倒下|栽倒)|"
@@ -111,6 +119,11 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
         (r"找不(?:到|着)(?:我|俺)?(?:家)?" + _KIN, False),
         (_KIN + r"[^。！？]{0,14}(?:到现在|一直|还|也)(?:都)?(?:没回来|没回家|没到家|联系不上|不接电话|打不通)", False),
         (r"人不见了|人找不到了|人丢了", False),
+        # out for hours, and confused (老年痴呆, 糊涂, 不认路): lost, even before anyone says so
+        (r"(?:出门|出去|跑出去|走出去|溜出去)[^。！？]{0,12}?(?:小时|钟头|半天|一上午|一下午|一整天|一晚上)[^。！？]{0,14}?"
+         r"(?:老年痴呆|痴呆|阿尔茨海默|老糊涂|犯糊涂|糊涂了|不认(?:识)?路|认不得路)|"
+         r"(?:老年痴呆|痴呆|阿尔茨海默|老糊涂|犯糊涂|糊涂了|不认(?:识)?路|认不得路)[^。！？]{0,14}?(?:出门|出去|跑出去|走出去|"
+         r"溜出去)[^。！？]{0,12}?(?:小时|钟头|半天|一上午|一下午|一整天|一晚上)", False),
     ],
     "fire": [
         (r"(?<!打不)(?<!点不)(?<!打得)着火|起火|失火|火灾|走水了", False),
@@ -184,6 +197,9 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
          r"(?:要|想|准备|打算)(?:往下)?跳(?![舞绳高远槽伞水])" + _FETCH, False),
         (r"(?<!得)(?<!得我)(?<!得人)想死|安眠药|吃了(?:一|整)?(?:整)?瓶|(?:喝|吃)(?:了)?农药|喝药|吞药|结束(?:这一切|生命|自己)|"
          r"了结自己|遗书|对不起所有人|跟我告别|跟大家告别", False),
+        # a life said to be enough, and the means made ready (撑不下去了 药都准备好了): not pills ready for hospital
+        (r"活够了|(?:撑不下去|熬不下去|不想拖累|想解脱|太累了)[^。！？]{0,16}?" + _MEANS + "|" + _MEANS +
+         r"[^。！？]{0,16}?(?:撑不下去|熬不下去|不想拖累|想解脱|太累了)", False),
     ],
 }
 
@@ -225,12 +241,24 @@ _NOW = re.compile(r"现在|正在|还在|刚才|刚刚|今天|马上|赶紧|快"
 _HABITUAL = re.compile(r"经常|老是|总是|动不动|三天两头|常常|时常|隔三差五|每次|好几次|多次")
 _URGENT = re.compile(r"现在|正在|还在|快|赶紧|马上|救命|刚才|刚刚|到现在|一直|了快|啊|！|!")
 _FEAR = re.compile(r"(?<!害)怕|担心|万一|容易|可能会|会不会|迟早|要是|如果|假如|小心|注意|防|预防|避免|以免|隐患|"
-                   r"风险|演练|演习|"
+                   r"风险|演练|演习|一旦|哪天|哪一天|到时候|真要|要真|搞不好|弄不好|保不齐|指不定|"
                    r"培训|知识|宣传|会$|会[^，。！？]?$|能不能|就会|就要|早晚")
 _INFO = re.compile(r"怎么(?:交|办理|登记|预防|领|报名|开户)|在哪(?:里)?(?:领|登记|办|报名|交|买)|培训|演练|年检|安检|"
                    r"什么时候|手环|(?<!听)课|讲座|宣传|登记|开户")
+# something seen on television or a video and retold (电视里说着火了要捂住口鼻, 那个电动车着火的视频): not the
+# building's own CCTV (监控视频里看到有人倒在楼道), and not with a call for help
+_RETOLD = re.compile(r"(?:电视|新闻|(?<!监控)视频|抖音|快手|网上)(?:里|上)?(?:说|讲|播|报道|看到)|"
+                     r"(?<!监控)的(?:视频|新闻)")
 _DONE = re.compile(r"处理好了|解决了|好(?:一)?点了|好多了|好些了|"
-                   r"已经好了|修好了|没事了|救出来了|(?<![不没])找到了|(?<![不没])回来了|灭了|扑灭|已经处理|送医院了?没事")
+                   r"已经好了|修好了|没事了|救出来了|(?:人|都|已经)(?:被)?(?:放|弄|拉)?出来了|(?<![不没])找到了|"
+                   r"(?<![不没])回来了|灭了|扑灭|已经处理|送医院了?没事")
+# a fall said to be nothing much (摔了一跤 破了点皮 没事): a question for the doctor, not an ambulance
+_MINOR = re.compile(r"破了?点皮|擦破|蹭破|皮外伤|不严重|没(?:什么|啥)大(?:碍|事)|没大事|问题不大|"
+                    r"没事(?=[，。！？,.!?\s]|$)")
+_FALL = re.compile(r"摔|跌|滑倒|磕|绊")
+# 救命 said of a nuisance (救命啊 楼上太吵了 我要疯了): venting, nobody in danger
+_VENTING = re.compile(r"疯了|疯掉|崩溃|受不了|烦死|吵死|臭死|熏死|折磨死|气死")
+_NUISANCE = re.compile(r"吵|噪|装修|狗叫|音响|广场舞|臭|味|熏|油烟|蚊子|蟑螂|老鼠")
 _HYPERBOLE = re.compile(r"得(?:我|人)?(?:都)?(?:想死|要死|不想活)")
 _BLOCKED = re.compile(r"消防通道|隐患|堵|占")
 # 电梯卡住不动了 里面没人: a broken lift, nobody trapped
@@ -263,7 +291,7 @@ _FRAUD_SIGN = re.compile(r"电话|来电|打来|短信|视频|微信|qq|陌生|�
 # a bill, or the community's own people asking (a grid worker registering the resident on a mini-program)
 _BILL = re.compile(r"物业费|水费|电费|燃气费|暖气费|取暖费|房租|租金|停车费|学费|医药费|话费|饭钱|菜钱|"
                    r"(?:网格员|居委会|社区(?:的)?工作人员|物业)[^，。！？]{0,3}(?:让|叫|要|问)")
-_SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户")
+_SWINDLE = re.compile(r"骗|诈|冒充|陌生|冻结|安全(?:账|帐)户|(?:电话|短信|微信|有人|对方)[^。！？]{0,8}说")
 _CALLS_POLICE = frozenset(("报警", "打110"))
 # 快来人 for an errand (调解一下, 修修, 管管): a request to the community, nobody in danger
 _ERRAND = re.compile(r"[^，。！？]{0,4}?(?:调解|评理|评评理|管管|管一管|处理|修|看看|看一下|说说|劝劝|清理|疏通|收拾)")
@@ -297,24 +325,65 @@ def _ordinary(text: str, start: int, end: int, kind: str | None = None, *, when:
     """True when a pattern found at text[start:end] describes no emergency happening now. (A swindle's own words
     can be a service's: 听保健品讲座 花了好几万, so for ``fraud`` talk about fraud is read in ``_set_aside``.)
     ``when=False`` leaves the time out: what happened, however long ago."""
+    return _why_ordinary(text, start, end, kind, when=when) is not None
+
+
+def _why_ordinary(text: str, start: int, end: int, kind: str | None = None, *, when: bool = True) -> str | None:
+    """Why the pattern at text[start:end] is no emergency now ("negated", "before", "past", "fear", "habitual",
+    "info", "hyperbole", "what-if"), or None when it is one."""
     a, b = _clause_bounds(text, start, end)
     before, after = text[a:start], text[end:b]
     if _NEGATION_BEFORE.search(before):
-        return True
+        return "negated"
     if _BEFORE_NOW.match(after):
-        return True  # 着过火, 摔过, 困过人: it happened before (not 打钱过去, 转过来: a direction)
+        return "before"  # 着过火, 摔过, 困过人: it happened before (not 打钱过去, 转过来: a direction)
     if when and _long_ago(text, a, b, end, kind):
-        return True
+        return "past"
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):
-        return True
+        return "fear"
     if _HABITUAL.search(text[max(a, start - 8) : start]):
-        return True
-    if kind != "fraud" and _INFO.search(text[a:b]):
-        return True
+        return "habitual"
+    if kind != "fraud" and (_INFO.search(text[a:b]) or (_RETOLD.search(text[a:b]) and not _ALARM.search(text))):
+        return "info"
     if _HYPERBOLE.search(text[max(a, start - 4) : end]):
-        return True
+        return "hyperbole"
     # "消防通道被堵了，着火了怎么进来": a what-if about an ordinary complaint
-    return bool(re.match(r"[^，。！？]{0,3}怎么(?!办)", after) and _BLOCKED.search(text))
+    if re.match(r"[^，。！？]{0,3}怎么(?!办)", after) and _BLOCKED.search(text):
+        return "what-if"
+    if kind != "fraud" and _what_if(text, start, end):
+        return "what-if"
+    return None
+
+
+# A what-if about a hazard the resident sees every day (楼道里停满了电动车 着火了可咋办, 电线露在外头 小孩摸了触电咋办):
+# the emergency is asked about, not happening. Read with spaces as clause breaks, as residents type.
+_SPACED = re.compile(r"[，,。.！!？?；;\n\s]")
+# what then: 咋办, 往哪跑; who answers for it: 谁负责, 后果不堪设想; what it would do to everyone: 人都跑不出去
+_THEN_WHAT = re.compile(r"[^，。！？\s]{0,3}?(?:可|那|又|该|就|都)?(?:怎么办|咋办|咋整|怎么整|咋弄|怎么弄|咋个办|"
+                        r"如何是好|往哪(?:儿|里)?(?:跑|逃|躲)|怎么(?:跑|逃)|咋(?:跑|逃))|"
+                        r"[^，。！？\s]{0,10}?(?:谁(?:来)?负责|谁(?:能)?担(?:得起|责任?|待)|算谁的|谁(?:来)?赔|"
+                        r"后果不堪设想|后悔(?:都)?来不及|就(?:晚|完)了)|"
+                        r"[^，。！？\s]{0,6}?都(?:跑不|逃不|出不|进不|开不进)")
+# the standing hazard the what-if is about, said in another clause
+_HAZARD_SCENE = re.compile(r"电动车|电瓶车|充电|电线|电箱|电闸|线路|插座|插排|私拉|飞线|老化|堵|占(?:了|着|用|满)|停满|"
+                           r"堆|杂物|纸箱|废品|易燃|煤气罐|液化气|气罐|隐患|消防|安全通道|灭火器|漏电|露(?:在外|着|出)|"
+                           r"井盖|护栏|栏杆|扶手|松(?:了|动)|这么多|全是|满了|天天|老是|总是|经常")
+# the trigger's own clause says where or what is burning: a report (3楼着火了咋办, 有一辆着火了)
+_SCENE_OF_EVENT = re.compile(r"楼|层|家|屋|房|厨|车|室|号|单元|门|院|店|对面|隔壁|[有那这一][辆个家户间]")
+# a call for help now: whatever else is said, the emergency is happening
+_ALARM = re.compile(r"救命|救人|快来|快点|快救|快跑|快打|赶紧|赶快|马上|打(?:119|120|110)|报警")
+
+
+def _what_if(text: str, start: int, end: int) -> bool:
+    """The pattern at text[start:end] is a what-if about a hazard: a bare clause (no place of its own) asking what
+    then, and the hazard named in another clause, with no call for help anywhere."""
+    a = max((m.end() for m in _SPACED.finditer(text, 0, start)), default=0)
+    b = next((m.start() for m in _SPACED.finditer(text, end)), len(text))
+    if not _THEN_WHAT.match(text, end, b) or _ALARM.search(text):
+        return False
+    if _SCENE_OF_EVENT.search(text, a, start):
+        return False
+    return bool(_HAZARD_SCENE.search(text[:a]) or _HAZARD_SCENE.search(text[b:]))
 
 
 _POURING = re.compile(r"爆了|爆管|管子爆|水管爆|裂了|哗哗|往外冒|往外喷|喷水|冒水|跑水|水漫|漫到|淹了|止不住|关不住")
@@ -326,28 +395,49 @@ def pouring(text: str) -> bool:
     return bool(_WATER.search(text) and _POURING.search(text))
 
 
+# a fire, gas or an electric shock feared or asked "what if" about: a hazard for the police post (消防隐患)
+_FEARED = frozenset(("fear", "what-if", "habitual"))
+_ELECTRIC = re.compile(r"电")
+
+
 def detect(text: str) -> Emergency | None:
     """The emergency a canonical message reports, or None; `evidence` are the words that decided."""
+    return scan(text)[0]
+
+
+def scan(text: str) -> tuple[Emergency | None, list[str]]:
+    """`detect`'s answer, and the words of a hazard the message fears (`hazard_feared`), found in the same pass."""
     if not text:
-        return None
+        return None, []
     ascii_text = text.isascii()
     if not ascii_text and not _ANY.search(text) and not _GENERIC.search(text):
-        return None
+        return None, []
     if _DONE.search(text):
-        return None
+        return None, []
     found: dict[str, list[str]] = {}
+    feared: list[str] = []
+    hazard_now = False
     for kind, patterns in () if ascii_text else _COMPILED.items():
+        hazard = kind in ("fire", "gas", "medical")
         for rx, needs_person in patterns:
             for m in rx.finditer(text):
-                if not m.group(0):
+                word = m.group(0)
+                if not word:
                     continue
-                if needs_person and not _has_person(text, m.start(), m.group(0)):
+                if needs_person and not _has_person(text, m.start(), word):
                     continue
-                if _ordinary(text, m.start(), m.end(), kind):
+                why = _why_ordinary(text, m.start(), m.end(), kind)
+                if hazard and (kind != "medical" or _ELECTRIC.search(word)):
+                    if why is None:
+                        hazard_now = True
+                    elif why in _FEARED:
+                        feared.append(word)
+                if why is not None:
                     continue
                 if kind == "trapped" and not _PERSON_RE.search(text) and not re.search(_LIFT, text):
                     continue  # 车被困在车位里: no one is inside
-                found.setdefault(kind, []).append(m.group(0))
+                found.setdefault(kind, []).append(word)
+    feared = [] if hazard_now else list(dict.fromkeys(feared))
     _set_aside(text, found)
     if ascii_text:
         for kind, rx in _ENGLISH_RE.items():
@@ -358,13 +448,14 @@ def detect(text: str) -> Emergency | None:
         water = _WATER.search(text) and not _WATER_DANGER.search(text)
         errand = (g is not None and g.group(0) == "快来人" and _ERRAND.match(text, g.end())
                   and not re.search(r"救命|求救|救人", text))
-        if g and not _ordinary(text, g.start(), g.end()) and not water and not errand:
-            return Emergency(kind=HELP, evidence=[g.group(0)])
-        return None
+        venting = _VENTING.search(text) and _NUISANCE.search(text)
+        if g and not _ordinary(text, g.start(), g.end()) and not water and not errand and not venting:
+            return Emergency(kind=HELP, evidence=[g.group(0)]), feared
+        return None, feared
     kind = next(k for k in PRIORITY if k in found)
     g = _GENERIC.search(text)
     evidence = list(dict.fromkeys(found[kind] + ([g.group(0)] if g else [])))
-    return Emergency(kind=kind, evidence=evidence)
+    return Emergency(kind=kind, evidence=evidence), feared
 
 
 def _set_aside(text: str, found: dict[str, list[str]]) -> None:
@@ -374,22 +465,32 @@ def _set_aside(text: str, found: dict[str, list[str]]) -> None:
         del found["trapped"]
     if "fire" in found and all(_SMOKE_ONLY.match(e) for e in found["fire"]) and _NOT_FIRE.search(text):
         del found["fire"]
+    if "medical" in found and _MINOR.search(text) and all(_FALL.search(e) for e in found["medical"]):
+        del found["medical"]
     if "missing" in found and _PET.search(text) and not _KIN_RE.search(text):
         del found["missing"]
     if "fraud" in found and not _a_swindle(text):
         del found["fraud"]
     if "fraud" in found and _PAST.search(text) and not _LOST.search(text) and not _NOW.search(text):
         del found["fraud"]  # 上周有人冒充公安打电话让我转账: asked days ago, nothing lost, over
-    if "fraud" in found and "crime" in found and set(found["crime"]) <= _CALLS_POLICE:
-        del found["crime"]  # 被骗了 要报警: the swindle is what to act on (96110 / 110, the bank)
+    if "fraud" in found and "crime" in found and (set(found["crime"]) <= _CALLS_POLICE or _told(text, found["crime"])):
+        del found["crime"]  # 被骗了 要报警, 说我外孙打架被拘了: the swindle is what to act on (96110 / 110, the bank)
     if "self-harm" in found and _PERCH.search(text) and any(p.group(0) not in _SELF for p in _PERSON_RE.finditer(text)):
         found["crisis"] = found.pop("self-harm")
+
+
+_TOLD = re.compile(r"(?:说|称|讲)[^。！？]{0,8}$")
+
+
+def _told(text: str, words: list[str]) -> bool:
+    """Every one of ``words`` is part of what a caller said (说我外孙打架被拘了), not what the resident sees."""
+    return all(_TOLD.search(text[max(0, i - 10) : i]) for w in words if (i := text.find(w)) >= 0)
 
 
 def _a_swindle(text: str) -> bool:
     """The fraud words are about a swindle on the resident (not talk about fraud, not a bill paid the usual way)."""
     return not (_FRAUD_TALK.search(text) or not _FRAUD_SIGN.search(text)
-                or (_BILL.search(text) and not _SWINDLE.search(text)))
+                or (_BILL.search(text) and not _SWINDLE.search(text)) or known_party(text) is not None)
 
 
 def swindle_reported(text: str) -> list[str]:
@@ -404,6 +505,41 @@ def swindle_reported(text: str) -> list[str]:
     found = [m.group(0) for rx, _ in _COMPILED["fraud"] for m in rx.finditer(text)
              if m.group(0) and not _ordinary(text, m.start(), m.end(), "fraud", when=False)]
     return list(dict.fromkeys(found))
+
+
+def hazard_feared(text: str) -> list[str]:
+    """The words of a fire, a gas leak or an electric shock the resident fears (怕着火, 万一起火怎么办,
+    楼道里停满了电动车 着火了可咋办), or []: a safety hazard to report, not an emergency. Canonical text; a denial
+    (没有着火) or a drill (消防演练) is no hazard, and nothing is returned when the message reports one happening."""
+    return scan(text)[1]
+
+
+# Money kept by someone the resident deals with (被房东骗了两千, 中介骗了我押金, 老板骗了我工资): a dispute over a
+# deposit, rent or wages, for mediation or a lawyer, not a swindle to alert the police post about. A stranger who
+# only says he is one (网上找的房东, 自称中介, 冒充房东) and one who vanished with the money (拉黑, 联系不上) is a
+# swindler.
+_PARTY = re.compile(r"房东|中介|租客|房客|物业|开发商|商家|店家|店主|卖家|老板|包工头|工头|装修(?:队|公司|师傅)|"
+                    r"健身房|理发店|美容院|培训(?:班|机构)|驾校|单位|厂里")
+_STRANGER = re.compile(r"网上|网友|微信上|qq|陌生|自称|冒充|假(?:的|冒)?(?:房东|中介|老板)|骗子|拉黑|删了|联系不上|"
+                       r"(?:电话|手机)(?:也)?打不通|关机|(?:人|他|她)(?:也)?(?:跑了|找不到|不见了)|链接|二维码|"
+                       r"安全(?:账|帐)户|新卡|换了?(?:卡|账户|帐户)")
+_CHEATED = re.compile(r"骗|坑")
+_WAGES = re.compile(r"工资|工钱|薪|血汗钱|劳务费|加班费")
+
+
+def known_party(text: str) -> tuple[str, str] | None:
+    """For a message that says it was cheated (骗, 坑) by a landlord, an agent, a tenant, a shop, the property company
+    or a boss, with no sign of a stranger: the category it goes to ("legal" for wages and for the developer, "property"
+    for the property company, "dispute" otherwise) and the party named; None for anything else."""
+    if not _CHEATED.search(text):
+        return None
+    party = _PARTY.search(text)
+    if party is None or _STRANGER.search(text):
+        return None
+    who = party.group(0)
+    if _WAGES.search(text) or who == "开发商":  # wages and a house bought: a lawyer's
+        return "legal", who
+    return ("property" if who == "物业" else "dispute"), who
 
 
 def _has_person(text: str, start: int, phrase: str) -> bool:

@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from intents import latin
 from intents import text as tx
 from intents.discourse import Discourse, analyse, clauses, takes_back
-from intents.emergency import Emergency, detect, swindle_reported
+from intents.emergency import Emergency, known_party, scan, swindle_reported
 from intents.model import Model
 from intents.ngram import NgramModel
 
@@ -35,6 +35,9 @@ PINYIN_FACTOR = 0.8  # a keyword typed in pinyin: as sure as a homophone
 SATURATION = 2.5  # taxonomy: a weight-3 keyword alone gives ~0.7 confidence
 NAMES_THE_THING = 2.0  # another complaint category's keywords this strong name the thing a judgement is about
 SWINDLE_WEIGHT = 3.0  # a swindle reported past its alert (上个月被人骗了): as sure as a strong keyword for `safety`
+HAZARD_WEIGHT = 3.0  # a fire feared (楼道里停满了电动车 着火了可咋办): a hazard for `safety`, as sure as 消防隐患
+ADDRESSEE_FACTOR = 0.5  # "@物业": whom the message is to, a weaker sign of what it is about
+PARTY_WEIGHT = 3.0  # cheated by a landlord or a boss (被房东骗了两千): as sure as 押金不退 for `dispute`
 
 # Fuzzy pinyin (as Chinese input methods do): flat/retroflex, n/l, front/back nasals.
 _FUZZY_PY = [("zh", "z"), ("ch", "c"), ("sh", "s"), ("ing", "in"), ("eng", "en"), ("ang", "an")]
@@ -48,6 +51,7 @@ _QUESTION_BEFORE = ("是不是", "是否", "有没有", "会不会")
 _CLAUSE_END = re.compile(r"[，。！？,.!?;；\s]")
 _SPECIAL = ("act.sos", "act.my_tickets", "act.greeting", "act.human", "act.withdraw")
 _THANKS = ("谢谢", "感谢", "多谢", "辛苦了", "已经解决", "解决了", "处理好了", "修好了")
+_LATIN_RUN = re.compile(r"[a-z]{2,}(?: [a-z]+)*")  # two syllables need two letters at least: not 'a' in A市
 
 
 _fuzzy: dict[str, str] = {}
@@ -245,6 +249,7 @@ class Engine:
                     found.append((phrase, NEAR_HOMOPHONE_FACTOR, i, i + n))
         if not found:
             return
+        found = _domain_first(found)
         known = self._tokenizer().known
         for phrase, strength, a, b in found:
             straddled = known(text[a - 1 : a + 1]) if a else 0
@@ -310,7 +315,7 @@ class Engine:
         toks: list[str] | None = None
         learned: _Votes | None = None
         special = self._special
-        emergency = detect(text) if special.get("act.sos") is not None else None
+        emergency, feared = scan(text) if special.get("act.sos") is not None else (None, [])
 
         if m.features:
             toks = tx.tokens(text, self._tokenizer().name)
@@ -330,6 +335,12 @@ class Engine:
             sos = special.get("act.sos")
             for phrase, (strength, start, end) in hits.items():
                 why = disc.why(start, end) if disc else None
+                if why == "addressee":  # "@物业 电梯又停了": the lift is the matter, the property company the reader
+                    for li, w in m.phrases[phrase]:  # counted for the message, never a part of its own
+                        if li != sos:
+                            scores[li] += w * strength * ADDRESSEE_FACTOR
+                            evidence[li].append((w * strength * ADDRESSEE_FACTOR, f"@{phrase}"))
+                    continue
                 if why is None and any(a <= start and end <= b for a, b in spans):
                     why = "negated"  # inside a negated keyword: 噪 in 噪音
                 if why is not None:
@@ -360,15 +371,16 @@ class Engine:
                 evidence[li].append((v, label))
                 row = by_clause.setdefault(clause, {})
                 row[li] = row.get(li, 0.0) + v
-            if self._swindle is not None and (emergency is None or emergency.kind != "fraud"):
-                said = swindle_reported(text)
-                if said:
-                    scores[self._swindle] += SWINDLE_WEIGHT
-                    evidence[self._swindle].append((SWINDLE_WEIGHT, said[0]))
-                    row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(said[0]) < b), 0), {})
-                    row[self._swindle] = row.get(self._swindle, 0.0) + SWINDLE_WEIGHT
+            for li, weight, word in self._readings(text, emergency, feared):
+                scores[li] += weight
+                evidence[li].append((weight, word))
+                row = by_clause.setdefault(next((a for a, b in bounds if a <= text.find(word) < b), 0), {})
+                row[li] = row.get(li, 0.0) + weight
             if text.isascii():
-                self._pinyin_hits(text, scores, evidence)
+                self._pinyin_hits(latin.read_pinyin(text), scores, evidence)
+            elif _LATIN_RUN.search(text):  # 请问yi jian是几号, 我家nuan qi不热: pinyin among the characters
+                for run in _LATIN_RUN.findall(text):
+                    self._pinyin_hits(latin.read_run(run), scores, evidence)
             if not self._passes(scores):
                 for phrase, strength in self._fuzzy_hits(text, toks).items():
                     if phrase in hits:
@@ -382,6 +394,23 @@ class Engine:
                 self.ngrams.vote(text, scores, evidence, [(x.start, x.end) for x in disc.spans] if disc else ())
         return self._rank(text, scores, self._explainer(evidence, learned), negated, emergency, disc, by_clause,
                           aside)
+
+    def _readings(self, text: str, emergency: Emergency | None, feared: list[str]) -> list[tuple[int, float, str]]:
+        """What the emergency detector's words meant when they raised no alert, as votes (label, weight, word): a
+        swindle past its alert and a fire feared go to the police post (safety); money a landlord or a boss kept
+        goes to the category of that dispute."""
+        labels = self.model.labels
+        votes: list[tuple[int, float, str]] = []
+        if self._swindle is not None and (emergency is None or emergency.kind != "fraud"):
+            said = swindle_reported(text)
+            if said:
+                votes.append((self._swindle, SWINDLE_WEIGHT, said[0]))
+            if feared:
+                votes.append((self._swindle, HAZARD_WEIGHT, feared[0]))
+            party = known_party(text)
+            if party is not None and party[0] in labels:
+                votes.append((labels.index(party[0]), PARTY_WEIGHT, party[1]))
+        return votes
 
     def _explainer(self, evidence: dict[int, list[tuple[float, str]]],
                    learned: _Votes | None) -> Callable[[int], list[str]]:
@@ -397,24 +426,29 @@ class Engine:
 
         return explain
 
-    def _pinyin_hits(self, text: str, scores: list[float], evidence: dict[int, list[tuple[float, str]]]) -> None:
+    def _pinyin_hits(self, syl: list[str] | None, scores: list[float],
+                     evidence: dict[int, list[tuple[float, str]]]) -> None:
         """Keywords spelt in pinyin ("ting dian le" holds 停电): matched on toneless syllables."""
-        syl = latin.read_pinyin(text)
         if not syl:
             return
-        seen: set[str] = set()
+        found: list[tuple[str, float, int, int]] = []
         for i in range(len(syl) - 1):
             key = (_fuzzy_syllable(syl[i]), _fuzzy_syllable(syl[i + 1]))
             for phrase, psyl, _ in self._by_syllable.get(key, ()):
                 n = len(psyl)
-                if phrase in seen or tuple(syl[i : i + n]) != psyl:
+                if tuple(syl[i : i + n]) == psyl:
+                    found.append((phrase, PINYIN_FACTOR, i, i + n))
+        seen: set[str] = set()
+        for phrase, _, i, j in _domain_first(found):  # "yi jian": 义剪, the community's word, not 意见
+            psyl = tuple(syl[i:j])
+            if phrase in seen:
+                continue
+            seen.add(phrase)
+            for li, w in self.model.phrases[phrase]:
+                if li == self._special.get("act.sos"):
                     continue
-                seen.add(phrase)
-                for li, w in self.model.phrases[phrase]:
-                    if li == self._special.get("act.sos"):
-                        continue
-                    scores[li] += w * PINYIN_FACTOR
-                    evidence[li].append((w * PINYIN_FACTOR, f"≈{phrase}({''.join(psyl)})"))
+                scores[li] += w * PINYIN_FACTOR
+                evidence[li].append((w * PINYIN_FACTOR, f"≈{phrase}({''.join(psyl)})"))
 
     def _add_features(self, text: str, toks: list[str], scores: list[float]) -> _Votes:
         """Add the learned features' votes to `scores`; return (features, values) for the evidence.
@@ -582,6 +616,16 @@ class Engine:
         human = Match(id="act.human", name=self.model.name("act.human"), score=0.4, evidence=["latin"])
         result.intents = [human, *[x for x in result.intents if x.id != "act.human"]][:5]
         result.ambiguous = True
+
+
+def _domain_first(found: list[tuple[str, float, int, int]]) -> list[tuple[str, float, int, int]]:
+    """Where one span sounds like several keywords (意剪: 义剪 and 意见), the community's own word wins: input methods
+    know 意见 and give it whole, but not 义剪, which residents put together a character at a time and get wrong."""
+    domain = tx.domain_words()
+    spans = {(a, b) for phrase, _, a, b in found if phrase in domain}
+    if not spans:
+        return found
+    return [f for f in found if f[0] in domain or (f[2], f[3]) not in spans]
 
 
 def _ngram_model(model: Model) -> NgramModel | None:

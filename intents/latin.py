@@ -62,3 +62,13 @@ def read_pinyin(text: str) -> list[str] | None:
         if p is not None:
             out.extend(p)
     return out if len(out) >= 2 else None
+
+
+def read_run(run: str) -> list[str] | None:
+    """The syllables of a Latin run typed among Chinese characters ("yi jian" in 请问yi jian是几号), or None unless
+    every word of it is pinyin and there are at least two syllables (a lone "ok", "app", "wifi" is no pinyin)."""
+    parts = [split_word(w) for w in _WORD.findall(run)]
+    if not parts or any(p is None for p in parts):
+        return None
+    out = [s for p in parts if p is not None for s in p]
+    return out if len(out) >= 2 else None

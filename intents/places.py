@@ -124,9 +124,10 @@ _AREAS = _words(
 
 _CONTAINERS = frozenset(_words(
     "小区 院子 大院 地下车库 地下停车场 地下停车库 停车场 车库 地下室 中心花园 花园 中心广场 广场 菜市场 农贸市场 "
-    "超市 学校 小学 中学 幼儿园 商业街 沿街商铺"
+    "超市 学校 小学 中学 幼儿园 商业街 沿街商铺 楼顶 顶楼 屋顶"
 ))
-"""Spots another spot sits in ("小区" + "东门", "地下车库" + "电梯口"); after any other spot a spot is a new place."""
+"""Spots another spot sits in ("小区" + "东门", "地下车库" + "电梯口", "楼顶" + "天台"); after any other spot a spot
+is a new place."""
 
 _WEAK = frozenset(_words("小区 院子 院里 大院 马路 大马路 路边 马路边"))
 """Too general to be the main place when the message names a better one."""

@@ -72,6 +72,11 @@ def read_numbers(text: str) -> str:
 
 # Dialect spellings of a plain word, one for one in length (Henan and northern speech, voice typing): 木有 is 没有
 _DIALECT = re.compile(r"木有|莫有|冇有")
+# initials typed in chat for the words of the estate (wy 物业, xq 小区, tcw 停车位), read only beside Chinese text;
+# one letter for one character, so positions in the text do not move
+_INITIALS = {"wy": "物业", "xq": "小区", "sq": "社区", "jwh": "居委会", "wgy": "网格员", "tcw": "停车位", "zx": "装修",
+             "jf": "积分", "dt": "电梯", "yz": "业主", "gzh": "公众号"}
+_INITIALS_RE = re.compile(r"(?<![a-z])(" + "|".join(sorted(_INITIALS, key=len, reverse=True)) + r")(?![a-z])")
 # 露 typed for 漏 (the same shape, and 露 is read lòu too): 卫生间露水, 屋顶露雨, 窗户露风 leak; dew on the grass
 # (草上的露水, 露水很重) stays dew
 _LEAK = re.compile(r"露(?=[雨风气]|水(?!珠|打湿|(?:很|挺|太|真|好)?重))")
@@ -85,7 +90,7 @@ def _leak(m: re.Match[str]) -> str:
 def canonical(text: str) -> str:
     """What the engine matches on: `normalize`, then simplified characters, address numerals as digits, and
     dialect spellings and look-alike typos of plain words (俺家木有水了 is 没有水, 卫生间露水 is 漏水), one
-    character for one."""
+    character for one; in Chinese text, the initials of the estate's words (wy费 is 物业费, xq门口 is 小区门口)."""
     text = normalize(text)
     if not text.isascii():
         try:
@@ -97,6 +102,8 @@ def canonical(text: str) -> str:
             text = _DIALECT.sub("没有", text)
         if "露" in text:
             text = _LEAK.sub(_leak, text)
+        if _INITIALS_RE.search(text):
+            text = _INITIALS_RE.sub(lambda m: _INITIALS[m.group(1)], text)
     return text
 
 
@@ -109,6 +116,12 @@ def _userdict() -> list[tuple[str, int | None, str | None]]:
             if parts:
                 out.append((parts[0], int(parts[1]) if len(parts) > 1 else None, parts[2] if len(parts) > 2 else None))
     return out
+
+
+@lru_cache(maxsize=1)
+def domain_words() -> frozenset[str]:
+    """The user dictionary's words: the community's own names (义剪, 积分超市, 网格员), which input methods lack."""
+    return frozenset(word for word, _, _ in _userdict())
 
 
 class Jieba:
