@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import deps
 from handlers.people import resident_now
-from handlers.resident import actions, draft, orders, proposals, rating, services, tickets, wishes
+from handlers.resident import actions, draft, followup, orders, proposals, rating, services, tickets, wishes
 from intents import Result
 from intents.discourse import asks_done, asks_how_to_pay, asks_wish, courtesy, hails, preamble, redeemed, thanks
 from intents.places import named_place
@@ -32,6 +32,10 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
     if len(text) > 1000:
         await msg.reply_text(texts.TOO_LONG)
     if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
+        return
+    if await followup.correct_place(update, context, text):  # "不对 是4号楼" just after filing: the case moves
+        return
+    if await followup.let_go(update, context, text):  # "算了", "不换了" with nothing open: nothing to do
         return
     result = read if read is not None else d.engine.classify(text)
     if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
