@@ -33,15 +33,15 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         await msg.reply_text(texts.TOO_LONG)
     if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
         return
-    if await followup.correct_place(update, context, text):  # "不对 是4号楼" just after filing: the case moves
-        return
-    if await followup.let_go(update, context, text):  # "算了", "不换了" with nothing open: nothing to do
-        return
     result = read if read is not None else d.engine.classify(text)
     if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
         if await actions.help_came(update, context, text):  # "救护车到了 谢谢": onto their open emergency, thanked
             return
         if await rating.typed(update, context, text):  # "满意", "还行吧 就是慢了点" to 回访: as the button
+            return
+        if await followup.correct_place(update, context, text):  # "不对 是4号楼" just after filing: the case moves
+            return
+        if await followup.let_go(update, context, text):  # "算了", "不换了" with no draft: nothing to do
             return
         if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words
             await resident_now(d, update)

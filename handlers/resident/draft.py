@@ -547,8 +547,8 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
         view = None
-        if draft is not None and draft.text:
-            stage = DraftStage.CONFIRMING if draft.category else draft.stage
+        if draft is not None and (draft.text or hint_of(draft) or draft.location):  # a draft, or one asking what
+            stage = DraftStage.CONFIRMING if draft.category else draft.stage        # happened (a topic, a place)
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, location=place, stage=stage))
     forget()
     if view is None:

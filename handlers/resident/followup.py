@@ -14,7 +14,7 @@ from intents.followup import never_mind, place_correction
 from intents.places import Place, match_building, read_place
 from services.cases import drafts, relocation
 from services.cases.events import resident_actor
-from storage.models import Ticket
+from storage.models import OPEN_STATUSES, Ticket, TicketStatus
 
 
 def corrected_place(said: Place, before: str | None) -> str:
@@ -27,10 +27,12 @@ def corrected_place(said: Place, before: str | None) -> str:
     return said.text
 
 
-async def correct_place(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+async def correct_place(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str,
+                        number: str | None = None) -> bool:
     """"不对 是4号楼" within the correction window after filing, with no draft being written: the case just filed
     moves to that place (a history line and a word under its card; the card is redrawn), or, when it cannot be
-    moved any more, the resident is told how to reach the desk. False: no such words, or nothing filed lately."""
+    moved any more, the resident is told how to reach the desk. ``number``: the case whose message the words
+    reply to, which must be that case. False: no such words, or nothing filed lately."""
     d = deps(context)
     if d.correction_window.total_seconds() <= 0:
         return False
@@ -46,9 +48,11 @@ async def correct_place(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     moved: Ticket | None = None
     async with d.db.transaction() as s:
         found = await relocation.just_filed(s, r.id, now=now, window=d.correction_window)
-        if found is None:
+        if found is None or (number is not None and found.ticket.number != number):
             return False
         t = found.ticket
+        if t.status not in OPEN_STATUSES and t.status is not TicketStatus.RESOLVED:
+            return False  # withdrawn, merged or closed: nothing to correct, the words are read as any others
         place = corrected_place(said, t.location)
         if found.movable:
             before = t.location

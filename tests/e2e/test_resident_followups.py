@@ -36,6 +36,24 @@ async def test_a_topic_alone_is_asked_about_and_hints_the_category(bot: Bot) -> 
     assert "内容：电梯坏了" in shown.text and "地点：3号楼电梯" in shown.text
     assert await bot.tickets(other.id) == []
 
+    third = await registered(bot, 4105)  # alone, 楼上漏水到我家了 reads as a quarrel between neighbours (矛盾纠纷)
+    await third.say("报修")
+    assert (await third.say("楼上漏水到我家了")).text == texts.ASK_LOCATION  # no home saved: where?
+    assert (await bot.draft(third.id)).category == "repair"  # the kind asked for, which the words also allow
+
+
+async def test_a_pin_answers_where_after_a_topic(bot: Bot) -> None:
+    """报修 used to open a draft asking "where?", which a shared location answered; asked what happened instead, a
+    pin still gives the place, and the matter comes after."""
+    person = await registered(bot, 4104)
+    await person.say("报修")
+    cursor = bot.emulator.cursor()
+    await bot.emulator.send_location(person.id, 30.2985, 120.1389)  # by 10号楼
+    asked = await person.reply(lambda m: m.text.startswith("好的，是设施报修"), after=cursor)
+    assert asked.text == texts.ask_matter("设施报修", "repair", texts.pin_near("10号楼"))
+    shown = await person.say("路灯不亮了", lambda m: bool(m.buttons))
+    assert f"地点：{texts.pin_near('10号楼')}" in shown.text and "类别：设施报修" in shown.text
+
 
 async def test_never_mind_to_a_topic_lets_it_go(bot: Bot) -> None:
     person = await registered(bot, 4103)
@@ -63,6 +81,17 @@ async def test_a_place_corrected_just_after_filing_moves_the_case(desk: Bot) -> 
     assert (await person.say("地址写错了，是5号楼2单元")).text == texts.place_corrected(number, "5号楼2单元楼道")
     assert (await person.say("说错了 是东门")).text == texts.place_corrected(number, "东门")
     assert (await ticket(desk, number)).location == "东门"
+
+
+async def test_a_correction_in_reply_to_the_receipt_moves_the_case(desk: Bot) -> None:
+    """Replying to the receipt with 不对 是4号楼 only put the words under the card as a reply; the case moves."""
+    person = await registered(desk, 4207)
+    number, receipt, _ = await open_case(desk, person, LIGHT, unit_chat=WUYE)
+    cursor = desk.emulator.cursor()
+    await desk.emulator.send_text(person.id, "不对 是4号楼", reply_to=receipt.message_id)
+    reply = await person.reply(after=cursor)
+    assert (await ticket(desk, number)).location == "4号楼楼道"
+    assert reply.text == texts.place_corrected(number, "4号楼楼道")
 
 
 async def test_a_case_already_being_handled_is_not_moved(desk: Bot) -> None:
