@@ -2,6 +2,9 @@
 
 Draft stages (kept in the database, so a restart in the middle loses nothing)::
 
+    a topic or a place alone ("调解", "我在3号楼") ──▶ an empty draft (the topic's category as a hint, the place)
+            └──▶ "what happened?" ──the matter──▶ as below, in the hinted kind where the words allow it
+
     text ──classify──▶ confident complaint ──place known?──▶ CONFIRMING ──确认──▶ ticket
             │                                 └─no──▶ ASKING_LOCATION ──text/location──┘
             ├─ unsure among complaints ──▶ CHOOSING_CATEGORY ──button──▶ (place?) ──▶ CONFIRMING
@@ -146,6 +149,11 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
     category and place settled where the words allow. None: no complaint and no draft to join."""
     live = drafts.live(row, now)
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
+    if live is not None and live.text and not joining and (alone := place_alone(text)) is not None:
+        inside = read_place(live.text)  # "楼道灯坏了" … "3号楼": 3号楼楼道
+        place = (place_or_home(live.text, alone.building, alone.unit) if alone.building and inside is not None
+                 and inside.in_building else alone.text)
+        return drafts.changed(live, now=now, location=place)  # "3号楼" a while after the draft: its place
     if not (joining and live is not None and live.text):  # no matter being written: a topic or a place alone?
         awaited = _awaiting_matter(r, row if joining else None, text, now)
         if awaited is not None:

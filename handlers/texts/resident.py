@@ -1217,9 +1217,9 @@ _MATTER_EXAMPLES = {
 def ask_matter(topic: str | None, hint: str | None, place: str | None) -> str:
     """A topic ("调解") or a place ("我在3号楼") said alone: asked what happened, with an example of that kind."""
     head = f"好的，是{topic}方面的事。" if topic else "好的。"
-    where = f"在{place}，" if place else ""
-    ask = f"请说说{where}具体出了什么事" + ("" if place else "、在哪里") + "，"
-    return f"{head}{ask}比如：{_MATTER_EXAMPLES.get(hint or '', '“9号楼2单元楼道灯坏了”')}。"
+    where = f"地点记下了：{place}。" if place else ""
+    ask = "请说说具体出了什么事" + ("" if place else "、在哪里")
+    return f"{head}{where}{ask}，比如：{_MATTER_EXAMPLES.get(hint or '', '“9号楼2单元楼道灯坏了”')}。"
 
 
 def place_corrected(number: str, place: str) -> str:

@@ -58,7 +58,8 @@ async def move(s: AsyncSession, t: Ticket, *, place: str, grid_code: str | None,
     changes = {"location": place[:255], "building": building_of(place), "updated_at": require_aware(now)}
     if grid_code:
         changes["grid_code"] = grid_code
-    if not await lifecycle.write(s, t, changes):
+    # no new version: the buttons staff hold act on the case's status, which a place does not change
+    if not await lifecycle.write(s, t, changes, bump=False, guard=("location",)):
         return False
     await events.record_event(s, t, kind=TicketEventKind.NOTE, actor=actor, now=now,
                               note=f"居民更正地点：{before or '未填写'} → {t.location}")

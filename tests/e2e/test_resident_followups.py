@@ -67,11 +67,13 @@ async def test_a_place_corrected_just_after_filing_moves_the_case(desk: Bot) -> 
     with a history line, a word under the card and the card redrawn with the new place."""
     person = await registered(desk, 4201)
     number, _, card = await open_case(desk, person, LIGHT, unit_chat=WUYE)
+    version = (await ticket(desk, number)).version
     cursor = desk.emulator.cursor()
     reply = await person.say("不对 是4号楼")
     await desk.barrier()
     t = await ticket(desk, number)
     assert (t.location, t.building, t.status) == ("4号楼楼道", "4号楼", TicketStatus.DISPATCHED)
+    assert t.version == version  # the buttons staff hold stay good: a place changes no status
     assert reply.text == texts.place_corrected(number, "4号楼楼道")
     assert [e.note for e in await events(desk, number, TicketEventKind.NOTE)] == ["居民更正地点：3号楼楼道 → 4号楼楼道"]
     said = [m.text for m in desk.emulator.messages_after(WUYE, cursor)]
@@ -151,6 +153,18 @@ async def test_a_building_said_before_the_matter_is_the_matters_place(bot: Bot) 
         assert f"地点：{place}楼道" in shown.text, shown.text
         assert (await bot.resident(person.id)).building == "7号楼"
         assert asked.text == texts.ask_matter(None, None, place)
+
+
+async def test_a_place_alone_a_while_after_a_draft_is_its_place(bot: Bot) -> None:
+    """A place alone typed to a draft still waiting for 确认 (past the minute in which words join it) sets its place,
+    and never starts an empty draft in its stead."""
+    person = await registered(bot, 4303)
+    await person.say("我住7号楼", texts.ASK_AGE)
+    await person.say("楼道灯坏了", lambda m: bool(m.buttons))
+    bot.clock.advance(minutes=3)
+    shown = await person.say("3号楼", lambda m: bool(m.buttons))
+    assert "地点：3号楼楼道" in shown.text and "内容：楼道灯坏了" in shown.text
+    assert (await bot.draft(person.id)).text == "楼道灯坏了"
 
 
 async def test_never_mind_outside_any_draft_gets_a_short_answer(desk: Bot) -> None:
