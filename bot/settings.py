@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     # delays and windows a community tunes (defaults: 12345 practice)
     followup_delay_minutes: float = Field(default=60, gt=0, description="办结 → 回访 rating request, minutes")
     rating_window_hours: float = Field(default=72, gt=0, description="回访 unanswered this long → 未评价, hours")
+    correction_window_minutes: float = Field(default=30, ge=0, description="after filing, how long a place typed "
+                                             "as a correction (不对 是4号楼) moves the case just filed, minutes")
     sweep_interval_seconds: float = Field(default=60, ge=1, description="how often clocks are swept, seconds")
     flood_messages: int = Field(default=8, ge=0, description="a user's private messages per flood window; past "
                                 "it they are dropped and told once to slow down (0: off)")

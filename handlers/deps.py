@@ -36,6 +36,7 @@ class Deps:
     wake_sender: Callable[[], None] = field(default=lambda: None)  # bot wiring: send what was just owed
     followup_delay: timedelta = timedelta(hours=1)  # 办结 → the rating request (settings: FOLLOWUP_DELAY_MINUTES)
     rating_window: timedelta = timedelta(days=3)  # unanswered → 未评价 (settings: RATING_WINDOW_HOURS)
+    correction_window: timedelta = timedelta(minutes=30)  # filed → a place corrected (CORRECTION_WINDOW_MINUTES)
     flood: FloodLimits = field(default_factory=FloodLimits)  # settings: FLOOD_MESSAGES, …_WINDOW_SECONDS, …_DRAFTS
 
     def now(self) -> datetime:

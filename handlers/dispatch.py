@@ -14,7 +14,7 @@ from telegram.ext import ContextTypes
 from handlers import keyboards, texts
 from handlers.deps import deps
 from handlers.people import resident_now
-from handlers.resident import actions, draft, orders, proposals, rating, services, tickets, wishes
+from handlers.resident import actions, draft, followup, orders, proposals, rating, services, tickets, wishes
 from intents import Result
 from intents.discourse import asks_done, asks_how_to_pay, asks_wish, courtesy, hails, preamble, redeemed, thanks
 from intents.places import named_place
@@ -38,6 +38,10 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         if await actions.help_came(update, context, text):  # "救护车到了 谢谢": onto their open emergency, thanked
             return
         if await rating.typed(update, context, text):  # "满意", "还行吧 就是慢了点" to 回访: as the button
+            return
+        if await followup.correct_place(update, context, text):  # "不对 是4号楼" just after filing: the case moves
+            return
+        if await followup.let_go(update, context, text):  # "算了", "不换了" with no draft: nothing to do
             return
         if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words
             await resident_now(d, update)

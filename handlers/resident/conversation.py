@@ -13,8 +13,10 @@ from telegram.ext import ContextTypes
 from handlers import cards, texts
 from handlers.deps import deps
 from handlers.people import speaker
+from handlers.resident import followup as follow_ups
 from intents import Result
 from intents.discourse import agrees, courtesy, hails
+from intents.followup import place_correction
 from services.cases import desk as reports
 from services.cases import duplicates, events, followup, lifecycle
 from services.cases.events import resident_actor
@@ -93,6 +95,8 @@ async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     to = msg.reply_to_message
     if to is not None and to.from_user is not None and to.from_user.id == context.bot.id:
         number = find_ticket_number(to.text or to.caption or "")
+        if number and place_correction(text) and await follow_ups.correct_place(update, context, text, number):
+            return Heard(True)  # "不对 是4号楼" in reply to the receipt: as typed alone
         if number and await resident_reply(update, context, number, text):
             return Heard(True)
     number = (await speaker(deps(context), update)).pending_info  # the same one read as the flow check

@@ -2,6 +2,9 @@
 
 Draft stages (kept in the database, so a restart in the middle loses nothing)::
 
+    a topic or a place alone ("调解", "我在3号楼") ──▶ an empty draft (the topic's category as a hint, the place)
+            └──▶ "what happened?" ──the matter──▶ as below, in the hinted kind where the words allow it
+
     text ──classify──▶ confident complaint ──place known?──▶ CONFIRMING ──确认──▶ ticket
             │                                 └─no──▶ ASKING_LOCATION ──text/location──┘
             ├─ unsure among complaints ──▶ CHOOSING_CATEGORY ──button──▶ (place?) ──▶ CONFIRMING
@@ -28,7 +31,8 @@ from handlers.resident import start
 from intents import Result
 from intents.discourse import agrees
 from intents.emergency import pouring
-from intents.places import match_building, named_place, place_or_home, talk_not_place
+from intents.followup import place_alone, topic_only
+from intents.places import match_building, named_place, place_or_home, read_place, talk_not_place
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
@@ -52,16 +56,27 @@ class DraftView:
     split: dict[str, Any] | None = None  # a second matter said while this one waited (see ``another_matter``)
     resident_id: int | None = None  # whose draft, and its ``updated_at`` as shown: to note the message showing it
     seen: datetime | None = None
+    hint: str | None = None  # the category a topic said alone points to ("调解"), while the matter is awaited
 
     @classmethod
     def of(cls, d: Draft) -> DraftView:
-        cands = [c["id"] if isinstance(c, dict) else str(c) for c in d.candidates if not _is_split(c)]
+        cands = [c["id"] if isinstance(c, dict) else str(c) for c in d.candidates if not _is_note(c)]
         return cls(d.text, d.category, d.location, len(d.photos), d.stage, cands, draft_stamp(d), split_of(d),
-                   d.resident_id, d.updated_at)
+                   d.resident_id, d.updated_at, hint_of(d))
 
 
 def _is_split(candidate: object) -> bool:
     return isinstance(candidate, dict) and "split" in candidate
+
+
+def _is_note(candidate: object) -> bool:
+    """A candidate entry that is no category to choose: where a second matter begins, or a topic's hint."""
+    return isinstance(candidate, dict) and ("split" in candidate or "hint" in candidate)
+
+
+def hint_of(d: Draft) -> str | None:
+    """The category a topic said before the matter points to ("调解" → dispute), kept until the matter comes."""
+    return next((str(c["hint"]) for c in d.candidates if isinstance(c, dict) and c.get("hint")), None)
 
 
 def split_of(d: Draft) -> dict[str, Any] | None:
@@ -134,6 +149,15 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
     category and place settled where the words allow. None: no complaint and no draft to join."""
     live = drafts.live(row, now)
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
+    if live is not None and live.text and not joining and (alone := place_alone(text)) is not None:
+        inside = read_place(live.text)  # "楼道灯坏了" … "3号楼": 3号楼楼道
+        place = (place_or_home(live.text, alone.building, alone.unit) if alone.building and inside is not None
+                 and inside.in_building else alone.text)
+        return drafts.changed(live, now=now, location=place)  # "3号楼" a while after the draft: its place
+    if not (joining and live is not None and live.text):  # no matter being written: a topic or a place alone?
+        awaited = _awaiting_matter(r, row if joining else None, text, now)
+        if awaited is not None:
+            return awaited
     complaints = [m for m in result.intents if d.engine.model.info[m.id].kind == "complaint"]
     if not joining and not complaints:
         return None
@@ -147,12 +171,33 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
             return other
         place = named_place(text)
         return drafts.changed(draft, now=now, location=place) if place else draft
-    if complaints and not result.ambiguous and result.top.id == complaints[0].id:
+    confident = complaints and not result.ambiguous and result.top.id == complaints[0].id
+    hint = hint_of(draft)
+    if hint is not None and (not confident or any(m.id == hint for m in complaints)):
+        return _with_category(d, r, draft, hint, now)  # "调解" … the matter: the kind the resident asked for
+    if confident:
         return _with_category(d, r, draft, complaints[0].id, now)
     if complaints:
         return drafts.changed(draft, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                               candidates=[{"id": m.id, "score": round(m.score, 3)} for m in complaints[:3]])
     return draft  # joined words that say nothing new: show the draft as it stands
+
+
+def _awaiting_matter(r: Resident, row: Draft | None, text: str, now: datetime) -> Draft | None:
+    """A topic said alone ("调解", "我要报修") or a place alone ("我在3号楼", "3号楼"): no matter yet, so no draft
+    of these words. An empty draft is kept instead, with the topic's category as a hint and the place as the
+    matter's place, and the resident is asked what happened. ``row``: a draft still waiting for its matter (or
+    None); its photos, place and hint are kept. None: the words are more than that."""
+    topic = topic_only(text)
+    place = place_alone(text) if topic is None else None
+    if topic is None and place is None:
+        return None
+    draft = drafts.appended(row, r.id, "", now).draft
+    hint = topic.hint if topic is not None else hint_of(draft)
+    fields: dict[str, Any] = {"candidates": [{"hint": hint}] if hint else []}
+    if place is not None:
+        fields["location"] = place.text
+    return drafts.changed(draft, now=now, stage=DraftStage.COLLECTING, **fields)
 
 
 MIN_MATTER = 6  # characters: "还有9号楼" adds to a matter, "小区门口乱停车堵住了" is one of its own
@@ -199,10 +244,15 @@ def _with_category(d: Deps, r: Resident, draft: Draft, category: str, now: datet
     with the resident's own), else the one they answered or shared, else their home; none: ask (not for a matter
     about a person, such as 低保 or 赡养费: ``PLACELESS``)."""
     named = named_place(draft.text)
-    place = place_or_home(draft.text, r.building, r.unit) if named else (draft.location or infer_place("", r))
+    said = read_place(draft.location) if draft.location else None  # a building said before the matter ("我在3号楼")
+    building, unit = (said.building, said.unit) if said is not None and said.building else (r.building, r.unit)
+    place = place_or_home(draft.text, building, unit) if named else (draft.location or infer_place("", r))
     placeless = category in PLACELESS  # StrEnum members: a plain id finds its member
     stage = DraftStage.CONFIRMING if place or placeless else DraftStage.ASKING_LOCATION
-    return drafts.changed(draft, now=now, category=category, location=place, stage=stage)
+    if hint_of(draft) is None:
+        return drafts.changed(draft, now=now, category=category, location=place, stage=stage)
+    rest = [c for c in draft.candidates if not (isinstance(c, dict) and "hint" in c)]  # the hint is spent
+    return drafts.changed(draft, now=now, category=category, location=place, stage=stage, candidates=rest)
 
 
 async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
@@ -210,7 +260,10 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
     later edits it as the button does: a hint written behind (``Database.hint``), batched with others and off
     this update's one write transaction; lost, the typed yes's number comes as a message of its own."""
     sec = d.callback_secret
-    if view.stage == DraftStage.ASKING_LOCATION:
+    if not view.text:  # a topic or a place said alone: what happened is still to come
+        await msg.reply_text(texts.ask_matter(complaint_name(d, view.hint) if view.hint else None, view.hint,
+                                              view.location))
+    elif view.stage == DraftStage.ASKING_LOCATION:
         await msg.reply_text(texts.ASK_LOCATION)
     elif view.stage == DraftStage.CHOOSING_CATEGORY or not view.category:
         choices = [(c, complaint_name(d, c)) for c in view.candidates] or complaint_choices(d)
@@ -502,8 +555,8 @@ async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         r = await resident_of(s, update, d)
         draft = await drafts.get_draft(s, r.id, now=now)
         view = None
-        if draft is not None and draft.text:
-            stage = DraftStage.CONFIRMING if draft.category else draft.stage
+        if draft is not None and (draft.text or hint_of(draft) or draft.location):  # a draft, or one asking what
+            stage = DraftStage.CONFIRMING if draft.category else draft.stage        # happened (a topic, a place)
             view = DraftView.of(await drafts.update_draft(s, r.id, now=now, location=place, stage=stage))
     forget()
     if view is None:

@@ -1454,3 +1454,12 @@ def staff_calendar_unknown(year: int, version: str) -> str:
 
 
 __all__ += ["staff_calendar_unknown"]
+
+
+def staff_place_corrected(number: str, resident: str, before: str | None, after: str) -> str:
+    """A resident put the place of their case right just after filing (handlers.resident.followup)."""
+    return (f"📍 居民 {resident} 更正了 {number} 的地点：{before or '未填写'} → {after}\n"
+            "工单卡片已按新地点更新。")
+
+
+__all__ += ["staff_place_corrected"]

@@ -1202,3 +1202,34 @@ def rating_unsatisfied_heard(number: str) -> str:
 
 
 __all__ += ["draft_already_sent", "follower_rating_thanks", "rating_unsatisfied_heard"]
+
+
+# -- a topic or a place said before the matter; a place corrected just after filing (handlers.resident.followup) ----
+_MATTER_EXAMPLES = {
+    "dispute": "“楼上漏水到我家，邻居不肯修，想请社区帮忙调解”",
+    "repair": "“9号楼2单元楼道灯坏了”",
+    "property": "“3号楼门口的垃圾好几天没人清”",
+    "sanitation": "“东门花坛边上堆满了垃圾”",
+    "legal": "“房东不退押金，想问问怎么办”",
+}
+
+
+def ask_matter(topic: str | None, hint: str | None, place: str | None) -> str:
+    """A topic ("调解") or a place ("我在3号楼") said alone: asked what happened, with an example of that kind."""
+    head = f"好的，是{topic}方面的事。" if topic else "好的。"
+    where = f"地点记下了：{place}。" if place else ""
+    ask = "请说说具体出了什么事" + ("" if place else "、在哪里")
+    return f"{head}{where}{ask}，比如：{_MATTER_EXAMPLES.get(hint or '', '“9号楼2单元楼道灯坏了”')}。"
+
+
+def place_corrected(number: str, place: str) -> str:
+    return f"好的，已把工单 {number} 的地点改为：{place}。工作人员会按新地点处理。"
+
+
+def place_fixed(number: str, status: str) -> str:
+    """The case can no longer be moved here (being handled, closed, or a neighbour's case joined)."""
+    return (f"工单 {number} 现在{status}，地点在这里改不了了。\n"
+            "请点下面的“转人工”，或者直接回复那条工单消息，说明正确的地点，工作人员会帮您更正。")
+
+
+__all__ += ["ask_matter", "place_corrected", "place_fixed"]

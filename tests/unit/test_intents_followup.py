@@ -1,0 +1,69 @@
+"""intents.followup: whole-message checks for a topic alone, a place alone, a place corrected and a never-mind."""
+
+from __future__ import annotations
+
+import pytest
+
+from intents.followup import Topic, never_mind, place_alone, place_correction, topic_only
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("调解", Topic("调解", "dispute")), ("我要调解", Topic("调解", "dispute")),
+    ("我想申请调解", Topic("调解", "dispute")), ("报修", Topic("报修", "repair")),
+    ("我要报修", Topic("报修", "repair")), ("维修一下", Topic("维修", "repair")),
+    ("投诉物业", Topic("物业", "property")), ("物业的问题", Topic("物业", "property")),
+    ("投诉", Topic("投诉", None)), ("我要投诉", Topic("投诉", None)), ("我要反映个问题", Topic("反映", None)),
+    ("您好，我要举报。", Topic("举报", None)),
+])
+def test_a_topic_alone(text: str, topic: Topic) -> None:
+    assert topic_only(text) == topic
+
+
+@pytest.mark.parametrize("text", [
+    "报修 3号楼电梯坏了", "噪音", "漏水", "楼道灯坏了", "调解员什么时候来", "物业电话多少", "投诉楼上装修太吵",
+    "", "我想申请调解邻居家狗天天叫的事",
+])
+def test_more_than_a_topic(text: str) -> None:
+    assert topic_only(text) is None
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("3号楼", "3号楼"), ("我在3号楼", "3号楼"), ("我是3号楼2单元的", "3号楼2单元"), ("三号楼这边", "3号楼"),
+    ("在东门那边", "东门"), ("是5号楼", "5号楼"),
+])
+def test_a_place_alone(text: str, place: str) -> None:
+    found = place_alone(text)
+    assert found is not None and found.text == place
+
+
+@pytest.mark.parametrize("text", ["3号楼楼道灯坏了", "东门堵车了", "我在3号楼等你们", "调解", ""])
+def test_more_than_a_place(text: str) -> None:
+    assert place_alone(text) is None
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("不对 是4号楼", "4号楼"), ("地址写错了，是5号楼2单元", "5号楼2单元"), ("说错了 是东门", "东门"),
+    ("是4号楼，不是3号楼", "4号楼"), ("应该是4号楼才对", "4号楼"), ("说错了是四号楼", "4号楼"),
+    ("不好意思，刚才地址写错了，是5号楼", "5号楼"), ("哎呀 说错了 是7号楼 不是3号楼", "7号楼"),
+    ("搞错了，应该是9号楼3单元楼道", "9号楼3单元楼道"),
+])
+def test_a_place_corrected(text: str, place: str) -> None:
+    found = place_correction(text)
+    assert found is not None and found.text == place
+
+
+@pytest.mark.parametrize("text", ["不对", "4号楼", "楼道灯坏了", "不对 是4号楼的电梯也坏了", "说错了 不是漏水是停电",
+                                  "我上次说错了吗"])
+def test_no_place_corrected(text: str) -> None:
+    assert place_correction(text) is None
+
+
+@pytest.mark.parametrize("text", ["算了", "算了算了", "不换了", "不用了", "那算了吧", "不用了 谢谢", "好吧那算了",
+                                  "没事了"])
+def test_never_mind(text: str) -> None:
+    assert never_mind(text)
+
+
+@pytest.mark.parametrize("text", ["算了 不修了 撤了吧", "不用来了", "算了吧 灯还是坏的", "不用了吗", "换了没", ""])
+def test_more_than_never_mind(text: str) -> None:
+    assert not never_mind(text)
