@@ -66,12 +66,12 @@ async def show_ticket(update: Update, context: ContextTypes.DEFAULT_TYPE, number
     r = await resident_now(d, update)
     async with d.db.session() as s:
         t = await tickets.get_for_resident(s, r.id, number) if number else None
-        if t is not None:
-            events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in await tickets.history(s, t.id)
-                      if e.kind != TicketEventKind.NOTE]  # internal notes are for staff only
+        if t is not None:  # a neighbour whose complaint joined the case reads its progress and their own words
+            view = await tickets.resident_view(s, t, [r.id])  # (internal notes and others' words left out)
+            events = [(e.at, _event_text(e).split(" ", 2)[-1]) for e in view.events]
             unit = d.community.unit(t.unit)
             body = texts.ticket_detail(t.number, texts.STATUS.get(t.status, t.status),
-                                       complaint_name(d, t.category), t.text, t.location,
+                                       complaint_name(d, t.category), view.words, view.place,
                                        unit.name if unit else t.unit, t.due_at, events)
             can_withdraw = t.status in OPEN_STATUSES
     if t is None:

@@ -3,7 +3,6 @@ case's progress, never the other resident's words (the author's 补充说明 nam
 
 from __future__ import annotations
 
-import pytest
 from linli_e2e import Bot, registered
 from sqlmodel import select
 from test_journey import confirm
@@ -34,8 +33,6 @@ async def test_the_neighbours_list_never_shows_the_authors_words(bot: Bot) -> No
     assert "601" not in listed and "13911112222" not in listed and "王桂芳" not in listed
 
 
-@pytest.mark.xfail(strict=True, reason="handlers/resident/tickets.py show_ticket must read tickets.resident_view "
-                                       "(owned by another helper; the patch is in the desk branch's report)")
 async def test_the_neighbours_detail_never_shows_the_authors_words(bot: Bot) -> None:
     number, neighbour = await _joined(bot)
     detail = (await neighbour.say(f"/tickets {number}")).text
