@@ -75,9 +75,19 @@ def place_alone(text: str) -> Place | None:
     if place is None:
         return None
     start, end = place.span
-    if _PLACE_FRAME.match(bare[:start]) is None or _PLACE_AFTER.match(bare[end:]) is None:
+    if _PLACE_FRAME.match(bare[:start]) is None or _PLACE_AFTER.match(bare[end:]) is None or _spread(place, bare):
         return None
     return place
+
+
+def _spread(place: Place, said: str) -> bool:
+    """A place read across other words ("楼道灯又坏了5号楼": the spot at the start, the building at the end) is no
+    place said alone: its span holds more than the place's own parts and a joining word or two."""
+    left = said[place.span[0]:place.span[1]]
+    for part in (place.building, place.unit, place.floor, place.room, place.spot):
+        if part:
+            left = left.replace(part, "", 1)
+    return len(_bare(left)) > 2
 
 
 # "不对", "说错了", "地址写错了", "搞错了", "不是3号楼": the place just given is being corrected
@@ -101,7 +111,7 @@ def place_correction(text: str) -> Place | None:
     rest = match.group("rest")
     head = re.split(r"[，,]?不是", rest)[0]  # "4号楼不是3号楼": the first place is the right one
     place = read_place(head)
-    if place is None:
+    if place is None or _spread(place, head):
         return None
     leftover = _bare(head[: place.span[0]] + head[place.span[1]:])
     if re.fullmatch(r"(?:是|在|的|这边|那边|才对|啊|呀|哈|吧|呢|哦|嗯)*", leftover) is None:

@@ -30,7 +30,7 @@ from handlers.replies import answer_quietly, drop_buttons, owed_now
 from handlers.resident import start
 from intents import Result
 from intents.discourse import agrees
-from intents.emergency import pouring
+from intents.emergency import hazard_feared, pouring
 from intents.followup import place_alone, topic_only
 from intents.places import match_building, named_place, place_or_home, read_place, talk_not_place
 from services.cases import corrections, drafts, intake
@@ -282,6 +282,8 @@ async def show_draft(msg: Message, d: Deps, view: DraftView) -> None:
         summary = texts.confirm_draft(complaint_name(d, view.category), view.text, view.location, unit.name,
                                       texts.limit_text(hours), view.photos)
         tip = f"{texts.VALVE_TIP}\n\n" if pouring(view.text) else ""  # what stops the worst of it before anyone comes
+        if hazard_feared(view.text):  # read as a what-if: whom to call if it is happening after all
+            tip += f"{texts.HAZARD_TIP}\n\n"
         shown = await msg.reply_text(tip + summary, reply_markup=keyboards.confirm_draft(sec, view.stamp))
         if view.resident_id is not None and view.seen is not None:  # a 确认 typed later edits this message
             d.db.hint(*drafts.shown_hint(view.resident_id, shown.message_id, seen=view.seen))

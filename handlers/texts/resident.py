@@ -1157,9 +1157,11 @@ __all__ += ["PHONE_CENTRE", "PHONE_LIFT", "PREAMBLE_ASK", "TWO_MATTERS_PRESS", "
 
 
 # -- water pouring out (handlers.resident.draft) -------------------------------------------------------------------
+# a hazard asked "what if" about (着火了可咋办) is filed as one: whom to call in case it is happening after all
+HAZARD_TIP = "⚠️ 如果现在已经着火、闻到燃气味或有人触电，请马上拨打119（有人受伤打120），再告诉我。"
 VALVE_TIP = "💧 水止不住的话，先关上家里的总水阀（一般在厨房、卫生间或水表旁边），再把电闸关掉，防止漏电。"
 
-__all__ += ["VALVE_TIP"]
+__all__ += ["HAZARD_TIP", "VALVE_TIP"]
 
 
 # -- how to pay a household bill (handlers.dispatch) ----------------------------------------------------------------

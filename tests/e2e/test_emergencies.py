@@ -449,3 +449,18 @@ async def test_help_came_without_an_emergency_or_still_awaited_is_read_as_before
     await duty.barrier()
     assert not [m for m in duty.emulator.messages_after(UNIT_CHATS["juweihui"], cursor)
                 if m.text.startswith(texts.staff_sos_help_came(number, "", "")[:10])]
+
+
+@pytest.mark.parametrize("words", ["楼道里停满了电动车 着火了可咋办 3号楼", "5号楼楼道电线都露在外头 小孩摸了触电咋整"])
+async def test_a_hazard_asked_what_if_is_a_draft_that_still_says_whom_to_call(duty: Bot, words: str) -> None:
+    """A what-if about a standing hazard is filed as a hazard, nobody on duty woken; in case the resident is in it
+    after all, the draft says first to call 119 (120 for someone hurt)."""
+    person = await registered(duty, 2010)
+    cursor = duty.emulator.cursor()
+    reply = await person.say(words)
+    assert "🚨" not in reply.text and reply.text.startswith(texts.HAZARD_TIP)
+    assert any(b.text == texts.BTN_CONFIRM for b in reply.buttons)
+    await duty.barrier()
+    assert duty.emulator.messages_after(DUTY, cursor) == []
+    ordinary = await registered(duty, 2011)  # a plain repair carries no such line
+    assert texts.HAZARD_TIP not in (await ordinary.say("6号楼楼道灯坏了好几天了")).text

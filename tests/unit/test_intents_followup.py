@@ -36,7 +36,8 @@ def test_a_place_alone(text: str, place: str) -> None:
     assert found is not None and found.text == place
 
 
-@pytest.mark.parametrize("text", ["3号楼楼道灯坏了", "东门堵车了", "我在3号楼等你们", "调解", ""])
+@pytest.mark.parametrize("text", ["3号楼楼道灯坏了", "东门堵车了", "我在3号楼等你们", "调解", "",
+                                  "楼道里停满了电动车 着火了可咋办 3号楼", "楼道灯又坏了 5号楼"])
 def test_more_than_a_place(text: str) -> None:
     assert place_alone(text) is None
 
@@ -53,7 +54,7 @@ def test_a_place_corrected(text: str, place: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["不对", "4号楼", "楼道灯坏了", "不对 是4号楼的电梯也坏了", "说错了 不是漏水是停电",
-                                  "我上次说错了吗"])
+                                  "我上次说错了吗", "不对 楼道里灯又灭了 4号楼"])
 def test_no_place_corrected(text: str) -> None:
     assert place_correction(text) is None
 
