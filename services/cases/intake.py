@@ -115,24 +115,12 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
         granted = await roles.granted_workers(s, [grid])  # before the lock (PostgreSQL's)
         await check.lock(s)
         values = await check.read(s)
-    dup = await check.duplicate(s, values)
-    added: Ticket | None = None  # the case this complaint counts with in the hotspot count
-    linked = False
-    if dup is not None and dup.resident_id == resident.id:
-        linked = True
-    elif dup is not None:
-        status = (await duplicates.link(s, dup, resident, now, text=intake.text)).status
-        linked = status != duplicates.LinkStatus.NOT_OPEN
-        added = dup if status == duplicates.LinkStatus.LINKED else None
+    linked, ticket, added = await _join(s, check, values, resident=resident, intake=intake, now=now)
     if linked:
-        assert dup is not None
-        ticket = dup
-        if dup.resident_id == resident.id:  # said again by its own author: keep what the repeat adds
-            await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(resident.id),
-                                      now=now, note=intake.text)
+        assert ticket is not None
         if intake.photos:
-            dup.photos = [*dup.photos, *intake.photos]
-            s.add(dup)
+            ticket.photos = [*ticket.photos, *intake.photos]
+            s.add(ticket)
     else:
         ticket = added = await lifecycle.open_dispatched(
             s, resident=resident, category=intake.category, text=intake.text, location=intake.location,
@@ -144,6 +132,36 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
     await owe_opened(s, opened, resident=resident, intake=intake, community=community,
                      staff_chat_id=staff_chat_id, now=now, granted=granted)
     return opened
+
+
+async def _join(s: AsyncSession, check: duplicates.Check, values: dict[str, Any], *, resident: Resident,
+                intake: Intake, now: datetime) -> tuple[bool, Ticket | None, Ticket | None]:
+    """Join the open case this complaint duplicates, if any: (joined, the case, the case it counts with in the
+    hotspot count: None unless the resident became a new follower). The candidates read as a JSON array (no look
+    before) give the case's key and author; the case itself is read by the INSERT of the event that records the
+    joining (``duplicates.record_link``), not by a statement of its own."""
+    assert resident.id is not None
+    if "dup_rows" in values:
+        found = check.candidate(values)  # open at the place when read, under the lock
+        if found is None:
+            return False, None, None
+        if found.resident_id == resident.id:  # said again by its own author: keep what the repeat adds
+            return True, await duplicates.record_link(s, found.id, resident.id, now, note=intake.text), None
+        if not await duplicates.add_follower(s, found.id, resident.id, now, text=intake.text.strip()):
+            return True, await s.get(Ticket, found.id), None  # following it already: nothing to record
+        joined = await duplicates.record_link(s, found.id, resident.id, now, note=intake.text.strip())
+        return True, joined, joined
+    dup = await check.duplicate(s, values)
+    if dup is None:
+        return False, None, None
+    if dup.resident_id == resident.id:
+        await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(resident.id),
+                                  now=now, note=intake.text)
+        return True, dup, None
+    status = (await duplicates.link(s, dup, resident, now, text=intake.text)).status
+    if status == duplicates.LinkStatus.NOT_OPEN:
+        return False, None, None
+    return True, dup, dup if status == duplicates.LinkStatus.LINKED else None
 
 
 async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,
