@@ -87,27 +87,31 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
 
 async def open_draft(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
                      staff_chat_id: int | None, now: datetime, seen: datetime,
-                     looked: duplicates.Looked | None = None) -> Opened | None:
+                     looked: duplicates.Looked | None = None, known: drafts.Known | None = None) -> Opened | None:
     """:func:`open_case` for the resident's draft confirmed, taken in the same transaction if it is still the one
     read (``seen``: its ``updated_at``); None when it is not (a second tap, a newer draft): nothing written.
 
-    The duplicate check under the lock and the hotspot count ride in the draft's ``DELETE … RETURNING``."""
+    The duplicate check under the lock and the hotspot count ride in the draft's ``DELETE … RETURNING``. ``known``:
+    the draft and resident as this process last wrote them, not read this update (``drafts.take_known``: raises
+    ``drafts.NotAsKnown`` or ``drafts.Capped`` for the caller's transaction to roll back)."""
     return await _open(s, resident=resident, intake=intake, community=community, staff_chat_id=staff_chat_id,
-                       now=now, looked=looked, draft_seen=seen)
+                       now=now, looked=looked, draft_seen=seen, known=known)
 
 
 async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
                 staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
-                draft_seen: datetime | None) -> Opened | None:
+                draft_seen: datetime | None, known: drafts.Known | None = None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
     check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
                                       location=intake.location, now=now, looked=looked)
     if draft_seen is not None:  # the grid's granted workers ride in the draft's DELETE … RETURNING, too
         await check.lock(s)
         assert resident.id is not None
-        values = await drafts.take_with(s, resident.id, seen=draft_seen,
-                                        returning=[*check.columns(), roles.granted_column()],
-                                        params={**check.params(), "granted_grid": grid})
+        returning, params = [*check.columns(), roles.granted_column()], {**check.params(), "granted_grid": grid}
+        if known is not None:
+            values: dict[str, Any] | None = await drafts.take_known(s, known, returning=returning, params=params)
+        else:
+            values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=returning, params=params)
         if values is None:
             return None
         granted = roles.granted_from(grid, values.get("granted_ids"))

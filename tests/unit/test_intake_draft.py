@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, func, select
 
-from services.cases import duplicates, intake, lifecycle
+from services.cases import drafts, duplicates, intake, lifecycle
 from services.people import roles
 from storage.db import Database
 from storage.models import (
@@ -249,3 +249,41 @@ async def test_the_grid_s_granted_workers_ride_in_the_draft_s_delete_on_both_eng
         cards = (await s.exec(select(OutboxMessage.chat_id).where(OutboxMessage.kind == OutboxKind.CARD))).all()
     assert {7001, 7002} <= set(cards) and 7003 not in cards
     assert roles.granted_from("A03", "7001,7002") == {"A03": [7001, 7002]} and roles.granted_from(None, "1") == {}
+
+
+async def _known(db: Database, r: Resident, text: str, now: Any, **known: Any) -> intake.Opened | None:
+    """确认 of a draft known without a read (``drafts.take_known``), in a transaction that rolls back on a miss."""
+    draft = Draft(resident_id=r.id, text=text, category="noise", location=PLACE, stage="confirming",
+                  created_at=now, updated_at=now)
+    case = intake.Intake(category="noise", text=text, location=PLACE, grid_code="A03")
+    async with db.transaction() as s:
+        return await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100, now=now,
+                                       seen=now, known=drafts.Known(**{"tg_user_id": r.tg_user_id, "resident": r,
+                                                                       "draft": draft, **known}))
+
+
+async def test_a_draft_known_without_a_read_is_taken_only_as_known_by_its_owner(any_db: Database) -> None:
+    """The DELETE of a draft known without a read takes the presser's own draft only (its WHERE: the resident of the
+    presser's Telegram id), only as it was known (every column but the shown message's id), with the resident's
+    place as known; else nothing stands (``NotAsKnown``: the transaction rolled back, the draft kept). At the flood
+    cap, ``Capped`` and nothing written either; below it, the case as an ordinary 确认 opens it."""
+    owner, other = await make_resident(any_db, 370), await make_resident(any_db, 371)
+    earlier = await confirm(any_db, owner, "电梯里有人抽烟", NOW - 2 * M)  # one complaint confirmed in the window
+    assert earlier is not None and not earlier.linked
+    async with any_db.transaction() as s:
+        s.add(Draft(resident_id=owner.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
+                    created_at=NOW, updated_at=NOW))
+    with pytest.raises(drafts.NotAsKnown):  # another user's Telegram id pressing: not their draft
+        await _known(any_db, owner, "楼上装修太吵了", NOW, tg_user_id=other.tg_user_id)
+    with pytest.raises(drafts.NotAsKnown):  # the draft's words changed since (the same time: a frozen clock)
+        await _known(any_db, owner, "楼上装修太吵了，晚上也吵", NOW)
+    moved = Resident(**{**owner.model_dump(), "grid_code": "A01"})
+    with pytest.raises(drafts.NotAsKnown):  # the resident's place is no longer as known
+        await _known(any_db, moved, "楼上装修太吵了", NOW)
+    assert (await count(any_db, Draft), await count(any_db, Ticket)) == (1, 1)
+    with pytest.raises(drafts.Capped):
+        await _known(any_db, owner, "楼上装修太吵了", NOW, cap=1, since=NOW - 10 * M)
+    assert (await count(any_db, Draft), await count(any_db, Ticket)) == (1, 1)
+    opened = await _known(any_db, owner, "楼上装修太吵了", NOW, cap=2, since=NOW - 10 * M)
+    assert opened is not None and not opened.linked and opened.ticket.resident_id == owner.id
+    assert (await count(any_db, Draft), await count(any_db, Ticket)) == (0, 2)
