@@ -9,6 +9,7 @@ from linli_e2e import Bot, registered, ticket_number
 from sqlalchemy import event
 
 from handlers import texts
+from storage.models import KnownUser
 
 NOISE = "楼上天天装修，吵死了，9号楼"
 PARKING = "小区东门口天天有车乱停，车都开不出去"
@@ -134,3 +135,21 @@ async def test_a_draft_changed_in_a_way_not_remembered_is_confirmed_as_it_is(bot
     await (await person.press(shown, texts.BTN_CONFIRM)).edit("LL-")
     [case] = await bot.tickets(4331)
     assert case.building == "10号楼" and await bot.draft(4331) is None
+
+
+async def test_a_first_contact_s_first_press_is_five_statements_and_they_are_in_the_directory(bot: Bot) -> None:
+    """Someone whose very first message is a complaint: the directory row written with their resident, once
+    committed, is remembered as seen, so the 确认 that follows reads nothing to check it (five statements, as for
+    anyone) and the directory holds them."""
+    newcomer = bot.person(4341, "李师傅")
+    draft = await newcomer.say(NOISE, lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    await bot.barrier()
+    with Statements(bot) as sql:
+        await (await newcomer.press(draft, texts.BTN_CONFIRM)).edit("LL-")
+        await bot.barrier()
+    assert not [s for s in sql.before_the_draft_is_taken() if s.startswith("SELECT")], sql.seen
+    assert _own(sql.seen) == ["DELETE FROM drafts", "INSERT INTO tickets", "INSERT INTO ticket_events",
+                              "INSERT INTO outbox", "UPDATE inbox SET"], sql.seen
+    async with bot.db.session() as s:
+        known = await s.get(KnownUser, 4341)
+    assert known is not None and known.name == "李师傅"
