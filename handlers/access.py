@@ -14,7 +14,7 @@ from telegram import Message, Update
 from telegram.ext import ContextTypes
 
 from handlers.deps import Deps, deps
-from handlers.people import directory_owed, forget, owe_directory, pay_directory, speaker
+from handlers.people import directory_owed, directory_written, forget, owe_directory, pay_directory, speaker
 from services.people import audit, directory, residents, roles
 from services.people.roles import NOWHERE, Action, Grant, Scope
 
@@ -65,7 +65,7 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             text = update.effective_message.text if update.effective_message else None
             if who.resident is None and not (text or "").startswith("/"):  # a first contact (no command, which
                 owe_directory(update)  # an early flow may stop): written with the resident the answer creates
-                return  # remembered as seen once written (the next update's read finds the row)
+                return  # remembered as seen once written and committed (``remember_late``)
         async with d.db.transaction() as s:
             await directory.remember(s, tg_user_id=user.id, username=user.username, name=user.full_name, now=d.now())
             if renamed:
@@ -79,15 +79,20 @@ async def remember_user(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def remember_late(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """After every handler: the directory row of a first contact whose update wrote nothing (no resident was made),
-    in a transaction of its own. Never stops or fails the update."""
-    if update.effective_user is None or not directory_owed(update):
+    in a transaction of its own; one written with the update's own write is remembered as seen (the next update
+    reads nothing to check it). Never stops or fails the update."""
+    user = update.effective_user
+    if user is None:
         return
-    d = deps(context)
-    try:
-        async with d.db.transaction() as s:
-            await pay_directory(s, update, d)
-    except Exception as exc:  # the directory is a convenience
-        log.warning("could not remember user %s: %s", update.effective_user.id, exc)
+    if directory_owed(update):
+        d = deps(context)
+        try:
+            async with d.db.transaction() as s:
+                await pay_directory(s, update, d)
+        except Exception as exc:  # the directory is a convenience
+            log.warning("could not remember user %s: %s", user.id, exc)
+    if directory_written(update):
+        context.application.bot_data.setdefault(SEEN, {})[user.id] = (user.username, user.full_name)
 
 
 async def target_user(d: Deps, msg: Message, args: list[str]) -> tuple[int | None, list[str], str | None]:

@@ -8,8 +8,8 @@ everyone else, nor turn into fifty replies or a pile of cases.
   times the limit (looked up only once someone is over it, so an ordinary message costs no query).
 - 确认 (the draft's ``ok`` button) past ``FLOOD_DRAFTS`` complaints confirmed in the window is answered with an alert
   and goes no further: the draft stays as it was, the resident confirms it a little later. That cap is counted in
-  the database (``services.flood.confirmed_count``, read with the speaker), so it holds across restarts and worker
-  processes.
+  the database (``services.flood.confirmed_count``, read with the speaker, or by the draft's ``DELETE`` when the
+  draft is known without a read: ``cap_deferred``), so it holds across restarts and worker processes.
 
 Nothing else is held back: every other button goes on (they act on what exists, a dropped press would leave a
 spinner), and a dropped message never touches a draft or a case.
@@ -18,6 +18,7 @@ spinner), and a dropped message never touches a draft or a case.
 from __future__ import annotations
 
 import logging
+from contextvars import ContextVar
 from datetime import timedelta
 
 from telegram import Message, Update
@@ -28,7 +29,7 @@ from handlers import texts
 from handlers.callbacks import unpack
 from handlers.deps import Deps, deps
 from handlers.order import SEEN
-from handlers.people import speaker
+from handlers.people import pressable, speaker
 from handlers.replies import answer_quietly
 from intents.emergency import detect
 from intents.text import canonical
@@ -107,10 +108,25 @@ async def _confirm_cap(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if d.flood.drafts <= 0 or q.message is None or q.message.chat.type != "private":
         return
     cb = unpack(d.callback_secret, q.data)
-    if cb is None or cb.action != "ok" or not await confirms_capped(d, update):
+    if cb is None or cb.action != "ok":
+        return
+    if pressable(context, update, cb.arg, d.now()) is not None:  # the draft's DELETE counts (``cap_deferred``)
+        _DEFERRED.set(update.update_id)
+        return
+    if not await confirms_capped(d, update):
         return
     await answer_quietly(q, texts.FLOOD_CONFIRM_LATER, show_alert=True)
     raise ApplicationHandlerStop
+
+
+_DEFERRED: ContextVar[int | None] = ContextVar("linli_flood_deferred", default=None)
+
+
+def cap_deferred(update: Update) -> bool:
+    """The guard left this 确认's cap to the handler: the draft known without a read (``people.pressable``) is
+    taken by a ``DELETE`` that counts the complaints confirmed in the window too, and holds the cap there; taken
+    the ordinary way after all, the handler asks :func:`confirms_capped` as the guard would have."""
+    return _DEFERRED.get() == update.update_id
 
 
 async def confirms_capped(d: Deps, update: Update) -> bool:
@@ -130,4 +146,4 @@ def register(app: Application) -> None:
     app.add_handler(TypeHandler(Update, guard), group=GROUP)
 
 
-__all__ = ["GROUP", "confirms_capped", "guard", "register", "window_of"]
+__all__ = ["GROUP", "cap_deferred", "confirms_capped", "guard", "register", "window_of"]

@@ -4,18 +4,24 @@ that tells a private message everything it asks about its sender (``speaker``)."
 from __future__ import annotations
 
 import dataclasses
+from collections import OrderedDict
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import event
 from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
+from telegram.ext import ContextTypes
 
 from handlers.deps import Deps
+from services.cases import drafts
+from services.cases.drafts import DraftStage
 from services.people import directory, speakers
 from services.people.residents import create_resident, get_or_create_resident
 from services.people.speakers import Speaker
-from storage.models import Resident
+from storage.models import Draft, Resident
 
 # the speaker read for the update this task is handling: (update id, what was read)
 _READ: ContextVar[tuple[int, Speaker] | None] = ContextVar("linli_speaker", default=None)
@@ -30,6 +36,7 @@ class _Owed:
     username: str | None
     name: str
     done: bool = False
+    committed: bool = False  # the transaction that wrote it committed: the directory holds what the update says
 
 
 _OWED: ContextVar[_Owed | None] = ContextVar("linli_directory_owed", default=None)
@@ -69,7 +76,19 @@ async def pay_directory(session: AsyncSession, update: Update, d: Deps) -> bool:
     await directory.remember(session, tg_user_id=owed.tg_user_id, username=owed.username, name=owed.name,
                              now=d.now())
     owed.done = True
+
+    def committed(_session: Any) -> None:
+        owed.committed = True
+
+    event.listen(session.sync_session, "after_commit", committed, once=True)
     return True
+
+
+def directory_written(update: Update) -> bool:
+    """Whether this update wrote its sender's directory row (a first contact's) and that write committed: the row
+    holds the name and @username this update carries, so the next update need not read to check them."""
+    owed = _OWED.get()
+    return owed is not None and owed.update_id == update.update_id and owed.committed
 
 
 async def resident_of(session: AsyncSession, update: Update, d: Deps) -> Resident:
@@ -113,5 +132,53 @@ async def resident_now(d: Deps, update: Update) -> Resident:
     return created
 
 
-__all__ = ["Speaker", "directory_owed", "forget", "owe_directory", "pay_directory", "resident_now", "resident_of",
-           "speaker"]
+WRITTEN = "linli.written_drafts"  # bot_data: Telegram id -> (resident, draft) as this process last wrote the draft
+WRITTEN_KEEP = 4096  # residents remembered (the most recent writers); each entry is two small rows
+
+
+def note_written(context: ContextTypes.DEFAULT_TYPE, resident: Resident, draft: Draft) -> None:
+    """Remember the draft this update wrote, with its resident as read, so a 确认 pressed next needs no read to
+    know what it confirms (:func:`pressable`). Safe to lose, never trusted: the draft's ``DELETE`` takes it only
+    if the row and the resident's place are still as remembered (``drafts.take_known``)."""
+    if resident.tg_user_id is None:
+        return
+    kept: OrderedDict[int, tuple[Resident, Draft]] = context.application.bot_data.setdefault(WRITTEN, OrderedDict())
+    kept[resident.tg_user_id] = (resident, draft)
+    kept.move_to_end(resident.tg_user_id)
+    while len(kept) > WRITTEN_KEEP:
+        kept.popitem(last=False)
+
+
+def drop_written(context: ContextTypes.DEFAULT_TYPE, tg_user_id: int) -> None:
+    """The remembered draft is gone or changed in a way not remembered: forget it."""
+    kept = context.application.bot_data.get(WRITTEN)
+    if kept is not None:
+        kept.pop(tg_user_id, None)
+
+
+_PRESS: ContextVar[tuple[int, tuple[Resident, Draft] | None] | None] = ContextVar("linli_press", default=None)
+
+
+def pressable(context: ContextTypes.DEFAULT_TYPE, update: Update, stamp: str, now: datetime
+              ) -> tuple[Resident, Draft] | None:
+    """The resident and draft a 确认 (button ``stamp``) confirms, known without a read: the draft this process last
+    wrote for the presser, if it is that draft (its stamp), live and ready to confirm (a place or none needed, a
+    category, words), and nothing was read for this update (a read made is the fresher). None: read as usual.
+    Decided once an update (the flood guard asks first, the button's handler after)."""
+    held = _PRESS.get()
+    if held is not None and held[0] == update.update_id:
+        return held[1]
+    found = None
+    kept = context.application.bot_data.get(WRITTEN)
+    entry = kept.get(update.effective_user.id) if kept is not None else None
+    if entry is not None and _held(update) is None:
+        draft = drafts.live(entry[1], now)
+        if (draft is not None and drafts.stamp(draft) == stamp and draft.stage == DraftStage.CONFIRMING
+                and draft.category and draft.text):
+            found = entry
+    _PRESS.set((update.update_id, found))
+    return found
+
+
+__all__ = ["Speaker", "directory_owed", "directory_written", "drop_written", "forget", "note_written",
+           "owe_directory", "pay_directory", "pressable", "resident_now", "resident_of", "speaker"]

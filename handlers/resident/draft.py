@@ -25,7 +25,7 @@ from telegram.ext import ContextTypes
 from handlers import flood, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
-from handlers.people import forget, resident_of, speaker
+from handlers.people import drop_written, forget, note_written, pressable, resident_of, speaker
 from handlers.replies import answer_quietly, drop_buttons, owed_now
 from handlers.resident import start
 from intents import Result
@@ -86,7 +86,7 @@ def split_of(d: Draft) -> dict[str, Any] | None:
 
 def draft_stamp(d: Draft) -> str:
     """Which draft a button belongs to: its start time, short (drafts are one per resident)."""
-    return format(int(d.created_at.timestamp()), "x")
+    return drafts.stamp(d)
 
 
 def infer_place(text: str, resident: Resident) -> str | None:
@@ -116,6 +116,8 @@ async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
                 if planned is not None:
                     await drafts.save(s, planned, seen=drafts.ANY)
         forget()
+        if planned is not None:  # a 确认 pressed next knows what it confirms without a read
+            note_written(context, r, planned)
     if planned is None:
         await msg.reply_text(texts.NOT_UNDERSTOOD, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
     else:
@@ -305,6 +307,15 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     if action == "cat" and category not in {c.value for c in Category}:
         await q.answer(texts.STALE_BUTTON, show_alert=True)
         return
+    if action == "ok":
+        known = await _confirm_known(update, context, stamp, now)
+        if known is CAPPED or (known is None and flood.cap_deferred(update) and await flood.confirms_capped(d, update)):
+            await answer_quietly(q, texts.FLOOD_CONFIRM_LATER, show_alert=True)  # the draft stays for later
+            return
+        if known is not None:
+            _opened(context, update)
+            await answer_quietly(q)  # the number comes as an edit of this draft, which also takes its buttons away
+            return
     who = await speaker(d, update)
     r = who.resident
     draft = drafts.live(who.draft, now) if r is not None else None
@@ -329,6 +340,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
                                          source=CorrectionSource.RESIDENT_CHOICE, now=now,
                                          actor=resident_actor(r.id))
                 view = DraftView.of(chosen)
+        if view is not None:
+            note_written(context, r, chosen)
     elif action == "two" and draft.stage == DraftStage.CONFIRMING and (split := split_of(draft)) is not None:
         cases = halves(d, r, draft, split, q.message.message_id if q.message else None)
         async with d.db.transaction() as s:  # each case's duplicate candidates compared under the lock, no look
@@ -344,6 +357,8 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     else:
         view = DraftView.of(draft)
     forget()
+    if opened or (action == "x" and draft is not None):
+        drop_written(context, update.effective_user.id)
     if action == "x":
         await q.answer()
         await q.edit_message_text(texts.DRAFT_CANCELLED if draft is not None else texts.DRAFT_EXPIRED)
@@ -366,6 +381,43 @@ async def on_draft_button(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         return
     await drop_buttons(q)
     await show_draft(q.message, d, view)
+
+
+CAPPED: Any = object()  # ``_confirm_known``: the presser is at the flood cap; nothing written
+
+
+async def _confirm_known(update: Update, context: ContextTypes.DEFAULT_TYPE, stamp: str, now: datetime) -> Any:
+    """确认 pressed on the draft this process last wrote for the presser (``people.pressable``), with no read first:
+    the draft's ``DELETE`` checks that it is the presser's and still as written, and that the resident's place is
+    as it was (else its transaction rolls back: None, take the press the ordinary way); it counts the complaints
+    confirmed in the window when the flood guard left the cap to it (``CAPPED``: nothing written). The case opened
+    or joined otherwise, as :func:`confirm` opens it from the draft read."""
+    known = pressable(context, update, stamp, now)
+    if known is None:
+        return None
+    d, q, user = deps(context), update.callback_query, update.effective_user
+    r, draft = known
+    cap = d.flood.drafts if flood.cap_deferred(update) else 0
+    taking = drafts.Known(user.id, r, draft, cap=cap, since=now - timedelta(seconds=d.flood.window))
+    case = _intake(d, r, draft, q.message.message_id if q.message else draft.shown_message_id)
+    try:
+        async with d.db.transaction() as s:
+            return await intake.open_draft(s, resident=r, intake=case, community=d.community,
+                                           staff_chat_id=d.staff_chat_id, now=now, seen=draft.updated_at,
+                                           known=taking)
+    except drafts.Capped:
+        return CAPPED
+    except drafts.NotAsKnown:  # changed since, elsewhere or in a way not remembered: read it as usual
+        drop_written(context, user.id)
+        return None
+
+
+def _opened(context: ContextTypes.DEFAULT_TYPE, update: Update) -> None:
+    """A case opened or joined by a press: what was remembered of the draft is gone, the number is owed."""
+    forget()
+    drop_written(context, update.effective_user.id)
+    deps(context).wake_sender()
+    owed_now(context, update)  # the number is on its way: an error from here on must not invite a repeat
 
 
 async def confirm(d: Deps, r: Resident, draft: Draft, pressed: int | None, now: datetime) -> intake.Opened | None:
@@ -424,6 +476,7 @@ async def confirm_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, text
         return True
     opened = await confirm(d, who.resident, draft, None, now)
     forget()
+    drop_written(context, update.effective_user.id)
     if opened is None:
         await msg.reply_text(texts.DRAFT_EXPIRED)
         return True

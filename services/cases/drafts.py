@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import bindparam, delete, false, select, update
+from sqlalchemy import BigInteger, bindparam, delete, false, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services import require_aware
+from services import flood, require_aware
 from storage.db import dialect_insert, dialect_name
-from storage.models import Draft
+from storage.models import Draft, Resident
 from storage.rows import as_read
 
 JOIN_WINDOW = timedelta(seconds=60)
@@ -202,6 +202,11 @@ def live(draft: Draft | None, now: datetime, stale_after: timedelta = STALE_AFTE
     return None if draft is None or is_stale(draft, now, stale_after) else draft
 
 
+def stamp(draft: Draft) -> str:
+    """Which draft a button belongs to: its start time, short (drafts are one per resident)."""
+    return format(int(draft.created_at.timestamp()), "x")
+
+
 def copied(draft: Draft, **changes: Any) -> Draft:
     """A detached copy of ``draft`` with ``changes`` (lists copied: the original is never touched)."""
     values = {c: getattr(draft, c) for c in _COLUMNS}
@@ -310,6 +315,70 @@ async def take_with(session: AsyncSession, resident_id: int, *, seen: datetime, 
     return dict(row) if row is not None else None
 
 
+class NotAsKnown(Exception):
+    """The draft known without a read (:func:`take_known`) was not taken as known: nothing of the transaction may
+    stand (the caller's transaction rolls back on it, and the press is taken the ordinary way)."""
+
+
+class Capped(Exception):
+    """:func:`take_known` found the presser at the flood cap of complaints confirmed: the draft stays (the
+    transaction rolls back on it)."""
+
+
+@dataclass(frozen=True)
+class Known:
+    """A draft confirmed as this process last wrote it, with its resident as read then (no read this update): the
+    presser's Telegram id, and the flood cap to hold (0: none) with the window's start."""
+
+    tg_user_id: int
+    resident: Resident
+    draft: Draft
+    cap: int = 0
+    since: datetime | None = None
+
+
+_R = Resident.__table__  # type: ignore[attr-defined]
+_KNOWN_RESIDENT = bindparam("known_resident", type_=_R.c.id.type)
+_TAKE_KNOWN = delete(_T).where(  # the presser's own draft, still as written: the WHERE checks both
+    _T.c.resident_id == select(_R.c.id).where(_R.c.tg_user_id == bindparam("known_tg", type_=BigInteger))
+    .scalar_subquery(),
+    _T.c.updated_at == bindparam("draft_seen", type_=_T.c.updated_at.type))
+_KNOWN_COLUMNS = (  # what the case is made of besides the draft: the resident's place now, and the flood count
+    select(_R.c.grid_code).where(_R.c.id == _KNOWN_RESIDENT).scalar_subquery().label("known_grid"),
+    select(_R.c.building).where(_R.c.id == _KNOWN_RESIDENT).scalar_subquery().label("known_building"),
+    flood.confirmed_count(_KNOWN_RESIDENT, flood.since_param("known_since")).label("known_confirmed"),
+)
+_COMPARED = ("resident_id", *(c for c in _COLUMNS if c != "shown_message_id"))  # the hint is no change of it
+_TAKES_KNOWN: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}
+
+
+async def take_known(session: AsyncSession, known: Known, *, returning: Sequence[Any],
+                     params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """:func:`take_with` for a draft known without a read this update (``known``: as this process last wrote it):
+    one ``DELETE … RETURNING`` whose WHERE takes only the presser's own draft as written then, and which returns
+    the row taken, the resident's place and (``known.cap``) the flood count besides ``returning``. Raises
+    :class:`NotAsKnown` when nothing was taken, or the row taken or the resident's place differ from what was known
+    (the caller rolls back and reads as usual), :class:`Capped` when the count has reached the cap; so a case is
+    only ever made of the row as it is, as after a read."""
+    columns = tuple(returning)
+    key = tuple(map(id, columns))
+    kept = _TAKES_KNOWN.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], columns, strict=True)):
+        if len(_TAKES_KNOWN) >= 64:  # columns built anew each time: keep no more than a few
+            _TAKES_KNOWN.clear()
+        kept = _TAKES_KNOWN[key] = (columns, _TAKE_KNOWN.returning(*_T.c, *_KNOWN_COLUMNS, *columns))
+    draft, resident = known.draft, known.resident
+    values = {**(params or {}), "known_tg": known.tg_user_id, "draft_seen": draft.updated_at,
+              "known_resident": resident.id, "known_since": known.since or draft.updated_at}
+    row = (await session.exec(kept[1], params=values)).mappings().first()  # type: ignore[call-overload]
+    if row is None or any(row[c] != getattr(draft, c) for c in _COMPARED) \
+            or (row["known_grid"], row["known_building"]) != (resident.grid_code, resident.building):
+        raise NotAsKnown
+    if known.cap > 0 and int(row["known_confirmed"]) >= known.cap:
+        raise Capped
+    return dict(row)
+
+
 _SHOWN = (update(_T).where(_T.c.resident_id == bindparam("draft_resident_id", type_=_T.c.resident_id.type),
                           _T.c.updated_at == bindparam("draft_seen", type_=_T.c.updated_at.type))
           .values(shown_message_id=bindparam("draft_shown", type_=_T.c.shown_message_id.type)))
@@ -337,7 +406,10 @@ __all__ = [
     "STALE_AFTER",
     "UNSET",
     "AppendResult",
+    "Capped",
     "DraftStage",
+    "Known",
+    "NotAsKnown",
     "add_attachment",
     "add_photo",
     "append_text",
@@ -352,7 +424,9 @@ __all__ = [
     "read",
     "save",
     "shown_hint",
+    "stamp",
     "take",
+    "take_known",
     "take_with",
     "update_draft",
 ]

@@ -25,8 +25,10 @@ from functools import cache, lru_cache
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, String, and_, bindparam, cast, desc, func, literal, or_, union_all
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, desc, func, insert, literal, null, or_, union_all
 from sqlalchemy import select as sa_select  # rows of several columns (sqlmodel's gives scalars for one)
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -153,6 +155,14 @@ def _same_place_of(other_building: str | None, other_grid: str | None, grid_code
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """An open case a complaint duplicates, as the check under the lock found it: its key and its resident."""
+
+    id: int
+    resident_id: int | None
+
+
+@dataclass(frozen=True)
 class Looked:
     """A duplicate check made before the write lock: the tickets that matched then (best first) and the newest
     ticket id it could have seen; the check under the lock reads only those and anything newer."""
@@ -177,7 +187,8 @@ def _candidates(shape: str, *, ids: bool, since_look: bool = False, texts: bool 
         return select(*columns).where(t.category == bindparam("dup_category"), t.created_at >= bindparam("dup_since"),
                                       t.status.in_(sorted(OPEN_STATUSES)), place, *where)
 
-    what = (t.id, t.created_at, t.building, t.grid_code, t.text) if texts else (col(Ticket.id),) if ids else \
+    what = (t.id, t.created_at, t.building, t.grid_code, t.text, t.resident_id) if texts else \
+        (col(Ticket.id),) if ids else \
         (*t, func.coalesce(select(func.max(Ticket.id)).scalar_subquery(), 0).label("upto"))
     newest = (t.created_at.desc(), t.id.desc())
     places = _at_place(shape)
@@ -320,8 +331,8 @@ class Check:
     async def duplicate(self, session: AsyncSession, values: Mapping[str, Any]) -> Ticket | None:
         """The most similar open case at the place, from what :meth:`columns` read (as :func:`find_duplicate`)."""
         if "dup_rows" in values:  # the candidates themselves: compared here, the one joined read by its key
-            best = self._best(values["dup_rows"])
-            return await session.get(Ticket, best) if best is not None else None
+            best = self.candidate(values)
+            return await session.get(Ticket, best.id) if best is not None else None
         ids = [int(i) for i in (values.get("dup_ids") or "").split(",") if i]
         if not ids:
             return None
@@ -343,18 +354,20 @@ class Check:
             return matched[0]
         return newer[0][1] if newer else None
 
-    def _best(self, found: Any) -> int | None:
-        """The id of the most similar candidate of a ``dup_rows`` array at the place, as similar as the threshold or
-        more (the newest on a tie, as ``_ranked``); None if none is."""
+    def candidate(self, values: Mapping[str, Any]) -> "Candidate | None":
+        """The most similar candidate of the ``dup_rows`` array :meth:`columns` read (open when read, at the place),
+        as similar as the threshold or more (the newest on a tie, as ``_ranked``); None if none is. Its key and
+        author only: the case itself is read when joined, with the statement that joins it (:func:`record_link`)."""
+        found = values.get("dup_rows")
         rows = json.loads(found) if isinstance(found, str | bytes) else (found or [])
         rows.sort(key=lambda r: (str(r[1]), r[0]), reverse=True)  # newest first, the later one on a tie
         best, score = None, self.threshold
-        for tid, _, building, grid_code, text in rows:
+        for tid, _, building, grid_code, text, author in rows:
             if not _same_place_of(building, grid_code, self.grid_code, self.building):
                 continue
             similar = _similar(self.content, text)
             if similar >= score and (best is None or similar > score):
-                best, score = int(tid), similar
+                best, score = Candidate(int(tid), int(author) if author is not None else None), similar
         return best
 
     async def hotspot(self, session: AsyncSession, values: Mapping[str, Any], *,
@@ -402,6 +415,46 @@ async def link(
         session, ticket, kind=TicketEventKind.LINKED, actor=resident_actor(resident.id), now=now, note=text.strip()
     )
     return LinkResult(LinkStatus.LINKED, event)
+
+
+def _linking() -> Any:
+    """The LINKED event's INSERT, which also reads the case it links (every column, as scalar subqueries by its key,
+    ``t_<column>``) and takes the event's ``from_status`` from it: the case joined is read by the statement that
+    records the joining, not by one of its own. Built once (parameters ``link_ticket``, ``link_at``, ``link_actor``,
+    ``link_note``)."""
+    e, t = TicketEvent.__table__, Ticket.__table__  # type: ignore[attr-defined]
+    key = bindparam("link_ticket", type_=t.c.id.type)
+
+    def of(column: Any) -> Any:
+        return sa_select(column).where(t.c.id == key).scalar_subquery()
+
+    return (insert(e).values(ticket_id=key, at=bindparam("link_at", type_=e.c.at.type),
+                             actor=bindparam("link_actor", type_=e.c.actor.type), kind=TicketEventKind.LINKED.value,
+                             from_status=of(t.c.status), to_status=null(),
+                             note=bindparam("link_note", type_=e.c.note.type), level=null(), unit=null(),
+                             rating=null(), mediation_stage=null(), meeting_at=null())
+            .returning(e.c.id, *(of(c).label(f"t_{c.name}") for c in t.c)))
+
+
+_LINKING = _linking()
+_TICKET_COLUMNS = tuple(c.name for c in Ticket.__table__.c)  # type: ignore[attr-defined]
+
+
+async def record_link(session: AsyncSession, ticket_id: int, resident_id: int, now: datetime, *,
+                      note: str) -> Ticket:
+    """:func:`record_event` of a LINKED event for the case ``ticket_id``, read in the same statement: the case is
+    returned as a row of the session (as ``session.get`` would leave it), the event written as ``record_event``
+    writes it (``from_status`` the case's status, the resident as actor)."""
+    params = {"link_ticket": ticket_id, "link_at": require_aware(now), "link_actor": resident_actor(resident_id),
+              "link_note": note}
+    row = (await session.exec(_LINKING, params=params)).mappings().one()  # type: ignore[call-overload]
+    held = session.identity_map.get(identity_key(Ticket, ticket_id))
+    if held is not None:  # already a row of this session: that one (its status as read now is the same)
+        return held  # type: ignore[no-any-return]
+    ticket = as_read(Ticket, {name: row[f"t_{name}"] for name in _TICKET_COLUMNS})
+    make_transient_to_detached(ticket)  # as loaded: no pending change, its key known
+    session.add(ticket)
+    return ticket
 
 
 async def followers(session: AsyncSession, ticket_id: int) -> list[int]:
@@ -465,7 +518,7 @@ def _hotspot_params(category: str, building: str | None, grid_code: str | None, 
 def _check_columns(shape: str, since_look: bool, building: bool, grid: bool, hotspot: bool,
                    dialect: str = "") -> tuple[Any, ...]:
     """``Check.columns`` for one shape, built once: the candidates' ids after a look (``dup_ids``), else (``dialect``
-    given) the candidates themselves as one JSON array of ``[id, created_at, building, grid_code, text]``
+    given) the candidates themselves as one JSON array of ``[id, created_at, building, grid_code, text, resident_id]``
     (``dup_rows``), so the check with no look before it reads no case of its own unless one is joined."""
     if since_look or not dialect:
         ids = _candidates(shape, ids=True, since_look=since_look).subquery()
@@ -474,7 +527,7 @@ def _check_columns(shape: str, since_look: bool, building: bool, grid: bool, hot
         rows = _candidates(shape, ids=True, texts=True).subquery()
         array, group = ((func.json_build_array, func.json_agg) if dialect == "postgresql"
                         else (func.json_array, func.json_group_array))
-        one = array(rows.c.id, rows.c.created_at, rows.c.building, rows.c.grid_code, rows.c.text)
+        one = array(rows.c.id, rows.c.created_at, rows.c.building, rows.c.grid_code, rows.c.text, rows.c.resident_id)
         found = select(group(one)).scalar_subquery().label("dup_rows")
     return (found, *(_hotspot_columns(building, grid) if hotspot else ()))
 
@@ -525,6 +578,7 @@ __all__ = [
     "HOTSPOT_COUNT",
     "HOTSPOT_WINDOW",
     "SIMILARITY_THRESHOLD",
+    "Candidate",
     "Check",
     "Hotspot",
     "LinkResult",
@@ -538,5 +592,6 @@ __all__ = [
     "followers",
     "link",
     "look",
+    "record_link",
     "similarity",
 ]

@@ -87,27 +87,31 @@ async def open_case(s: AsyncSession, *, resident: Resident, intake: Intake, comm
 
 async def open_draft(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
                      staff_chat_id: int | None, now: datetime, seen: datetime,
-                     looked: duplicates.Looked | None = None) -> Opened | None:
+                     looked: duplicates.Looked | None = None, known: drafts.Known | None = None) -> Opened | None:
     """:func:`open_case` for the resident's draft confirmed, taken in the same transaction if it is still the one
     read (``seen``: its ``updated_at``); None when it is not (a second tap, a newer draft): nothing written.
 
-    The duplicate check under the lock and the hotspot count ride in the draft's ``DELETE … RETURNING``."""
+    The duplicate check under the lock and the hotspot count ride in the draft's ``DELETE … RETURNING``. ``known``:
+    the draft and resident as this process last wrote them, not read this update (``drafts.take_known``: raises
+    ``drafts.NotAsKnown`` or ``drafts.Capped`` for the caller's transaction to roll back)."""
     return await _open(s, resident=resident, intake=intake, community=community, staff_chat_id=staff_chat_id,
-                       now=now, looked=looked, draft_seen=seen)
+                       now=now, looked=looked, draft_seen=seen, known=known)
 
 
 async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, community: Community,
                 staff_chat_id: int | None, now: datetime, looked: duplicates.Looked | None,
-                draft_seen: datetime | None) -> Opened | None:
+                draft_seen: datetime | None, known: drafts.Known | None = None) -> Opened | None:
     grid = intake.grid_code or resident.grid_code
     check = await duplicates.Check.of(s, category=intake.category, text=intake.text, grid_code=grid,
                                       location=intake.location, now=now, looked=looked)
     if draft_seen is not None:  # the grid's granted workers ride in the draft's DELETE … RETURNING, too
         await check.lock(s)
         assert resident.id is not None
-        values = await drafts.take_with(s, resident.id, seen=draft_seen,
-                                        returning=[*check.columns(), roles.granted_column()],
-                                        params={**check.params(), "granted_grid": grid})
+        returning, params = [*check.columns(), roles.granted_column()], {**check.params(), "granted_grid": grid}
+        if known is not None:
+            values: dict[str, Any] | None = await drafts.take_known(s, known, returning=returning, params=params)
+        else:
+            values = await drafts.take_with(s, resident.id, seen=draft_seen, returning=returning, params=params)
         if values is None:
             return None
         granted = roles.granted_from(grid, values.get("granted_ids"))
@@ -115,24 +119,12 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
         granted = await roles.granted_workers(s, [grid])  # before the lock (PostgreSQL's)
         await check.lock(s)
         values = await check.read(s)
-    dup = await check.duplicate(s, values)
-    added: Ticket | None = None  # the case this complaint counts with in the hotspot count
-    linked = False
-    if dup is not None and dup.resident_id == resident.id:
-        linked = True
-    elif dup is not None:
-        status = (await duplicates.link(s, dup, resident, now, text=intake.text)).status
-        linked = status != duplicates.LinkStatus.NOT_OPEN
-        added = dup if status == duplicates.LinkStatus.LINKED else None
+    linked, ticket, added = await _join(s, check, values, resident=resident, intake=intake, now=now)
     if linked:
-        assert dup is not None
-        ticket = dup
-        if dup.resident_id == resident.id:  # said again by its own author: keep what the repeat adds
-            await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(resident.id),
-                                      now=now, note=intake.text)
+        assert ticket is not None
         if intake.photos:
-            dup.photos = [*dup.photos, *intake.photos]
-            s.add(dup)
+            ticket.photos = [*ticket.photos, *intake.photos]
+            s.add(ticket)
     else:
         ticket = added = await lifecycle.open_dispatched(
             s, resident=resident, category=intake.category, text=intake.text, location=intake.location,
@@ -144,6 +136,36 @@ async def _open(s: AsyncSession, *, resident: Resident, intake: Intake, communit
     await owe_opened(s, opened, resident=resident, intake=intake, community=community,
                      staff_chat_id=staff_chat_id, now=now, granted=granted)
     return opened
+
+
+async def _join(s: AsyncSession, check: duplicates.Check, values: dict[str, Any], *, resident: Resident,
+                intake: Intake, now: datetime) -> tuple[bool, Ticket | None, Ticket | None]:
+    """Join the open case this complaint duplicates, if any: (joined, the case, the case it counts with in the
+    hotspot count: None unless the resident became a new follower). The candidates read as a JSON array (no look
+    before) give the case's key and author; the case itself is read by the INSERT of the event that records the
+    joining (``duplicates.record_link``), not by a statement of its own."""
+    assert resident.id is not None
+    if "dup_rows" in values:
+        found = check.candidate(values)  # open at the place when read, under the lock
+        if found is None:
+            return False, None, None
+        if found.resident_id == resident.id:  # said again by its own author: keep what the repeat adds
+            return True, await duplicates.record_link(s, found.id, resident.id, now, note=intake.text), None
+        if not await duplicates.add_follower(s, found.id, resident.id, now, text=intake.text.strip()):
+            return True, await s.get(Ticket, found.id), None  # following it already: nothing to record
+        joined = await duplicates.record_link(s, found.id, resident.id, now, note=intake.text.strip())
+        return True, joined, joined
+    dup = await check.duplicate(s, values)
+    if dup is None:
+        return False, None, None
+    if dup.resident_id == resident.id:
+        await events.record_event(s, dup, kind=TicketEventKind.LINKED, actor=events.resident_actor(resident.id),
+                                  now=now, note=intake.text)
+        return True, dup, None
+    status = (await duplicates.link(s, dup, resident, now, text=intake.text)).status
+    if status == duplicates.LinkStatus.NOT_OPEN:
+        return False, None, None
+    return True, dup, dup if status == duplicates.LinkStatus.LINKED else None
 
 
 async def owe_opened(s: AsyncSession, opened: Opened, *, resident: Resident, intake: Intake, community: Community,

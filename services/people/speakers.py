@@ -5,7 +5,8 @@ chat (a notice, an emergency's place, words to add to a case), is a case of thei
 (待补充), what is their draft, where do they live, is the directory's name for them current. One statement
 answers all of them (``SELECT … FROM (SELECT :id) LEFT JOIN residents … LEFT JOIN drafts … LEFT JOIN
 conversations … LEFT JOIN known_users``), read outside any write lock; the rows come back detached, as values.
-On 确认 it also counts the complaints confirmed in the flood window (the cap's check rides in the same read).
+On 确认 it also counts the complaints confirmed in the flood window (the cap's check rides in the same read); a
+确认 pressed on the draft this process just wrote is made without this read (``handlers.people.pressable``).
 Anything that then writes checks what it read (``drafts.save``'s guard) or reads again inside its transaction.
 """
 

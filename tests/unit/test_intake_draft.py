@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import col, func, select
 
-from services.cases import duplicates, intake, lifecycle
+from services.cases import drafts, duplicates, intake, lifecycle
 from services.people import roles
 from storage.db import Database
 from storage.models import (
@@ -20,6 +20,8 @@ from storage.models import (
     Resident,
     RoleName,
     Ticket,
+    TicketEvent,
+    TicketEventKind,
     TicketFollower,
     TicketStatus,
 )
@@ -137,8 +139,10 @@ async def test_a_new_case_is_four_statements_and_no_look(db: Database) -> None:
                     "DELETE drafts", "INSERT tickets", "INSERT ticket_events", "INSERT outbox"]
 
 
-async def test_a_case_joined_is_read_by_its_key_only(any_db: Database) -> None:
-    """The one case the complaint joins is the only case read: by its key, after the draft's DELETE."""
+async def test_a_case_joined_is_read_by_the_insert_of_its_event(any_db: Database) -> None:
+    """The one case the complaint joins is read by the statement that records the joining (the LINKED event's
+    INSERT … RETURNING, by its key), not by one of its own: no read at all after the draft's DELETE. On SQLite a
+    case joined is four statements, as a new case is."""
     first = await confirm(any_db, await make_resident(any_db, 350), "楼上装修太吵了", NOW - M)
     r = await make_resident(any_db, 351)
     seen, listener = _tables(any_db)
@@ -147,8 +151,47 @@ async def test_a_case_joined_is_read_by_its_key_only(any_db: Database) -> None:
     finally:
         event.remove(any_db.engine.sync_engine, "before_cursor_execute", listener)
     assert joined is not None and joined.linked and joined.ticket.id == first.ticket.id
-    reads = [x for x in seen if x.startswith("SELECT") and x != "SELECT -"]  # not PostgreSQL's advisory lock
-    assert seen.index("DELETE drafts") < seen.index("SELECT tickets") and reads == ["SELECT tickets"]
+    written = [x for x in seen if x != "SELECT -"]  # not PostgreSQL's advisory lock
+    assert written == ["INSERT drafts",  # the test's own draft, written before
+                       "DELETE drafts", "INSERT ticket_followers", "INSERT ticket_events", "INSERT outbox"]
+
+
+async def test_the_case_joined_is_the_row_stored_and_its_event_as_record_event_writes_it(any_db: Database) -> None:
+    """The case read back from the event's INSERT is the case as stored, column by column (a row of the session:
+    photos added to it are written); its LINKED event is the one ``record_event`` writes (the case's status as its
+    ``from_status``); the author saying it again and a follower saying it again are told as before."""
+    author = await make_resident(any_db, 360)
+    first = await confirm(any_db, author, "楼上装修太吵了", NOW - 2 * M)
+    async with any_db.transaction() as s:  # a status other than the one it opened with
+        t = await s.get(Ticket, first.ticket.id)
+        assert (await lifecycle.transition(s, t, TicketStatus.SIGNED, actor="staff:1", now=NOW - M)).ok
+    r = await make_resident(any_db, 361)
+    async with any_db.transaction() as s:
+        s.add(Draft(resident_id=r.id, text="楼上又在装修，太吵了", category="noise", location=PLACE, stage="confirming",
+                    photos=["p1"], created_at=NOW, updated_at=NOW))
+    case = intake.Intake(category="noise", text="楼上又在装修，太吵了", location=PLACE, grid_code="A03", photos=["p1"])
+    async with any_db.transaction() as s:
+        joined = await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100,
+                                         now=NOW, seen=NOW)
+        assert joined is not None and joined.linked and not joined.own
+        held = {c: getattr(joined.ticket, c) for c in Ticket.model_fields}
+    async with any_db.session() as s:
+        stored = await s.get(Ticket, first.ticket.id)
+        assert held == {c: getattr(stored, c) for c in Ticket.model_fields}
+        assert stored.photos == ["p1"] and stored.status == TicketStatus.SIGNED
+        linked = (await s.exec(select(TicketEvent).where(TicketEvent.ticket_id == stored.id,
+                                                         TicketEvent.kind == TicketEventKind.LINKED))).one()
+    assert (linked.actor, linked.from_status, linked.to_status, linked.note, linked.at) == (
+        f"resident:{r.id}", TicketStatus.SIGNED, None, "楼上又在装修，太吵了", NOW)
+    again = await confirm(any_db, r, "楼上装修还是太吵了", NOW + M)  # a follower again: joined, nothing recorded
+    own = await confirm(any_db, author, "楼上装修又太吵了 ", NOW + 2 * M)  # its author again: the words kept
+    assert again is not None and again.linked and not again.own and again.ticket.id == first.ticket.id
+    assert own is not None and own.linked and own.own and own.ticket.id == first.ticket.id
+    async with any_db.session() as s:
+        notes = (await s.exec(select(TicketEvent.actor, TicketEvent.note).where(
+            TicketEvent.ticket_id == first.ticket.id, TicketEvent.kind == TicketEventKind.LINKED)
+            .order_by(col(TicketEvent.id)))).all()
+    assert notes == [(f"resident:{r.id}", "楼上又在装修，太吵了"), (f"resident:{author.id}", "楼上装修又太吵了 ")]
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -206,3 +249,41 @@ async def test_the_grid_s_granted_workers_ride_in_the_draft_s_delete_on_both_eng
         cards = (await s.exec(select(OutboxMessage.chat_id).where(OutboxMessage.kind == OutboxKind.CARD))).all()
     assert {7001, 7002} <= set(cards) and 7003 not in cards
     assert roles.granted_from("A03", "7001,7002") == {"A03": [7001, 7002]} and roles.granted_from(None, "1") == {}
+
+
+async def _known(db: Database, r: Resident, text: str, now: Any, **known: Any) -> intake.Opened | None:
+    """确认 of a draft known without a read (``drafts.take_known``), in a transaction that rolls back on a miss."""
+    draft = Draft(resident_id=r.id, text=text, category="noise", location=PLACE, stage="confirming",
+                  created_at=now, updated_at=now)
+    case = intake.Intake(category="noise", text=text, location=PLACE, grid_code="A03")
+    async with db.transaction() as s:
+        return await intake.open_draft(s, resident=r, intake=case, community=COMMUNITY, staff_chat_id=-100, now=now,
+                                       seen=now, known=drafts.Known(**{"tg_user_id": r.tg_user_id, "resident": r,
+                                                                       "draft": draft, **known}))
+
+
+async def test_a_draft_known_without_a_read_is_taken_only_as_known_by_its_owner(any_db: Database) -> None:
+    """The DELETE of a draft known without a read takes the presser's own draft only (its WHERE: the resident of the
+    presser's Telegram id), only as it was known (every column but the shown message's id), with the resident's
+    place as known; else nothing stands (``NotAsKnown``: the transaction rolled back, the draft kept). At the flood
+    cap, ``Capped`` and nothing written either; below it, the case as an ordinary 确认 opens it."""
+    owner, other = await make_resident(any_db, 370), await make_resident(any_db, 371)
+    earlier = await confirm(any_db, owner, "电梯里有人抽烟", NOW - 2 * M)  # one complaint confirmed in the window
+    assert earlier is not None and not earlier.linked
+    async with any_db.transaction() as s:
+        s.add(Draft(resident_id=owner.id, text="楼上装修太吵了", category="noise", location=PLACE, stage="confirming",
+                    created_at=NOW, updated_at=NOW))
+    with pytest.raises(drafts.NotAsKnown):  # another user's Telegram id pressing: not their draft
+        await _known(any_db, owner, "楼上装修太吵了", NOW, tg_user_id=other.tg_user_id)
+    with pytest.raises(drafts.NotAsKnown):  # the draft's words changed since (the same time: a frozen clock)
+        await _known(any_db, owner, "楼上装修太吵了，晚上也吵", NOW)
+    moved = Resident(**{**owner.model_dump(), "grid_code": "A01"})
+    with pytest.raises(drafts.NotAsKnown):  # the resident's place is no longer as known
+        await _known(any_db, moved, "楼上装修太吵了", NOW)
+    assert (await count(any_db, Draft), await count(any_db, Ticket)) == (1, 1)
+    with pytest.raises(drafts.Capped):
+        await _known(any_db, owner, "楼上装修太吵了", NOW, cap=1, since=NOW - 10 * M)
+    assert (await count(any_db, Draft), await count(any_db, Ticket)) == (1, 1)
+    opened = await _known(any_db, owner, "楼上装修太吵了", NOW, cap=2, since=NOW - 10 * M)
+    assert opened is not None and not opened.linked and opened.ticket.resident_id == owner.id
+    assert (await count(any_db, Draft), await count(any_db, Ticket)) == (0, 2)

@@ -13,7 +13,7 @@ from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import inbox
-from services.cases import drafts
+from services.cases import drafts, duplicates
 from services.cases.drafts import DraftStage
 from services.people import conversations, directory, speakers
 from services.people.residents import create_resident
@@ -176,3 +176,16 @@ def test_a_statement_built_at_every_call_is_left_to_sqlalchemy_and_defaults_too(
         assert statements.get(computed, {"id": 1}) is None
     assert statements.get(computed, {"id": 1, "n": 2}) is None  # seen once with these names
     assert statements.get(computed, {"id": 1, "n": 2}) is not None
+
+
+def test_the_press_s_new_statements_are_prebuilt_and_taken_below_sqlalchemy() -> None:
+    """The draft's DELETE for a draft known without a read and the LINKED event's INSERT that reads the case it
+    joins are plain Core statements built once: compiled here the second time, as the other hot statements."""
+    statements = prepared.Statements(sqlite.dialect(paramstyle="qmark"))
+    link = {"link_ticket": 1, "link_at": NOW, "link_actor": "resident:1", "link_note": "又吵了"}
+    take = drafts._TAKE_KNOWN.returning(*drafts._T.c, *drafts._KNOWN_COLUMNS)
+    known = {"known_tg": 1, "draft_seen": NOW, "known_resident": 1, "known_since": NOW}
+    for stmt, params in ((duplicates._LINKING, link), (take, known)):
+        assert statements.get(stmt, params) is None  # the first time: SQLAlchemy's
+        ready = statements.get(stmt, params)
+        assert ready is not None and ready.returns_rows
