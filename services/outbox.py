@@ -202,9 +202,12 @@ async def _mark(session: AsyncSession, row_id: int, **values: object) -> bool:
     return bool(changed.rowcount)
 
 
-async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int | None = None) -> bool:
-    """Telegram took it; False when the row was marked already (a second sender, a late mark)."""
-    return await _mark(session, row_id, status=ST.SENT, sent_at=require_aware(now), message_id=message_id, error=None)
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int | None = None, *,
+                    error: str | None = None) -> bool:
+    """Telegram took it; False when the row was marked already (a second sender, a late mark). ``error``: what
+    went wrong after it went (where it went could not be recorded)."""
+    return await _mark(session, row_id, status=ST.SENT, sent_at=require_aware(now), message_id=message_id,
+                       error=error[:255] if error else None)
 
 
 async def mark_unreachable(session: AsyncSession, row_id: int, now: datetime, error: str = "") -> bool:
