@@ -81,6 +81,7 @@ CHECK_EVERY = 1.0  # seconds between two looks (during a run) for notices that a
 NETWORK_RETRY = 30.0  # seconds before a row that hit a network error is tried again
 POLL = 1.0  # seconds between two looks for rows written elsewhere or due for a retry
 DEFER_AFTER = 1.0  # a row whose chat cannot take it for longer is given back until then: a task never sleeps on it
+# (a refresh's edits in other chats likewise: left to refresh rows of those chats)
 STOP_WITHIN = 8.0  # seconds a graceful stop waits for the sends in flight
 ELSEWHERE_KEY = "linli.sender.elsewhere"  # bot_data: how to wake the sender of the leading worker, when not this one
 _LOCK, PACER_KEY, _BOT, _SHOWN, SENDER_KEY = ("linli.notices.lock", "linli.notices.pacer", "linli.notices.bot",
@@ -483,7 +484,7 @@ class _Run:
         ids = [c.id for c in group]
         now = outbox.wall_now
         try:
-            delivered = await owed.send(self.bot, self.d, group, self.pacer.wait)
+            delivered = await owed.send(self.bot, self.d, group, self.pacer.wait, soon=self.soon)
         except TelegramError as exc:
             outcome = _outcome(exc)
             log.log(logging.INFO if outcome is not _Outcome.FAILED else logging.WARNING,
@@ -506,6 +507,11 @@ class _Run:
             self.sent += 1
         self.held.difference_update(ids)
         self.nudged.set()  # the chat's next row is its head now
+
+    def soon(self, chat_id: int) -> bool:
+        """Whether a chat can take a message without this task waiting more than ``DEFER_AFTER`` for it: a refresh
+        edits only there, and leaves the rest to rows of their own chats (``handlers.owed``)."""
+        return self.pacer.ready_in(chat_id) <= DEFER_AFTER
 
     async def unsendable(self, group: list[outbox.Claim], exc: Exception, alone: set[int]) -> None:
         """Handling these rows raised something other than Telegram's answer: logged, and the rows marked, so one

@@ -38,6 +38,7 @@ LEASE = timedelta(minutes=2)  # a claimed row not marked within this is claimed 
 MAX_ATTEMPTS = 12  # network errors and 5xx are retried with backoff up to this many tries
 BACKOFF_FIRST = 2.0  # seconds before the second try; doubles each time
 BACKOFF_MAX = 300.0
+REDRAW_POSTS = "posts"  # a refresh row's payload: only these cards (TicketPost ids) of its chat, left by another
 ST = OutboxStatus
 
 
@@ -148,13 +149,37 @@ async def owe_refresh(session: AsyncSession, *, ticket_id: int, chat_id: int, no
     """Redraw the case's cards posted so far (``upto``: a card posted later is drawn fresh when it is sent),
     once: a refresh already waiting for the same cards draws the newest state anyway."""
     upto = (await session.exec(select(func.max(TicketPost.id)).where(TicketPost.ticket_id == ticket_id))).one()
-    waiting = await session.exec(select(OutboxMessage.payload).where(
-        OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == OutboxKind.REFRESH,
-        OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))
-    if any(p.get("upto") == upto for p in waiting.all()):
-        return
+    if any(REDRAW_POSTS not in p and p.get("upto") == upto for _, p in await _refreshes_waiting(session, ticket_id)):
+        return  # (a row redrawing only some cards does not do: the others need redrawing too)
     await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
               priority=Priority.BACKGROUND, payload={"upto": upto})
+
+
+async def owe_redraw(session: AsyncSession, *, ticket_id: int, chat_id: int, posts: list[int], upto: int | None,
+                     now: datetime) -> None:
+    """The cards ``posts`` of a case in ``chat_id`` that a refresh could not edit now (the chat's limit used up),
+    owed as a refresh row of that chat: it waits for its chat as any row does, and draws the case as it is then.
+    Once: a refresh waiting to start that covers these cards (one of this chat naming them all, or one of the whole
+    case owed after them) draws the newest state anyway."""
+    if not posts:
+        return
+    newest = max(posts)
+    for chat, p in await _refreshes_waiting(session, ticket_id):
+        named = p.get(REDRAW_POSTS)
+        if named is not None and chat == chat_id and set(posts) <= set(named):
+            return
+        if named is None and (p.get("upto") or 0) >= newest:
+            return
+    await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
+              priority=Priority.BACKGROUND, payload={"upto": upto, REDRAW_POSTS: sorted(posts)})
+
+
+async def _refreshes_waiting(session: AsyncSession, ticket_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """(chat, payload) of the case's refresh rows not yet started (never claimed, or given back unsent)."""
+    found = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.payload).where(
+        OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == OutboxKind.REFRESH,
+        OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))
+    return [(chat, payload) for chat, payload in found.all()]
 
 
 async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
@@ -277,6 +302,7 @@ async def pending(session: AsyncSession) -> int:
 __all__ = [
     "LEASE",
     "MAX_ATTEMPTS",
+    "REDRAW_POSTS",
     "Claim",
     "Priority",
     "backlog",
@@ -289,6 +315,7 @@ __all__ = [
     "mark_unreachable",
     "new_row",
     "owe",
+    "owe_redraw",
     "owe_refresh",
     "owe_rows",
     "pending",

@@ -75,8 +75,8 @@ async def test_a_row_sent_but_never_recordable_is_marked_once_and_never_sent_aga
     real_send, real_record = owed.send, owed.record
     poisoned: list[owed.Delivered] = []
 
-    async def send(bot_, d, claims, pace):  # type: ignore[no-untyped-def]
-        done = await real_send(bot_, d, claims, pace)
+    async def send(bot_, d, claims, pace, **kw):  # type: ignore[no-untyped-def]
+        done = await real_send(bot_, d, claims, pace, **kw)
         if claims[0].text == "【测试】记不下":
             poisoned.append(done)
         return done
@@ -107,10 +107,10 @@ async def test_a_row_whose_error_looks_passing_is_retried_up_to_its_bound_then_f
     next message then goes. (Bound and backoff made short here; the logic is the real one.)"""
     real_send = owed.send
 
-    async def send(bot_, d, claims, pace):  # type: ignore[no-untyped-def]
+    async def send(bot_, d, claims, pace, **kw):  # type: ignore[no-untyped-def]
         if claims[0].text == "【测试】总是忙":
             raise OperationalError("UPDATE …", {}, Exception("database is locked"))
-        return await real_send(bot_, d, claims, pace)
+        return await real_send(bot_, d, claims, pace, **kw)
 
     monkeypatch.setattr(owed, "send", send)
     monkeypatch.setattr(outbox, "MAX_ATTEMPTS", 3)
@@ -161,11 +161,11 @@ async def test_a_bad_card_in_a_combined_backlog_fails_alone_and_every_other_case
     real_send = owed.send
     combined: list[int] = []
 
-    async def send(bot_, d, claims, pace):  # type: ignore[no-untyped-def]
+    async def send(bot_, d, claims, pace, **kw):  # type: ignore[no-untyped-def]
         if claims[0].kind is OutboxKind.CARD and any(c.ticket_id == bad for c in claims):
             combined.append(len(claims))
             raise ValueError("a card the code cannot draw")
-        return await real_send(bot_, d, claims, pace)
+        return await real_send(bot_, d, claims, pace, **kw)
 
     monkeypatch.setattr(owed, "send", send)
     bot.deps.wake_sender()
