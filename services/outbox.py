@@ -159,19 +159,42 @@ async def owe_redraw(session: AsyncSession, *, ticket_id: int, chat_id: int, pos
                      now: datetime) -> None:
     """The cards ``posts`` of a case in ``chat_id`` that a refresh could not edit now (the chat's limit used up),
     owed as a refresh row of that chat: it waits for its chat as any row does, and draws the case as it is then.
-    Once: a refresh waiting to start that covers these cards (one of this chat naming them all, or one of the whole
-    case owed after them) draws the newest state anyway."""
+
+    Only what no refresh waiting to start covers already (it draws the newest state anyway): a refresh of the whole
+    case owed after these cards, one of this chat naming some of them, or, for a message combining several cases,
+    one of this chat naming that message for another case (it is drawn whole). A desk's edits then take its
+    twenty a minute once per card, not once per change of every case listed in it."""
     if not posts:
         return
-    newest = max(posts)
+    left = set(posts)
     for chat, p in await _refreshes_waiting(session, ticket_id):
         named = p.get(REDRAW_POSTS)
-        if named is not None and chat == chat_id and set(posts) <= set(named):
+        if named is None and (p.get("upto") or 0) >= max(posts):
             return
-        if named is None and (p.get("upto") or 0) >= newest:
-            return
-    await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
-              priority=Priority.BACKGROUND, payload={"upto": upto, REDRAW_POSTS: sorted(posts)})
+        if named is not None and chat == chat_id:
+            left -= set(named)
+    left -= await _batches_waiting(session, chat_id, left)
+    if left:
+        await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
+                  priority=Priority.BACKGROUND, payload={"upto": upto, REDRAW_POSTS: sorted(left)})
+
+
+async def _batches_waiting(session: AsyncSession, chat_id: int, posts: set[int]) -> set[int]:
+    """Those of ``posts`` that are combined messages another refresh row of the chat, not yet started, redraws."""
+    combined = (await session.exec(select(TicketPost.id, TicketPost.message_id).where(
+        col(TicketPost.id).in_(posts), col(TicketPost.batch)))).all() if posts else []
+    if not combined:
+        return set()
+    named: set[int] = set()
+    for payload in (await session.exec(select(OutboxMessage.payload).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.kind == OutboxKind.REFRESH,
+            OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))).all():
+        named.update(payload.get(REDRAW_POSTS) or ())
+    if not named:
+        return set()
+    drawn = set((await session.exec(select(TicketPost.message_id).where(
+        col(TicketPost.id).in_(named), TicketPost.chat_id == chat_id, col(TicketPost.batch)))).all())
+    return {post for post, message in combined if message in drawn}
 
 
 async def _refreshes_waiting(session: AsyncSession, ticket_id: int) -> list[tuple[int, dict[str, Any]]]:
