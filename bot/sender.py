@@ -458,7 +458,9 @@ class _Run:
 
         A row whose chat has used up its own limit (a desk group's twenty a minute) is given back until the chat
         can take it, so the sender task goes on to other chats: a resident's number never waits behind a busy
-        desk. The row keeps its place in its chat's queue (the rows behind it stay blocked)."""
+        desk. The row keeps its place in its chat's queue (the rows behind it stay blocked). A refresh, the one row
+        that edits in other chats too (the case's cards wherever they were posted), edits only where a chat can take
+        it now (:meth:`soon`) and owes the rest as refresh rows of those chats, written with its mark."""
         if claim.attempts > outbox.MAX_ATTEMPTS:  # claimed that often and never marked: its handling dies each time
             log.error("outbox %s to %s: claimed %d times without an outcome; given up", claim.id, claim.chat_id,
                       claim.attempts)

@@ -94,7 +94,7 @@ def _markup(payload: dict) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
 async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace, *, soon: Soon = _always) -> Delivered:
     """Send what ``claims`` owe (several only for combined cards); raises Telegram's errors as they come.
 
-    ``soon``: whether a chat other than the row's own can take an edit now (a refresh leaves it for later if not)."""
+    ``soon``: whether a chat can take a message now; a refresh leaves its edits in a chat that cannot for later."""
     head = claims[0]
     if head.kind is OutboxKind.CARD:
         return await (_send_cards(bot, d, claims, pace) if len(claims) > 1 else _send_card(bot, d, head, pace))
@@ -336,7 +336,8 @@ async def _refresh(bot: Bot, d: Deps, claim: Claim, pace: Pace, soon: Soon) -> D
         posts = [p for p in await reports.posts_of(s, ticket_id, reports.DRAWN_KINDS) if p.id is not None
                  and (p.id in wanted if wanted is not None else p.id <= upto)]
         owner = await s.get(Resident, t.resident_id) if t else None
-        batches = {p.message_id: await reports.batch_tickets(s, p.chat_id, p.message_id) for p in posts if p.batch}
+        batches = {(p.chat_id, p.message_id): await reports.batch_tickets(s, p.chat_id, p.message_id)
+                   for p in posts if p.batch}  # (message ids are per chat)
     if t is None:
         return Delivered()
     name = owner.name if owner else ""
@@ -351,7 +352,7 @@ async def _refresh(bot: Bot, d: Deps, claim: Claim, pace: Pace, soon: Soon) -> D
         await pace(p.chat_id)
         try:
             if p.batch:
-                text, markup = _batch_view(d, batches[p.message_id])
+                text, markup = _batch_view(d, batches[(p.chat_id, p.message_id)])
                 await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
                 continue
             read_only = p.kind is PostKind.READ_ONLY  # a supervisor's: still no buttons
