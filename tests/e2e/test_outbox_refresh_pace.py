@@ -12,13 +12,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from linli_e2e import JUWEIHUI, LEVEL_CHATS, WAIT, Bot, open_case, registered
+from linli_e2e import JUWEIHUI, LEVEL_CHATS, UNIT_CHATS, WAIT, Bot, open_case, registered
 from sqlalchemy import update
 from sqlmodel import col, select
 
 from bot import sender
 from handlers import cards, texts
 from services import outbox
+from services.cases import desk as reports
 from services.cases import lifecycle
 from services.outbox import Priority
 from storage.models import OutboxKind, OutboxMessage, OutboxStatus, PostKind, Ticket, TicketStatus
@@ -114,3 +115,37 @@ async def test_a_refresh_whose_other_chat_is_full_holds_back_no_other_chat(desk:
     assert grid_card.history[1].seq > told[0].seq  # after the other chat's message, not before it
     assert len(bot.emulator.message(JUWEIHUI, card.message_id).history) == 2  # type: ignore[union-attr]
     assert max(time.slept, default=0.0) <= sender.DEFER_AFTER
+
+
+async def test_combined_messages_with_the_same_id_in_two_chats_are_each_redrawn_with_their_own_cases(
+        desk: Bot) -> None:
+    """Message ids are per chat: a case listed in combined messages in two chats that happen to share an id has
+    each redrawn with the cases that message lists (not the other chat's list)."""
+    bot = desk
+    first, _, _ = await open_case(bot, await registered(bot, RESIDENT, "王阿姨"))
+    second, _, _ = await open_case(bot, await registered(bot, OTHER, "李大爷"), "3号楼电梯坏了两天了没人修",
+                                   unit_chat=UNIT_CHATS["wuye"])
+    community = LEVEL_CHATS["community"]
+    grid_msg = await bot.app.bot.send_message(GRID, "（合并卡片）")
+    community_msg = await bot.app.bot.send_message(community, "（合并卡片）")
+    assert grid_msg.message_id == community_msg.message_id  # each chat counts from one
+    tickets = {t.number: t for t in await bot.tickets()}
+    a, b = tickets[first], tickets[second]
+    assert a.id is not None and b.id is not None
+    async with bot.db.transaction() as s:
+        await reports.record_post(s, a.id, GRID, grid_msg.message_id, PostKind.ESCALATION, bot.clock.now(),
+                                  batch=True)
+        await reports.record_post(s, b.id, GRID, grid_msg.message_id, PostKind.ESCALATION, bot.clock.now(),
+                                  batch=True)
+        await reports.record_post(s, a.id, community, community_msg.message_id, PostKind.ESCALATION,
+                                  bot.clock.now(), batch=True)
+        t = await s.get(Ticket, a.id)
+        assert t is not None
+        await cards.owe_refresh(s, bot.deps, t)
+    bot.deps.wake_sender()
+    await until(bot, "the refresh sent", lambda found: all(r.status is OutboxStatus.SENT for r in found))
+    grid_now = bot.emulator.message(GRID, grid_msg.message_id)
+    community_now = bot.emulator.message(community, community_msg.message_id)
+    assert grid_now is not None and community_now is not None
+    assert first in grid_now.body and second in grid_now.body  # the grid chat's message lists both cases
+    assert first in community_now.body and second not in community_now.body
