@@ -310,11 +310,21 @@ async def release_all(session: AsyncSession, now: datetime) -> int:
 
 async def recent_group_sends(session: AsyncSession, since: datetime) -> list[tuple[int, datetime]]:
     """(chat, sent_at) of what went to groups since ``since``: a sender that starts again knows how much of each
-    group's 20-a-minute it (or the one before it) used already."""
-    rows = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.sent_at).where(
+    group's 20-a-minute it (or the one before it) used already. One message is one send: the rows of a desk's
+    backlog combined into one message (one message id) count once, else a new leader would take a sweep's forty
+    combined cards for forty sends and hold the desk's chat back for a minute it has not used."""
+    rows = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.sent_at, OutboxMessage.message_id).where(
         OutboxMessage.status == ST.SENT, col(OutboxMessage.chat_id) < 0, col(OutboxMessage.sent_at) >= since,
-    ).order_by(col(OutboxMessage.sent_at)))
-    return [(chat, at) for chat, at in rows.all() if at is not None]
+    ).order_by(col(OutboxMessage.sent_at), col(OutboxMessage.id)))
+    seen: set[tuple[int, int]] = set()
+    sends: list[tuple[int, datetime]] = []
+    for chat, at, message_id in rows.all():
+        if at is None or (message_id is not None and (chat, message_id) in seen):
+            continue
+        if message_id is not None:
+            seen.add((chat, message_id))
+        sends.append((chat, at))
+    return sends
 
 
 async def pending(session: AsyncSession) -> int:
