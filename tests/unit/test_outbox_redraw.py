@@ -52,7 +52,8 @@ async def start_heads(db: Database) -> None:
         assert await outbox.claim_batch(s, datetime.now(UTC), 50)
 
 
-async def test_a_redraw_waiting_for_one_chat_does_not_stand_in_for_a_refresh_of_every_card(db: Database) -> None:
+async def test_a_redraw_waiting_for_one_chat_does_not_stand_in_for_a_refresh_of_every_card(any_db: Database) -> None:
+    db = any_db
     t, posts = await case_with_cards(db)
     assert t.id is not None
     async with db.transaction() as s:
@@ -65,7 +66,8 @@ async def test_a_redraw_waiting_for_one_chat_does_not_stand_in_for_a_refresh_of_
     ]
 
 
-async def test_a_redraw_is_owed_once_for_cards_no_waiting_refresh_covers(db: Database) -> None:
+async def test_a_redraw_is_owed_once_for_cards_no_waiting_refresh_covers(any_db: Database) -> None:
+    db = any_db
     t, posts = await case_with_cards(db)
     other, other_posts = await case_with_cards(db, tg=1002)
     assert t.id is not None and other.id is not None
@@ -88,9 +90,10 @@ async def test_a_redraw_is_owed_once_for_cards_no_waiting_refresh_covers(db: Dat
 
 
 async def test_a_combined_message_waiting_to_be_redrawn_for_one_case_is_not_owed_again_for_another(
-        db: Database) -> None:
+        any_db: Database) -> None:
     """Two cases listed in one combined message in the grid chat (a sweep's backlog): the message is redrawn whole,
     so a redraw waiting for it on behalf of one case covers the other's change too; a card of its own does not."""
+    db = any_db
     first, _ = await case_with_cards(db)
     second, own = await case_with_cards(db, tg=1002)
     assert first.id is not None and second.id is not None
