@@ -13,7 +13,11 @@ per ``TASK_RATE`` msg/s of pace, so one at Telegram's real 30/s) that share one 
 group: Telegram's 20 a minute). These sends bypass PTB's AIORateLimiter: it would retry a 429 in place and
 hold back every other request meanwhile. Here a 429 reschedules only that row by its ``retry_after`` and the
 run goes on; a 403 marks the row unreachable (for the outbox, the desk is told); other Bad Requests fail it;
-5xx and network errors retry it with backoff. Outbox rows go in order per chat (``claim_batch`` hands out
+5xx and network errors retry it with backoff. Anything else a row's handling raises (a bug, a row the code
+cannot read, a record that cannot be written) is logged and marked too: retried with backoff when it may pass
+(the database busy), failed at once otherwise (sent, with the error, when Telegram had taken it), so one bad
+row never stops the run nor holds its chat's queue; a row claimed ``MAX_ATTEMPTS`` times without an outcome is
+given up. Outbox rows go in order per chat (``claim_batch`` hands out
 only each chat's head); when a desk's backlog of cards would wait more than a minute, the cards behind the
 head are combined into one message listing them, each with its buttons.
 
@@ -39,12 +43,13 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -76,6 +81,7 @@ CHECK_EVERY = 1.0  # seconds between two looks (during a run) for notices that a
 NETWORK_RETRY = 30.0  # seconds before a row that hit a network error is tried again
 POLL = 1.0  # seconds between two looks for rows written elsewhere or due for a retry
 DEFER_AFTER = 1.0  # a row whose chat cannot take it for longer is given back until then: a task never sleeps on it
+# (a refresh's edits in other chats likewise: left to refresh rows of those chats)
 STOP_WITHIN = 8.0  # seconds a graceful stop waits for the sends in flight
 ELSEWHERE_KEY = "linli.sender.elsewhere"  # bot_data: how to wake the sender of the leading worker, when not this one
 _LOCK, PACER_KEY, _BOT, _SHOWN, SENDER_KEY = ("linli.notices.lock", "linli.notices.pacer", "linli.notices.bot",
@@ -256,6 +262,14 @@ def _outcome(exc: TelegramError) -> _Outcome:
     return _Outcome.FAILED
 
 
+def _transient(exc: BaseException) -> bool:
+    """An error that passes by itself (the database busy or its connection lost, the network): worth another try.
+    Anything else (a constraint, a bug, a row the code cannot read) happens again on every try."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+    return isinstance(exc, DisconnectionError | OSError | TimeoutError)
+
+
 def _retry_seconds(exc: RetryAfter) -> float:
     value = getattr(exc, "_retry_after", None)
     return value.total_seconds() if isinstance(value, timedelta) else 1.0
@@ -325,16 +339,41 @@ class _OwedMarks:
                 return
             batch, self.waiting = self.waiting, {}
             try:
-                async with self.d.db.transaction() as s:
-                    now = outbox.wall_now()
-                    for rows, done in batch.values():
-                        for row_id in rows:
-                            await outbox.mark_sent(s, row_id, now, done.message_id)
-                        await owed.record(s, done, now)
+                await self._commit(batch.values())
+                return
+            except Exception as exc:
+                error: Exception = exc
             except BaseException:
                 for k, v in batch.items():
                     self.waiting.setdefault(k, v)
                 raise
+            if len(batch) > 1:  # it may be another task's row that failed: each commits its own
+                for k, v in batch.items():
+                    if k != key:
+                        self.waiting.setdefault(k, v)
+                try:
+                    await self._commit([batch[key]])
+                    return
+                except Exception as exc:
+                    error = exc
+            if _transient(error):  # the database busy or gone: the row is tried again, as before
+                self.waiting.setdefault(key, batch[key])
+                raise error
+            # Telegram took it, but what it says cannot be recorded (and never will be): the row is sent, with the
+            # error, so it is neither sent again nor holds its chat's queue; a reply to that message finds no case
+            log.error("outbox %s went out (message %s) but could not be recorded: %r", ids, delivered.message_id,
+                      error, exc_info=error)
+            await self._commit([(ids, delivered)], error=f"not recorded: {type(error).__name__}: {error}")
+
+    async def _commit(self, entries: Iterable[tuple[list[int], owed.Delivered]], error: str | None = None) -> None:
+        """The rows marked sent and what went recorded; with ``error``, the marks alone (the record failed)."""
+        async with self.d.db.transaction() as s:
+            now = outbox.wall_now()
+            for rows, done in entries:
+                for row_id in rows:
+                    await outbox.mark_sent(s, row_id, now, done.message_id, error=error)
+                if error is None:
+                    await owed.record(s, done, now)
 
 
 @dataclass
@@ -419,7 +458,17 @@ class _Run:
 
         A row whose chat has used up its own limit (a desk group's twenty a minute) is given back until the chat
         can take it, so the sender task goes on to other chats: a resident's number never waits behind a busy
-        desk. The row keeps its place in its chat's queue (the rows behind it stay blocked)."""
+        desk. The row keeps its place in its chat's queue (the rows behind it stay blocked). A refresh, the one row
+        that edits in other chats too (the case's cards wherever they were posted), edits only where a chat can take
+        it now (:meth:`soon`) and owes the rest as refresh rows of those chats, written with its mark."""
+        if claim.attempts > outbox.MAX_ATTEMPTS:  # claimed that often and never marked: its handling dies each time
+            log.error("outbox %s to %s: claimed %d times without an outcome; given up", claim.id, claim.chat_id,
+                      claim.attempts)
+            async with self.writing, self.d.db.transaction() as s:
+                await outbox.mark_failed(s, claim.id, outbox.wall_now(), "given up: no outcome after every try")
+            self.held.discard(claim.id)
+            self.nudged.set()
+            return
         later = self.pacer.ready_in(claim.chat_id)
         if later > DEFER_AFTER:
             async with self.writing, self.d.db.transaction() as s:
@@ -427,7 +476,8 @@ class _Run:
             self.held.discard(claim.id)
             return
         group = [claim]
-        if claim.kind is OutboxKind.CARD and claim.chat_id < 0:
+        alone: set[int] = self.app.bot_data.setdefault(_ALONE, set())
+        if claim.kind is OutboxKind.CARD and claim.chat_id < 0 and claim.id not in alone:
             room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id)) - COMBINE_RESERVE
             async with self.writing, self.d.db.transaction() as s:
                 if await outbox.backlog(s, claim.chat_id) > room:  # all that waits, in one message
@@ -436,7 +486,7 @@ class _Run:
         ids = [c.id for c in group]
         now = outbox.wall_now
         try:
-            delivered = await owed.send(self.bot, self.d, group, self.pacer.wait)
+            delivered = await owed.send(self.bot, self.d, group, self.pacer.wait, soon=self.soon)
         except TelegramError as exc:
             outcome = _outcome(exc)
             log.log(logging.INFO if outcome is not _Outcome.FAILED else logging.WARNING,
@@ -452,11 +502,39 @@ class _Run:
                         await outbox.mark_retry(s, row_id, now(), seconds, str(exc))
                 if outcome is _Outcome.UNREACHABLE:  # a resident who blocked the bot, a group it cannot post in
                     await owed.on_unreachable(s, self.d, claim, now())
+        except Exception as exc:  # not Telegram's answer: a row the code cannot handle, or the database
+            await self.unsendable(group, exc, alone)
         else:
             await self.owed_marks.sent(ids, delivered)
             self.sent += 1
         self.held.difference_update(ids)
         self.nudged.set()  # the chat's next row is its head now
+
+    def soon(self, chat_id: int) -> bool:
+        """Whether a chat can take a message without this task waiting more than ``DEFER_AFTER`` for it: a refresh
+        edits only there, and leaves the rest to rows of their own chats (``handlers.owed``)."""
+        return self.pacer.ready_in(chat_id) <= DEFER_AFTER
+
+    async def unsendable(self, group: list[outbox.Claim], exc: Exception, alone: set[int]) -> None:
+        """Handling these rows raised something other than Telegram's answer: logged, and the rows marked, so one
+        bad row neither stops the run nor stays leased at the head of its chat's queue. What may pass by itself
+        (the database busy) is retried with backoff up to ``MAX_ATTEMPTS``; anything else (a bug, a row the code
+        cannot read) fails at once. Combined cards go again one at a time (``alone``): a bad card fails alone."""
+        ids = [c.id for c in group]
+        transient, combined = _transient(exc), len(group) > 1
+        log.error("outbox %s to %s could not be handled; %s: %r", ids, group[0].chat_id,
+                  "tried again" if transient or combined else "failed", exc, exc_info=exc)
+        if combined:
+            alone.update(ids)
+        error = f"{type(exc).__name__}: {exc}"
+        async with self.writing, self.d.db.transaction() as s:
+            for row_id in ids:
+                if transient:
+                    await outbox.mark_retry(s, row_id, outbox.wall_now(), None, error)
+                elif combined:
+                    await outbox.mark_retry(s, row_id, outbox.wall_now(), 0.0, error)
+                else:
+                    await outbox.mark_failed(s, row_id, outbox.wall_now(), error)
 
     async def sender(self, queue: asyncio.PriorityQueue[tuple[int, int, Job | None]]) -> None:
         """One sender task: one row at a time, the next only once the last one's outcome is committed."""
@@ -593,6 +671,7 @@ async def run_once(app: Application) -> int:
 
 
 _RUN = "linli.sender.run"
+_ALONE = "linli.sender.alone"  # bot_data: outbox rows whose combined send raised, sent one at a time since
 
 
 class Sender:

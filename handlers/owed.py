@@ -4,6 +4,11 @@ One row is one Bot API call (a desk's backlog of cards is combined into one mess
 can be retried without repeating anything that already went. Telegram's errors are left to the caller,
 which marks the row; what went out is returned (``Delivered``) for the caller to record in the same
 transaction as the mark: where each card was posted, so a staff reply to it reaches the case.
+
+The one row that edits several messages, a refresh (a case's cards in every chat they were posted to), edits
+only in chats that can take an edit now (``soon``); the cards in a chat that cannot (a desk group's twenty a
+minute used up) are owed as a refresh row of that chat (``Delivered.redraws``, written with the mark), which
+waits for its chat as any row does: the sender task never sleeps on another chat's limit.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from services import outbox
 from services.cases import desk as reports
 from services.cases import emergencies
 from services.cases.tickets import with_owner
-from services.outbox import Claim, Priority
+from services.outbox import REDRAW_POSTS, Claim, Priority
 from services.participation import council
 from services.reports import chart_store
 from storage.models import KnownUser, OutboxKind, PostKind, Resident, Ticket, TicketPost
@@ -36,6 +41,11 @@ log = logging.getLogger(__name__)
 
 CAPTION_LIMIT = 1024  # Telegram's limit for a photo's caption
 Pace = Callable[[int], Awaitable[None]]
+Soon = Callable[[int], bool]  # True when a chat can take a message now (without the sender waiting long for it)
+
+
+def _always(_chat_id: int) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -50,11 +60,22 @@ class Posted:
     batch: bool = False
 
 
+@dataclass(frozen=True)
+class Redraw:
+    """A case's cards in one chat that a refresh left to a refresh row of that chat (it could not take them now)."""
+
+    ticket_id: int
+    chat_id: int
+    posts: tuple[int, ...]  # TicketPost ids
+    upto: int | None
+
+
 @dataclass
 class Delivered:
     message_id: int | None = None
     posts: list[Posted] = field(default_factory=list)
     poll: tuple[str, int, int] | None = None  # a 议事会 poll: (Telegram's poll id, topic, chat), recorded too
+    redraws: list[Redraw] = field(default_factory=list)  # owed with the mark: edits a refresh left for later
 
 
 async def _ticket(d: Deps, ticket_id: int | None) -> tuple[Ticket, str] | None:
@@ -70,14 +91,15 @@ def _markup(payload: dict) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     return ReplyKeyboardMarkup.de_json(data, None) if "keyboard" in data else InlineKeyboardMarkup.de_json(data, None)
 
 
-async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace) -> Delivered:
-    """Send what ``claims`` owe (several only for combined cards); raises Telegram's errors as they come."""
+async def send(bot: Bot, d: Deps, claims: Sequence[Claim], pace: Pace, *, soon: Soon = _always) -> Delivered:
+    """Send what ``claims`` owe (several only for combined cards); raises Telegram's errors as they come.
+
+    ``soon``: whether a chat can take a message now; a refresh leaves its edits in a chat that cannot for later."""
     head = claims[0]
     if head.kind is OutboxKind.CARD:
         return await (_send_cards(bot, d, claims, pace) if len(claims) > 1 else _send_card(bot, d, head, pace))
     if head.kind is OutboxKind.REFRESH:
-        await _refresh(bot, d, head.ticket_id, pace, upto=head.payload.get("upto"))
-        return Delivered()
+        return await _refresh(bot, d, head, pace, soon)
     if head.kind is OutboxKind.UNDER_CARD:
         return await _send_under_card(bot, d, head, pace)
     if head.kind is OutboxKind.MEDIA:
@@ -296,28 +318,41 @@ async def _send_chart(bot: Bot, d: Deps, claim: Claim, pace: Pace) -> Delivered:
     return Delivered(sent.message_id)
 
 
-async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto: int | None) -> None:
+async def _refresh(bot: Bot, d: Deps, claim: Claim, pace: Pace, soon: Soon) -> Delivered:
     """Redraw the case's cards posted by ``upto`` (the newest when the refresh was owed; later ones were drawn
-    fresh): status, colour, and buttons only where they still work. A card that is gone or unchanged is
-    fine; a message combining several cases is drawn again whole."""
-    if ticket_id is None or upto is None:
-        return
+    fresh), or only the ``posts`` an earlier refresh left to this row: status, colour, and buttons only where they
+    still work. A card that is gone or unchanged is fine; a message combining several cases is drawn again whole.
+
+    A chat that cannot take an edit now (``soon``) keeps its cards, in order, for a refresh row of its own
+    (returned as ``Delivered.redraws``): waiting here would hold the sender task, and every chat behind it, for up
+    to a group's minute per edit. Each card is edited by one row only, so none is edited twice or left out."""
+    ticket_id, upto = claim.ticket_id, claim.payload.get("upto")
+    only = claim.payload.get(REDRAW_POSTS)
+    if ticket_id is None or (upto is None and only is None):
+        return Delivered()
+    wanted = set(only) if only is not None else None
     async with d.db.session() as s:
         t = await s.get(Ticket, ticket_id)
-        posts = [p for p in await reports.posts_of(s, ticket_id, reports.DRAWN_KINDS)
-                 if p.id is not None and p.id <= upto]
+        posts = [p for p in await reports.posts_of(s, ticket_id, reports.DRAWN_KINDS) if p.id is not None
+                 and (p.id in wanted if wanted is not None else p.id <= upto)]
         owner = await s.get(Resident, t.resident_id) if t else None
-        batches = {p.message_id: await reports.batch_tickets(s, p.chat_id, p.message_id) for p in posts if p.batch}
+        batches = {(p.chat_id, p.message_id): await reports.batch_tickets(s, p.chat_id, p.message_id)
+                   for p in posts if p.batch}  # (message ids are per chat)
     if t is None:
-        return
+        return Delivered()
     name = owner.name if owner else ""
     supervised = await supervision.card_line(d, t.id)
     recorder = await _recorder_name(d, t)
+    later: dict[int, list[int]] = {}
     for p in posts:
+        assert p.id is not None
+        if p.chat_id in later or not soon(p.chat_id):  # a chat's cards keep their order: once one waits, the rest do
+            later.setdefault(p.chat_id, []).append(p.id)
+            continue
         await pace(p.chat_id)
         try:
             if p.batch:
-                text, markup = _batch_view(d, batches[p.message_id])
+                text, markup = _batch_view(d, batches[(p.chat_id, p.message_id)])
                 await bot.edit_message_text(text, chat_id=p.chat_id, message_id=p.message_id, reply_markup=markup)
                 continue
             read_only = p.kind is PostKind.READ_ONLY  # a supervisor's: still no buttons
@@ -333,9 +368,10 @@ async def _refresh(bot: Bot, d: Deps, ticket_id: int | None, pace: Pace, *, upto
             if isinstance(exc, BadRequest):  # PTB's BadRequest is a NetworkError: handled below
                 _refresh_refused(p, exc)
                 continue
-            raise  # 429, 5xx, network: the whole refresh is tried again (edits are idempotent)
+            raise  # 429, 5xx, network: the whole row is tried again (edits are idempotent; nothing was left yet)
         except TelegramError as exc:
             _refresh_refused(p, exc)
+    return Delivered(redraws=[Redraw(t.id, chat, tuple(ids), upto) for chat, ids in later.items()])
 
 
 def _refresh_refused(p: TicketPost, exc: TelegramError) -> None:
@@ -345,7 +381,10 @@ def _refresh_refused(p: TicketPost, exc: TelegramError) -> None:
 
 async def record(s: AsyncSession, delivered: Delivered, now: datetime) -> None:
     """Where each card went (and which topic a council poll belongs to), in the transaction that marks its row
-    sent."""
+    sent; and the refresh rows for the cards a refresh left to their own chats, so no edit is lost with the mark."""
+    for r in delivered.redraws:
+        await outbox.owe_redraw(s, ticket_id=r.ticket_id, chat_id=r.chat_id, posts=list(r.posts), upto=r.upto,
+                                now=now)
     for p in delivered.posts:
         await reports.record_post(s, p.ticket_id, p.chat_id, p.message_id, p.kind, now, media=p.media,
                                   batch=p.batch)
@@ -373,4 +412,4 @@ async def on_unreachable(s: AsyncSession, d: Deps, claim: Claim, now: datetime) 
                          ticket_id=claim.ticket_id, priority=Priority.DESK)
 
 
-__all__ = ["Delivered", "Posted", "on_unreachable", "record", "send"]
+__all__ = ["Delivered", "Posted", "Redraw", "Soon", "on_unreachable", "record", "send"]

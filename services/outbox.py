@@ -38,6 +38,7 @@ LEASE = timedelta(minutes=2)  # a claimed row not marked within this is claimed 
 MAX_ATTEMPTS = 12  # network errors and 5xx are retried with backoff up to this many tries
 BACKOFF_FIRST = 2.0  # seconds before the second try; doubles each time
 BACKOFF_MAX = 300.0
+REDRAW_POSTS = "posts"  # a refresh row's payload: only these cards (TicketPost ids) of its chat, left by another
 ST = OutboxStatus
 
 
@@ -148,13 +149,60 @@ async def owe_refresh(session: AsyncSession, *, ticket_id: int, chat_id: int, no
     """Redraw the case's cards posted so far (``upto``: a card posted later is drawn fresh when it is sent),
     once: a refresh already waiting for the same cards draws the newest state anyway."""
     upto = (await session.exec(select(func.max(TicketPost.id)).where(TicketPost.ticket_id == ticket_id))).one()
-    waiting = await session.exec(select(OutboxMessage.payload).where(
-        OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == OutboxKind.REFRESH,
-        OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))
-    if any(p.get("upto") == upto for p in waiting.all()):
-        return
+    if any(REDRAW_POSTS not in p and p.get("upto") == upto for _, p in await _refreshes_waiting(session, ticket_id)):
+        return  # (a row redrawing only some cards does not do: the others need redrawing too)
     await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
               priority=Priority.BACKGROUND, payload={"upto": upto})
+
+
+async def owe_redraw(session: AsyncSession, *, ticket_id: int, chat_id: int, posts: list[int], upto: int | None,
+                     now: datetime) -> None:
+    """The cards ``posts`` of a case in ``chat_id`` that a refresh could not edit now (the chat's limit used up),
+    owed as a refresh row of that chat: it waits for its chat as any row does, and draws the case as it is then.
+
+    Only what no refresh waiting to start covers already (it draws the newest state anyway): a refresh of the whole
+    case owed after these cards, one of this chat naming some of them, or, for a message combining several cases,
+    one of this chat naming that message for another case (it is drawn whole). A desk's edits then take its
+    twenty a minute once per card, not once per change of every case listed in it."""
+    if not posts:
+        return
+    left = set(posts)
+    for chat, p in await _refreshes_waiting(session, ticket_id):
+        named = p.get(REDRAW_POSTS)
+        if named is None and (p.get("upto") or 0) >= max(posts):
+            return
+        if named is not None and chat == chat_id:
+            left -= set(named)
+    left -= await _batches_waiting(session, chat_id, left)
+    if left:
+        await owe(session, chat_id=chat_id, now=now, kind=OutboxKind.REFRESH, ticket_id=ticket_id,
+                  priority=Priority.BACKGROUND, payload={"upto": upto, REDRAW_POSTS: sorted(left)})
+
+
+async def _batches_waiting(session: AsyncSession, chat_id: int, posts: set[int]) -> set[int]:
+    """Those of ``posts`` that are combined messages another refresh row of the chat, not yet started, redraws."""
+    combined = (await session.exec(select(TicketPost.id, TicketPost.message_id).where(
+        col(TicketPost.id).in_(posts), col(TicketPost.batch)))).all() if posts else []
+    if not combined:
+        return set()
+    named: set[int] = set()
+    for payload in (await session.exec(select(OutboxMessage.payload).where(
+            OutboxMessage.chat_id == chat_id, OutboxMessage.kind == OutboxKind.REFRESH,
+            OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))).all():
+        named.update(payload.get(REDRAW_POSTS) or ())
+    if not named:
+        return set()
+    drawn = set((await session.exec(select(TicketPost.message_id).where(
+        col(TicketPost.id).in_(named), TicketPost.chat_id == chat_id, col(TicketPost.batch)))).all())
+    return {post for post, message in combined if message in drawn}
+
+
+async def _refreshes_waiting(session: AsyncSession, ticket_id: int) -> list[tuple[int, dict[str, Any]]]:
+    """(chat, payload) of the case's refresh rows not yet started (never claimed, or given back unsent)."""
+    found = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.payload).where(
+        OutboxMessage.ticket_id == ticket_id, OutboxMessage.kind == OutboxKind.REFRESH,
+        OutboxMessage.status == ST.PENDING, OutboxMessage.attempts == 0))
+    return [(chat, payload) for chat, payload in found.all()]
 
 
 async def claim_batch(session: AsyncSession, now: datetime, limit: int) -> list[Claim]:
@@ -202,9 +250,12 @@ async def _mark(session: AsyncSession, row_id: int, **values: object) -> bool:
     return bool(changed.rowcount)
 
 
-async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int | None = None) -> bool:
-    """Telegram took it; False when the row was marked already (a second sender, a late mark)."""
-    return await _mark(session, row_id, status=ST.SENT, sent_at=require_aware(now), message_id=message_id, error=None)
+async def mark_sent(session: AsyncSession, row_id: int, now: datetime, message_id: int | None = None, *,
+                    error: str | None = None) -> bool:
+    """Telegram took it; False when the row was marked already (a second sender, a late mark). ``error``: what
+    went wrong after it went (where it went could not be recorded)."""
+    return await _mark(session, row_id, status=ST.SENT, sent_at=require_aware(now), message_id=message_id,
+                       error=error[:255] if error else None)
 
 
 async def mark_unreachable(session: AsyncSession, row_id: int, now: datetime, error: str = "") -> bool:
@@ -259,11 +310,21 @@ async def release_all(session: AsyncSession, now: datetime) -> int:
 
 async def recent_group_sends(session: AsyncSession, since: datetime) -> list[tuple[int, datetime]]:
     """(chat, sent_at) of what went to groups since ``since``: a sender that starts again knows how much of each
-    group's 20-a-minute it (or the one before it) used already."""
-    rows = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.sent_at).where(
+    group's 20-a-minute it (or the one before it) used already. One message is one send: the rows of a desk's
+    backlog combined into one message (one message id) count once, else a new leader would take a sweep's forty
+    combined cards for forty sends and hold the desk's chat back for a minute it has not used."""
+    rows = await session.exec(select(OutboxMessage.chat_id, OutboxMessage.sent_at, OutboxMessage.message_id).where(
         OutboxMessage.status == ST.SENT, col(OutboxMessage.chat_id) < 0, col(OutboxMessage.sent_at) >= since,
-    ).order_by(col(OutboxMessage.sent_at)))
-    return [(chat, at) for chat, at in rows.all() if at is not None]
+    ).order_by(col(OutboxMessage.sent_at), col(OutboxMessage.id)))
+    seen: set[tuple[int, int]] = set()
+    sends: list[tuple[int, datetime]] = []
+    for chat, at, message_id in rows.all():
+        if at is None or (message_id is not None and (chat, message_id) in seen):
+            continue
+        if message_id is not None:
+            seen.add((chat, message_id))
+        sends.append((chat, at))
+    return sends
 
 
 async def pending(session: AsyncSession) -> int:
@@ -274,6 +335,7 @@ async def pending(session: AsyncSession) -> int:
 __all__ = [
     "LEASE",
     "MAX_ATTEMPTS",
+    "REDRAW_POSTS",
     "Claim",
     "Priority",
     "backlog",
@@ -286,6 +348,7 @@ __all__ = [
     "mark_unreachable",
     "new_row",
     "owe",
+    "owe_redraw",
     "owe_refresh",
     "owe_rows",
     "pending",

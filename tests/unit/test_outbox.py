@@ -105,3 +105,23 @@ async def test_two_claimers_at_once_take_disjoint_rows_on_postgresql(pg_db: Data
         for chat in range(20):
             ids = [i for i in mine if i % 20 == chat]
             assert ids == sorted(ids)
+
+
+async def test_a_combined_message_counts_once_against_its_group_s_minute(any_db: Database) -> None:
+    """What a new leader seeds its pacer with: a desk's backlog of cards combined into one message (its rows share
+    the message id) is one send of the group's twenty a minute, not one per card; separate messages count each."""
+    await owe(any_db, *[(-100701, f"card{i}", Priority.DESK) for i in range(6)], (-100702, "other", Priority.DESK),
+              (5001, "private", Priority.DESK))
+    rows = await stored(any_db)
+    sent_at = T0 + timedelta(seconds=3)
+    async with any_db.transaction() as s:
+        for i in range(5):  # five cards in one combined message, the sixth alone
+            assert await outbox.mark_sent(s, rows[f"card{i}"].id, sent_at, message_id=40)  # type: ignore[arg-type]
+        assert await outbox.mark_sent(s, rows["card5"].id, sent_at, message_id=41)  # type: ignore[arg-type]
+        assert await outbox.mark_sent(s, rows["other"].id, sent_at, message_id=40)  # type: ignore[arg-type]
+        assert await outbox.mark_sent(s, rows["private"].id, sent_at, message_id=9)  # type: ignore[arg-type]
+    async with any_db.session() as s:
+        recent = await outbox.recent_group_sends(s, T0)
+        assert await outbox.recent_group_sends(s, sent_at + timedelta(seconds=1)) == []
+    assert sorted(chat for chat, _ in recent) == [-100702, -100701, -100701]  # message ids are per chat
+    assert {at for _, at in recent} == {sent_at}
