@@ -19,6 +19,7 @@ _LATIN = re.compile(r"[a-z]{3,}")
 ALPHA = 0.2  # additive smoothing: small, because one keyword is a whole document
 WEIGHT = 2.5  # a posterior of 0.8 adds 2.0 to a label's score: just past the taxonomy's floor
 MIN_POSTERIOR = 0.45
+CATCH_ALL = "other"  # the label of a message no category names
 MIN_GRAMS = 3
 MIN_DF = 2
 MIN_COVERAGE = 0.2
@@ -95,8 +96,8 @@ class NgramModel:
         if not post:
             return
         best = max(range(len(post)), key=post.__getitem__)
-        if post[best] < MIN_POSTERIOR:
-            return
+        if post[best] < MIN_POSTERIOR or self.labels[best] == CATCH_ALL:
+            return  # "other" learnt from words like 情况, 麻烦 says nothing the vague message did not: leave it vague
         for li, p in enumerate(post):
             if p >= 0.1:
                 scores[li] += WEIGHT * p
