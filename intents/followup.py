@@ -84,10 +84,15 @@ def _spread(place: Place, said: str) -> bool:
     """A place read across other words ("楼道灯又坏了5号楼": the spot at the start, the building at the end) is no
     place said alone: its span holds more than the place's own parts and a joining word or two."""
     left = said[place.span[0]:place.span[1]]
+    if place.building and place.building not in left:  # said another way: "3栋", "三号楼", "4好楼" (voice typing)
+        left = _BUILDING_SAID.sub("", left, count=1)
     for part in (place.building, place.unit, place.floor, place.room, place.spot):
         if part:
             left = left.replace(part, "", 1)
     return len(_bare(left)) > 2
+
+
+_BUILDING_SAID = re.compile(r"(?:第)?[0-9零〇一二两三四五六七八九十百]+\s*(?:号楼|好楼|号|栋|幢|座|楼)")
 
 
 # "不对", "说错了", "地址写错了", "搞错了", "不是3号楼": the place just given is being corrected
@@ -97,6 +102,9 @@ _CORRECTION = re.compile(
     rf"^(?:(?:哎呀?|哎哟|唉|啊|哦|噢|那个|对不起|不好意思|抱歉)[，,。.!！\s]*)*(?:刚才|刚刚)?(?:的|那个)?{_WRONG}(?:了)?"
     r"(?:[，,。.!！\s]*)(?:应该|其实|实际上|实际)?(?:是在|是|在)?(?P<rest>.+)$")
 _CORRECT_BEFORE = re.compile(r"^(?:是|在|应该是|其实是)?(?P<rest>.+?)(?:才对|，?不是.+)$")
+# "不是3号楼，是4号楼", "不是3号楼 应该是4号楼", "不在东门是在西门": the wrong place named first, then the right one
+_NOT_BUT = re.compile(r"^(?:哎呀?|唉|哦|噢)?[，,\s]*(?:不是|不在)(?P<wrong>[^，,。\s]{1,15}?)[，,。.!！\s]*"
+                      r"(?:而是|应该是|其实是|是在|是|在)(?P<rest>.+)$")
 
 
 def place_correction(text: str) -> Place | None:
@@ -105,7 +113,7 @@ def place_correction(text: str) -> Place | None:
     said = canonical(text).strip()
     if not said or len(said) > 40:
         return None
-    match = _CORRECTION.match(said) or _CORRECT_BEFORE.match(said)
+    match = _CORRECTION.match(said) or _not_but(said) or _CORRECT_BEFORE.match(said)
     if match is None:
         return None
     rest = match.group("rest")
@@ -117,6 +125,12 @@ def place_correction(text: str) -> Place | None:
     if re.fullmatch(r"(?:是|在|的|这边|那边|才对|啊|呀|哈|吧|呢|哦|嗯)*", leftover) is None:
         return None  # more than a place: "不对 是4号楼的电梯也坏了" is a matter of its own
     return place
+
+
+def _not_but(said: str) -> re.Match[str] | None:
+    """"不是3号楼 是4号楼": a correction only when what it says is not is a place too ("不是我家 是楼上" is not)."""
+    match = _NOT_BUT.match(said)
+    return match if match is not None and read_place(match.group("wrong")) is not None else None
 
 
 # "算了", "不换了", "那算了吧", "不用了 谢谢": the resident lets it go; nothing is asked of the bot

@@ -30,6 +30,7 @@ def test_more_than_a_topic(text: str) -> None:
 @pytest.mark.parametrize(("text", "place"), [
     ("3号楼", "3号楼"), ("我在3号楼", "3号楼"), ("我是3号楼2单元的", "3号楼2单元"), ("三号楼这边", "3号楼"),
     ("在东门那边", "东门"), ("是5号楼", "5号楼"),
+    ("4好楼", "4号楼"), ("我在5好楼2单元", "5号楼2单元"), ("3栋", "3号楼"),  # voice typing, another spelling
 ])
 def test_a_place_alone(text: str, place: str) -> None:
     found = place_alone(text)
@@ -47,6 +48,8 @@ def test_more_than_a_place(text: str) -> None:
     ("是4号楼，不是3号楼", "4号楼"), ("应该是4号楼才对", "4号楼"), ("说错了是四号楼", "4号楼"),
     ("不好意思，刚才地址写错了，是5号楼", "5号楼"), ("哎呀 说错了 是7号楼 不是3号楼", "7号楼"),
     ("搞错了，应该是9号楼3单元楼道", "9号楼3单元楼道"),
+    ("不是3号楼 是4号楼", "4号楼"), ("不是3号楼，应该是4号楼", "4号楼"), ("不是3号楼是4号楼", "4号楼"),
+    ("不在东门 是在西门", "西门"), ("不对 是4好楼", "4号楼"),
 ])
 def test_a_place_corrected(text: str, place: str) -> None:
     found = place_correction(text)
@@ -54,7 +57,8 @@ def test_a_place_corrected(text: str, place: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["不对", "4号楼", "楼道灯坏了", "不对 是4号楼的电梯也坏了", "说错了 不是漏水是停电",
-                                  "我上次说错了吗", "不对 楼道里灯又灭了 4号楼"])
+                                  "我上次说错了吗", "不对 楼道里灯又灭了 4号楼", "不是我家 是楼上漏水",
+                                  "不是装修 是4号楼", "不是3号楼 是4号楼的电梯也坏了"])
 def test_no_place_corrected(text: str) -> None:
     assert place_correction(text) is None
 
