@@ -199,6 +199,40 @@ async def test_where_answered_with_a_framed_place_or_a_correction_is_the_place(b
         assert (line(draft, "地点"), line(draft, "内容")) == (place, "垃圾桶满了没人倒"), said
 
 
+async def test_other_answers_to_where_stay_as_they_were(bot: Bot) -> None:
+    """Around those fixes: a landmark the reader does not know stays as said, 不知道 files without a place, more
+    words about the matter join it, and a question then a place gives the place."""
+    for i, (matter, said, place, content) in enumerate([
+        ("路灯坏了", "老地方", "老地方", "路灯坏了"),
+        ("垃圾桶满了没人倒", "花坛边上", "花坛边上", "垃圾桶满了没人倒"),
+        ("垃圾桶满了没人倒", "不知道", "（未填写）", "垃圾桶满了没人倒"),
+        ("路灯坏了", "好几天了没人管", "（未填写）", "路灯坏了 好几天了没人管"),
+        ("路灯坏了", "是3号楼吗", "3号楼", "路灯坏了"),
+    ]):
+        person = await registered(bot, 5070 + i)
+        assert (await person.say(matter)).text == texts.ASK_LOCATION
+        draft = await shown(person, said)
+        assert (line(draft, "地点"), line(draft, "内容")) == (place, content), said
+    person = await registered(bot, 5079)
+    await person.say("路灯坏了")
+    assert (await person.say("你们啥时候来")).text == texts.ASK_LOCATION
+    assert line(await shown(person, "8号楼后面"), "地点") == "8号楼后面"
+
+
+async def test_a_building_said_later_keeps_a_room_and_never_joins_a_place_of_its_own(bot: Bot) -> None:
+    person = await registered(bot, 5080)
+    await shown(person, "601室门口漏水")
+    assert line(await shown(person, "4号楼"), "地点") == "4号楼601室门口"
+    other = await registered(bot, 5081)
+    await shown(other, "东门路灯坏了")
+    bot.clock.advance(minutes=3)
+    assert line(await shown(other, "5号楼"), "地点") == "5号楼"  # not 5号楼东门
+    again = await registered(bot, 5082)  # the same words a while later: shown again, kept once
+    await shown(again, "8号楼楼道灯坏了")
+    bot.clock.advance(minutes=5)
+    assert line(await shown(again, "8号楼楼道灯坏了"), "内容") == "8号楼楼道灯坏了"
+
+
 # -- a place said first, then an emergency (failed before) ------
 
 
