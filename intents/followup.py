@@ -84,19 +84,30 @@ def _spread(place: Place, said: str) -> bool:
     """A place read across other words ("楼道灯又坏了5号楼": the spot at the start, the building at the end) is no
     place said alone: its span holds more than the place's own parts and a joining word or two."""
     left = said[place.span[0]:place.span[1]]
+    if place.building and place.building not in left:  # said another way: "3栋", "三号楼", "4好楼" (voice typing)
+        left = _BUILDING_SAID.sub("", left, count=1)
     for part in (place.building, place.unit, place.floor, place.room, place.spot):
         if part:
             left = left.replace(part, "", 1)
-    return len(_bare(left)) > 2
+    rest = _bare(left)
+    return len(rest) > 2 or _JOINING.fullmatch(rest) is None  # "电梯坏了5号楼": 坏了 is a matter, no joining word
+
+
+_JOINING = re.compile(r"[的之里内边那这个室号楼层栋幢座门口#]*|单元")
+_BUILDING_SAID = re.compile(r"(?:第)?[0-9零〇一二两三四五六七八九十百]+\s*(?:号楼|好楼|号|栋|幢|座|楼)")
 
 
 # "不对", "说错了", "地址写错了", "搞错了", "不是3号楼": the place just given is being corrected
 _WRONG = (r"(?:不对|错了|说错了|写错了|打错了|填错了|弄错了|搞错了|记错了|发错了|"
           r"(?:地址|地点|位置|楼号|门牌)(?:写|填|说|打|弄|搞|发)?错了|不是(?:这|那)?个?(?:地方|楼|地址))")
 _CORRECTION = re.compile(
-    rf"^(?:(?:哎呀?|哎哟|唉|啊|哦|噢|那个|对不起|不好意思|抱歉)[，,。.!！\s]*)*(?:刚才|刚刚)?(?:的|那个)?{_WRONG}(?:了)?"
-    r"(?:[，,。.!！\s]*)(?:应该|其实|实际上|实际)?(?:是在|是|在)?(?P<rest>.+)$")
+    rf"^(?:(?:哎呀?|哎哟|唉|啊|哦+|噢+|那个|对不起|不好意思|抱歉)[，,。.!！\s]*)*"
+    rf"(?:(?:我|俺|咱)?(?:刚才|刚刚)?(?:的|那个)?(?:还是|又)?{_WRONG}(?:了)?[，,。.!！\s]*)+"  # "不对不对我刚才说错了"
+    r"(?:应该|其实|实际上|实际)?(?:是在|是|在)?(?P<rest>.+)$")
 _CORRECT_BEFORE = re.compile(r"^(?:是|在|应该是|其实是)?(?P<rest>.+?)(?:才对|，?不是.+)$")
+# "不是3号楼，是4号楼", "不是3号楼 应该是4号楼", "不在东门是在西门": the wrong place named first, then the right one
+_NOT_BUT = re.compile(r"^(?:哎呀?|唉|哦|噢)?[，,\s]*(?:不是|不在)(?P<wrong>[^，,。\s]{1,15}?)[，,。.!！\s]*"
+                      r"(?:而是|应该是|其实是|是在|是|在)(?P<rest>.+)$")
 
 
 def place_correction(text: str) -> Place | None:
@@ -105,7 +116,7 @@ def place_correction(text: str) -> Place | None:
     said = canonical(text).strip()
     if not said or len(said) > 40:
         return None
-    match = _CORRECTION.match(said) or _CORRECT_BEFORE.match(said)
+    match = _CORRECTION.match(said) or _not_but(said) or _CORRECT_BEFORE.match(said)
     if match is None:
         return None
     rest = match.group("rest")
@@ -119,10 +130,16 @@ def place_correction(text: str) -> Place | None:
     return place
 
 
+def _not_but(said: str) -> re.Match[str] | None:
+    """"不是3号楼 是4号楼": a correction only when what it says is not is a place too ("不是我家 是楼上" is not)."""
+    match = _NOT_BUT.match(said)
+    return match if match is not None and read_place(match.group("wrong")) is not None else None
+
+
 # "算了", "不换了", "那算了吧", "不用了 谢谢": the resident lets it go; nothing is asked of the bot
 _NEVER_MIND = re.compile(
     r"^(?:(?:那|那就|哦|噢|嗯|好|好吧|好的|行|行吧|唉|哎)(?:啊|呀)?)*"
-    r"(?:(?:算了|算啦|不用了|不用啦|不要了|不需要了?|不换了|不兑了|不兑换了|不弄了|不办了|不问了|没事了|没事|没啥事了?|"
+    r"(?:(?:算了|算啦|不用了|不用啦|不要了|不需要了?|不换了|不兑了|不兑换了|不撤了|不撤回了|不撤销了|不退了|不弄了|不办了|不问了|没事了|没事|没啥事了?|"
     r"不麻烦了|不麻烦你们了)(?:吧|啊|呀|哈|了)*)+"
     r"(?:谢谢(?:你们|您|你|了)?|多谢|辛苦了)*$")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,7 +20,7 @@ from handlers.resident.draft import case_grid
 from intents.discourse import says_help_came
 from intents.emergency import detect as detect_emergency
 from intents.places import Place, place_or_home, read_place
-from services.cases import emergencies, lifecycle, tickets
+from services.cases import drafts, emergencies, lifecycle, tickets
 from services.cases.events import resident_actor
 from services.community.model import Category
 from services.outbox import Priority
@@ -197,9 +197,13 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
         if earlier is not None:  # 救命 … 快点啊: the same trouble, not another red case
             await _join(s, d, earlier, r.id, text, kind, msg.chat_id)
         else:
+            location = place and place_or_home(text, r.building, r.unit)
+            if place is None and (kept := await _place_just_said(s, r.id, d.now())) is not None:
+                where, place = read_place(kept), kept  # "我在5号楼" … "着火了 快来人": there, not asked again
+                location = kept
             grid, _ = case_grid(d, r, place)
             case = await emergencies.open_emergency(
-                s, resident=r, kind=kind, text=text, location=place and place_or_home(text, r.building, r.unit),
+                s, resident=r, kind=kind, text=text, location=location,
                 grid_code=grid, community=d.community, staff_chat_id=d.staff_chat_id, reply_chat=msg.chat_id,
                 now=d.now(), about=_category(about))
             within = which_building(where, r.building)
@@ -214,6 +218,16 @@ async def sos(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, kin
                                         markup=ReplyKeyboardMarkup(rows, resize_keyboard=True, one_time_keyboard=True))
     owed_now(context, update)
     d.wake_sender()
+
+
+async def _place_just_said(s: AsyncSession, resident_id: int, now: datetime) -> str | None:
+    """The place a resident said alone just before ("我在5号楼"), kept for the matter that follows: an emergency
+    takes it (the draft that kept it is spent). None: no such place waiting."""
+    kept = drafts.live(await drafts.read(s, resident_id), now)
+    if kept is None or kept.text or not kept.location or kept.photos or kept.attachments:
+        return None
+    await drafts.take(s, resident_id, seen=kept.updated_at)
+    return kept.location
 
 
 async def _join(s: AsyncSession, d: Deps, earlier: Ticket, resident_id: int, text: str, kind: str | None,

@@ -14,6 +14,7 @@ Draft stages (kept in the database, so a restart in the middle loses nothing)::
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -31,8 +32,8 @@ from handlers.resident import start
 from intents import Result
 from intents.discourse import agrees
 from intents.emergency import hazard_feared, pouring
-from intents.followup import place_alone, topic_only
-from intents.places import match_building, named_place, place_or_home, read_place, talk_not_place
+from intents.followup import place_alone, place_correction, topic_only
+from intents.places import Place, match_building, named_place, place_or_home, read_place, talk_not_place
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
 from services.cases.events import resident_actor
@@ -137,8 +138,19 @@ def _text_step(d: Deps, r: Resident, row: Draft | None, text: str, result: Resul
         if named_place(words) is None and (len(words) > PLACE_ANSWER_MAX or talk_not_place(words)):  # the matter
             return drafts.changed(live, now=now, text=f"{live.text}\n{words}".strip(),
                                   stage=DraftStage.CONFIRMING)  # 地点：（未填写）; the desk can ask
+        if (said := place_correction(words) or place_alone(words)) is not None:  # "在3号楼那边", "不对 是4号楼"
+            return drafts.changed(live, now=now, location=_placed(live, said), stage=DraftStage.CONFIRMING)
+        if _ASKS.search(words):  # a question back: "今天几号来修啊" is asked again, "3号楼门口 啥时候修？" is its place
+            named = named_place(words)
+            return drafts.changed(live, now=now, **({"location": named, "stage": DraftStage.CONFIRMING} if named
+                                                    else {}))
         return drafts.changed(live, now=now, location=words[:200], stage=DraftStage.CONFIRMING)
     return complaint_step(d, r, row, text, result, now)
+
+
+# a question typed back to "where?" ("今天几号来修啊", "能不能快点来", "要多久"): no place, whatever its length
+_ASKS = re.compile(r"[？?]|[吗嘛][啊呀]?$|几号|几点|哪天|什么时候|啥时候|多久|多长时间|能不能|可不可以|会不会|有没有人|"
+                   r"谁来")
 
 
 NO_PLACE = frozenset({"不知道", "不清楚", "说不清", "说不好", "不晓得", "俺也不知道", "我也不知道", "跳过", "没有"})
@@ -151,11 +163,10 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
     category and place settled where the words allow. None: no complaint and no draft to join."""
     live = drafts.live(row, now)
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
-    if live is not None and live.text and not joining and (alone := place_alone(text)) is not None:
-        inside = read_place(live.text)  # "楼道灯坏了" … "3号楼": 3号楼楼道
-        place = (place_or_home(live.text, alone.building, alone.unit) if alone.building and inside is not None
-                 and inside.in_building else alone.text)
-        return drafts.changed(live, now=now, location=place)  # "3号楼" a while after the draft: its place
+    if live is not None and live.text and (alone := place_alone(text) or place_correction(text)) is not None:
+        return drafts.changed(live, now=now, location=_placed(live, alone))  # "3号楼", "不对 是4号楼": its place
+    if joining and live is not None and live.text and _said_again(live.text, text):
+        return drafts.changed(live, now=now)  # the same words sent twice (a double tap, a resend): kept once
     if not (joining and live is not None and live.text):  # no matter being written: a topic or a place alone?
         awaited = _awaiting_matter(r, row if joining else None, text, now)
         if awaited is not None:
@@ -183,6 +194,33 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
         return drafts.changed(draft, now=now, stage=DraftStage.CHOOSING_CATEGORY,
                               candidates=[{"id": m.id, "score": round(m.score, 3)} for m in complaints[:3]])
     return draft  # joined words that say nothing new: show the draft as it stands
+
+
+def _said_again(written: str, text: str) -> bool:
+    """Whether the words are the draft's last words again ("俺家门口的灯坏了" sent twice, punctuation aside)."""
+    last = written.strip().rsplit("\n", 1)[-1]
+    return bool(text.strip()) and _bare_words(last) == _bare_words(text)
+
+
+def _bare_words(text: str) -> str:
+    return re.sub(r"[^\w]+|_", "", text)
+
+
+def _placed(live: Draft, said: Place) -> str:
+    """The draft's place once a place is said alone or corrected ("楼道灯坏了" … "3号楼", "3号楼门口的井盖没了" …
+    "不对 是4号楼"): a building said alone keeps the spot inside it the draft named (3号楼楼道, 4号楼门口); the words
+    are no more of the matter, so they are not added to it."""
+    if not said.building or said.spot or said.floor or said.room:
+        return said.text
+    for before in (live.location, live.text):
+        old = read_place(before) if before else None
+        if old is None or not (old.spot or old.floor or old.room):
+            continue
+        rest = old.text.removeprefix(old.building or "").removeprefix(old.unit or "")  # 楼道, 601室门口
+        inside = read_place(rest)
+        if inside is not None and inside.in_building:  # 楼道, 电梯, 门口, a room; never 东门, a place of its own
+            return said.text + rest
+    return said.text
 
 
 def _awaiting_matter(r: Resident, row: Draft | None, text: str, now: datetime) -> Draft | None:

@@ -30,6 +30,7 @@ def test_more_than_a_topic(text: str) -> None:
 @pytest.mark.parametrize(("text", "place"), [
     ("3号楼", "3号楼"), ("我在3号楼", "3号楼"), ("我是3号楼2单元的", "3号楼2单元"), ("三号楼这边", "3号楼"),
     ("在东门那边", "东门"), ("是5号楼", "5号楼"),
+    ("4好楼", "4号楼"), ("我在5好楼2单元", "5号楼2单元"), ("3栋", "3号楼"),  # voice typing, another spelling
 ])
 def test_a_place_alone(text: str, place: str) -> None:
     found = place_alone(text)
@@ -37,7 +38,8 @@ def test_a_place_alone(text: str, place: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["3号楼楼道灯坏了", "东门堵车了", "我在3号楼等你们", "调解", "",
-                                  "楼道里停满了电动车 着火了可咋办 3号楼", "楼道灯又坏了 5号楼"])
+                                  "楼道里停满了电动车 着火了可咋办 3号楼", "楼道灯又坏了 5号楼", "电梯坏了 5号楼",
+                                  "电梯没电5号楼", "门口漏水 3号楼"])
 def test_more_than_a_place(text: str) -> None:
     assert place_alone(text) is None
 
@@ -47,6 +49,10 @@ def test_more_than_a_place(text: str) -> None:
     ("是4号楼，不是3号楼", "4号楼"), ("应该是4号楼才对", "4号楼"), ("说错了是四号楼", "4号楼"),
     ("不好意思，刚才地址写错了，是5号楼", "5号楼"), ("哎呀 说错了 是7号楼 不是3号楼", "7号楼"),
     ("搞错了，应该是9号楼3单元楼道", "9号楼3单元楼道"),
+    ("不是3号楼 是4号楼", "4号楼"), ("不是3号楼，应该是4号楼", "4号楼"), ("不是3号楼是4号楼", "4号楼"),
+    ("不在东门 是在西门", "西门"), ("不对 是4好楼", "4号楼"),
+    ("哦哦不对不对我刚才说错了应该是12号楼", "12号楼"), ("俺说错了 是16号楼", "16号楼"),  # voice typing, elderly
+    ("哎呀 还是不对 是4号楼", "4号楼"),
 ])
 def test_a_place_corrected(text: str, place: str) -> None:
     found = place_correction(text)
@@ -54,12 +60,14 @@ def test_a_place_corrected(text: str, place: str) -> None:
 
 
 @pytest.mark.parametrize("text", ["不对", "4号楼", "楼道灯坏了", "不对 是4号楼的电梯也坏了", "说错了 不是漏水是停电",
-                                  "我上次说错了吗", "不对 楼道里灯又灭了 4号楼"])
+                                  "我上次说错了吗", "不对 楼道里灯又灭了 4号楼", "不是我家 是楼上漏水",
+                                  "不是装修 是4号楼", "不是3号楼 是4号楼的电梯也坏了"])
 def test_no_place_corrected(text: str) -> None:
     assert place_correction(text) is None
 
 
-@pytest.mark.parametrize("text", ["算了", "算了算了", "不换了", "不用了", "那算了吧", "不用了 谢谢", "好吧那算了",
+@pytest.mark.parametrize("text", ["不撤了", "那不撤了吧",
+                                  "算了", "算了算了", "不换了", "不用了", "那算了吧", "不用了 谢谢", "好吧那算了",
                                   "没事了"])
 def test_never_mind(text: str) -> None:
     assert never_mind(text)
