@@ -50,7 +50,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
     builder = (ApplicationBuilder().token(token).base_url(settings.bot_api_url).base_file_url(settings.file_url)
                .request(AiohttpRequest(connections=256))  # as many calls in flight as PTB's default pool
                .get_updates_request(SkippingRequest(connections=1)))
-    pacer = sender.Pacer() if rate_limited else sender.Pacer.unlimited()
+    pacer = sender.Pacer(group_reserve=settings.group_reserve) if rate_limited else sender.Pacer.unlimited()
     if rate_limited:  # the handlers' replies share the sender's pacer: one rate budget for the whole bot
         builder = builder.rate_limiter(sender.SharedLimiter(pacer))
     app = (

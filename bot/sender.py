@@ -19,7 +19,9 @@ cannot read, a record that cannot be written) is logged and marked too: retried 
 row never stops the run nor holds its chat's queue; a row claimed ``MAX_ATTEMPTS`` times without an outcome is
 given up. Outbox rows go in order per chat (``claim_batch`` hands out
 only each chat's head); when a desk's backlog of cards would wait more than a minute, the cards behind the
-head are combined into one message listing them, each with its buttons.
+head are combined into one message listing them, each with its buttons. A group's last ``GROUP_RESERVE`` slots of
+its minute are spread out (:class:`Pacer`): a stream of cards faster than twenty a minute goes out as one card
+each while the minute has room, then as a combined message every few seconds, never waiting out the minute.
 
 A row is marked sent only after Telegram accepted it, and a sender task takes its next row only once that
 mark is committed. So after a crash at most one row per sender task (accepted, its mark not yet committed)
@@ -71,7 +73,7 @@ GROUP_BURST, GROUP_WINDOW = 20, 60.0  # at most 20 messages in any 60 seconds to
 COMBINE_AFTER = GROUP_BURST  # a desk with more cards waiting than it can take now (and at most a minute's worth)
 # gets them combined …
 COMBINE_MAX = 40  # … at most this many to a message (two buttons each: Telegram allows 100; ~40 chars a line)
-COMBINE_RESERVE = 5  # slots of a group's minute kept for what comes next, so a burst never waits out the minute
+GROUP_RESERVE = 5  # the last slots of a group's minute, spread out until it frees the next one (setting GROUP_RESERVE)
 NOTICE_PRIORITY = 9  # after every outbox row
 BATCH = 50
 TASK_RATE = 75.0  # msg/s of pace per sender task: 1 task at 30/s, 4 at 300/s (benchmarks/README.md)
@@ -98,13 +100,23 @@ class Pacer:
     (:class:`SharedLimiter`), so the bot has one rate budget.
 
     A caller's slot is reserved before it sleeps, so sender tasks sharing one pacer queue up behind each
-    other instead of taking the same slot; slots follow the schedule, not the moment a sleeper woke up."""
+    other instead of taking the same slot; slots follow the schedule, not the moment a sleeper woke up.
+
+    ``spread``: what can wait a little and be combined (the outbox's desk and background rows) keeps the last
+    ``group_reserve`` slots of a group's minute for a steady trickle instead of a burst: with ``free`` of them left
+    it goes no sooner than ``(time until the window frees its oldest slot) / free`` after the group's last send.
+    A stream of cards faster than twenty a minute (a sweep escalating a case a second) then goes out as one card
+    each while the minute has room, and after that as a combined message every few seconds, each holding what
+    came in meanwhile: no card waits for the minute to run out (up to 40 s when the first twenty had used it up),
+    and the group never gets more than ``group_burst`` in ``group_window``. What is urgent (a reply, an
+    emergency alert) and the handlers' own replies take any free slot at once."""
 
     per_second: float = GLOBAL_PER_SECOND
     chat_interval: float = CHAT_INTERVAL
     chat_burst: int = CHAT_BURST
     group_window: float = GROUP_WINDOW
     group_burst: int = GROUP_BURST
+    group_reserve: int = GROUP_RESERVE
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     _slots: list[float] = field(default_factory=list)  # send times taken, sorted (the overall pace)
@@ -124,11 +136,12 @@ class Pacer:
         if chat_id < 0 and self.group_window > 0:
             self._groups.setdefault(chat_id, deque(maxlen=self.group_burst)).append(self.clock() - ago)
 
-    def ready_in(self, chat_id: int) -> float:
+    def ready_in(self, chat_id: int, *, spread: bool = False) -> float:
         """Seconds until ``chat_id`` may be sent to again by its own limits (one a second a chat, twenty a minute a
-        group), reserving nothing: the overall pace aside, which every chat shares."""
+        group, and with ``spread`` its reserve spread out), reserving nothing: the overall pace aside, which every
+        chat shares."""
         now = self.clock()
-        at = now
+        at = self._spread(chat_id, now) if spread else now
         recent = self._chats.get(chat_id)
         if recent:
             at = max(at, recent[-1])
@@ -138,6 +151,22 @@ class Pacer:
         if sent is not None and len(sent) == self.group_burst:
             at = max(at, sent[0] + self.group_window)
         return at - now
+
+    def _spread(self, chat_id: int, now: float) -> float:
+        """The earliest time a ``spread`` send may go to a group: at once while more than ``group_reserve`` of its
+        minute is free; else ``free`` sends evenly between its last send and the moment its oldest send leaves the
+        window (when one more slot comes free), so the reserve lasts until then."""
+        sent = self._groups.get(chat_id) if chat_id < 0 and self.group_window > 0 else None
+        if not sent or self.group_reserve <= 0:
+            return now
+        live = [at for at in sent if at > now - self.group_window]  # (slots reserved ahead included)
+        free = self.group_burst - len(live)
+        if not live or free > self.group_reserve:
+            return now
+        frees = live[0] + self.group_window
+        if free <= 0:
+            return frees
+        return max(now, live[-1] + (frees - live[-1]) / free)
 
     @classmethod
     def unlimited(cls) -> Pacer:
@@ -158,9 +187,10 @@ class Pacer:
         slots.insert(i, at)
         return at
 
-    async def wait(self, chat_id: int) -> None:
+    async def wait(self, chat_id: int, *, spread: bool = False) -> None:
+        """Take the next slot ``chat_id`` may have (``spread``: see the class doc) and sleep until it."""
         now = self.clock()
-        at = now
+        at = self._spread(chat_id, now) if spread else now
         recent = self._chats.setdefault(chat_id, deque(maxlen=max(1, self.chat_burst)))
         if recent:
             at = max(at, recent[-1])  # one chat's messages go in the order they asked
@@ -460,7 +490,10 @@ class _Run:
         can take it, so the sender task goes on to other chats: a resident's number never waits behind a busy
         desk. The row keeps its place in its chat's queue (the rows behind it stay blocked). A refresh, the one row
         that edits in other chats too (the case's cards wherever they were posted), edits only where a chat can take
-        it now (:meth:`soon`) and owes the rest as refresh rows of those chats, written with its mark."""
+        it now (:meth:`soon`) and owes the rest as refresh rows of those chats, written with its mark.
+
+        Desk and background rows to a group are spread over its reserve (:class:`Pacer`): given back until their
+        turn, while the cards owed meanwhile wait behind them, to go out combined with them in one message."""
         if claim.attempts > outbox.MAX_ATTEMPTS:  # claimed that often and never marked: its handling dies each time
             log.error("outbox %s to %s: claimed %d times without an outcome; given up", claim.id, claim.chat_id,
                       claim.attempts)
@@ -469,7 +502,8 @@ class _Run:
             self.held.discard(claim.id)
             self.nudged.set()
             return
-        later = self.pacer.ready_in(claim.chat_id)
+        spread = claim.priority >= outbox.Priority.DESK  # not a reply nor an emergency's alert: it may wait its turn
+        later = self.pacer.ready_in(claim.chat_id, spread=spread)
         if later > DEFER_AFTER:
             async with self.writing, self.d.db.transaction() as s:
                 await outbox.release(s, [claim.id], outbox.wall_now() + timedelta(seconds=later))
@@ -478,7 +512,7 @@ class _Run:
         group = [claim]
         alone: set[int] = self.app.bot_data.setdefault(_ALONE, set())
         if claim.kind is OutboxKind.CARD and claim.chat_id < 0 and claim.id not in alone:
-            room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id)) - COMBINE_RESERVE
+            room = min(COMBINE_AFTER, self.pacer.free_now(claim.chat_id)) - self.pacer.group_reserve
             async with self.writing, self.d.db.transaction() as s:
                 if await outbox.backlog(s, claim.chat_id) > room:  # all that waits, in one message
                     group += await outbox.claim_following(s, claim, OutboxKind.CARD, COMBINE_MAX - 1,
@@ -486,7 +520,8 @@ class _Run:
         ids = [c.id for c in group]
         now = outbox.wall_now
         try:
-            delivered = await owed.send(self.bot, self.d, group, self.pacer.wait, soon=self.soon)
+            delivered = await owed.send(self.bot, self.d, group, self.spread_wait if spread else self.pacer.wait,
+                                        soon=self.soon)
         except TelegramError as exc:
             outcome = _outcome(exc)
             log.log(logging.INFO if outcome is not _Outcome.FAILED else logging.WARNING,
@@ -512,8 +547,12 @@ class _Run:
 
     def soon(self, chat_id: int) -> bool:
         """Whether a chat can take a message without this task waiting more than ``DEFER_AFTER`` for it: a refresh
-        edits only there, and leaves the rest to rows of their own chats (``handlers.owed``)."""
-        return self.pacer.ready_in(chat_id) <= DEFER_AFTER
+        edits only there, and leaves the rest to rows of their own chats (``handlers.owed``). A refresh is
+        background work: a group's reserve is spread for it too."""
+        return self.pacer.ready_in(chat_id, spread=True) <= DEFER_AFTER
+
+    async def spread_wait(self, chat_id: int) -> None:
+        await self.pacer.wait(chat_id, spread=True)
 
     async def unsendable(self, group: list[outbox.Claim], exc: Exception, alone: set[int]) -> None:
         """Handling these rows raised something other than Telegram's answer: logged, and the rows marked, so one

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(default=None, description="X-Telegram-Bot-Api-Secret-Token (A-Z a-z 0-9 _ -)")
     workers: int = Field(default=1, ge=1, le=64, description="processes behind WEB_PORT (more than one: PostgreSQL)")
     inbox_slots: int = Field(default=32, ge=1, le=1024, description="updates one worker handles at once")
+    group_reserve: int = Field(default=5, ge=0, le=19, description="the last slots of a group's twenty a minute "
+                               "that cards and background edits spread out until the minute frees the next one, "
+                               "combining what comes meanwhile (0: a burst uses the whole minute, the rest waits)")
     rate_limit: bool = Field(default=True, description="the bot paces its own sends (off: benchmarks against the "
                              "emulator with its limits off, never against Telegram)")
     database_pool: int | None = Field(default=None, ge=1, le=100,

@@ -454,3 +454,43 @@ async def test_pacer_says_how_long_a_chat_must_wait_without_taking_a_slot() -> N
     assert pacer.ready_in(7) == 0.0  # a resident's chat is free all along
     await pacer.wait(7)
     assert 0.0 < pacer.ready_in(7) <= 1.0  # one a second in a private chat
+
+
+async def test_pacer_spreads_a_group_s_last_slots_until_its_minute_frees_the_next() -> None:
+    """A desk group's card stream faster than twenty a minute: one at once each while more than the reserve is free,
+    then the reserve spread until the oldest send leaves the window (the sender combines what waits meanwhile), so no
+    send waits for the rest of the minute; never more than twenty in any sixty seconds. Replies and alerts
+    (``spread=False``) still take a free slot at once."""
+    from itertools import pairwise
+
+    from bot.sender import Pacer
+
+    clock = [0.0]
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    pacer = Pacer(per_second=30, chat_interval=1.0, chat_burst=3, group_window=60.0, group_burst=20,
+                  group_reserve=5, clock=lambda: clock[0], sleep=sleep)
+    for _ in range(15):  # a card a second: each at once while more than five slots are free
+        assert pacer.ready_in(-100, spread=True) == 0.0
+        await pacer.wait(-100, spread=True)
+        clock[0] += 1.0
+    assert clock[0] == 15.0 and pacer.free_now(-100) == 5
+    assert pacer.ready_in(-100, spread=True) == pytest.approx((60.0 - 14.0) / 5 - 1.0)  # 5 left for 46 s
+    assert pacer.ready_in(-100) == 0.0  # an emergency's alert would go now
+    assert pacer.ready_in(7, spread=True) == 0.0  # a private chat has no minute to spread
+    sent = [at for at in pacer._groups[-100]]
+    while clock[0] < 300.0:  # and on for five minutes, sending whenever the group may take one
+        await pacer.wait(-100, spread=True)
+        sent.append(clock[0])
+        clock[0] += 0.5
+    assert all(later - at >= 60.0 for at, later in zip(sent, sent[20:], strict=False))  # twenty a minute
+    assert max(b - a for a, b in pairwise(sent)) <= 60.0 / 5  # a send every few seconds
+    unspread = Pacer(per_second=30, chat_interval=1.0, chat_burst=3, group_window=60.0, group_burst=20,
+                     group_reserve=0, clock=lambda: clock[0], sleep=sleep)
+    start, times = clock[0], []
+    for _ in range(21):  # reserve 0: the whole minute at once, the rest waits for it
+        await unspread.wait(-100, spread=True)
+        times.append(clock[0] - start)
+    assert times[19] < 20.0 and times[20] >= 60.0

@@ -46,6 +46,7 @@ def test_emulator_url_derives_file_url() -> None:
         ("staff_chat_id", "abc", "STAFF_CHAT_ID"),
         ("community_file", "/nonexistent/community.toml", "COMMUNITY_FILE"),
         ("intents_floor", "1.5", "INTENTS_FLOOR"),
+        ("group_reserve", "20", "GROUP_RESERVE"),  # a group's whole minute kept back: nothing would ever go
     ],
 )
 def test_bad_setting_names_itself(field: str, value: str, named: str) -> None:
@@ -53,6 +54,16 @@ def test_bad_setting_names_itself(field: str, value: str, named: str) -> None:
         load_settings(**{field: value})
     assert named in err.value.message
     assert "\n" not in err.value.message
+
+
+def test_group_reserve_is_the_paced_bot_s_setting(tmp_path: Path) -> None:
+    """GROUP_RESERVE reaches the pacer the sender and the handlers share (the unpaced bot has none to spread)."""
+    from bot import sender
+    from bot.app import build_application
+
+    settings = load_settings(group_reserve=8, database_url=f"sqlite+aiosqlite:///{tmp_path / 'linli.db'}")
+    assert build_application(settings).bot_data[sender.PACER_KEY].group_reserve == 8
+    assert load_settings().group_reserve == sender.GROUP_RESERVE
 
 
 def test_cli_bad_setting_is_one_line_and_exit_2() -> None:
