@@ -19,11 +19,16 @@ from storage.models import OPEN_STATUSES, Ticket, TicketStatus
 
 def corrected_place(said: Place, before: str | None) -> str:
     """The new place in full: a building said alone keeps the spot inside it the case named ("3号楼楼道" and
-    "不对 是4号楼" make "4号楼楼道"); anything else is the place as said."""
+    "不对 是4号楼" make "4号楼楼道"; "2单元楼道" and "是4号楼" make "4号楼2单元楼道"); anything else is the place
+    as said."""
     old = read_place(before) if before else None
     inside = read_place(old.spot) if old is not None and old.building and old.spot else None
     if said.building and not (said.spot or said.floor or said.room) and inside is not None and inside.in_building:
         return said.text + (old.spot or "")  # type: ignore[union-attr]
+    if (said.building and not (said.spot or said.floor or said.room) and old is not None
+            and not old.building and old.in_building):  # "楼道" and "不对 是4号楼": the building was missing
+        kept = (None if said.unit else old.unit, old.floor, old.room, old.spot)
+        return said.text + "".join(part for part in kept if part)
     return said.text
 
 
