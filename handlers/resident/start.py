@@ -14,8 +14,9 @@ from handlers.people import forget, resident_of, speaker
 from handlers.resident import claim
 from intents.places import building_key, match_building
 from services.cases import drafts
+from services.cases.drafts import DraftStage
 from services.people.residents import BindResult, bind_grid, set_age_band, set_building
-from storage.models import AgeBand
+from storage.models import AgeBand, Draft
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,8 +149,20 @@ async def typed_home(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         return False  # a place alone from someone with a home: not theirs to guess
     offer = building_offer(d, names.index(building))
     assert offer is not None
+    await _keep_for_matter(d, who.draft, r.id, building)
     await update.effective_message.reply_text(offer[0], reply_markup=offer[1])
     return True
+
+
+async def _keep_for_matter(d: Deps, row: Draft | None, resident_id: int, building: str) -> None:
+    """The building offered as a home is also the place of the matter that may come next instead of a tap ("3号楼"
+    … "楼道灯又坏了"): an empty draft holds it, as for a place said alone. Lost to a race, the matter is asked
+    where, as before."""
+    now = d.now()
+    waiting = drafts.changed(drafts.appended(None, resident_id, "", now).draft, now=now,
+                             stage=DraftStage.COLLECTING, location=building)
+    async with d.db.transaction() as s:
+        await drafts.save(s, waiting, seen=row.updated_at if row is not None else None)
 
 
 async def on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:

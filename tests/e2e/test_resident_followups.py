@@ -178,3 +178,20 @@ async def test_never_mind_outside_any_draft_gets_a_short_answer(desk: Bot) -> No
         assert (reply.text, reply.buttons) == (texts.NOTHING_TAKEN, []), words
     assert (await ticket(desk, number)).status == TicketStatus.DISPATCHED
     assert (await person.say("算了 不修了 撤了吧")).buttons  # a take-back in words still asks to withdraw
+
+
+async def test_a_building_typed_to_the_home_question_is_the_place_of_the_matter_that_follows(bot: Bot) -> None:
+    """Seen by hand in make run: a newcomer typed 3号楼 to 请先选择您住的楼栋, was offered it as home, and wrote the
+    matter instead of tapping; the draft said 地点：楼道 and the case had no grid. The building is now the
+    matter's place, and the offer can still be taken after."""
+    person = bot.person(4130, "赵大爷")
+    await person.say("/start")
+    await bot.barrier()
+    offer = await person.say("3号楼")
+    assert offer.text == texts.offer_building("3号楼")
+    shown = await person.say("楼道灯又坏了 黑咕隆咚的", lambda m: bool(m.buttons))
+    assert "地点：3号楼楼道" in shown.text and "内容：楼道灯又坏了 黑咕隆咚的" in shown.text
+    await person.press(offer, texts.BTN_BUILDING_YES)
+    await bot.barrier()
+    assert (await bot.resident(person.id)).building == "3号楼"
+    assert (await bot.draft(person.id)).location == "3号楼楼道"  # the draft is still there to confirm
