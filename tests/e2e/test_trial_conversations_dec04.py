@@ -472,9 +472,22 @@ async def test_a_matter_that_begins_with_never_mind_is_still_the_matter(bot: Bot
     assert reply.text != texts.WITHDRAW_NOTHING and (await bot.draft(person.id)).text
 
 
-@pytest.mark.xfail(strict=True, reason="the age question (您是否已年满65周岁？) answered in words (我今年70了) is "
-                   "没太明白; only its buttons answer it (handlers/resident/start)")
 async def test_the_age_question_answered_in_words(bot: Bot) -> None:
-    person = await registered(bot, 5206)
-    await person.say("我住7号楼", texts.ASK_AGE)
-    assert (await person.say("我今年70了")).text != texts.NOT_UNDERSTOOD
+    """您是否已年满65周岁？ answered in words (我今年70了) was 没太明白: only its buttons answered it. An age said in
+    words is saved as its button would; one either side of 65 (六十多了) gets the question again."""
+    from storage.models import AgeBand
+
+    for i, (said, band) in enumerate([
+        ("我今年70了", AgeBand.SENIOR), ("七十了", AgeBand.SENIOR), ("72岁", AgeBand.SENIOR),
+        ("俺都八十多了", AgeBand.SENIOR), ("还没到65", AgeBand.UNDER_65), ("我才五十八", AgeBand.UNDER_65),
+        ("快七十了", AgeBand.SENIOR), ("我是1950年生的", AgeBand.SENIOR), ("过了65了", AgeBand.SENIOR),
+        ("不到六十呢", AgeBand.UNDER_65),
+    ]):
+        person = await registered(bot, 5206 + i * 7)
+        await person.say("我住7号楼", texts.ASK_AGE)
+        assert (await person.say(said)).text == texts.AGE_SAVED, said
+        assert (await bot.resident(person.id)).age_band == band, said
+    unsure = await registered(bot, 5299)
+    await unsure.say("我住7号楼", texts.ASK_AGE)
+    assert (await unsure.say("六十多了")).text == texts.ASK_AGE
+    assert (await bot.resident(unsure.id)).age_band is None
