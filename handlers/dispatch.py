@@ -33,6 +33,8 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         await msg.reply_text(texts.TOO_LONG)
     if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
         return
+    if await followup.confirm_again(update, context, text):  # "确认" again once the case is in: its number
+        return
     result = read if read is not None else d.engine.classify(text)
     if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
         if await actions.help_came(update, context, text):  # "救护车到了 谢谢": onto their open emergency, thanked

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from intents.discourse import agrees
 from intents.places import Place, read_place
 from intents.text import canonical
 
@@ -151,4 +152,14 @@ def never_mind(text: str) -> bool:
     return bool(bare) and _NEVER_MIND.match(bare) is not None
 
 
-__all__ = ["Topic", "never_mind", "place_alone", "place_correction", "topic_only"]
+# A yes that says 确认/提交 in so many words ("确认", "确认提交", "确定", "提交吧"): typed again after the case is in,
+# it is the second tap of the button; "好的", "可以" alone are thanks or talk, not a second 确认.
+_CONFIRM_WORD = re.compile(r"确认|确定|提交|上报")
+
+
+def confirms(text: str) -> bool:
+    """Only a 确认 in words ("确认", "确认提交", "确定确定", "提交吧"): a bare yes naming the confirm itself."""
+    return agrees(text) and _CONFIRM_WORD.search(_bare(text)) is not None
+
+
+__all__ = ["Topic", "confirms", "never_mind", "place_alone", "place_correction", "topic_only"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.followup import Topic, never_mind, place_alone, place_correction, topic_only
+from intents.followup import Topic, confirms, never_mind, place_alone, place_correction, topic_only
 
 
 @pytest.mark.parametrize(("text", "topic"), [
@@ -76,3 +76,13 @@ def test_never_mind(text: str) -> None:
 @pytest.mark.parametrize("text", ["算了 不修了 撤了吧", "不用来了", "算了吧 灯还是坏的", "不用了吗", "换了没", ""])
 def test_more_than_never_mind(text: str) -> None:
     assert not never_mind(text)
+
+
+@pytest.mark.parametrize("said", ["确认", "确认提交", "确定", "确定确定", "提交吧", "确认！", "好的 确认"])
+def test_a_confirm_in_words(said: str) -> None:
+    assert confirms(said)
+
+
+@pytest.mark.parametrize("said", ["好的", "可以", "嗯嗯", "确认一下我的工单", "提交了吗", "谢谢"])
+def test_no_confirm_in_words(said: str) -> None:
+    assert not confirms(said)
