@@ -6,7 +6,6 @@ before this branch say so in their docstring, the ones still failing are marked 
 
 from __future__ import annotations
 
-import pytest
 from linli_e2e import JUWEIHUI, UNIT_CHATS, Bot, Person, first_data, open_case, registered, ticket
 
 from bot.emulator import SentMessage
@@ -444,12 +443,19 @@ async def test_a_place_said_in_a_greeting_is_kept_for_the_matter(bot: Bot) -> No
         assert (await bot.draft(person.id)).text == matter, intro
 
 
-@pytest.mark.xfail(strict=True, reason="intents.places picks 岗亭 over the building named at the end: "
-                   "物业的保安天天在岗亭睡觉 外人随便进 10号楼 is filed at 岗亭 with no building")
 async def test_a_building_at_the_end_of_a_long_complaint_is_its_place(bot: Bot) -> None:
-    person = await registered(bot, 5201)
-    await person.say("投诉物业")
-    assert "10号楼" in line(await shown(person, "物业的保安天天在岗亭睡觉 外人随便进 10号楼"), "地点")
+    """物业的保安天天在岗亭睡觉 外人随便进 10号楼 was filed at 岗亭 with no building. A building named at the end
+    of a complaint holds the spot named earlier (10号楼岗亭), or is the place alone after a spot of the estate."""
+    for i, (said, place) in enumerate([
+        ("物业的保安天天在岗亭睡觉 外人随便进 10号楼", "10号楼岗亭"),
+        ("车库门口堆了好多垃圾 没人管 5号楼", "5号楼车库门口"),
+        ("篮球场的灯坏了好几天了 9栋", "9号楼篮球场"),
+        ("小区门口乱停车 堵得救护车都进不来 3号楼", "3号楼"),
+        ("垃圾站臭死了 夏天更厉害 4号楼这边", "4号楼垃圾站"),
+    ]):
+        person = await registered(bot, 5201 + i * 23)
+        await person.say("投诉物业")
+        assert line(await shown(person, said), "地点") == place, said
 
 
 async def test_a_second_typed_confirm_is_told_the_number(bot: Bot) -> None:
