@@ -17,6 +17,7 @@ from handlers.people import resident_now
 from handlers.resident import actions, draft, followup, orders, proposals, rating, services, tickets, wishes
 from intents import Result
 from intents.discourse import asks_done, asks_how_to_pay, asks_wish, courtesy, hails, preamble, redeemed, thanks
+from intents.followup import place_introduced
 from intents.places import named_place
 
 
@@ -33,6 +34,8 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         await msg.reply_text(texts.TOO_LONG)
     if await draft.confirm_typed(update, context, text):  # "好的" to 确认提交吗？ is a yes, not thanks
         return
+    if await followup.confirm_again(update, context, text):  # "确认" again once the case is in: its number
+        return
     result = read if read is not None else d.engine.classify(text)
     if result.emergency is None:  # an emergency is never a rating, a preamble or a progress question
         if await actions.help_came(update, context, text):  # "救护车到了 谢谢": onto their open emergency, thanked
@@ -42,6 +45,9 @@ async def understand(update: Update, context: ContextTypes.DEFAULT_TYPE, text: s
         if await followup.correct_place(update, context, text):  # "不对 是4号楼" just after filing: the case moves
             return
         if await followup.let_go(update, context, text):  # "算了", "不换了" with no draft: nothing to do
+            return
+        if place_introduced(text) is not None:  # "你好 我是8号楼的老张 想反映个事": the place kept, what is asked
+            await draft.take_text(update, context, text, result)
             return
         if preamble(text):  # "俺想反映个事": what, is still to come; no draft of these words
             await resident_now(d, update)

@@ -97,6 +97,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     if await start.typed_home(update, context, text):  # 我住7号楼: the building question answered by typing
         return
+    if await start.typed_age(update, context, text):  # 我今年70了: the age question answered by typing
+        return
     await dispatch.understand(update, context, text, read=heard.read if heard is not None else None)
 
 

@@ -65,9 +65,21 @@ _TAKE_BACK = re.compile(
 )
 
 
+# A never-mind that turns into the matter ("算了 我还是说吧 楼上…", "算了，还是跟你们反映一下吧", "唉算了 说吧"): the
+# 算了 drops the hesitation, not a report; what follows is the matter. Telling someone else instead ("算了 我还是
+# 跟物业说吧") is no such turn.
+_SAY_AFTER_ALL = re.compile(
+    r"^(?:哎|唉|嗨|哎呀|唉呀)?[，,\s]*(?:算了)+(?:吧|啊)?[，,。.\s]*"
+    r"(?:[^。！？!?]{0,8}?还是(?:我)?|(?:我|俺)?(?:直接|就)?)"
+    r"(?:要|得|想|来)?(?:跟|和|给|向)?(?:你们|您|你|社区)?(?:说|讲|反映|反应|投诉|举报|报一下|说一下)"
+    r"(?:一下|一哈|下|说)?(?:吧|了吧|呗|啊)?(?=[，,。.！!\s]|$)"
+)
+
+
 def takes_back(text: str) -> bool:
-    """The resident asks to take back a report (a draft or a case), in their own words."""
-    return _TAKE_BACK.search(text) is not None
+    """The resident asks to take back a report (a draft or a case), in their own words; a never-mind that turns
+    into the matter ("算了 我还是说吧 …") is not one."""
+    return _TAKE_BACK.search(_SAY_AFTER_ALL.sub("", text.strip(), count=1)) is not None
 
 
 # One yes, said once or over again ("中中中 就这样", "嗯嗯 对", "可以可以"): a message of nothing but these is a yes.
@@ -110,6 +122,8 @@ def preamble(text: str) -> bool:
     """The resident says they have something to report and not yet what ("俺想反映个事", "我要投诉"): no words of a
     complaint, so no draft; the next message is the complaint."""
     bare = _bare(text)
+    if bare and not _SAY_AFTER_ALL.sub("", text.strip(), count=1).strip(" ，,。.！!"):  # "算了 我还是说吧"
+        return True
     return bool(bare) and _PREAMBLE.match(bare) is not None and bare not in ("说", "讲", "我", "俺")
 
 

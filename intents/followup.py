@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from intents.discourse import agrees, hails, preamble
 from intents.places import Place, read_place
 from intents.text import canonical
 
@@ -69,13 +70,39 @@ def place_alone(text: str) -> Place | None:
     """The place of a message that says only where ("3号楼", "我在3号楼", "我是5号楼2单元的"), for the matter that
     comes next; None when the words say more than a place."""
     bare = _bare(text)
-    if not bare or len(bare) > 20:
-        return None
-    place = read_place(bare)
+    place = read_place(bare) if bare and len(bare) <= 20 else None
     if place is None:
-        return None
+        return place_introduced(text)
     start, end = place.span
     if _PLACE_FRAME.match(bare[:start]) is None or _PLACE_AFTER.match(bare[end:]) is None or _spread(place, bare):
+        return place_introduced(text)  # "你好 我是8号楼的老张 想反映个事"
+    return place
+
+
+# A greeting that says who and where the writer is before the matter: "你好 我是8号楼的老张 想反映个事",
+# "您好，俺住3栋2单元，有个事跟你们说", "喂 我是5号楼的住户". The place is theirs for the matter that follows.
+_GREET = r"(?:(?:你好|您好|喂+|哎|唉|那个|打扰一下|打扰了|同志|领导)(?:啊|呀|哈)?)*"
+_INTRO = re.compile(rf"^{_GREET}(?:我|俺|咱)(?:们)?(?:家)?(?:是|住|住在|在|就住在?|家住)(?:在)?")
+_WHO = re.compile(r"^(?:的)?(?:(?:老|小)[\u4e00-\u9fff](?:头)?|"
+                  r"[\u4e00-\u9fff]{1,2}(?:大爷|大妈|大娘|阿姨|奶奶|爷爷|师傅|大姐|大哥|老师|婶|叔)|(?:一个|一位)?(?:老)?(?:住户|居民|业主|租户))?")
+
+
+def place_introduced(text: str) -> Place | None:
+    """The place a greeting or a "something to report" gives as where the writer is, with nothing of the matter
+    yet ("你好 我是8号楼的老张 想反映个事", "您好 俺住3栋2单元 有个事跟你们说"): kept for the matter that comes
+    next. None: no such introduction, or words of a matter in it."""
+    bare = _bare(text)
+    intro = _INTRO.match(bare) if bare and len(bare) <= 30 else None
+    if intro is None:
+        return None
+    after = bare[intro.end():]
+    place = read_place(after)
+    if place is None or place.span[0] != 0 or _spread(place, after):
+        return None
+    rest = after[place.span[1]:]
+    rest = rest[_WHO.match(rest).end():]  # type: ignore[union-attr]
+    rest = re.sub(r"^(?:这边|这儿|这里|那边|那儿|的)*", "", rest)
+    if rest and not (preamble(rest) or hails(rest) or re.fullmatch(r"(?:啊|呀|哈|吧|呢|哦|嗯)+", rest)):
         return None
     return place
 
@@ -151,4 +178,14 @@ def never_mind(text: str) -> bool:
     return bool(bare) and _NEVER_MIND.match(bare) is not None
 
 
-__all__ = ["Topic", "never_mind", "place_alone", "place_correction", "topic_only"]
+# A yes that says 确认/提交 in so many words ("确认", "确认提交", "确定", "提交吧"): typed again after the case is in,
+# it is the second tap of the button; "好的", "可以" alone are thanks or talk, not a second 确认.
+_CONFIRM_WORD = re.compile(r"确认|确定|提交|上报")
+
+
+def confirms(text: str) -> bool:
+    """Only a 确认 in words ("确认", "确认提交", "确定确定", "提交吧"): a bare yes naming the confirm itself."""
+    return agrees(text) and _CONFIRM_WORD.search(_bare(text)) is not None
+
+
+__all__ = ["Topic", "confirms", "never_mind", "place_alone", "place_correction", "place_introduced", "topic_only"]

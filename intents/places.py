@@ -517,9 +517,29 @@ def read_places(text: str | None) -> list[Place]:
     return _read(text)[0]
 
 
+# Spots of the estate, not of a building: a building named after them is the place, not their owner
+_ESTATE = re.compile(r"小区|院|大门|正门|[东西南北侧后]门|马路|路边|街")
+# What may follow a building that ends a complaint ("… 外人随便进 10号楼", "… 5号楼的"): nothing of the matter.
+_END = re.compile(r"[\s，,。.！!~～]*(?:的|这边|那边|这儿|那儿|这里|那里)?(?:啊|呀|哈|吧|呢|哦|嗯|啦)*"
+                  r"[\s，,。.！!~～]*$")
+
+
 def read_place(text: str | None) -> Place | None:
-    """The place the problem is at: the first named, unless it is only the resident's home or a catch-all."""
-    return _main(*_read(text))
+    """The place the problem is at: the first named, unless it is only the resident's home or a catch-all, or a
+    spot of its own (岗亭, 车库门口) with a building named at the very end of the complaint: the spot in that
+    building (10号楼岗亭), or the building alone after a spot of the estate (小区门口, 东门)."""
+    places, home = _read(text)
+    main = _main(places, home)
+    last = places[-1] if places else None
+    if (main is None or last is None or last is main or main.building or main.in_building or home[-1]
+            or not last.building or last.spot or last.span[0] < main.span[1]):
+        return main
+    if not _END.fullmatch(_fold(text or ""), last.span[1]):
+        return main
+    if main.spot is None or main.spot in _WEAK or _ESTATE.match(main.spot):  # 小区门口, 东门: the building wins
+        return last
+    return Place(last.building, last.unit, last.floor, last.room, main.spot, last.text + main.spot,
+                 (main.span[0], last.span[1]))  # 岗亭 … 10号楼: 10号楼岗亭, the spot kept in its building
 
 
 def named_place(text: str | None) -> str | None:

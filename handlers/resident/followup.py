@@ -10,7 +10,7 @@ from telegram.ext import ContextTypes
 from handlers import cards, keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.people import forget, resident_now, speaker
-from intents.followup import never_mind, place_correction
+from intents.followup import confirms, never_mind, place_correction
 from intents.places import Place, match_building, read_place
 from services.cases import drafts, relocation
 from services.cases.events import resident_actor
@@ -107,4 +107,23 @@ async def let_go(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) 
     return True
 
 
-__all__ = ["correct_place", "corrected_place", "let_go"]
+async def confirm_again(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """"确认" typed again within the correction window (CORRECTION_WINDOW_MINUTES) after the case was filed (or
+    joined), with no draft waiting: told it is in and its number, as a second tap of the button is. False: other
+    words, a draft being written (its own 确认 answers), or nothing filed lately."""
+    if not confirms(text):
+        return False
+    d = deps(context)
+    now = d.now()
+    who = await speaker(d, update)
+    if who.resident is None or drafts.live(who.draft, now) is not None:
+        return False
+    async with d.db.session() as s:
+        found = await relocation.just_filed(s, who.resident.id, now=now, window=d.correction_window)
+    if found is None:
+        return False
+    await update.effective_message.reply_text(texts.confirm_again(found.ticket.number))
+    return True
+
+
+__all__ = ["confirm_again", "correct_place", "corrected_place", "let_go"]

@@ -12,6 +12,7 @@ from handlers import keyboards, texts
 from handlers.deps import Deps, deps
 from handlers.people import forget, resident_of, speaker
 from handlers.resident import claim
+from intents.age import SENIOR, UNCLEAR, age_band
 from intents.places import building_key, match_building
 from services.cases import drafts
 from services.cases.drafts import DraftStage
@@ -165,6 +166,31 @@ async def _keep_for_matter(d: Deps, row: Draft | None, resident_id: int, buildin
         await drafts.save(s, waiting, seen=row.updated_at if row is not None else None)
 
 
+async def typed_age(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """An age typed as the answer to 您是否已年满65周岁？ ("我今年70了", "七十了", "俺都八十多了", "还没到65"): saved as
+    its button would, from a resident with a home and no age band yet, while no complaint is being written. An age
+    that may fall either side of 65 ("六十多了") gets the question again. True when answered."""
+    d = deps(context)
+    band = age_band(text, d.now().year)
+    if band is None:
+        return False
+    who = await speaker(d, update)
+    r = who.resident
+    live = drafts.live(who.draft, d.now())
+    if r is None or r.age_band is not None or not (r.building or r.grid_code) or (live is not None and live.text):
+        return False  # (an empty draft only holds a place or a topic for the matter to come)
+    msg = update.effective_message
+    if band == UNCLEAR:
+        await _ask_age(msg, d)
+        return True
+    async with d.db.transaction() as s:
+        await set_age_band(s, await resident_of(s, update, d), AgeBand.SENIOR if band == SENIOR else AgeBand.UNDER_65,
+                           now=d.now())
+    forget()
+    await msg.reply_text(texts.AGE_SAVED)
+    return True
+
+
 async def on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -> None:
     d = deps(context)
     q = update.callback_query
@@ -180,4 +206,4 @@ async def on_age(update: Update, context: ContextTypes.DEFAULT_TYPE, arg: str) -
     await q.edit_message_text(texts.AGE_SAVED if band else texts.REPORT_PROMPT)
 
 
-__all__ = ["ask_building", "on_age", "on_building", "start", "typed_home"]
+__all__ = ["ask_building", "on_age", "on_building", "start", "typed_age", "typed_home"]

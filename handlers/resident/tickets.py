@@ -214,15 +214,18 @@ async def take_back(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
     r = await resident_now(d, update)
     async with d.db.session() as s:
         mine = await tickets.open_cases(s, r.id)
+        followed = await tickets.followed_open(s, r.id) if not mine or number is not None else []
     if number is not None:
         mine = [t for t in mine if t.number == number]
-        if not mine:
+        followed = [t for t in followed if t.number == number]
+        if not mine and not followed:
             await msg.reply_text(texts.WITHDRAW_REFUSED["not_found"])
             return
     else:
         mine = _spoken_of(text, about, mine)
-    if not mine:
-        await msg.reply_text(texts.WITHDRAW_NOTHING)
+    if not mine:  # none of their own: a neighbour's case they follow stays that neighbour's
+        await msg.reply_text(texts.withdraw_followed([t.number for t in followed]) if followed
+                             else texts.WITHDRAW_NOTHING)
         return
     sec = d.callback_secret
     if len(mine) == 1:

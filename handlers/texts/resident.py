@@ -1189,6 +1189,19 @@ def draft_already_sent(number: str) -> str:
     return f"这件事已经提交过了，工单号 {number}，不用再点了。想看进度请发“我的工单”。"
 
 
+def withdraw_followed(numbers: list[str]) -> str:
+    """A take-back ("算了 不修了") from a resident whose complaint joined a neighbour's case and who has none of
+    their own: the case is the neighbour's, so it stays and is handled; nothing for them to do."""
+    which = "、".join(numbers)
+    return (f"您反映的事和邻居先提交的诉求是同一件（工单号 {which}），已记在这件诉求下。这件诉求是邻居提交的，"
+            "只有提交的人能撤回，我们会继续办理；您这边不用再做什么，不想管了也没关系。想看进度请发“我的工单”。")
+
+
+def confirm_again(number: str) -> str:
+    """确认 typed again just after a typed (or pressed) 确认 filed the case: it is in, as the button says."""
+    return f"这件事已经提交过了，工单号 {number}，不用再确认了。想看进度请发“我的工单”。"
+
+
 def follower_rating_thanks(number: str, code: str) -> str:
     """A neighbour whose complaint joined the case rated it: their answer is kept; 不满意 reopens it as the author's."""
     if code == "u":
@@ -1203,7 +1216,8 @@ def rating_unsatisfied_heard(number: str) -> str:
             "您说的情况已经转给承办人员，他们会重新处理。")
 
 
-__all__ += ["draft_already_sent", "follower_rating_thanks", "rating_unsatisfied_heard"]
+__all__ += ["confirm_again", "draft_already_sent", "follower_rating_thanks", "rating_unsatisfied_heard",
+            "withdraw_followed"]
 
 
 # -- a topic or a place said before the matter; a place corrected just after filing (handlers.resident.followup) ----

@@ -313,6 +313,16 @@ async def open_cases(session: AsyncSession, resident_id: int, *, category: str |
     return list((await session.exec(stmt)).all())
 
 
+async def followed_open(session: AsyncSession, resident_id: int, *, limit: int = 5) -> list[Ticket]:
+    """The open cases the resident follows (their complaint joined a neighbour's), not their own, newest first:
+    what a take-back from them can be about, though only the owner may withdraw."""
+    followed = select(TicketFollower.ticket_id).where(TicketFollower.resident_id == resident_id)
+    stmt = (select(Ticket).where(col(Ticket.id).in_(followed), Ticket.resident_id != resident_id,
+                                 col(Ticket.status).in_(list(OPEN_STATUSES)))
+            .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()).limit(limit))
+    return list((await session.exec(stmt)).all())
+
+
 async def open_of(session: AsyncSession, resident_id: int, category: str) -> Ticket | None:
     """The resident's own newest open case of ``category`` (what "已经修好了" most likely speaks of)."""
     found = await open_cases(session, resident_id, category=category, limit=1)
@@ -399,6 +409,7 @@ __all__ = [
     "allocate_number",
     "building_of",
     "find_ticket_number",
+    "followed_open",
     "for_resident",
     "format_ticket_number",
     "get_for_resident",

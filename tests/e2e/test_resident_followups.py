@@ -195,3 +195,17 @@ async def test_a_building_typed_to_the_home_question_is_the_place_of_the_matter_
     await bot.barrier()
     assert (await bot.resident(person.id)).building == "3号楼"
     assert (await bot.draft(person.id)).location == "3号楼楼道"  # the draft is still there to confirm
+
+
+async def test_the_age_typed_after_a_building_typed_and_taken_is_the_age(bot: Bot) -> None:
+    """3号楼 typed, 是 tapped, then the age question answered in words: the empty draft holding 3号楼 for a matter
+    is no complaint being written, so the words are the age, not the matter."""
+    person = bot.person(4131, "钱奶奶")
+    await person.say("/start")
+    await bot.barrier()
+    offer = await person.say("3号楼")
+    await person.press(offer, texts.BTN_BUILDING_YES)
+    await bot.barrier()
+    assert (await person.say("我今年78了")).text == texts.AGE_SAVED
+    assert (await bot.resident(person.id)).age_band is not None
+    assert (await bot.draft(person.id)).text == ""  # nothing filed of the age

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intents.followup import Topic, never_mind, place_alone, place_correction, topic_only
+from intents.followup import Topic, confirms, never_mind, place_alone, place_correction, place_introduced, topic_only
 
 
 @pytest.mark.parametrize(("text", "topic"), [
@@ -76,3 +76,30 @@ def test_never_mind(text: str) -> None:
 @pytest.mark.parametrize("text", ["算了 不修了 撤了吧", "不用来了", "算了吧 灯还是坏的", "不用了吗", "换了没", ""])
 def test_more_than_never_mind(text: str) -> None:
     assert not never_mind(text)
+
+
+@pytest.mark.parametrize("said", ["确认", "确认提交", "确定", "确定确定", "提交吧", "确认！", "好的 确认"])
+def test_a_confirm_in_words(said: str) -> None:
+    assert confirms(said)
+
+
+@pytest.mark.parametrize("said", ["好的", "可以", "嗯嗯", "确认一下我的工单", "提交了吗", "谢谢"])
+def test_no_confirm_in_words(said: str) -> None:
+    assert not confirms(said)
+
+
+@pytest.mark.parametrize(("said", "place"), [
+    ("你好 我是8号楼的老张 想反映个事", "8号楼"), ("您好，俺住3栋2单元，有个事跟你们说", "3号楼2单元"),
+    ("喂 我是5号楼的住户", "5号楼"), ("您好 我是12号楼的王阿姨 有个问题想反映一下", "12号楼"),
+    ("你好 我在9号楼 想反映一下问题", "9号楼"), ("我是7号楼3单元的老李 有个问题想反映", "7号楼3单元"),
+])
+def test_a_place_in_a_greeting(said: str, place: str) -> None:
+    found = place_introduced(said)
+    assert found is not None and found.text == place
+    assert place_alone(said) == found
+
+
+@pytest.mark.parametrize("said", ["我是8号楼的 电梯坏了", "你好 我是8号楼的老张 电梯坏了", "我住3号楼 楼上天天吵",
+                                  "你好 想反映个事", "你好 8号楼电梯坏了"])
+def test_no_place_in_a_greeting(said: str) -> None:
+    assert place_introduced(said) is None

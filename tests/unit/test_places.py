@@ -408,3 +408,18 @@ _NOT_PLACES = [
 def test_numbers_that_are_not_places(parts, joiner: str, tail: str) -> None:
     text = joiner.join(f(n) for f, n in parts) + tail
     assert named_place(text) is None, text
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("物业的保安天天在岗亭睡觉 外人随便进 10号楼", "10号楼岗亭"),
+    ("车库门口堆了好多垃圾 5号楼", "5号楼车库门口"),
+    ("篮球场的灯坏了 9栋", "9号楼篮球场"),
+    ("垃圾站臭死了 夏天更厉害 4号楼这边", "4号楼垃圾站"),
+    ("小区门口乱停车 堵死了 3号楼", "3号楼"),
+    ("东门路灯坏了 5号楼的", "5号楼"),
+    ("东门路灯坏了 5号楼也是", "东门"),  # more said after the building: the first place stands
+    ("东门口垃圾堆了好几天 我住7号楼", "东门口"),  # a home said last is no place of the matter
+    ("10号楼岗亭没人", "10号楼岗亭"),
+])
+def test_a_building_that_ends_a_complaint(text: str, place: str) -> None:
+    assert named_place(text) == place
