@@ -8,7 +8,7 @@ text is the place, not more of the complaint, so it never joins. A draft untouch
 ``STALE_AFTER`` is treated as abandoned.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -256,6 +256,19 @@ _SAVES: dict[tuple[str, str], Any] = {}  # (dialect, guard) -> the upsert
 _TAKES_WITH: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]] = {}  # ids of the columns -> (columns, statement)
 
 
+def _kept(cache: dict[tuple[int, ...], tuple[tuple[Any, ...], Any]], columns: tuple[Any, ...],
+          build: Callable[[tuple[Any, ...]], Any]) -> Any:
+    """The statement built for these very column objects (``duplicates.Check.columns`` gives the same ones each time
+    for a shape), built once; columns built anew each time keep no more than a few."""
+    key = tuple(map(id, columns))
+    kept = cache.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], columns, strict=True)):
+        if len(cache) >= 64:
+            cache.clear()
+        kept = cache[key] = (columns, build(columns))
+    return kept[1]
+
+
 def _save_statement(dialect: str, guard: str) -> Any:
     """The guarded upsert for ``dialect``; ``guard``: "seen" (the row as read), "none" (no row), "any"."""
     stmt = _SAVES.get((dialect, guard))
@@ -303,15 +316,9 @@ async def take_with(session: AsyncSession, resident_id: int, *, seen: datetime, 
     in the same ``DELETE … RETURNING``: what the write that follows needs to know, at no extra statement. None: not
     taken. The statement is kept for the columns given (``duplicates.Check.columns`` gives the same ones each time
     for a shape), so it is built once for each."""
-    columns = tuple(returning)
-    key = tuple(map(id, columns))
-    kept = _TAKES_WITH.get(key)
-    if kept is None or any(a is not b for a, b in zip(kept[0], columns, strict=True)):
-        if len(_TAKES_WITH) >= 64:  # columns built anew each time: keep no more than a few
-            _TAKES_WITH.clear()
-        kept = _TAKES_WITH[key] = (columns, _TAKE.returning(_T.c.resident_id, *columns))
+    stmt = _kept(_TAKES_WITH, tuple(returning), lambda columns: _TAKE.returning(_T.c.resident_id, *columns))
     values = {**(params or {}), "draft_resident_id": resident_id, "draft_seen": seen}
-    row = (await session.exec(kept[1], params=values)).mappings().first()  # type: ignore[call-overload]
+    row = (await session.exec(stmt, params=values)).mappings().first()  # type: ignore[call-overload]
     return dict(row) if row is not None else None
 
 
@@ -360,17 +367,12 @@ async def take_known(session: AsyncSession, known: Known, *, returning: Sequence
     :class:`NotAsKnown` when nothing was taken, or the row taken or the resident's place differ from what was known
     (the caller rolls back and reads as usual), :class:`Capped` when the count has reached the cap; so a case is
     only ever made of the row as it is, as after a read."""
-    columns = tuple(returning)
-    key = tuple(map(id, columns))
-    kept = _TAKES_KNOWN.get(key)
-    if kept is None or any(a is not b for a, b in zip(kept[0], columns, strict=True)):
-        if len(_TAKES_KNOWN) >= 64:  # columns built anew each time: keep no more than a few
-            _TAKES_KNOWN.clear()
-        kept = _TAKES_KNOWN[key] = (columns, _TAKE_KNOWN.returning(*_T.c, *_KNOWN_COLUMNS, *columns))
+    stmt = _kept(_TAKES_KNOWN, tuple(returning),
+                 lambda columns: _TAKE_KNOWN.returning(*_T.c, *_KNOWN_COLUMNS, *columns))
     draft, resident = known.draft, known.resident
     values = {**(params or {}), "known_tg": known.tg_user_id, "draft_seen": draft.updated_at,
               "known_resident": resident.id, "known_since": known.since or draft.updated_at}
-    row = (await session.exec(kept[1], params=values)).mappings().first()  # type: ignore[call-overload]
+    row = (await session.exec(stmt, params=values)).mappings().first()  # type: ignore[call-overload]
     if row is None or any(row[c] != getattr(draft, c) for c in _COMPARED) \
             or (row["known_grid"], row["known_building"]) != (resident.grid_code, resident.building):
         raise NotAsKnown
