@@ -41,6 +41,7 @@ TRIAL: list[tuple[str, Want, str | None, str | None]] = [
  ("我屋企冇热水 系唔系停气啊", U, None, None),
  ("唔该帮手睇下 5座电梯又坏咗", R, None, "5号楼"),
  ("楼下嘅垃圾桶冇人倒 好臭啊", S, None, None),
+ ("唔该 停车场个闸坏咗 啲车出唔去", (R, P), None, None),
  # Shandong / Henan
  ("俺家那个下水道堵了 水下不去 咋弄啊", R, None, None),
  ("中不中啊 这停车位天天叫外边的车占着", P, None, None),
@@ -115,7 +116,14 @@ TRIAL: list[tuple[str, Want, str | None, str | None]] = [
 
 
 # Left wrong, with the reason: a fix would be tuning to the sentence.
-XFAIL: dict[str, str] = {}
+XFAIL: dict[str, str] = {
+    "刚才闻到一股煤气味 原来是隔壁在炒辣椒 没事了": (
+        "a false alarm taken back in the same message: nothing reads 原来是…没事了 as 'nothing to file', so 煤气味 "
+        "files it under utilities (the emergency is rightly not raised)"),
+    "笑死我了 楼下大爷跟狗吵架": (
+        "amusement, not a complaint: 吵架 is dispute's own word, and 笑死我了 is no sign of a joke strong enough "
+        "to outweigh it without tuning to the sentence"),
+}
 PARAMS = [pytest.param(*row, id=row[0][:16], marks=[pytest.mark.xfail(strict=True, reason=XFAIL[row[0]])]
                        if row[0] in XFAIL else []) for row in TRIAL]
 
