@@ -15,9 +15,9 @@ from intents.text import canonical
 
 CLAUSE = re.compile(r"[，,。！!？?；;~～…\n]|\s{1,}|(?<=[\u4e00-\u9fff])\.(?=\D)")
 
-# "It is fixed / gone / back": the verb phrases residents use when a problem has ended.
+# "It is fixed / gone / back": the verb phrases residents use when a problem has ended. 装修好吵 is no repair done.
 _RESOLVED = re.compile(
-    r"修好了?|修好啦|已(?:经)?修(?:好|复|了)|维修好了|已维修|恢复(?:了|正常)|已恢复|解决了|已解决|处理好了|处理完了|"
+    r"(?<!装)修好了?|(?<!装)修好啦|已(?:经)?修(?:好|复|了)|维修好了|已维修|恢复(?:了|正常)|已恢复|解决了|已解决|处理好了|处理完了|"
     r"搞定了|弄好了|清理(?:干净)?了|清理完了|打扫干净了|清走了|收走了|拉走了|运走了|来水了|水来了|有水了|"
     r"来电了|电来了|有电了|来气了|通气了|不吵了|安静了|不响了|不漏了|不臭了|不堵了|没味了|能用了|好使了|"
     r"挪走了|开走了|移走了|拆(?:掉|除)?了|盖上了|补上了|换好了|装好了|关小了|好多了|管好了"
@@ -290,6 +290,8 @@ class Discourse:
 
 # "@物业 3栋电梯又停了": whom a group message is addressed to (WeChat ends a mention with a space), not what it is about
 _ADDRESSEE = re.compile(r"@[^\s@]{1,10}(?=\s|$)")
+# "网格员代报：12号楼王阿姨反映…", "我是网格员 帮5号楼…": the grid worker is the one writing, not the one asked for
+_REPORTER = re.compile(r"网格员(?=代报|代为|代|替|帮|巡查|走访|入户|上报)|(?<=我是)(?:本楼|这片的|咱们的|社区)?网格员")
 
 
 def clauses(text: str) -> list[tuple[int, int]]:
@@ -321,6 +323,8 @@ def analyse(text: str, named: set[int] | None = None) -> Discourse:
     bounds = clauses(text)
     if "@" in text:
         d.spans += [Span(m.start(), m.end(), "addressee") for m in _ADDRESSEE.finditer(text)]
+    if "网格员" in text:
+        d.spans += [Span(m.start(), m.end(), "reporter") for m in _REPORTER.finditer(text)]
     if d.thanks:
         for m in _THANKS.finditer(text):  # 谢谢网格员, 谢谢物业: whom they thank, not what they ask for
             _, b = _clause_of(bounds, m.start())

@@ -204,7 +204,9 @@ _PATTERNS: dict[str, list[tuple[str, bool]]] = {
 }
 
 # Words that, sent alone, ask for help now: an emergency even when the kind is not said.
-_GENERIC = re.compile(r"救命|快来人|救人啊|求救|help\s*me|sos\b|emergency")
+# (求救按钮, 呼救铃, 一键求救器: the device, said broken or asked about, is no call for help)
+_GENERIC = re.compile(r"救命(?!按钮|铃|键|器)|快来人|救人啊|求救(?!按钮|铃|键|器|装置|系统|电话是|功能)|"
+                      r"help\s*me|sos\b(?!\s*(?:按钮|键))|emergency")
 _ENGLISH: dict[str, str] = {
     "medical": r"\b(?:fell down|fallen|unconscious|not breathing|can'?t breathe|heart attack|bleeding|ambulance|"
                r"collapsed|drowning|electrocuted)\b",
@@ -313,6 +315,9 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 _BEFORE_NOW = re.compile(r"[^，。！？]{0,3}过(?![去来])")
+_HAPPENED = re.compile(r"过(?![去来])|发生|出了|那(?:回|次)")
+_ASKED = re.compile(r"[^，。！？\s]{0,3}?(?:吗|么|嘛|没有?)(?=[，。！？?\s]|$)")
+_DENIED = re.compile(r"[，,。.！!？?；;\s]*(?:不是|没有|没)(?!人|了)")
 
 
 def _long_ago(text: str, a: int, b: int, end: int, kind: str | None) -> bool:
@@ -337,6 +342,12 @@ def _why_ordinary(text: str, start: int, end: int, kind: str | None = None, *, w
         return "negated"
     if _BEFORE_NOW.match(after):
         return "before"  # 着过火, 摔过, 困过人: it happened before (not 打钱过去, 转过来: a direction)
+    told = re.split(r"\s", after, maxsplit=1)[0]  # the rest of the trigger's clause, a space ending it
+    if _PAST.search(told) and _HAPPENED.search(told) and not _URGENT.search(text[a:start] + told):
+        return "past"  # 电梯关人的事上个月出过一回, 着火那次是去年发生的: the event named, then when it was
+    asked = _ASKED.match(after)
+    if asked and _DENIED.match(text, end + asked.end()):
+        return "negated"  # 着火了吗 不是 是有人烧纸: asked, and answered no at once
     if when and _long_ago(text, a, b, end, kind):
         return "past"
     if _FEAR.search(text[max(a, start - 10) : max(start, end - 2)]):

@@ -188,6 +188,10 @@ class Engine:
                              if model.info[lab].kind == "complaint" and lab != "other"}
         # where a swindle goes once it is no alert: the police post's category, when the model has it
         self._swindle = model.labels.index("safety") if "safety" in model.labels and self._special else None
+        # the hours question, and the services with hours of their own (积分超市几点开门 asks the shop's hours)
+        self._hours = model.labels.index("svc.hours") if "svc.hours" in model.labels else None
+        self._timed = {i for i, lab in enumerate(model.labels)
+                       if lab.startswith("svc.") and lab not in ("svc.hours", "svc.phone", "svc.points")}
         self.ngrams = _ngram_model(model) if model.phrases else None
         # a model trained where the fast tokenizer disagreed with jieba on some row keeps jieba
         self._tokenizer_name = "jieba" if model.tokenizer == "jieba" else None
@@ -371,6 +375,8 @@ class Engine:
                 evidence[li].append((v, label))
                 row = by_clause.setdefault(clause, {})
                 row[li] = row.get(li, 0.0) + v
+            if self._hours is not None:
+                self._hours_of_service(scores, evidence, by_clause)
             for li, weight, word in self._readings(text, emergency, feared):
                 scores[li] += weight
                 evidence[li].append((weight, word))
@@ -394,6 +400,23 @@ class Engine:
                 self.ngrams.vote(text, scores, evidence, [(x.start, x.end) for x in disc.spans] if disc else ())
         return self._rank(text, scores, self._explainer(evidence, learned), negated, emergency, disc, by_clause,
                           aside)
+
+    def _hours_of_service(self, scores: list[float], evidence: dict[int, list[tuple[float, str]]],
+                          by_clause: dict[int, dict[int, float]]) -> None:
+        """积分超市几点开门, 助餐点几点开门: the hours asked in a clause that names a service are that service's, so
+        the answer is the service's own card, not the community office's hours."""
+        hours = self._hours
+        for row in by_clause.values():
+            v = row.get(hours, 0.0)
+            named = [li for li in self._timed if row.get(li, 0.0) >= NAMES_THE_THING]
+            if v <= 0 or not named:
+                continue
+            to = max(named, key=lambda li: row[li])
+            row[hours] = 0.0
+            row[to] += v
+            scores[hours] -= v
+            scores[to] += v
+            evidence[to].append((v, "(hours of the service)"))
 
     def _readings(self, text: str, emergency: Emergency | None, feared: list[str]) -> list[tuple[int, float, str]]:
         """What the emergency detector's words meant when they raised no alert, as votes (label, weight, word): a

@@ -72,6 +72,12 @@ def read_numbers(text: str) -> str:
 
 # Dialect spellings of a plain word, one for one in length (Henan and northern speech, voice typing): 木有 is 没有
 _DIALECT = re.compile(r"木有|莫有|冇有")
+# Words of other regions for plain ones, one for one in length so positions do not move: Sichuan 莫得 (没有) and
+# 啥子 (什么); Cantonese-influenced 冇 (没), 嘅 (的), 咗 (了), 喺 (在), 嘈 (吵), 屋企 (家里), 系唔系 (是不是),
+# 唔该 (谢谢), 睇 (看)
+_REGIONAL = {"莫得": "没有", "啥子": "什么", "系唔系": "是不是", "屋企": "家里", "唔该": "谢谢", "冇": "没", "嘅": "的",
+             "咗": "了", "喺": "在", "嘈": "吵", "睇": "看"}
+_REGIONAL_RE = re.compile("|".join(sorted(_REGIONAL, key=len, reverse=True)))
 # initials typed in chat for the words of the estate (wy 物业, xq 小区, tcw 停车位), read only beside Chinese text;
 # one letter for one character, so positions in the text do not move
 _INITIALS = {"wy": "物业", "xq": "小区", "sq": "社区", "jwh": "居委会", "wgy": "网格员", "tcw": "停车位", "zx": "装修",
@@ -89,8 +95,9 @@ def _leak(m: re.Match[str]) -> str:
 
 def canonical(text: str) -> str:
     """What the engine matches on: `normalize`, then simplified characters, address numerals as digits, and
-    dialect spellings and look-alike typos of plain words (俺家木有水了 is 没有水, 卫生间露水 is 漏水), one
-    character for one; in Chinese text, the initials of the estate's words (wy费 is 物业费, xq门口 is 小区门口)."""
+    dialect spellings and look-alike typos of plain words (俺家木有水了 is 没有水, 莫得水 is 没有水, 卫生间露水 is
+    漏水), one character for one; in Chinese text, the initials of the estate's words (wy费 is 物业费, xq门口 is
+    小区门口)."""
     text = normalize(text)
     if not text.isascii():
         try:
@@ -100,6 +107,8 @@ def canonical(text: str) -> str:
         text = read_numbers(text)
         if "有" in text:
             text = _DIALECT.sub("没有", text)
+        if _REGIONAL_RE.search(text):
+            text = _REGIONAL_RE.sub(lambda m: _REGIONAL[m.group(0)], text)
         if "露" in text:
             text = _LEAK.sub(_leak, text)
         if _INITIALS_RE.search(text):
