@@ -297,3 +297,265 @@ async def test_the_grid_workers_own_grid(emulator: BotApiEmulator, tmp_path: Pat
         assert not [m for m in person.replies(cursor) if "已电话联系" in m.text]
         notes = await events(desk, number, TicketEventKind.NOTE)
         assert [e.note for e in notes] == ["已电话联系楼上住户"]
+
+
+# 9 ----------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_signed_case_withdrawn_by_its_resident_after_escalation(desk: Bot) -> None:
+    """A case escalated to the grid level, then withdrawn by the resident: the unit's card and the level's card both
+    lose their buttons and read 已撤回; the desk is told once under the card."""
+    emu = desk.emulator
+    person = await registered(desk, 2110)
+    number, _, card = await open_case(desk, person)
+    await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_SIGN)
+    cursor = emu.cursor()
+    await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_ESCALATE)
+    up = await emu.wait_for(LEVEL_CHATS["grid"], number, after=cursor, timeout=WAIT)
+    ask = await person.say("算了不投诉了", lambda m: any(b.text == texts.BTN_WITHDRAW_YES for b in m.buttons))
+    cursor = emu.cursor()
+    await person.click(ask, texts.BTN_WITHDRAW_YES)
+    await desk.barrier()
+    assert (await ticket(desk, number)).status == TicketStatus.WITHDRAWN
+    for chat, message in ((JUWEIHUI, card), (LEVEL_CHATS["grid"], up)):
+        assert texts.STATUS["withdrawn"] in now_text(desk, chat, message), chat
+        assert button_labels(desk, chat, message) == [], chat
+    told = [m.text for m in emu.messages_after(JUWEIHUI, cursor) if m.method == "sendMessage"]
+    assert told == [texts.staff_withdrawn(number)]
+
+
+# 10 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_staff_of_another_unit_cannot_work_the_committees_card(desk: Bot) -> None:
+    person = await registered(desk, 2111)
+    number, _, card = await open_case(desk, person)
+    answer = await press(desk, WANG, JUWEIHUI, card, texts.BTN_SIGN)
+    assert answer.text == texts.STAFF_NO_ROLE and answer.show_alert
+    assert (await ticket(desk, number)).status == TicketStatus.DISPATCHED
+    assert button_labels(desk, JUWEIHUI, card) == CARD_BUTTONS
+
+
+# 11 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_satisfied_rating_closes_the_card_and_counts_in_rates(desk: Bot) -> None:
+    emu, clock = desk.emulator, desk.clock
+    person = await registered(desk, 2112)
+    number, _, card = await open_case(desk, person)
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    await resolve(desk, LI, JUWEIHUI, card, number, "已与装修户沟通，周末不施工。")
+    clock.advance(minutes=61)
+    cursor = emu.cursor()
+    await jobs.followup_tick(desk.app)
+    rating = await person.reply(after=cursor)
+    await (await person.press(rating, texts.BTN_RATE["s"])).edit()
+    await desk.barrier()
+    t = await ticket(desk, number)
+    assert t.rating == Rating.SATISFIED
+    assert button_labels(desk, JUWEIHUI, card) == []
+    rates = (await say_in(desk, LI, JUWEIHUI, "/rates")).text
+    assert "满意率：100.0%（1/1）" in rates and "按时办结率：100.0%（1/1）" in rates
+
+
+# 12 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_an_unsigned_case_escalated_at_the_sign_limit_then_signed_redraws_the_levels_card(desk: Bot) -> None:
+    emu, clock = desk.emulator, desk.clock
+    person = await registered(desk, 2113)
+    number, _, card = await open_case(desk, person)
+    clock.advance(hours=2, minutes=1)
+    cursor = emu.cursor()
+    await jobs.sweep_tick(desk.app)
+    up = await emu.wait_for(LEVEL_CHATS["grid"], number, after=cursor, timeout=WAIT)
+    await desk.barrier()
+    assert [b.text for b in up.buttons] == CARD_BUTTONS
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    assert texts.STATUS["signed"] in now_text(desk, LEVEL_CHATS["grid"], up)
+    assert button_labels(desk, LEVEL_CHATS["grid"], up) == SIGNED_BUTTONS
+    assert button_labels(desk, JUWEIHUI, card) == SIGNED_BUTTONS
+
+
+# 13 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_staff_reply_after_the_case_is_closed_still_reaches_the_resident(desk: Bot) -> None:
+    emu = desk.emulator
+    person = await registered(desk, 2114)
+    number, _, card = await open_case(desk, person)
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    await resolve(desk, LI, JUWEIHUI, card, number, "已处理。")
+    cursor = emu.cursor()
+    ack = await say_in(desk, LI, JUWEIHUI, "补充一句：如再有噪音请随时联系我们。", reply_to=card)
+    assert ack.text == texts.STAFF_RELAYED
+    assert "如再有噪音" in (await person.reply(after=cursor)).text
+    assert (await ticket(desk, number)).status == TicketStatus.RESOLVED
+
+
+# 14 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_case_and_note_on_another_units_case_in_a_units_chat(desk: Bot) -> None:
+    person = await registered(desk, 2115)
+    number, _, _ = await open_case(desk, person, LEAK, WUYE)
+    shown = await say_in(desk, ZHANG, JUWEIHUI, f"/case {number}")
+    assert shown.text == texts.case_elsewhere(number, desk.deps.community.unit("wuye").name)
+    said = await say_in(desk, ZHANG, JUWEIHUI, f"/note {number} 楼下住户也反映过")
+    assert said.text != texts.STAFF_NOTE_SAVED, said.text
+    assert await events(desk, number, TicketEventKind.NOTE) == []
+
+
+# 15 ---------------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="a Telegram resident who phones in her answer to 需补充 cannot be recorded: the "
+                   "card shows only 升级, and a second reply to the prompt is answered 已经是这个状态了（当前状态：待补充）"
+                   " with the clock still stopped (handlers/desk/relays.py _ask_info resumes only offline residents)")
+async def test_need_info_answered_by_phone_staff_records_the_answer(desk: Bot) -> None:
+    """The resident called the office instead of answering: staff answer the 需补充 prompt again with what she said."""
+    emu = desk.emulator
+    person = await registered(desk, 2116)
+    number, _, card = await open_case(desk, person)
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    cursor = emu.cursor()
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_NEED_INFO)
+    prompt = await emu.wait_for(JUWEIHUI, texts.staff_ask_info(number), after=cursor, timeout=WAIT)
+    await say_in(desk, LI, JUWEIHUI, "请问是几单元几楼？", reply_to=prompt, expect=texts.staff_info_asked(number))
+    await desk.barrier()
+    cursor = emu.cursor()
+    said = await say_in(desk, LI, JUWEIHUI, "居民来电：3单元1201", reply_to=prompt)
+    await desk.barrier()
+    assert said.text == texts.staff_info_answered(number)
+    assert (await ticket(desk, number)).status == TicketStatus.SIGNED
+    assert button_labels(desk, JUWEIHUI, card) == SIGNED_BUTTONS
+
+
+# 16 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_mediation_from_the_units_chat_reaches_the_resident_and_the_history(desk: Bot) -> None:
+    emu = desk.emulator
+    person = await registered(desk, 2117)
+    number, _, card = await open_case(desk, person, "跟楼下邻居因为漏水吵起来了，想找社区调解，9号楼")
+    await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_SIGN)
+    assert (await say_in(desk, ZHANG, JUWEIHUI, f"/mediate {number} 申请")).text == texts.mediation_recorded(
+        number, "申请", None)
+    await say_in(desk, ZHANG, JUWEIHUI, f"/mediate {number} 登记")
+    cursor = emu.cursor()
+    said = await say_in(desk, ZHANG, JUWEIHUI, f"/mediate {number} 会议 2026-03-20 14:00 社区调解室")
+    assert said.text.startswith(f"已记录 {number} 调解进展：会议")
+    told = await emu.wait_for(person.id, "调解会议", after=cursor, timeout=WAIT)
+    assert "3月20日 14:00" in told.text and "社区调解室" in told.text
+    history = (await say_in(desk, ZHANG, JUWEIHUI, f"/history {number}")).text
+    assert "调解" in history
+
+
+# 17 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_the_grid_worker_signs_and_closes_from_the_private_card(emulator: BotApiEmulator, tmp_path: Path,
+                                                                       clock: Clock) -> None:
+    path = community_with(tmp_path, workers={"A03": WORKER})
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        desk.person(WORKER, "李秀英")
+        person = await registered(desk, 2118)
+        number, _, card = await open_case(desk, person)
+        await desk.barrier()
+        private = [m for m in emulator.messages_after(WORKER, 0) if number in (m.text or "") and m.buttons]
+        assert len(private) == 1, [m.text for m in emulator.messages_after(WORKER, 0)]
+        mine = private[0]
+        answer = await press(desk, WORKER, WORKER, mine, texts.BTN_SIGN)
+        assert answer.text == texts.STAFF_SIGNED
+        assert texts.STATUS["signed"] in now_text(desk, JUWEIHUI, card)  # the unit sees who moved it
+        await resolve(desk, WORKER, WORKER, mine, number, "网格员上门调解，装修队已调整施工时间。")
+        assert (await ticket(desk, number)).status == TicketStatus.RESOLVED
+        assert button_labels(desk, JUWEIHUI, card) == [] and button_labels(desk, WORKER, mine) == []
+
+
+# 18 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_an_emergency_card_asked_for_more_keeps_its_header(emulator: BotApiEmulator, tmp_path: Path,
+                                                                  clock: Clock) -> None:
+    """A fall reported in a hurry; the committee signs, asks which stairwell; the card keeps 🚨 and its kind while
+    waiting and after her answer."""
+    path = community_with(tmp_path, workers={"A03": WORKER}, duty=-100800)
+    emulator.group(-100800, "社区值班群", bot_is_admin=True)
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        desk.person(WORKER, "李秀英")
+        person = await registered(desk, 2119)
+        cursor = emulator.cursor()
+        await person.say("快来人啊我爸摔倒了一动不动")
+        await desk.barrier()
+        [t] = await desk.tickets(person.id)
+        header = texts.card_header_sos(texts.EMERGENCY_KIND["medical"])
+        card = next(m for m in emulator.messages_after(JUWEIHUI, cursor) if t.number in (m.text or "") and m.buttons)
+        await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_SIGN)
+        await ask_info(desk, ZHANG, JUWEIHUI, card, t.number, "请问在几号楼几单元？")
+        assert now_text(desk, JUWEIHUI, card).startswith(header), now_text(desk, JUWEIHUI, card)
+        cursor = await person.send("9号楼3单元一楼楼梯口")
+        await desk.barrier()
+        assert now_text(desk, JUWEIHUI, card).startswith(header), now_text(desk, JUWEIHUI, card)
+        # her answer (taken as the emergency's place) answers the desk too: the clock runs, the desk reads it
+        now = await ticket(desk, t.number)
+        assert now.status == TicketStatus.SIGNED and now.location.startswith("9号楼3单元")
+        told = [m.text for m in emulator.messages_after(JUWEIHUI, cursor)]
+        assert texts.staff_sos_place(t.number, now.location) in told, told
+        assert now.location in now_text(desk, JUWEIHUI, card)
+        assert button_labels(desk, JUWEIHUI, card) == SIGNED_BUTTONS
+
+
+# 19 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_joined_case_rated_by_both_residents(desk: Bot) -> None:
+    """Both residents of a joined case are asked; the author's 满意 is the case's rating, the neighbour's own
+    press is thanked and does not reopen or overwrite it."""
+    emu, clock = desk.emulator, desk.clock
+    author = await registered(desk, 2120, "王阿姨")
+    number, _, card = await open_case(desk, author, "9号楼电梯坏了", WUYE)
+    neighbour = await registered(desk, 2121, "李大爷")
+    confirmation = await neighbour.say("9号楼的电梯又坏了，好几天了",
+                                       lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    assert number in (await neighbour.confirm(confirmation)).text
+    await desk.barrier()
+    await press(desk, WANG, WUYE, card, texts.BTN_SIGN)
+    await resolve(desk, WANG, WUYE, card, number, "电梯已修复。")
+    clock.advance(minutes=61)
+    cursor = emu.cursor()
+    await jobs.followup_tick(desk.app)
+    await desk.barrier()
+    asked_a = await author.reply(lambda m: bool(m.buttons), after=cursor)
+    asked_n = await neighbour.reply(lambda m: bool(m.buttons), after=cursor)
+    await (await author.press(asked_a, texts.BTN_RATE["s"])).edit()
+    await (await neighbour.press(asked_n, texts.BTN_RATE["s"])).edit()
+    await desk.barrier()
+    t = await ticket(desk, number)
+    assert t.rating == Rating.SATISFIED and t.status in (TicketStatus.RESOLVED, TicketStatus.CLOSED)
+    assert button_labels(desk, WUYE, card) == []
+
+
+# 20 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_supervision_of_a_red_case_is_seen_in_the_units_chat(desk: Bot) -> None:
+    emu, clock = desk.emulator, desk.clock
+    supervisor = 5401
+    await desk.grant(supervisor, "supervisor")
+    desk.person(supervisor, "纪工委老陈")
+    person = await registered(desk, 2122)
+    number, _, card = await open_case(desk, person)
+    await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_SIGN)
+    t = await ticket(desk, number)
+    clock.value = t.due_at + timedelta(hours=1)
+    await jobs.sweep_tick(desk.app)
+    await desk.barrier()
+    cursor = emu.cursor()
+    done = await say_in(desk, supervisor, supervisor, f"/supervise {number} 超期未办结，请说明原因")
+    assert number in done.text
+    await desk.barrier()
+    seen = [m.text for m in emu.messages_after(JUWEIHUI, cursor) if number in (m.text or "")]
+    assert seen, "the unit's chat was not told of the 督办"
+    listed = (await say_in(desk, ZHANG, JUWEIHUI, "/supervisions")).text
+    assert number in listed
