@@ -197,10 +197,10 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
         await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
                          priority=Priority.ALERT, payload={"say": say, "kind": kind})
     desk = intake.unit_chat(community, staff_chat_id, t.unit)
-    if t.status is TicketStatus.PENDING_INFO and (await lifecycle.answer_info(s, t, actor=actor, now=now)).ok:
-        if desk is not None and desk not in {a.chat_id for a in alerted}:
-            await outbox.owe(s, chat_id=desk, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
-                             priority=Priority.ALERT, payload={"say": "sos_place", "kind": kind})
+    answered = t.status is TicketStatus.PENDING_INFO and (await lifecycle.answer_info(s, t, actor=actor, now=now)).ok
+    if answered and desk is not None and desk not in {a.chat_id for a in alerted}:
+        await outbox.owe(s, chat_id=desk, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                         priority=Priority.ALERT, payload={"say": "sos_place", "kind": kind})
     if desk is not None and t.id is not None:
         await outbox.owe_refresh(s, ticket_id=t.id, chat_id=desk, now=now)
     return alerted
