@@ -411,7 +411,8 @@ async def test_case_and_note_on_another_units_case_in_a_units_chat(desk: Bot) ->
 
 @pytest.mark.xfail(strict=True, reason="a Telegram resident who phones in her answer to 需补充 cannot be recorded: the "
                    "card shows only 升级, and a second reply to the prompt is answered "
-                   "已经是这个状态了（当前状态：待补充） with the clock still stopped (handlers/desk/relays.py _ask_info resumes only offline residents)")
+                   "已经是这个状态了（当前状态：待补充） with the clock still stopped "
+                   "(handlers/desk/relays.py _ask_info resumes only offline residents)")
 async def test_need_info_answered_by_phone_staff_records_the_answer(desk: Bot) -> None:
     """The resident called the office instead of answering: staff answer the 需补充 prompt again with what she said."""
     emu = desk.emulator
