@@ -218,7 +218,8 @@ async def test_a_place_corrected_after_staff_signed_redraws_the_card(desk: Bot) 
     text = now_text(desk, WUYE, card)
     assert "4号楼" in text and "9号楼2单元楼道" not in text.split("地点")[-1].split("\n")[0], text
     assert button_labels(desk, WUYE, card) == SIGNED_BUTTONS
-    assert [m for m in emu.messages_after(WUYE, cursor) if "4号楼" in (m.text or "")]
+    told = [m.text for m in emu.messages_after(WUYE, cursor) if m.method == "sendMessage"]
+    assert told == ["📍 居民 王阿姨 更正了 LL-20260317-0001 的地点：9号楼2单元楼道 → 4号楼楼道\n工单卡片已按新地点更新。"]
     assert len(await desk.tickets(person.id)) == 1
 
 
@@ -560,3 +561,80 @@ async def test_a_supervision_of_a_red_case_is_seen_in_the_units_chat(desk: Bot) 
     assert seen, "the unit's chat was not told of the 督办"
     listed = (await say_in(desk, ZHANG, JUWEIHUI, "/supervisions")).text
     assert number in listed
+
+
+# 21 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_place_corrected_to_another_grid_moves_the_case_to_that_grid(emulator: BotApiEmulator,
+                                                                             tmp_path: Path, clock: Clock) -> None:
+    """9号楼 is the third grid's, 4号楼 the first's: after 不对 是4号楼 the case, its card and /queue of each grid
+    worker follow the building."""
+    other = 6101  # the grid worker of A01
+    path = community_with(tmp_path, workers={"A03": WORKER, "A01": other})
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        desk.person(WORKER, "李秀英")
+        desk.person(other, "陈建国")
+        person = await registered(desk, 2123)
+        number, _, card = await open_case(desk, person, LEAK, WUYE)
+        await press(desk, WANG, WUYE, card, texts.BTN_SIGN)
+        await person.send("不对 是4号楼")
+        await desk.barrier()
+        t = await ticket(desk, number)
+        assert t.grid_code == "A01", (t.grid_code, t.location)
+        assert "A01" in now_text(desk, WUYE, card)
+        assert number in (await say_in(desk, other, other, "/queue")).text
+        assert number not in (await say_in(desk, WORKER, WORKER, "/queue")).text
+
+
+# 22 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_the_report_counts_a_reopened_unsatisfied_case(desk: Bot) -> None:
+    """After 不满意 the month's report says 重新办理 1 and 满意率 0/1, and /rates agrees."""
+    await _unsatisfied(desk)
+    report = (await say_in(desk, ZHANG, JUWEIHUI, "/report month")).text
+    await desk.barrier()
+    rates = (await say_in(desk, ZHANG, JUWEIHUI, "/rates")).text
+    assert "重新办理 1" in report, report
+    assert "· 满意率 0.0%（0/1）" in report, report
+    assert "满意率：0.0%（0/1）" in rates, rates
+
+
+# 23 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_reassigned_there_and_back_the_first_units_card_is_live_again(desk: Bot) -> None:
+    emu = desk.emulator
+    person = await registered(desk, 2124)
+    number, _, card = await open_case(desk, person)
+    wuye = desk.deps.community.unit("wuye")
+    committee = desk.deps.community.unit("juweihui")
+    await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_REASSIGN)
+    cursor = emu.cursor()
+    await press(desk, ZHANG, JUWEIHUI, card, wuye.name)
+    moved = await emu.wait_for(WUYE, number, after=cursor, timeout=WAIT)
+    await press(desk, WANG, WUYE, moved, texts.BTN_REASSIGN)
+    cursor = emu.cursor()
+    assert (await press(desk, WANG, WUYE, moved, committee.name)).text == texts.staff_reassigned(committee.name)
+    await desk.barrier()
+    assert (await ticket(desk, number)).unit == "juweihui"
+    assert button_labels(desk, WUYE, moved) == []
+    back = [m for m in emu.messages_after(JUWEIHUI, cursor) if number in (m.text or "") and m.buttons]
+    live = button_labels(desk, JUWEIHUI, card)
+    assert back or live == CARD_BUTTONS, (live, [m.text for m in emu.messages_after(JUWEIHUI, cursor)])
+    told = [m.text for m in person.replies(cursor)]
+    assert texts.resident_reassigned(number, committee.name) in told, told
+
+
+# 24 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_case_brings_back_a_waiting_case_with_only_escalate(desk: Bot) -> None:
+    person = await registered(desk, 2125)
+    number, _, card = await open_case(desk, person)
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    await ask_info(desk, LI, JUWEIHUI, card, number, "请问是几单元几楼？")
+    shown = await say_in(desk, LI, JUWEIHUI, f"/case {number}")
+    assert texts.STATUS["pending_info"] in shown.text
+    assert [b.text for b in shown.buttons] == [texts.BTN_ESCALATE]
