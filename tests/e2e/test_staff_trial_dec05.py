@@ -639,3 +639,58 @@ async def test_case_brings_back_a_waiting_case_with_only_escalate(desk: Bot) -> 
     shown = await say_in(desk, LI, JUWEIHUI, f"/case {number}")
     assert texts.STATUS["pending_info"] in shown.text
     assert [b.text for b in shown.buttons] == [texts.BTN_ESCALATE]
+
+
+# 25 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_staff_reply_on_a_joined_case_reaches_both_residents(desk: Bot) -> None:
+    emu = desk.emulator
+    author = await registered(desk, 2126, "王阿姨")
+    number, _, card = await open_case(desk, author, "9号楼电梯坏了", WUYE)
+    neighbour = await registered(desk, 2127, "李大爷")
+    confirmation = await neighbour.say("9号楼的电梯又坏了，好几天了",
+                                       lambda m: any(b.text == texts.BTN_CONFIRM for b in m.buttons))
+    assert number in (await neighbour.confirm(confirmation)).text
+    await desk.barrier()
+    await press(desk, WANG, WUYE, card, texts.BTN_SIGN)
+    cursor = emu.cursor()
+    await say_in(desk, WANG, WUYE, "维保人员下午两点到场。", reply_to=card, expect=texts.STAFF_RELAYED)
+    await desk.barrier()
+    assert any("维保人员下午两点到场" in m.text for m in author.replies(cursor))
+    assert any("维保人员下午两点到场" in m.text for m in neighbour.replies(cursor))
+
+
+# 26 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_case_waiting_for_the_resident_is_not_escalated_past_its_old_deadline(desk: Bot) -> None:
+    """The clock stops while 待补充: at the deadline the case was given, the sweep escalates nothing."""
+    emu, clock = desk.emulator, desk.clock
+    person = await registered(desk, 2128)
+    number, _, card = await open_case(desk, person)
+    await press(desk, LI, JUWEIHUI, card, texts.BTN_SIGN)
+    await ask_info(desk, LI, JUWEIHUI, card, number, "请问是几单元几楼？")
+    due = (await ticket(desk, number)).due_at
+    clock.value = due + timedelta(minutes=5)
+    cursor = emu.cursor()
+    report = await jobs.sweep_tick(desk.app)
+    await desk.barrier()
+    assert report.escalations == ()
+    assert not [m for m in emu.messages_after(LEVEL_CHATS["grid"], cursor) if number in (m.text or "")]
+    assert "🔴" not in now_text(desk, JUWEIHUI, card)
+
+
+# 27 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_a_note_written_as_a_reply_to_the_card_stays_internal(desk: Bot) -> None:
+    emu = desk.emulator
+    person = await registered(desk, 2129)
+    number, _, card = await open_case(desk, person)
+    cursor = emu.cursor()
+    said = await say_in(desk, ZHANG, JUWEIHUI, "/note 已联系物业查看楼上装修许可", reply_to=card)
+    assert said.text == texts.STAFF_NOTE_SAVED
+    await desk.barrier()
+    assert not [m for m in person.replies(cursor) if "装修许可" in m.text]
+    assert [e.note for e in await events(desk, number, TicketEventKind.NOTE)] == ["已联系物业查看楼上装修许可"]
