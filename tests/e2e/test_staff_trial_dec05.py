@@ -694,3 +694,27 @@ async def test_a_note_written_as_a_reply_to_the_card_stays_internal(desk: Bot) -
     await desk.barrier()
     assert not [m for m in person.replies(cursor) if "装修许可" in m.text]
     assert [e.note for e in await events(desk, number, TicketEventKind.NOTE)] == ["已联系物业查看楼上装修许可"]
+
+
+# 28 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_escalated_to_the_top_the_escalate_button_says_so(desk: Bot) -> None:
+    """升级 pressed level after level: grid, community, street; at the street there is nowhere higher, and staff
+    are told so plainly (no card posted again)."""
+    emu = desk.emulator
+    person = await registered(desk, 2130)
+    number, _, card = await open_case(desk, person)
+    await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_SIGN)
+    answers = []
+    for _ in range(3):
+        answers.append((await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_ESCALATE)).text)
+    levels = [desk.deps.community.escalation_level(k).name for k in ("grid", "community", "street")]
+    assert answers == [texts.staff_escalated(level) for level in levels]
+    events_before = len(await events(desk, number))
+    cursor = emu.cursor()
+    again = await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_ESCALATE)
+    assert (again.text, again.show_alert) == (texts.staff_escalated_top(levels[-1]), True)
+    assert not [m for m in emu.messages_after(LEVEL_CHATS["street"], cursor) if number in (m.text or "")]
+    assert len(await events(desk, number)) == events_before  # no second "escalated" event
+    assert (await ticket(desk, number)).escalation_level == "street"
