@@ -718,3 +718,23 @@ async def test_escalated_to_the_top_the_escalate_button_says_so(desk: Bot) -> No
     assert not [m for m in emu.messages_after(LEVEL_CHATS["street"], cursor) if number in (m.text or "")]
     assert len(await events(desk, number)) == events_before  # no second "escalated" event
     assert (await ticket(desk, number)).escalation_level == "street"
+
+
+# 29 ---------------------------------------------------------------------------------------------------------------
+
+
+async def test_the_grid_workers_private_card_turns_yellow_with_the_units(emulator: BotApiEmulator, tmp_path: Path,
+                                                                         clock: Clock) -> None:
+    path = community_with(tmp_path, workers={"A03": WORKER})
+    async with running_desk(emulator, tmp_path, clock, community_file=path) as desk:
+        desk.person(WORKER, "李秀英")
+        person = await registered(desk, 2131)
+        number, _, card = await open_case(desk, person)
+        mine = next(m for m in emulator.messages_after(WORKER, 0) if number in (m.text or "") and m.buttons)
+        await press(desk, ZHANG, JUWEIHUI, card, texts.BTN_SIGN)
+        t = await ticket(desk, number)
+        clock.value = t.created_at + (t.due_at - t.created_at) * 0.8
+        await jobs.sweep_tick(desk.app)
+        await desk.barrier()
+        assert "🟡" in now_text(desk, JUWEIHUI, card)
+        assert "🟡" in now_text(desk, WORKER, mine), now_text(desk, WORKER, mine)
