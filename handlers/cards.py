@@ -20,7 +20,7 @@ from handlers.names import complaint_name, level_name, unit_name
 from services import outbox
 from services.cases import clocks, duplicates, followup, intake
 from services.cases import desk as reports
-from services.cases.sweep import Escalation, Reminder
+from services.cases.sweep import Escalation, Reminder, ReminderKind
 from services.outbox import Priority
 from services.people import roles
 from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketStatus
@@ -264,12 +264,15 @@ async def owe_escalation(s: AsyncSession, d: Deps, esc: Escalation) -> None:
 
 
 async def owe_reminder(s: AsyncSession, d: Deps, reminder: Reminder) -> None:
-    """催办 under the ticket's card in its unit's chat (else the staff chat)."""
+    """催办 under the ticket's card in its unit's chat (else the staff chat). A yellow one also redraws the cards:
+    their 时限 line drew the case green, and a card still 🟢 under a 🟡 催办 reads as a contradiction."""
     t = await s.get(Ticket, reminder.ticket_id)
     target = reminder.chat_id or d.staff_chat_id
     if t is not None and target is not None:
         await owe_under_card(s, d, t, texts.staff_reminder(reminder.number, reminder.kind.value, reminder.due_at),
                              chat_id=target, priority=Priority.BACKGROUND)
+        if reminder.kind is ReminderKind.YELLOW:
+            await owe_refresh(s, d, t)
 
 
 async def owe_rating(s: AsyncSession, d: Deps, t: Ticket) -> bool:

@@ -236,6 +236,10 @@ async def _escalate(update: Update, context: ContextTypes.DEFAULT_TYPE, d: Deps,
             result = TransitionResult.conflict()
         elif row.status not in OPEN_STATUSES:
             result = TransitionResult.illegal(lifecycle.Refusal.FINAL)
+        elif row.escalation_level == sweep.LEVELS[-1]:  # the top holds it: "已升级至" and its card posted again misled
+            top = level_name(d, row.escalation_level)
+            await answer_quietly(update.callback_query, texts.staff_escalated_top(top), show_alert=True)
+            return
         else:
             esc = await sweep.escalate(s, row, reason=sweep.EscalationReason.MANUAL,
                                        actor=staff_actor(user.id), now=d.now(), community=d.community)

@@ -189,6 +189,11 @@ def staff_escalated(level: str) -> str:
     return f"已升级至：{level}。"
 
 
+def staff_escalated_top(level: str) -> str:
+    """升级 pressed on a case the top level already holds: nothing is posted again."""
+    return f"已在最高一级（{level}）办理，不能再升级。"
+
+
 def staff_ask_result(number: str) -> str:
     return f"✍️ 办结 {number}：请直接回复本消息，写明办理结果（会告知居民）。"
 
@@ -1463,3 +1468,4 @@ def staff_place_corrected(number: str, resident: str, before: str | None, after:
 
 
 __all__ += ["staff_place_corrected"]
+__all__ += ["staff_escalated_top"]

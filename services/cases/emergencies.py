@@ -46,13 +46,13 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services import outbox
-from services.cases import events, intake
+from services.cases import events, intake, lifecycle
 from services.cases.sweep import SosResult, open_sos
 from services.cases.tickets import building_of
 from services.community.model import Category, Community
 from services.outbox import Priority
 from services.people import roles
-from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketEventKind
+from storage.models import OPEN_STATUSES, OutboxKind, PostKind, Resident, Ticket, TicketEventKind, TicketStatus
 
 REPEAT_WINDOW = timedelta(minutes=30)  # a cry this soon after the last, its case still open, is the same trouble
 
@@ -177,7 +177,9 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
     """The resident said where the emergency is: kept on the case, and every helper alerted again with it.
 
     ``grid_code``: the grid of the building the place names, for a case that had none (a resident with no home
-    saved): its grid worker is alerted now, with the whole alert, not just the place."""
+    saved): its grid worker is alerted now, with the whole alert, not just the place. A case its desk asked about
+    (需补充, "在几号楼？") is answered by it as by any words of hers: the clock runs again and the desk that asked is
+    told the place too (it is no helper of most kinds, and waited for an answer that never came)."""
     granted = await roles.granted_workers(s, [t.grid_code, grid_code])  # the grid before and after, one read
     before = {a.chat_id for a in helpers_for(kind, community=community, staff_chat_id=staff_chat_id,
                                               grid_code=t.grid_code, granted=granted.get(t.grid_code or "", []))}
@@ -195,6 +197,10 @@ async def add_place(s: AsyncSession, t: Ticket, *, place: str, kind: str | None,
         await outbox.owe(s, chat_id=a.chat_id, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
                          priority=Priority.ALERT, payload={"say": say, "kind": kind})
     desk = intake.unit_chat(community, staff_chat_id, t.unit)
+    answered = t.status is TicketStatus.PENDING_INFO and (await lifecycle.answer_info(s, t, actor=actor, now=now)).ok
+    if answered and desk is not None and desk not in {a.chat_id for a in alerted}:
+        await outbox.owe(s, chat_id=desk, now=now, kind=OutboxKind.NOTIFY, ticket_id=t.id,
+                         priority=Priority.ALERT, payload={"say": "sos_place", "kind": kind})
     if desk is not None and t.id is not None:
         await outbox.owe_refresh(s, ticket_id=t.id, chat_id=desk, now=now)
     return alerted
