@@ -68,6 +68,7 @@ def build_application(settings: Settings, *, clock: Callable[[], datetime] = utc
         followup_delay=timedelta(minutes=settings.followup_delay_minutes),
         rating_window=timedelta(hours=settings.rating_window_hours),
         correction_window=timedelta(minutes=settings.correction_window_minutes),
+        answer_window=timedelta(minutes=settings.answer_window_minutes),
         flood=FloodLimits(settings.flood_messages, settings.flood_window_seconds, settings.flood_drafts),
     )
     app.bot_data[sender.PACER_KEY] = pacer

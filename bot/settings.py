@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     rating_window_hours: float = Field(default=72, gt=0, description="回访 unanswered this long → 未评价, hours")
     correction_window_minutes: float = Field(default=30, ge=0, description="after filing, how long a place typed "
                                              "as a correction (不对 是4号楼) moves the case just filed, minutes")
+    answer_window_minutes: float = Field(default=10, ge=0, description="after a resident answers 需补充, how long "
+                                         "more words the bot cannot read otherwise go to that case too, minutes")
     sweep_interval_seconds: float = Field(default=60, ge=1, description="how often clocks are swept, seconds")
     flood_messages: int = Field(default=8, ge=0, description="a user's private messages per flood window; past "
                                 "it they are dropped and told once to slow down (0: off)")

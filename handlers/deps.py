@@ -37,6 +37,7 @@ class Deps:
     followup_delay: timedelta = timedelta(hours=1)  # 办结 → the rating request (settings: FOLLOWUP_DELAY_MINUTES)
     rating_window: timedelta = timedelta(days=3)  # unanswered → 未评价 (settings: RATING_WINDOW_HOURS)
     correction_window: timedelta = timedelta(minutes=30)  # filed → a place corrected (CORRECTION_WINDOW_MINUTES)
+    answer_window: timedelta = timedelta(minutes=10)  # 需补充 answered → more words to the case (ANSWER_WINDOW_MINUTES)
     flood: FloodLimits = field(default_factory=FloodLimits)  # settings: FLOOD_MESSAGES, …_WINDOW_SECONDS, …_DRAFTS
 
     def now(self) -> datetime:

@@ -18,7 +18,7 @@ from intents import Result
 from intents.discourse import agrees, courtesy, hails
 from intents.followup import place_correction
 from services.cases import desk as reports
-from services.cases import duplicates, events, followup, lifecycle
+from services.cases import duplicates, events, followup, lifecycle, relocation
 from services.cases.events import resident_actor
 from services.cases.tickets import find_ticket_number
 from storage.models import OPEN_STATUSES, TicketEventKind, TicketStatus
@@ -108,6 +108,21 @@ async def resident_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text
     return Heard(await resident_reply(update, context, number, text), read)
 
 
+async def more_of_the_answer(update: Update, context: ContextTypes.DEFAULT_TYPE, text: str) -> bool:
+    """Words the bot could not read otherwise, a few minutes (ANSWER_WINDOW_MINUTES) after the resident answered a
+    case's 需补充, go on with that answer ("2单元" … "15楼，1502，晚上十点以后还在敲"): under its card, not 没太明白.
+    Asked only on the not-understood path, so nothing is read for any other message."""
+    d = deps(context)
+    if d.answer_window.total_seconds() <= 0 or update.effective_user is None:
+        return False
+    who = await speaker(d, update)
+    if who.resident is None:
+        return False
+    async with d.db.session() as s:
+        number = await relocation.just_answered(s, who.resident.id, now=d.now(), window=d.answer_window)
+    return bool(number) and await resident_reply(update, context, number, text)
+
+
 # what a resident asks of the bot itself (a service, their cases, a person, to withdraw, help): never the answer the
 # desk is waiting for, even while a case waits for one ("好的 我下午在家", "谢谢" are: they go to the case)
 _OWN_ERRANDS = ("svc.", "act.my_tickets", "act.human", "act.withdraw", "act.help")
@@ -121,4 +136,4 @@ def _asks_something_else(result: Result) -> bool:
     return top is not None and not result.ambiguous and top.id.startswith(_OWN_ERRANDS)
 
 
-__all__ = ["Heard", "resident_reply", "resident_text"]
+__all__ = ["Heard", "more_of_the_answer", "resident_reply", "resident_text"]

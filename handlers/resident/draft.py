@@ -28,7 +28,7 @@ from handlers.deps import Deps, deps
 from handlers.names import complaint_choices, complaint_name
 from handlers.people import drop_written, forget, note_written, pressable, resident_of, speaker
 from handlers.replies import answer_quietly, drop_buttons, owed_now
-from handlers.resident import start
+from handlers.resident import conversation, start
 from intents import Result
 from intents.discourse import agrees
 from intents.emergency import hazard_feared, pouring
@@ -120,6 +120,8 @@ async def take_text(update: Update, context: ContextTypes.DEFAULT_TYPE, text: st
         if planned is not None:  # a 确认 pressed next knows what it confirms without a read
             note_written(context, r, planned)
     if planned is None:
+        if await conversation.more_of_the_answer(update, context, text):
+            return  # words going on with an answer to 需补充, to its case
         await msg.reply_text(texts.NOT_UNDERSTOOD, reply_markup=keyboards.human(d.callback_secret, msg.message_id))
     else:
         await show_draft(msg, d, DraftView.of(planned))

@@ -17,7 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services import require_aware
 from services.cases import events, lifecycle
 from services.cases.tickets import building_of
-from storage.models import Ticket, TicketEventKind, TicketFollower, TicketStatus
+from storage.models import OPEN_STATUSES, Ticket, TicketEvent, TicketEventKind, TicketFollower, TicketStatus
 
 S = TicketStatus
 # not yet worked on at the place given: a correction only redirects whoever will go there
@@ -50,6 +50,19 @@ async def just_filed(s: AsyncSession, resident_id: int, *, now: datetime, window
     return JustFiled(own, True) if own is not None else None
 
 
+async def just_answered(s: AsyncSession, resident_id: int, *, now: datetime, window: timedelta) -> str | None:
+    """The number of the open case whose 需补充 the resident answered at most ``window`` ago: where words that go on
+    with the answer belong ("2单元" … "15楼，1502，晚上十点以后还在敲"). None: no answer that recent."""
+    since = require_aware(now) - window
+    found = (await s.exec(
+        select(Ticket.number).join(TicketEvent, col(TicketEvent.ticket_id) == col(Ticket.id))
+        .where(TicketEvent.actor == events.resident_actor(resident_id), col(TicketEvent.at) >= since,
+               TicketEvent.kind == TicketEventKind.STATUS_CHANGED,
+               TicketEvent.from_status == TicketStatus.PENDING_INFO, col(Ticket.status).in_(OPEN_STATUSES))
+        .order_by(col(TicketEvent.at).desc()).limit(1))).first()
+    return found
+
+
 async def move(s: AsyncSession, t: Ticket, *, place: str, grid_code: str | None, actor: str,
                now: datetime) -> bool:
     """The case's place (and the grid of a building the community file knows) set to ``place``, recorded as a
@@ -66,4 +79,4 @@ async def move(s: AsyncSession, t: Ticket, *, place: str, grid_code: str | None,
     return True
 
 
-__all__ = ["MOVABLE", "JustFiled", "just_filed", "move"]
+__all__ = ["MOVABLE", "JustFiled", "just_answered", "just_filed", "move"]
