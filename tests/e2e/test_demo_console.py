@@ -9,11 +9,17 @@ import sys
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
+
 from services import SHANGHAI
 from services.cases.working_time import calendar
 from services.community.model import load_community
 
 REPO = Path(__file__).resolve().parents[2]
+
+# each test runs the terminal chat as a process, twice for a second run: 10–26 s a test, so they run with the slow ones
+# (`make test-slow`, in CI) and keep `make test` within its time
+pytestmark = pytest.mark.slow
 
 
 def to_working_morning() -> str:
