@@ -171,6 +171,18 @@ _NEVER_MIND = re.compile(
     r"(?:谢谢(?:你们|您|你|了)?|多谢|辛苦了)*$")
 
 
+# "不换了", "不用改了", "就这样吧", "就这个": to a draft shown with 换一类, the resident keeps it as it is
+_AS_IS = re.compile(r"^(?:(?:那|那就|哦|噢|嗯|好|好吧|好的|行|行吧)(?:啊|呀)?)*"
+                    r"(?:不换了?|不用换了?|不改了?|不用改了?|不变了?|就这样|就这么着|就这个|就这类|就它|这样就行|这样就好|"
+                    r"这样可以)(?:吧|啊|呀|哈|了|的)*(?:谢谢(?:你们|您|你|了)?)*$")
+
+
+def keeps_as_is(text: str) -> bool:
+    """Only "keep it as it is" ("不换了", "不用改了", "就这样吧"): said to a draft, no words of its matter."""
+    bare = _bare(text)
+    return bool(bare) and _AS_IS.match(bare) is not None
+
+
 def never_mind(text: str) -> bool:
     """Only a "never mind" ("算了", "算了算了", "不换了", "那算了吧", "不用了 谢谢"): nothing to file and nothing to
     take back when no draft or question is open."""
@@ -188,4 +200,5 @@ def confirms(text: str) -> bool:
     return agrees(text) and _CONFIRM_WORD.search(_bare(text)) is not None
 
 
-__all__ = ["Topic", "confirms", "never_mind", "place_alone", "place_correction", "place_introduced", "topic_only"]
+__all__ = ["Topic", "confirms", "keeps_as_is", "never_mind", "place_alone", "place_correction", "place_introduced",
+           "topic_only"]

@@ -32,7 +32,7 @@ from handlers.resident import conversation, start
 from intents import Result
 from intents.discourse import agrees
 from intents.emergency import hazard_feared, pouring
-from intents.followup import place_alone, place_correction, topic_only
+from intents.followup import keeps_as_is, place_alone, place_correction, topic_only
 from intents.places import Place, match_building, named_place, place_or_home, read_place, talk_not_place
 from services.cases import corrections, drafts, intake
 from services.cases.drafts import DraftStage
@@ -167,6 +167,8 @@ def complaint_step(d: Deps, r: Resident, row: Draft | None, text: str, result: R
     joining = live is not None and (now - live.updated_at <= drafts.JOIN_WINDOW or not live.text)
     if live is not None and live.text and (alone := place_alone(text) or place_correction(text)) is not None:
         return drafts.changed(live, now=now, location=_placed(live, alone))  # "3号楼", "不对 是4号楼": its place
+    if live is not None and live.text and keeps_as_is(text):
+        return drafts.changed(live, now=now)  # "不换了" to the draft shown: as it is, the words not its matter
     if joining and live is not None and live.text and _said_again(live.text, text):
         return drafts.changed(live, now=now)  # the same words sent twice (a double tap, a resend): kept once
     if not (joining and live is not None and live.text):  # no matter being written: a topic or a place alone?

@@ -209,3 +209,16 @@ async def test_the_age_typed_after_a_building_typed_and_taken_is_the_age(bot: Bo
     assert (await person.say("我今年78了")).text == texts.AGE_SAVED
     assert (await bot.resident(person.id)).age_band is not None
     assert (await bot.draft(person.id)).text == ""  # nothing filed of the age
+
+
+async def test_keep_it_as_it_is_to_a_draft_adds_nothing_to_its_matter(bot: Bot) -> None:
+    """Seen by hand in make run: 不换了 to a draft shown with 换一类 was added to its words (内容：… 不换了). Taken
+    as the typed yes (the draft's message known) it files the case; else the draft is shown again as it was: its
+    words are never the matter's."""
+    for uid, words in ((4132, "不换了"), (4133, "就这样吧"), (4134, "行 就这个")):
+        person = await registered(bot, uid)
+        await person.say("7号楼电梯又坏了", lambda m: bool(m.buttons))
+        await person.send(words)  # a typed yes edits the draft's message into the number: nothing new is sent
+        await bot.barrier()
+        draft, filed = await bot.draft(person.id), await bot.tickets(person.id)
+        assert [t.text for t in filed] == ["7号楼电梯又坏了"] or (not filed and draft.text == "7号楼电梯又坏了")

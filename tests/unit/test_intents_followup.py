@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from intents.followup import Topic, confirms, never_mind, place_alone, place_correction, place_introduced, topic_only
+from intents.followup import (
+    Topic,
+    confirms,
+    keeps_as_is,
+    never_mind,
+    place_alone,
+    place_correction,
+    place_introduced,
+    topic_only,
+)
 
 
 @pytest.mark.parametrize(("text", "topic"), [
@@ -103,3 +112,13 @@ def test_a_place_in_a_greeting(said: str, place: str) -> None:
                                   "你好 想反映个事", "你好 8号楼电梯坏了"])
 def test_no_place_in_a_greeting(said: str) -> None:
     assert place_introduced(said) is None
+
+
+@pytest.mark.parametrize("text", ["不换了", "不用改了", "就这样吧", "好的 就这样", "不换了 谢谢", "行 就这个"])
+def test_keeps_as_is(text: str) -> None:
+    assert keeps_as_is(text)
+
+
+@pytest.mark.parametrize("text", ["算了", "换一类", "不换了 电梯还是坏的", "就这样一直漏水", ""])
+def test_more_than_keeping_as_is(text: str) -> None:
+    assert not keeps_as_is(text)
